@@ -1,0 +1,137 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { requestId } from 'hono/request-id';
+import { routePath } from 'hono/route';
+import type { Logger } from 'pino';
+import { createAuditService } from './audit/service';
+import { createAuditStore } from './audit/store';
+import type { Config } from './config';
+import { consentRoutes } from './consent/routes';
+import { createConsentService } from './consent/service';
+import { createConsentStore } from './consent/store';
+import type { Database } from './db/client';
+import { deviceRoutes } from './devices/routes';
+import { createDeviceService } from './devices/service';
+import { createDeviceStore } from './devices/store';
+import { createDirectoryService } from './directory/service';
+import { createDirectoryStore } from './directory/store';
+import type { AppEnv } from './env';
+import { AppError } from './errors';
+import { clientAddress } from './gateway/client-address';
+import { perDeviceLimit, requireDevice } from './gateway/device-auth';
+import { createMemoryRateLimitStore, rateLimit, type RateLimitStore } from './gateway/rate-limit';
+import { ingestionRoutes } from './ingestion/routes';
+import { createIngestionService } from './ingestion/service';
+import { createIngestionStore } from './ingestion/store';
+import { createTitleCipher } from './ingestion/title-cipher';
+import { createMetrics } from './ops/metrics';
+import { documentWireApi } from './ops/openapi';
+import type { Secrets } from './ops/secrets';
+import { WIRE_PATHS } from '@icarus/shared';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  secrets: Secrets;
+  logger: Logger;
+  rateLimits?: RateLimitStore;
+}
+
+/** Limits: a whole office may share one address; a device catching up sends 5+ batches/s. */
+export const RATE_RULES = {
+  perAddress: { ratePerSecond: 20, burst: 200 },
+  perDevice: { ratePerSecond: 10, burst: 60 },
+} as const;
+
+/** Builds every service from explicit dependencies and mounts the routes. No I/O here. */
+export function createApp(deps: AppDeps) {
+  const { config, database, secrets, logger } = deps;
+  const metrics = createMetrics();
+  const limits = deps.rateLimits ?? createMemoryRateLimitStore();
+  const publicUrl = () => config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+
+  const audit = createAuditService(createAuditStore(database));
+  const directory = createDirectoryService(createDirectoryStore(database));
+  const devices = createDeviceService({
+    store: createDeviceStore(database),
+    audit,
+    directory,
+    tokenSecret: secrets.tokenSecret,
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  });
+  const consent = createConsentService({
+    store: createConsentStore(database),
+    audit,
+    receiptKey: secrets.receiptPrivateKey,
+    receiptKeyId: secrets.receiptKeyId,
+    publicUrl,
+  });
+  const ingestion = createIngestionService({
+    store: createIngestionStore(database),
+    consent,
+    devices,
+    audit,
+    titles: createTitleCipher(secrets.titleKey),
+    metrics,
+  });
+  const services = { audit, directory, devices, consent, ingestion, metrics };
+
+  const app = new OpenAPIHono<AppEnv>();
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    c.set('log', logger.child({ requestId: c.get('requestId') }));
+    await next();
+    const route = routePath(c);
+    const seconds = (performance.now() - started) / 1000;
+    metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
+    metrics.httpDuration.observe({ method: c.req.method, route }, seconds);
+    c.get('log').info({ method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request');
+  });
+  app.onError((error, c) => {
+    const appError = error instanceof AppError ? error : new AppError('internal', 'Internal server error');
+    if (!(error instanceof AppError)) (c.get('log') ?? logger).error({ err: error }, 'unhandled error');
+    for (const [name, value] of Object.entries(appError.headers ?? {})) c.header(name, value);
+    return c.json(appError.toBody(c.get('requestId')), appError.status);
+  });
+  app.notFound((c) => c.json(new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`).toBody(c.get('requestId')), 404));
+
+  const byAddress = rateLimit(limits, 'address', RATE_RULES.perAddress, (c) => clientAddress(c, config.TRUST_PROXY), (n) =>
+    metrics.rateLimited.inc({ limit: n }),
+  );
+  app.use(WIRE_PATHS.enroll, byAddress);
+  app.use(WIRE_PATHS.token, byAddress);
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/readyz', async (c) => {
+    try {
+      await database.ping();
+      return c.json({ ok: true, database: database.kind });
+    } catch {
+      throw new AppError('unavailable', 'Database is not reachable');
+    }
+  });
+  app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+
+  const maxBodyBytes = config.MAX_BODY_BYTES;
+  const deviceAuth = requireDevice(devices, perDeviceLimit(limits, RATE_RULES.perDevice, metrics));
+  app.route('/', deviceRoutes({ devices, maxBodyBytes, tokenAudience: () => `${publicUrl()}${WIRE_PATHS.token}` }));
+  app.route('/', consentRoutes({ consent, devices, deviceAuth, maxBodyBytes, receiptPublicKey: secrets.receiptPublicKey, receiptKeyId: secrets.receiptKeyId }));
+  app.route('/', ingestionRoutes({ ingestion, deviceAuth, maxBodyBytes }));
+
+  documentWireApi(app);
+  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Icarus Nova API', version: '1' } });
+
+  const stopHooks: (() => Promise<void>)[] = [];
+  return {
+    app,
+    services,
+    /** Background work registers here; stop() runs it down before the database closes. */
+    onStop(hook: () => Promise<void>) {
+      stopHooks.push(hook);
+    },
+    async stop() {
+      for (const hook of stopHooks.reverse()) await hook();
+    },
+  };
+}
+export type CloudApp = ReturnType<typeof createApp>;

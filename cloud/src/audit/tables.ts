@@ -1,0 +1,24 @@
+import { bigint, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+/**
+ * Append-only, hash-chained per org. UPDATE, DELETE and TRUNCATE are refused by triggers
+ * (migration 0000). `hash` = sha256(prevHash | canonical JSON of the row's content).
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    id: uuid('id').notNull().unique(),
+    orgId: uuid('org_id').notNull(),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull(),
+    actorType: text('actor_type', { enum: ['user', 'device', 'system'] }).notNull(),
+    actorId: text('actor_id').notNull(),
+    action: text('action').notNull(),
+    /** People whose personal data this event read or changed: drives "who viewed my data". */
+    subjectUserIds: jsonb('subject_user_ids').$type<string[]>().notNull(),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [index('audit_log_org_seq').on(t.orgId, t.seq), index('audit_log_org_action').on(t.orgId, t.action, t.at)],
+);

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+const Base64Key32 = z
+  .string()
+  .refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded' });
+
+/** Every setting the server reads, parsed once at start; nothing else reads process.env. */
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./var'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** The URL agents and browsers use to reach this server; the token audience is derived from it. */
+  PUBLIC_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** AES-256-GCM key for window titles at rest. Unset: generated once into DATA_DIR/secrets.json. */
+  TITLE_KEY: Base64Key32.optional(),
+  /** HMAC key for device access tokens. Unset: generated once into DATA_DIR/secrets.json. */
+  TOKEN_SECRET: Base64Key32.optional(),
+  /** Ed25519 private key (PKCS#8 PEM) that signs consent receipts. Unset: generated once. */
+  RECEIPT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PKCS#8 PEM private key' }).optional(),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  TRUST_PROXY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  DEMO_SEED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (result.success) {
+    if (result.data.NODE_ENV === 'production') {
+      const missing = (['TITLE_KEY', 'TOKEN_SECRET', 'RECEIPT_SIGNING_KEY', 'DATABASE_URL'] as const).filter(
+        (k) => result.data[k] === undefined,
+      );
+      if (missing.length > 0) throw new ConfigError(`Invalid configuration: ${missing.join(', ')} must be set in production`);
+    }
+    return result.data;
+  }
+  const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}

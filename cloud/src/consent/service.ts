@@ -1,0 +1,198 @@
+import { createHash, type KeyObject } from 'node:crypto';
+import {
+  ALL_SCOPES,
+  canonicalJson,
+  policyWidens,
+  widenedScopes,
+  type ConsentDecision,
+  type ConsentReceipt,
+  type Directive,
+  type Policy,
+  type PolicyContent,
+  type ReceiptPayload,
+  type Scope,
+} from '@icarus/shared';
+import { uuidv7 } from 'uuidv7';
+import type { AuditService } from '../audit/service';
+import type { DeviceIdentity } from '../devices/service';
+import { AppError } from '../errors';
+import { receiptPurposes, signReceipt, visibilitySummary } from './receipt';
+import type { ConsentStore, PolicyRow } from './store';
+
+interface Deps {
+  store: ConsentStore;
+  audit: AuditService;
+  receiptKey: KeyObject;
+  receiptKeyId: string;
+  publicUrl: () => string;
+  now?: () => Date;
+}
+
+/** What a device may record, from when: the consent state over time. */
+export interface ConsentTimeline {
+  entries: { fromMs: number; granted: ReadonlySet<Scope>; policyVersion: number }[];
+}
+
+export function policyHash(content: PolicyContent): string {
+  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+}
+
+/** The scopes in force at `atMs`: the last decision made at or before that instant. */
+export function grantedAt(timeline: ConsentTimeline, atMs: number): ReadonlySet<Scope> | undefined {
+  let found: ReadonlySet<Scope> | undefined;
+  for (const entry of timeline.entries) {
+    if (entry.fromMs > atMs) break;
+    found = entry.granted;
+  }
+  return found;
+}
+
+export function createConsentService(deps: Deps) {
+  const { store, audit } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  function toPolicy(row: PolicyRow): Policy {
+    return {
+      orgId: row.orgId,
+      version: row.version,
+      publishedAt: (row.publishedAt ?? row.createdAt).toISOString(),
+      hash: row.hash,
+      url: `${deps.publicUrl()}/privacy/policy/${row.orgId}/${row.version}`,
+      content: row.content,
+    };
+  }
+
+  async function currentPolicyRow(orgId: string): Promise<PolicyRow> {
+    const row = await store.currentPolicy(orgId);
+    if (!row) throw new AppError('not_found', 'This organisation has not published a policy yet');
+    return row;
+  }
+
+  return {
+    policyHash,
+
+    async currentPolicy(orgId: string): Promise<Policy> {
+      return toPolicy(await currentPolicyRow(orgId));
+    },
+
+    async policyVersion(orgId: string, version: number): Promise<Policy | undefined> {
+      const row = await store.policy(orgId, version);
+      return row && row.state !== 'draft' ? toPolicy(row) : undefined;
+    },
+
+    /** Publishes a version straight away (drafts and approvals build on this). */
+    async publish(orgId: string, content: PolicyContent, actor: { type: 'user' | 'system'; id: string }): Promise<Policy> {
+      const previous = await store.currentPolicy(orgId);
+      const version = (previous?.version ?? 0) + 1;
+      const at = now();
+      const hash = policyHash(content);
+      await store.insertPolicy({ orgId, version, content, hash, state: 'published', createdBy: actor.type === 'user' ? actor.id : null, publishedAt: at });
+      await audit.record({
+        orgId,
+        actorType: actor.type,
+        actorId: actor.id,
+        action: 'policy.published',
+        details: { version, hash, widens: policyWidens(previous?.content, content) },
+      });
+      const row = await store.policy(orgId, version);
+      if (!row) throw new AppError('internal', 'policy vanished after publishing');
+      return toPolicy(row);
+    },
+
+    /** Records a person's decision on their device and returns the signed receipt. */
+    async decide(device: DeviceIdentity & { osUser: string }, decision: ConsentDecision): Promise<ConsentReceipt> {
+      const policy = await currentPolicyRow(device.orgId);
+      if (decision.policyVersion !== policy.version) {
+        throw new AppError('conflict', `Policy version ${decision.policyVersion} is not the current one (${policy.version}); fetch /v1/policy and ask again`, [
+          { path: 'policyVersion', problem: `current version is ${policy.version}` },
+        ]);
+      }
+      const offered = new Set(policy.content.scopes.map((s) => s.scope));
+      const fields = decision.scopes.flatMap((scope, i) =>
+        offered.has(scope) ? [] : [{ path: `scopes.${i}`, problem: `"${scope}" is not a scope of policy version ${policy.version}` }],
+      );
+      if (fields.length > 0) throw new AppError('validation_failed', `Invalid body: ${fields[0]?.problem}`, fields);
+
+      const previous = await store.latestConsent(device.deviceId);
+      const before = new Set<Scope>(previous?.granted ?? []);
+      let granted: Scope[];
+      if (decision.decision === 'granted') granted = ALL_SCOPES.filter((s) => decision.scopes.includes(s));
+      else if (decision.decision === 'declined') granted = [];
+      else {
+        const withdrawn = decision.scopes.length === 0 ? ALL_SCOPES : decision.scopes;
+        granted = ALL_SCOPES.filter((s) => before.has(s) && !withdrawn.includes(s));
+      }
+
+      const at = now();
+      const receiptId = uuidv7();
+      const payload: ReceiptPayload = {
+        version: 'KI-CR-v1.1.0',
+        receiptId,
+        consentTimestamp: at.toISOString(),
+        collectionMethod: decision.method,
+        decision: decision.decision,
+        principal: { userId: device.userId, osUser: device.osUser, deviceId: device.deviceId },
+        controller: { ...policy.content.controller, orgId: device.orgId },
+        policy: { version: policy.version, url: toPolicy(policy).url, hash: policy.hash, titleMode: policy.content.titleMode },
+        purposes: receiptPurposes(policy.content, granted),
+        scopesGranted: granted,
+        retentionDays: policy.content.retentionDays,
+        visibility: {
+          managersSeeIndividuals: policy.content.managersSeeIndividuals,
+          minGroupSize: policy.content.minGroupSize,
+          summary: visibilitySummary(policy.content),
+        },
+        agentVersion: decision.agentVersion ?? null,
+      };
+      const jws = await signReceipt(payload, deps.receiptKey, deps.receiptKeyId);
+      await store.appendConsent({
+        id: receiptId,
+        orgId: device.orgId,
+        deviceId: device.deviceId,
+        userId: device.userId,
+        policyVersion: policy.version,
+        policyHash: policy.hash,
+        decision: decision.decision,
+        requestedScopes: decision.scopes,
+        granted,
+        method: decision.method,
+        effectiveAt: at,
+        receiptJws: jws,
+      });
+      await audit.record({
+        orgId: device.orgId,
+        actorType: 'device',
+        actorId: device.deviceId,
+        action: `consent.${decision.decision}`,
+        subjectUserIds: device.userId ? [device.userId] : [],
+        details: { receiptId, policyVersion: policy.version, granted, previouslyGranted: [...before] },
+      });
+      return { jws, payload };
+    },
+
+    async timeline(deviceId: string): Promise<ConsentTimeline> {
+      const rows = await store.timeline(deviceId);
+      return {
+        entries: rows.map((r) => ({ fromMs: r.effectiveAt.getTime(), granted: new Set(r.granted), policyVersion: r.policyVersion })),
+      };
+    },
+
+    /**
+     * A device whose last decision predates the current policy is told to ask again; the
+     * scopes the new version widens stay stopped until then.
+     */
+    async policyDirective(orgId: string, timeline: ConsentTimeline): Promise<Directive | undefined> {
+      const last = timeline.entries[timeline.entries.length - 1];
+      const current = await store.currentPolicy(orgId);
+      if (!current) return undefined;
+      if (last && last.policyVersion >= current.version) return undefined;
+      const decidedOn = last ? await store.policy(orgId, last.policyVersion) : undefined;
+      return {
+        type: 'policy_changed',
+        policyVersion: current.version,
+        scopesNeedingConsent: last ? widenedScopes(decidedOn?.content, current.content) : current.content.scopes.map((s) => s.scope),
+      };
+    },
+  };
+}
+export type ConsentService = ReturnType<typeof createConsentService>;

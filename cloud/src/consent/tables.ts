@@ -1,0 +1,41 @@
+import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import type { PolicyContent, Scope } from '@icarus/shared';
+
+export const policies = pgTable(
+  'policies',
+  {
+    orgId: uuid('org_id').notNull(),
+    version: integer('version').notNull(),
+    content: jsonb('content').$type<PolicyContent>().notNull(),
+    hash: text('hash').notNull(),
+    state: text('state', { enum: ['draft', 'in_review', 'published', 'retired'] }).notNull(),
+    createdBy: uuid('created_by'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.version] })],
+);
+
+/**
+ * Every decision a person made on a device, never updated in place except to mark it
+ * superseded: the history is the record. `granted` is the full set in force from `effectiveAt`.
+ */
+export const consentRecords = pgTable(
+  'consent_records',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id').notNull(),
+    deviceId: uuid('device_id').notNull(),
+    userId: uuid('user_id'),
+    policyVersion: integer('policy_version').notNull(),
+    policyHash: text('policy_hash').notNull(),
+    decision: text('decision', { enum: ['granted', 'declined', 'withdrawn'] }).notNull(),
+    requestedScopes: jsonb('requested_scopes').$type<Scope[]>().notNull(),
+    granted: jsonb('granted').$type<Scope[]>().notNull(),
+    method: text('method').notNull(),
+    effectiveAt: timestamp('effective_at', { withTimezone: true, precision: 3 }).notNull(),
+    supersededAt: timestamp('superseded_at', { withTimezone: true, precision: 3 }),
+    receiptJws: text('receipt_jws').notNull(),
+  },
+  (t) => [index('consent_records_device').on(t.deviceId, t.effectiveAt), index('consent_records_org').on(t.orgId)],
+);

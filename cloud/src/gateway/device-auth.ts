@@ -1,0 +1,37 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import type { DeviceIdentity, DeviceService } from '../devices/service';
+import type { AppEnv } from '../env';
+import { AppError } from '../errors';
+import type { Metrics } from '../ops/metrics';
+import type { RateLimitStore, RateRule } from './rate-limit';
+
+/**
+ * Bearer access token of an enrolled, unrevoked device; sets `device` for the handler.
+ * `afterAuth` runs with the proven identity (per-device rate limits key on it).
+ */
+export function requireDevice(
+  devices: DeviceService,
+  afterAuth?: (c: Context<AppEnv>, device: DeviceIdentity) => Promise<void>,
+): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    const device = await devices.authenticate(bearer);
+    c.set('device', device);
+    if (afterAuth) await afterAuth(c, device);
+    await next();
+  };
+}
+
+/** Per-device limit, keyed on the proven device: a fleet behind NAT shares one address. */
+export function perDeviceLimit(limits: RateLimitStore, rule: RateRule, metrics: Metrics) {
+  return async (_c: Context<AppEnv>, device: DeviceIdentity) => {
+    const wait = await limits.take(`device:${device.deviceId}`, rule, Date.now());
+    if (wait > 0) {
+      metrics.rateLimited.inc({ limit: 'device' });
+      throw new AppError('rate_limited', `Too many requests from this device; retry in ${wait} s`, undefined, {
+        'Retry-After': String(wait),
+      });
+    }
+  };
+}

@@ -1,0 +1,111 @@
+import { scopesOfSpan, type IngestBatch, type IngestResult, type RejectReason } from '@icarus/shared';
+import type { AuditService } from '../audit/service';
+import { grantedAt, type ConsentService } from '../consent/service';
+import type { DeviceIdentity, DeviceService } from '../devices/service';
+import { AppError } from '../errors';
+import type { Metrics } from '../ops/metrics';
+import type { IngestionStore, InsertedSpan, SpanRow } from './store';
+import type { TitleCipher } from './title-cipher';
+
+/** Called with the spans a batch newly stored (never duplicates), e.g. by the rollup stage. */
+export type InsertedListener = (owner: DeviceIdentity, spans: InsertedSpan[]) => void;
+
+interface Deps {
+  store: IngestionStore;
+  consent: ConsentService;
+  devices: DeviceService;
+  audit: AuditService;
+  titles: TitleCipher;
+  metrics: Metrics;
+}
+
+export function createIngestionService(deps: Deps) {
+  const { store, consent, devices, audit, titles, metrics } = deps;
+  const listeners: InsertedListener[] = [];
+
+  return {
+    /** Daily partitions a week back and a week ahead, so inserts rarely fall to the default. */
+    async preparePartitions(now: Date): Promise<string[]> {
+      return store.ensureDailyPartitions(new Date(now.getTime() - 7 * 86_400_000), new Date(now.getTime() + 8 * 86_400_000));
+    },
+
+    onInserted(listener: InsertedListener) {
+      listeners.push(listener);
+    },
+
+    async ingest(device: DeviceIdentity, batch: IngestBatch): Promise<IngestResult> {
+      if (batch.deviceId !== undefined && batch.deviceId !== device.deviceId) {
+        throw new AppError('forbidden', 'The batch names another device than the one signed in', [
+          { path: 'deviceId', problem: 'does not match the access token' },
+        ]);
+      }
+      const timeline = await consent.timeline(device.deviceId);
+      const rejected: { id: string; reason: RejectReason }[] = [];
+      const rows: SpanRow[] = [];
+      const seen = new Set<string>();
+      let duplicatesInBatch = 0;
+      for (const span of batch.spans) {
+        if (seen.has(span.id)) {
+          duplicatesInBatch++;
+          continue;
+        }
+        seen.add(span.id);
+        const granted = grantedAt(timeline, Date.parse(span.start));
+        if (!granted || !scopesOfSpan(span).every((s) => granted.has(s))) {
+          rejected.push({ id: span.id, reason: 'no_consent' });
+          continue;
+        }
+        rows.push({
+          id: span.id,
+          start: span.start,
+          durationMs: span.durationMs,
+          app: span.app ?? null,
+          titleEnc: span.title === undefined ? null : titles.encrypt(span.title).toString('base64'),
+          idle: span.idle === true,
+        });
+      }
+
+      const inserted = await store.insertSpans(device, rows);
+      let duplicates = duplicatesInBatch;
+      if (inserted.length < rows.length) {
+        const fresh = new Set(inserted.map((s) => s.id));
+        const others = rows.filter((r) => !fresh.has(r.id)).map((r) => r.id);
+        const owners = await store.ownersOf(others);
+        for (const id of others) {
+          if (owners.get(id) === device.deviceId) duplicates++;
+          else rejected.push({ id, reason: 'id_conflict' });
+        }
+      }
+
+      metrics.spans.inc({ outcome: 'accepted', reason: '' }, inserted.length);
+      if (duplicates > 0) metrics.spans.inc({ outcome: 'duplicate', reason: '' }, duplicates);
+      if (rejected.length > 0) {
+        const byReason: Record<string, number> = {};
+        for (const r of rejected) byReason[r.reason] = (byReason[r.reason] ?? 0) + 1;
+        for (const [reason, n] of Object.entries(byReason)) metrics.spans.inc({ outcome: 'rejected', reason }, n);
+        await audit.record({
+          orgId: device.orgId,
+          actorType: 'device',
+          actorId: device.deviceId,
+          action: 'ingest.rejected',
+          subjectUserIds: device.userId ? [device.userId] : [],
+          details: { batchId: batch.batchId, byReason, spanIds: rejected.slice(0, 100).map((r) => r.id) },
+        });
+      }
+      if (inserted.length > 0) for (const listener of listeners) listener(device, inserted);
+
+      const [policyDirective, queued] = await Promise.all([
+        consent.policyDirective(device.orgId, timeline),
+        devices.takeDirectives(device.deviceId),
+        devices.recordSync(device.deviceId, batch.status),
+      ]);
+      return {
+        accepted: inserted.length,
+        duplicates,
+        rejected,
+        directives: policyDirective ? [policyDirective, ...queued] : queued,
+      };
+    },
+  };
+}
+export type IngestionService = ReturnType<typeof createIngestionService>;

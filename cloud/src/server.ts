@@ -1,0 +1,38 @@
+import { ConfigError } from './config';
+import { startCloud } from './start';
+
+/** Entry point: start, print how to sign in (secrets only on the start that made them), stop on signals. */
+async function main() {
+  const running = await startCloud();
+  const { bootstrap, url, logger } = running;
+  const lines = [`Icarus Nova cloud listening on ${url} (database: ${running.database.kind})`];
+  if (bootstrap.created) {
+    lines.push(`Admin sign-in: ${bootstrap.adminEmail} / ${bootstrap.adminPassword} (shown once; change it after signing in)`);
+    lines.push(`Enrollment token: ${bootstrap.enrollmentToken}`);
+  } else if (bootstrap.adminEmail) {
+    lines.push(`Admin sign-in: ${bootstrap.adminEmail} (password shown on first start)`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`Failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

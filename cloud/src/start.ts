@@ -1,0 +1,74 @@
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import pino, { type Logger } from 'pino';
+import { createApp, type CloudApp } from './app';
+import { bootstrapDemoOrg, type BootstrapResult } from './bootstrap';
+import { parseConfig, type Config } from './config';
+import { openDatabase, type Database } from './db/client';
+import { createLogger } from './ops/logger';
+import { loadSecrets } from './ops/secrets';
+
+export interface RunningCloud {
+  url: string;
+  port: number;
+  config: Config;
+  cloud: CloudApp;
+  database: Database;
+  bootstrap: BootstrapResult;
+  logger: Logger;
+  /** Stops accepting, finishes in-flight requests, then closes the database. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Environment to parse (defaults to process.env). */
+  env?: Record<string, string | undefined>;
+  /** Quiet logs, as tests want. */
+  silent?: boolean;
+}
+
+/** Opens the database, builds the app and listens: what server.ts and the tests both run. */
+export async function startCloud(options: StartOptions = {}): Promise<RunningCloud> {
+  const config = parseConfig(options.env ?? process.env);
+  const logger = options.silent ? pino({ level: 'silent' }) : createLogger(config.LOG_LEVEL);
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE });
+  const secrets = loadSecrets(config);
+
+  // Listen first: with PORT=0 the token audience depends on the port the OS picks.
+  let handler: ((req: Request) => Response | Promise<Response>) | undefined;
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve(
+      { fetch: (req) => (handler ? handler(req) : new Response('starting', { status: 503 })), port: config.PORT, hostname: config.HOST },
+      () => resolve(s),
+    );
+  });
+  const port = (server.address() as AddressInfo).port;
+  const effective: Config = { ...config, PORT: port, PUBLIC_URL: config.PUBLIC_URL ?? `http://127.0.0.1:${port}` };
+  const cloud = createApp({ config: effective, database, secrets, logger });
+  handler = cloud.app.fetch;
+
+  const now = new Date();
+  await cloud.services.ingestion.preparePartitions(now);
+  const bootstrap = config.DEMO_SEED ? await bootstrapDemoOrg(cloud) : { created: false, orgId: '', adminEmail: '' };
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: effective.PUBLIC_URL ?? `http://127.0.0.1:${port}`,
+    port,
+    config: effective,
+    cloud,
+    database,
+    bootstrap,
+    logger,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        if ('closeIdleConnections' in server) server.closeIdleConnections();
+        await closed;
+        await cloud.stop();
+        await database.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { Scope } from './scopes';
+
+/** Instructions the server returns with an ingest result; the agent obeys them in order. */
+export const Directive = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('policy_changed'),
+    policyVersion: z.int().min(1),
+    /** Scopes whose capture must stop until the person decides again. */
+    scopesNeedingConsent: z.array(Scope),
+  }),
+  z.strictObject({ type: z.literal('consent_revoked'), scopes: z.array(Scope), reason: z.string() }),
+  z.strictObject({ type: z.literal('pause'), until: z.iso.datetime(), reason: z.string() }),
+  z.strictObject({ type: z.literal('erase_local'), reason: z.string() }),
+  z.strictObject({ type: z.literal('message'), id: z.uuid(), text: z.string().max(2000) }),
+]);
+export type Directive = z.infer<typeof Directive>;

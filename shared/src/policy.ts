@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { LegalBasis, Scope, TitleMode } from './scopes';
+
+export const MIN_GROUP_SIZE_FLOOR = 5;
+
+function isValidRegex(source: string): boolean {
+  try {
+    new RegExp(source, 'u');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const RedactionRule = z.strictObject({
+  pattern: z.string().min(1).max(512).refine(isValidRegex, { message: 'not a valid regular expression' }),
+  replacement: z.string().max(128).default('[redacted]'),
+});
+export type RedactionRule = z.infer<typeof RedactionRule>;
+
+export const ScopeTerms = z.strictObject({
+  scope: Scope,
+  purpose: z.string().min(1).max(2000),
+  legalBasis: LegalBasis,
+});
+export type ScopeTerms = z.infer<typeof ScopeTerms>;
+
+/** What an admin writes; the server adds version, hash and publication data. */
+export const PolicyContent = z.strictObject({
+  purpose: z.string().min(1).max(10_000),
+  scopes: z.array(ScopeTerms).min(1).max(3),
+  titleMode: TitleMode,
+  redactionRules: z.array(RedactionRule).max(100).default([]),
+  idleThresholdSeconds: z.int().min(30).max(3600),
+  retentionDays: z.int().min(1).max(3650),
+  minGroupSize: z.int().min(MIN_GROUP_SIZE_FLOOR).max(1000),
+  managersSeeIndividuals: z.boolean(),
+  /** 0 = off; otherwise spans wait this long on the device before they may be sent. */
+  reviewBeforeSendMinutes: z.int().min(0).max(7 * 24 * 60),
+  /** How many days of unsent spans the device keeps before dropping the oldest. */
+  localRetentionDays: z.int().min(1).max(365),
+  controller: z.strictObject({ name: z.string().min(1).max(200), contact: z.string().min(1).max(200) }),
+});
+export type PolicyContent = z.infer<typeof PolicyContent>;
+
+export const Policy = z.strictObject({
+  orgId: z.uuid(),
+  version: z.int().min(1),
+  publishedAt: z.iso.datetime(),
+  /** sha256 of the canonical JSON of `content`, hex; quoted in every receipt. */
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  url: z.string(),
+  content: PolicyContent,
+});
+export type Policy = z.infer<typeof Policy>;
+
+/** Scopes newly added, or anything made wider (e.g. title mode towards `full`). */
+export function widenedScopes(previous: PolicyContent | undefined, next: PolicyContent): Scope[] {
+  const before = new Set(previous?.scopes.map((s) => s.scope) ?? []);
+  const widened = next.scopes.map((s) => s.scope).filter((s) => !before.has(s));
+  if (previous && before.has('window_titles') && !widened.includes('window_titles')) {
+    const rank = { hashed: 0, redacted: 1, full: 2 } as const;
+    if (rank[next.titleMode] > rank[previous.titleMode]) widened.push('window_titles');
+  }
+  return widened;
+}
+
+/** True when the new version asks more of the person than the old one did. */
+export function policyWidens(previous: PolicyContent | undefined, next: PolicyContent): boolean {
+  if (!previous) return true;
+  return (
+    widenedScopes(previous, next).length > 0 ||
+    next.retentionDays > previous.retentionDays ||
+    next.minGroupSize < previous.minGroupSize ||
+    (next.managersSeeIndividuals && !previous.managersSeeIndividuals)
+  );
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+export const MAX_SPAN_MS = 3_600_000;
+export const MAX_BATCH_SPANS = 1_000;
+
+/** ISO-8601 instant in UTC with milliseconds optional, e.g. 2026-11-25T09:00:00.000Z. */
+export const Instant = z.iso.datetime({ offset: false });
+
+/**
+ * One merged period on the device: an active period in one app (and title, when granted),
+ * or an idle period (only with the `idle` scope). Never both.
+ */
+export const Span = z
+  .strictObject({
+    id: z.uuid({ version: 'v7' }),
+    start: Instant,
+    durationMs: z.int().min(0).max(MAX_SPAN_MS),
+    app: z.string().min(1).max(256).optional(),
+    title: z.string().max(1024).optional(),
+    idle: z.literal(true).optional(),
+  })
+  .check((ctx) => {
+    const s = ctx.value;
+    if (s.idle === true && (s.app !== undefined || s.title !== undefined)) {
+      ctx.issues.push({ code: 'custom', input: s, path: ['idle'], message: 'an idle span carries no app or title' });
+    }
+    if (s.idle === undefined && s.app === undefined) {
+      ctx.issues.push({ code: 'custom', input: s, path: ['app'], message: 'an active span needs app' });
+    }
+  });
+export type Span = z.infer<typeof Span>;
+
+export const CaptureSourceStatus = z.strictObject({
+  name: z.string().max(64),
+  ok: z.boolean(),
+  problem: z.string().max(512).optional(),
+});
+export type CaptureSourceStatus = z.infer<typeof CaptureSourceStatus>;
+
+/** The agent's own health, sent with every batch so IT sees failing devices. */
+export const AgentStatus = z.strictObject({
+  agentVersion: z.string().max(64),
+  pendingSpans: z.int().min(0),
+  droppedSpans: z.int().min(0),
+  captureSources: z.array(CaptureSourceStatus).max(16),
+});
+export type AgentStatus = z.infer<typeof AgentStatus>;
+
+export const IngestBatch = z.strictObject({
+  batchId: z.uuid(),
+  /** Optional echo of the sender; a mismatch with the token's device is refused. */
+  deviceId: z.uuid().optional(),
+  spans: z.array(Span).max(MAX_BATCH_SPANS),
+  status: AgentStatus.optional(),
+});
+export type IngestBatch = z.infer<typeof IngestBatch>;
+
+export const RejectReason = z.enum(['no_consent', 'id_conflict']);
+export type RejectReason = z.infer<typeof RejectReason>;
