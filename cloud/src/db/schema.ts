@@ -4,3 +4,4 @@ export * from '../devices/tables';
 export * from '../consent/tables';
 export * from '../ingestion/tables';
 export * from '../audit/tables';
+export * from '../gateway/tables';

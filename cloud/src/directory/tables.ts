@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const orgs = pgTable('orgs', {
   id: uuid('id').primaryKey(),
@@ -40,6 +40,8 @@ export const users = pgTable(
     managerId: uuid('manager_id'),
     passwordHash: text('password_hash'),
     totpSecret: text('totp_secret'),
+    /** Last TOTP time step accepted: a code is refused if its step is not newer (no replay). */
+    totpLastStep: bigint('totp_last_step', { mode: 'number' }),
     worksCouncil: boolean('works_council').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
@@ -49,4 +51,18 @@ export const users = pgTable(
     index('users_org_os_user').on(t.orgId, t.osUser),
     index('users_team').on(t.teamId),
   ],
+);
+
+/** Who manages which team: a manager reads personal data of these teams' members only. */
+export const teamManagers = pgTable(
+  'team_managers',
+  {
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => teams.id),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] }), index('team_managers_user').on(t.userId)],
 );
