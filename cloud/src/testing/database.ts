@@ -9,13 +9,22 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+export type TestDatabaseKind = 'pglite' | 'postgres';
+
+/** PGlite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it). */
+export function testDatabaseKinds(): TestDatabaseKind[] {
+  return process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+}
+
 /**
- * A database of its own for one test file: in-memory PGlite by default, a freshly created
- * PostgreSQL database when TEST_DATABASE_URL is set, so runs never see each other's rows.
+ * A database of its own for one test file: in-memory PGlite, or a freshly created
+ * PostgreSQL database (from TEST_DATABASE_URL), so runs never see each other's rows.
+ * With no kind given: PostgreSQL when TEST_DATABASE_URL is set, else PGlite.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(kind?: TestDatabaseKind): Promise<TestDatabase> {
   const adminUrl = process.env.TEST_DATABASE_URL;
-  if (!adminUrl) {
+  if (kind === 'postgres' && !adminUrl) throw new Error('TEST_DATABASE_URL is not set');
+  if (kind === 'pglite' || !adminUrl) {
     return { databaseUrl: undefined, dataDir: ':memory:', label: 'pglite', drop: async () => {} };
   }
   const name = `icarus_test_${randomBytes(6).toString('hex')}`;
