@@ -74,7 +74,7 @@ export function findCookie(displayNumber: string, file?: string): { name: string
 }
 
 export class X11Connection {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private readonly pending: Pending[] = [];
   private setup: Pending | undefined;
   private failure: Error | undefined;

@@ -1,0 +1,199 @@
+/**
+ * icarus-agent: the headless agent (Linux servers, VDI, tests). Same core as the tray app.
+ * Config precedence: managed file > flags > ICARUS_* env > user file.
+ */
+import { parseArgs } from 'node:util';
+import { ALL_SCOPES, Scope } from '@icarus/shared';
+import { Agent, defaultSources, ensureEnrolled } from './core/agent';
+import { ConfigError, resolveConfig, type AgentConfig, type ConfigLayer } from './core/config';
+import { describeGate, effectiveScopes } from './core/consent/gate';
+import { AgentStore } from './core/store/store';
+import { StoreError } from './core/store/db';
+import { HttpError, NetworkError } from './core/sync/http';
+import { askScopes, printPolicy, printReceipt, type Write } from './cli/consent-prompt';
+import { exportSpans, printMyData } from './cli/my-data';
+
+const USAGE = `usage: icarus-agent <command> [options]
+  enroll --server URL --token T [--name NAME]   register this device with the cloud
+  run                                          capture and sync in the foreground (Ctrl-C stops)
+  status                                       what the agent is doing and why
+  consent                                      read the policy and decide per scope
+  withdraw [scope...]                          withdraw consent (all scopes when none named)
+  pause 30m|1h|<n>m|resume                     stop capturing for a while
+  my-data                                      today's spans, per-app totals, what is unsent
+  export --format json|csv                     every span on this device
+  forget <span id|app>                         delete unsent spans before they leave
+options: --data-dir DIR  --sample-interval-ms N  --sync-interval-ms N  --capture-backend auto|x11|get-windows`;
+
+const out: Write = (text) => void process.stdout.write(text);
+const stamp = (line: string) => out(`${new Date().toISOString()} ${line}\n`);
+
+function flagsLayer(values: Record<string, string | boolean | undefined>): ConfigLayer {
+  const layer: Record<string, string> = {};
+  const map: Record<string, string> = {
+    server: 'server', token: 'enrollmentToken', name: 'deviceName', 'data-dir': 'dataDir',
+    'sample-interval-ms': 'sampleIntervalMs', 'sync-interval-ms': 'syncIntervalMs', 'capture-backend': 'captureBackend',
+  };
+  for (const [flag, key] of Object.entries(map)) {
+    const value = values[flag];
+    if (typeof value === 'string') layer[key] = value;
+  }
+  return layer;
+}
+
+async function withStore<T>(config: AgentConfig, fn: (store: AgentStore) => Promise<T> | T): Promise<T> {
+  const store = AgentStore.open(config.dataDir);
+  try {
+    return await fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+function parsePause(arg: string | undefined): number | 'resume' {
+  if (arg === 'resume') return 'resume';
+  const m = /^(\d+)(m|h)$/.exec(arg ?? '');
+  if (!m) throw new ConfigError('pause takes 30m, 1h, <n>m, <n>h or resume');
+  const ms = Number(m[1]) * (m[2] === 'h' ? 3_600_000 : 60_000);
+  if (ms <= 0 || ms > 7 * 86_400_000) throw new ConfigError('pause lasts between 1 minute and 7 days');
+  return ms;
+}
+
+async function run(config: AgentConfig): Promise<void> {
+  const store = AgentStore.open(config.dataDir);
+  const device = await ensureEnrolled(store, config);
+  const agent = new Agent(store, device, config, defaultSources(config.captureBackend), undefined, stamp);
+  stamp(`icarus-agent running as device ${device.deviceId}, data in ${store.file}`);
+  await agent.start();
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      stamp(`${signal}: closing the open span and flushing`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await agent.stop();
+  store.close();
+  stamp('stopped');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      server: { type: 'string' }, token: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' },
+      format: { type: 'string' }, 'sample-interval-ms': { type: 'string' }, 'sync-interval-ms': { type: 'string' },
+      'capture-backend': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (!command || values.help) {
+    out(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  const config = resolveConfig(flagsLayer(values));
+  switch (command) {
+    case 'enroll':
+      return withStore(config, async (store) => {
+        const existing = store.state.device();
+        if (existing) throw new ConfigError(`already enrolled as device ${existing.deviceId} with ${existing.serverUrl}`);
+        if (!config.server || !config.enrollmentToken) throw new ConfigError('enroll needs --server URL and --token T');
+        const device = await ensureEnrolled(store, config);
+        out(`enrolled: device ${device.deviceId} in org ${device.orgId} (${device.serverUrl})\n`);
+        const agent = new Agent(store, device, config, defaultSources(config.captureBackend));
+        const policy = await agent.consent.fetchPolicy().catch(() => undefined);
+        out(policy ? `policy v${policy.version} received. Next: icarus-agent consent\n` : 'policy not fetched yet; run icarus-agent consent when online\n');
+        return 0;
+      });
+    case 'run':
+      await run(config);
+      return 0;
+    case 'status':
+      return withStore(config, (store) => {
+        const device = store.state.device();
+        const gate = { consent: store.state.get('consent'), policy: store.state.get('policy'), pauseUntilMs: store.state.get('pauseUntilMs'), now: Date.now() };
+        out(`device: ${device ? `${device.deviceId} (${device.serverUrl})` : 'not enrolled'}\ndata: ${store.file}\n`);
+        out(`policy: ${gate.policy ? `v${gate.policy.version} (${gate.policy.content.titleMode} titles)` : 'none yet'}\n`);
+        out(`capture: ${describeGate(gate)}\n`);
+        out(`unsent spans: ${store.spans.pendingCount()}, dropped: ${store.spans.droppedCount()}\n`);
+        const runtime = store.state.get('runtime');
+        if (runtime) {
+          out(`agent process ${runtime.pid}, last report ${new Date(runtime.updatedMs).toISOString()}\n`);
+          for (const s of runtime.sources) out(`  source ${s.name}: ${s.ok ? 'ok' : s.problem ?? 'failing'}\n`);
+          out(`  last sync: ${runtime.lastSyncMs ? new Date(runtime.lastSyncMs).toISOString() : 'never'}${runtime.lastSyncError ? `; last error: ${runtime.lastSyncError}` : ''}\n`);
+        }
+        for (const m of store.state.get('messages') ?? []) out(`message from your organisation: ${m.text}\n`);
+        return 0;
+      });
+    case 'consent':
+    case 'withdraw':
+      return withStore(config, async (store) => {
+        const device = store.state.device();
+        if (!device) throw new ConfigError('this device is not enrolled: run `icarus-agent enroll --server URL --token T`');
+        const sources = defaultSources(config.captureBackend);
+        const agent = new Agent(store, device, config, sources);
+        if (command === 'withdraw') {
+          const scopes = rest.map((s) => Scope.parse(s));
+          if (!store.state.get('policy')) await agent.consent.fetchPolicy();
+          printReceipt(await agent.consent.decide('withdrawn', scopes, 'terminal'), out);
+          return 0;
+        }
+        const policy = await agent.consent.fetchPolicy();
+        printPolicy(policy, out);
+        // Shown here only, to make the examples concrete; nothing is stored before the decision.
+        const front = await sources.window.frontWindow().catch(() => undefined);
+        sources.window.close();
+        const granted = await askScopes(policy, front, out);
+        if (!granted) {
+          out('\ninput ended before every scope was answered: nothing was decided\n');
+          return 1;
+        }
+        const outcome = await agent.consent.decide(granted.length > 0 ? 'granted' : 'declined', granted, 'terminal');
+        printReceipt(outcome, out);
+        const now = effectiveScopes({ consent: store.state.get('consent'), policy, pauseUntilMs: store.state.get('pauseUntilMs'), now: Date.now() });
+        out(`capture from now on: ${[...now].join(', ') || 'nothing'} (of ${ALL_SCOPES.join(', ')})\n`);
+        return 0;
+      });
+    case 'pause':
+      return withStore(config, (store) => {
+        const p = parsePause(rest[0]);
+        if (p === 'resume') {
+          store.state.delete('pauseUntilMs');
+          out('resumed\n');
+        } else {
+          store.state.set('pauseUntilMs', Date.now() + p);
+          out(`paused until ${new Date(Date.now() + p).toLocaleTimeString()}\n`);
+        }
+        return 0;
+      });
+    case 'my-data':
+      return withStore(config, (store) => (printMyData(store, Date.now(), out), 0));
+    case 'export': {
+      const format = values.format ?? 'json';
+      if (format !== 'json' && format !== 'csv') throw new ConfigError('--format is json or csv');
+      return withStore(config, (store) => (exportSpans(store, format, out), 0));
+    }
+    case 'forget': {
+      const target = rest[0];
+      if (!target) throw new ConfigError('forget takes a span id or an app name');
+      return withStore(config, (store) => {
+        out(`forgot ${store.spans.forget(target)} unsent spans matching ${JSON.stringify(target)}\n`);
+        return 0;
+      });
+    }
+    default:
+      out(`unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const known = error instanceof StoreError || error instanceof ConfigError || error instanceof HttpError || error instanceof NetworkError;
+    process.stderr.write(`icarus-agent: ${known || !(error instanceof Error) ? String(error instanceof Error ? error.message : error) : error.stack ?? error.message}\n`);
+    process.exit(error instanceof StoreError ? 3 : 1);
+  },
+);

@@ -1,0 +1,89 @@
+import { createInterface } from 'node:readline';
+import type { Policy, Scope, ScopeTerms } from '@icarus/shared';
+import { describeTitleMode, transformTitle } from '../core/capture/title';
+import type { FrontWindow } from '../core/capture/sources';
+import type { DecisionOutcome } from '../core/consent/service';
+
+export type Write = (text: string) => void;
+
+/** One line per scope saying what it records, shown with this machine's current window. */
+export function exampleFor(scope: Scope, policy: Policy, front: FrontWindow | undefined): string {
+  const c = policy.content;
+  switch (scope) {
+    case 'app_usage':
+      return `which app is in front and for how long, e.g. ${front ? JSON.stringify(front.app) : '"Firefox"'} from 09:14 to 09:21`;
+    case 'window_titles':
+      return `${describeTitleMode(c.titleMode)}, e.g. ${
+        front ? JSON.stringify(transformTitle(front.title, c)) : '(no window is in front right now)'
+      }`;
+    case 'idle':
+      return `when there was no keyboard or mouse input for ${c.idleThresholdSeconds} s or more, as a period with no app or title, e.g. idle from 12:02 to 12:47`;
+  }
+}
+
+export function printPolicy(policy: Policy, write: Write): void {
+  const c = policy.content;
+  write(`Policy v${policy.version} of ${c.controller.name} (${c.controller.contact}), published ${policy.publishedAt}\n`);
+  write(`  ${policy.url}  sha256 ${policy.hash}\n\n`);
+  write(`${c.purpose}\n\n`);
+  write(`Kept on the server for ${c.retentionDays} days. Reports group at least ${c.minGroupSize} people; `);
+  write(c.managersSeeIndividuals ? 'managers may see individual data.\n' : 'managers never see individuals.\n');
+  if (c.reviewBeforeSendMinutes > 0) write(`Spans wait ${c.reviewBeforeSendMinutes} minutes on this device before they are sent; see them with \`icarus-agent my-data\`.\n`);
+  write('No screenshots, keystrokes, or webcam, ever.\n\n');
+}
+
+function question(terms: ScopeTerms): string {
+  return terms.legalBasis === 'consent'
+    ? `Do you consent to "${terms.scope}"? [y/n] `
+    : `"${terms.scope}" rests on legitimate interest; answer n to object. Record it? [y/n] `;
+}
+
+/**
+ * Asks per scope, reading answers line by line from standard input, whether or not it is a
+ * terminal (so it can be driven by a pipe in tests, but never skipped: there is no flag).
+ * Returns the scopes granted, or undefined when input ended before every scope was answered.
+ */
+export async function askScopes(policy: Policy, front: FrontWindow | undefined, write: Write, input: NodeJS.ReadableStream = process.stdin): Promise<Scope[] | undefined> {
+  const rl = createInterface({ input, terminal: false });
+  const lines = rl[Symbol.asyncIterator]();
+  const granted: Scope[] = [];
+  try {
+    for (const terms of policy.content.scopes) {
+      write(`• ${terms.scope}: ${terms.purpose}\n  basis: ${terms.legalBasis.replace('_', ' ')}\n  records ${exampleFor(terms.scope, policy, front)}\n`);
+      for (;;) {
+        write(question(terms));
+        const next = await lines.next();
+        if (next.done) return undefined;
+        const answer = next.value.trim().toLowerCase();
+        if (answer === 'y' || answer === 'yes') {
+          granted.push(terms.scope);
+          break;
+        }
+        if (answer === 'n' || answer === 'no') break;
+        write('  please answer y or n\n');
+      }
+    }
+    return granted;
+  } finally {
+    rl.close();
+  }
+}
+
+export function printReceipt(outcome: DecisionOutcome, write: Write): void {
+  const p = outcome.receipt.payload;
+  write(`\nReceipt ${p.receiptId} (${p.decision}, ${p.collectionMethod}) at ${p.consentTimestamp}\n`);
+  write(`  policy v${p.policy.version} sha256 ${p.policy.hash}\n`);
+  write(`  granted: ${p.scopesGranted.join(', ') || 'nothing'}\n`);
+  for (const purpose of p.purposes) {
+    write(`  ${purpose.granted ? '✓' : '✗'} ${purpose.scope} (${purpose.legalBasis}): ${purpose.fieldsCollected.join(', ')}; ${purpose.onDeviceTransform}\n`);
+  }
+  write(`  visibility: ${p.visibility.summary}\n`);
+  write(
+    outcome.verified
+      ? '  signature: verified against the server\'s published receipt key (Ed25519)\n'
+      : `  signature: NOT verified (${outcome.verifyProblem ?? 'unknown problem'}); the receipt is kept, marked unverified\n`,
+  );
+  if (outcome.withdrawn.length > 0) {
+    write(`  withdrawn: ${outcome.withdrawn.join(', ')}; ${outcome.purged} unsent spans removed from this device\n`);
+  }
+}

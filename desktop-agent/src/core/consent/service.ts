@@ -1,0 +1,140 @@
+import { compactVerify, createLocalJWKSet } from 'jose';
+import { z } from 'zod';
+import {
+  ConsentResponse,
+  Policy,
+  WIRE_PATHS,
+  canonicalJson,
+  type CollectionMethod,
+  type ConsentDecision,
+  type ConsentDecisionKind,
+  type ConsentReceipt,
+  type Directive,
+  type Scope,
+} from '@icarus/shared';
+import type { Clock } from '../clock';
+import type { AgentStore } from '../store/store';
+import type { TokenSource } from '../sync/auth';
+import { withDecision, withNewPolicy } from './gate';
+
+const Jwks = z.object({
+  keys: z.array(z.looseObject({ kty: z.string(), crv: z.string().optional(), x: z.string().optional(), kid: z.string().optional(), alg: z.string().optional() })),
+});
+
+export interface DecisionOutcome {
+  receipt: ConsentReceipt;
+  verified: boolean;
+  verifyProblem?: string;
+  withdrawn: Scope[];
+  purged: number;
+}
+
+/** Policy, consent decisions and server directives: the rules both `run` and `consent` share. */
+export class ConsentService {
+  constructor(
+    private readonly store: AgentStore,
+    private readonly tokens: TokenSource,
+    private readonly clock: Clock,
+    private readonly agentVersion: string,
+  ) {}
+
+  async fetchPolicy(): Promise<Policy> {
+    const policy = await this.tokens.api.request('GET', WIRE_PATHS.policy, Policy, { bearer: await this.tokens.token() });
+    this.adoptPolicy(policy);
+    return policy;
+  }
+
+  /** Stores a policy; a newer version puts widened granted scopes on hold until a decision. */
+  adoptPolicy(policy: Policy, serverSays: readonly Scope[] = []): void {
+    const state = this.store.state;
+    const previous = state.get('policy');
+    if (previous && previous.version > policy.version) return;
+    state.set('policy', policy);
+    const consent = withNewPolicy(state.get('consent'), policy, serverSays);
+    if (consent) state.set('consent', consent);
+  }
+
+  /** Sends a decision, verifies the signed receipt, then applies it on the device. */
+  async decide(kind: ConsentDecisionKind, scopes: Scope[], method: CollectionMethod): Promise<DecisionOutcome> {
+    const policy = this.store.state.get('policy');
+    if (!policy) throw new Error('no policy on this device yet: the agent must reach the server first');
+    const body: ConsentDecision = { policyVersion: policy.version, scopes, decision: kind, method, agentVersion: this.agentVersion };
+    const { receipt } = await this.tokens.api.request('POST', WIRE_PATHS.consent, ConsentResponse, { body, bearer: await this.tokens.token() });
+    const check = await this.verifyReceipt(receipt).then(
+      () => ({ verified: true as const }),
+      (error: unknown) => ({ verified: false as const, verifyProblem: error instanceof Error ? error.message : String(error) }),
+    );
+    const effectiveFrom = Math.max(this.clock.now(), Date.parse(receipt.payload.consentTimestamp));
+    const { next, withdrawn } = withDecision(this.store.state.get('consent'), kind, scopes, policy, effectiveFrom);
+    this.store.state.set('consent', next);
+    this.store.state.addReceipt(receipt, this.clock.now(), check.verified);
+    const purged = withdrawn.length > 0 ? this.store.spans.purgeScopes(withdrawn) : 0;
+    return { receipt, withdrawn, purged, ...check };
+  }
+
+  /** Checks the receipt's Ed25519 signature against the server's published keys, and its payload. */
+  async verifyReceipt(receipt: ConsentReceipt): Promise<void> {
+    const jwks = await this.tokens.api.request('GET', WIRE_PATHS.receiptKeys, Jwks);
+    const { payload } = await compactVerify(receipt.jws, createLocalJWKSet(jwks));
+    const signed: unknown = JSON.parse(new TextDecoder().decode(payload));
+    if (canonicalJson(signed) !== canonicalJson(receipt.payload)) {
+      throw new Error('the signed payload differs from the receipt shown');
+    }
+  }
+
+  /** Obeys the server's directives, in order. Returns lines worth telling the person. */
+  async applyDirectives(directives: readonly Directive[]): Promise<string[]> {
+    const notes: string[] = [];
+    const state = this.store.state;
+    for (const d of directives) {
+      switch (d.type) {
+        case 'policy_changed': {
+          let policy = state.get('policy');
+          try {
+            policy = await this.tokens.api.request('GET', WIRE_PATHS.policy, Policy, { bearer: await this.tokens.token() });
+          } catch {
+            // Offline right after the directive: hold the named scopes now, fetch the text later.
+          }
+          if (policy) this.adoptPolicy(policy, d.scopesNeedingConsent);
+          const consent = state.get('consent');
+          if (consent && d.scopesNeedingConsent.length > 0) {
+            const held = consent.granted.filter((s) => d.scopesNeedingConsent.includes(s));
+            state.set('consent', { ...consent, pending: [...new Set([...consent.pending, ...held])] });
+          }
+          notes.push(`policy v${d.policyVersion} needs your decision on: ${d.scopesNeedingConsent.join(', ') || 'nothing new'}`);
+          break;
+        }
+        case 'consent_revoked': {
+          const consent = state.get('consent');
+          if (consent) {
+            const revoked = d.scopes.length === 0 ? consent.granted : d.scopes;
+            state.set('consent', { ...consent, granted: consent.granted.filter((s) => !revoked.includes(s)) });
+            this.store.spans.purgeScopes(revoked);
+          }
+          notes.push(`consent revoked by the server (${d.reason}): ${d.scopes.join(', ') || 'all scopes'}`);
+          break;
+        }
+        case 'pause': {
+          const until = Date.parse(d.until);
+          state.set('pauseUntilMs', Math.max(until, state.get('pauseUntilMs') ?? 0));
+          notes.push(`paused by the server until ${d.until}: ${d.reason}`);
+          break;
+        }
+        case 'erase_local': {
+          const erased = this.store.spans.eraseAll();
+          notes.push(`erased ${erased} spans on this device at the server's request: ${d.reason}`);
+          break;
+        }
+        case 'message': {
+          const messages = state.get('messages') ?? [];
+          if (!messages.some((m) => m.id === d.id)) {
+            state.set('messages', [...messages.slice(-19), { id: d.id, text: d.text, receivedMs: this.clock.now() }]);
+            notes.push(`message: ${d.text}`);
+          }
+          break;
+        }
+      }
+    }
+    return notes;
+  }
+}

@@ -1,0 +1,102 @@
+import { gzipSync } from 'node:zlib';
+import type { z } from 'zod';
+import { ApiError } from '@icarus/shared';
+
+/** The server answered with an error status; `retryAfterMs` from a Retry-After header. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+
+  /** Worth retrying later: the server is overloaded, rate-limiting or broken, not refusing. */
+  get transient(): boolean {
+    return this.status === 429 || this.status === 408 || this.status >= 500;
+  }
+}
+
+/** The request never got an HTTP answer (refused, reset, timed out, DNS). */
+export class NetworkError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NetworkError';
+  }
+}
+
+/** Retry-After as seconds or an HTTP date, in milliseconds from now. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  bearer?: string;
+  gzip?: boolean;
+  timeoutMs?: number;
+}
+
+/** JSON over HTTP to the cloud, every answer validated with the shared schema. */
+export class ApiClient {
+  constructor(readonly baseUrl: string) {}
+
+  url(path: string): string {
+    // Relative resolution keeps a base path (https://host/icarus/) in front of /v1/...
+    return new URL(path.replace(/^\//, ''), this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`).toString();
+  }
+
+  async request<T extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: T, options: RequestOptions = {}): Promise<z.infer<T>> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    let body: Uint8Array<ArrayBuffer> | string | undefined;
+    if (options.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      const json = JSON.stringify(options.body);
+      if (options.gzip) {
+        headers['content-encoding'] = 'gzip';
+        body = new Uint8Array(gzipSync(json));
+      } else body = json;
+    }
+    if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
+    let response: Response;
+    try {
+      response = await fetch(this.url(path), { method, headers, body, signal: AbortSignal.timeout(options.timeoutMs ?? 20_000) });
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      throw new NetworkError(`${method} ${path} failed${cause || (error instanceof Error ? `: ${error.message}` : '')}`);
+    }
+    const text = await response.text().catch(() => '');
+    if (!response.ok) {
+      let code = `http_${response.status}`;
+      let message = `${method} ${path} answered ${response.status}`;
+      try {
+        const parsed = ApiError.safeParse(JSON.parse(text));
+        if (parsed.success) {
+          code = parsed.data.error.code;
+          const fields = parsed.data.error.fields?.map((f) => `${f.path}: ${f.problem}`).join('; ');
+          message = `${message} ${code}: ${parsed.data.error.message}${fields ? ` (${fields})` : ''}`;
+        }
+      } catch {
+        // Not JSON (a proxy's error page): the status alone says enough.
+      }
+      throw new HttpError(response.status, code, message, parseRetryAfter(response.headers.get('retry-after')));
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new HttpError(response.status, 'bad_response', `${method} ${path} answered ${response.status} with a body that is not JSON`, undefined);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new HttpError(response.status, 'bad_response', `${method} ${path} answered with an unexpected body: ${parsed.error.message}`, undefined);
+    }
+    return parsed.data;
+  }
+}

@@ -1,0 +1,157 @@
+import { IngestResult, MAX_BATCH_SPANS, WIRE_PATHS, type AgentStatus, type Directive, type IngestBatch, type Span } from '@icarus/shared';
+import type { Clock } from '../clock';
+import type { SpanStore, StoredSpan } from '../store/spans';
+import { Backoff } from './backoff';
+import { HttpError } from './http';
+import type { TokenSource } from './auth';
+
+export function toWireSpan(span: StoredSpan): Span {
+  const wire: Span = { id: span.id, start: new Date(span.start).toISOString(), durationMs: span.durationMs };
+  if (span.idle) wire.idle = true;
+  else {
+    if (span.app !== undefined) wire.app = span.app;
+    if (span.title !== undefined) wire.title = span.title;
+  }
+  return wire;
+}
+
+export interface SyncDeps {
+  spans: SpanStore;
+  tokens: TokenSource;
+  deviceId: string;
+  clock: Clock;
+  /** Spans must have ended this long ago before they may leave (review before send). */
+  holdMs: () => number;
+  status: () => AgentStatus;
+  onDirectives: (directives: Directive[]) => Promise<void>;
+  batchSize?: number;
+}
+
+export interface SyncReport {
+  sent: number;
+  batches: number;
+  rejected: number;
+  /** Set when the pass stopped early; `retryInMs` says when to try again. */
+  error?: string;
+  retryInMs?: number;
+}
+
+/** One pass of sending: oldest first, batch after batch, until nothing is due or a failure. */
+export class Syncer {
+  readonly backoff = new Backoff(1000, 5 * 60_000);
+  lastError: string | undefined;
+  lastSuccessMs: number | undefined;
+
+  constructor(private readonly deps: SyncDeps) {}
+
+  private async post(batch: IngestBatch): Promise<IngestResult> {
+    const { tokens } = this.deps;
+    const send = async () =>
+      tokens.api.request('POST', WIRE_PATHS.ingest, IngestResult, { body: batch, bearer: await tokens.token(), gzip: true });
+    try {
+      return await send();
+    } catch (error) {
+      // An expired or revoked token: get a fresh one once, then give up for this pass.
+      if (error instanceof HttpError && error.status === 401) {
+        tokens.invalidate();
+        return send();
+      }
+      throw error;
+    }
+  }
+
+  async syncOnce(): Promise<SyncReport> {
+    const { spans, clock } = this.deps;
+    const report: SyncReport = { sent: 0, batches: 0, rejected: 0 };
+    for (;;) {
+      // The batch id is written before sending, so after a crash the same batch goes again.
+      const batch = spans.nextBatch(this.deps.batchSize ?? MAX_BATCH_SPANS, clock.now() - this.deps.holdMs());
+      if (!batch) break;
+      let result: IngestResult;
+      try {
+        result = await this.post({
+          batchId: batch.batchId,
+          deviceId: this.deps.deviceId,
+          spans: batch.spans.map(toWireSpan),
+          status: this.deps.status(),
+        });
+      } catch (error) {
+        return this.failed(report, error, batch.batchId);
+      }
+      spans.settleBatch(batch.batchId, new Map(result.rejected.map((r) => [r.id, r.reason])), clock.now());
+      report.sent += batch.spans.length;
+      report.batches += 1;
+      report.rejected += result.rejected.length;
+      this.backoff.reset();
+      this.lastError = undefined;
+      this.lastSuccessMs = clock.now();
+      if (result.directives.length > 0) await this.deps.onDirectives(result.directives);
+    }
+    return report;
+  }
+
+  private failed(report: SyncReport, error: unknown, batchId: string): SyncReport {
+    const message = error instanceof Error ? error.message : String(error);
+    this.lastError = message;
+    if (error instanceof HttpError && !error.transient && error.status !== 401 && error.status !== 403) {
+      // The server will never take this batch as it is; keep its spans, marked, and move on.
+      this.deps.spans.refuseBatch(batchId, `refused: ${error.code} (${error.status})`);
+      return { ...report, error: message, retryInMs: 0 };
+    }
+    // Network errors, 5xx, 429 and 403 (a device IT may re-enable) wait, then try again.
+    const retryAfter = error instanceof HttpError ? error.retryAfterMs : undefined;
+    return { ...report, error: message, retryInMs: this.backoff.next(retryAfter) };
+  }
+}
+
+/** Runs sync passes on a timer: every `intervalMs` when healthy, after the backoff when not. */
+export class SyncLoop {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  lastReport: SyncReport | undefined;
+
+  constructor(
+    private readonly syncer: Syncer,
+    private readonly intervalMs: number,
+    private readonly onReport: (report: SyncReport) => void = () => {},
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.runNow(), delayMs);
+    this.timer.unref?.();
+  }
+
+  /** Runs a pass now (or joins the one under way). */
+  runNow(): Promise<void> {
+    this.running ??= (async () => {
+      let next = this.intervalMs;
+      try {
+        const report = await this.syncer.syncOnce();
+        this.lastReport = report;
+        this.onReport(report);
+        if (report.retryInMs !== undefined) next = report.retryInMs;
+      } catch (error) {
+        next = this.syncer.backoff.next();
+        this.lastReport = { sent: 0, batches: 0, rejected: 0, error: error instanceof Error ? error.message : String(error), retryInMs: next };
+        this.onReport(this.lastReport);
+      } finally {
+        this.running = undefined;
+      }
+      this.schedule(next);
+    })();
+    return this.running;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+}

@@ -1,0 +1,36 @@
+import type { CaptureSourceStatus, ViewerEntry } from '@icarus/shared';
+import type { Clock } from '../core/clock';
+import type { FrontWindow } from '../core/capture/sources';
+import type { ConsentService } from '../core/consent/service';
+import type { AgentStore } from '../core/store/store';
+
+/** What the running agent knows that is not in the store: live source health and sync results. */
+export interface AgentRuntime {
+  captureSources: CaptureSourceStatus[];
+  lastSyncMs: number | undefined;
+  lastSyncError: string | undefined;
+}
+
+/**
+ * The smallest part of the agent the screens need, shared by the Electron shell and the
+ * headless agent. Core has no single facade yet; when it gains one, it should satisfy this
+ * interface (see the report to the core owner) and this file becomes a type alias.
+ */
+export interface AgentPort {
+  readonly store: AgentStore;
+  readonly consent: Pick<ConsentService, 'decide'>;
+  readonly clock: Clock;
+  readonly agentVersion: string;
+  readonly osUser: string;
+  runtime(): AgentRuntime;
+  /** The front window now, for the consent dialog's concrete example; undefined when unseen. */
+  frontWindow(): Promise<FrontWindow | undefined>;
+  /** Milliseconds since the last input, for the idle scope's example. */
+  idleMs(): Promise<number | undefined>;
+  /** Absent while the connected server offers no erasure request endpoint. */
+  requestErasure?: () => Promise<{ requestedAt: string }>;
+  /** Absent while the connected server offers no "who viewed my data" endpoint. */
+  viewers?: () => Promise<ViewerEntry[]>;
+  /** The shell is told so it can update the tray at once (pause, resume, decisions). */
+  onChange?: () => void;
+}

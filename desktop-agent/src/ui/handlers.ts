@@ -1,0 +1,272 @@
+import type { AgentState, IpcHandlers, MyDataView, Policy, ReceiptView, Scope, SpanView, StatusView } from '@icarus/shared';
+import { describeGate, effectiveScopes } from '../core/consent/gate';
+import { describeTitleMode, transformTitle } from '../core/capture/title';
+import type { StoredReceipt } from '../core/store/state';
+import type { StoredSpan } from '../core/store/spans';
+import type { AgentPort } from './agent-port';
+import { IpcRefusal } from './dispatch';
+import { examples, format } from './pages/strings';
+
+const MINUTE_MS = 60_000;
+
+/** A stalled sync this old (or one that failed last) counts as offline in the tray. */
+const OFFLINE_AFTER_MS = 15 * MINUTE_MS;
+
+export interface StateInput {
+  enrolled: boolean;
+  hasDecision: boolean;
+  pendingDecision: boolean;
+  paused: boolean;
+  captureFailing: boolean;
+  syncFailing: boolean;
+}
+
+/** The tray's state, most urgent first: a person's decision outranks everything technical. */
+export function agentState(s: StateInput): AgentState {
+  if (!s.enrolled) return 'not_enrolled';
+  if (!s.hasDecision || s.pendingDecision) return 'waiting_for_consent';
+  if (s.paused) return 'paused';
+  if (s.captureFailing) return 'capture_failing';
+  if (s.syncFailing) return 'offline';
+  return 'recording';
+}
+
+/** Local midnight at the start of `day` (YYYY-MM-DD), or of today. */
+export function localDayStart(day: string | undefined, now: number): number {
+  if (day === undefined) {
+    const d = new Date(now);
+    return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  }
+  const [y, m, dd] = day.split('-').map(Number);
+  return new Date(y ?? 1970, (m ?? 1) - 1, dd ?? 1).getTime();
+}
+
+function isoDay(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+export function pauseUntil(preset: '15m' | '1h' | 'tomorrow', now: number): number {
+  if (preset === '15m') return now + 15 * MINUTE_MS;
+  if (preset === '1h') return now + 60 * MINUTE_MS;
+  const d = new Date(now);
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime();
+}
+
+function spanView(s: StoredSpan, now: number, holdMs: number): SpanView {
+  const end = s.start + s.durationMs;
+  let status: SpanView['status'] = 'pending';
+  if (s.syncedMs !== null) status = 'sent';
+  else if (s.rejectedReason !== null) status = 'rejected';
+  else if (holdMs > 0 && s.batchId === null && end + holdMs > now) status = 'held_for_review';
+  return {
+    id: s.id,
+    start: new Date(s.start).toISOString(),
+    durationMs: s.durationMs,
+    app: s.app ?? null,
+    title: s.title ?? null,
+    idle: s.idle === true,
+    status,
+    sendableAt: holdMs > 0 && s.syncedMs === null ? new Date(end + holdMs).toISOString() : null,
+    rejectedReason: s.rejectedReason,
+  };
+}
+
+function receiptView(r: StoredReceipt): ReceiptView {
+  return { receipt: r.receipt, receivedAt: new Date(r.receivedMs).toISOString(), verified: r.verified };
+}
+
+const CSV_COLUMNS = ['id', 'start', 'durationMs', 'app', 'title', 'idle', 'status'] as const;
+
+function csvCell(value: string | number | boolean | null): string {
+  const text = value === null ? '' : String(value);
+  // Quote always-risky cells, and neutralise spreadsheet formulas in titles (CSV injection).
+  const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
+  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+/** Builds the contract's handlers over the agent; every screen in every shell goes through these. */
+export function createAgentHandlers(agent: AgentPort): IpcHandlers {
+  const { store, clock } = agent;
+  const changed = () => agent.onChange?.();
+
+  const holdMs = () => (store.state.get('policy')?.content.reviewBeforeSendMinutes ?? 0) * MINUTE_MS;
+
+  const status = async (): Promise<StatusView> => {
+    const now = clock.now();
+    const consent = store.state.get('consent');
+    const policy = store.state.get('policy');
+    const pauseUntilMs = store.state.get('pauseUntilMs');
+    const device = store.state.device();
+    const runtime = agent.runtime();
+    const gate = { consent, policy, pauseUntilMs, now };
+    const paused = pauseUntilMs !== undefined && now < pauseUntilMs;
+    const lastOk = runtime.lastSyncMs;
+    const syncFailing = runtime.lastSyncError !== undefined && (lastOk === undefined || now - lastOk > OFFLINE_AFTER_MS);
+    return {
+      state: agentState({
+        enrolled: device !== undefined,
+        hasDecision: consent !== undefined,
+        pendingDecision: (consent?.pending.length ?? 0) > 0 || (policy !== undefined && consent !== undefined && policy.version > consent.policyVersion && consent.pending.length > 0),
+        paused,
+        captureFailing: runtime.captureSources.some((s) => !s.ok),
+        syncFailing,
+      }),
+      summary: describeGate(gate),
+      pausedUntil: paused && pauseUntilMs !== undefined ? new Date(pauseUntilMs).toISOString() : null,
+      pendingSpans: store.spans.pendingCount(),
+      droppedSpans: store.spans.droppedCount(),
+      lastSyncAt: lastOk === undefined ? null : new Date(lastOk).toISOString(),
+      lastSyncError: runtime.lastSyncError ?? null,
+      scopesActive: [...effectiveScopes(gate)],
+      captureSources: runtime.captureSources,
+      agentVersion: agent.agentVersion,
+      serverUrl: device?.serverUrl ?? null,
+      deviceId: device?.deviceId ?? null,
+    };
+  };
+
+  /** "What this scope records", from what this computer shows right now. */
+  const exampleFor = async (scope: Scope, policy: Policy): Promise<string> => {
+    if (scope === 'idle') {
+      const idle = await agent.idleMs();
+      return idle === undefined ? examples.idleUnknown : format(examples.idle, { seconds: String(Math.round(idle / 1000)) });
+    }
+    const win = await agent.frontWindow();
+    if (!win) return scope === 'app_usage' ? examples.appUnknown : examples.titleUnknown;
+    if (scope === 'app_usage') return format(examples.app, { app: win.app });
+    const kept = transformTitle(win.title, policy.content);
+    return format(examples.title, { app: win.app, title: kept });
+  };
+
+  return {
+    'status:get': status,
+
+    'consent:get': async () => {
+      const policy = store.state.get('policy');
+      const consent = store.state.get('consent');
+      const scopes = policy
+        ? await Promise.all(
+            policy.content.scopes.map(async (terms) => ({
+              scope: terms.scope,
+              purpose: terms.purpose,
+              legalBasis: terms.legalBasis,
+              example: await exampleFor(terms.scope, policy),
+              granted: consent?.granted.includes(terms.scope) ?? false,
+              needsDecision: consent === undefined || consent.pending.includes(terms.scope),
+            })),
+          )
+        : [];
+      return {
+        policy: policy
+          ? {
+              version: policy.version,
+              hash: policy.hash,
+              url: policy.url,
+              controller: policy.content.controller,
+              purpose: policy.content.purpose,
+              titleMode: policy.content.titleMode,
+              titleModeText: describeTitleMode(policy.content.titleMode),
+              retentionDays: policy.content.retentionDays,
+              minGroupSize: policy.content.minGroupSize,
+              managersSeeIndividuals: policy.content.managersSeeIndividuals,
+              reviewBeforeSendMinutes: policy.content.reviewBeforeSendMinutes,
+            }
+          : null,
+        scopes,
+        decisionNeeded: policy !== undefined && (consent === undefined || consent.pending.length > 0),
+        osUser: agent.osUser,
+      };
+    },
+
+    'consent:decide': async ({ policyVersion, granted }) => {
+      const policy = store.state.get('policy');
+      if (!policy) throw new IpcRefusal('unavailable', 'No policy on this device yet: the agent has not reached the server.');
+      // The person read a specific version; if a newer one arrived meanwhile they must read that.
+      if (policy.version !== policyVersion) throw new IpcRefusal('failed', `The policy changed to version ${policy.version} while you were reading; please review it again.`);
+      const offered = new Set(policy.content.scopes.map((s) => s.scope));
+      const unknown = granted.filter((s) => !offered.has(s));
+      if (unknown.length > 0) throw new IpcRefusal('failed', `Policy version ${policy.version} does not ask for: ${unknown.join(', ')}`);
+      const outcome = await agent.consent.decide(granted.length > 0 ? 'granted' : 'declined', granted, 'tray-dialog');
+      changed();
+      return { receipt: outcome.receipt, receivedAt: new Date(clock.now()).toISOString(), verified: outcome.verified };
+    },
+
+    'consent:withdraw': async ({ scopes }) => {
+      if (!store.state.get('consent')) throw new IpcRefusal('failed', 'There is no consent to withdraw.');
+      const outcome = await agent.consent.decide('withdrawn', scopes, 'tray-dialog');
+      changed();
+      return { receipt: outcome.receipt, receivedAt: new Date(clock.now()).toISOString(), verified: outcome.verified };
+    },
+
+    'receipts:list': async () => ({ receipts: store.state.receipts().map(receiptView).reverse() }),
+
+    'mydata:day': async ({ day }) => {
+      const now = clock.now();
+      const from = localDayStart(day, now);
+      const to = localDayStart(isoDay(from + 36 * 3_600_000), now); // next local midnight, DST-safe
+      const hold = holdMs();
+      const timeline = store.spans.between(from, to).map((s) => spanView(s, now, hold));
+      const totals = new Map<string, number>();
+      let idleMs = 0;
+      for (const s of timeline) {
+        if (s.idle) idleMs += s.durationMs;
+        else if (s.app !== null) totals.set(s.app, (totals.get(s.app) ?? 0) + s.durationMs);
+      }
+      const count = (st: SpanView['status']) => timeline.filter((s) => s.status === st).length;
+      const view: MyDataView = {
+        day: isoDay(from),
+        timeline,
+        totals: [...totals].map(([app, activeMs]) => ({ app, activeMs })).sort((a, b) => b.activeMs - a.activeMs),
+        idleMs,
+        counts: { sent: count('sent'), pending: count('pending'), heldForReview: count('held_for_review'), rejected: count('rejected') },
+        reviewBeforeSendMinutes: hold / MINUTE_MS,
+      };
+      return view;
+    },
+
+    'mydata:forget': async ({ spanIds }) => {
+      let deleted = 0;
+      for (const id of spanIds) deleted += store.spans.forget(id);
+      changed();
+      return { deleted };
+    },
+
+    'mydata:export': async ({ format: kind }) => {
+      const now = clock.now();
+      const hold = holdMs();
+      const spans = store.spans.everything().map((s) => spanView(s, now, hold));
+      const stamp = isoDay(now);
+      if (kind === 'json') {
+        const content = JSON.stringify({ exportedAt: new Date(now).toISOString(), deviceId: store.state.device()?.deviceId ?? null, spans }, null, 2);
+        return { filename: `icarus-my-data-${stamp}.json`, mimeType: 'application/json', content };
+      }
+      const rows = spans.map((s) => CSV_COLUMNS.map((c) => csvCell(s[c])).join(','));
+      return { filename: `icarus-my-data-${stamp}.csv`, mimeType: 'text/csv', content: [CSV_COLUMNS.join(','), ...rows].join('\r\n') + '\r\n' };
+    },
+
+    'mydata:viewers': async () => {
+      if (!agent.viewers) return { available: false, reason: examples.serverLacksViewers, entries: [] };
+      return { available: true, reason: null, entries: await agent.viewers() };
+    },
+
+    'mydata:erase': async () => {
+      if (!agent.requestErasure) return { available: false, reason: examples.serverLacksErasure, requestedAt: null };
+      const { requestedAt } = await agent.requestErasure();
+      changed();
+      return { available: true, reason: null, requestedAt };
+    },
+
+    'pause:set': async ({ preset }) => {
+      store.state.set('pauseUntilMs', pauseUntil(preset, clock.now()));
+      changed();
+      return status();
+    },
+
+    'pause:resume': async () => {
+      store.state.delete('pauseUntilMs');
+      changed();
+      return status();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import type { ConsentView, ReceiptView, Scope } from '@icarus/shared';
+import { announcer, button, errorText, h, localDateTime } from './dom';
+import { common, consentText as t, format } from './strings';
+
+function receiptCard(view: ReceiptView, heading: string): HTMLElement {
+  const p = view.receipt.payload;
+  return h(
+    'section',
+    { class: 'receipt', 'aria-labelledby': `receipt-${p.receiptId}` },
+    h('h2', { id: `receipt-${p.receiptId}` }, heading),
+    h('p', {}, t.receiptIntro),
+    h('p', { class: view.verified ? 'ok' : 'warn' }, view.verified ? t.receiptVerified : t.receiptUnverified),
+    h(
+      'dl',
+      {},
+      h('dt', {}, t.receiptId), h('dd', {}, p.receiptId),
+      h('dt', {}, t.receiptTime), h('dd', {}, localDateTime(p.consentTimestamp)),
+      h('dt', {}, t.receiptGranted), h('dd', {}, p.scopesGranted.map((s) => t.scopeNames[s] ?? s).join(', ') || common.none),
+      h('dt', {}, t.receiptPolicyHash), h('dd', { class: 'mono' }, p.policy.hash),
+    ),
+    h('details', {}, h('summary', {}, 'JWS'), h('pre', { class: 'mono' }, view.receipt.jws)),
+  );
+}
+
+function scopeFieldset(scope: ConsentView['scopes'][number]): HTMLFieldSetElement {
+  const name = t.scopeNames[scope.scope] ?? scope.scope;
+  const id = `scope-${scope.scope}`;
+  // Pre-select only a standing grant the person already gave; a first decision starts unset.
+  const current = scope.needsDecision ? undefined : scope.granted ? 'grant' : 'decline';
+  const radio = (value: 'grant' | 'decline', label: string) =>
+    h('label', { class: 'choice' }, h('input', { type: 'radio', name: id, value, required: true, checked: current === value }), ` ${label}`);
+  return h(
+    'fieldset',
+    { class: 'scope', 'data-scope': scope.scope, 'aria-describedby': `${id}-purpose ${id}-example` },
+    h('legend', {}, format(t.decisionLegend, { scope: name })),
+    scope.needsDecision && scope.granted ? h('p', { class: 'warn' }, t.needsDecision) : null,
+    h('p', { id: `${id}-purpose` }, scope.purpose, ' ', h('span', { class: 'basis' }, t.basis[scope.legalBasis] ?? '')),
+    h('p', { id: `${id}-example`, class: 'example' }, h('strong', {}, `${t.exampleLabel}: `), scope.example),
+    h('div', { class: 'choices' }, radio('grant', t.grant), radio('decline', t.decline)),
+  );
+}
+
+export async function renderConsent(root: HTMLElement): Promise<void> {
+  const api = window.icarus;
+  const note = announcer();
+  const view = await api.consent();
+  root.replaceChildren(h('h1', {}, t.title), h('p', {}, t.intro), note.el);
+  const policy = view.policy;
+  if (!policy) {
+    root.append(h('p', {}, t.noPolicy));
+    return;
+  }
+  const form = h(
+    'form',
+    { 'aria-labelledby': 'policy-heading', novalidate: true },
+    h('h2', { id: 'policy-heading' }, format(t.policyHeading, { version: String(policy.version), controller: policy.controller.name })),
+    h('h3', {}, t.purposeHeading),
+    h('p', {}, policy.purpose),
+    h('h3', {}, t.scopesHeading),
+    ...view.scopes.map(scopeFieldset),
+    h('h3', {}, t.whoSees),
+    h(
+      'ul',
+      {},
+      h('li', {}, format(t.titleMode, { text: policy.titleModeText })),
+      h('li', {}, format(t.retention, { days: String(policy.retentionDays) })),
+      h('li', {}, policy.managersSeeIndividuals ? t.managersIndividuals : t.managersAggregates),
+      h('li', {}, format(t.minGroup, { n: String(policy.minGroupSize) })),
+      h('li', {}, policy.reviewBeforeSendMinutes > 0 ? format(t.review, { minutes: String(policy.reviewBeforeSendMinutes) }) : t.noReview),
+      h('li', {}, format(t.controllerContact, { contact: policy.controller.contact })),
+    ),
+    h('p', {}, h('a', { href: policy.url, target: '_blank', rel: 'noopener' }, t.policyLink)),
+    h('button', { type: 'submit' }, t.submit),
+  );
+  root.append(form);
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void (async () => {
+      const granted: Scope[] = [];
+      for (const scope of view.scopes) {
+        const chosen = form.querySelector<HTMLInputElement>(`input[name="scope-${scope.scope}"]:checked`);
+        if (!chosen) {
+          note.say(format(t.decisionLegend, { scope: t.scopeNames[scope.scope] ?? scope.scope }), true);
+          form.querySelector<HTMLInputElement>(`input[name="scope-${scope.scope}"]`)?.focus();
+          return;
+        }
+        if (chosen.value === 'grant') granted.push(scope.scope);
+      }
+      note.say(t.sending);
+      try {
+        const receipt = await api.decide(policy.version, granted);
+        const card = receiptCard(receipt, t.receiptHeading);
+        form.replaceWith(card);
+        card.querySelector('h2')?.setAttribute('tabindex', '-1');
+        card.querySelector<HTMLElement>('h2')?.focus();
+        note.say(t.receiptVerified.length > 0 ? t.receiptHeading : '');
+      } catch (error) {
+        note.say(common.errorPrefix + errorText(error), true);
+      }
+    })();
+  });
+
+  const { receipts } = await api.receipts();
+  if (receipts.length > 0) {
+    root.append(h('h2', {}, t.receiptsHeading), ...receipts.slice(0, 5).map((r) => receiptCard(r, localDateTime(r.receipt.payload.consentTimestamp))));
+    root.append(
+      h('section', { 'aria-labelledby': 'withdraw-heading' },
+        h('h2', { id: 'withdraw-heading' }, t.withdrawHeading),
+        h('p', {}, t.withdrawIntro),
+        button(t.withdrawAll, async () => {
+          try {
+            const receipt = await api.withdraw([]);
+            note.say(`${t.receiptHeading}: ${receipt.receipt.payload.receiptId}`);
+          } catch (error) {
+            note.say(common.errorPrefix + errorText(error), true);
+          }
+        }, { class: 'danger' }),
+      ),
+    );
+  }
+}

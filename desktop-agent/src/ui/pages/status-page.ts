@@ -1,0 +1,51 @@
+import type { StatusView } from '@icarus/shared';
+import { announcer, button, errorText, h, localDateTime } from './dom';
+import { common, consentText, format, statusText as t } from './strings';
+
+function row(label: string, value: string | Node): HTMLElement[] {
+  return [h('dt', {}, label), h('dd', {}, value)];
+}
+
+export async function renderStatus(root: HTMLElement): Promise<void> {
+  const api = window.icarus;
+  const note = announcer();
+  const draw = (s: StatusView): void => {
+    const act = (work: () => Promise<StatusView>) => async () => {
+      try {
+        draw(await work());
+        note.say(t.states[(await api.status()).state] ?? '');
+      } catch (error) {
+        note.say(common.errorPrefix + errorText(error), true);
+      }
+    };
+    root.replaceChildren(
+      h('h1', {}, t.title),
+      note.el,
+      h('p', { class: `state state-${s.state}` }, h('strong', {}, `${t.state}: `), t.states[s.state] ?? s.state),
+      h('p', {}, s.summary),
+      h(
+        'dl',
+        {},
+        ...row(t.scopes, s.scopesActive.map((x) => consentText.scopeNames[x] ?? x).join(', ') || common.none),
+        ...row(t.pending, String(s.pendingSpans)),
+        ...row(t.dropped, String(s.droppedSpans)),
+        ...row(t.lastSync, s.lastSyncAt ? localDateTime(s.lastSyncAt) : t.never),
+        ...(s.lastSyncError ? row(t.lastError, s.lastSyncError) : []),
+        ...row(t.sources, h('ul', {}, ...s.captureSources.map((c) => h('li', {}, `${c.name}: ${c.ok ? t.sourceOk : (c.problem ?? '')}`)))),
+        ...row(t.server, s.serverUrl ?? common.none),
+        ...row(t.device, s.deviceId ?? common.none),
+        ...row(t.version, s.agentVersion),
+      ),
+      s.pausedUntil
+        ? h('div', { class: 'row' }, h('p', {}, format(t.pausedUntil, { until: localDateTime(s.pausedUntil) })), button(t.resume, act(() => api.resume())))
+        : h(
+            'div',
+            { class: 'row' },
+            button(t.pause15, act(() => api.pause('15m'))),
+            button(t.pause60, act(() => api.pause('1h'))),
+            button(t.pauseTomorrow, act(() => api.pause('tomorrow'))),
+          ),
+    );
+  };
+  draw(await api.status());
+}
