@@ -5,3 +5,4 @@ export * from '../consent/tables';
 export * from '../ingestion/tables';
 export * from '../audit/tables';
 export * from '../gateway/tables';
+export * from '../analytics/tables';

@@ -29,6 +29,26 @@ export function createIngestionService(deps: Deps) {
       return store.ensureDailyPartitions(new Date(now.getTime() - 7 * 86_400_000), new Date(now.getTime() + 8 * 86_400_000));
     },
 
+    /** Raw totals per person and day (and app), the ground truth rollups are checked against. */
+    spanTotals: store.spanTotals,
+    orgIdsWithSpans: store.orgIdsWithSpans,
+    ensureDailyPartitions: store.ensureDailyPartitions,
+    dropPartitionsBefore: store.dropPartitionsBefore,
+    deleteOrgSpansBefore: store.deleteOrgSpansBefore,
+
+    /** Spans of a range with titles decrypted, for categories that depend on titles. */
+    async spansForRollup(orgId: string, fromDay: string, toDay: string, timeZone: string) {
+      const rows = await store.spansForRollup(orgId, fromDay, toDay, timeZone);
+      return rows.map((r) => ({
+        userId: r.user_id,
+        day: r.day,
+        app: r.app,
+        idle: r.idle,
+        durationMs: r.duration_ms,
+        title: r.title_enc ? titles.decrypt(r.title_enc) : null,
+      }));
+    },
+
     onInserted(listener: InsertedListener) {
       listeners.push(listener);
     },
@@ -92,7 +112,12 @@ export function createIngestionService(deps: Deps) {
           details: { batchId: batch.batchId, byReason, spanIds: rejected.slice(0, 100).map((r) => r.id) },
         });
       }
-      if (inserted.length > 0) for (const listener of listeners) listener(device, inserted);
+      if (inserted.length > 0) {
+        // Listeners get the plain title (never stored in clear) so title rules can categorize.
+        const titled = batch.spans.some((s) => s.title !== undefined) ? new Map(batch.spans.map((s) => [s.id, s.title])) : undefined;
+        const spans = titled ? inserted.map((s) => ({ ...s, ...(titled.get(s.id) !== undefined ? { title: titled.get(s.id) } : {}) })) : inserted;
+        for (const listener of listeners) listener(device, spans);
+      }
 
       const [policyDirective, queued] = await Promise.all([
         consent.policyDirective(device.orgId, timeline),

@@ -17,6 +17,33 @@ export interface InsertedSpan {
   durationMs: number;
   app: string | null;
   idle: boolean;
+  /** The plain title as the device sent it, when it sent one (for title-based categories). */
+  title?: string;
+}
+
+/** Raw spans summed per person and day (org time zone), optionally per app: what rollups must equal. */
+export type SpanTotalsRow = {
+  user_id: string;
+  day: string;
+  app: string | null;
+  idle: boolean;
+  ms: number;
+  spans: number;
+};
+
+export type SpanForRollup = {
+  user_id: string;
+  day: string;
+  app: string | null;
+  idle: boolean;
+  duration_ms: number;
+  title_enc: Uint8Array | null;
+};
+
+/** Bounds of [fromDay, toDay] in the org's zone, written so partitions prune. */
+function dayRange(fromDay: string, toDay: string, timeZone: string) {
+  return sql`s.start >= (${fromDay}::date::timestamp at time zone ${timeZone})
+    and s.start < ((${toDay}::date + 1)::timestamp at time zone ${timeZone})`;
 }
 
 export function createIngestionStore(database: Database) {
@@ -48,6 +75,64 @@ export function createIngestionStore(database: Database) {
         sql`select id, device_id from spans where id = any(${`{${ids.join(',')}}`}::uuid[])`,
       );
       return new Map(rows.map((r) => [r.id, r.device_id]));
+    },
+
+    /** Per person, day, app and idle flag: the grouped form rollups are rebuilt from. */
+    async spanTotals(orgId: string, fromDay: string, toDay: string, timeZone: string, perApp: boolean): Promise<SpanTotalsRow[]> {
+      const app = perApp ? sql`s.app` : sql`null::text`;
+      const rows = await database.rows<SpanTotalsRow>(sql`
+        select s.user_id, to_char((s.start at time zone ${timeZone})::date, 'YYYY-MM-DD') as day, ${app} as app, s.idle,
+               sum(s.duration_ms)::float8 as ms, count(*)::int as spans
+        from spans s
+        where s.org_id = ${orgId} and s.user_id is not null and ${dayRange(fromDay, toDay, timeZone)}
+        group by 1, 2, 3, 4`);
+      return rows.map((r) => ({ ...r, ms: Number(r.ms), spans: Number(r.spans) }));
+    },
+
+    /** Every span of the range with its sealed title, for orgs whose categories look at titles. */
+    async spansForRollup(orgId: string, fromDay: string, toDay: string, timeZone: string): Promise<SpanForRollup[]> {
+      return database.rows<SpanForRollup>(sql`
+        select s.user_id, to_char((s.start at time zone ${timeZone})::date, 'YYYY-MM-DD') as day, s.app, s.idle, s.duration_ms, s.title_enc
+        from spans s
+        where s.org_id = ${orgId} and s.user_id is not null and ${dayRange(fromDay, toDay, timeZone)}`);
+    },
+
+    /** Orgs that have any raw spans, by a skip scan over the (org, user, start) index. */
+    async orgIdsWithSpans(): Promise<string[]> {
+      const rows = await database.rows<{ org_id: string }>(sql`
+        with recursive o as (
+          (select org_id from spans order by org_id limit 1)
+          union all
+          select (select s.org_id from spans s where s.org_id > o.org_id order by s.org_id limit 1) from o where o.org_id is not null
+        ) select org_id from o where org_id is not null`);
+      return rows.map((r) => r.org_id);
+    },
+
+    /** Drops whole daily partitions that end on or before `before` (retention without row deletes). */
+    async dropPartitionsBefore(before: Date): Promise<string[]> {
+      const parts = await database.rows<{ name: string }>(sql`
+        select c.relname as name from pg_inherits i
+        join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
+        where p.relname = 'spans' and c.relname ~ '^spans_[0-9]{8}$'`);
+      const cutoff = before.toISOString().slice(0, 10).replaceAll('-', '');
+      const dropped: string[] = [];
+      for (const { name } of parts.sort((a, b) => a.name.localeCompare(b.name))) {
+        // A partition named for day D holds [D, D+1): it may go when D+1 <= before, i.e. D < cutoff day.
+        if (name.slice(6) >= cutoff) continue;
+        await database.rows(sql.raw(`drop table if exists ${name}`));
+        dropped.push(name);
+      }
+      // The default partition is never dropped; rows that fell into it go row by row.
+      await database.rows(sql`delete from spans_default where start < ${before.toISOString()}::timestamptz`);
+      return dropped;
+    },
+
+    /** Deletes one org's rows older than `before` (an org whose retention is shorter than the longest). */
+    async deleteOrgSpansBefore(orgId: string, before: Date): Promise<number> {
+      const rows = await database.rows<{ n: number }>(sql`
+        with d as (delete from spans where org_id = ${orgId} and start < ${before.toISOString()}::timestamptz returning 1)
+        select count(*)::int as n from d`);
+      return Number(rows[0]?.n ?? 0);
     },
 
     /** Creates the daily partitions of [from, to) that do not exist yet. */

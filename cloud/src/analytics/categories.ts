@@ -1,0 +1,87 @@
+import type { CategoryRule, Productivity } from './tables';
+
+export interface Category {
+  category: string;
+  productivity: Productivity;
+}
+
+export const UNCATEGORIZED: Category = { category: 'Uncategorized', productivity: 'neutral' };
+/** Spans without an app (only idle was granted) still count towards active and idle time. */
+export const NO_APP = '(no app)';
+
+/** Built-in rules for common applications; an org's own rules are tried first. */
+export const DEFAULT_RULES: readonly CategoryRule[] = [
+  { app: '^(code|code - oss|vscodium|cursor|idea|intellij.*|pycharm.*|webstorm|goland|clion|rider|android studio|xcode|eclipse|vim|nvim|neovim|emacs|sublime_text|sublime text|zed)$', category: 'Development', productivity: 'productive' },
+  { app: '^(gnome-terminal.*|konsole|alacritty|kitty|wezterm|iterm2?|terminal|windowsterminal|windows terminal|xterm|tilix|warp|powershell|cmd)$', category: 'Development', productivity: 'productive' },
+  { app: '^(libreoffice.*|soffice|winword|microsoft word|excel|microsoft excel|powerpnt|microsoft powerpoint|pages|numbers|keynote|onlyoffice.*|notion|obsidian|acrobat.*|evince|okular)$', category: 'Documents', productivity: 'productive' },
+  { app: '^(figma|inkscape|gimp|krita|blender|photoshop|illustrator|sketch|affinity.*)$', category: 'Design', productivity: 'productive' },
+  { app: '^(slack|microsoft teams|teams|ms-teams|discord|mattermost|element|signal|telegram.*|whatsapp|rocket\\.chat)$', category: 'Chat', productivity: 'neutral' },
+  { app: '^(thunderbird|outlook|microsoft outlook|mail|evolution|geary|mailspring)$', category: 'Email', productivity: 'neutral' },
+  { app: '^(zoom|zoom\\.us|webex|gotomeeting|skype|jitsi.*|google meet)$', category: 'Meetings', productivity: 'neutral' },
+  { app: '^(firefox|firefox-esr|google-chrome|chrome|chromium|microsoft edge|msedge|safari|brave|brave-browser|opera|vivaldi)$', category: 'Web browsing', productivity: 'neutral' },
+  { app: '^(steam|lutris|minecraft.*|solitaire|epic games launcher|battle\\.net|league of legends)$', category: 'Games', productivity: 'unproductive' },
+  { app: '^(facebook|instagram|tiktok|twitter|x|reddit|youtube|netflix|spotify)$', category: 'Social & entertainment', productivity: 'unproductive' },
+  { app: '^(nautilus|files|dolphin|finder|explorer|thunar|nemo)$', category: 'Files', productivity: 'neutral' },
+];
+
+interface CompiledRule extends Category {
+  app: RegExp;
+  title: RegExp | undefined;
+}
+
+function compile(rule: CategoryRule): CompiledRule {
+  return {
+    app: new RegExp(rule.app, 'iu'),
+    title: rule.title ? new RegExp(rule.title, 'iu') : undefined,
+    category: rule.category,
+    productivity: rule.productivity,
+  };
+}
+
+/** True when the pattern compiles: rules are checked at the edge before they are saved. */
+export function isValidPattern(source: string): boolean {
+  try {
+    new RegExp(source, 'iu');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An org's rules compiled once, then the built-in defaults. `byApp` answers for an app when
+ * no title rule can apply to it, so a batch pays one evaluation per distinct app.
+ */
+export function createCategorizer(orgRules: readonly CategoryRule[]) {
+  const rules = [...orgRules, ...DEFAULT_RULES].map(compile);
+  const titleRules = rules.filter((r) => r.title !== undefined);
+  const appCache = new Map<string, Category>();
+
+  function firstMatch(app: string, title: string | null): Category {
+    for (const rule of rules) {
+      if (!rule.app.test(app)) continue;
+      if (rule.title && (title === null || !rule.title.test(title))) continue;
+      return { category: rule.category, productivity: rule.productivity };
+    }
+    return UNCATEGORIZED;
+  }
+
+  return {
+    hasTitleRules: titleRules.length > 0,
+    /** Whether a title could change this app's category (then titles must be looked at). */
+    dependsOnTitle(app: string): boolean {
+      return titleRules.some((r) => r.app.test(app));
+    },
+    of(app: string | null, title: string | null = null): Category {
+      const name = app ?? NO_APP;
+      if (title !== null && titleRules.some((r) => r.app.test(name))) return firstMatch(name, title);
+      let found = appCache.get(name);
+      if (!found) {
+        found = firstMatch(name, null);
+        appCache.set(name, found);
+      }
+      return found;
+    },
+  };
+}
+export type Categorizer = ReturnType<typeof createCategorizer>;

@@ -1,0 +1,153 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import type { Productivity } from './tables';
+
+/** Reads of the rollups for reports; every query is bounded by org and by a day range. */
+export interface UserAppTotal {
+  userId: string;
+  app: string;
+  category: string;
+  productivity: Productivity;
+  activeMs: number;
+  idleMs: number;
+}
+export interface UserDayTotal {
+  userId: string;
+  day: string;
+  activeMs: number;
+  idleMs: number;
+  productiveMs: number;
+}
+export interface WeekTotal {
+  week: string;
+  activeMs: number;
+  idleMs: number;
+  productiveMs: number;
+  people: number;
+}
+export interface TeamTotal {
+  teamId: string;
+  activeMs: number;
+  idleMs: number;
+  productiveMs: number;
+}
+export interface ExportRow {
+  day: string;
+  userId: string | null;
+  app: string;
+  category: string;
+  productivity: Productivity;
+  activeMs: number;
+  idleMs: number;
+  spans: number;
+  people: number;
+}
+
+const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
+const num = (v: unknown) => Number(v ?? 0);
+
+export function createRollupQueries(database: Database) {
+  return {
+    async userAppTotals(orgId: string, userIds: readonly string[], from: string, to: string): Promise<UserAppTotal[]> {
+      if (userIds.length === 0) return [];
+      const rows = await database.rows<Record<string, unknown>>(sql`
+        select user_id, app, category, productivity, sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i
+        from rollup_user_daily
+        where org_id = ${orgId} and user_id = any(${uuidArray(userIds)}) and day between ${from}::date and ${to}::date
+        group by 1, 2, 3, 4`);
+      return rows.map((r) => ({
+        userId: String(r.user_id),
+        app: String(r.app),
+        category: String(r.category),
+        productivity: r.productivity as Productivity,
+        activeMs: num(r.a),
+        idleMs: num(r.i),
+      }));
+    },
+
+    async userDayTotals(orgId: string, userIds: readonly string[], from: string, to: string): Promise<UserDayTotal[]> {
+      if (userIds.length === 0) return [];
+      const rows = await database.rows<Record<string, unknown>>(sql`
+        select user_id, to_char(day, 'YYYY-MM-DD') as day, sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i,
+               sum(active_ms) filter (where productivity = 'productive')::float8 as p
+        from rollup_user_daily
+        where org_id = ${orgId} and user_id = any(${uuidArray(userIds)}) and day between ${from}::date and ${to}::date
+        group by 1, 2`);
+      return rows.map((r) => ({ userId: String(r.user_id), day: String(r.day), activeMs: num(r.a), idleMs: num(r.i), productiveMs: num(r.p) }));
+    },
+
+    /** Org-wide weekly totals from the small team rollup, with distinct people per week. */
+    async orgWeeks(orgId: string, from: string, to: string): Promise<WeekTotal[]> {
+      const rows = await database.rows<Record<string, unknown>>(sql`
+        with t as (
+          select date_trunc('week', day)::date as w, sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i,
+                 sum(active_ms) filter (where productivity = 'productive')::float8 as p
+          from rollup_team_daily where org_id = ${orgId} and day between ${from}::date and ${to}::date group by 1
+        ), p as (
+          select date_trunc('week', day)::date as w, count(distinct user_id)::int as n
+          from rollup_user_days where org_id = ${orgId} and day between ${from}::date and ${to}::date group by 1
+        )
+        select to_char(p.w, 'YYYY-MM-DD') as week, coalesce(t.a, 0) as a, coalesce(t.i, 0) as i, coalesce(t.p, 0) as p, p.n
+        from p left join t on t.w = p.w order by p.w`);
+      return rows.map((r) => ({ week: String(r.week), activeMs: num(r.a), idleMs: num(r.i), productiveMs: num(r.p), people: num(r.n) }));
+    },
+
+    /** Per team (as at ingest) totals for a range, and who contributed to each. */
+    async teamTotals(orgId: string, from: string, to: string): Promise<{ totals: TeamTotal[]; people: Map<string, Set<string>> }> {
+      const [totals, people] = await Promise.all([
+        database.rows<Record<string, unknown>>(sql`
+          select team_id, sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i,
+                 sum(active_ms) filter (where productivity = 'productive')::float8 as p
+          from rollup_team_daily where org_id = ${orgId} and day between ${from}::date and ${to}::date group by 1`),
+        database.rows<Record<string, unknown>>(sql`
+          select distinct team_id, user_id from rollup_user_days
+          where org_id = ${orgId} and team_id is not null and day between ${from}::date and ${to}::date`),
+      ]);
+      const byTeam = new Map<string, Set<string>>();
+      for (const r of people) {
+        const team = String(r.team_id);
+        const set = byTeam.get(team) ?? new Set<string>();
+        set.add(String(r.user_id));
+        byTeam.set(team, set);
+      }
+      return {
+        totals: totals.map((r) => ({ teamId: String(r.team_id), activeMs: num(r.a), idleMs: num(r.i), productiveMs: num(r.p) })),
+        people: byTeam,
+      };
+    },
+
+    /**
+     * Export rows for people over a range, a window of days per query so memory stays flat
+     * however long the range. `perPerson` false sums over the people (with how many there were).
+     */
+    async *exportRows(orgId: string, userIds: readonly string[], from: string, to: string, perPerson: boolean): AsyncGenerator<ExportRow[]> {
+      if (userIds.length === 0) return;
+      const who = perPerson ? sql`user_id::text` : sql`null::text`;
+      for (let start = from; start <= to; start = shift(start, 14)) {
+        const end = shift(start, 13) < to ? shift(start, 13) : to;
+        const rows = await database.rows<Record<string, unknown>>(sql`
+          select to_char(day, 'YYYY-MM-DD') as day, ${who} as u, app, category, productivity,
+                 sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i, sum(spans)::int as s, count(distinct user_id)::int as n
+          from rollup_user_daily
+          where org_id = ${orgId} and user_id = any(${uuidArray(userIds)}) and day between ${start}::date and ${end}::date
+          group by 1, 2, 3, 4, 5 order by 1, 2, 3`);
+        yield rows.map((r) => ({
+          day: String(r.day),
+          userId: r.u === null ? null : String(r.u),
+          app: String(r.app),
+          category: String(r.category),
+          productivity: r.productivity as Productivity,
+          activeMs: num(r.a),
+          idleMs: num(r.i),
+          spans: num(r.s),
+          people: num(r.n),
+        }));
+      }
+    },
+  };
+}
+export type RollupQueries = ReturnType<typeof createRollupQueries>;
+
+function shift(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}

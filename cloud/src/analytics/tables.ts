@@ -1,0 +1,73 @@
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid, date } from 'drizzle-orm/pg-core';
+
+export type Productivity = 'productive' | 'neutral' | 'unproductive';
+
+/**
+ * Daily totals per person, app and category, the day taken in the org's time zone.
+ * Fed by deltas from newly inserted spans; weeks and months are sums of these rows.
+ * Keyed by user first so a team's rows (a handful of users) are a few index range scans.
+ */
+export const rollupUserDaily = pgTable(
+  'rollup_user_daily',
+  {
+    orgId: uuid('org_id').notNull(),
+    userId: uuid('user_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    app: text('app').notNull(),
+    category: text('category').notNull(),
+    productivity: text('productivity', { enum: ['productive', 'neutral', 'unproductive'] }).notNull(),
+    activeMs: bigint('active_ms', { mode: 'number' }).notNull(),
+    idleMs: bigint('idle_ms', { mode: 'number' }).notNull(),
+    spans: integer('spans').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.userId, t.day, t.app, t.category, t.productivity] })],
+);
+
+/** The smaller rollup org-wide trends read: per team, day and category (team as at ingest). */
+export const rollupTeamDaily = pgTable(
+  'rollup_team_daily',
+  {
+    orgId: uuid('org_id').notNull(),
+    teamId: uuid('team_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    category: text('category').notNull(),
+    productivity: text('productivity', { enum: ['productive', 'neutral', 'unproductive'] }).notNull(),
+    activeMs: bigint('active_ms', { mode: 'number' }).notNull(),
+    idleMs: bigint('idle_ms', { mode: 'number' }).notNull(),
+    spans: integer('spans').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.teamId, t.category, t.productivity] })],
+);
+
+/**
+ * Who had any activity on which day, with their team: distinct-people counts for the
+ * minimum-group-size rule over any range come from here without touching the big rollup.
+ */
+export const rollupUserDays = pgTable(
+  'rollup_user_days',
+  {
+    orgId: uuid('org_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    userId: uuid('user_id').notNull(),
+    teamId: uuid('team_id'),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.userId] }), index('rollup_user_days_team').on(t.orgId, t.teamId, t.day)],
+);
+
+export interface CategoryRule {
+  /** Regular expression on the app name (case-insensitive). */
+  app: string;
+  /** Optional regular expression on the window title, when titles are collected. */
+  title?: string | undefined;
+  category: string;
+  productivity: Productivity;
+}
+
+/** An org's own rules, evaluated before the built-in defaults; one row per org, versioned. */
+export const categoryRules = pgTable('category_rules', {
+  orgId: uuid('org_id').primaryKey(),
+  rules: jsonb('rules').$type<CategoryRule[]>().notNull(),
+  version: integer('version').notNull(),
+  updatedBy: uuid('updated_by'),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
