@@ -170,6 +170,10 @@ export function createConsentService(deps: Deps) {
       return { jws, payload };
     },
 
+    /** Decisions in force on each device of the org (reports: coverage, individual visibility). */
+    currentConsents: store.currentConsents,
+    withdrawalsSince: store.withdrawalsSince,
+
     async timeline(deviceId: string): Promise<ConsentTimeline> {
       const rows = await store.timeline(deviceId);
       return {

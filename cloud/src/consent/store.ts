@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, isNull } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { consentRecords, policies } from './tables';
 
@@ -47,6 +47,24 @@ export function createConsentStore({ db }: Database) {
         .where(and(eq(consentRecords.deviceId, deviceId), isNull(consentRecords.supersededAt)))
         .limit(1);
       return row;
+    },
+
+    /** Every device's decision in force (not superseded) in an org: consent coverage reads this. */
+    async currentConsents(orgId: string): Promise<ConsentRow[]> {
+      return db
+        .select()
+        .from(consentRecords)
+        .where(and(eq(consentRecords.orgId, orgId), isNull(consentRecords.supersededAt)))
+        .orderBy(asc(consentRecords.effectiveAt));
+    },
+
+    /** Withdrawals made in an org since a time, newest first. */
+    async withdrawalsSince(orgId: string, since: Date): Promise<ConsentRow[]> {
+      return db
+        .select()
+        .from(consentRecords)
+        .where(and(eq(consentRecords.orgId, orgId), eq(consentRecords.decision, 'withdrawn'), gte(consentRecords.effectiveAt, since)))
+        .orderBy(desc(consentRecords.effectiveAt));
     },
 
     /** The device's decisions in time order: what was granted from when. */

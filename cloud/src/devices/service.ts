@@ -192,6 +192,9 @@ export function createDeviceService(deps: Deps) {
       return store.findDevice(deviceId);
     },
 
+    /** An org's devices with their last sync and agent status (device health report). */
+    listDevices: (orgId: string) => store.listDevices(orgId),
+
     async recordSync(deviceId: string, status: AgentStatus | undefined) {
       await store.recordSync(deviceId, now(), status);
     },

@@ -43,6 +43,10 @@ export function createDeviceStore({ db }: Database) {
       return row;
     },
 
+    async listDevices(orgId: string): Promise<DeviceRow[]> {
+      return db.select().from(devices).where(eq(devices.orgId, orgId)).orderBy(devices.enrolledAt);
+    },
+
     /** Records an assertion id; false when it was already used (a replay). */
     async rememberAssertion(jti: string, deviceId: string, expiresAt: Date): Promise<boolean> {
       const inserted = await db
