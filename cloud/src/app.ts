@@ -18,6 +18,7 @@ import type { AppEnv } from './env';
 import { AppError } from './errors';
 import { clientAddress } from './gateway/client-address';
 import { perDeviceLimit, requireDevice } from './gateway/device-auth';
+import { createPeopleAndAccess } from './gateway/people';
 import { createMemoryRateLimitStore, rateLimit, type RateLimitStore } from './gateway/rate-limit';
 import { ingestionRoutes } from './ingestion/routes';
 import { createIngestionService } from './ingestion/service';
@@ -73,14 +74,20 @@ export function createApp(deps: AppDeps) {
     titles: createTitleCipher(secrets.titleKey),
     metrics,
   });
-  const services = { audit, directory, devices, consent, ingestion, metrics };
+  const people = createPeopleAndAccess({ config, database, directory, audit, limits, cookieKey: secrets.tokenSecret, publicUrl, onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }) });
+  const services = { audit, directory, devices, consent, ingestion, metrics, auth: people.auth, access: people.access, policy: people.policy };
 
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
   app.use(async (c, next) => {
     const started = performance.now();
     c.set('log', logger.child({ requestId: c.get('requestId') }));
-    await next();
+    metrics.inFlight.inc();
+    try {
+      await next();
+    } finally {
+      metrics.inFlight.dec();
+    }
     const route = routePath(c);
     const seconds = (performance.now() - started) / 1000;
     metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
@@ -98,6 +105,7 @@ export function createApp(deps: AppDeps) {
   const byAddress = rateLimit(limits, 'address', RATE_RULES.perAddress, (c) => clientAddress(c, config.TRUST_PROXY), (n) =>
     metrics.rateLimited.inc({ limit: n }),
   );
+  app.use('/api/*', people.guardApi);
   app.use(WIRE_PATHS.enroll, byAddress);
   app.use(WIRE_PATHS.token, byAddress);
 
@@ -117,6 +125,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', deviceRoutes({ devices, maxBodyBytes, tokenAudience: () => `${publicUrl()}${WIRE_PATHS.token}` }));
   app.route('/', consentRoutes({ consent, devices, deviceAuth, maxBodyBytes, receiptPublicKey: secrets.receiptPublicKey, receiptKeyId: secrets.receiptKeyId }));
   app.route('/', ingestionRoutes({ ingestion, deviceAuth, maxBodyBytes }));
+  app.route('/', people.routes);
 
   documentWireApi(app);
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Icarus Nova API', version: '1' } });

@@ -27,6 +27,12 @@ export const ConfigSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /** OpenID Connect single sign-on: all four set, or SSO is off. */
+  OIDC_ISSUER: z.url().optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** The org whose directory SSO users are matched against (by email). */
+  OIDC_ORG_ID: z.uuid().optional(),
   DEMO_SEED: z
     .enum(['true', 'false'])
     .default('true')
@@ -37,7 +43,9 @@ export type Config = z.infer<typeof ConfigSchema>;
 export class ConfigError extends Error {}
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  const result = ConfigSchema.safeParse(env);
+  // An empty variable means "not set", as shells and compose files write it.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = ConfigSchema.safeParse(present);
   if (result.success) {
     if (result.data.NODE_ENV === 'production') {
       const missing = (['TITLE_KEY', 'TOKEN_SECRET', 'RECEIPT_SIGNING_KEY', 'DATABASE_URL'] as const).filter(
@@ -45,6 +53,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       );
       if (missing.length > 0) throw new ConfigError(`Invalid configuration: ${missing.join(', ')} must be set in production`);
     }
+    const oidc = (['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_ORG_ID'] as const).filter((k) => result.data[k] === undefined);
+    if (oidc.length > 0 && oidc.length < 4) throw new ConfigError(`Invalid configuration: ${oidc.join(', ')} must be set too for single sign-on`);
     return result.data;
   }
   const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);

@@ -41,7 +41,13 @@ export function createDirectoryService(store: DirectoryStore) {
       return { id };
     },
 
+    listTeams: store.listTeams,
+    listMembers: store.listMembers,
     findOrg: store.findOrg,
+    findTeam: store.findTeam,
+    managedTeamIds: store.managedTeamIds,
+    setTotpSecret: store.setTotpSecret,
+    claimTotpStep: store.claimTotpStep,
     firstOrg: store.firstOrg,
     findUser: store.findUser,
     findUserByEmail: store.findUserByEmail,

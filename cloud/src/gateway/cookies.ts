@@ -1,0 +1,25 @@
+import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { SESSION_RULES } from './auth';
+
+export const SESSION_COOKIE = 'icarus_session';
+/** Double-submit token for forms shown before a session exists (the sign-in form). */
+export const PRESESSION_CSRF_COOKIE = 'icarus_csrf';
+
+/** Secure when this request came over TLS or the server's public address is https. */
+export function isSecure(c: Context, publicUrl: string, trustProxy: boolean): boolean {
+  if (publicUrl.startsWith('https:')) return true;
+  if (new URL(c.req.url).protocol === 'https:') return true;
+  return trustProxy && c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() === 'https';
+}
+
+export function setSessionCookie(c: Context, token: string, secure: boolean) {
+  // Max-Age is the hard cap; the server-side expiry slides inside it.
+  setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Lax', secure, path: '/', maxAge: SESSION_RULES.absoluteMs / 1000 });
+}
+
+export function clearSessionCookie(c: Context, secure: boolean) {
+  deleteCookie(c, SESSION_COOKIE, { path: '/', secure, httpOnly: true, sameSite: 'Lax' });
+}
+
+export const sessionToken = (c: Context) => getCookie(c, SESSION_COOKIE);
