@@ -5,3 +5,4 @@ export * from './consent';
 export * from './directive';
 export * from './api';
 export * from './canonical';
+export * from './ipc';

@@ -107,7 +107,7 @@ export function createAgentHandlers(agent: AgentPort): IpcHandlers {
       state: agentState({
         enrolled: device !== undefined,
         hasDecision: consent !== undefined,
-        pendingDecision: (consent?.pending.length ?? 0) > 0 || (policy !== undefined && consent !== undefined && policy.version > consent.policyVersion && consent.pending.length > 0),
+        pendingDecision: (consent?.pending.length ?? 0) > 0,
         paused,
         captureFailing: runtime.captureSources.some((s) => !s.ok),
         syncFailing,

@@ -1,0 +1,138 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { uuidv7 } from 'uuidv7';
+import { startUiAgent, type UiAgent } from './ui-agent';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
+const MIN = 60_000;
+
+describe.skipIf(!existsSync(CHROMIUM))('agent screens in Chromium (loopback server)', () => {
+  let agent: UiAgent;
+  let browser: Browser;
+  let page: Page;
+  const now = Date.now();
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    agent = await startUiAgent(now);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 900, height: 1100 }, locale: 'en-GB', timezoneId: 'UTC' });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await agent?.stop();
+  });
+
+  it('consent dialog: every scope named, a live example, decided by keyboard alone, signed receipt shown', async () => {
+    await page.goto(agent.ui.pageUrl('consent'));
+    await expect.poll(() => page.getByRole('group').count()).toBe(3);
+    // Screen-reader names: each scope is a group named by its legend, each choice a named radio.
+    const titles = page.getByRole('group', { name: 'Your decision for: Window titles' });
+    await expect.poll(() => titles.isVisible()).toBe(true);
+    const example = await titles.locator('.example').textContent();
+    expect(example).toContain('[email]'); // the policy's redaction rule applied to this computer's title
+    expect(example).not.toContain('alex@example.com');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Privacy and consent');
+    await page.screenshot({ path: `${SHOTS}agent-consent.png`, fullPage: true });
+
+    // Keyboard only: Tab into each radio group, Space to choose, arrow to change.
+    await page.keyboard.press('Tab'); // nav: Status
+    await page.keyboard.press('Tab'); // nav: My data
+    await page.keyboard.press('Tab'); // nav: Privacy and consent
+    await page.keyboard.press('Tab'); // app_usage: Allow
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab'); // idle group
+    await page.keyboard.press('Space'); // Allow
+    await page.keyboard.press('Tab'); // window_titles group
+    await page.keyboard.press('Space'); // Allow...
+    await page.keyboard.press('ArrowRight'); // ...changed to "Do not allow"
+    const focused = await page.evaluate(() => (document.activeElement instanceof HTMLInputElement ? `${document.activeElement.name}=${document.activeElement.value}` : ''));
+    expect(focused).toBe('scope-window_titles=decline');
+    await page.keyboard.press('Tab'); // policy link
+    await page.keyboard.press('Tab'); // submit
+    await page.keyboard.press('Enter');
+
+    const receipt = page.getByRole('heading', { name: 'Your signed receipt' });
+    await expect.poll(() => receipt.isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Your signed receipt');
+    expect(await page.getByText('Signature checked: valid.').isVisible()).toBe(true);
+    const consent = agent.store.state.get('consent');
+    expect(consent?.granted.sort()).toEqual(['app_usage', 'idle']);
+    await page.screenshot({ path: `${SHOTS}agent-receipt.png`, fullPage: true });
+  });
+
+  it('my data: timeline, totals, sent vs held, delete a held record by keyboard', async () => {
+    const spans = agent.store.spans;
+    const held = uuidv7();
+    const base = now - 90 * MIN;
+    spans.insert(
+      [
+        { id: uuidv7(), start: base, durationMs: 25 * MIN, app: 'code', title: 'handlers.ts — icarus-nova' },
+        { id: uuidv7(), start: base + 25 * MIN, durationMs: 6 * MIN, idle: true },
+        { id: uuidv7(), start: base + 31 * MIN, durationMs: 40 * MIN, app: 'firefox', title: 'Q3 plan — [email] — Mozilla Firefox' },
+        { id: held, start: now - 12 * MIN, durationMs: 8 * MIN, app: 'slack', title: 'general' },
+      ],
+      now,
+    );
+    // The first three already went out: a real batch settled as the sync loop would.
+    const batch = spans.nextBatch(3, now - 10 * MIN);
+    if (batch) spans.settleBatch(batch.batchId, new Map(), now);
+
+    await page.goto(agent.ui.pageUrl('my-data').replace(/#.*/, '')); // token kept for this tab
+    await expect.poll(() => page.getByRole('table').count()).toBe(2);
+    expect(await page.getByText(/3 sent, 0 waiting to be sent, 1 held for your review/).isVisible()).toBe(true);
+    expect(await page.getByRole('rowheader', { name: 'firefox' }).isVisible()).toBe(true);
+    await page.screenshot({ path: `${SHOTS}agent-my-data.png`, fullPage: true });
+
+    const box = page.getByRole('checkbox', { name: /^Select slack from/ });
+    expect(await page.getByRole('checkbox').count()).toBe(1); // sent records cannot be deleted any more
+    await box.focus();
+    await page.keyboard.press('Space');
+    await page.getByRole('button', { name: 'Delete selected records' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('1 records deleted from this computer.');
+    expect(spans.everything().some((s) => s.id === held)).toBe(false);
+  });
+
+  it('status panel: state and pause by keyboard', async () => {
+    await page.goto(`${agent.ui.origin}/status.html`);
+    const pause = page.getByRole('button', { name: 'Pause 1 hour' });
+    await expect.poll(() => pause.isVisible()).toBe(true);
+    expect(await page.getByText('State: Recording').isVisible()).toBe(true);
+    await page.screenshot({ path: `${SHOTS}agent-status.png`, fullPage: true });
+    await pause.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByText('State: Paused').isVisible()).toBe(true);
+    const until = agent.store.state.get('pauseUntilMs') ?? 0;
+    expect(until - Date.now()).toBeGreaterThan(55 * MIN);
+    await page.getByRole('button', { name: 'Resume now' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => agent.store.state.get('pauseUntilMs')).toBeUndefined();
+  });
+
+  it('the loopback bridge refuses a missing token, a foreign host or origin, and off-contract payloads', async () => {
+    const call = (channel: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${agent.ui.origin}/ipc/${channel}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${agent.ui.token}`, ...headers },
+        body: JSON.stringify(body),
+      });
+    expect((await call('status:get', {}, { authorization: 'Bearer nope' })).status).toBe(403);
+    expect((await call('status:get', {}, { origin: 'http://evil.example' })).status).toBe(403);
+    expect((await call('pause:set', { preset: '3 weeks' })).status).toBe(400);
+    expect((await call('mydata:forget', { spanIds: ['not-a-uuid'] })).status).toBe(400);
+    expect((await call('shell:exec', {})).status).toBe(404);
+    const ok = await call('status:get', {});
+    expect(ok.status).toBe(200);
+    const page404 = await fetch(`${agent.ui.origin}/../../etc/passwd`);
+    expect(page404.status).toBe(404);
+    const csp = (await fetch(`${agent.ui.origin}/status.html`)).headers.get('content-security-policy');
+    expect(csp).toContain("script-src 'self'");
+  });
+});
