@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One registry per app instance, so tests can run several apps in one process. */
 export function createMetrics() {
@@ -17,6 +17,11 @@ export function createMetrics() {
       help: 'HTTP request latency by method and route',
       labelNames: ['method', 'route'] as const,
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: 'icarus_http_requests_in_flight',
+      help: 'Requests being handled now (graceful shutdown waits for these)',
       registers: [registry],
     }),
     spans: new Counter({

@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { startTestCloud } from './testing/cloud';
+import { createTestDevice, makeSpans } from './testing/device-client';
+
+const serverEntry = new URL('./server.ts', import.meta.url).pathname;
+
+/** Runs `tsx src/server.ts` until it prints its token lines, then stops it with SIGTERM. */
+async function runServerOnce(dataDir: string): Promise<{ output: string; exitCode: number | null }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', serverEntry], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!/Admin sign-in/.test(output) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+  child.kill('SIGTERM');
+  const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { output, exitCode };
+}
+
+describe('server start', () => {
+  it('prints the enrollment token on the first start only, and exits cleanly on SIGTERM', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'icarus-start-'));
+    try {
+      const first = await runServerOnce(dataDir);
+      expect(first.output).toMatch(/^Enrollment token: icn_enr_\S+$/m);
+      expect(first.output).toMatch(/Admin sign-in: admin@demo\.icarus\.local \/ \S+/);
+      expect(first.exitCode).toBe(0);
+      const second = await runServerOnce(dataDir);
+      expect(second.output).not.toMatch(/Enrollment token/);
+      expect(second.output).toMatch(/Admin sign-in: admin@demo\.icarus\.local \(password shown on first start\)/);
+      expect(second.exitCode).toBe(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('a bad setting stops the start with a message naming it', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', serverEntry], { env: { ...process.env, PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(err).toMatch(/PORT/);
+  }, 60_000);
+
+  it('finishes batches in flight when it is asked to stop', async () => {
+    const cloud = await startTestCloud('pglite');
+    const device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken);
+    await device.consent(['app_usage']);
+    const batches = Array.from({ length: 5 }, () => makeSpans(200));
+    // A request the server never received cannot be finished; count the ones it had at close.
+    const inFlight = batches.map((spans) => device.ingest(spans).then((r) => r.status, () => 0));
+    const gauge = cloud.cloud.services.metrics.inFlight;
+    const inFlightNow = async () => (await gauge.get()).values[0]?.value ?? 0;
+    while ((await inFlightNow()) < 2) await new Promise((r) => setImmediate(r));
+    const receivedAtClose = await inFlightNow();
+    let storedAtClose = -1;
+    cloud.cloud.onStop(async () => {
+      storedAtClose = (await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from spans`))[0]?.n ?? -1;
+    });
+    const closing = cloud.close();
+    const statuses = await Promise.all(inFlight);
+    await closing;
+    const finished = statuses.filter((s) => s === 200).length;
+    expect(finished).toBeGreaterThanOrEqual(receivedAtClose);
+    expect(statuses.every((s) => s === 200 || s === 0)).toBe(true);
+    expect(storedAtClose).toBe(finished * 200);
+    await cloud.testDb.drop();
+  });
+});
