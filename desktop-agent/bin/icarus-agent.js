@@ -1,21 +1,28 @@
 #!/usr/bin/env node
-// Launches the TypeScript entry through tsx (Node 20 cannot run .ts itself). A bundled build
-// (dist/icarus-agent.mjs, made by `npm run bundle`) is preferred when present: it starts faster
-// and uses less memory.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+// Runs the headless agent. Prefers the esbuild bundle (dist/icarus-agent.mjs, `npm run bundle`)
+// when it is newer than every source file, so a stale bundle never hides an edit; otherwise runs
+// the TypeScript entry through tsx (Node 20 cannot run .ts itself).
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const bundle = here('../dist/icarus-agent.mjs');
-if (existsSync(bundle)) {
-  await import(bundle);
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+if (existsSync(bundle) && statSync(bundle).mtimeMs >= newestSource(here('../src'))) {
+  await import(pathToFileURL(bundle).href);
 } else {
-  const require = createRequire(import.meta.url);
-  const tsx = require.resolve('tsx/cli');
-  const child = spawn(process.execPath, [tsx, here('../src/cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
-  // Forward stop signals so `run` closes its open span.
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
+  // tsx's loader in this same process, so signals (SIGINT/SIGTERM) reach the agent directly.
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(pathToFileURL(here('../src/cli.ts')).href);
 }

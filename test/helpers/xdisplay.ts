@@ -35,7 +35,8 @@ export interface XDisplay {
   env: NodeJS.ProcessEnv;
   /** The temp folder used as HOME; removed on close. */
   home: string;
-  openWindow(title: string): Promise<XWindow>;
+  /** An xterm with this title; `app` sets its WM_CLASS class, which is what agents call the app. */
+  openWindow(title: string, app?: string): Promise<XWindow>;
   /** Sets _NET_WM_NAME as UTF-8, the way browsers set non-ASCII titles. */
   setUtf8Title(window: XWindow, title: string): Promise<void>;
   activate(window: XWindow): Promise<void>;
@@ -124,8 +125,9 @@ export async function startXDisplay(): Promise<XDisplay> {
       display,
       env,
       home,
-      async openWindow(title) {
-        const child = track(spawn('xterm', ['-fa', 'Monospace', '-T', title], { stdio: 'ignore', env }));
+      async openWindow(title, app) {
+        const args = ['-fa', 'Monospace', '-T', title, ...(app ? ['-class', app] : [])];
+        const child = track(spawn('xterm', args, { stdio: 'ignore', env }));
         const pid = child.pid;
         if (pid === undefined) throw new Error('xterm did not start');
         const id = await poll(`the window of xterm ${pid}`, 10_000, async () => {

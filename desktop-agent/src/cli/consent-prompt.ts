@@ -55,6 +55,8 @@ export async function askScopes(policy: Policy, front: FrontWindow | undefined, 
         const next = await lines.next();
         if (next.done) return undefined;
         const answer = next.value.trim().toLowerCase();
+        // A terminal echoes the answer itself; piped input would leave the transcript unreadable.
+        if (!('isTTY' in input && input.isTTY === true)) write(`${answer}\n`);
         if (answer === 'y' || answer === 'yes') {
           granted.push(terms.scope);
           break;

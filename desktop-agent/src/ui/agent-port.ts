@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock';
 import type { FrontWindow } from '../core/capture/sources';
 import type { ConsentService } from '../core/consent/service';
 import type { AgentStore } from '../core/store/store';
+import type { Agent } from '../core/agent';
 
 /** What the running agent knows that is not in the store: live source health and sync results. */
 export interface AgentRuntime {
@@ -33,4 +34,26 @@ export interface AgentPort {
   viewers?: () => Promise<ViewerEntry[]>;
   /** The shell is told so it can update the tray at once (pause, resume, decisions). */
   onChange?: () => void;
+}
+
+/** The core's running Agent seen as the screens' port (what the tray app and `run` both hold). */
+export function portOfAgent(
+  agent: Pick<Agent, 'store' | 'consent' | 'collector' | 'syncer' | 'sources'>,
+  options: { clock: Clock; osUser: string; agentVersion: string; onChange?: () => void },
+): AgentPort {
+  return {
+    store: agent.store,
+    consent: agent.consent,
+    clock: options.clock,
+    agentVersion: options.agentVersion,
+    osUser: options.osUser,
+    runtime: () => ({
+      captureSources: agent.collector.sourceStatus(),
+      lastSyncMs: agent.syncer.lastSuccessMs,
+      lastSyncError: agent.syncer.lastError,
+    }),
+    frontWindow: () => agent.sources.window.frontWindow(),
+    idleMs: () => agent.sources.idle.idleMs(),
+    ...(options.onChange && { onChange: options.onChange }),
+  };
 }

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { activeWindow } from 'get-windows';
 import type { FrontWindow, IdleSource, SourceHealth, WindowSource } from './sources';
 
 /**
@@ -13,6 +12,8 @@ export class GetWindowsSource implements WindowSource {
 
   async frontWindow(): Promise<FrontWindow | undefined> {
     try {
+      // Loaded on first use: the Linux default (X11Capture) never needs it.
+      const { activeWindow } = await import('get-windows');
       const win = await activeWindow();
       // get-windows answers undefined (never throws) with no display or no permission.
       if (!win) {

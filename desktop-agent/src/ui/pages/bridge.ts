@@ -14,7 +14,7 @@ if (fragment) {
 const token = sessionStorage.getItem('icarus-token') ?? '';
 
 // In Electron the preload has already exposed the API (read-only): leave it alone.
-if (!('icarus' in window)) window.icarus = buildApi(async (channel, request) => {
+if (!Reflect.has(window, 'icarus')) window.icarus = buildApi(async (channel, request) => {
   const response = await fetch(`${IPC_HTTP_PREFIX}${channel}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },

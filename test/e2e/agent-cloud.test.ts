@@ -1,0 +1,89 @@
+/**
+ * The headless agent against the real cloud (PGlite; PostgreSQL too when TEST_DATABASE_URL is
+ * set), capturing real X windows: enroll, consent at the "terminal", capture, sync, and the
+ * server holds exactly the spans the agent recorded.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { startTestCloud, type TestCloud } from '../../cloud/src/testing/cloud';
+import { testDatabaseKinds } from '../../cloud/src/testing/database';
+import { AgentStore } from '../../desktop-agent/src/core/store/store';
+import { agentBundle, agentHome, type AgentHome } from '../helpers/agent-cli';
+import { startXDisplay, xDisplayUnavailableReason, type XDisplay } from '../helpers/xdisplay';
+
+const noX = xDisplayUnavailableReason();
+if (noX) console.warn(`skipping agent-cloud e2e: ${noX}`);
+
+for (const kind of testDatabaseKinds()) {
+  describe.skipIf(noX !== undefined)(`agent <-> cloud on ${kind}`, () => {
+    let cloud: TestCloud;
+    let x: XDisplay;
+    let home: AgentHome;
+    let bundle: Awaited<ReturnType<typeof agentBundle>>;
+
+    beforeAll(async () => {
+      [cloud, x, bundle] = await Promise.all([startTestCloud(kind), startXDisplay(), agentBundle()]);
+      home = agentHome(bundle.file, x.env, { ICARUS_SAMPLE_INTERVAL_MS: '250', ICARUS_SYNC_INTERVAL_MS: '1000' });
+    });
+    afterAll(async () => {
+      home?.cleanup();
+      bundle?.remove();
+      await Promise.all([x?.close(), cloud?.stopAll()]);
+    });
+
+    it('enrolls, asks consent per scope, captures real windows and syncs exactly them', { timeout: 90_000 }, async () => {
+      const enrolled = await home.cli(['enroll', '--server', cloud.url, '--token', cloud.enrollmentToken, '--name', 'e2e-box']);
+      expect(enrolled.stderr).toBe('');
+      expect(enrolled.stdout).toMatch(/enrolled: device [0-9a-f-]{36}/);
+
+      const [editor, mail] = await Promise.all([x.openWindow('report.txt = draft', 'Editor'), x.openWindow('Inbox', 'Mail')]);
+      await x.setUtf8Title(mail, 'Posteingang — Zürich 東京');
+      await x.activate(editor);
+
+      // No flag grants consent: the answers come on standard input, one per scope.
+      const consent = await home.cli(['consent'], 'maybe\ny\ny\n');
+      expect(consent.code, consent.stderr).toBe(0);
+      expect(consent.stdout).toContain('please answer y or n');
+      expect(consent.stdout).toContain('records which app is in front and for how long, e.g. "Editor"');
+      expect(consent.stdout).toMatch(/signature: verified/);
+      expect(consent.stdout).toMatch(/granted: app_usage, idle/);
+
+      const agent = home.start();
+      await agent.waitFor(/capturing app_usage, idle/);
+      for (const w of [mail, editor, mail]) {
+        await new Promise((r) => setTimeout(r, 1200));
+        await x.activate(w);
+      }
+      await new Promise((r) => setTimeout(r, 1200));
+      await agent.waitFor(/sync: sent \d+ spans/);
+      expect(await agent.stop('SIGTERM')).toBe(0);
+      // The span open at SIGTERM was closed and flushed too.
+      expect(agent.output()).toMatch(/SIGTERM: closing the open span/);
+
+      const store = AgentStore.open(home.dataDir);
+      const local = store.spans.everything();
+      const unsent = store.spans.pendingCount();
+      const device = store.state.device();
+      store.close();
+      expect(unsent).toBe(0);
+      expect(local.length).toBeGreaterThanOrEqual(4);
+      expect(local.every((s) => (s.app === 'Editor' || s.app === 'Mail') && s.title === undefined)).toBe(true);
+      expect(local.map((s) => s.app)).toEqual(['Editor', 'Mail', 'Editor', 'Mail']);
+      // Each window was in front ~1.2 s; sampling every 250 ms bounds the error.
+      for (const s of local.slice(1, 3)) expect(Math.abs(s.durationMs - 1200)).toBeLessThan(700);
+
+      const rows = await cloud.database.rows<{ id: string; duration_ms: number; app: string | null }>(
+        sql`select id::text as id, duration_ms, app from spans where device_id = ${device?.deviceId ?? ''}`,
+      );
+      expect(rows.map((r) => r.id).sort()).toEqual(local.map((s) => s.id).sort());
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      for (const s of local) expect(byId.get(s.id)?.duration_ms).toBe(s.durationMs);
+
+      const myData = await home.cli(['my-data']);
+      expect(myData.stdout).toContain('Not yet sent: 0 spans');
+      expect(myData.stdout).toMatch(/Editor/);
+      const csv = await home.cli(['export', '--format', 'csv']);
+      expect(csv.stdout.split('\r\n')[0]).toBe('id,start,durationMs,app,title,idle,state');
+    });
+  });
+}
