@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import { startTestCloud, type TestCloud } from '../../cloud/src/testing/cloud';
 import { testDatabaseKinds } from '../../cloud/src/testing/database';
 import { AgentStore } from '../../desktop-agent/src/core/store/store';
-import { agentBundle, agentHome, type AgentHome } from '../helpers/agent-cli';
+import { agentBundle, agentHome, type AgentHome } from './agent-helpers';
 import { startXDisplay, xDisplayUnavailableReason, type XDisplay } from '../helpers/xdisplay';
 
 const noX = xDisplayUnavailableReason();
