@@ -49,7 +49,7 @@ export async function startPeopleCloud(env: Record<string, string> = {}): Promis
  * An org with a manager of one team, an employee and a teammate in it, an outsider in
  * another team, an admin (TOTP set up) and an auditor. Emails carry `tag` to stay unique.
  */
-export async function makeTestOrg(cloud: RunningCloud, tag: string): Promise<TestOrg> {
+export async function makeTestOrg(cloud: Pick<RunningCloud, 'cloud' | 'database'>, tag: string): Promise<TestOrg> {
   const { directory } = cloud.cloud.services;
   const org = await directory.createOrg({ name: `Org ${tag}`, timeZone: 'UTC' });
   const team = await directory.createTeam(org.id, 'Sales');
