@@ -1,0 +1,38 @@
+/**
+ * The tray app's entry (electron-builder's `main`). Everything runs in setupX() steps from
+ * main.ts; this file only assembles the core agent for this machine.
+ */
+import { app } from 'electron';
+import { join } from 'node:path';
+import { AGENT_VERSION, Agent, defaultSources, ensureEnrolled } from '../core/agent';
+import { systemClock } from '../core/clock';
+import { resolveConfig } from '../core/config';
+import { AgentStore } from '../core/store/store';
+import { createTrayAgent } from './agent-shell';
+import { defaultOsUser, startTrayApp } from './main';
+import { PowerMonitorIdleSource } from './power';
+import { readManagedSettings } from './platform/managed';
+import { setupUpdater } from './updater';
+
+async function main(): Promise<void> {
+  const managed = readManagedSettings(process.platform);
+  const config = resolveConfig(managed.layer);
+  const store = AgentStore.open(config.dataDir);
+  const device = await ensureEnrolled(store, config);
+  const sources = { window: defaultSources(config.captureBackend).window, idle: new PowerMonitorIdleSource() };
+  const agent = new Agent(store, device, config, sources, systemClock, (line) => console.log(line));
+  const resources = app.isPackaged ? process.resourcesPath : join(__dirname, '..', '..', 'build');
+  const updateFeed = managed.updateFeedUrl;
+  await startTrayApp({
+    agent: createTrayAgent(agent, { clock: systemClock, osUser: defaultOsUser(), agentVersion: AGENT_VERSION }),
+    pagesDir: join(resources, 'ui'),
+    preloadFile: join(resources, 'preload.cjs'),
+    iconsDir: join(resources, 'icons'),
+    ...(updateFeed && { checkForUpdates: setupUpdater({ feedUrl: updateFeed, log: (l) => console.log(l) }) }),
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  app.exit(1);
+});
