@@ -62,6 +62,29 @@ export function createConsentService(deps: Deps) {
     };
   }
 
+  // Published versions never change, so each is read once; "which is current" is re-read
+  // every few seconds, since another instance may publish.
+  const publishedVersions = new Map<string, PolicyRow>();
+  const currentVersions = new Map<string, { row: PolicyRow; readAt: number }>();
+  const CURRENT_TTL_MS = 2000;
+
+  async function cachedCurrentPolicy(orgId: string): Promise<PolicyRow | undefined> {
+    const hit = currentVersions.get(orgId);
+    if (hit && now().getTime() - hit.readAt < CURRENT_TTL_MS) return hit.row;
+    const row = await store.currentPolicy(orgId);
+    if (row) currentVersions.set(orgId, { row, readAt: now().getTime() });
+    return row;
+  }
+
+  async function cachedPublishedVersion(orgId: string, version: number): Promise<PolicyRow | undefined> {
+    const key = `${orgId}:${version}`;
+    const hit = publishedVersions.get(key);
+    if (hit) return hit;
+    const row = await store.policy(orgId, version);
+    if (row?.state === 'published' || row?.state === 'retired') publishedVersions.set(key, row);
+    return row;
+  }
+
   async function currentPolicyRow(orgId: string): Promise<PolicyRow> {
     const row = await store.currentPolicy(orgId);
     if (!row) throw new AppError('not_found', 'This organisation has not published a policy yet');
@@ -96,6 +119,7 @@ export function createConsentService(deps: Deps) {
       });
       const row = await store.policy(orgId, version);
       if (!row) throw new AppError('internal', 'policy vanished after publishing');
+      currentVersions.delete(orgId);
       return toPolicy(row);
     },
 
@@ -187,10 +211,10 @@ export function createConsentService(deps: Deps) {
      */
     async policyDirective(orgId: string, timeline: ConsentTimeline): Promise<Directive | undefined> {
       const last = timeline.entries[timeline.entries.length - 1];
-      const current = await store.currentPolicy(orgId);
+      const current = await cachedCurrentPolicy(orgId);
       if (!current) return undefined;
       if (last && last.policyVersion >= current.version) return undefined;
-      const decidedOn = last ? await store.policy(orgId, last.policyVersion) : undefined;
+      const decidedOn = last ? await cachedPublishedVersion(orgId, last.policyVersion) : undefined;
       return {
         type: 'policy_changed',
         policyVersion: current.version,

@@ -18,7 +18,12 @@ export interface DeviceIdentity {
   deviceId: string;
   orgId: string;
   userId: string | null;
+  /** When the device last synced, as of authentication (drives throttled sync bookkeeping). */
+  lastSeenAt?: Date | null;
 }
+
+/** Device health is kept to this resolution, so a catching-up device costs no write per batch. */
+export const SYNC_RECORD_INTERVAL_MS = 30_000;
 
 interface Deps {
   store: DeviceStore;
@@ -185,7 +190,7 @@ export function createDeviceService(deps: Deps) {
       const device = await store.findDevice(deviceId);
       if (!device) throw unauthorized('unknown device');
       if (device.revokedAt) throw revoked();
-      return { deviceId: device.id, orgId: device.orgId, userId: device.userId };
+      return { deviceId: device.id, orgId: device.orgId, userId: device.userId, lastSeenAt: device.lastSeenAt };
     },
 
     async findDevice(deviceId: string): Promise<DeviceRow | undefined> {
@@ -195,8 +200,11 @@ export function createDeviceService(deps: Deps) {
     /** An org's devices with their last sync and agent status (device health report). */
     listDevices: (orgId: string) => store.listDevices(orgId),
 
-    async recordSync(deviceId: string, status: AgentStatus | undefined) {
-      await store.recordSync(deviceId, now(), status);
+    async recordSync(device: DeviceIdentity, status: AgentStatus | undefined) {
+      const at = now();
+      const last = device.lastSeenAt?.getTime();
+      if (last !== undefined && at.getTime() - last < SYNC_RECORD_INTERVAL_MS) return;
+      await store.recordSync(device.deviceId, at, status);
     },
 
     async queueDirective(deviceId: string, directive: Directive) {

@@ -122,7 +122,7 @@ export function createIngestionService(deps: Deps) {
       const [policyDirective, queued] = await Promise.all([
         consent.policyDirective(device.orgId, timeline),
         devices.takeDirectives(device.deviceId),
-        devices.recordSync(device.deviceId, batch.status),
+        devices.recordSync(device, batch.status),
       ]);
       return {
         accepted: inserted.length,
