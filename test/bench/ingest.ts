@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { gzipSync } from 'node:zlib';
+import postgres from 'postgres';
+import { uuidv7 } from 'uuidv7';
+import { createTestDatabase } from '../../cloud/src/testing/database';
+import { createTestDevice, type TestDevice } from '../../cloud/src/testing/device-client';
+import { WIRE_PATHS } from '@icarus/shared';
+import { median, percentile } from './stats';
+
+const APPS = ['Code', 'Firefox', 'Slack', 'Terminal', 'Outlook', 'Zoom', 'Excel', 'Figma', 'Teams', 'Notion'];
+
+export interface IngestFigures {
+  eventsPerSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  rawCeilingEventsPerSecond: number;
+  runs: number;
+  batchSize: number;
+  concurrency: number;
+  seconds: number;
+}
+
+/** Realistic device spans: merged per app, seconds to minutes long, some idle, one device's day. */
+function realisticBatch(size: number, startMs: number): { body: Buffer; count: number } {
+  let t = startMs;
+  const spans = Array.from({ length: size }, (_, i) => {
+    const durationMs = 5_000 + ((i * 7919) % 240_000);
+    const span =
+      i % 9 === 8
+        ? { id: uuidv7(), start: new Date(t).toISOString(), durationMs, idle: true as const }
+        : { id: uuidv7(), start: new Date(t).toISOString(), durationMs, app: APPS[(i * 31) % APPS.length] };
+    t += durationMs + 1000;
+    return span;
+  });
+  return { body: gzipSync(JSON.stringify({ batchId: uuidv7(), spans })), count: size };
+}
+
+async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; url: string; token: string }> {
+  const entry = new URL('../../cloud/src/server.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '8' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!/Enrollment token: (\S+)/.test(out)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = /listening on (\S+)/.exec(out)?.[1] ?? '';
+  const token = /Enrollment token: (\S+)/.exec(out)?.[1] ?? '';
+  return { child, url, token };
+}
+
+/** The same server's ceiling for the insert alone: json_to_recordset + on conflict, 4 connections. */
+async function rawCeiling(databaseUrl: string, batchSize: number, seconds: number): Promise<number> {
+  const sql = postgres(databaseUrl, { max: 4, onnotice: () => {} });
+  const org = uuidv7();
+  const device = uuidv7();
+  let inserted = 0;
+  const until = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (Date.now() < until) {
+        let t = Date.now();
+        const rows = Array.from({ length: batchSize }, () => ({ id: uuidv7(), start: new Date((t += 1000)).toISOString(), duration_ms: 900, app: 'Code', idle: false }));
+        await sql`insert into spans (id, start, org_id, device_id, user_id, duration_ms, app, idle)
+          select u.id, u.start, ${org}::uuid, ${device}::uuid, null, u.duration_ms, u.app, u.idle
+          from json_to_recordset(${JSON.stringify(rows)}::text::json) as u(id uuid, start timestamptz, duration_ms int, app text, idle boolean)
+          on conflict do nothing`;
+        inserted += batchSize;
+      }
+    }),
+  );
+  await sql.end();
+  return inserted / seconds;
+}
+
+async function loadRun(url: string, devices: TestDevice[], batchSize: number, concurrency: number, seconds: number) {
+  // Bodies are made before the clock starts so the load generator costs little CPU.
+  const perClient = Math.ceil((seconds * 200) / concurrency) + 20;
+  const bodies = Array.from({ length: concurrency }, (_, c) =>
+    Array.from({ length: perClient }, (_, i) => realisticBatch(batchSize, Date.now() + (c * perClient + i) * 60_000)),
+  );
+  const latencies: number[] = [];
+  let events = 0;
+  let failures = 0;
+  const started = performance.now();
+  const until = started + seconds * 1000;
+  await Promise.all(
+    bodies.map(async (mine, c) => {
+      const device = devices[c % devices.length];
+      if (!device) return;
+      for (const batch of mine) {
+        if (performance.now() >= until) return;
+        const t0 = performance.now();
+        const res = await fetch(`${url}${WIRE_PATHS.ingest}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${device.accessToken}` },
+          body: batch.body,
+        });
+        await res.arrayBuffer();
+        latencies.push(performance.now() - t0);
+        if (res.status === 200) events += batch.count;
+        else failures++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  return { eventsPerSecond: events / elapsed, latencies, failures };
+}
+
+export async function benchIngest(options: { runs?: number; seconds?: number; batchSize?: number; concurrency?: number } = {}): Promise<IngestFigures> {
+  const runs = options.runs ?? 3;
+  const seconds = options.seconds ?? 10;
+  const batchSize = options.batchSize ?? 500;
+  const concurrency = options.concurrency ?? 4;
+  const throughputs: number[] = [];
+  const ceilings: number[] = [];
+  const p50: number[] = [];
+  const p95: number[] = [];
+  const p99: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const db = await createTestDatabase('postgres');
+    const databaseUrl = db.databaseUrl ?? '';
+    const server = await startServer(databaseUrl);
+    try {
+      const fetchPath = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init);
+      const devices: TestDevice[] = [];
+      for (let i = 0; i < Math.max(concurrency, 8); i++) {
+        const device = await createTestDevice(fetchPath, server.url, server.token, `bench-user-${i}`);
+        await device.consent(['app_usage', 'idle']);
+        devices.push(device);
+      }
+      await loadRun(server.url, devices, batchSize, concurrency, 2); // warm-up
+      const result = await loadRun(server.url, devices, batchSize, concurrency, seconds);
+      if (result.failures > 0) throw new Error(`${result.failures} batches failed during the run`);
+      throughputs.push(result.eventsPerSecond);
+      p50.push(percentile(result.latencies, 50));
+      p95.push(percentile(result.latencies, 95));
+      p99.push(percentile(result.latencies, 99));
+    } finally {
+      server.child.kill('SIGTERM');
+      await once(server.child, 'exit');
+    }
+    ceilings.push(await rawCeiling(databaseUrl, batchSize, Math.min(seconds, 5)));
+    await db.drop();
+  }
+  return {
+    eventsPerSecond: median(throughputs),
+    p50Ms: median(p50),
+    p95Ms: median(p95),
+    p99Ms: median(p99),
+    rawCeilingEventsPerSecond: median(ceilings),
+    runs,
+    batchSize,
+    concurrency,
+    seconds,
+  };
+}

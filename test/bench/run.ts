@@ -1,0 +1,77 @@
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import postgres from 'postgres';
+import { benchIngest, type IngestFigures } from './ingest';
+
+/**
+ * `npm run bench`: every speed goal of the product, measured on this machine and written to
+ * docs/BENCHMARKS.md. Medians over several runs; each figure beside the same server's ceiling.
+ */
+const databaseUrl = process.env.TEST_DATABASE_URL ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+process.env.TEST_DATABASE_URL = databaseUrl;
+const only = process.argv.slice(2);
+const wanted = (name: string) => only.length === 0 || only.includes(name);
+
+async function machine(): Promise<string[]> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const settings = await sql<{ name: string; setting: string; unit: string | null }[]>`
+    select name, setting, unit from pg_settings
+    where name in ('shared_buffers', 'max_wal_size', 'synchronous_commit', 'fsync', 'server_version')`;
+  await sql.end();
+  const pg = settings.map((s) => `${s.name}=${s.setting}${s.unit ?? ''}`).join(', ');
+  return [
+    `- CPU: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+    `- Memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}`,
+    `- PostgreSQL on the same machine: ${pg}`,
+    `- Date: ${new Date().toISOString()}`,
+  ];
+}
+
+function ingestSection(f: IngestFigures): string[] {
+  const ratio = (f.eventsPerSecond / f.rawCeilingEventsPerSecond) * 100;
+  return [
+    '## Ingestion through the HTTP server into PostgreSQL',
+    '',
+    `${f.concurrency} clients in flight over loopback, batches of ${f.batchSize} realistic spans (gzip), each batch authenticated,`,
+    `validated, consent-checked per span and inserted idempotently; ${f.seconds} s per run, median of ${f.runs} runs.`,
+    '',
+    '| figure | value | goal |',
+    '|---|---|---|',
+    `| events/s | ${Math.round(f.eventsPerSecond).toLocaleString('en')} | ≥ 80,000 |`,
+    `| p50 latency | ${f.p50Ms.toFixed(1)} ms | |`,
+    `| p95 latency | ${f.p95Ms.toFixed(1)} ms | |`,
+    `| p99 latency | ${f.p99Ms.toFixed(1)} ms | < 100 ms |`,
+    `| raw insert ceiling, same server (json_to_recordset + on conflict, 4 connections) | ${Math.round(f.rawCeilingEventsPerSecond).toLocaleString('en')} | |`,
+    `| ingest as a share of that ceiling | ${ratio.toFixed(0)} % | ~75 % |`,
+    '',
+  ];
+}
+
+async function main() {
+  const sections: string[] = [];
+  if (wanted('ingest')) {
+    process.stdout.write('bench: ingestion…\n');
+    const figures = await benchIngest({ runs: Number(process.env.BENCH_RUNS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 10) });
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    sections.push(...ingestSection(figures));
+  }
+  const doc = [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench`. The machine is shared and noisy: read ratios to the ceiling beside each figure.',
+    '',
+    '## Machine',
+    '',
+    ...(await machine()),
+    '',
+    ...sections,
+  ].join('\n');
+  mkdirSync(new URL('../../docs/', import.meta.url), { recursive: true });
+  writeFileSync(new URL('../../docs/BENCHMARKS.md', import.meta.url), doc);
+  process.stdout.write(`bench: wrote docs/BENCHMARKS.md\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
