@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthService, SESSION_RULES } from './auth';
+import { createSessionStore } from './session-store';
 import { totpCode } from './totp';
 import { makeTestOrg, PASSWORD, startPeopleCloud, type PeopleCloud, type TestOrg } from './test-support';
 
@@ -183,5 +185,40 @@ describe('pages', () => {
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/');
     expect(response.headers.getSetCookie().some((l) => l.startsWith('icarus_session='))).toBe(true);
+  });
+});
+
+describe('session lifetime', () => {
+  it('slides with use, ends after the idle timeout, and never outlives the hard cap', async () => {
+    let clock = Date.now();
+    const { directory, audit } = cloud.cloud.services;
+    const auth = createAuthService({ directory, audit, store: createSessionStore(cloud.database), now: () => new Date(clock) });
+    const { token } = await auth.signInWithPassword({ email: org.people.teammate.email, password: PASSWORD });
+    // Used every 11 hours: each use pushes the 12-hour idle expiry forward.
+    for (let i = 0; i < 3; i++) {
+      clock += 11 * 3600_000;
+      expect(await auth.resolve(token)).toBeDefined();
+    }
+    clock += SESSION_RULES.idleMs + 1;
+    expect(await auth.resolve(token)).toBeUndefined();
+
+    const second = await auth.signInWithPassword({ email: org.people.teammate.email, password: PASSWORD });
+    const created = clock;
+    while (clock - created < SESSION_RULES.absoluteMs - 11 * 3600_000) {
+      clock += 11 * 3600_000;
+      expect(await auth.resolve(second.token)).toBeDefined();
+    }
+    clock = created + SESSION_RULES.absoluteMs + 1;
+    expect(await auth.resolve(second.token)).toBeUndefined();
+  });
+
+  it('marks the cookie Secure when the request came over https', async () => {
+    const response = await cloud.cloud.app.request('https://icarus.example/api/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: org.people.teammate.email, password: PASSWORD }),
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.getSetCookie().find((l) => l.startsWith('icarus_session='))).toMatch(/;\s*Secure/i);
   });
 });
