@@ -2,7 +2,17 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
+import { createAnalyticsJobs } from './analytics/jobs';
+import { createRollupQueries } from './analytics/queries';
+import { analyticsRoutes } from './analytics/routes';
+import { createAnalyticsService } from './analytics/service';
+import { createAnalyticsStore } from './analytics/store';
 import { createAuditService } from './audit/service';
+import { createComplianceReports } from './reporting/compliance';
+import { createCsvExport } from './reporting/export';
+import { documentReportsApi } from './reporting/openapi';
+import { reportRoutes } from './reporting/routes';
+import { createReportingService } from './reporting/service';
 import { createAuditStore } from './audit/store';
 import type { Config } from './config';
 import { consentRoutes } from './consent/routes';
@@ -75,7 +85,18 @@ export function createApp(deps: AppDeps) {
     metrics,
   });
   const people = createPeopleAndAccess({ config, database, directory, audit, limits, cookieKey: secrets.tokenSecret, publicUrl, onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }) });
-  const services = { audit, directory, devices, consent, ingestion, metrics, auth: people.auth, access: people.access, policy: people.policy };
+  // Rollups are fed from newly inserted spans, queued in memory and flushed every second.
+  const analytics = createAnalyticsService({ store: createAnalyticsStore(database), ingestion, directory, audit, logger });
+  ingestion.onInserted((owner, spans) => analytics.enqueue(owner, spans));
+  const analyticsJobs = createAnalyticsJobs({ analytics, ingestion, consent, logger });
+  const reportDeps = { queries: createRollupQueries(database), analytics, directory, consent, devices, audit, access: people.policy };
+  const reports = createReportingService(reportDeps);
+  const compliance = createComplianceReports({ ...reportDeps, viewed: reports.viewed });
+  const exportCsv = createCsvExport(reportDeps, reports);
+  const services = {
+    audit, directory, devices, consent, ingestion, metrics, auth: people.auth, access: people.access, policy: people.policy,
+    analytics, analyticsJobs, reports, compliance, exportCsv,
+  };
 
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
@@ -126,11 +147,19 @@ export function createApp(deps: AppDeps) {
   app.route('/', consentRoutes({ consent, devices, deviceAuth, maxBodyBytes, receiptPublicKey: secrets.receiptPublicKey, receiptKeyId: secrets.receiptKeyId }));
   app.route('/', ingestionRoutes({ ingestion, deviceAuth, maxBodyBytes }));
   app.route('/', people.routes);
+  const requireUser = people.access.requireUser;
+  app.route('/', analyticsRoutes({ analytics, requireUser, maxBodyBytes }));
+  app.route('/', reportRoutes({ reports, compliance, exportCsv, requireUser }));
 
   documentWireApi(app);
+  documentReportsApi(app);
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Icarus Nova API', version: '1' } });
 
   const stopHooks: (() => Promise<void>)[] = [];
+  analytics.start();
+  const scheduledJobs = analyticsJobs.schedule();
+  // Registered first so they run last: jobs end, then queued rollups are flushed.
+  stopHooks.push(() => analytics.stop(), () => scheduledJobs.stop());
   return {
     app,
     services,

@@ -40,7 +40,8 @@ export interface ExportRow {
   activeMs: number;
   idleMs: number;
   spans: number;
-  people: number;
+  /** Who is in the row (team level only: the threshold needs the sets, not just counts). */
+  peopleIds: string[];
 }
 
 const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
@@ -92,6 +93,13 @@ export function createRollupQueries(database: Database) {
       return rows.map((r) => ({ week: String(r.week), activeMs: num(r.a), idleMs: num(r.i), productiveMs: num(r.p), people: num(r.n) }));
     },
 
+    /** Everyone with any activity in the range (the subjects an org-wide report reads). */
+    async peopleInRange(orgId: string, from: string, to: string): Promise<string[]> {
+      const rows = await database.rows<{ user_id: string }>(sql`
+        select distinct user_id from rollup_user_days where org_id = ${orgId} and day between ${from}::date and ${to}::date`);
+      return rows.map((r) => r.user_id);
+    },
+
     /** Per team (as at ingest) totals for a range, and who contributed to each. */
     async teamTotals(orgId: string, from: string, to: string): Promise<{ totals: TeamTotal[]; people: Map<string, Set<string>> }> {
       const [totals, people] = await Promise.all([
@@ -127,7 +135,7 @@ export function createRollupQueries(database: Database) {
         const end = shift(start, 13) < to ? shift(start, 13) : to;
         const rows = await database.rows<Record<string, unknown>>(sql`
           select to_char(day, 'YYYY-MM-DD') as day, ${who} as u, app, category, productivity,
-                 sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i, sum(spans)::int as s, count(distinct user_id)::int as n
+                 sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i, sum(spans)::int as s, ${perPerson ? sql`'{}'::text[]` : sql`array_agg(distinct user_id::text)`} as n
           from rollup_user_daily
           where org_id = ${orgId} and user_id = any(${uuidArray(userIds)}) and day between ${start}::date and ${end}::date
           group by 1, 2, 3, 4, 5 order by 1, 2, 3`);
@@ -140,7 +148,7 @@ export function createRollupQueries(database: Database) {
           activeMs: num(r.a),
           idleMs: num(r.i),
           spans: num(r.s),
-          people: num(r.n),
+          peopleIds: Array.isArray(r.n) ? r.n.map(String) : [],
         }));
       }
     },

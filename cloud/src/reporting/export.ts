@@ -1,0 +1,105 @@
+import type { SignedInUser } from '../env';
+import { AppError } from '../errors';
+import { grantedScopesOfPerson } from './consent-state';
+import { resolveRange, visibilityRules, type ReportDeps } from './context';
+import type { ReportingService } from './service';
+import type { ExportRow } from '../analytics/queries';
+import { judgeSlices } from './threshold';
+
+const HEADER_TEAM = 'day,app,category,productivity,people,active_ms,idle_ms,spans\n';
+const HEADER_PERSON = 'day,person,email,app,category,productivity,active_ms,idle_ms,spans\n';
+
+/** Quotes a CSV field only when it must be (RFC 4180), and defuses spreadsheet formulas. */
+export function csvField(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+/**
+ * A team's range as CSV, streamed in windows of days so memory stays flat. Team level rows
+ * with fewer than k people are left out; person level only for people the policy and their
+ * own consent allow. Audited before the first byte is sent.
+ */
+export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
+  return async function exportCsv(
+    user: SignedInUser,
+    q: { teamId: string; from?: string | undefined; to?: string | undefined; level: 'team' | 'person' },
+  ): Promise<{ filename: string; body: ReadableStream<Uint8Array> }> {
+    const { team, memberIds } = await reports.teamOf(user, q.teamId);
+    const range = await resolveRange(deps.analytics, user.orgId, q);
+    const { minGroupSize: k, managersSeeIndividuals } = await visibilityRules(deps.consent, user.orgId);
+    let people = memberIds;
+    if (q.level === 'person') {
+      if (!managersSeeIndividuals) throw new AppError('forbidden', 'The policy does not let anyone see individual activity; export at team level');
+      const consents = await deps.consent.currentConsents(user.orgId);
+      people = memberIds.filter((id) => grantedScopesOfPerson(consents, id).has('app_usage'));
+    }
+    const directory = new Map((await reports.membersOf(user.orgId)).map((m) => [m.id, m]));
+    await reports.viewed(user, 'report.csv.exported', people, { teamId: team.id, from: range.from, to: range.to, level: q.level });
+    const rows = deps.queries.exportRows(user.orgId, people, range.from, range.to, q.level === 'person');
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode(q.level === 'person' ? HEADER_PERSON : HEADER_TEAM));
+      },
+      async pull(controller) {
+        const next = await rows.next();
+        if (next.done) {
+          controller.close();
+          return;
+        }
+        let text = '';
+        if (q.level === 'person') {
+          for (const r of next.value) {
+            const who = r.userId ? directory.get(r.userId) : undefined;
+            text += `${r.day},${csvField(who?.name ?? '')},${csvField(who?.email ?? '')},${csvField(r.app)},${csvField(r.category)},${r.productivity},${r.activeMs},${r.idleMs},${r.spans}\n`;
+          }
+        } else {
+          for (const dayRows of groupByDay(next.value)) text += teamDayCsv(dayRows, k);
+        }
+        controller.enqueue(encoder.encode(text));
+      },
+      async cancel() {
+        await rows.return(undefined);
+      },
+    });
+    const filename = `${team.name.replace(/[^\w.-]+/g, '-')}-${range.from}-to-${range.to}-${q.level}.csv`;
+    return { filename, body };
+  };
+}
+
+function* groupByDay(rows: ExportRow[]): Generator<ExportRow[]> {
+  let current: ExportRow[] = [];
+  for (const r of rows) {
+    if (current.length > 0 && current[0]?.day !== r.day) {
+      yield current;
+      current = [];
+    }
+    current.push(r);
+  }
+  if (current.length > 0) yield current;
+}
+
+/**
+ * One day of team rows: rows of fewer than k people are pooled into "(other apps)", and while
+ * that pool is under k the smallest rows join it, so the day's sum reveals no small group.
+ */
+function teamDayCsv(rows: ExportRow[], k: number): string {
+  const judged = judgeSlices(rows.map((r, i) => ({ key: String(i), people: new Set(r.peopleIds), value: r })), k, { partsOfShownTotal: true });
+  let text = '';
+  const pool = { people: new Set<string>(), active: 0, idle: 0, spans: 0 };
+  for (const j of judged) {
+    const r = j.value;
+    if (j.suppressed) {
+      for (const p of r.peopleIds) pool.people.add(p);
+      pool.active += r.activeMs;
+      pool.idle += r.idleMs;
+      pool.spans += r.spans;
+      continue;
+    }
+    text += `${r.day},${csvField(r.app)},${csvField(r.category)},${r.productivity},${r.peopleIds.length},${r.activeMs},${r.idleMs},${r.spans}\n`;
+  }
+  const day = rows[0]?.day;
+  if (day && pool.people.size >= k) text += `${day},(other apps),,,${pool.people.size},${pool.active},${pool.idle},${pool.spans}\n`;
+  return text;
+}
