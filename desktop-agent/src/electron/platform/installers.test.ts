@@ -1,0 +1,121 @@
+import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { resolveConfig } from '../../core/config';
+import { MANAGED_KEYS, parseManagedPlist, parseRegQuery } from './managed';
+import { parsePlist } from './plist';
+import { findAll, parseXml } from './xml';
+
+const installers = new URL('../../../../installers/', import.meta.url).pathname;
+const read = (p: string) => readFileSync(join(installers, p), 'utf8');
+const require = createRequire(import.meta.url);
+const POLICY_NAMES = [...Object.keys(MANAGED_KEYS), 'UpdateFeedUrl'];
+
+describe('electron-builder configuration', () => {
+  it("passes electron-builder's own schema check, and a wrong key would not", async () => {
+    // electron-builder's validator (ajv over its scheme.json), exactly what `electron-builder` runs first.
+    const { validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as {
+      validateConfiguration: (config: unknown, logger: unknown) => Promise<void>;
+    };
+    const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
+    const config: Record<string, unknown> = JSON.parse(read('electron-builder.json'));
+    await expect(validateConfiguration(config, new DebugLogger(false))).resolves.toBeUndefined();
+    await expect(validateConfiguration({ ...config, nsis: { perMachine: 'yes' } }, new DebugLogger(false))).rejects.toThrow(/nsis/);
+  });
+
+  it('targets every installer per OS, per-machine, hardened, with no secret committed', () => {
+    const text = read('electron-builder.json');
+    const c = JSON.parse(text);
+    expect(c.win.target.map((t: { target: string }) => t.target)).toEqual(['nsis', 'msi']);
+    expect(c.nsis.perMachine && c.msi.perMachine).toBe(true);
+    expect(c.mac.target.map((t: { target: string }) => t.target)).toEqual(['pkg', 'dmg']);
+    expect(c.mac.hardenedRuntime).toBe(true);
+    expect(c.linux.target).toEqual(['deb', 'rpm', 'AppImage']);
+    // Signing material comes only from CSC_LINK / WIN_CSC_LINK / APPLE_* in CI, never from the file.
+    expect(text).not.toMatch(/certificateFile|certificatePassword|cscLink|cscKeyPassword|PRIVATE KEY/i);
+  });
+
+  it('the MSI hook adds the silent-install properties and writes them as policy, still valid XML', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wxs-'));
+    const file = join(dir, 'project.wxs');
+    writeFileSync(file, '<?xml version="1.0"?><Wix xmlns="http://schemas.microsoft.com/wix/2006/wi"><Product Id="*" Name="Icarus Nova"><Feature Id="ProductFeature"/></Product></Wix>');
+    const hook = require(join(installers, 'hooks/msi-project-created.cjs')) as (f: string) => Promise<void>;
+    await hook(file);
+    const wxs = parseXml(readFileSync(file, 'utf8'));
+    expect(findAll(wxs, 'Property').map((p) => p.attrs.Id)).toEqual(['SERVERURL', 'ENROLLMENTTOKEN', 'UPDATEFEEDURL']);
+    const values = findAll(wxs, 'RegistryValue');
+    expect(values.map((v) => v.attrs.Name)).toEqual(['ServerUrl', 'EnrollmentToken', 'UpdateFeedUrl']);
+    expect(new Set(values.map((v) => v.attrs.Key))).toEqual(new Set(['SOFTWARE\\Policies\\IcarusNova\\Agent']));
+  });
+});
+
+describe('managed configuration templates', () => {
+  it('Windows ADMX/ADML: well-formed, every policy under the agent key, every string and presentation defined', () => {
+    const admx = parseXml(read('windows/IcarusNova.admx'));
+    const adml = parseXml(read('windows/en-US/IcarusNova.adml'));
+    const policies = findAll(admx, 'policy');
+    expect(policies.map((p) => p.attrs.name).sort()).toEqual([...POLICY_NAMES].sort());
+    for (const p of policies) {
+      expect(p.attrs.key).toBe('SOFTWARE\\Policies\\IcarusNova\\Agent');
+      expect(p.attrs.class).toBe('Machine');
+    }
+    const strings = new Set(findAll(adml, 'string').map((s) => s.attrs.id));
+    const presentations = new Set(findAll(adml, 'presentation').map((s) => s.attrs.id));
+    const refs = [...read('windows/IcarusNova.admx').matchAll(/\$\((string|presentation)\.(\w+)\)/g)];
+    expect(refs.length).toBeGreaterThan(10);
+    for (const [, kind, id] of refs) expect((kind === 'string' ? strings : presentations).has(id ?? '')).toBe(true);
+    const valueNames = findAll(admx, 'text').concat(findAll(admx, 'decimal')).map((e) => e.attrs.valueName);
+    expect(valueNames.sort()).toEqual([...POLICY_NAMES].sort());
+  });
+
+  it('Windows registry policy values (reg query output) become the agent config, managed winning', () => {
+    const sample = [
+      '',
+      'HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\IcarusNova\\Agent',
+      '    ServerUrl    REG_SZ    https://icarus.example.com',
+      '    EnrollmentToken    REG_SZ    enroll-0123456789abcdef',
+      '    SyncIntervalMs    REG_DWORD    0xea60',
+      '    UpdateFeedUrl    REG_SZ    https://updates.example/agent',
+      '',
+    ].join('\r\n');
+    const managed = parseRegQuery(sample);
+    expect(managed.updateFeedUrl).toBe('https://updates.example/agent');
+    const config = resolveConfig(managed.layer, { ICARUS_SERVER: 'https://user-choice.example', ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() });
+    expect(config.server).toBe('https://icarus.example.com');
+    expect(config.syncIntervalMs).toBe(60_000);
+    expect(config.enrollmentToken).toBe('enroll-0123456789abcdef');
+  });
+
+  it('macOS profile: a valid plist whose payload the agent reads as managed settings', () => {
+    const profile = parsePlist(read('macos/com.icarusnova.agent.mobileconfig'));
+    if (typeof profile !== 'object' || Array.isArray(profile)) throw new Error('profile is not a dict');
+    expect(profile.PayloadType).toBe('Configuration');
+    expect(profile.PayloadScope).toBe('System');
+    const content = profile.PayloadContent;
+    if (!Array.isArray(content) || typeof content[0] !== 'object' || Array.isArray(content[0])) throw new Error('no payload');
+    const payload = content[0];
+    expect(payload.PayloadType).toBe('com.icarusnova.agent');
+    for (const key of ['ServerUrl', 'EnrollmentToken', 'SyncIntervalMs', 'UpdateFeedUrl']) expect(payload).toHaveProperty(key);
+    // What macOS writes to /Library/Managed Preferences is that payload's keys as a flat dict.
+    const managedPrefs = `<?xml version="1.0"?><plist version="1.0"><dict><key>ServerUrl</key><string>https://icarus.example.com</string><key>EnrollmentToken</key><string>REPLACE-WITH-ENROLLMENT-TOKEN</string><key>SyncIntervalMs</key><integer>60000</integer></dict></plist>`;
+    const config = resolveConfig(parseManagedPlist(managedPrefs).layer, { ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() });
+    expect(config.server).toBe('https://icarus.example.com');
+    expect(() => parsePlist('<plist><dict><key>a</key></dict>')).toThrow();
+    expect(() => parseXml('<a><b></a>')).toThrow(/does not match/);
+    expect(() => parseXml('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>')).toThrow(/DTD/);
+  });
+
+  it('Linux /etc/icarus-nova/agent.json: matches its JSON schema and the core config loader reads it', () => {
+    const ajv = new Ajv2020({ strict: true, validateFormats: false });
+    const validate = ajv.compile(JSON.parse(read('linux/agent.schema.json')));
+    const example = JSON.parse(read('linux/agent.json'));
+    expect(validate(example)).toBe(true);
+    expect(validate({ ...example, serverUrl: 'x' })).toBe(false);
+    const config = resolveConfig({}, { ICARUS_MANAGED_CONFIG: join(installers, 'linux/agent.json'), ICARUS_SERVER: 'https://other.example', HOME: tmpdir() });
+    expect(config.server).toBe('https://icarus.example.com');
+    expect(config.managedKeys).toContain('server');
+  });
+});
