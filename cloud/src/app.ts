@@ -28,6 +28,7 @@ import type { AppEnv } from './env';
 import { AppError } from './errors';
 import { clientAddress } from './gateway/client-address';
 import { perDeviceLimit, requireDevice } from './gateway/device-auth';
+import { documentPeopleApi } from './gateway/openapi';
 import { createPeopleAndAccess } from './gateway/people';
 import { createMemoryRateLimitStore, rateLimit, type RateLimitStore } from './gateway/rate-limit';
 import { ingestionRoutes } from './ingestion/routes';
@@ -152,6 +153,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', reportRoutes({ reports, compliance, exportCsv, requireUser }));
 
   documentWireApi(app);
+  documentPeopleApi(app);
   documentReportsApi(app);
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Icarus Nova API', version: '1' } });
 

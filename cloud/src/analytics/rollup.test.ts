@@ -47,7 +47,7 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
           start: new Date(consentAt + s.offsetMs).toISOString(),
           durationMs: s.durationMs,
           ...(s.app !== null ? { app: s.app } : {}),
-          ...(s.idle ? { idle: true } : {}),
+          ...(s.idle ? { idle: true as const } : {}),
         }));
         // Resend a shuffled copy with some spans repeated, split into several batches.
         const resend = [...spans, ...spans.filter((_, i) => (i + seed) % 3 === 0)].sort((a, b) => ((a.id.charCodeAt(35) + seed) % 7) - ((b.id.charCodeAt(35) + seed) % 7));
