@@ -20,5 +20,11 @@ export const auditLog = pgTable(
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
   },
-  (t) => [index('audit_log_org_seq').on(t.orgId, t.seq), index('audit_log_org_action').on(t.orgId, t.action, t.at)],
+  (t) => [
+    index('audit_log_org_seq').on(t.orgId, t.seq),
+    index('audit_log_org_action').on(t.orgId, t.action, t.at),
+    // The audit viewer filters by actor and by person; without these a filter scans the org.
+    index('audit_log_org_actor').on(t.orgId, t.actorId, t.seq),
+    index('audit_log_subjects').using('gin', t.subjectUserIds),
+  ],
 );

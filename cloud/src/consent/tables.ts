@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { PolicyContent, Scope } from '@icarus/shared';
 
 export const policies = pgTable(
@@ -38,4 +38,22 @@ export const consentRecords = pgTable(
     receiptJws: text('receipt_jws').notNull(),
   },
   (t) => [index('consent_records_device').on(t.deviceId, t.effectiveAt), index('consent_records_org').on(t.orgId)],
+);
+
+/**
+ * Who approved a policy version in review, and in which capacity. A row per person: with
+ * works-council approval on, publishing needs an admin and a works-council member who are
+ * two different people. Cleared when the version goes back to draft (the audit log keeps them).
+ */
+export const policyApprovals = pgTable(
+  'policy_approvals',
+  {
+    orgId: uuid('org_id').notNull(),
+    version: integer('version').notNull(),
+    userId: uuid('user_id').notNull(),
+    asAdmin: boolean('as_admin').notNull(),
+    asWorksCouncil: boolean('as_works_council').notNull(),
+    approvedAt: timestamp('approved_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.version, t.userId] })],
 );
