@@ -1,0 +1,24 @@
+/**
+ * Walks the wire protocol against a running cloud, printing each exchange:
+ * enroll -> token -> policy -> consent -> ingest -> resend (all duplicates).
+ *   npm run wire-session -- <enrollment token> [server URL]
+ */
+import { createTestDevice, makeSpans } from '../cloud/src/testing/device-client';
+
+const [token, server = 'http://127.0.0.1:8787'] = process.argv.slice(2);
+if (!token) {
+  process.stderr.write('usage: npm run wire-session -- <enrollment token> [server URL]\n');
+  process.exit(2);
+}
+const fetchPath = async (path: string, init?: RequestInit) => {
+  const res = await fetch(`${server}${path}`, init);
+  const body = await res.clone().text();
+  process.stdout.write(`${init?.method ?? 'GET'} ${path} -> ${res.status} ${body.length > 400 ? `${body.slice(0, 400)}…` : body}\n\n`);
+  return res;
+};
+
+const device = await createTestDevice(fetchPath, server, token, process.env.USER ?? 'demo');
+await device.consent(['app_usage', 'idle']);
+const spans = makeSpans(5, { app: 'Terminal' });
+await device.ingest(spans, { gzip: true });
+await device.ingest(spans);
