@@ -222,3 +222,14 @@ describe('session lifetime', () => {
     expect(response.headers.getSetCookie().find((l) => l.startsWith('icarus_session='))).toMatch(/;\s*Secure/i);
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents the people-and-access routes and the session cookie', async () => {
+    const doc = (await (await call('GET', '/openapi.json')).json()) as {
+      paths: Record<string, unknown>;
+      components: { securitySchemes: Record<string, { name?: string }> };
+    };
+    for (const p of ['/api/session', '/api/me', '/api/account/totp', '/api/directory/import', '/api/audit/verify']) expect(Object.keys(doc.paths)).toContain(p);
+    expect(doc.components.securitySchemes.csrf?.name).toBe('X-CSRF-Token');
+  });
+});
