@@ -6,3 +6,5 @@ export * from '../ingestion/tables';
 export * from '../audit/tables';
 export * from '../gateway/tables';
 export * from '../analytics/tables';
+export * from '../notification/tables';
+export * from '../rights/tables';
