@@ -70,6 +70,9 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
     expect(parsed.scopesGranted).toEqual(['app_usage', 'idle']);
     expect(parsed.policy.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(parsed.purposes.find((p) => p.scope === 'app_usage')?.granted).toBe(true);
+    const page = await fetch(parsed.policy.url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(parsed.policy.hash);
   });
 
   it('refuses a consent for a stale policy version or an unknown scope, naming the field', async () => {
