@@ -33,6 +33,17 @@ export const ConfigSchema = z.object({
   OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   /** The org whose directory SSO users are matched against (by email). */
   OIDC_ORG_ID: z.uuid().optional(),
+  /** Outgoing mail (smtp:// or smtps://, credentials in the URL). Unset: no email is sent. */
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  MAIL_FROM: z.string().min(3).default('Icarus Nova <no-reply@icarus.invalid>'),
+  /** How often the outbox worker looks for due notifications. */
+  NOTIFY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** First retry delay; each further failure doubles it (capped at a day). */
+  NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
+  NOTIFY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** A device with no sync for this many days is reported to the org's admins (daily check). */
+  DEVICE_SILENT_DAYS: z.coerce.number().int().min(1).max(365).default(3),
   DEMO_SEED: z
     .enum(['true', 'false'])
     .default('true')

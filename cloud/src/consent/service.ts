@@ -16,6 +16,7 @@ import { uuidv7 } from 'uuidv7';
 import type { AuditService } from '../audit/service';
 import type { DeviceIdentity } from '../devices/service';
 import { AppError } from '../errors';
+import { diffPolicies, type PolicyDiff } from './diff';
 import { receiptPurposes, signReceipt, visibilitySummary } from './receipt';
 import type { ConsentStore, PolicyRow } from './store';
 
@@ -32,6 +33,13 @@ interface Deps {
 export interface ConsentTimeline {
   entries: { fromMs: number; granted: ReadonlySet<Scope>; policyVersion: number }[];
 }
+
+/** What the consent service announces to listeners (notifications confirm decisions to the employee). */
+export type ConsentEvent =
+  | { type: 'consent.decided'; orgId: string; deviceId: string; userId: string | null; decision: ConsentDecision['decision']; receiptId: string; policyVersion: number; granted: Scope[] }
+  | { type: 'policy.published'; orgId: string; version: number; widens: boolean };
+/** Awaited after the change is stored; a listener handles its own failures (they never undo the change). */
+export type ConsentListener = (event: ConsentEvent) => Promise<void>;
 
 export function policyHash(content: PolicyContent): string {
   return createHash('sha256').update(canonicalJson(content)).digest('hex');
@@ -50,6 +58,10 @@ export function grantedAt(timeline: ConsentTimeline, atMs: number): ReadonlySet<
 export function createConsentService(deps: Deps) {
   const { store, audit } = deps;
   const now = deps.now ?? (() => new Date());
+  const listeners: ConsentListener[] = [];
+  const announce = async (event: ConsentEvent) => {
+    await Promise.allSettled(listeners.map((listener) => listener(event)));
+  };
 
   function toPolicy(row: PolicyRow): Policy {
     return {
@@ -68,6 +80,11 @@ export function createConsentService(deps: Deps) {
   const currentVersions = new Map<string, { row: PolicyRow; readAt: number }>();
   const CURRENT_TTL_MS = 2000;
 
+  function forgetCurrent(orgId: string) {
+    currentVersions.delete(orgId);
+    publishedLists.delete(orgId);
+  }
+
   async function cachedCurrentPolicy(orgId: string): Promise<PolicyRow | undefined> {
     const hit = currentVersions.get(orgId);
     if (hit && now().getTime() - hit.readAt < CURRENT_TTL_MS) return hit.row;
@@ -85,6 +102,17 @@ export function createConsentService(deps: Deps) {
     return row;
   }
 
+  // The org's published versions, for holding widened scopes in device timelines; re-read like
+  // "current", since another instance may publish.
+  const publishedLists = new Map<string, { rows: PolicyRow[]; readAt: number }>();
+  async function cachedPublishedList(orgId: string): Promise<PolicyRow[]> {
+    const hit = publishedLists.get(orgId);
+    if (hit && now().getTime() - hit.readAt < CURRENT_TTL_MS) return hit.rows;
+    const rows = await store.publishedPolicies(orgId);
+    publishedLists.set(orgId, { rows, readAt: now().getTime() });
+    return rows;
+  }
+
   async function currentPolicyRow(orgId: string): Promise<PolicyRow> {
     const row = await store.currentPolicy(orgId);
     if (!row) throw new AppError('not_found', 'This organisation has not published a policy yet');
@@ -94,19 +122,24 @@ export function createConsentService(deps: Deps) {
   return {
     policyHash,
 
+    onEvent(listener: ConsentListener) {
+      listeners.push(listener);
+    },
+
     async currentPolicy(orgId: string): Promise<Policy> {
       return toPolicy(await currentPolicyRow(orgId));
     },
 
     async policyVersion(orgId: string, version: number): Promise<Policy | undefined> {
       const row = await store.policy(orgId, version);
-      return row && row.state !== 'draft' ? toPolicy(row) : undefined;
+      return row && (row.state === 'published' || row.state === 'retired') ? toPolicy(row) : undefined;
     },
 
     /** Publishes a version straight away (drafts and approvals build on this). */
     async publish(orgId: string, content: PolicyContent, actor: { type: 'user' | 'system'; id: string }): Promise<Policy> {
       const previous = await store.currentPolicy(orgId);
-      const version = (previous?.version ?? 0) + 1;
+      // After any draft's number, so a draft published later can never sort above this one.
+      const version = Math.max(previous?.version ?? 0, await store.lastVersion(orgId)) + 1;
       const at = now();
       const hash = policyHash(content);
       await store.insertPolicy({ orgId, version, content, hash, state: 'published', createdBy: actor.type === 'user' ? actor.id : null, publishedAt: at });
@@ -120,6 +153,7 @@ export function createConsentService(deps: Deps) {
       const row = await store.policy(orgId, version);
       if (!row) throw new AppError('internal', 'policy vanished after publishing');
       currentVersions.delete(orgId);
+      await announce({ type: 'policy.published', orgId, version, widens: policyWidens(previous?.content, content) });
       return toPolicy(row);
     },
 
@@ -191,6 +225,7 @@ export function createConsentService(deps: Deps) {
         subjectUserIds: device.userId ? [device.userId] : [],
         details: { receiptId, policyVersion: policy.version, granted, previouslyGranted: [...before] },
       });
+      await announce({ type: 'consent.decided', orgId: device.orgId, deviceId: device.deviceId, userId: device.userId, decision: decision.decision, receiptId, policyVersion: policy.version, granted });
       return { jws, payload };
     },
 
@@ -198,12 +233,50 @@ export function createConsentService(deps: Deps) {
     currentConsents: store.currentConsents,
     withdrawalsSince: store.withdrawalsSince,
 
+    /**
+     * The device's decisions, plus the server's own hold: from the moment a later version
+     * that widens a granted scope is published, that scope counts as not granted until the
+     * person decides on the new version. The hold keeps the decision's policyVersion, so the
+     * re-prompt directive still fires.
+     */
     async timeline(deviceId: string): Promise<ConsentTimeline> {
       const rows = await store.timeline(deviceId);
-      return {
-        entries: rows.map((r) => ({ fromMs: r.effectiveAt.getTime(), granted: new Set(r.granted), policyVersion: r.policyVersion })),
-      };
+      const entries: ConsentTimeline['entries'] = [];
+      const orgId = rows[0]?.orgId;
+      const published = orgId ? await cachedPublishedList(orgId) : [];
+      rows.forEach((r, i) => {
+        const fromMs = r.effectiveAt.getTime();
+        const untilMs = rows[i + 1]?.effectiveAt.getTime() ?? Infinity;
+        entries.push({ fromMs, granted: new Set(r.granted), policyVersion: r.policyVersion });
+        const decidedOn = published.find((p) => p.version === r.policyVersion);
+        if (!decidedOn) return;
+        for (const later of published) {
+          const at = (later.publishedAt ?? later.createdAt).getTime();
+          if (later.version <= r.policyVersion || at >= untilMs) continue;
+          const widened = new Set(widenedScopes(decidedOn.content, later.content));
+          if (![...r.granted].some((s) => widened.has(s))) continue;
+          const held = entries[entries.length - 1]?.granted ?? new Set<Scope>();
+          entries.push({ fromMs: Math.max(at, fromMs), granted: new Set([...held].filter((s) => !widened.has(s))), policyVersion: r.policyVersion });
+        }
+      });
+      return { entries };
     },
+
+    /** Every decision a person made, across devices, oldest first (admin history view). */
+    consentHistory: store.consentHistory,
+
+    /** What changed from version `from` (or nothing) to `to`, both published; undefined when either is unknown. */
+    async diff(orgId: string, from: number | undefined, to?: number): Promise<PolicyDiff | undefined> {
+      const target = to === undefined ? await store.currentPolicy(orgId) : await cachedPublishedVersion(orgId, to);
+      if (!target || (target.state !== 'published' && target.state !== 'retired')) return undefined;
+      const base = from === undefined ? undefined : await cachedPublishedVersion(orgId, from);
+      if (from !== undefined && (!base || (base.state !== 'published' && base.state !== 'retired'))) return undefined;
+      return diffPolicies(base, target);
+    },
+
+    /** Drafts publish through here once approved (consent/drafts.ts); drops cached "current". */
+    forgetCurrent,
+    toPolicy,
 
     /**
      * A device whose last decision predates the current policy is told to ask again; the
