@@ -148,11 +148,13 @@ export function createApp(deps: AppDeps) {
   const deviceAuth = requireDevice(devices, perDeviceLimit(limits, RATE_RULES.perDevice, metrics));
   app.route('/', deviceRoutes({ devices, maxBodyBytes, tokenAudience: () => `${publicUrl()}${WIRE_PATHS.token}` }));
   app.route('/', consentRoutes({ consent, devices, deviceAuth, maxBodyBytes, receiptPublicKey: secrets.receiptPublicKey, receiptKeyId: secrets.receiptKeyId }));
+  app.route('/', policyPageRoutes(consent));
   app.route('/', ingestionRoutes({ ingestion, deviceAuth, maxBodyBytes }));
   app.route('/', people.routes);
   const requireUser = people.access.requireUser;
   app.route('/', analyticsRoutes({ analytics, requireUser, maxBodyBytes }));
   app.route('/', reportRoutes({ reports, compliance, exportCsv, requireUser }));
+  app.route('/', webRoutes({ reports, requireUser }));
 
   documentWireApi(app);
   documentPeopleApi(app);

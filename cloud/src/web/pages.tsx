@@ -1,0 +1,97 @@
+import type { SignedInUser } from '../env';
+import { Layout } from './layout';
+
+export function navFor(user: SignedInUser, current: string) {
+  const items = [{ href: '/reports/team', label: 'Team report' }];
+  if (user.role === 'admin') items.push({ href: '/reports/org', label: 'Organisation' });
+  return items.map((i) => ({ ...i, current: i.href === current }));
+}
+
+/** The team report: a plain GET form (works without script), data drawn by report.js from the JSON API. */
+export function TeamReportPage(props: { user: SignedInUser; teams: { id: string; name: string }[]; teamId: string | undefined; from: string; to: string }) {
+  const { user, teams } = props;
+  return (
+    <Layout
+      title="Team report"
+      user={user}
+      nav={navFor(user, '/reports/team')}
+      head={
+        <>
+          <link rel="stylesheet" href="/assets/uplot.min.css" />
+          <script src="/assets/uplot.min.js" defer></script>
+          <script src="/assets/report.js" defer></script>
+        </>
+      }
+    >
+      {teams.length === 0 ? (
+        <p class="notice">You do not manage any team yet.</p>
+      ) : (
+        <>
+          <form class="filters" method="get" action="/reports/team" aria-label="Report filters">
+            <label>
+              Team
+              <select name="teamId" id="team">
+                {teams.map((t) => (
+                  <option value={t.id} selected={t.id === props.teamId}>
+                    {t.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              From
+              <input type="date" name="from" id="from" value={props.from} required />
+            </label>
+            <label>
+              To
+              <input type="date" name="to" id="to" value={props.to} required />
+            </label>
+            <button type="submit">Show report</button>
+            <a class="button noprint" id="export" href="#" download>
+              Export CSV
+            </a>
+            <button type="button" class="noprint" id="print">
+              Print
+            </button>
+          </form>
+          <div id="report" data-team={props.teamId ?? teams[0]?.id ?? ''} data-from={props.from} data-to={props.to} aria-live="polite">
+            <p class="muted">Loading report…</p>
+          </div>
+        </>
+      )}
+    </Layout>
+  );
+}
+
+/** Org-wide trend and team comparison (admins). */
+export function OrgReportPage(props: { user: SignedInUser; from: string; to: string }) {
+  return (
+    <Layout
+      title="Organisation"
+      user={props.user}
+      nav={navFor(props.user, '/reports/org')}
+      head={
+        <>
+          <link rel="stylesheet" href="/assets/uplot.min.css" />
+          <script src="/assets/uplot.min.js" defer></script>
+          <script src="/assets/report.js" defer></script>
+        </>
+      }
+    >
+      <form class="filters" method="get" action="/reports/org" aria-label="Report filters">
+        <label>
+          From
+          <input type="date" name="from" id="from" value={props.from} required />
+        </label>
+        <label>
+          To
+          <input type="date" name="to" id="to" value={props.to} required />
+        </label>
+        <button type="submit">Show report</button>
+      </form>
+      <div id="org-report" data-from={props.from} data-to={props.to} aria-live="polite">
+        <p class="muted">Loading report…</p>
+      </div>
+    </Layout>
+  );
+}
