@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { compactVerify, createLocalJWKSet } from 'jose';
+import { compactVerify, createLocalJWKSet, SignJWT } from 'jose';
 import { sql } from 'drizzle-orm';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,9 @@ import { ApiError, IngestResult, ReceiptPayload, WIRE_PATHS } from '@icarus/shar
 import { startTestCloud, type TestCloud } from '../testing/cloud';
 import { testDatabaseKinds } from '../testing/database';
 import { createTestDevice, json, makeSpans, type TestDevice } from '../testing/device-client';
+
+// Known to the test so it can mint an access token that has already expired.
+const TOKEN_SECRET = Buffer.alloc(32, 7).toString('base64');
 
 describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
   let cloud: TestCloud;
@@ -17,7 +20,7 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
   const errorOf = async (res: Response) => ApiError.parse(await res.json()).error;
 
   beforeAll(async () => {
-    cloud = await startTestCloud(kind);
+    cloud = await startTestCloud(kind, { TOKEN_SECRET });
     device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken);
     expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
   });
@@ -151,6 +154,20 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
       const res = await cloud.fetchPath(WIRE_PATHS.ingest, json({ batchId: uuidv7(), spans }, { authorization: `Bearer ${forged}` }));
       expect(res.status).toBe(401);
       expect((await errorOf(res)).code).toBe('unauthorized');
+    });
+
+    it('refuses an expired access token with 401 saying so', async () => {
+      const past = Math.floor(Date.now() / 1000) - 3600;
+      const expired = await new SignJWT({ org: device.orgId, typ: 'device' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('icarus-nova')
+        .setSubject(device.deviceId)
+        .setIssuedAt(past - 900)
+        .setExpirationTime(past)
+        .sign(Buffer.from(TOKEN_SECRET, 'base64'));
+      const res = await cloud.fetchPath(WIRE_PATHS.ingest, json({ batchId: uuidv7(), spans: [] }, { authorization: `Bearer ${expired}` }));
+      expect(res.status).toBe(401);
+      expect((await errorOf(res)).message).toMatch(/expired/);
     });
 
     it('refuses a replayed, mis-addressed or long-lived assertion', async () => {
