@@ -1,0 +1,139 @@
+/**
+ * The headless agent's .deb, for real: build it, verify its signed checksums, install it into this
+ * machine with dpkg -i, read the managed config from /etc/icarus-nova/agent.json, run the systemd
+ * unit's ExecStart itself (no systemd here), sync to a local cloud, then dpkg -r and check that
+ * nothing the package installed is left, while the person's data is.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCloud, type TestCloud } from '../../cloud/src/testing/cloud';
+import { AgentStore } from '../../desktop-agent/src/core/store/store';
+import { startXDisplay, type XDisplay } from '../helpers/xdisplay';
+
+const run = promisify(execFile);
+const ROOT = new URL('../../', import.meta.url).pathname;
+const MANAGED = '/etc/icarus-nova/agent.json';
+const hasDpkg = existsSync('/usr/bin/dpkg') && existsSync('/usr/bin/dpkg-deb');
+if (!hasDpkg) console.log('deb-install: skipped, dpkg/dpkg-deb are not present on this machine');
+
+async function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(cmd, args, { env, timeout: 120_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end(input ?? '');
+  });
+}
+
+describe.skipIf(!hasDpkg)('headless agent .deb: build, verify, install, run, sync, remove', () => {
+  let cloud: TestCloud;
+  let x: XDisplay;
+  const work = mkdtempSync(join(tmpdir(), 'icarus-deb-'));
+  const home = join(work, 'home');
+  const out = join(work, 'out');
+  const savedManaged = existsSync(MANAGED) ? readFileSync(MANAGED) : undefined;
+
+  beforeAll(async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    writeFileSync(join(work, 'release.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    writeFileSync(join(work, 'release.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+    [cloud, x] = await Promise.all([startTestCloud(), startXDisplay(), run('sh', [join(ROOT, 'installers/linux/build-deb.sh'), out, join(work, 'release.pem')], { cwd: ROOT })]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await sh('dpkg', ['-r', 'icarus-nova-agent']);
+    if (savedManaged) writeFileSync(MANAGED, savedManaged);
+    else rmSync(MANAGED, { force: true });
+    await Promise.all([x?.close(), cloud?.stopAll()]);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('refuses a package whose signed checksums do not verify', async () => {
+    const bad = join(work, 'tampered');
+    cpSync(out, bad, { recursive: true });
+    const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' });
+    writeFileSync(join(work, 'other.pub.pem'), other);
+    const wrongKey = await sh('sh', [join(bad, 'verify-and-install.sh'), join(work, 'other.pub.pem')]);
+    expect(wrongKey.code).toBe(2);
+    expect(wrongKey.stderr).toContain('REFUSED');
+    // SHA256SUMS reads "<hex>  <file>": append a byte to that file.
+    const deb = readFileSync(join(bad, 'SHA256SUMS'), 'utf8').trim().split(/\s+/)[1] ?? '';
+    writeFileSync(join(bad, deb), Buffer.concat([readFileSync(join(bad, deb)), Buffer.from('x')]));
+    const altered = await sh('sh', [join(bad, 'verify-and-install.sh'), join(work, 'release.pub.pem')]);
+    expect(altered.code).toBe(3);
+  });
+
+  it('installs, reads managed config, runs the unit ExecStart, syncs, and uninstalls cleanly', { timeout: 120_000 }, async () => {
+    // IT's managed config, as a silent deployment writes it before installing.
+    await sh('mkdir', ['-p', '/etc/icarus-nova']);
+    writeFileSync(MANAGED, JSON.stringify({ server: cloud.url, enrollmentToken: cloud.enrollmentToken, sampleIntervalMs: 250, syncIntervalMs: 1000 }));
+
+    const install = await sh('sh', [join(out, 'verify-and-install.sh'), join(work, 'release.pub.pem')]);
+    expect(install.code, install.stderr).toBe(0);
+    expect(install.stdout).toContain('verified: icarus-nova-agent_');
+    const listed = (await sh('dpkg', ['-L', 'icarus-nova-agent'])).stdout.split('\n').filter((p) => p.startsWith('/'));
+    const installedFiles = listed.filter((p) => existsSync(p) && statSync(p).isFile());
+    expect(installedFiles).toEqual(expect.arrayContaining(['/usr/bin/icarus-agent', '/usr/lib/systemd/user/icarus-agent.service', '/etc/xdg/autostart/icarus-agent.desktop', '/usr/lib/icarus-nova/node_modules/better-sqlite3/build/Release/better_sqlite3.node']));
+
+    // The person's environment: their own HOME, a display, and a server setting managed config overrides.
+    const env = { ...x.env, HOME: home, XDG_DATA_HOME: join(home, '.local/share'), XDG_CONFIG_HOME: join(home, '.config'), ICARUS_SERVER: 'http://127.0.0.1:9/not-this-one', PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    const enrolled = await sh('/usr/bin/icarus-agent', ['enroll'], env);
+    expect(enrolled.code, enrolled.stderr).toBe(0);
+    expect(enrolled.stdout).toContain(`(${cloud.url})`); // from /etc/icarus-nova/agent.json, not ICARUS_SERVER
+    const consent = await sh('/usr/bin/icarus-agent', ['consent'], env, 'y\ny\n');
+    expect(consent.code, consent.stderr).toBe(0);
+    expect(consent.stdout).toMatch(/signature: verified/);
+
+    // No systemd in this container: run exactly what the user unit would.
+    const unit = readFileSync('/usr/lib/systemd/user/icarus-agent.service', 'utf8');
+    const execStart = /^ExecStart=(.+)$/m.exec(unit)?.[1]?.trim().split(/\s+/) ?? [];
+    expect(execStart).toEqual(['/usr/bin/icarus-agent', 'run']);
+    const [editor, mail] = await Promise.all([x.openWindow('notes', 'Editor'), x.openWindow('Inbox', 'Mail')]);
+    const [cmd = '', ...args] = execStart;
+    const agent = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    agent.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    agent.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    const waitFor = async (re: RegExp, ms = 30_000) => {
+      const until = Date.now() + ms;
+      while (!re.test(log)) {
+        if (Date.now() > until) throw new Error(`timed out waiting for ${re}; agent said:\n${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await waitFor(/capturing app_usage, idle/);
+    for (const w of [editor, mail, editor]) {
+      await x.activate(w);
+      await new Promise((r) => setTimeout(r, 900));
+    }
+    await waitFor(/sync: sent \d+ spans/);
+    const exited = new Promise<number | null>((r) => agent.once('exit', (code) => r(code)));
+    agent.kill('SIGTERM');
+    expect(await exited).toBe(0);
+
+    const dataDir = join(home, '.local/share/icarus-nova');
+    const store = AgentStore.open(dataDir);
+    const local = store.spans.everything();
+    const device = store.state.device();
+    store.close();
+    expect(local.length).toBeGreaterThanOrEqual(2);
+    const rows = await cloud.database.rows<{ id: string }>(sql`select id::text as id from spans where device_id = ${device?.deviceId ?? ''}`);
+    const synced = local.filter((s) => s.syncedMs !== null).map((s) => s.id);
+    expect(synced.length).toBeGreaterThanOrEqual(2);
+    expect(rows.map((r) => r.id)).toEqual(expect.arrayContaining(synced));
+
+    const removed = await sh('dpkg', ['-r', 'icarus-nova-agent']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(installedFiles.filter((f) => existsSync(f))).toEqual([]);
+    expect(existsSync('/usr/lib/icarus-nova')).toBe(false);
+    // Kept on purpose: the person's own data (it may hold unsent spans) and IT's managed config.
+    expect(existsSync(join(dataDir, 'agent.db'))).toBe(true);
+    expect(existsSync(MANAGED)).toBe(true);
+  });
+});
