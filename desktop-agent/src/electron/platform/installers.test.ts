@@ -119,3 +119,18 @@ describe('managed configuration templates', () => {
     expect(config.managedKeys).toContain('server');
   });
 });
+
+describe('the tray app build', () => {
+  it('bundles main, a sandbox-loadable preload (requires only electron), the screens and tray icons', async () => {
+    const { buildElectronApp } = await import('../build');
+    const out = mkdtempSync(join(tmpdir(), 'electron-build-'));
+    await buildElectronApp(out);
+    const preload = readFileSync(join(out, 'preload.cjs'), 'utf8');
+    expect([...preload.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1])).toEqual(['electron']);
+    expect(readFileSync(join(out, 'electron/index.cjs'), 'utf8')).toContain('requestSingleInstanceLock');
+    for (const f of ['ui/consent.html', 'ui/app.js', 'icons/tray-recording.png', 'icons/tray-paused.png', 'icons/512x512.png']) {
+      expect(readFileSync(join(out, f)).length).toBeGreaterThan(50);
+    }
+    expect(readFileSync(join(out, 'icons/tray-waiting.png')).subarray(1, 4).toString()).toBe('PNG');
+  });
+});
