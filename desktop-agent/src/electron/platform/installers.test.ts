@@ -134,3 +134,21 @@ describe('the tray app build', () => {
     expect(readFileSync(join(out, 'icons/tray-waiting.png')).subarray(1, 4).toString()).toBe('PNG');
   });
 });
+
+describe('CI workflow', () => {
+  it('builds each OS’s installers on that OS, with signing material from secrets only', () => {
+    // js-yaml comes with electron-builder (its config loader); it ships no type declarations.
+    const { load } = require('js-yaml') as { load: (text: string) => unknown };
+    const text = readFileSync(new URL('../../../../.github/workflows/installers.yml', import.meta.url), 'utf8');
+    const wf = load(text) as { jobs: Record<string, { 'runs-on': string; steps: { run?: string }[] }> };
+    const runs = (job: string) => wf.jobs[job]?.steps.map((s) => s.run ?? '').join('\n') ?? '';
+    expect(wf.jobs.windows?.['runs-on']).toMatch(/^windows-/);
+    expect(runs('windows')).toContain('--win nsis msi');
+    expect(wf.jobs.macos?.['runs-on']).toMatch(/^macos-/);
+    expect(runs('macos')).toContain('--mac pkg dmg');
+    expect(wf.jobs.linux?.['runs-on']).toMatch(/^ubuntu-/);
+    expect(runs('linux')).toContain('--linux deb rpm AppImage');
+    expect(runs('linux-headless-deb')).toContain('build-deb.sh');
+    expect(text).not.toMatch(/-----BEGIN|CSC_LINK: [^$]/);
+  });
+});
