@@ -87,7 +87,7 @@ export function createApp(deps: AppDeps) {
     titles: createTitleCipher(secrets.titleKey),
     metrics,
   });
-  const people = createPeopleAndAccess({ config, database, directory, audit, limits, cookieKey: secrets.tokenSecret, publicUrl, onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }) });
+  const people = createPeopleAndAccess({ config, database, directory, audit, limits, cookieKey: secrets.tokenSecret, dataKey: secrets.titleKey, publicUrl, onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }) });
   // Rollups are fed from newly inserted spans, queued in memory and flushed every second.
   const analytics = createAnalyticsService({ store: createAnalyticsStore(database), ingestion, directory, audit, logger });
   ingestion.onInserted((owner, spans) => analytics.enqueue(owner, spans));

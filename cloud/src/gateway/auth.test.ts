@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthService, SESSION_RULES } from './auth';
+import { createSecretBox } from './secret-box';
 import { createSessionStore } from './session-store';
 import { totpCode } from './totp';
 import { makeTestOrg, PASSWORD, startPeopleCloud, type PeopleCloud, type TestOrg } from './test-support';
@@ -143,7 +144,10 @@ describe('TOTP', () => {
     const good = await call('POST', '/api/account/totp/confirm', { cookie, csrf: body.csrfToken, json: { code: totpCode(secret, Date.now()) } });
     expect(good.status).toBe(200);
     expect((await call('GET', '/api/audit/verify', { cookie })).status).toBe(200);
-    expect((await directory.findUser(id))?.totpSecret).toBe(secret);
+    // Sealed at rest: the stored value is not the seed.
+    const stored = (await directory.findUser(id))?.totpSecret ?? '';
+    expect(stored.startsWith('v1.')).toBe(true);
+    expect(stored).not.toContain(secret);
   });
 
   it('an employee may enrol (offered, not required) and is then asked for a code', async () => {
@@ -192,7 +196,8 @@ describe('session lifetime', () => {
   it('slides with use, ends after the idle timeout, and never outlives the hard cap', async () => {
     let clock = Date.now();
     const { directory, audit } = cloud.cloud.services;
-    const auth = createAuthService({ directory, audit, store: createSessionStore(cloud.database), now: () => new Date(clock) });
+    const totpBox = createSecretBox(Buffer.alloc(32, 7), 'totp-secrets');
+    const auth = createAuthService({ directory, audit, totpBox, store: createSessionStore(cloud.database), now: () => new Date(clock) });
     const { token } = await auth.signInWithPassword({ email: org.people.teammate.email, password: PASSWORD });
     // Used every 11 hours: each use pushes the 12-hour idle expiry forward.
     for (let i = 0; i < 3; i++) {

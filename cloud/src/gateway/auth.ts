@@ -5,6 +5,7 @@ import type { DirectoryService } from '../directory/service';
 import type { UserRow } from '../directory/store';
 import type { SignedInUser } from '../env';
 import { AppError } from '../errors';
+import type { SecretBox } from './secret-box';
 import type { SessionRow, SessionStore } from './session-store';
 import { matchTotpStep, newTotpSecret, totpUri } from './totp';
 
@@ -44,8 +45,15 @@ function stageOf(user: UserRow, session: Pick<SessionRow, 'totpVerified'>): Sess
   return user.role === 'admin' ? 'needs_enrollment' : 'active';
 }
 
-export function createAuthService(deps: { directory: DirectoryService; store: SessionStore; audit: AuditService; now?: () => Date }) {
-  const { directory, store, audit } = deps;
+export function createAuthService(deps: {
+  directory: DirectoryService;
+  store: SessionStore;
+  audit: AuditService;
+  /** Seals TOTP seeds at rest: a database dump alone must not yield second factors. */
+  totpBox: SecretBox;
+  now?: () => Date;
+}) {
+  const { directory, store, audit, totpBox } = deps;
   const now = deps.now ?? (() => new Date());
   // Verifying against a real hash for unknown emails keeps the timing the same for both.
   let decoyHash: Promise<string> | undefined;
@@ -126,9 +134,10 @@ export function createAuthService(deps: { directory: DirectoryService; store: Se
     async verifyTotp(sessionId: string, code: string): Promise<void> {
       const { session, user } = await requireSession(sessionId);
       if (!user.totpSecret) throw new AppError('conflict', 'This account has no authenticator set up', [{ path: 'code', problem: 'no TOTP enrolled' }]);
+      const secret = totpBox.open(user.totpSecret, user.id);
       const email = user.email.toLowerCase();
       await refuseIfLocked(email);
-      if (!(await claimCode(user, user.totpSecret, code.trim()))) {
+      if (!(await claimCode(user, secret, code.trim()))) {
         await countFailure(email, user.orgId, 'totp');
         throw new AppError('unauthorized', 'The code is wrong, expired or already used', [{ path: 'code', problem: 'wrong, expired or already used' }]);
       }
@@ -143,18 +152,18 @@ export function createAuthService(deps: { directory: DirectoryService; store: Se
       const { session, user } = await requireSession(sessionId);
       if (user.totpSecret && !session.totpVerified) throw new AppError('forbidden', 'Verify your current code before replacing it');
       const secret = newTotpSecret();
-      await store.update(session.id, { pendingTotpSecret: secret });
+      await store.update(session.id, { pendingTotpSecret: totpBox.seal(secret, session.id) });
       return { secret, uri: totpUri(secret, user.email) };
     },
 
     async confirmTotpEnrollment(sessionId: string, code: string): Promise<void> {
       const { session, user } = await requireSession(sessionId);
-      const secret = session.pendingTotpSecret;
+      const secret = session.pendingTotpSecret ? totpBox.open(session.pendingTotpSecret, session.id) : undefined;
       if (!secret) throw new AppError('conflict', 'Start enrolment first', [{ path: 'code', problem: 'no enrolment in progress' }]);
       // The step is checked against the new secret and then recorded, so this code cannot sign in again.
       const step = matchTotpStep(secret, code.trim(), now().getTime());
       if (step === null) throw new AppError('validation_failed', 'The code does not match the new secret', [{ path: 'code', problem: 'does not match' }]);
-      await directory.setTotpSecret(user.id, secret);
+      await directory.setTotpSecret(user.id, totpBox.seal(secret, user.id));
       await directory.claimTotpStep(user.id, step);
       const at = now();
       await store.update(session.id, { pendingTotpSecret: null, totpVerified: true, lastSeenAt: at, expiresAt: new Date(at.getTime() + SESSION_RULES.idleMs) });
@@ -194,6 +203,11 @@ export function createAuthService(deps: { directory: DirectoryService; store: Se
       if (!session) return;
       await store.delete(sessionId);
       await audit.record({ orgId: session.orgId, actorType: 'user', actorId: session.userId, action: 'auth.sign_out' });
+    },
+
+    /** Sets a person's TOTP seed (sealed); enrolment confirms through this, seeds and tests call it. */
+    async storeTotpSecret(userId: string, secret: string): Promise<void> {
+      await directory.setTotpSecret(userId, totpBox.seal(secret, userId));
     },
 
     purgeExpired: () => store.deleteExpired(now()),

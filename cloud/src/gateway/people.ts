@@ -14,6 +14,7 @@ import { isSecure } from './cookies';
 import { oidcRoutes, oidcSettingsFrom } from './oidc';
 import { gatewayPageRoutes } from './page-routes';
 import { createPersonalDataPolicy } from './policy';
+import { createSecretBox } from './secret-box';
 import { rateLimit, type RateLimitStore } from './rate-limit';
 import { gatewayApiRoutes } from './routes';
 import { createSessionStore } from './session-store';
@@ -31,12 +32,16 @@ export function createPeopleAndAccess(deps: {
   directory: DirectoryService;
   audit: AuditService;
   limits: RateLimitStore;
+  /** Keys the OIDC state cookie's MAC. */
   cookieKey: Uint8Array;
+  /** Data-at-rest key; a subkey of it seals TOTP seeds. */
+  dataKey: Uint8Array;
   publicUrl: () => string;
   onRateLimited?: (name: string) => void;
 }) {
   const { config, directory, audit } = deps;
-  const auth = createAuthService({ directory, store: createSessionStore(deps.database), audit });
+  const totpBox = createSecretBox(deps.dataKey, 'totp-secrets');
+  const auth = createAuthService({ directory, store: createSessionStore(deps.database), audit, totpBox });
   const access = createAccess(auth);
   const policy = createPersonalDataPolicy(directory);
   const importer = createDirectoryImporter({ store: createDirectoryStore(deps.database), audit });

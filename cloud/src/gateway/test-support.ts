@@ -68,7 +68,7 @@ export async function makeTestOrg(cloud: Pick<RunningCloud, 'cloud' | 'database'
   // The directory assigns managers only through import; tests set it up directly.
   await cloud.database.rows(sql`insert into team_managers (team_id, user_id) values (${team.id}, ${manager.id})`);
   const adminTotpSecret = newTotpSecret();
-  await directory.setTotpSecret(admin.id, adminTotpSecret);
+  await cloud.cloud.services.auth.storeTotpSecret(admin.id, adminTotpSecret);
   return { orgId: org.id, teamId: team.id, otherTeamId: other.id, people: { manager, employee, teammate, outsider, admin, auditor }, adminTotpSecret };
 }
 
