@@ -87,7 +87,7 @@ export function createApp(deps: AppDeps) {
     titles: createTitleCipher(secrets.titleKey),
     metrics,
   });
-  const people = createPeopleAndAccess({ config, database, directory, audit, limits, cookieKey: secrets.tokenSecret, dataKey: secrets.titleKey, publicUrl, onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }) });
+  const people = createPeopleAndAccess({ config, database, directory, audit, limits, cookieKey: secrets.tokenSecret, dataKey: secrets.titleKey, publicUrl, onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }), onPurgeError: (err) => logger.error({ err }, 'session purge failed') });
   // Rollups are fed from newly inserted spans, queued in memory and flushed every second.
   const analytics = createAnalyticsService({ store: createAnalyticsStore(database), ingestion, directory, audit, logger });
   ingestion.onInserted((owner, spans) => analytics.enqueue(owner, spans));
@@ -162,6 +162,8 @@ export function createApp(deps: AppDeps) {
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Icarus Nova API', version: '1' } });
 
   const stopHooks: (() => Promise<void>)[] = [];
+  people.start();
+  stopHooks.push(() => people.stop());
   analytics.start();
   const scheduledJobs = analyticsJobs.schedule();
   // Registered first so they run last: jobs end, then queued rollups are flushed.

@@ -9,7 +9,9 @@ let cloud: PeopleCloud;
 let org: TestOrg;
 
 beforeAll(async () => {
-  cloud = await startPeopleCloud();
+  // Behind a "proxy", so each call can come from its own address and only the per-address
+  // test meets the sign-in rate limit.
+  cloud = await startPeopleCloud({ TRUST_PROXY: 'true' });
   org = await makeTestOrg(cloud, 'auth');
 });
 afterAll(async () => cloud?.stopAll());
@@ -22,7 +24,7 @@ interface Call {
   body?: string;
 }
 async function call(method: string, path: string, opts: Call = {}) {
-  const headers: Record<string, string> = { ...opts.headers };
+  const headers: Record<string, string> = { 'x-forwarded-for': `10.0.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`, ...opts.headers };
   if (opts.json !== undefined) headers['content-type'] = 'application/json';
   if (opts.cookie) headers.cookie = `icarus_session=${opts.cookie}`;
   if (opts.csrf) headers['x-csrf-token'] = opts.csrf;
@@ -86,7 +88,36 @@ describe('password sign-in', () => {
   });
 });
 
+describe('per-address limit', () => {
+  it('refuses a burst of sign-ins from one address with 429 and Retry-After', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 32; i++) {
+      const response = await call('POST', '/api/session', { json: { email: `guess-${i}@auth.example`, password: 'x' }, headers: { 'x-forwarded-for': '203.0.113.9' } });
+      statuses.push(response.status);
+      if (response.status === 429) expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    expect(statuses.slice(0, 25).every((s) => s === 401)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    const elsewhere = await call('POST', '/api/session', { json: { email: 'guess-x@auth.example', password: 'x' }, headers: { 'x-forwarded-for': '203.0.113.10' } });
+    expect(elsewhere.status).toBe(401);
+  });
+});
+
 describe('CSRF', () => {
+  it('the sign-out form needs the session token too', async () => {
+    const { cookie, body } = await signIn(org.people.teammate.email);
+    const form = (fields: Record<string, string>) => ({
+      cookie,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    });
+    expect((await call('POST', '/sign-out', form({}))).status).toBe(403);
+    expect((await call('GET', '/api/me', { cookie })).status).toBe(200);
+    const out = await call('POST', '/sign-out', form({ _csrf: body.csrfToken }));
+    expect(out.status).toBe(303);
+    expect((await call('GET', '/api/me', { cookie })).status).toBe(401);
+  });
+
   it('refuses a cookie-authenticated write without the token, accepts it with the token', async () => {
     const { cookie, body } = await signIn(org.people.teammate.email);
     const without = await call('POST', '/api/account/totp', { cookie });
@@ -215,6 +246,17 @@ describe('session lifetime', () => {
     }
     clock = created + SESSION_RULES.absoluteMs + 1;
     expect(await auth.resolve(second.token)).toBeUndefined();
+
+    // The purge drops what expired; a live session stays.
+    const live = await auth.signInWithPassword({ email: org.people.teammate.email, password: PASSWORD });
+    const third = await auth.signInWithPassword({ email: org.people.teammate.email, password: PASSWORD });
+    clock += SESSION_RULES.idleMs / 2;
+    expect(await auth.resolve(live.token)).toBeDefined();
+    clock += SESSION_RULES.idleMs / 2 + 120_000;
+    const purged = await auth.purgeExpired();
+    expect(purged.sessions).toBeGreaterThanOrEqual(1);
+    expect(await auth.resolve(live.token)).toBeDefined();
+    expect(await auth.resolve(third.token)).toBeUndefined();
   });
 
   it('marks the cookie Secure when the request came over https', async () => {

@@ -210,7 +210,13 @@ export function createAuthService(deps: {
       await directory.setTotpSecret(userId, totpBox.seal(secret, userId));
     },
 
-    purgeExpired: () => store.deleteExpired(now()),
+    /** Drops expired sessions and finished failure counts; both tables would otherwise only grow. */
+    async purgeExpired(): Promise<{ sessions: number; failures: number }> {
+      const at = now();
+      const sessions = await store.deleteExpired(at);
+      const failures = await store.deleteStaleFailures(new Date(at.getTime() - LOCKOUT_RULE.windowMs), at);
+      return { sessions, failures };
+    },
   };
 }
 export type AuthService = ReturnType<typeof createAuthService>;

@@ -21,6 +21,7 @@ import { createSessionStore } from './session-store';
 
 /** Per address on the password and code routes: an office shares one address, a guesser too. */
 export const SIGN_IN_RATE = { ratePerSecond: 0.5, burst: 30 } as const;
+const PURGE_EVERY_MS = 3600_000;
 
 /**
  * People and access: sessions, second factor, SSO, the role guard, the personal-data
@@ -38,6 +39,7 @@ export function createPeopleAndAccess(deps: {
   dataKey: Uint8Array;
   publicUrl: () => string;
   onRateLimited?: (name: string) => void;
+  onPurgeError?: (error: unknown) => void;
 }) {
   const { config, directory, audit } = deps;
   const totpBox = createSecretBox(deps.dataKey, 'totp-secrets');
@@ -55,7 +57,18 @@ export function createPeopleAndAccess(deps: {
     .route('/', gatewayPageRoutes({ auth, access, signInLimit, secure, ssoEnabled: oidc !== undefined }));
   if (oidc) routes.route('/', oidcRoutes({ settings: oidc, auth, cookieKey: deps.cookieKey, secure }));
 
+  let purgeTimer: NodeJS.Timeout | undefined;
   return {
+    /** Starts the hourly purge of expired sessions; the timer never keeps the process alive. */
+    start() {
+      purgeTimer ??= setInterval(() => {
+        auth.purgeExpired().catch((error: unknown) => deps.onPurgeError?.(error));
+      }, PURGE_EVERY_MS).unref();
+    },
+    async stop() {
+      clearInterval(purgeTimer);
+      purgeTimer = undefined;
+    },
     auth,
     access,
     policy,

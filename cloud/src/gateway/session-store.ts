@@ -1,4 +1,4 @@
-import { eq, lt, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { sessions, signInThrottle } from './tables';
 
@@ -51,6 +51,14 @@ export function createSessionStore({ db }: Database) {
         })
         .returning({ lockedUntil: signInThrottle.lockedUntil });
       return row?.lockedUntil && row.lockedUntil > now ? row.lockedUntil : null;
+    },
+    /** Forgets failure counts whose window and lock are both over. */
+    async deleteStaleFailures(windowStartedBefore: Date, now: Date): Promise<number> {
+      const gone = await db
+        .delete(signInThrottle)
+        .where(and(lt(signInThrottle.windowStartedAt, windowStartedBefore), or(isNull(signInThrottle.lockedUntil), lt(signInThrottle.lockedUntil, now))))
+        .returning({ email: signInThrottle.email });
+      return gone.length;
     },
     async clearFailures(email: string) {
       await db.delete(signInThrottle).where(eq(signInThrottle.email, email));
