@@ -7,7 +7,13 @@ import { createRollupQueries } from './analytics/queries';
 import { analyticsRoutes } from './analytics/routes';
 import { createAnalyticsService } from './analytics/service';
 import { createAnalyticsStore } from './analytics/store';
+import { adminApiRoutes } from './admin/api';
+import { createFleetAdmin } from './admin/fleet';
+import { createComplianceReport } from './audit/compliance-report';
+import { auditApiRoutes } from './audit/routes';
 import { createAuditService } from './audit/service';
+import { createAuditViewer } from './audit/viewer';
+import { createPolicyDrafts } from './consent/drafts';
 import { createComplianceReports } from './reporting/compliance';
 import { createCsvExport } from './reporting/export';
 import { documentReportsApi } from './reporting/openapi';
@@ -96,9 +102,15 @@ export function createApp(deps: AppDeps) {
   const reports = createReportingService(reportDeps);
   const compliance = createComplianceReports({ ...reportDeps, viewed: reports.viewed });
   const exportCsv = createCsvExport(reportDeps, reports);
+  // Admin and compliance: policy versions, devices and tokens, the audit viewer and report.
+  const drafts = createPolicyDrafts({ store: createConsentStore(database), consent, audit, directory });
+  const fleet = createFleetAdmin({ devices, directory, audit });
+  const auditViewer = createAuditViewer(audit);
+  const complianceReport = createComplianceReport({ compliance, consent, directory, audit });
   const services = {
     audit, directory, devices, consent, ingestion, metrics, auth: people.auth, access: people.access, policy: people.policy,
     analytics, analyticsJobs, reports, compliance, exportCsv,
+    drafts, fleet, auditViewer, complianceReport,
   };
 
   const app = new OpenAPIHono<AppEnv>();
@@ -153,6 +165,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', people.routes);
   const requireUser = people.access.requireUser;
   app.route('/', analyticsRoutes({ analytics, requireUser, maxBodyBytes }));
+  app.route('/', adminApiRoutes({ drafts, fleet, requireUser, maxBodyBytes }));
+  app.route('/', auditApiRoutes({ viewer: auditViewer, report: complianceReport, requireUser }));
   app.route('/', reportRoutes({ reports, compliance, exportCsv, requireUser }));
   app.route('/', webRoutes({ reports, requireUser }));
 

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
-import { GENESIS_HASH, type AuditStore, type StoredAuditEvent } from './store';
-
-
+import { GENESIS_HASH, type AuditFilter, type AuditStore, type StoredAuditEvent } from './store';
 
 export interface AuditEvent {
   orgId: string;
@@ -55,6 +53,24 @@ export function createAuditService(store: AuditStore) {
         return { ...row, prevHash, hash: hashAuditRow(prevHash, row) };
       });
     },
+
+    /** Newest first; the viewer pages with `beforeSeq`. Callers check roles and org. */
+    search: (orgId: string, filter: AuditFilter, page: { beforeSeq?: number | undefined; limit: number }) => store.search(orgId, filter, page),
+
+    /** Every matching event, newest first, read a page at a time (CSV export). */
+    async *matching(orgId: string, filter: AuditFilter, max: number): AsyncGenerator<StoredAuditEvent[]> {
+      let beforeSeq: number | undefined;
+      let left = max;
+      while (left > 0) {
+        const page = await store.search(orgId, filter, { beforeSeq, limit: Math.min(1000, left) });
+        if (page.length === 0) return;
+        yield page;
+        left -= page.length;
+        beforeSeq = page[page.length - 1]?.seq;
+      }
+    },
+
+    personalDataAccess: (orgId: string, from: Date, to: Date) => store.personalDataAccess(orgId, from, to),
 
     /** Recomputes every hash of the org's chain in order, reading in pages. */
     async verify(orgId: string): Promise<ChainVerification> {

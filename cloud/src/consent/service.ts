@@ -274,9 +274,11 @@ export function createConsentService(deps: Deps) {
       return diffPolicies(base, target);
     },
 
-    /** Drafts publish through here once approved (consent/drafts.ts); drops cached "current". */
-    forgetCurrent,
-    toPolicy,
+    /** After an approved draft is published (consent/drafts.ts): drop cached "current", tell listeners. */
+    async afterPublish(orgId: string, version: number, widens: boolean) {
+      forgetCurrent(orgId);
+      await announce({ type: 'policy.published', orgId, version, widens });
+    },
 
     /**
      * A device whose last decision predates the current policy is told to ask again; the

@@ -73,7 +73,7 @@ export function createDeviceService(deps: Deps) {
         actorType: input.createdBy ? 'user' : 'system',
         actorId: input.createdBy ?? 'system',
         action: 'enrollment_token.created',
-        details: { tokenId: id, label: input.label, maxUses: input.maxUses, expiresAt: expiresAt.toISOString() },
+        details: { tokenId: id, label: input.label, maxUses: input.maxUses, teamId: input.teamId ?? null, expiresAt: expiresAt.toISOString() },
       });
       return { id, token, expiresAt };
     },
@@ -224,7 +224,25 @@ export function createDeviceService(deps: Deps) {
       if (!(await store.revokeDevice(deviceId, orgId, now()))) {
         throw new AppError('not_found', 'No such active device in this org', [{ path: 'deviceId', problem: 'not found' }]);
       }
-      await audit.record({ orgId, actorType: 'user', actorId: actorUserId, action: 'device.revoked', details: { deviceId } });
+      const device = await store.findDevice(deviceId);
+      await audit.record({
+        orgId,
+        actorType: 'user',
+        actorId: actorUserId,
+        action: 'device.revoked',
+        subjectUserIds: device?.userId ? [device.userId] : [],
+        details: { deviceId },
+      });
+    },
+
+    /** An org's enrollment tokens, newest first (hashes only; the token itself was shown once). */
+    listEnrollmentTokens: (orgId: string) => store.listEnrollmentTokens(orgId),
+
+    async revokeEnrollmentToken(tokenId: string, orgId: string, actorUserId: string): Promise<void> {
+      if (!(await store.revokeEnrollmentToken(tokenId, orgId, now()))) {
+        throw new AppError('not_found', 'No such live enrollment token in this org', [{ path: 'tokenId', problem: 'not found' }]);
+      }
+      await audit.record({ orgId, actorType: 'user', actorId: actorUserId, action: 'enrollment_token.revoked', details: { tokenId } });
     },
 
     async forgetExpiredAssertions() {

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, lt, lte, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { AgentStatus, Directive } from '@icarus/shared';
 import type { Database } from '../db/client';
 import { deviceDirectives, devices, enrollmentTokens, usedAssertions } from './tables';
@@ -32,6 +32,20 @@ export function createDeviceStore({ db }: Database) {
     async findEnrollmentToken(tokenHash: string): Promise<EnrollmentTokenRow | undefined> {
       const [row] = await db.select().from(enrollmentTokens).where(eq(enrollmentTokens.tokenHash, tokenHash));
       return row;
+    },
+
+    async listEnrollmentTokens(orgId: string): Promise<EnrollmentTokenRow[]> {
+      return db.select().from(enrollmentTokens).where(eq(enrollmentTokens.orgId, orgId)).orderBy(desc(enrollmentTokens.createdAt));
+    },
+
+    /** Revokes a live token of this org; false when unknown here or already revoked. */
+    async revokeEnrollmentToken(id: string, orgId: string, at: Date): Promise<boolean> {
+      const rows = await db
+        .update(enrollmentTokens)
+        .set({ revokedAt: at })
+        .where(and(eq(enrollmentTokens.id, id), eq(enrollmentTokens.orgId, orgId), isNull(enrollmentTokens.revokedAt)))
+        .returning({ id: enrollmentTokens.id });
+      return rows.length === 1;
     },
 
     async insertDevice(row: typeof devices.$inferInsert) {
