@@ -1,5 +1,6 @@
-#!/usr/bin/env node
-// Runs the headless agent. Prefers the esbuild bundle (dist/icarus-agent.mjs, `npm run bundle`)
+#!/usr/bin/env -S node --lite-mode --no-expose-wasm
+// Runs the headless agent (V8 lite mode: no optimising compiler; the agent does little per second and
+// this keeps it near 55 MB instead of 64). Prefers the esbuild bundle (dist/icarus-agent.mjs, `npm run bundle`)
 // when it is newer than every source file, so a stale bundle never hides an edit; otherwise runs
 // the TypeScript entry through tsx (Node 20 cannot run .ts itself).
 import { existsSync, readdirSync, statSync } from 'node:fs';

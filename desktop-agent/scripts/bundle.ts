@@ -17,6 +17,8 @@ export async function bundleAgent(outfile = fileURLToPath(new URL('../dist/icaru
     external: ['better-sqlite3', 'get-windows'],
     // CommonJS dependencies inside an ESM bundle still call require().
     banner: { js: "import { createRequire as __icarusRequire } from 'node:module'; const require = __icarusRequire(import.meta.url);" },
+    minify: true,
+    keepNames: true,
     logLevel: 'warning',
   });
   return outfile;

@@ -44,7 +44,7 @@ export interface RunningAgent {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function agentHome(bundle: string, baseEnv: NodeJS.ProcessEnv = process.env, extra: NodeJS.ProcessEnv = {}): AgentHome {
+export function agentHome(bundle: string, baseEnv: NodeJS.ProcessEnv = process.env, extra: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): AgentHome {
   const root = mkdtempSync(join(tmpdir(), 'icarus-agent-'));
   const dataDir = join(root, 'data');
   const env: NodeJS.ProcessEnv = {
@@ -72,7 +72,7 @@ export function agentHome(bundle: string, baseEnv: NodeJS.ProcessEnv = process.e
       });
     },
     start(args = []) {
-      const child = spawn(process.execPath, [bundle, 'run', ...args], {
+      const child = spawn(process.execPath, [...nodeArgs, bundle, 'run', ...args], {
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });

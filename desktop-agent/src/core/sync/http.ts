@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import type { z } from 'zod';
 import { ApiError } from '@icarus/shared';
@@ -54,25 +56,24 @@ export class ApiClient {
 
   async request<T extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: T, options: RequestOptions = {}): Promise<z.infer<T>> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    let body: Uint8Array<ArrayBuffer> | string | undefined;
+    let body: Buffer | undefined;
     if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       const json = JSON.stringify(options.body);
       if (options.gzip) {
         headers['content-encoding'] = 'gzip';
-        body = new Uint8Array(gzipSync(json));
-      } else body = json;
+        body = gzipSync(json);
+      } else body = Buffer.from(json, 'utf8');
     }
     if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
-    let response: Response;
+    let response: RawResponse;
     try {
-      response = await fetch(this.url(path), { method, headers, body, signal: AbortSignal.timeout(options.timeoutMs ?? 20_000) });
+      response = await send(method, this.url(path), headers, body, options.timeoutMs ?? 20_000);
     } catch (error) {
-      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      throw new NetworkError(`${method} ${path} failed${cause || (error instanceof Error ? `: ${error.message}` : '')}`);
+      throw new NetworkError(`${method} ${path} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const text = await response.text().catch(() => '');
-    if (!response.ok) {
+    const { text } = response;
+    if (response.status < 200 || response.status > 299) {
       let code = `http_${response.status}`;
       let message = `${method} ${path} answered ${response.status}`;
       try {
@@ -85,7 +86,7 @@ export class ApiClient {
       } catch {
         // Not JSON (a proxy's error page): the status alone says enough.
       }
-      throw new HttpError(response.status, code, message, parseRetryAfter(response.headers.get('retry-after')));
+      throw new HttpError(response.status, code, message, parseRetryAfter(response.retryAfter));
     }
     let json: unknown;
     try {
@@ -99,4 +100,33 @@ export class ApiClient {
     }
     return parsed.data;
   }
+}
+
+interface RawResponse {
+  status: number;
+  text: string;
+  retryAfter: string | null;
+}
+
+/**
+ * One request with node:http(s) rather than fetch: fetch loads undici and its WebAssembly HTTP
+ * parser, which costs the long-running agent ~20 MB of memory for nothing it needs.
+ */
+function send(method: string, url: string, headers: Record<string, string>, body: Buffer | undefined, timeoutMs: number): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = request(target, { method, headers: { ...headers, ...(body && { 'content-length': String(body.length) }) }, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const retryAfter = res.headers['retry-after'];
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), retryAfter: typeof retryAfter === 'string' ? retryAfter : null });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
