@@ -84,6 +84,18 @@ for (const kind of testDatabaseKinds()) {
       expect(myData.stdout).toMatch(/Editor/);
       const csv = await home.cli(['export', '--format', 'csv']);
       expect(csv.stdout.split('\r\n')[0]).toBe('id,start,durationMs,app,title,idle,state');
+      expect(csv.stdout.split('\r\n').filter(Boolean)).toHaveLength(local.length + 1);
+
+      expect((await home.cli(['pause', '30m'])).stdout).toMatch(/paused until/);
+      expect((await home.cli(['status'])).stdout).toMatch(/capture: paused until/);
+      expect((await home.cli(['pause', 'resume'])).stdout).toBe('resumed\n');
+
+      // Withdrawal goes to the server, comes back as a signed receipt, and narrows capture at once.
+      const withdrawn = await home.cli(['withdraw', 'idle']);
+      expect(withdrawn.code, withdrawn.stderr).toBe(0);
+      expect(withdrawn.stdout).toMatch(/\(withdrawn, terminal\)/);
+      expect(withdrawn.stdout).toMatch(/signature: verified/);
+      expect((await home.cli(['status'])).stdout).toMatch(/capture: capturing app_usage\n/);
     });
   });
 }
