@@ -23,7 +23,7 @@ export interface IngestFigures {
 }
 
 /** Realistic device spans: merged per app, seconds to minutes long, some idle, one device's day. */
-function realisticBatch(size: number, startMs: number): { body: Uint8Array; count: number } {
+function realisticBatch(size: number, startMs: number): { body: Blob; count: number } {
   let t = startMs;
   const spans = Array.from({ length: size }, (_, i) => {
     const durationMs = 5_000 + ((i * 7919) % 240_000);
@@ -34,7 +34,7 @@ function realisticBatch(size: number, startMs: number): { body: Uint8Array; coun
     t += durationMs + 1000;
     return span;
   });
-  return { body: new Uint8Array(gzipSync(JSON.stringify({ batchId: uuidv7(), spans }))), count: size };
+  return { body: new Blob([new Uint8Array(gzipSync(JSON.stringify({ batchId: uuidv7(), spans })))]), count: size };
 }
 
 async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; url: string; token: string }> {
