@@ -43,9 +43,12 @@ import { ingestionRoutes } from './ingestion/routes';
 import { createIngestionService } from './ingestion/service';
 import { createIngestionStore } from './ingestion/store';
 import { createTitleCipher } from './ingestion/title-cipher';
+import { createNotificationModule } from './notification/module';
 import { createMetrics } from './ops/metrics';
 import { documentWireApi } from './ops/openapi';
 import type { Secrets } from './ops/secrets';
+import { documentRightsApi } from './rights/openapi';
+import { createRightsModule } from './rights/module';
 import { WIRE_PATHS } from '@icarus/shared';
 
 export interface AppDeps {
@@ -102,6 +105,9 @@ export function createApp(deps: AppDeps) {
   const reports = createReportingService(reportDeps);
   const compliance = createComplianceReports({ ...reportDeps, viewed: reports.viewed });
   const exportCsv = createCsvExport(reportDeps, reports);
+  // Notifications (outbox worker, daily and weekly notices) and employee data rights.
+  const notify = createNotificationModule({ config, database, devices, directory, audit, consent, reports, orgIds: ingestion.orgIdsWithSpans, requireUser: people.access.requireUser, maxBodyBytes: config.MAX_BODY_BYTES, logger });
+  const dataRights = createRightsModule({ database, audit, analytics, devices, directory, notifications: notify.notifications, titles: createTitleCipher(secrets.titleKey), logger });
   // Admin and compliance: policy versions, devices and tokens, the audit viewer and report.
   const drafts = createPolicyDrafts({ store: createConsentStore(database), consent, audit, directory });
   const fleet = createFleetAdmin({ devices, directory, audit });
@@ -110,6 +116,7 @@ export function createApp(deps: AppDeps) {
   const services = {
     audit, directory, devices, consent, ingestion, metrics, auth: people.auth, access: people.access, policy: people.policy,
     analytics, analyticsJobs, reports, compliance, exportCsv,
+    notifications: notify.notifications, notificationWorker: notify.worker, notificationJobs: notify.jobs, rights: dataRights.rights,
     drafts, fleet, auditViewer, complianceReport,
   };
 
@@ -167,12 +174,15 @@ export function createApp(deps: AppDeps) {
   app.route('/', analyticsRoutes({ analytics, requireUser, maxBodyBytes }));
   app.route('/', adminApiRoutes({ drafts, fleet, requireUser, maxBodyBytes }));
   app.route('/', auditApiRoutes({ viewer: auditViewer, report: complianceReport, requireUser }));
+  app.route('/', notify.routes);
+  app.route('/', dataRights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf: async (c) => (await people.access.sessionOf(c))?.session.csrfSecret ?? '' }));
   app.route('/', reportRoutes({ reports, compliance, exportCsv, requireUser }));
   app.route('/', webRoutes({ reports, requireUser }));
 
   documentWireApi(app);
   documentPeopleApi(app);
   documentReportsApi(app);
+  documentRightsApi(app);
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Icarus Nova API', version: '1' } });
 
   const stopHooks: (() => Promise<void>)[] = [];
@@ -182,6 +192,10 @@ export function createApp(deps: AppDeps) {
   const scheduledJobs = analyticsJobs.schedule();
   // Registered first so they run last: jobs end, then queued rollups are flushed.
   stopHooks.push(() => analytics.stop(), () => scheduledJobs.stop());
+  notify.start();
+  dataRights.start();
+  // Run in reverse: erasures in progress finish, then the outbox worker and schedule stop.
+  stopHooks.push(() => notify.stop(), () => dataRights.stop());
   return {
     app,
     services,

@@ -1,0 +1,112 @@
+import type { Scope } from '@icarus/shared';
+
+/** Every event the notification service sends, with the facts its messages need. */
+export type NotificationEvent =
+  | { type: 'consent.granted' | 'consent.withdrawn'; orgId: string; userId: string | null; deviceId: string; receiptId: string; policyVersion: number; granted: Scope[] }
+  | { type: 'policy.published'; orgId: string; version: number; widens: boolean }
+  | { type: 'device.silent'; orgId: string; deviceId: string; deviceName: string; ownerName: string | null; lastSeenAt: string | null; days: number }
+  | { type: 'report.weekly'; orgId: string; userId: string; teamId: string; teamName: string; from: string; to: string; lines: string[] }
+  | { type: 'erasure.completed'; orgId: string; userId: string; requestId: string; spansRemoved: number; eraseLocal: boolean };
+export type EventType = NotificationEvent['type'];
+
+export const EVENT_TYPES: readonly EventType[] = ['consent.granted', 'consent.withdrawn', 'policy.published', 'device.silent', 'report.weekly', 'erasure.completed'];
+
+/**
+ * Confirmations of a person's own decisions and of changes to how they are monitored
+ * cannot be switched off: the person must learn of them. The rest are conveniences.
+ */
+export const MANDATORY_EVENTS: ReadonlySet<EventType> = new Set(['consent.granted', 'consent.withdrawn', 'policy.published', 'erasure.completed']);
+
+export interface Rendered {
+  subject: string;
+  text: string;
+  html: string;
+  /** The short form shown in the tray (a `message` directive holds at most 2000 characters). */
+  agentText: string;
+}
+
+const SCOPE_NAMES: Record<Scope, string> = { app_usage: 'which application is in front', idle: 'active and idle time', window_titles: 'window titles' };
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] ?? ch);
+}
+
+/** Paragraphs (and bullet lists, lines starting "- ") as plain text and as simple HTML. */
+function compose(subject: string, greeting: string, paragraphs: string[], agentText: string): Rendered {
+  const text = [greeting, ...paragraphs, '— Icarus Nova'].join('\n\n');
+  const htmlParts = paragraphs.map((p) => {
+    const lines = p.split('\n');
+    if (lines.every((l) => l.startsWith('- '))) return `<ul>${lines.map((l) => `<li>${escapeHtml(l.slice(2))}</li>`).join('')}</ul>`;
+    return `<p>${lines.map(escapeHtml).join('<br>')}</p>`;
+  });
+  const html = `<!doctype html><html><body style="font-family:sans-serif;max-width:40em"><p>${escapeHtml(greeting)}</p>${htmlParts.join('')}<p style="color:#666">— Icarus Nova</p></body></html>`;
+  return { subject, text, html, agentText: agentText.slice(0, 2000) };
+}
+
+const list = (scopes: Scope[]) => (scopes.length === 0 ? 'nothing' : scopes.map((s) => SCOPE_NAMES[s]).join(', '));
+
+/** The messages for one event, addressed to `name`. */
+export function render(event: NotificationEvent, name: string): Rendered {
+  const hello = `Hello ${name},`;
+  switch (event.type) {
+    case 'consent.granted':
+      return compose(
+        'Your consent was recorded',
+        hello,
+        [
+          `Your consent to policy version ${event.policyVersion} was recorded. The agent on your device may now record: ${list(event.granted)}.`,
+          `Receipt: ${event.receiptId}. You can withdraw at any time from the agent's menu, and see, export or erase your data under "My data".`,
+        ],
+        `Consent recorded (policy v${event.policyVersion}): ${list(event.granted)}. Receipt ${event.receiptId}.`,
+      );
+    case 'consent.withdrawn':
+      return compose(
+        'Your consent was withdrawn',
+        hello,
+        [
+          `Your withdrawal was recorded and capture stopped at once. Still granted: ${list(event.granted)}.`,
+          `Receipt: ${event.receiptId}. Data already sent stays under the policy's retention unless you ask for erasure under "My data".`,
+        ],
+        `Withdrawal recorded. Still granted: ${list(event.granted)}. Receipt ${event.receiptId}.`,
+      );
+    case 'policy.published':
+      return compose(
+        `Monitoring policy version ${event.version} was published`,
+        hello,
+        [
+          event.widens
+            ? `Version ${event.version} asks for more than the version you decided on. Nothing new is recorded until you decide again: your agent will ask you.`
+            : `Version ${event.version} asks for nothing more than before; you can read it from the agent's menu.`,
+        ],
+        event.widens ? `Policy v${event.version} asks for more; your agent will ask you to decide again.` : `Policy v${event.version} was published.`,
+      );
+    case 'device.silent':
+      return compose(
+        `Device "${event.deviceName}" has not synced for ${event.days} days`,
+        hello,
+        [
+          `The device "${event.deviceName}"${event.ownerName ? ` of ${event.ownerName}` : ''} last synced ${event.lastSeenAt ?? 'never'}.`,
+          'It may be switched off, uninstalled, or unable to reach the server. Device health in the admin pages shows its last status.',
+        ],
+        `Device ${event.deviceName} has not synced for ${event.days} days.`,
+      );
+    case 'report.weekly':
+      return compose(
+        `Weekly report: ${event.teamName}, ${event.from} to ${event.to}`,
+        hello,
+        [`Your team ${event.teamName} from ${event.from} to ${event.to}:`, event.lines.map((l) => `- ${l}`).join('\n'), 'Details are in the reports pages.'],
+        `Weekly report for ${event.teamName} is ready.`,
+      );
+    case 'erasure.completed':
+      return compose(
+        'Your data was erased',
+        hello,
+        [
+          `Your erasure request ${event.requestId} is complete: ${event.spansRemoved} recorded activity spans were removed, and your share of the team totals with them.`,
+          event.eraseLocal ? 'Your devices were told to wipe what they still hold locally.' : 'Data still on your devices was left there, as you asked.',
+          'The audit trail keeps the fact of your request and of its completion, without the erased content.',
+        ],
+        `Erasure complete: ${event.spansRemoved} spans removed.`,
+      );
+  }
+}

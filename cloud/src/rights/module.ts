@@ -1,0 +1,59 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import type { AnalyticsService } from '../analytics/service';
+import type { AuditService } from '../audit/service';
+import type { Database } from '../db/client';
+import type { DeviceService } from '../devices/service';
+import type { DirectoryService } from '../directory/service';
+import type { AppEnv, SignedInUser } from '../env';
+import type { TitleCipher } from '../ingestion/title-cipher';
+import type { NotificationService } from '../notification/service';
+import { rightsPageRoutes } from './page';
+import { rightsRoutes } from './routes';
+import { createRightsService } from './service';
+import { createRightsStore } from './store';
+
+/** Long enough after start that the server is serving before old requests are run again. */
+const RESUME_DELAY_MS = 5_000;
+
+/** Employee data rights wired from their dependencies: one call from the composition root. */
+export function createRightsModule(deps: {
+  database: Database;
+  audit: AuditService;
+  analytics: AnalyticsService;
+  devices: DeviceService;
+  directory: DirectoryService;
+  notifications: NotificationService;
+  titles: TitleCipher;
+  logger: Logger;
+}) {
+  const rights = createRightsService({ ...deps, store: createRightsStore(deps.database) });
+  let resumeTimer: NodeJS.Timeout | undefined;
+  return {
+    rights,
+    routes(options: {
+      deviceAuth: MiddlewareHandler<AppEnv>;
+      requireUser: (...roles: SignedInUser['role'][]) => MiddlewareHandler<AppEnv>;
+      csrfOf: (c: Context<AppEnv>) => Promise<string>;
+      maxBodyBytes: number;
+    }) {
+      return new Hono<AppEnv>()
+        .route('/', rightsRoutes({ rights, deviceAuth: options.deviceAuth, requireUser: options.requireUser, maxBodyBytes: options.maxBodyBytes }))
+        .route('/', rightsPageRoutes({ rights, requireUser: options.requireUser, csrfOf: options.csrfOf }));
+    },
+    /** Picks up erasures a previous process accepted but did not finish. */
+    start() {
+      resumeTimer ??= setTimeout(() => {
+        rights.resumeUnfinished().catch((err: unknown) => deps.logger.error({ err }, 'rights: could not resume erasures'));
+      }, RESUME_DELAY_MS);
+      resumeTimer.unref();
+    },
+    /** Lets erasures in progress finish before the database closes. */
+    async stop() {
+      if (resumeTimer) clearTimeout(resumeTimer);
+      await rights.idle();
+    },
+  };
+}
+export type RightsModule = ReturnType<typeof createRightsModule>;

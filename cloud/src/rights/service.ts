@@ -1,0 +1,206 @@
+import type { Logger } from 'pino';
+import { uuidv7 } from 'uuidv7';
+import type { AnalyticsService } from '../analytics/service';
+import type { AuditService } from '../audit/service';
+import type { DeviceService } from '../devices/service';
+import type { DirectoryService } from '../directory/service';
+import { AppError } from '../errors';
+import type { TitleCipher } from '../ingestion/title-cipher';
+import type { NotificationService } from '../notification/service';
+import type { ErasureRow, OwnSpanRow, RightsStore } from './store';
+
+/** The person exercising their rights, and from where: their web session or their device. */
+export interface Principal {
+  orgId: string;
+  userId: string;
+  via: 'web' | 'device';
+  /** The user (web) or device (agent) that acts, as the audit log names it. */
+  actorType: 'user' | 'device';
+  actorId: string;
+}
+
+export interface OwnSpan {
+  id: string;
+  start: string;
+  durationMs: number;
+  app: string | null;
+  /** As the device sent it (full, redacted or hashed by the policy), decrypted for its owner. */
+  title: string | null;
+  idle: boolean;
+  deviceId: string;
+}
+
+export interface Viewer {
+  at: string;
+  action: string;
+  actor: { id: string; name: string; role: string };
+  details: Record<string, unknown>;
+}
+
+const VIEWER_ROLES = new Set(['manager', 'admin', 'auditor']);
+const PAGE = 5000;
+
+interface Deps {
+  store: RightsStore;
+  audit: AuditService;
+  analytics: AnalyticsService;
+  devices: DeviceService;
+  directory: DirectoryService;
+  notifications: NotificationService;
+  titles: TitleCipher;
+  logger: Logger;
+  now?: () => Date;
+}
+
+function dayIn(timeZone: string, at: Date): string {
+  // en-CA formats as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
+export function createRightsService(deps: Deps) {
+  const { store, audit, analytics, devices, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const running = new Set<Promise<void>>();
+
+  function toSpan(r: OwnSpanRow): OwnSpan {
+    let title: string | null = null;
+    if (r.title_enc) {
+      try {
+        title = deps.titles.decrypt(r.title_enc);
+      } catch {
+        title = '(unreadable: sealed with another key)';
+      }
+    }
+    return { id: r.id, start: new Date(r.start).toISOString(), durationMs: r.duration_ms, app: r.app, title, idle: r.idle, deviceId: r.device_id };
+  }
+
+  /** Removes spans, then the rollup days they fed, then tells the person. */
+  async function erase(request: ErasureRow): Promise<void> {
+    const { id, orgId, userId } = request;
+    try {
+      const removed = await store.eraseSpans(orgId, userId);
+      let rebuilt: { from: string; to: string } | null = null;
+      if (removed.first && removed.last) {
+        // Rebuilt from the remaining raw spans: the person's share leaves every rollup of those days.
+        const { timeZone } = await analytics.orgCalendar(orgId);
+        rebuilt = { from: dayIn(timeZone, removed.first), to: dayIn(timeZone, removed.last) };
+        await analytics.rebuild(orgId, rebuilt.from, rebuilt.to);
+      }
+      if (request.eraseLocal) {
+        for (const d of await devices.listDevices(orgId)) {
+          if (d.userId === userId && !d.revokedAt) await devices.queueDirective(d.id, { type: 'erase_local', reason: `erasure request ${id}` });
+        }
+      }
+      const at = now();
+      await store.finishErasure(id, { state: 'completed', spansRemoved: removed.count, at });
+      await audit.record({
+        orgId,
+        actorType: 'system',
+        actorId: 'rights',
+        action: 'rights.erasure.completed',
+        subjectUserIds: [userId],
+        details: { requestId: id, spansRemoved: removed.count, rebuiltDays: rebuilt, eraseLocal: request.eraseLocal },
+      });
+      await deps.notifications.publish({ type: 'erasure.completed', orgId, userId, requestId: id, spansRemoved: removed.count, eraseLocal: request.eraseLocal }, `erasure:${id}`);
+    } catch (err) {
+      logger.error({ err, requestId: id }, 'rights: erasure failed');
+      await store.finishErasure(id, { state: 'failed', error: err instanceof Error ? err.message.slice(0, 500) : 'unknown error' }).catch(() => undefined);
+    }
+  }
+
+  function inBackground(request: ErasureRow) {
+    const p = erase(request);
+    running.add(p);
+    void p.finally(() => running.delete(p));
+  }
+
+  return {
+    /** The person's spans of [from, to), oldest first, at most `limit`, titles readable. */
+    async spans(who: Principal, range: { from: Date; to: Date }, limit: number): Promise<OwnSpan[]> {
+      return (await store.spansPage(who.orgId, who.userId, undefined, limit, range)).map(toSpan);
+    },
+
+    /** Every read or change of the person's data by a manager, admin or auditor, newest first. */
+    async viewers(who: Principal, limit = 500): Promise<Viewer[]> {
+      const rows = await store.viewsOf(who.orgId, who.userId, limit);
+      const actors = new Map<string, { name: string; role: string } | null>();
+      for (const id of new Set(rows.map((r) => r.actor_id))) {
+        const user = await deps.directory.findUser(id).catch(() => undefined);
+        actors.set(id, user && user.orgId === who.orgId && VIEWER_ROLES.has(user.role) ? { name: user.name, role: user.role } : null);
+      }
+      return rows.flatMap((r) => {
+        const actor = actors.get(r.actor_id);
+        if (!actor) return [];
+        const details = typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details;
+        return [{ at: new Date(r.at).toISOString(), action: r.action, actor: { id: r.actor_id, ...actor }, details }];
+      });
+    },
+
+    /** All the person's spans, page by page (exports stream these). The export itself is audited. */
+    async *allSpans(who: Principal, format: 'json' | 'csv'): AsyncGenerator<OwnSpan[]> {
+      await audit.record({ orgId: who.orgId, actorType: who.actorType, actorId: who.actorId, action: 'rights.exported', subjectUserIds: [who.userId], details: { format, via: who.via } });
+      let after: { start: string; id: string } | undefined;
+      for (;;) {
+        const page = (await store.spansPage(who.orgId, who.userId, after, PAGE)).map(toSpan);
+        if (page.length > 0) yield page;
+        const last = page[page.length - 1];
+        if (!last || page.length < PAGE) return;
+        after = { start: last.start, id: last.id };
+      }
+    },
+
+    /** Records the request (audited at once) and erases in the background. */
+    async requestErasure(who: Principal, eraseLocal: boolean): Promise<{ id: string; state: 'requested'; requestedAt: string }> {
+      const user = await deps.directory.findUser(who.userId);
+      if (!user || user.orgId !== who.orgId) throw new AppError('not_found', 'No such person in this org');
+      const row: ErasureRow = {
+        id: uuidv7(),
+        orgId: who.orgId,
+        userId: who.userId,
+        via: who.via,
+        eraseLocal,
+        state: 'requested',
+        requestedAt: now(),
+        completedAt: null,
+        spansRemoved: null,
+        lastError: null,
+      };
+      await store.insertErasure(row);
+      await audit.record({
+        orgId: who.orgId,
+        actorType: who.actorType,
+        actorId: who.actorId,
+        action: 'rights.erasure.requested',
+        subjectUserIds: [who.userId],
+        details: { requestId: row.id, via: who.via, eraseLocal },
+      });
+      inBackground(row);
+      return { id: row.id, state: 'requested', requestedAt: row.requestedAt.toISOString() };
+    },
+
+    async erasures(who: Principal) {
+      return (await store.erasures(who.orgId, who.userId)).map((r) => ({
+        id: r.id,
+        via: r.via,
+        eraseLocal: r.eraseLocal,
+        state: r.state,
+        requestedAt: r.requestedAt.toISOString(),
+        completedAt: r.completedAt?.toISOString() ?? null,
+        spansRemoved: r.spansRemoved,
+      }));
+    },
+
+    /** Runs requests a previous process accepted but did not finish. */
+    async resumeUnfinished(): Promise<number> {
+      const rows = await store.unfinishedErasures();
+      for (const row of rows) inBackground(row);
+      return rows.length;
+    },
+
+    /** Resolves when background erasures are done: tests and shutdown. */
+    async idle(): Promise<void> {
+      while (running.size > 0) await Promise.allSettled([...running]);
+    },
+  };
+}
+export type RightsService = ReturnType<typeof createRightsService>;
