@@ -96,7 +96,8 @@ export async function seedDemo(
   const devices: { device: string; user: string; kind: number }[] = [];
   const members = new Map((await services.directory.listMembers(orgId)).map((m) => [m.email, m]));
   const teamIndex = new Map((await services.directory.listTeams(orgId)).map((t) => [t.id, t.name]));
-  for (let i = 0; i < options.employees; i++) {
+  // Ten at a time: each step is a few round trips, mostly waiting on the database.
+  const enrollOne = async (i: number) => {
     const enrolled = await services.devices.enroll({
       enrollmentToken: token.token,
       deviceName: `laptop-${i}`,
@@ -106,7 +107,7 @@ export async function seedDemo(
       agentVersion: i % 10 === 0 ? '0.9.2' : '1.0.0',
     });
     const member = members.get(`person${i}@demo.icarus.local`);
-    if (!member) continue;
+    if (!member) return;
     // A few people declined or withdrew, so consent coverage has something to show.
     const decision = i % 50 === 7 ? 'declined' : 'granted';
     await backdated.decide(
@@ -121,6 +122,9 @@ export async function seedDemo(
     });
     const kind = TEAM_KINDS.indexOf((teamIndex.get(member.teamId ?? '') ?? 'Engineering').split(' ')[0] as (typeof TEAM_KINDS)[number]);
     if (decision === 'granted') devices.push({ device: enrolled.deviceId, user: member.id, kind: Math.max(0, kind) });
+  };
+  for (let i = 0; i < options.employees; i += 10) {
+    await Promise.all(Array.from({ length: Math.min(10, options.employees - i) }, (_, j) => enrollOne(i + j)));
   }
   log(`devices and consent: ${devices.length} granted (${Math.round(performance.now() - started)} ms)`);
 

@@ -92,15 +92,22 @@ export function createAnalyticsService(deps: Deps) {
     const byOrg = new Map<string, typeof taken>();
     for (const item of taken) byOrg.set(item.orgId, [...(byOrg.get(item.orgId) ?? []), item]);
     for (const [orgId, items] of byOrg) {
-      const ctx = await context(orgId);
+      let ctx = await context(orgId);
+      // Someone new to the cached directory (just imported or enrolled): reload it once.
+      if (items.some((item) => !ctx.teams.has(item.userId))) {
+        contexts.delete(orgId);
+        ctx = await context(orgId);
+      }
+      const { dayOf } = ctx;
       const facts = function* (): Generator<SpanFact> {
         for (const item of items) {
           for (const s of item.spans) {
-            yield { userId: item.userId, day: ctx.dayOf(s.start), app: s.app, title: s.title ?? null, idle: s.idle, ms: s.durationMs, spans: 1 };
+            yield { userId: item.userId, day: dayOf(s.start), app: s.app, title: s.title ?? null, idle: s.idle, ms: s.durationMs, spans: 1 };
           }
         }
       };
-      const changes = aggregate(orgId, facts(), ctx.categorizer, (u) => ctx.teams.get(u) ?? null);
+      const { categorizer, teams } = ctx;
+      const changes = aggregate(orgId, facts(), categorizer, (u) => teams.get(u) ?? null);
       try {
         await store.addDeltas(changes);
       } catch (err) {
