@@ -48,9 +48,11 @@ export interface XDisplay {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, fatal?: () => string | undefined): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    const problem = fatal?.();
+    if (problem) throw new Error(`${what}: ${problem}`);
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -63,7 +65,7 @@ function readDisplayNumber(xvfb: ChildProcess): Promise<string> {
     const pipe = xvfb.stdio[3];
     if (!pipe) return reject(new Error('Xvfb has no -displayfd pipe'));
     let text = '';
-    const timer = setTimeout(() => reject(new Error('Xvfb did not report a display in 10 s')), 10_000);
+    const timer = setTimeout(() => reject(new Error('Xvfb did not report a display in 30 s')), 30_000);
     pipe.on('data', (chunk: Buffer) => {
       text += chunk.toString('utf8');
       if (text.includes('\n')) {
@@ -112,13 +114,19 @@ export async function startXDisplay(): Promise<XDisplay> {
     );
     const display = `:${await readDisplayNumber(xvfb)}`;
     const env: NodeJS.ProcessEnv = { ...baseEnv, DISPLAY: display };
-    const x = (bin: string, args: string[]) => run(bin, args, { env, encoding: 'utf8', timeout: 5000 });
+    const x = (bin: string, args: string[]) => run(bin, args, { env, encoding: 'utf8', timeout: 15_000 });
 
-    track(spawn('openbox', ['--sm-disable'], { stdio: 'ignore', env }));
-    await poll('openbox', 10_000, async () => {
-      const { stdout } = await x('xprop', ['-root', '_NET_SUPPORTING_WM_CHECK']);
-      return stdout.includes('window id') ? true : undefined;
-    });
+    const wm = track(spawn('openbox', ['--sm-disable'], { stdio: 'ignore', env }));
+    // Generous: a CI box running other suites at once can take seconds to schedule openbox.
+    await poll(
+      'openbox to manage the display',
+      30_000,
+      async () => {
+        const { stdout } = await x('xprop', ['-root', '_NET_SUPPORTING_WM_CHECK']);
+        return stdout.includes('window id') ? true : undefined;
+      },
+      () => (wm.exitCode !== null ? `openbox exited with ${wm.exitCode}` : undefined),
+    );
 
     const activeId = async () => (await x('xdotool', ['getactivewindow'])).stdout.trim();
     return {
@@ -130,7 +138,7 @@ export async function startXDisplay(): Promise<XDisplay> {
         const child = track(spawn('xterm', args, { stdio: 'ignore', env }));
         const pid = child.pid;
         if (pid === undefined) throw new Error('xterm did not start');
-        const id = await poll(`the window of xterm ${pid}`, 10_000, async () => {
+        const id = await poll(`the window of xterm ${pid}`, 30_000, async () => {
           const { stdout } = await x('xdotool', ['search', '--onlyvisible', '--pid', String(pid)]);
           return stdout.trim().split('\n')[0] || undefined;
         });
@@ -141,7 +149,7 @@ export async function startXDisplay(): Promise<XDisplay> {
       },
       async activate(window) {
         await x('wmctrl', ['-i', '-a', `0x${Number(window.id).toString(16).padStart(8, '0')}`]);
-        await poll(`window ${window.id} to become active`, 3000, async () =>
+        await poll(`window ${window.id} to become active`, 10_000, async () =>
           (await activeId()) === window.id ? true : undefined,
         );
       },
