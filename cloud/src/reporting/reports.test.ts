@@ -21,7 +21,6 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
     const { orgId } = cloud.bootstrap;
     const adminRow = await directory.findUserByEmail(cloud.bootstrap.adminEmail);
     admin = { userId: adminRow?.id ?? '', orgId, email: cloud.bootstrap.adminEmail, name: 'Admin', role: 'admin', managedTeamIds: [], teamId: null, sessionId: 's' };
-    const start = Date.now() + 2000;
     let n = 0;
     for (const [key, size] of [['five', 5], ['four', 4]] as const) {
       const team = await directory.createTeam(orgId, `Team ${key}`);
@@ -32,6 +31,8 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
         teams[key].people.push(user.id);
         const device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken, os);
         expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
+        // After this person's consent: earlier spans would be refused.
+        const start = Date.now() + 1000;
         const spans = [
           { id: uuidv7(), start: new Date(start + 1000).toISOString(), durationMs: 600_000, app: 'Code' },
           { id: uuidv7(), start: new Date(start + 700_000).toISOString(), durationMs: 300_000, app: 'mystery-tool' },
