@@ -47,7 +47,7 @@ function concrete(path: string): string {
   });
 }
 
-async function call(method: string, path: string, caller: Caller, fresh = false) {
+async function call(method: string, path: string, caller: Caller, fresh = false, query = '') {
   const headers: Record<string, string> = {};
   if (caller !== 'anonymous') {
     let session = sessions.get(caller);
@@ -58,7 +58,14 @@ async function call(method: string, path: string, caller: Caller, fresh = false)
   }
   const write = !['GET', 'HEAD', 'OPTIONS'].includes(method);
   if (write) headers['content-type'] = 'application/json';
-  return cloud.cloud.app.request(concrete(path), { method, headers, ...(write ? { body: '{}' } : {}) });
+  return cloud.cloud.app.request(`${concrete(path)}${query}`, { method, headers, ...(write ? { body: '{}' } : {}) });
+}
+
+/** Org A's ids and emails in a response, other than those the request itself named. */
+function leakedFrom(requested: string, text: string): string[] {
+  const people = Object.values(orgA.people);
+  const marks = [orgA.orgId, orgA.teamId, orgA.otherTeamId, ...people.map((p) => p.id), ...people.map((p) => p.email)];
+  return marks.filter((mark) => !requested.includes(mark) && text.includes(mark));
 }
 
 beforeAll(async () => {
@@ -98,12 +105,18 @@ describe('role x route matrix', () => {
           expected = exempt ? 'not 401/403' : '401';
           ok = exempt ? status !== 401 && status !== 403 : status === 401;
         } else if (caller === 'other_org_admin') {
-          // Another org's admin: may call the route for its own org, never see org A's rows.
-          const foreignIds = [orgA.orgId, orgA.teamId, orgA.otherTeamId, ...Object.values(orgA.people).map((p) => p.id)];
-          const leaks = foreignIds.some((id) => text.includes(id));
+          // Another org's admin: may call the route for its own org, never see org A's rows,
+          // whether it names org A's ids in the path or (for reads) in the query.
           const hasParams = route.path.includes(':');
-          expected = hasParams ? '403/404 and no org A ids' : 'no org A ids';
-          ok = !leaks && (!hasParams || status === 403 || status === 404);
+          let leaked = leakedFrom(concrete(route.path), text);
+          if (route.method === 'GET') {
+            const query = `?teamId=${orgA.teamId}&userId=${orgA.people.employee.id}`;
+            const probe = await call(route.method, route.path, caller, false, query);
+            leaked = [...leaked, ...leakedFrom(`${concrete(route.path)}${query}`, await probe.text())];
+          }
+          expected = hasParams ? '403/404 and nothing of org A' : 'nothing of org A';
+          ok = leaked.length === 0 && (!hasParams || status === 403 || status === 404);
+          if (leaked.length > 0) expected += ` (leaked ${leaked.join(', ')})`;
         } else if (rule && 'roles' in rule) {
           const allowed = rule.roles.includes(caller);
           expected = allowed ? 'not 401/403' : '403';
