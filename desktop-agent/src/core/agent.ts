@@ -73,6 +73,7 @@ export class Agent {
   private policyVersion: number | undefined;
   private timers: NodeJS.Timeout[] = [];
   private lastScopes = '';
+  private stopped = false;
 
   constructor(
     readonly store: AgentStore,
@@ -112,6 +113,7 @@ export class Agent {
       },
     });
     this.loop = new SyncLoop(this.syncer, config.syncIntervalMs, (report) => {
+      if (this.stopped) return; // a flush that outlived stop(): the store may be closed by now
       if (report.error) this.log(`sync: ${report.error}; next try in ${Math.round((report.retryInMs ?? 0) / 1000)} s`);
       else if (report.sent > 0) this.log(`sync: sent ${report.sent} spans in ${report.batches} batches (${report.rejected} rejected)`);
       this.writeRuntime();
@@ -201,9 +203,11 @@ export class Agent {
     for (const t of this.timers) clearInterval(t);
     this.loop.stop();
     await this.collector.stop();
-    await Promise.race([this.loop.runNow(), new Promise((resolve) => setTimeout(resolve, flushTimeoutMs).unref())]);
+    const flushed = this.loop.runNow().catch(() => undefined);
+    await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, flushTimeoutMs).unref())]);
     this.loop.stop();
     this.writeRuntime();
+    this.stopped = true;
     this.sources.window.close();
     this.sources.idle.close();
   }
