@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
@@ -9,7 +10,9 @@ import { createAnalyticsService } from './analytics/service';
 import { createAnalyticsStore } from './analytics/store';
 import { adminApiRoutes } from './admin/api';
 import { createFleetAdmin } from './admin/fleet';
+import { adminPageRoutes } from './admin/page-routes';
 import { createComplianceReport } from './audit/compliance-report';
+import { auditPageRoutes } from './audit/page-routes';
 import { auditApiRoutes } from './audit/routes';
 import { createAuditService } from './audit/service';
 import { createAuditViewer } from './audit/viewer';
@@ -174,6 +177,9 @@ export function createApp(deps: AppDeps) {
   app.route('/', analyticsRoutes({ analytics, requireUser, maxBodyBytes }));
   app.route('/', adminApiRoutes({ drafts, fleet, requireUser, maxBodyBytes }));
   app.route('/', auditApiRoutes({ viewer: auditViewer, report: complianceReport, requireUser }));
+  const csrfOf = async (c: Context<AppEnv>) => (await people.access.sessionOf(c))?.session.csrfSecret ?? '';
+  app.route('/', adminPageRoutes({ drafts, consent, fleet, directory, requireUser, csrfOf }));
+  app.route('/', auditPageRoutes({ viewer: auditViewer, report: complianceReport, requireUser }));
   app.route('/', notify.routes);
   app.route('/', dataRights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf: async (c) => (await people.access.sessionOf(c))?.session.csrfSecret ?? '' }));
   app.route('/', reportRoutes({ reports, compliance, exportCsv, requireUser }));
