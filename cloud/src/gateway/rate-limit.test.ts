@@ -44,5 +44,5 @@ describe('rate limits', () => {
     } finally {
       await cloud.stopAll();
     }
-  });
+  }, 120_000);
 });
