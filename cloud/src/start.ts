@@ -5,6 +5,7 @@ import { createApp, type CloudApp } from './app';
 import { bootstrapDemoOrg, type BootstrapResult } from './bootstrap';
 import { parseConfig, type Config } from './config';
 import { openDatabase, type Database } from './db/client';
+import type { RateLimitStore } from './gateway/rate-limit';
 import { createLogger } from './ops/logger';
 import { loadSecrets } from './ops/secrets';
 
@@ -25,6 +26,8 @@ export interface StartOptions {
   env?: Record<string, string | undefined>;
   /** Quiet logs, as tests want. */
   silent?: boolean;
+  /** Where rate-limit buckets live (memory by default; tests freeze its clock). */
+  rateLimits?: RateLimitStore;
 }
 
 /** Opens the database, builds the app and listens: what server.ts and the tests both run. */
@@ -44,7 +47,7 @@ export async function startCloud(options: StartOptions = {}): Promise<RunningClo
   });
   const port = (server.address() as AddressInfo).port;
   const effective: Config = { ...config, PORT: port, PUBLIC_URL: config.PUBLIC_URL ?? `http://127.0.0.1:${port}` };
-  const cloud = createApp({ config: effective, database, secrets, logger });
+  const cloud = createApp({ config: effective, database, secrets, logger, ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}) });
   handler = cloud.app.fetch;
 
   const now = new Date();

@@ -17,7 +17,11 @@ describe('rate limits', () => {
   });
 
   it('lets a device catching up send 5 batches a second, refuses a flood with 429 and Retry-After', async () => {
-    const cloud = await startTestCloud('pglite');
+    // Buckets refill by the clock: a loaded machine could refill them mid-flood, so the
+    // flood part runs on a frozen clock once the sustained part has shown real refills.
+    const real = createMemoryRateLimitStore();
+    let frozenAt: number | undefined;
+    const cloud = await startTestCloud('pglite', {}, { rateLimits: { take: (key, rule, now) => real.take(key, rule, frozenAt ?? now) } });
     try {
       const device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken);
       await device.consent(['app_usage']);
@@ -28,6 +32,7 @@ describe('rate limits', () => {
         expect(statuses).toEqual([200, 200, 200, 200, 200]);
         await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - started))));
       }
+      frozenAt = Date.now();
       const flood = await Promise.all(
         Array.from({ length: RATE_RULES.perDevice.burst + 20 }, () => device.ingest([], { batchId: uuidv7() })),
       );

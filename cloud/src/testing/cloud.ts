@@ -1,4 +1,4 @@
-import { startCloud, type RunningCloud } from '../start';
+import { startCloud, type RunningCloud, type StartOptions } from '../start';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from './database';
 
 export interface TestCloud extends RunningCloud {
@@ -10,7 +10,11 @@ export interface TestCloud extends RunningCloud {
 }
 
 /** A real cloud on a free loopback port over its own fresh database, with the demo org made. */
-export async function startTestCloud(kind?: TestDatabaseKind, env: Record<string, string> = {}): Promise<TestCloud> {
+export async function startTestCloud(
+  kind?: TestDatabaseKind,
+  env: Record<string, string> = {},
+  options: Pick<StartOptions, 'rateLimits'> = {},
+): Promise<TestCloud> {
   const testDb = await createTestDatabase(kind);
   const running = await startCloud({
     env: {
@@ -23,6 +27,7 @@ export async function startTestCloud(kind?: TestDatabaseKind, env: Record<string
       ...env,
     },
     silent: true,
+    ...options,
   });
   const token = running.bootstrap.enrollmentToken;
   if (!token) throw new Error('test cloud did not bootstrap a demo org');
