@@ -1,7 +1,9 @@
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import postgres from 'postgres';
+import { benchAgentCapture, type AgentCaptureFigures } from './agent-capture';
 import { benchIngest, type IngestFigures } from './ingest';
+import { benchReports } from './reports';
 
 /**
  * `npm run bench`: every speed goal of the product, measured on this machine and written to
@@ -47,6 +49,36 @@ function ingestSection(f: IngestFigures): string[] {
   ];
 }
 
+function agentSection(f: AgentCaptureFigures): string[] {
+  return [
+    '## The headless agent capturing under Xvfb',
+    '',
+    `The bundled headless agent (\`icarus-agent run\`) capturing real X windows for ${f.seconds} s with a focus switch`,
+    'every 3 s (xdotool), sampling every second; CPU from /proc (utime+stime), memory from VmHWM/VmRSS.',
+    '',
+    '| figure | value | goal |',
+    '|---|---|---|',
+    `| CPU, % of one core | ${f.cpuPercentOfOneCore.toFixed(2)} % | < 1 % |`,
+    `| peak RSS (VmHWM, start-up included) | ${f.peakRssMb.toFixed(1)} MB | < 60 MB |`,
+    `| RSS at the end | ${f.endRssMb.toFixed(1)} MB | |`,
+    `| spans per window switch | ${f.spansPerSwitch.toFixed(2)} | 1 |`,
+    '',
+  ];
+}
+
+function reportsSection(figures: Record<string, number>): string[] {
+  return [
+    '## Reports on the 1,000-person × 90-day demo data (PostgreSQL), with ingestion running',
+    '',
+    'Goals: team summary p95 < 50 ms, org-wide trend p95 < 100 ms, CSV export > 100,000 rows/s.',
+    '',
+    '| figure | value |',
+    '|---|---|',
+    ...Object.entries(figures).map(([key, value]) => `| ${key} | ${Number.isInteger(value) ? value.toLocaleString('en') : value.toFixed(1)} |`),
+    '',
+  ];
+}
+
 async function main() {
   const sections: string[] = [];
   if (wanted('ingest')) {
@@ -54,6 +86,18 @@ async function main() {
     const figures = await benchIngest({ runs: Number(process.env.BENCH_RUNS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 10) });
     process.stdout.write(`${JSON.stringify(figures)}\n`);
     sections.push(...ingestSection(figures));
+  }
+  if (wanted('agent')) {
+    process.stdout.write('bench: headless agent capture…\n');
+    const figures = await benchAgentCapture(Number(process.env.BENCH_AGENT_SECONDS ?? 60));
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    sections.push(...agentSection(figures));
+  }
+  if (wanted('reports')) {
+    process.stdout.write('bench: reports…\n');
+    const figures = await benchReports(databaseUrl);
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    sections.push(...reportsSection(figures));
   }
   const doc = [
     '# Benchmarks',
