@@ -110,7 +110,7 @@ export function createApp(deps: AppDeps) {
   const exportCsv = createCsvExport(reportDeps, reports);
   // Notifications (outbox worker, daily and weekly notices) and employee data rights.
   const notify = createNotificationModule({ config, database, devices, directory, audit, consent, reports, orgIds: ingestion.orgIdsWithSpans, requireUser: people.access.requireUser, maxBodyBytes: config.MAX_BODY_BYTES, logger });
-  const dataRights = createRightsModule({ database, audit, analytics, devices, directory, notifications: notify.notifications, titles: createTitleCipher(secrets.titleKey), logger });
+  const dataRights = createRightsModule({ database, audit, analytics, ingestion, devices, directory, notifications: notify.notifications, logger });
   // Admin and compliance: policy versions, devices and tokens, the audit viewer and report.
   const drafts = createPolicyDrafts({ store: createConsentStore(database), consent, audit, directory });
   const fleet = createFleetAdmin({ devices, directory, audit });

@@ -70,6 +70,9 @@ export function createAuditService(store: AuditStore) {
       }
     },
 
+    /** Reads and changes of the person's data by other users, newest first (who viewed my data). */
+    eventsAboutSubject: (orgId: string, subjectUserId: string, limit: number) => store.eventsAboutSubject(orgId, subjectUserId, limit),
+
     personalDataAccess: (orgId: string, from: Date, to: Date) => store.personalDataAccess(orgId, from, to),
 
     /** Recomputes every hash of the org's chain in order, reading in pages. */

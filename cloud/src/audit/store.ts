@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, like, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, like, lt, ne, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { auditLog } from './tables';
 
@@ -54,6 +54,26 @@ export function createAuditStore(database: Database) {
       const where = conditions(orgId, filter);
       if (page.beforeSeq !== undefined) where.push(lt(auditLog.seq, page.beforeSeq));
       return db.select().from(auditLog).where(and(...where)).orderBy(desc(auditLog.seq)).limit(page.limit);
+    },
+
+    /**
+     * Events by users other than the person whose subjects include the person, newest first:
+     * "who viewed my data" (the person's own reads are not someone viewing them).
+     */
+    async eventsAboutSubject(orgId: string, subjectUserId: string, limit: number): Promise<StoredAuditEvent[]> {
+      return db
+        .select()
+        .from(auditLog)
+        .where(
+          and(
+            eq(auditLog.orgId, orgId),
+            eq(auditLog.actorType, 'user'),
+            ne(auditLog.actorId, subjectUserId),
+            sql`${auditLog.subjectUserIds} @> ${JSON.stringify([subjectUserId])}::jsonb`,
+          ),
+        )
+        .orderBy(desc(auditLog.seq))
+        .limit(limit);
     },
 
     /** Events that read or changed someone's personal data in a period, counted per action. */

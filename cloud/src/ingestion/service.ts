@@ -7,6 +7,17 @@ import type { Metrics } from '../ops/metrics';
 import type { IngestionStore, InsertedSpan, SpanRow } from './store';
 import type { TitleCipher } from './title-cipher';
 
+/** A person's own span with the title opened for them (full, redacted or hashed, as the device sent it). */
+export interface UserSpan {
+  id: string;
+  start: string;
+  durationMs: number;
+  app: string | null;
+  title: string | null;
+  idle: boolean;
+  deviceId: string;
+}
+
 /** Called with the spans a batch newly stored (never duplicates), e.g. by the rollup stage. */
 export type InsertedListener = (owner: DeviceIdentity, spans: InsertedSpan[]) => void;
 
@@ -48,6 +59,26 @@ export function createIngestionService(deps: Deps) {
         title: r.title_enc ? titles.decrypt(r.title_enc) : null,
       }));
     },
+
+    /** One page of a person's spans, oldest first, after the (start, id) cursor; titles decrypted for their owner. */
+    async spansOfUser(orgId: string, userId: string, after: { start: string; id: string } | undefined, limit: number, range?: { from: Date; to: Date }): Promise<UserSpan[]> {
+      const rows = await store.spansOfUser(orgId, userId, after, limit, range);
+      return rows.map((r) => {
+        let title: string | null = null;
+        if (r.title_enc) {
+          try {
+            title = titles.decrypt(r.title_enc);
+          } catch {
+            // A title sealed under a key since rotated away: say so rather than fail the whole page.
+            title = '(unreadable: sealed with another key)';
+          }
+        }
+        return { id: r.id, start: new Date(r.start).toISOString(), durationMs: r.duration_ms, app: r.app, title, idle: r.idle, deviceId: r.device_id };
+      });
+    },
+
+    /** Erasure: deletes every raw span of the person; how many, and the time they covered. */
+    deleteSpansOfUser: store.deleteSpansOfUser,
 
     onInserted(listener: InsertedListener) {
       listeners.push(listener);

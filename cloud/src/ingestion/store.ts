@@ -31,6 +31,17 @@ export type SpanTotalsRow = {
   spans: number;
 };
 
+/** One of a person's own spans as stored (title still sealed): their "see my data" and export. */
+export interface UserSpanRow extends Record<string, unknown> {
+  id: string;
+  start: Date | string;
+  duration_ms: number;
+  app: string | null;
+  title_enc: Uint8Array | null;
+  idle: boolean;
+  device_id: string;
+}
+
 export type SpanForRollup = {
   user_id: string;
   day: string;
@@ -95,6 +106,27 @@ export function createIngestionStore(database: Database) {
         select s.user_id, to_char((s.start at time zone ${timeZone})::date, 'YYYY-MM-DD') as day, s.app, s.idle, s.duration_ms, s.title_enc
         from spans s
         where s.org_id = ${orgId} and s.user_id is not null and ${dayRange(fromDay, toDay, timeZone)}`);
+    },
+
+    /** One page of a person's spans, oldest first, after the (start, id) cursor, optionally within [from, to). */
+    async spansOfUser(orgId: string, userId: string, after: { start: string; id: string } | undefined, limit: number, range?: { from: Date; to: Date }): Promise<UserSpanRow[]> {
+      const cursor = after ? sql`and (s.start, s.id) > (${after.start}::timestamptz, ${after.id}::uuid)` : sql``;
+      const within = range ? sql`and s.start >= ${range.from.toISOString()}::timestamptz and s.start < ${range.to.toISOString()}::timestamptz` : sql``;
+      return database.rows<UserSpanRow>(sql`
+        select s.id, s.start, s.duration_ms, s.app, s.title_enc, s.idle, s.device_id
+        from spans s
+        where s.org_id = ${orgId} and s.user_id = ${userId} ${within} ${cursor}
+        order by s.start, s.id
+        limit ${limit}`);
+    },
+
+    /** Deletes every raw span of the person; returns how many and the time they covered. */
+    async deleteSpansOfUser(orgId: string, userId: string): Promise<{ count: number; first: Date | null; last: Date | null }> {
+      const [row] = await database.rows<{ n: number | string; first: Date | string | null; last: Date | string | null }>(sql`
+        with d as (delete from spans where org_id = ${orgId} and user_id = ${userId} returning start)
+        select count(*)::int as n, min(start) as first, max(start) as last from d`);
+      const toDate = (v: Date | string | null | undefined) => (v === null || v === undefined ? null : new Date(v));
+      return { count: Number(row?.n ?? 0), first: toDate(row?.first), last: toDate(row?.last) };
     },
 
     /** Orgs that have any raw spans, by a skip scan over the (org, user, start) index. */

@@ -7,7 +7,7 @@ import type { Database } from '../db/client';
 import type { DeviceService } from '../devices/service';
 import type { DirectoryService } from '../directory/service';
 import type { AppEnv, SignedInUser } from '../env';
-import type { TitleCipher } from '../ingestion/title-cipher';
+import type { IngestionService } from '../ingestion/service';
 import type { NotificationService } from '../notification/service';
 import { rightsPageRoutes } from './page';
 import { rightsRoutes } from './routes';
@@ -22,10 +22,10 @@ export function createRightsModule(deps: {
   database: Database;
   audit: AuditService;
   analytics: AnalyticsService;
+  ingestion: IngestionService;
   devices: DeviceService;
   directory: DirectoryService;
   notifications: NotificationService;
-  titles: TitleCipher;
   logger: Logger;
 }) {
   const rights = createRightsService({ ...deps, store: createRightsStore(deps.database) });

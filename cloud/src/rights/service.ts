@@ -5,9 +5,9 @@ import type { AuditService } from '../audit/service';
 import type { DeviceService } from '../devices/service';
 import type { DirectoryService } from '../directory/service';
 import { AppError } from '../errors';
-import type { TitleCipher } from '../ingestion/title-cipher';
+import type { IngestionService, UserSpan } from '../ingestion/service';
 import type { NotificationService } from '../notification/service';
-import type { ErasureRow, OwnSpanRow, RightsStore } from './store';
+import type { ErasureRow, RightsStore } from './store';
 
 /** The person exercising their rights, and from where: their web session or their device. */
 export interface Principal {
@@ -19,16 +19,8 @@ export interface Principal {
   actorId: string;
 }
 
-export interface OwnSpan {
-  id: string;
-  start: string;
-  durationMs: number;
-  app: string | null;
-  /** As the device sent it (full, redacted or hashed by the policy), decrypted for its owner. */
-  title: string | null;
-  idle: boolean;
-  deviceId: string;
-}
+/** A person's own span as they see and export it: ingestion's span with the title opened. */
+export type OwnSpan = UserSpan;
 
 export interface Viewer {
   at: string;
@@ -44,10 +36,10 @@ interface Deps {
   store: RightsStore;
   audit: AuditService;
   analytics: AnalyticsService;
+  ingestion: IngestionService;
   devices: DeviceService;
   directory: DirectoryService;
   notifications: NotificationService;
-  titles: TitleCipher;
   logger: Logger;
   now?: () => Date;
 }
@@ -58,27 +50,15 @@ function dayIn(timeZone: string, at: Date): string {
 }
 
 export function createRightsService(deps: Deps) {
-  const { store, audit, analytics, devices, logger } = deps;
+  const { store, audit, analytics, ingestion, devices, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const running = new Set<Promise<void>>();
-
-  function toSpan(r: OwnSpanRow): OwnSpan {
-    let title: string | null = null;
-    if (r.title_enc) {
-      try {
-        title = deps.titles.decrypt(r.title_enc);
-      } catch {
-        title = '(unreadable: sealed with another key)';
-      }
-    }
-    return { id: r.id, start: new Date(r.start).toISOString(), durationMs: r.duration_ms, app: r.app, title, idle: r.idle, deviceId: r.device_id };
-  }
 
   /** Removes spans, then the rollup days they fed, then tells the person. */
   async function erase(request: ErasureRow): Promise<void> {
     const { id, orgId, userId } = request;
     try {
-      const removed = await store.eraseSpans(orgId, userId);
+      const removed = await ingestion.deleteSpansOfUser(orgId, userId);
       let rebuilt: { from: string; to: string } | null = null;
       if (removed.first && removed.last) {
         // Rebuilt from the remaining raw spans: the person's share leaves every rollup of those days.
@@ -117,22 +97,21 @@ export function createRightsService(deps: Deps) {
   return {
     /** The person's spans of [from, to), oldest first, at most `limit`, titles readable. */
     async spans(who: Principal, range: { from: Date; to: Date }, limit: number): Promise<OwnSpan[]> {
-      return (await store.spansPage(who.orgId, who.userId, undefined, limit, range)).map(toSpan);
+      return ingestion.spansOfUser(who.orgId, who.userId, undefined, limit, range);
     },
 
     /** Every read or change of the person's data by a manager, admin or auditor, newest first. */
     async viewers(who: Principal, limit = 500): Promise<Viewer[]> {
-      const rows = await store.viewsOf(who.orgId, who.userId, limit);
+      const rows = await audit.eventsAboutSubject(who.orgId, who.userId, limit);
       const actors = new Map<string, { name: string; role: string } | null>();
-      for (const id of new Set(rows.map((r) => r.actor_id))) {
+      for (const id of new Set(rows.map((r) => r.actorId))) {
         const user = await deps.directory.findUser(id).catch(() => undefined);
         actors.set(id, user && user.orgId === who.orgId && VIEWER_ROLES.has(user.role) ? { name: user.name, role: user.role } : null);
       }
       return rows.flatMap((r) => {
-        const actor = actors.get(r.actor_id);
+        const actor = actors.get(r.actorId);
         if (!actor) return [];
-        const details = typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details;
-        return [{ at: new Date(r.at).toISOString(), action: r.action, actor: { id: r.actor_id, ...actor }, details }];
+        return [{ at: r.at.toISOString(), action: r.action, actor: { id: r.actorId, ...actor }, details: r.details }];
       });
     },
 
@@ -141,7 +120,7 @@ export function createRightsService(deps: Deps) {
       await audit.record({ orgId: who.orgId, actorType: who.actorType, actorId: who.actorId, action: 'rights.exported', subjectUserIds: [who.userId], details: { format, via: who.via } });
       let after: { start: string; id: string } | undefined;
       for (;;) {
-        const page = (await store.spansPage(who.orgId, who.userId, after, PAGE)).map(toSpan);
+        const page = await ingestion.spansOfUser(who.orgId, who.userId, after, PAGE);
         if (page.length > 0) yield page;
         const last = page[page.length - 1];
         if (!last || page.length < PAGE) return;
