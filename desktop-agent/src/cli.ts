@@ -23,7 +23,8 @@ const USAGE = `usage: icarus-agent <command> [options]
   my-data                                      today's spans, per-app totals, what is unsent
   export --format json|csv                     every span on this device
   forget <span id|app>                         delete unsent spans before they leave
-options: --data-dir DIR  --sample-interval-ms N  --sync-interval-ms N  --capture-backend auto|x11|get-windows`;
+options: --data-dir DIR  --sample-interval-ms N  --sync-interval-ms N  --heartbeat-interval-ms N
+         --capture-backend auto|x11|get-windows`;
 
 const out: Write = (text) => void process.stdout.write(text);
 const stamp = (line: string) => out(`${new Date().toISOString()} ${line}\n`);
@@ -32,7 +33,8 @@ function flagsLayer(values: Record<string, string | boolean | undefined>): Confi
   const layer: Record<string, string> = {};
   const map: Record<string, string> = {
     server: 'server', token: 'enrollmentToken', name: 'deviceName', 'data-dir': 'dataDir',
-    'sample-interval-ms': 'sampleIntervalMs', 'sync-interval-ms': 'syncIntervalMs', 'capture-backend': 'captureBackend',
+    'sample-interval-ms': 'sampleIntervalMs', 'sync-interval-ms': 'syncIntervalMs', 'heartbeat-interval-ms': 'heartbeatIntervalMs',
+    'capture-backend': 'captureBackend',
   };
   for (const [flag, key] of Object.entries(map)) {
     const value = values[flag];
@@ -85,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       server: { type: 'string' }, token: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' },
       format: { type: 'string' }, 'sample-interval-ms': { type: 'string' }, 'sync-interval-ms': { type: 'string' },
+      'heartbeat-interval-ms': { type: 'string' },
       'capture-backend': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });

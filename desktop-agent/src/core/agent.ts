@@ -107,12 +107,14 @@ export class Agent {
       clock,
       holdMs: () => (this.gate.policy?.content.reviewBeforeSendMinutes ?? 0) * 60_000,
       status: () => this.agentStatus(),
+      heartbeatMs: config.heartbeatIntervalMs,
       onDirectives: async (directives) => {
         for (const note of await this.consent.applyDirectives(directives)) this.log(note);
         this.reloadIfChanged(true);
       },
     });
-    this.loop = new SyncLoop(this.syncer, config.syncIntervalMs, (report) => {
+    // Passes come often enough for both the span interval and the heartbeat to be kept.
+    this.loop = new SyncLoop(this.syncer, Math.min(config.syncIntervalMs, config.heartbeatIntervalMs), (report) => {
       if (this.stopped) return; // a flush that outlived stop(): the store may be closed by now
       if (report.error) this.log(`sync: ${report.error}; next try in ${Math.round((report.retryInMs ?? 0) / 1000)} s`);
       else if (report.sent > 0) this.log(`sync: sent ${report.sent} spans in ${report.batches} batches (${report.rejected} rejected)`);

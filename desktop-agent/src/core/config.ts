@@ -10,6 +10,7 @@ const Fields = {
   dataDir: z.string().min(1),
   sampleIntervalMs: z.coerce.number().int().min(100).max(60_000),
   syncIntervalMs: z.coerce.number().int().min(500).max(3_600_000),
+  heartbeatIntervalMs: z.coerce.number().int().min(1000).max(86_400_000),
   policyRefreshMs: z.coerce.number().int().min(1000).max(86_400_000),
   captureBackend: z.enum(['auto', 'x11', 'get-windows']),
 };
@@ -22,6 +23,7 @@ export const ConfigLayer = z.strictObject({
   dataDir: Fields.dataDir.optional(),
   sampleIntervalMs: Fields.sampleIntervalMs.optional(),
   syncIntervalMs: Fields.syncIntervalMs.optional(),
+  heartbeatIntervalMs: Fields.heartbeatIntervalMs.optional(),
   policyRefreshMs: Fields.policyRefreshMs.optional(),
   captureBackend: Fields.captureBackend.optional(),
 });
@@ -34,6 +36,8 @@ export interface AgentConfig {
   dataDir: string;
   sampleIntervalMs: number;
   syncIntervalMs: number;
+  /** With nothing to send, an empty batch goes this often so directives still arrive. */
+  heartbeatIntervalMs: number;
   policyRefreshMs: number;
   captureBackend: 'auto' | 'x11' | 'get-windows';
   /** Keys IT fixed in the managed file: the person cannot override them. */
@@ -51,6 +55,7 @@ const ENV: Record<Key, string> = {
   dataDir: 'ICARUS_DATA_DIR',
   sampleIntervalMs: 'ICARUS_SAMPLE_INTERVAL_MS',
   syncIntervalMs: 'ICARUS_SYNC_INTERVAL_MS',
+  heartbeatIntervalMs: 'ICARUS_HEARTBEAT_INTERVAL_MS',
   policyRefreshMs: 'ICARUS_POLICY_REFRESH_MS',
   captureBackend: 'ICARUS_CAPTURE_BACKEND',
 };
@@ -99,6 +104,7 @@ export function resolveConfig(flags: ConfigLayer, env: NodeJS.ProcessEnv = proce
     dataDir: merged.dataDir ?? defaultDataDir(process.platform, env),
     sampleIntervalMs: merged.sampleIntervalMs ?? 1000,
     syncIntervalMs: merged.syncIntervalMs ?? 60_000,
+    heartbeatIntervalMs: merged.heartbeatIntervalMs ?? 60_000,
     policyRefreshMs: merged.policyRefreshMs ?? 30 * 60_000,
     captureBackend: merged.captureBackend ?? 'auto',
     managedKeys: Object.keys(managed).filter((k): k is Key => k in Fields),

@@ -82,6 +82,7 @@ let dir: string;
 let store: AgentStore;
 let syncer: Syncer;
 let clock: ManualClock;
+let applied: Directive[][];
 
 function spans(n: number) {
   return Array.from({ length: n }, (_, i) => ({ id: uuidv7(), start: T0 + i * 1000, durationMs: 1000, app: `App${i % 3}` }));
@@ -96,7 +97,7 @@ beforeEach(async () => {
   await createDeviceKey(device.keyFile);
   clock = new ManualClock(T0 + 86_400_000);
   const tokens = new TokenSource(device, clock);
-  const applied: Directive[][] = [];
+  applied = [];
   syncer = new Syncer({
     spans: store.spans,
     tokens,
@@ -105,6 +106,7 @@ beforeEach(async () => {
     holdMs: () => 0,
     status: () => ({ agentVersion: 'test', pendingSpans: store.spans.pendingCount(), droppedSpans: 0, captureSources: [] }),
     onDirectives: async (d) => void applied.push(d),
+    heartbeatMs: 60_000,
   });
 });
 afterEach(async () => {
@@ -176,5 +178,33 @@ describe('Syncer', () => {
     cloud.script = [{ status: 401, body: { error: { code: 'unauthorized', message: 'expired' } } }];
     expect((await syncer.syncOnce()).sent).toBe(1);
     expect(cloud.tokens).toBe(2);
+  });
+
+  it('with nothing to send, posts an empty batch once the heartbeat is due, and obeys its directives', async () => {
+    cloud.directives = [{ type: 'message', id: uuidv7(), text: 'hello' }];
+    expect(await syncer.syncOnce()).toMatchObject({ sent: 0, batches: 0, heartbeat: true });
+    expect(cloud.batches).toHaveLength(1);
+    expect(cloud.batches[0]?.spans).toEqual([]);
+    expect(cloud.batches[0]?.status?.agentVersion).toBe('test');
+    expect(applied).toEqual([[expect.objectContaining({ type: 'message', text: 'hello' })]]);
+    // Heard from the server just now: no heartbeat until the interval has passed again.
+    clock.advance(59_000);
+    expect((await syncer.syncOnce()).heartbeat).toBeUndefined();
+    clock.advance(1_000);
+    expect((await syncer.syncOnce()).heartbeat).toBe(true);
+    expect(cloud.batches.map((b) => b.batchId)).toHaveLength(2);
+    expect(new Set(cloud.batches.map((b) => b.batchId)).size).toBe(2);
+  });
+
+  it('a batch of spans counts as contact: no extra empty batch, and a failed heartbeat backs off', async () => {
+    store.spans.insert(spans(2), T0);
+    expect(await syncer.syncOnce()).toMatchObject({ sent: 2, batches: 1 });
+    expect(cloud.batches).toHaveLength(1);
+    clock.advance(60_000);
+    cloud.script = [{ status: 503, body: { error: { code: 'unavailable', message: 'down' } } }];
+    const failed = await syncer.syncOnce();
+    expect(failed.error).toMatch(/503/);
+    expect(failed.retryInMs).toBeGreaterThanOrEqual(0);
+    expect((await syncer.syncOnce()).heartbeat).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { IngestResult, MAX_BATCH_SPANS, WIRE_PATHS, type AgentStatus, type Directive, type IngestBatch, type Span } from '@icarus/shared';
 import type { Clock } from '../clock';
 import type { SpanStore, StoredSpan } from '../store/spans';
+import { uuidv7 } from 'uuidv7';
 import { Backoff } from './backoff';
 import { HttpError } from './http';
 import type { TokenSource } from './auth';
@@ -25,12 +26,20 @@ export interface SyncDeps {
   status: () => AgentStatus;
   onDirectives: (directives: Directive[]) => Promise<void>;
   batchSize?: number;
+  /**
+   * With nothing to send for this long, a pass still posts an empty batch: directives (new
+   * policy, pause, erase, revocation of consent, messages) only ever come back on an ingest
+   * answer, so a quiet device would otherwise never hear them. Undefined: no heartbeat.
+   */
+  heartbeatMs?: number;
 }
 
 export interface SyncReport {
   sent: number;
   batches: number;
   rejected: number;
+  /** An empty batch went out only to hear the server's directives. */
+  heartbeat?: boolean;
   /** Set when the pass stopped early; `retryInMs` says when to try again. */
   error?: string;
   retryInMs?: number;
@@ -40,6 +49,7 @@ export interface SyncReport {
 export class Syncer {
   readonly backoff = new Backoff(1000, 5 * 60_000);
   lastError: string | undefined;
+  /** The last answered ingest, spans or heartbeat. */
   lastSuccessMs: number | undefined;
 
   constructor(private readonly deps: SyncDeps) {}
@@ -82,18 +92,39 @@ export class Syncer {
       report.sent += batch.spans.length;
       report.batches += 1;
       report.rejected += result.rejected.length;
-      this.backoff.reset();
-      this.lastError = undefined;
-      this.lastSuccessMs = clock.now();
-      if (result.directives.length > 0) await this.deps.onDirectives(result.directives);
+      await this.answered(result);
+    }
+    if (report.batches === 0 && this.heartbeatDue()) {
+      let result: IngestResult;
+      try {
+        // A fresh id each time: an empty batch stores nothing, so a resend needs no identity.
+        result = await this.post({ batchId: uuidv7(), deviceId: this.deps.deviceId, spans: [], status: this.deps.status() });
+      } catch (error) {
+        return this.failed(report, error, undefined);
+      }
+      report.heartbeat = true;
+      await this.answered(result);
     }
     return report;
   }
 
-  private failed(report: SyncReport, error: unknown, batchId: string): SyncReport {
+  private heartbeatDue(): boolean {
+    const every = this.deps.heartbeatMs;
+    if (every === undefined) return false;
+    return this.lastSuccessMs === undefined || this.deps.clock.now() - this.lastSuccessMs >= every;
+  }
+
+  private async answered(result: IngestResult): Promise<void> {
+    this.backoff.reset();
+    this.lastError = undefined;
+    this.lastSuccessMs = this.deps.clock.now();
+    if (result.directives.length > 0) await this.deps.onDirectives(result.directives);
+  }
+
+  private failed(report: SyncReport, error: unknown, batchId: string | undefined): SyncReport {
     const message = error instanceof Error ? error.message : String(error);
     this.lastError = message;
-    if (error instanceof HttpError && !error.transient && error.status !== 401 && error.status !== 403) {
+    if (batchId !== undefined && error instanceof HttpError && !error.transient && error.status !== 401 && error.status !== 403) {
       // The server will never take this batch as it is; keep its spans, marked, and move on.
       this.deps.spans.refuseBatch(batchId, `refused: ${error.code} (${error.status})`);
       return { ...report, error: message, retryInMs: 0 };
