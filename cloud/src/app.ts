@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
+import { createRollupEraser } from './analytics/erase';
 import { createAnalyticsJobs } from './analytics/jobs';
 import { createRollupQueries } from './analytics/queries';
 import { analyticsRoutes } from './analytics/routes';
@@ -101,7 +102,7 @@ export function createApp(deps: AppDeps) {
   });
   const people = createPeopleAndAccess({ config, database, directory, audit, limits, cookieKey: secrets.tokenSecret, dataKey: secrets.titleKey, publicUrl, onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }), onPurgeError: (err) => logger.error({ err }, 'session purge failed') });
   // Rollups are fed from newly inserted spans, queued in memory and flushed every second.
-  const analytics = createAnalyticsService({ store: createAnalyticsStore(database), ingestion, directory, audit, logger });
+  const analytics = createAnalyticsService({ store: createAnalyticsStore(database), eraser: createRollupEraser(database), ingestion, directory, audit, logger });
   ingestion.onInserted((owner, spans) => analytics.enqueue(owner, spans));
   const analyticsJobs = createAnalyticsJobs({ analytics, ingestion, consent, logger });
   const reportDeps = { queries: createRollupQueries(database), analytics, directory, consent, devices, audit, access: people.policy };

@@ -5,6 +5,7 @@ import type { DeviceIdentity } from '../devices/service';
 import { AppError } from '../errors';
 import type { IngestionService } from '../ingestion/service';
 import type { InsertedSpan } from '../ingestion/store';
+import type { RollupEraser } from './erase';
 import { createCategorizer, DEFAULT_RULES, type Categorizer } from './categories';
 import { aggregate, dayInZone, type SpanFact } from './rollup';
 import type { AnalyticsStore } from './store';
@@ -12,6 +13,7 @@ import type { CategoryRule } from './tables';
 
 interface Deps {
   store: AnalyticsStore;
+  eraser: RollupEraser;
   ingestion: IngestionService;
   directory: DirectoryService;
   audit: AuditService;
@@ -170,6 +172,12 @@ export function createAnalyticsService(deps: Deps) {
       while (background.size > 0) await Promise.allSettled([...background]);
       await exclusive(async () => undefined);
     },
+
+    /** Erasure: the person leaves every rollup, old days too (see erase.ts); queued deltas are written first. */
+    eraseUser: (orgId: string, userId: string) => exclusive(async () => {
+      await flushNow();
+      return deps.eraser.eraseUser(orgId, userId);
+    }),
 
     rebuild(orgId: string, fromDay: string, toDay: string) {
       return exclusive(async () => {

@@ -21,6 +21,17 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
     (await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from spans where user_id = ${userId}`))[0]?.n ?? -1;
   const rollupMs = async (userId: string) =>
     Number((await cloud.database.rows<{ ms: number | null }>(sql`select sum(active_ms)::float8 as ms from rollup_user_daily where user_id = ${userId}`))[0]?.ms ?? 0);
+  /** A user's or team's rollup rows per (day, category, productivity), sorted: the figures reports read. */
+  const userRollup = async (userId: string) =>
+    cloud.database.rows<{ day: string; category: string; productivity: string; active: number; idle: number; spans: number }>(sql`
+      select to_char(day, 'YYYY-MM-DD') as day, category, productivity, sum(active_ms)::float8 as active, sum(idle_ms)::float8 as idle, sum(spans)::int as spans
+      from rollup_user_daily where user_id = ${userId} group by 1, 2, 3 order by 1, 2, 3`);
+  const teamRollup = async (id: string) =>
+    cloud.database.rows<{ day: string; category: string; productivity: string; active: number; idle: number; spans: number }>(sql`
+      select to_char(day, 'YYYY-MM-DD') as day, category, productivity, active_ms::float8 as active, idle_ms::float8 as idle, spans
+      from rollup_team_daily where team_id = ${id} order by 1, 2, 3`);
+  const presenceDays = async (userId: string) =>
+    (await cloud.database.rows<{ day: string }>(sql`select to_char(day, 'YYYY-MM-DD') as day from rollup_user_days where user_id = ${userId} order by 1`)).map((r) => r.day);
   const bearer = (d: TestDevice | undefined) => ({ authorization: `Bearer ${d?.accessToken ?? ''}` });
 
   beforeAll(async () => {
@@ -93,6 +104,21 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
 
   it('erases spans and rollup contributions, keeps the audit trail, confirms, and leaves others untouched', async () => {
     const { rights, analytics } = cloud.cloud.services;
+    // Rollups of a day 120 days back whose raw spans retention has already dropped: fed to the
+    // rollup stage directly, as ingest did back then. Erasure must still take alice's share out.
+    const longAgo = new Date(Date.now() - 120 * 86_400_000);
+    const oldSpans = (n: number, app: string) => Array.from({ length: n }, (_, i) => ({ id: crypto.randomUUID(), start: new Date(longAgo.getTime() + i * 1000), durationMs: 700, app, idle: false }));
+    analytics.enqueue({ deviceId: crypto.randomUUID(), orgId, userId: ids.alice }, oldSpans(3, 'Slack'));
+    analytics.enqueue({ deviceId: crypto.randomUUID(), orgId, userId: ids.bob }, oldSpans(2, 'Slack'));
+    await analytics.flush();
+    const { timeZone } = await analytics.orgCalendar(orgId);
+    const oldDay = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(longAgo);
+    const aliceDays = await presenceDays(ids.alice);
+    expect(aliceDays).toContain(oldDay);
+    const bobRows = await userRollup(ids.bob);
+    const teamBefore = await teamRollup(teamId);
+    // Before: the team rows hold both people (so the check below shows alice's share leaving).
+    expect(teamBefore.filter((r) => r.day === oldDay)).toEqual([{ day: oldDay, category: 'Chat', productivity: 'neutral', active: 3500, idle: 0, spans: 5 }]);
     const bobBefore = await rollupMs(ids.bob);
     expect(await rollupMs(ids.alice)).toBeGreaterThan(0);
     const response = await cloud.fetchPath('/v1/me/erasure', json({ eraseLocal: true }, bearer(devices.alice)));
@@ -105,6 +131,13 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
     expect(await spanCount(ids.bob)).toBe(6);
     expect(await rollupMs(ids.bob)).toBe(bobBefore);
     expect(await spanCount(ids.carol)).toBe(6);
+    // Nothing of alice in any rollup, on any day (the old one too); bob's rows as they were, and
+    // the team's rows now exactly his (he is its only other person with activity).
+    expect(await userRollup(ids.alice)).toEqual([]);
+    expect(await presenceDays(ids.alice)).toEqual([]);
+    expect(await userRollup(ids.bob)).toEqual(bobRows);
+    expect(await teamRollup(teamId)).toEqual(bobRows);
+    expect(await teamRollup(teamId)).not.toEqual(teamBefore);
     const { today } = await analytics.orgCalendar(orgId);
     // Rollups equal the raw spans afterwards: the consistency check finds nothing to repair.
     expect((await analytics.checkConsistency(orgId, today, today)).repairedDays).toEqual([]);
@@ -116,6 +149,7 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
     expect(trail.map((t) => t.action)).toEqual(['rights.erasure.requested', 'rights.erasure.completed']);
     expect(JSON.stringify(trail)).not.toMatch(/Quarterly|Code/);
     expect(JSON.stringify(trail[1]?.details)).toContain('"spansRemoved":6');
+    expect(JSON.stringify(trail[1]?.details)).toContain(`"rollupDaysErased":${aliceDays.length}`);
 
     const mail = await waitFor(() => smtp.mails.find((m) => m.subject === 'Your data was erased'));
     expect(mail.to).toEqual(['alice@rights.test']);

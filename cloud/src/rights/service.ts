@@ -44,28 +44,18 @@ interface Deps {
   now?: () => Date;
 }
 
-function dayIn(timeZone: string, at: Date): string {
-  // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-}
-
 export function createRightsService(deps: Deps) {
   const { store, audit, analytics, ingestion, devices, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const running = new Set<Promise<void>>();
 
-  /** Removes spans, then the rollup days they fed, then tells the person. */
+  /** Removes spans, then the person's share of every rollup day (old days too), then tells the person. */
   async function erase(request: ErasureRow): Promise<void> {
     const { id, orgId, userId } = request;
     try {
       const removed = await ingestion.deleteSpansOfUser(orgId, userId);
-      let rebuilt: { from: string; to: string } | null = null;
-      if (removed.first && removed.last) {
-        // Rebuilt from the remaining raw spans: the person's share leaves every rollup of those days.
-        const { timeZone } = await analytics.orgCalendar(orgId);
-        rebuilt = { from: dayIn(timeZone, removed.first), to: dayIn(timeZone, removed.last) };
-        await analytics.rebuild(orgId, rebuilt.from, rebuilt.to);
-      }
+      // Not a rebuild from raw spans: days past raw retention have none, and would lose everyone's figures.
+      const rollups = await analytics.eraseUser(orgId, userId);
       if (request.eraseLocal) {
         for (const d of await devices.listDevices(orgId)) {
           if (d.userId === userId && !d.revokedAt) await devices.queueDirective(d.id, { type: 'erase_local', reason: `erasure request ${id}` });
@@ -79,7 +69,7 @@ export function createRightsService(deps: Deps) {
         actorId: 'rights',
         action: 'rights.erasure.completed',
         subjectUserIds: [userId],
-        details: { requestId: id, spansRemoved: removed.count, rebuiltDays: rebuilt, eraseLocal: request.eraseLocal },
+        details: { requestId: id, spansRemoved: removed.count, rollupDaysErased: rollups.days, eraseLocal: request.eraseLocal },
       });
       await deps.notifications.publish({ type: 'erasure.completed', orgId, userId, requestId: id, spansRemoved: removed.count, eraseLocal: request.eraseLocal }, `erasure:${id}`);
     } catch (err) {
