@@ -172,7 +172,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', deviceRoutes({ devices, maxBodyBytes, tokenAudience: () => `${publicUrl()}${WIRE_PATHS.token}` }));
   app.route('/', consentRoutes({ consent, devices, deviceAuth, maxBodyBytes, receiptPublicKey: secrets.receiptPublicKey, receiptKeyId: secrets.receiptKeyId }));
   app.route('/', policyPageRoutes(consent));
-  app.route('/', ingestionRoutes({ ingestion, deviceAuth, maxBodyBytes }));
+  app.route('/', ingestionRoutes({ ingestion, devices, limit: perDeviceLimit(limits, RATE_RULES.perDevice, metrics), maxBodyBytes }));
   app.route('/', people.routes);
   const requireUser = people.access.requireUser;
   app.route('/', analyticsRoutes({ analytics, requireUser, maxBodyBytes }));

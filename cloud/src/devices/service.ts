@@ -171,8 +171,8 @@ export function createDeviceService(deps: Deps) {
       return { accessToken, tokenType: 'Bearer', expiresIn: deps.accessTokenTtlSeconds };
     },
 
-    /** Checks a bearer token and that the device is still enrolled; revocation bites at once. */
-    async authenticate(bearer: string | undefined): Promise<DeviceIdentity> {
+    /** Checks a bearer token's signature and expiry only (no database): the device it names. */
+    async verifyAccessToken(bearer: string | undefined): Promise<string> {
       if (!bearer) throw unauthorized('missing bearer token');
       let deviceId: string | undefined;
       try {
@@ -187,10 +187,19 @@ export function createDeviceService(deps: Deps) {
         throw unauthorized('access token is invalid');
       }
       if (!deviceId) throw unauthorized('access token is not a device token');
+      return deviceId;
+    },
+
+    /** The device as enrolled now; revocation bites at once because this is read per request. */
+    async requireActive(deviceId: string): Promise<DeviceIdentity> {
       const device = await store.findDevice(deviceId);
       if (!device) throw unauthorized('unknown device');
       if (device.revokedAt) throw revoked();
       return { deviceId: device.id, orgId: device.orgId, userId: device.userId, lastSeenAt: device.lastSeenAt };
+    },
+
+    async authenticate(bearer: string | undefined): Promise<DeviceIdentity> {
+      return this.requireActive(await this.verifyAccessToken(bearer));
     },
 
     async findDevice(deviceId: string): Promise<DeviceRow | undefined> {
@@ -210,6 +219,8 @@ export function createDeviceService(deps: Deps) {
     async queueDirective(deviceId: string, directive: Directive) {
       await store.queueDirective(uuidv7(), deviceId, directive);
     },
+
+    hasPendingDirectives: (deviceId: string) => store.hasPendingDirectives(deviceId),
 
     /** Directives waiting for this device, each delivered once. */
     async takeDirectives(deviceId: string): Promise<Directive[]> {

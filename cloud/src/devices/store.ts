@@ -95,15 +95,17 @@ export function createDeviceStore({ db }: Database) {
       await db.insert(deviceDirectives).values({ id, deviceId, directive });
     },
 
-    /** Pending directives for a device, marked delivered in the same statement. */
-    async takeDirectives(deviceId: string, at: Date): Promise<unknown[]> {
-      // Most syncs find none: a plain read first keeps them free of a write and its commit.
+    async hasPendingDirectives(deviceId: string): Promise<boolean> {
       const pending = await db
         .select({ id: deviceDirectives.id })
         .from(deviceDirectives)
         .where(and(eq(deviceDirectives.deviceId, deviceId), isNull(deviceDirectives.deliveredAt)))
         .limit(1);
-      if (pending.length === 0) return [];
+      return pending.length > 0;
+    },
+
+    /** Pending directives for a device, marked delivered in the same statement. */
+    async takeDirectives(deviceId: string, at: Date): Promise<unknown[]> {
       const rows = await db
         .update(deviceDirectives)
         .set({ deliveredAt: at })

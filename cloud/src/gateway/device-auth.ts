@@ -11,21 +11,23 @@ import type { RateLimitStore, RateRule } from './rate-limit';
  */
 export function requireDevice(
   devices: DeviceService,
-  afterAuth?: (c: Context<AppEnv>, device: DeviceIdentity) => Promise<void>,
+  afterAuth?: (c: Context<AppEnv>, device: Pick<DeviceIdentity, 'deviceId'>) => Promise<void>,
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const header = c.req.header('authorization');
-    const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    const device = await devices.authenticate(bearer);
+    const device = await devices.authenticate(bearerOf(c));
     c.set('device', device);
     if (afterAuth) await afterAuth(c, device);
     await next();
   };
 }
 
+export function bearerOf(c: Context): string | undefined {
+  return c.req.header('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+}
+
 /** Per-device limit, keyed on the proven device: a fleet behind NAT shares one address. */
 export function perDeviceLimit(limits: RateLimitStore, rule: RateRule, metrics: Metrics) {
-  return async (_c: Context<AppEnv>, device: DeviceIdentity) => {
+  return async (_c: Context<AppEnv>, device: Pick<DeviceIdentity, 'deviceId'>) => {
     const wait = await limits.take(`device:${device.deviceId}`, rule, Date.now());
     if (wait > 0) {
       metrics.rateLimited.inc({ limit: 'device' });

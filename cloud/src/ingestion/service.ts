@@ -1,6 +1,6 @@
 import { scopesOfSpan, type IngestBatch, type IngestResult, type RejectReason } from '@icarus/shared';
 import type { AuditService } from '../audit/service';
-import { grantedAt, type ConsentService } from '../consent/service';
+import { grantedAt, type ConsentService, type ConsentTimeline } from '../consent/service';
 import type { DeviceIdentity, DeviceService } from '../devices/service';
 import { AppError } from '../errors';
 import type { Metrics } from '../ops/metrics';
@@ -84,13 +84,22 @@ export function createIngestionService(deps: Deps) {
       listeners.push(listener);
     },
 
-    async ingest(device: DeviceIdentity, batch: IngestBatch): Promise<IngestResult> {
+    /**
+     * The HTTP path: the device check, its consent timeline and the body (still being read and
+     * parsed) are independent, so they overlap instead of costing three waits in a row.
+     */
+    async ingestFor(deviceId: string, body: Promise<IngestBatch>): Promise<IngestResult> {
+      const [device, timeline, batch] = await Promise.all([devices.requireActive(deviceId), consent.timeline(deviceId), body]);
+      return this.ingest(device, batch, timeline);
+    },
+
+    async ingest(device: DeviceIdentity, batch: IngestBatch, knownTimeline?: ConsentTimeline): Promise<IngestResult> {
       if (batch.deviceId !== undefined && batch.deviceId !== device.deviceId) {
         throw new AppError('forbidden', 'The batch names another device than the one signed in', [
           { path: 'deviceId', problem: 'does not match the access token' },
         ]);
       }
-      const timeline = await consent.timeline(device.deviceId);
+      const timeline = knownTimeline ?? (await consent.timeline(device.deviceId));
       const rejected: { id: string; reason: RejectReason }[] = [];
       const rows: SpanRow[] = [];
       const seen = new Set<string>();
@@ -116,7 +125,8 @@ export function createIngestionService(deps: Deps) {
         });
       }
 
-      const inserted = await store.insertSpans(device, rows);
+      // Read-only and usually empty: checked alongside the insert, taken only once it succeeded.
+      const [inserted, directivesWaiting] = await Promise.all([store.insertSpans(device, rows), devices.hasPendingDirectives(device.deviceId)]);
       let duplicates = duplicatesInBatch;
       if (inserted.length < rows.length) {
         const fresh = new Set(inserted.map((s) => s.id));
@@ -152,7 +162,7 @@ export function createIngestionService(deps: Deps) {
 
       const [policyDirective, queued] = await Promise.all([
         consent.policyDirective(device.orgId, timeline),
-        devices.takeDirectives(device.deviceId),
+        directivesWaiting ? devices.takeDirectives(device.deviceId) : [],
         devices.recordSync(device, batch.status),
       ]);
       return {
