@@ -116,8 +116,13 @@ async function main(argv: string[]): Promise<number> {
     case 'status':
       return withStore(config, (store) => {
         const device = store.state.device();
-        const gate = { consent: store.state.get('consent'), policy: store.state.get('policy'), pauseUntilMs: store.state.get('pauseUntilMs'), now: Date.now() };
-        out(`device: ${device ? `${device.deviceId} (${device.serverUrl})` : 'not enrolled'}\ndata: ${store.file}\n`);
+        const revoked = store.state.get('revoked');
+        const gate = { consent: store.state.get('consent'), policy: store.state.get('policy'), pauseUntilMs: store.state.get('pauseUntilMs'), revoked, now: Date.now() };
+        out(`device: ${device ? `${device.deviceId} (${device.serverUrl})` : 'not enrolled'}${revoked ? ' REVOKED' : ''}\ndata: ${store.file}\n`);
+        if (revoked) {
+          out(`revoked: your organisation revoked this device on ${new Date(revoked.atMs).toISOString()} (the server said: ${revoked.serverSaid})\n`);
+          out('  syncing and capture have stopped; the data on this device is kept (my-data, export); ask IT if this is a mistake\n');
+        }
         out(`policy: ${gate.policy ? `v${gate.policy.version} (${gate.policy.content.titleMode} titles)` : 'none yet'}\n`);
         out(`capture: ${describeGate(gate)}\n`);
         out(`unsent spans: ${store.spans.pendingCount()}, dropped: ${store.spans.droppedCount()}\n`);

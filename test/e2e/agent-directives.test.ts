@@ -5,6 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from 'uuidv7';
 import { startTestCloud, type TestCloud } from '../../cloud/src/testing/cloud';
+import { Agent } from '../../desktop-agent/src/core/agent';
+import { trayTooltip } from '../../desktop-agent/src/electron/tray-state';
+import { portOfAgent } from '../../desktop-agent/src/ui/agent-port';
+import { createAgentHandlers } from '../../desktop-agent/src/ui/handlers';
 import { inProcessAgent, type InProcessAgent } from '../helpers/agent-in-process';
 
 describe('agent directives from the real cloud', () => {
@@ -35,5 +39,35 @@ describe('agent directives from the real cloud', () => {
     await a.waitForLog(/paused by the server until/);
     expect(a.store.state.get('pauseUntilMs')).toBe(Date.parse(pause));
     expect(a.store.spans.everything()).toHaveLength(0);
+  });
+
+  it('a revoked device stops syncing and capturing for good, keeps its spans and says so', { timeout: 30_000 }, async () => {
+    const a = await inProcessAgent(cloud.url, cloud.enrollmentToken, 'leaver', { syncIntervalMs: 500, heartbeatIntervalMs: 1000 });
+    agents.push(a);
+    const t0 = Date.now() - 60_000;
+    a.store.spans.insert([0, 1].map((i) => ({ id: uuidv7(), start: t0 + i * 1000, durationMs: 1000, app: 'Editor' })), Date.now());
+    await cloud.cloud.services.devices.revoke(a.device.deviceId, a.device.orgId, 'test-admin');
+    await a.agent.start();
+    await a.waitForLog(/this device was revoked by your organisation: syncing and capture have stopped; the 2 unsent spans stay/);
+    expect(a.store.state.get('revoked')?.serverSaid).toMatch(/403 forbidden: This device has been revoked/);
+    expect(a.agent.scopesNow().size).toBe(0);
+    // No retry loop: several sync and heartbeat intervals later, still the one attempt.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(a.log.filter((l) => /^this device was revoked|^sync:/.test(l)), a.log.join("\n")).toHaveLength(1);
+    expect(a.store.spans.pendingCount()).toBe(2);
+
+    const handlers = createAgentHandlers(portOfAgent(a.agent, { clock: { now: () => Date.now() }, osUser: 'leaver', agentVersion: 'test' }));
+    const status = await handlers['status:get']({});
+    expect(status.state).toBe('not_enrolled');
+    expect(status.summary).toMatch(/revoked by your organisation/);
+    expect(trayTooltip(status)).toMatch(/revoked by your organisation/);
+
+    // A restart remembers it and does not knock on the server again.
+    await a.agent.stop(200);
+    const again = new Agent(a.store, a.device, a.config, a.agent.sources, undefined, (l) => a.log.push(`again: ${l}`));
+    await again.start();
+    await a.waitForLog(/^again: this device was revoked/);
+    await again.stop(200);
+    expect(a.log.filter((l) => /^again: sync:/.test(l))).toHaveLength(0);
   });
 });

@@ -85,7 +85,7 @@ export class Agent {
   ) {
     const tokens = new TokenSource(device, clock);
     this.consent = new ConsentService(store, tokens, clock, AGENT_VERSION);
-    this.gate = { consent: undefined, policy: undefined, pauseUntilMs: undefined };
+    this.gate = { consent: undefined, policy: undefined, pauseUntilMs: undefined, revoked: undefined };
     this.reloadIfChanged();
     this.merger = new SpanMerger(mergerConfig(this.gate.policy, config.sampleIntervalMs));
     this.collector = new Collector({
@@ -116,7 +116,8 @@ export class Agent {
     // Passes come often enough for both the span interval and the heartbeat to be kept.
     this.loop = new SyncLoop(this.syncer, Math.min(config.syncIntervalMs, config.heartbeatIntervalMs), (report) => {
       if (this.stopped) return; // a flush that outlived stop(): the store may be closed by now
-      if (report.error) this.log(`sync: ${report.error}; next try in ${Math.round((report.retryInMs ?? 0) / 1000)} s`);
+      if (report.revoked) this.becomeRevoked(report.error ?? 'revoked');
+      else if (report.error) this.log(`sync: ${report.error}; next try in ${Math.round((report.retryInMs ?? 0) / 1000)} s`);
       else if (report.sent > 0) this.log(`sync: sent ${report.sent} spans in ${report.batches} batches (${report.rejected} rejected)`);
       this.writeRuntime();
     });
@@ -129,7 +130,7 @@ export class Agent {
     if (version === this.seenDataVersion && !force) return;
     this.seenDataVersion = version;
     const state = this.store.state;
-    this.gate = { consent: state.get('consent'), policy: state.get('policy'), pauseUntilMs: state.get('pauseUntilMs') };
+    this.gate = { consent: state.get('consent'), policy: state.get('policy'), pauseUntilMs: state.get('pauseUntilMs'), revoked: state.get('revoked') };
     const policy = this.gate.policy;
     if (policy && policy.version !== this.policyVersion) {
       if (this.policyVersion !== undefined) {
@@ -160,6 +161,28 @@ export class Agent {
     };
   }
 
+  /** True once the organisation revoked this device. */
+  get revoked(): boolean {
+    return this.gate.revoked !== undefined;
+  }
+
+  /**
+   * The server said this device is revoked: remember it (so `status`, the tray and the next
+   * start know), stop syncing and capturing, keep every span, and tell the person why.
+   */
+  private becomeRevoked(serverSaid: string): void {
+    if (!this.store.state.get('revoked')) this.store.state.set('revoked', { atMs: this.clock.now(), serverSaid: serverSaid.slice(0, 500) });
+    this.reloadIfChanged(true);
+    this.loop.stop();
+    this.collector.closeOpenSpan();
+    this.log(this.revokedNotice());
+  }
+
+  private revokedNotice(): string {
+    const kept = this.store.spans.pendingCount();
+    return `this device was revoked by your organisation: syncing and capture have stopped; the ${kept} unsent spans stay on this device (see them with \`icarus-agent my-data\` or \`export\`); ask IT if this is a mistake`;
+  }
+
   private enforceRetention(): void {
     const days = this.gate.policy?.content.localRetentionDays ?? 30;
     const dropped = this.store.spans.enforceRetention(this.clock.now(), days);
@@ -177,6 +200,7 @@ export class Agent {
   }
 
   private async refreshPolicy(): Promise<void> {
+    if (this.revoked) return; // the server refuses a revoked device; asking would only fail
     try {
       await this.consent.fetchPolicy();
       this.reloadIfChanged(true);
@@ -189,7 +213,8 @@ export class Agent {
     this.enforceRetention();
     await this.refreshPolicy();
     this.collector.start();
-    this.loop.start();
+    if (this.revoked) this.log(this.revokedNotice());
+    else this.loop.start();
     const every = (ms: number, fn: () => void | Promise<void>) => {
       const t = setInterval(() => void fn(), ms);
       this.timers.push(t);
@@ -205,7 +230,7 @@ export class Agent {
     for (const t of this.timers) clearInterval(t);
     this.loop.stop();
     await this.collector.stop();
-    const flushed = this.loop.runNow().catch(() => undefined);
+    const flushed = this.revoked ? Promise.resolve() : this.loop.runNow().catch(() => undefined);
     await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, flushTimeoutMs).unref())]);
     this.loop.stop();
     this.writeRuntime();

@@ -22,6 +22,9 @@ export function trayTooltip(s: StatusView): string {
       return format(t.offline, { pending: String(s.pendingSpans) });
     case 'capture_failing':
       return format(t.capture_failing, { problem: s.captureSources.find((c) => !c.ok)?.problem ?? '' });
+    case 'not_enrolled':
+      // A device id with no enrollment means the organisation revoked this device.
+      return s.deviceId !== null ? t.revoked : t.not_enrolled;
     default:
       return t[s.state];
   }

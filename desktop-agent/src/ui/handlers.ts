@@ -14,6 +14,8 @@ const OFFLINE_AFTER_MS = 15 * MINUTE_MS;
 
 export interface StateInput {
   enrolled: boolean;
+  /** Revoked by the organisation; shown as "not enrolled" (the contract has no own state yet). */
+  revoked?: boolean;
   hasDecision: boolean;
   pendingDecision: boolean;
   paused: boolean;
@@ -23,7 +25,7 @@ export interface StateInput {
 
 /** The tray's state, most urgent first: a person's decision outranks everything technical. */
 export function agentState(s: StateInput): AgentState {
-  if (!s.enrolled) return 'not_enrolled';
+  if (!s.enrolled || s.revoked) return 'not_enrolled';
   if (!s.hasDecision || s.pendingDecision) return 'waiting_for_consent';
   if (s.paused) return 'paused';
   if (s.captureFailing) return 'capture_failing';
@@ -97,15 +99,17 @@ export function createAgentHandlers(agent: AgentPort): IpcHandlers {
     const consent = store.state.get('consent');
     const policy = store.state.get('policy');
     const pauseUntilMs = store.state.get('pauseUntilMs');
+    const revoked = store.state.get('revoked');
     const device = store.state.device();
     const runtime = agent.runtime();
-    const gate = { consent, policy, pauseUntilMs, now };
+    const gate = { consent, policy, pauseUntilMs, revoked, now };
     const paused = pauseUntilMs !== undefined && now < pauseUntilMs;
     const lastOk = runtime.lastSyncMs;
     const syncFailing = runtime.lastSyncError !== undefined && (lastOk === undefined || now - lastOk > OFFLINE_AFTER_MS);
     return {
       state: agentState({
         enrolled: device !== undefined,
+        revoked: revoked !== undefined,
         hasDecision: consent !== undefined,
         pendingDecision: (consent?.pending.length ?? 0) > 0,
         paused,

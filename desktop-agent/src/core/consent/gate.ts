@@ -5,6 +5,8 @@ export interface GateInput {
   consent: ConsentState | undefined;
   policy: Policy | undefined;
   pauseUntilMs: number | undefined;
+  /** Set once the organisation revoked the device (see Revocation). */
+  revoked?: { atMs: number } | undefined;
   now: number;
 }
 
@@ -13,8 +15,9 @@ export interface GateInput {
  * nothing before the decision took effect, and of the granted scopes only those the current
  * policy still has and no newer policy version has widened.
  */
-export function effectiveScopes({ consent, policy, pauseUntilMs, now }: GateInput): Set<Scope> {
-  if (!consent) return new Set();
+export function effectiveScopes({ consent, policy, pauseUntilMs, revoked, now }: GateInput): Set<Scope> {
+  // Spans of a revoked device could never leave it: recording them would only pile up data.
+  if (!consent || revoked) return new Set();
   if (pauseUntilMs !== undefined && now < pauseUntilMs) return new Set();
   if (now < consent.effectiveFromMs) return new Set();
   const inPolicy = new Set((policy?.content ?? consent.policyContent).scopes.map((s) => s.scope));
@@ -23,7 +26,8 @@ export function effectiveScopes({ consent, policy, pauseUntilMs, now }: GateInpu
 
 /** One line for status displays. */
 export function describeGate(input: GateInput): string {
-  const { consent, policy, pauseUntilMs, now } = input;
+  const { consent, policy, pauseUntilMs, revoked, now } = input;
+  if (revoked) return `not capturing: this device was revoked by your organisation on ${new Date(revoked.atMs).toISOString()}; nothing is sent, and what is on this device stays here`;
   if (!consent) return 'not capturing: no consent decision yet (run `icarus-agent consent`)';
   if (pauseUntilMs !== undefined && now < pauseUntilMs) return `paused until ${new Date(pauseUntilMs).toISOString()}`;
   const scopes = [...effectiveScopes(input)];

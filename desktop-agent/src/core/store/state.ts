@@ -29,12 +29,17 @@ export const RuntimeReport = z.strictObject({
 });
 export type RuntimeReport = z.infer<typeof RuntimeReport>;
 
+/** The organisation revoked this device: nothing is captured or sent; local data is kept. */
+export const Revocation = z.strictObject({ atMs: z.number(), serverSaid: z.string() });
+export type Revocation = z.infer<typeof Revocation>;
+
 const SETTINGS = {
   runtime: RuntimeReport,
   policy: Policy,
   consent: ConsentState,
   pauseUntilMs: z.number(),
   messages: z.array(ServerMessage),
+  revoked: Revocation,
 } as const;
 type Settings = { [K in keyof typeof SETTINGS]: z.infer<(typeof SETTINGS)[K]> };
 

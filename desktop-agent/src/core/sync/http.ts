@@ -11,6 +11,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly retryAfterMs: number | undefined,
+    /** The server's per-field reasons (ApiError `fields`), when it gave any. */
+    readonly fields: readonly { path: string; problem: string }[] = [],
   ) {
     super(message);
     this.name = 'HttpError';
@@ -19,6 +21,14 @@ export class HttpError extends Error {
   /** Worth retrying later: the server is overloaded, rate-limiting or broken, not refusing. */
   get transient(): boolean {
     return this.status === 429 || this.status === 408 || this.status >= 500;
+  }
+
+  /**
+   * The organisation revoked this device: the cloud's 403 names the device as revoked. Other
+   * 403s (a proxy's page, a device not matched to a person) are not a revocation.
+   */
+  get revoked(): boolean {
+    return this.status === 403 && this.code === 'forbidden' && this.fields.some((f) => f.path === 'device' && f.problem === 'revoked');
   }
 }
 
@@ -76,17 +86,19 @@ export class ApiClient {
     if (response.status < 200 || response.status > 299) {
       let code = `http_${response.status}`;
       let message = `${method} ${path} answered ${response.status}`;
+      let fields: { path: string; problem: string }[] = [];
       try {
         const parsed = ApiError.safeParse(JSON.parse(text));
         if (parsed.success) {
           code = parsed.data.error.code;
-          const fields = parsed.data.error.fields?.map((f) => `${f.path}: ${f.problem}`).join('; ');
-          message = `${message} ${code}: ${parsed.data.error.message}${fields ? ` (${fields})` : ''}`;
+          fields = parsed.data.error.fields ?? [];
+          const named = fields.map((f) => `${f.path}: ${f.problem}`).join('; ');
+          message = `${message} ${code}: ${parsed.data.error.message}${named ? ` (${named})` : ''}`;
         }
       } catch {
         // Not JSON (a proxy's error page): the status alone says enough.
       }
-      throw new HttpError(response.status, code, message, parseRetryAfter(response.retryAfter));
+      throw new HttpError(response.status, code, message, parseRetryAfter(response.retryAfter), fields);
     }
     let json: unknown;
     try {

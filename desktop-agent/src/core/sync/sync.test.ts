@@ -207,4 +207,19 @@ describe('Syncer', () => {
     expect(failed.retryInMs).toBeGreaterThanOrEqual(0);
     expect((await syncer.syncOnce()).heartbeat).toBe(true);
   });
+
+  it('stops for good on a revocation (403 naming the device revoked), keeping the spans; other 403s back off', async () => {
+    store.spans.insert(spans(3), T0);
+    cloud.script = [{ status: 403, body: { error: { code: 'forbidden', message: 'Blocked by proxy' } } }];
+    const proxy = await syncer.syncOnce();
+    expect(proxy.revoked).toBeUndefined();
+    expect(proxy.retryInMs).toBeGreaterThanOrEqual(0);
+    cloud.script = [{ status: 403, body: { error: { code: 'forbidden', message: 'This device has been revoked', fields: [{ path: 'device', problem: 'revoked' }] } } }];
+    const revoked = await syncer.syncOnce();
+    expect(revoked).toMatchObject({ sent: 0, revoked: true });
+    expect(revoked.retryInMs).toBeUndefined();
+    expect(revoked.error).toMatch(/revoked/);
+    expect(store.spans.pendingCount()).toBe(3);
+    expect(store.spans.everything().every((s) => s.rejectedReason === null)).toBe(true);
+  });
 });

@@ -38,6 +38,8 @@ export interface SyncReport {
   sent: number;
   batches: number;
   rejected: number;
+  /** The organisation revoked this device: syncing must stop for good (no retry). */
+  revoked?: boolean;
   /** An empty batch went out only to hear the server's directives. */
   heartbeat?: boolean;
   /** Set when the pass stopped early; `retryInMs` says when to try again. */
@@ -124,12 +126,17 @@ export class Syncer {
   private failed(report: SyncReport, error: unknown, batchId: string | undefined): SyncReport {
     const message = error instanceof Error ? error.message : String(error);
     this.lastError = message;
+    if (error instanceof HttpError && error.revoked) {
+      // Retrying cannot help and would knock on the server every few minutes forever; the
+      // batch keeps its id, so the spans stay on the device exactly as they were.
+      return { ...report, error: message, revoked: true };
+    }
     if (batchId !== undefined && error instanceof HttpError && !error.transient && error.status !== 401 && error.status !== 403) {
       // The server will never take this batch as it is; keep its spans, marked, and move on.
       this.deps.spans.refuseBatch(batchId, `refused: ${error.code} (${error.status})`);
       return { ...report, error: message, retryInMs: 0 };
     }
-    // Network errors, 5xx, 429 and 403 (a device IT may re-enable) wait, then try again.
+    // Network errors, 5xx, 429 and other 403s (e.g. a proxy's) wait, then try again.
     const retryAfter = error instanceof HttpError ? error.retryAfterMs : undefined;
     return { ...report, error: message, retryInMs: this.backoff.next(retryAfter) };
   }
@@ -168,6 +175,10 @@ export class SyncLoop {
         const report = await this.syncer.syncOnce();
         this.lastReport = report;
         this.onReport(report);
+        if (report.revoked) {
+          this.stopped = true;
+          return;
+        }
         if (report.retryInMs !== undefined) next = report.retryInMs;
       } catch (error) {
         next = this.syncer.backoff.next();

@@ -6,6 +6,12 @@ function row(label: string, value: string | Node): HTMLElement[] {
   return [h('dt', {}, label), h('dd', {}, value)];
 }
 
+/** The state in words; "not enrolled" while the device id is known means it was revoked. */
+function stateText(s: StatusView): string {
+  if (s.state === 'not_enrolled' && s.deviceId !== null) return t.revoked;
+  return t.states[s.state] ?? s.state;
+}
+
 export async function renderStatus(root: HTMLElement): Promise<void> {
   const api = window.icarus;
   const note = announcer();
@@ -13,7 +19,7 @@ export async function renderStatus(root: HTMLElement): Promise<void> {
     const act = (work: () => Promise<StatusView>) => async () => {
       try {
         draw(await work());
-        note.say(t.states[(await api.status()).state] ?? '');
+        note.say(stateText(await api.status()));
       } catch (error) {
         note.say(common.errorPrefix + errorText(error), true);
       }
@@ -21,7 +27,7 @@ export async function renderStatus(root: HTMLElement): Promise<void> {
     root.replaceChildren(
       h('h1', {}, t.title),
       note.el,
-      h('p', { class: `state state-${s.state}` }, h('strong', {}, `${t.state}: `), t.states[s.state] ?? s.state),
+      h('p', { class: `state state-${s.state}` }, h('strong', {}, `${t.state}: `), stateText(s)),
       h('p', {}, s.summary),
       h(
         'dl',

@@ -25,6 +25,7 @@ export const tray = {
   offline: 'Icarus Nova: offline, {pending} spans waiting to be sent',
   capture_failing: 'Icarus Nova: recording is failing ({problem})',
   not_enrolled: 'Icarus Nova: not set up yet (no server)',
+  revoked: 'Icarus Nova: this device was revoked by your organisation; nothing is recorded or sent',
   pause15: 'Pause for 15 minutes',
   pause60: 'Pause for 1 hour',
   pauseTomorrow: 'Pause until tomorrow',
@@ -132,6 +133,8 @@ export const statusText = {
     capture_failing: 'Recording is failing',
     not_enrolled: 'Not set up',
   } as Record<string, string>,
+  /** "not_enrolled" with a device id: the organisation revoked this device. */
+  revoked: 'Revoked by your organisation',
   scopes: 'Recording now',
   pending: 'Waiting to be sent',
   dropped: 'Dropped (kept too long unsent)',
