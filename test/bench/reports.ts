@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { uuidv7 } from 'uuidv7';
@@ -10,13 +10,21 @@ import { parseConfig } from '../../cloud/src/config';
 import { openDatabase } from '../../cloud/src/db/client';
 import type { SignedInUser } from '../../cloud/src/env';
 import { loadSecrets } from '../../cloud/src/ops/secrets';
+import { median } from './stats';
 
+/** Background ingestion rate the issue asks reports to be measured under. */
 const INGEST_RATE = 20_000;
-const BATCH = 1_000;
+/** Spans per batch, as a syncing agent sends them (≤ 1,000). */
+const INGEST_BATCH = 500;
+/** Batches in flight at once: one at a time cannot reach the rate on a loaded machine. */
+const INGEST_CONCURRENCY = 4;
+/** Exports run side by side in the streaming-rate sweep (a few managers exporting at once). */
+const EXPORT_CONCURRENCY = 4;
+const APPS = ['Code', 'firefox', 'Slack', 'gnome-terminal', 'Microsoft Outlook', 'zoom', 'Figma', 'Zendesk'];
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }
 
 async function timed(runs: number, work: (i: number) => Promise<unknown>): Promise<{ p50: number; p95: number }> {
@@ -30,10 +38,40 @@ async function timed(runs: number, work: (i: number) => Promise<unknown>): Promi
   return { p50: percentile(times, 50), p95: percentile(times, 95) };
 }
 
+/** Counts CSV data rows (lines after the header) of a streamed body. */
+async function drain(body: ReadableStream<Uint8Array>): Promise<number> {
+  let lines = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    for (let i = value.indexOf(10); i !== -1; i = value.indexOf(10, i + 1)) lines++;
+  }
+  return lines - 1;
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
 /**
  * Report latencies on the 1,000-person, 90-day demo org in PostgreSQL (seeded first if the
  * database does not hold it yet), measured in-process through the reporting services (the
- * same calls the HTTP handlers make) while ingestion runs at ~20,000 spans/s in the background.
+ * same calls the HTTP handlers make, audit write included) while the ingestion service of the
+ * same process ingests ~20,000 realistic spans/s for the demo fleet (INGEST_CONCURRENCY
+ * batches of INGEST_BATCH in flight, paced; each batch consent-checked, inserted
+ * idempotently and fed to the rollups, which flush every second). Sharing one Node process
+ * and one pool between ingest and reports is the single-instance deployment: the worst case
+ * for report latency. BENCH_RUNS rounds (default 3); every figure is the median over rounds.
+ *
+ * Keys returned:
+ * - team_summary_90d_p50_ms / _p95_ms: team summary, 90 days, cycling through the 60 teams.
+ * - org_trend_90d_p50_ms / _p95_ms: org-wide weekly trend, 90 days (admin).
+ * - csv_export_team_90d_ms / _rows: one team's 90-day person-level CSV, start to last byte.
+ * - csv_export_rows / csv_export_rows_per_s: every team's 90-day person-level CSV,
+ *   EXPORT_CONCURRENCY at a time, total data rows over wall time (streaming rate, not start-up).
+ * - background_ingest_spans_per_s: spans the ingestion service accepted per second while the
+ *   reports were measured (target INGEST_RATE, reported as background_ingest_target_spans_per_s).
+ * - load_avg_1m_run1..N: the machine's 1-minute load average as each round started.
+ * - runs: rounds measured.
  */
 export async function benchReports(databaseUrl: string): Promise<Record<string, number>> {
   const config = parseConfig({ DATABASE_URL: databaseUrl, DATA_DIR: mkdtempSync(join(tmpdir(), 'icarus-bench-')), LOG_LEVEL: 'silent', DATABASE_POOL_SIZE: '8' });
@@ -41,9 +79,11 @@ export async function benchReports(databaseUrl: string): Promise<Record<string, 
   const secrets = loadSecrets(config);
   const cloud = createApp({ config, database, secrets, logger: pino({ level: 'silent' }) });
   const { services } = cloud;
+  const runs = Number(process.env.BENCH_RUNS ?? 3);
   try {
     await services.ingestion.preparePartitions(new Date());
     const { orgId } = await seedDemo(cloud, database, secrets, DEMO_SIZE);
+    services.analytics.start();
     const members = await services.directory.listMembers(orgId);
     const admin = members.find((m) => m.role === 'admin');
     if (!admin) throw new Error('demo org has no admin');
@@ -51,58 +91,97 @@ export async function benchReports(databaseUrl: string): Promise<Record<string, 
     const teams = await services.directory.listTeams(orgId);
     const { today } = await services.analytics.orgCalendar(orgId);
     const from = addDays(today, -89);
+    const devices = (await services.devices.listDevices(orgId)).filter((d) => d.userId !== null);
+    if (devices.length === 0 || teams.length === 0) throw new Error('demo org has no devices or teams');
+    // Each device syncs its own timeline: spans of 2-20 s from six hours ago onwards.
+    const clocks = devices.map(() => Date.now() - 6 * 3_600_000);
+    const refused = new Set<number>();
 
-    // Background ingestion: batches of 1,000 spans for seeded devices, paced to INGEST_RATE.
-    const devices = (await services.devices.listDevices(orgId)).filter((d) => d.userId !== null).slice(0, 200);
-    let ingesting = true;
-    let ingested = 0;
-    const ingestStarted = performance.now();
-    const pump = (async () => {
-      let n = 0;
-      while (ingesting) {
-        const device = devices[n++ % devices.length];
-        if (!device) break;
-        const base = Date.now() - 60_000;
-        const spans = Array.from({ length: BATCH }, (_, i) => ({ id: uuidv7(), start: new Date(base + i * 10).toISOString(), durationMs: 9, app: i % 2 ? 'Code' : 'Slack' }));
-        const result = await services.ingestion.ingest({ deviceId: device.id, orgId, userId: device.userId }, { batchId: uuidv7(), spans });
-        ingested += result.accepted;
-        const due = ingestStarted + ((ingested + BATCH) / INGEST_RATE) * 1000;
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      }
-    })();
-    await new Promise((r) => setTimeout(r, 1000));
+    const rounds: Record<string, number>[] = [];
+    for (let run = 0; run < runs; run++) {
+      const load = loadavg()[0] ?? 0;
+      let ingesting = true;
+      let ingested = 0;
+      let batches = 0;
+      const ingestStarted = performance.now();
+      const worker = async () => {
+        while (ingesting) {
+          const k = batches++;
+          // Paced on one shared schedule: batch k is due at k * BATCH / RATE seconds.
+          const wait = ingestStarted + ((k * INGEST_BATCH) / INGEST_RATE) * 1000 - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          if (!ingesting) break;
+          let d = k % devices.length;
+          // People who declined consent have every span dropped: send for consenting ones only.
+          while (refused.has(d) && refused.size < devices.length) d = (d + 1) % devices.length;
+          const device = devices[d];
+          if (!device) break;
+          let t = clocks[d] ?? Date.now();
+          const spans = Array.from({ length: INGEST_BATCH }, (_, i) => {
+            const durationMs = 2_000 + ((k * 131 + i * 7919) % 18_000);
+            const start = new Date(t).toISOString();
+            t += durationMs + 500;
+            return i % 9 === 8 ? { id: uuidv7(), start, durationMs, idle: true as const } : { id: uuidv7(), start, durationMs, app: APPS[(d + i) % APPS.length] };
+          });
+          clocks[d] = t;
+          const result = await services.ingestion.ingest({ deviceId: device.id, orgId, userId: device.userId }, { batchId: uuidv7(), spans });
+          ingested += result.accepted;
+          if (result.accepted === 0) refused.add(d);
+        }
+      };
+      const pumps = Array.from({ length: INGEST_CONCURRENCY }, worker);
+      await new Promise((r) => setTimeout(r, 1500));
+      const measuredFrom = { at: performance.now(), spans: ingested };
 
-    const summary = await timed(60, (i) => services.reports.teamSummary(user, { teamId: teams[i % teams.length]?.id ?? '', from, to: today }));
-    const trend = await timed(30, () => services.reports.orgTrend(user, { from, to: today }));
-    let rows = 0;
-    const exportStarted = performance.now();
-    const team = teams[0];
-    if (!team) throw new Error('no teams');
-    for (const level of ['person', 'team'] as const) {
-      const { body } = await services.exportCsv(user, { teamId: team.id, from, to: today, level });
-      const reader = body.getReader();
-      const decoder = new TextDecoder();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        for (const ch of decoder.decode(value, { stream: true })) if (ch === '\n') rows++;
-      }
-      rows -= 1;
+      const summary = await timed(60, (i) => services.reports.teamSummary(user, { teamId: teams[i % teams.length]?.id ?? '', from, to: today }));
+      const trend = await timed(30, () => services.reports.orgTrend(user, { from, to: today }));
+
+      const team = teams[run % teams.length];
+      if (!team) throw new Error('no teams');
+      const one = performance.now();
+      const oneRows = await drain((await services.exportCsv(user, { teamId: team.id, from, to: today, level: 'person' })).body);
+      const oneMs = performance.now() - one;
+
+      let exportRows = 0;
+      let next = 0;
+      const sweepStarted = performance.now();
+      await Promise.all(
+        Array.from({ length: EXPORT_CONCURRENCY }, async () => {
+          for (let i = next++; i < teams.length; i = next++) {
+            const t = teams[i];
+            if (t) exportRows += await drain((await services.exportCsv(user, { teamId: t.id, from, to: today, level: 'person' })).body);
+          }
+        }),
+      );
+      const sweepSeconds = (performance.now() - sweepStarted) / 1000;
+
+      const ingestRate = (ingested - measuredFrom.spans) / ((performance.now() - measuredFrom.at) / 1000);
+      ingesting = false;
+      await Promise.all(pumps);
+      await services.analytics.flush();
+      const figures = {
+        team_summary_90d_p50_ms: round1(summary.p50),
+        team_summary_90d_p95_ms: round1(summary.p95),
+        org_trend_90d_p50_ms: round1(trend.p50),
+        org_trend_90d_p95_ms: round1(trend.p95),
+        csv_export_team_90d_ms: round1(oneMs),
+        csv_export_team_90d_rows: oneRows,
+        csv_export_rows: exportRows,
+        csv_export_rows_per_s: Math.round(exportRows / sweepSeconds),
+        background_ingest_spans_per_s: Math.round(ingestRate),
+      };
+      process.stderr.write(`bench reports: run ${run + 1}/${runs}, load average ${load.toFixed(2)}: ${JSON.stringify(figures)}\n`);
+      rounds.push({ ...figures, load });
     }
-    const exportSeconds = (performance.now() - exportStarted) / 1000;
-    ingesting = false;
-    await pump;
-    const ingestRate = ingested / ((performance.now() - ingestStarted) / 1000);
-    return {
-      team_summary_90d_p50_ms: Math.round(summary.p50 * 10) / 10,
-      team_summary_90d_p95_ms: Math.round(summary.p95 * 10) / 10,
-      org_trend_90d_p50_ms: Math.round(trend.p50 * 10) / 10,
-      org_trend_90d_p95_ms: Math.round(trend.p95 * 10) / 10,
-      csv_export_rows: rows,
-      csv_export_rows_per_s: Math.round(rows / exportSeconds),
-      background_ingest_spans_per_s: Math.round(ingestRate),
-    };
+    const out: Record<string, number> = {};
+    for (const key of Object.keys(rounds[0] ?? {})) {
+      if (key === 'load') continue;
+      out[key] = median(rounds.map((r) => r[key] ?? Number.NaN));
+    }
+    out.background_ingest_target_spans_per_s = INGEST_RATE;
+    rounds.forEach((r, i) => (out[`load_avg_1m_run${i + 1}`] = Math.round((r.load ?? 0) * 100) / 100));
+    out.runs = runs;
+    return out;
   } finally {
     await cloud.stop();
     await database.close();

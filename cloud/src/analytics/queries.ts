@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { weekOf } from './rollup';
 import type { Productivity } from './tables';
 
 /** Reads of the rollups for reports; every query is bounded by org and by a day range. */
@@ -44,6 +45,12 @@ export interface ExportRow {
   peopleIds: string[];
 }
 
+/** Rows one export read aims at: big enough that round trips do not dominate, small in memory. */
+const EXPORT_ROWS_PER_READ = 20_000;
+/** Apps and categories a person touches in a day, roughly (the demo org: ~7). */
+const ROWS_PER_PERSON_DAY = 8;
+const MAX_WINDOW_DAYS = 120;
+
 const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
 const num = (v: unknown) => Number(v ?? 0);
 
@@ -66,37 +73,40 @@ export function createRollupQueries(database: Database) {
       }));
     },
 
+    /** Per person-day totals from the person-day rollup (one row each, no per-app rows to sum). */
     async userDayTotals(orgId: string, userIds: readonly string[], from: string, to: string): Promise<UserDayTotal[]> {
       if (userIds.length === 0) return [];
       const rows = await database.rows<Record<string, unknown>>(sql`
-        select user_id, to_char(day, 'YYYY-MM-DD') as day, sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i,
-               sum(active_ms) filter (where productivity = 'productive')::float8 as p
-        from rollup_user_daily
-        where org_id = ${orgId} and user_id = any(${uuidArray(userIds)}) and day between ${from}::date and ${to}::date
-        group by 1, 2`);
+        select user_id, to_char(day, 'YYYY-MM-DD') as day, active_ms::float8 as a, idle_ms::float8 as i, productive_ms::float8 as p
+        from rollup_user_days
+        where org_id = ${orgId} and user_id = any(${uuidArray(userIds)}) and day between ${from}::date and ${to}::date`);
       return rows.map((r) => ({ userId: String(r.user_id), day: String(r.day), activeMs: num(r.a), idleMs: num(r.i), productiveMs: num(r.p) }));
     },
 
-    /** Org-wide weekly totals from the small team rollup, with distinct people per week. */
+    /**
+     * Org-wide weekly totals (every person, with or without a team) and distinct people per
+     * week, from the per-day org rollup and the per-person-week presence rows.
+     */
     async orgWeeks(orgId: string, from: string, to: string): Promise<WeekTotal[]> {
       const rows = await database.rows<Record<string, unknown>>(sql`
-        with t as (
-          select date_trunc('week', day)::date as w, sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i,
-                 sum(active_ms) filter (where productivity = 'productive')::float8 as p
-          from rollup_team_daily where org_id = ${orgId} and day between ${from}::date and ${to}::date group by 1
-        ), p as (
-          select date_trunc('week', day)::date as w, count(distinct user_id)::int as n
-          from rollup_user_days where org_id = ${orgId} and day between ${from}::date and ${to}::date group by 1
+        with p as (
+          select week, count(*)::int as n from rollup_user_weeks
+          where org_id = ${orgId} and week between ${weekOf(from).week}::date and ${weekOf(to).week}::date and ${daysInRange(from, to)}
+          group by 1
+        ), t as (
+          select date_trunc('week', day)::date as w, sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i, sum(productive_ms)::float8 as p
+          from rollup_org_daily where org_id = ${orgId} and day between ${from}::date and ${to}::date group by 1
         )
-        select to_char(p.w, 'YYYY-MM-DD') as week, coalesce(t.a, 0) as a, coalesce(t.i, 0) as i, coalesce(t.p, 0) as p, p.n
-        from p left join t on t.w = p.w order by p.w`);
+        select to_char(p.week, 'YYYY-MM-DD') as week, coalesce(t.a, 0) as a, coalesce(t.i, 0) as i, coalesce(t.p, 0) as p, p.n
+        from p left join t on t.w = p.week order by p.week`);
       return rows.map((r) => ({ week: String(r.week), activeMs: num(r.a), idleMs: num(r.i), productiveMs: num(r.p), people: num(r.n) }));
     },
 
     /** Everyone with any activity in the range (the subjects an org-wide report reads). */
     async peopleInRange(orgId: string, from: string, to: string): Promise<string[]> {
       const rows = await database.rows<{ user_id: string }>(sql`
-        select distinct user_id from rollup_user_days where org_id = ${orgId} and day between ${from}::date and ${to}::date`);
+        select distinct user_id from rollup_user_weeks
+        where org_id = ${orgId} and week between ${weekOf(from).week}::date and ${weekOf(to).week}::date and ${daysInRange(from, to)}`);
       return rows.map((r) => r.user_id);
     },
 
@@ -125,20 +135,32 @@ export function createRollupQueries(database: Database) {
     },
 
     /**
-     * Export rows for people over a range, a window of days per query so memory stays flat
-     * however long the range. `perPerson` false sums over the people (with how many there were).
+     * Export rows for people over a range, read a window of days per query so memory stays
+     * flat however long the range: the window is sized to ~EXPORT_ROWS_PER_READ rows (a team's
+     * 90 days is one read, the whole org a couple of days per read). `perPerson` false sums
+     * over the people (with who they were); `perPerson` true reads the rollup's own rows,
+     * which are already unique per person, day, app and category: no grouping, no sort beyond
+     * the index order within a window.
      */
     async *exportRows(orgId: string, userIds: readonly string[], from: string, to: string, perPerson: boolean): AsyncGenerator<ExportRow[]> {
       if (userIds.length === 0) return;
-      const who = perPerson ? sql`user_id::text` : sql`null::text`;
-      for (let start = from; start <= to; start = shift(start, 14)) {
-        const end = shift(start, 13) < to ? shift(start, 13) : to;
-        const rows = await database.rows<Record<string, unknown>>(sql`
-          select to_char(day, 'YYYY-MM-DD') as day, ${who} as u, app, category, productivity,
-                 sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i, sum(spans)::int as s, ${perPerson ? sql`'{}'::text[]` : sql`array_agg(distinct user_id::text)`} as n
-          from rollup_user_daily
-          where org_id = ${orgId} and user_id = any(${uuidArray(userIds)}) and day between ${start}::date and ${end}::date
-          group by 1, 2, 3, 4, 5 order by 1, 2, 3`);
+      const windowDays = Math.max(1, Math.min(MAX_WINDOW_DAYS, Math.floor(EXPORT_ROWS_PER_READ / (userIds.length * ROWS_PER_PERSON_DAY))));
+      const who = uuidArray(userIds);
+      for (let start = from; start <= to; start = shift(start, windowDays)) {
+        const end = shift(start, windowDays - 1) < to ? shift(start, windowDays - 1) : to;
+        const rows = perPerson
+          ? await database.rows<Record<string, unknown>>(sql`
+              select to_char(day, 'YYYY-MM-DD') as day, user_id::text as u, app, category, productivity,
+                     active_ms::float8 as a, idle_ms::float8 as i, spans as s, null as n
+              from rollup_user_daily
+              where org_id = ${orgId} and user_id = any(${who}) and day between ${start}::date and ${end}::date
+              order by day, user_id, app, category, productivity`)
+          : await database.rows<Record<string, unknown>>(sql`
+              select to_char(day, 'YYYY-MM-DD') as day, null::text as u, app, category, productivity,
+                     sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i, sum(spans)::int as s, array_agg(distinct user_id::text) as n
+              from rollup_user_daily
+              where org_id = ${orgId} and user_id = any(${who}) and day between ${start}::date and ${end}::date
+              group by 1, 3, 4, 5 order by 1, 3, 4, 5`);
         yield rows.map((r) => ({
           day: String(r.day),
           userId: r.u === null ? null : String(r.u),
@@ -155,6 +177,20 @@ export function createRollupQueries(database: Database) {
   };
 }
 export type RollupQueries = ReturnType<typeof createRollupQueries>;
+
+/**
+ * The condition on rollup_user_weeks rows that keeps people active on a day inside
+ * [from, to]: whole weeks inside the range take any day, the first and last week only their
+ * days in range (a range may start or end mid-week).
+ */
+function daysInRange(from: string, to: string) {
+  const first = weekOf(from);
+  const last = weekOf(to);
+  const firstMask = 127 & ~(first.bit - 1); // from's weekday to Sunday
+  const lastMask = last.bit * 2 - 1; // Monday to to's weekday
+  if (first.week === last.week) return sql`(days & ${firstMask & lastMask}) <> 0`;
+  return sql`(days & case week when ${first.week}::date then ${firstMask} when ${last.week}::date then ${lastMask} else 127 end) <> 0`;
+}
 
 function shift(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);

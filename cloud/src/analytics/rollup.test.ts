@@ -6,7 +6,7 @@ import { startTestCloud, type TestCloud } from '../testing/cloud';
 import { testDatabaseKinds } from '../testing/database';
 import { createTestDevice } from '../testing/device-client';
 import { createRollupQueries } from './queries';
-import { dayInZone } from './rollup';
+import { dayInZone, weekOf } from './rollup';
 
 const APPS = ['Code', 'firefox', 'Slack', 'steam', 'mystery-tool', null] as const;
 
@@ -79,6 +79,27 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
           }
         }
         expect(Object.fromEntries(got)).toEqual(Object.fromEntries(expected));
+
+        // The person-day and org-week rollups the reports read must tell the same story.
+        const perDay = new Map<string, { active: number; idle: number }>();
+        const perWeek = new Map<string, { active: number; idle: number }>();
+        for (const [key, e] of expected) {
+          const day = key.slice(0, 10);
+          for (const [map, k] of [[perDay, day], [perWeek, weekOf(day).week]] as const) {
+            const a = map.get(k) ?? { active: 0, idle: 0 };
+            a.active += e.active;
+            a.idle += e.idle;
+            map.set(k, a);
+          }
+        }
+        const from = zone(new Date(consentAt - 86_400_000));
+        const to = zone(new Date(consentAt + 9 * 86_400_000));
+        const days = await queries.userDayTotals(owner.orgId, [owner.userId ?? ''], from, to);
+        expect(Object.fromEntries(days.map((d) => [d.day, { active: d.activeMs, idle: d.idleMs }]))).toEqual(Object.fromEntries(perDay));
+        const weeks = await queries.orgWeeks(owner.orgId, from, to);
+        expect(Object.fromEntries(weeks.map((w) => [w.week, { active: w.activeMs, idle: w.idleMs, people: w.people }]))).toEqual(
+          Object.fromEntries([...perWeek].map(([w, t]) => [w, { ...t, people: 1 }])),
+        );
       }),
       { numRuns: 12 },
     );

@@ -1,5 +1,5 @@
 import { NO_APP, type Categorizer } from './categories';
-import type { PresenceRow, RollupChanges, TeamDayRow, UserDayRow } from './store';
+import type { OrgDayRow, PresenceRow, RollupChanges, TeamDayRow, UserDayRow, UserWeekRow } from './store';
 
 /** One span, or a group of spans already summed, as the rollups see it. */
 export interface SpanFact {
@@ -33,6 +33,13 @@ export function dayInZone(timeZone: string): (at: Date) => string {
   };
 }
 
+/** The Monday of a day's ISO week and that day's bit (Monday = 1, Sunday = 64). */
+export function weekOf(day: string): { week: string; bit: number } {
+  const t = Date.parse(`${day}T00:00:00Z`);
+  const offset = (new Date(t).getUTCDay() + 6) % 7;
+  return { week: new Date(t - offset * 86_400_000).toISOString().slice(0, 10), bit: 1 << offset };
+}
+
 /**
  * Sums span facts into rollup rows, one row per key, so a single upsert never touches a row
  * twice. Categories are looked up through the categorizer's per-app cache.
@@ -41,6 +48,8 @@ export function aggregate(orgId: string, facts: Iterable<SpanFact>, categorizer:
   const users = new Map<string, UserDayRow>();
   const teams = new Map<string, TeamDayRow>();
   const presence = new Map<string, PresenceRow>();
+  const weeks = new Map<string, UserWeekRow>();
+  const orgDays = new Map<string, OrgDayRow>();
   for (const f of facts) {
     const { category, productivity } = categorizer.of(f.app, f.title);
     const app = f.app ?? NO_APP;
@@ -55,9 +64,32 @@ export function aggregate(orgId: string, facts: Iterable<SpanFact>, categorizer:
     } else {
       users.set(userKey, { orgId, userId: f.userId, day: f.day, app, category, productivity, activeMs: active, idleMs: idle, spans: f.spans });
     }
+    const productive = productivity === 'productive' ? active : 0;
     const teamId = teamOf(f.userId);
     const presenceKey = `${f.userId}|${f.day}`;
-    if (!presence.has(presenceKey)) presence.set(presenceKey, { orgId, day: f.day, userId: f.userId, teamId });
+    const p = presence.get(presenceKey);
+    if (p) {
+      p.activeMs += active;
+      p.idleMs += idle;
+      p.productiveMs += productive;
+    } else {
+      presence.set(presenceKey, { orgId, day: f.day, userId: f.userId, teamId, activeMs: active, idleMs: idle, productiveMs: productive });
+      // Weeks change only when a person-day is new to this batch: once per person-day.
+      const { week, bit } = weekOf(f.day);
+      const weekKey = `${f.userId}|${week}`;
+      const w = weeks.get(weekKey);
+      if (w) w.days |= bit;
+      else weeks.set(weekKey, { orgId, week, userId: f.userId, days: bit });
+    }
+    const o = orgDays.get(f.day);
+    if (o) {
+      o.activeMs += active;
+      o.idleMs += idle;
+      o.productiveMs += productive;
+      o.spans += f.spans;
+    } else {
+      orgDays.set(f.day, { orgId, day: f.day, activeMs: active, idleMs: idle, productiveMs: productive, spans: f.spans });
+    }
     if (teamId === null) continue;
     const teamKey = `${teamId}|${f.day}|${category}|${productivity}`;
     const t = teams.get(teamKey);
@@ -69,5 +101,5 @@ export function aggregate(orgId: string, facts: Iterable<SpanFact>, categorizer:
       teams.set(teamKey, { orgId, teamId, day: f.day, category, productivity, activeMs: active, idleMs: idle, spans: f.spans });
     }
   }
-  return { users: [...users.values()], teams: [...teams.values()], presence: [...presence.values()] };
+  return { users: [...users.values()], teams: [...teams.values()], presence: [...presence.values()], weeks: [...weeks.values()], orgDays: [...orgDays.values()] };
 }

@@ -1,4 +1,4 @@
-import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid, date } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uuid, date } from 'drizzle-orm/pg-core';
 
 export type Productivity = 'productive' | 'neutral' | 'unproductive';
 
@@ -40,8 +40,10 @@ export const rollupTeamDaily = pgTable(
 );
 
 /**
- * Who had any activity on which day, with their team: distinct-people counts for the
- * minimum-group-size rule over any range come from here without touching the big rollup.
+ * Who had any activity on which day, with their team and that person-day's totals:
+ * distinct-people counts for the minimum-group-size rule and the per-person-per-day figures
+ * of a team summary come from here (one row per person-day) without touching the big rollup,
+ * whose rows are per app as well (~7x more).
  */
 export const rollupUserDays = pgTable(
   'rollup_user_days',
@@ -50,8 +52,46 @@ export const rollupUserDays = pgTable(
     day: date('day', { mode: 'string' }).notNull(),
     userId: uuid('user_id').notNull(),
     teamId: uuid('team_id'),
+    activeMs: bigint('active_ms', { mode: 'number' }).notNull().default(0),
+    idleMs: bigint('idle_ms', { mode: 'number' }).notNull().default(0),
+    productiveMs: bigint('productive_ms', { mode: 'number' }).notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.orgId, t.day, t.userId] }), index('rollup_user_days_team').on(t.orgId, t.teamId, t.day)],
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.day, t.userId] }),
+    index('rollup_user_days_team').on(t.orgId, t.teamId, t.day),
+    // A team summary asks for a handful of people over a range: person first, then day.
+    index('rollup_user_days_user').on(t.orgId, t.userId, t.day),
+  ],
+);
+
+/**
+ * Who was active in which ISO week (Monday), with a bit per weekday (bit 0 = Monday): the
+ * org-wide trend counts distinct people per week from ~1 row per person-week instead of
+ * de-duplicating ~5 person-days, and the bits keep a range that starts or ends mid-week exact.
+ */
+export const rollupUserWeeks = pgTable(
+  'rollup_user_weeks',
+  {
+    orgId: uuid('org_id').notNull(),
+    week: date('week', { mode: 'string' }).notNull(),
+    userId: uuid('user_id').notNull(),
+    days: smallint('days').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.week, t.userId] })],
+);
+
+/** The whole org per day (every person, with or without a team): the org-wide trend's sums. */
+export const rollupOrgDaily = pgTable(
+  'rollup_org_daily',
+  {
+    orgId: uuid('org_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    activeMs: bigint('active_ms', { mode: 'number' }).notNull(),
+    idleMs: bigint('idle_ms', { mode: 'number' }).notNull(),
+    productiveMs: bigint('productive_ms', { mode: 'number' }).notNull(),
+    spans: integer('spans').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day] })],
 );
 
 export interface CategoryRule {
