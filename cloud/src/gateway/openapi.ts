@@ -1,17 +1,16 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { ApiError } from '@icarus/shared';
 import { z } from 'zod';
 import type { AppEnv } from '../env';
+import { errorResponses, json } from '../ops/openapi';
 import { SESSION_COOKIE } from './cookies';
 import { CodeRequest, SignInRequest } from './routes';
 
-const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const errors = {
-  400: { description: 'Invalid input; `fields` names each problem', ...json(ApiError) },
-  401: { description: 'Not signed in, or the second factor is still missing', ...json(ApiError) },
-  403: { description: 'Role not allowed, CSRF token missing, or an admin must enrol TOTP first', ...json(ApiError) },
-  429: { description: 'Rate limited or account locked; see Retry-After', ...json(ApiError) },
-};
+const errors = errorResponses({
+  400: 'Invalid input; `fields` names each problem',
+  401: 'Not signed in, or the second factor is still missing',
+  403: 'Role not allowed, CSRF token missing, or an admin must enrol TOTP first',
+  429: 'Rate limited or account locked; see Retry-After',
+});
 
 const Stage = z.enum(['active', 'needs_totp', 'needs_enrollment']);
 const SessionStarted = z.object({ stage: Stage, csrfToken: z.string() });

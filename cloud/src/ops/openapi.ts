@@ -15,15 +15,27 @@ import {
 import type { z } from 'zod';
 import type { AppEnv } from '../env';
 
-const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const errors = {
-  400: { description: 'Invalid input; `fields` names each problem', ...json(ApiError) },
-  401: { description: 'Missing, expired, forged or replayed credentials', ...json(ApiError) },
-  403: { description: 'Device revoked, or acting for another device', ...json(ApiError) },
-  413: { description: 'Body over the size limit', ...json(ApiError) },
-  415: { description: 'Not application/json, or an unsupported Content-Encoding', ...json(ApiError) },
-  429: { description: 'Rate limited; see Retry-After', ...json(ApiError) },
-};
+/** A JSON request or response body in the OpenAPI document. */
+export const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+
+/**
+ * Error responses, all in the shared error shape; each API says in its own words when a
+ * status happens (a 403 means something else for a device than for a manager).
+ */
+export function errorResponses<S extends number>(descriptions: Record<S, string>): Record<S, { description: string } & ReturnType<typeof json>> {
+  const out = {} as Record<S, { description: string } & ReturnType<typeof json>>;
+  for (const [status, description] of Object.entries<string>(descriptions)) out[Number(status) as S] = { description, ...json(ApiError) };
+  return out;
+}
+
+const errors = errorResponses({
+  400: 'Invalid input; `fields` names each problem',
+  401: 'Missing, expired, forged or replayed credentials',
+  403: 'Device revoked, or acting for another device',
+  413: 'Body over the size limit',
+  415: 'Not application/json, or an unsupported Content-Encoding',
+  429: 'Rate limited; see Retry-After',
+});
 
 /** Documents the wire API from the same zod schemas the handlers validate with. */
 export function documentWireApi(app: OpenAPIHono<AppEnv>) {

@@ -1,17 +1,16 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { ApiError } from '@icarus/shared';
 import type { z } from 'zod';
 import type { AppEnv } from '../env';
+import { errorResponses, json } from '../ops/openapi';
 import { REPORT_PATHS } from './routes';
 import { ConsentCoverage, DeviceHealth, ExportQuery, PersonDetail, PersonRangeQuery, RangeFields, TeamComparison, TeamList, TeamRangeQuery, TeamSummary, Trend } from './schemas';
 
-const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const errors = {
-  400: { description: 'Invalid query; `fields` names each problem', ...json(ApiError) },
-  401: { description: 'Not signed in', ...json(ApiError) },
-  403: { description: 'Role, policy or consent does not allow this report', ...json(ApiError) },
-  404: { description: 'No such team or person in your org', ...json(ApiError) },
-};
+const errors = errorResponses({
+  400: 'Invalid query; `fields` names each problem',
+  401: 'Not signed in',
+  403: 'Role, policy or consent does not allow this report',
+  404: 'No such team or person in your org',
+});
 
 /** Documents the reports API in /openapi.json from the same zod schemas the handlers use. */
 export function documentReportsApi(app: OpenAPIHono<AppEnv>) {

@@ -1,15 +1,14 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { ApiError } from '@icarus/shared';
 import { z } from 'zod';
 import type { AppEnv } from '../env';
+import { errorResponses, json } from '../ops/openapi';
 import { ErasureBody, ExportFormatQuery, RIGHTS_PATHS, SpansQuery } from './routes';
 
-const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const errors = {
-  400: { description: 'Invalid query or body; `fields` names each problem', ...json(ApiError) },
-  401: { description: 'Missing, expired or forged credentials', ...json(ApiError) },
-  403: { description: 'Device revoked, or not matched to a person', ...json(ApiError) },
-};
+const errors = errorResponses({
+  400: 'Invalid query or body; `fields` names each problem',
+  401: 'Missing, expired or forged credentials',
+  403: 'Device revoked, or not matched to a person',
+});
 
 const OwnSpan = z.object({
   id: z.uuid(),
