@@ -12,6 +12,9 @@ import { StoreError } from './core/store/db';
 import { HttpError, NetworkError } from './core/sync/http';
 import { askScopes, printPolicy, printReceipt, type Write } from './cli/consent-prompt';
 import { exportSpans, printMyData } from './cli/my-data';
+import { printErasures, printViewers, requestErasure } from './cli/rights';
+import { TokenSource } from './core/sync/auth';
+import { RightsClient } from './core/sync/rights';
 
 const USAGE = `usage: icarus-agent <command> [options]
   enroll --server URL --token T [--name NAME]   register this device with the cloud
@@ -23,6 +26,9 @@ const USAGE = `usage: icarus-agent <command> [options]
   my-data                                      today's spans, per-app totals, what is unsent
   export --format json|csv                     every span on this device
   forget <span id|app>                         delete unsent spans before they leave
+  viewers                                      who (manager, admin, auditor) viewed your data on the server
+  erase [--local]                              ask the server to erase your data (--local: this device's too)
+  erasures                                     your erasure requests and their state
 options: --data-dir DIR  --sample-interval-ms N  --sync-interval-ms N  --heartbeat-interval-ms N
          --capture-backend auto|x11|get-windows`;
 
@@ -80,6 +86,14 @@ async function run(config: AgentConfig): Promise<void> {
   stamp('stopped');
 }
 
+/** The person's rights on the server, asked by this device (it must be enrolled). */
+function rightsOf(store: AgentStore): RightsClient {
+  const device = store.state.device();
+  if (!device) throw new ConfigError('this device is not enrolled: run `icarus-agent enroll --server URL --token T`');
+  if (store.state.get('revoked')) throw new ConfigError('this device was revoked by your organisation, so the server no longer answers it; use the web app or ask IT');
+  return new RightsClient(new TokenSource(device));
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -88,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
       server: { type: 'string' }, token: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' },
       format: { type: 'string' }, 'sample-interval-ms': { type: 'string' }, 'sync-interval-ms': { type: 'string' },
       'heartbeat-interval-ms': { type: 'string' },
-      'capture-backend': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'capture-backend': { type: 'string' }, help: { type: 'boolean', short: 'h' }, local: { type: 'boolean' },
     },
   });
   const [command, ...rest] = positionals;
@@ -191,6 +205,12 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       });
     }
+    case 'viewers':
+      return withStore(config, async (store) => (printViewers(await rightsOf(store).viewers(), out), 0));
+    case 'erase':
+      return withStore(config, (store) => requestErasure(rightsOf(store), store, values.local === true, out));
+    case 'erasures':
+      return withStore(config, async (store) => (printErasures(await rightsOf(store).erasures(), out), 0));
     default:
       out(`unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
       return 2;

@@ -12,6 +12,7 @@ import { ConsentService } from './consent/service';
 import { AgentStore } from './store/store';
 import type { DeviceIdentity } from './store/state';
 import { TokenSource, enroll } from './sync/auth';
+import { RightsClient } from './sync/rights';
 import { SyncLoop, Syncer } from './sync/sync';
 
 export const AGENT_VERSION = '0.1.0';
@@ -66,6 +67,8 @@ export class Agent {
   readonly consent: ConsentService;
   readonly collector: Collector;
   readonly syncer: Syncer;
+  /** The person's data rights on the server: who viewed, export, erasure. */
+  readonly rights: RightsClient;
   private readonly loop: SyncLoop;
   private readonly merger: SpanMerger;
   private gate: Omit<GateInput, 'now'>;
@@ -85,6 +88,7 @@ export class Agent {
   ) {
     const tokens = new TokenSource(device, clock);
     this.consent = new ConsentService(store, tokens, clock, AGENT_VERSION);
+    this.rights = new RightsClient(tokens);
     this.gate = { consent: undefined, policy: undefined, pauseUntilMs: undefined, revoked: undefined };
     this.reloadIfChanged();
     this.merger = new SpanMerger(mergerConfig(this.gate.policy, config.sampleIntervalMs));

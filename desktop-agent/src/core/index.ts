@@ -19,3 +19,4 @@ export * from './sync/auth';
 export * from './sync/backoff';
 export * from './sync/http';
 export * from './sync/sync';
+export * from './sync/rights';

@@ -4,6 +4,7 @@ import type { FrontWindow } from '../core/capture/sources';
 import type { ConsentService } from '../core/consent/service';
 import type { AgentStore } from '../core/store/store';
 import type { Agent } from '../core/agent';
+import { describeAction, type DataView } from '../core/sync/rights';
 
 /** What the running agent knows that is not in the store: live source health and sync results. */
 export interface AgentRuntime {
@@ -28,17 +29,22 @@ export interface AgentPort {
   frontWindow(): Promise<FrontWindow | undefined>;
   /** Milliseconds since the last input, for the idle scope's example. */
   idleMs(): Promise<number | undefined>;
-  /** Absent while the connected server offers no erasure request endpoint. */
+  /** Asks the server to erase the person's data there; absent when the shell cannot reach one. */
   requestErasure?: () => Promise<{ requestedAt: string }>;
-  /** Absent while the connected server offers no "who viewed my data" endpoint. */
+  /** "Who viewed my data", from the server's audit log; absent when the shell cannot reach one. */
   viewers?: () => Promise<ViewerEntry[]>;
   /** The shell is told so it can update the tray at once (pause, resume, decisions). */
   onChange?: () => void;
 }
 
+/** One audit entry in the screen's words: who (name and role), when, and what they did. */
+export function viewerEntry(v: DataView): ViewerEntry {
+  return { at: v.at, actor: v.actor.name, role: v.actor.role, what: describeAction(v.action) };
+}
+
 /** The core's running Agent seen as the screens' port (what the tray app and `run` both hold). */
 export function portOfAgent(
-  agent: Pick<Agent, 'store' | 'consent' | 'collector' | 'syncer' | 'sources'>,
+  agent: Pick<Agent, 'store' | 'consent' | 'collector' | 'syncer' | 'sources' | 'rights'>,
   options: { clock: Clock; osUser: string; agentVersion: string; onChange?: () => void },
 ): AgentPort {
   return {
@@ -54,6 +60,10 @@ export function portOfAgent(
     }),
     frontWindow: () => agent.sources.window.frontWindow(),
     idleMs: () => agent.sources.idle.idleMs(),
+    viewers: async () => (await agent.rights.viewers()).map(viewerEntry),
+    // The screen asks for the server's copy only; what this device holds the person sees and
+    // deletes themselves on the same screen (forget), so it is not wiped behind their back.
+    requestErasure: async () => ({ requestedAt: (await agent.rights.requestErasure(false)).requestedAt }),
     ...(options.onChange && { onChange: options.onChange }),
   };
 }

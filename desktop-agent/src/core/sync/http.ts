@@ -65,6 +65,27 @@ export class ApiClient {
   }
 
   async request<T extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: T, options: RequestOptions = {}): Promise<z.infer<T>> {
+    const { status, text } = await this.exchange(method, path, options);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new HttpError(status, 'bad_response', `${method} ${path} answered ${status} with a body that is not JSON`, undefined);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new HttpError(status, 'bad_response', `${method} ${path} answered with an unexpected body: ${parsed.error.message}`, undefined);
+    }
+    return parsed.data;
+  }
+
+  /** The body as text, for answers that are not one JSON document (a CSV export). */
+  async requestText(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<string> {
+    return (await this.exchange(method, path, options)).text;
+  }
+
+  /** Sends, and turns any non-2xx answer into an HttpError carrying the server's own words. */
+  private async exchange(method: 'GET' | 'POST', path: string, options: RequestOptions): Promise<RawResponse> {
     const headers: Record<string, string> = { accept: 'application/json' };
     let body: Buffer | undefined;
     if (options.body !== undefined) {
@@ -100,17 +121,7 @@ export class ApiClient {
       }
       throw new HttpError(response.status, code, message, parseRetryAfter(response.retryAfter), fields);
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new HttpError(response.status, 'bad_response', `${method} ${path} answered ${response.status} with a body that is not JSON`, undefined);
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      throw new HttpError(response.status, 'bad_response', `${method} ${path} answered with an unexpected body: ${parsed.error.message}`, undefined);
-    }
-    return parsed.data;
+    return response;
   }
 }
 
