@@ -1,7 +1,7 @@
-import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { ConsentService } from '../consent/service';
 import type { IngestionService } from '../ingestion/service';
+import { scheduleJobs } from '../ops/scheduler';
 import { addDays, type AnalyticsService } from './service';
 
 export const DEFAULT_RETENTION_DAYS = 90;
@@ -59,37 +59,15 @@ export function createAnalyticsJobs(deps: Deps) {
     },
   };
 
-  function guarded(name: string, run: () => Promise<unknown>) {
-    let running = false;
-    return async () => {
-      // A slow run is never overlapped by the next tick.
-      if (running) return;
-      running = true;
-      try {
-        await run();
-      } catch (err) {
-        logger.error({ err, job: name }, 'scheduled job failed');
-      } finally {
-        running = false;
-      }
-    };
-  }
-
   return {
     ...jobs,
-    /** Schedules the jobs (UTC); the returned stop() ends them and waits for none to be mid-run. */
+    /** Schedules the jobs (UTC); the returned stop() ends them. */
     schedule(): { stop: () => Promise<void> } {
-      const tasks: ScheduledTask[] = [
-        cron.schedule('17 * * * *', guarded('partition-upkeep', () => jobs.partitionUpkeep(new Date())), { timezone: 'UTC', noOverlap: true }),
-        cron.schedule('40 2 * * *', guarded('retention', () => jobs.retention(new Date())), { timezone: 'UTC', noOverlap: true }),
-        cron.schedule('10 3 * * *', guarded('consistency-check', () => jobs.consistencyCheck(new Date())), { timezone: 'UTC', noOverlap: true }),
-      ];
-      return {
-        async stop() {
-          await Promise.all(tasks.map((t) => t.stop()));
-          await Promise.all(tasks.map((t) => t.destroy()));
-        },
-      };
+      return scheduleJobs(logger, [
+        { name: 'partition-upkeep', cron: '17 * * * *', run: () => jobs.partitionUpkeep(new Date()) },
+        { name: 'retention', cron: '40 2 * * *', run: () => jobs.retention(new Date()) },
+        { name: 'consistency-check', cron: '10 3 * * *', run: () => jobs.consistencyCheck(new Date()) },
+      ]);
     },
   };
 }

@@ -1,7 +1,7 @@
-import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { DeviceService } from '../devices/service';
 import type { DirectoryService } from '../directory/service';
+import { scheduleJobs } from '../ops/scheduler';
 import type { SignedInUser } from '../env';
 import type { ReportingService } from '../reporting/service';
 import type { NotificationService } from './service';
@@ -97,35 +97,14 @@ export function createNotificationJobs(deps: Deps) {
     },
   };
 
-  function guarded(name: string, run: () => Promise<unknown>) {
-    let running = false;
-    return async () => {
-      if (running) return;
-      running = true;
-      try {
-        await run();
-      } catch (err) {
-        logger.error({ err, job: name }, 'scheduled job failed');
-      } finally {
-        running = false;
-      }
-    };
-  }
-
   return {
     ...jobs,
     /** Daily silent-device check and the Monday morning reports (UTC). */
     schedule(): { stop: () => Promise<void> } {
-      const tasks: ScheduledTask[] = [
-        cron.schedule('5 8 * * *', guarded('silent-devices', () => jobs.silentDevices(new Date())), { timezone: 'UTC', noOverlap: true }),
-        cron.schedule('0 7 * * 1', guarded('weekly-reports', () => jobs.weeklyReports()), { timezone: 'UTC', noOverlap: true }),
-      ];
-      return {
-        async stop() {
-          await Promise.all(tasks.map((t) => t.stop()));
-          await Promise.all(tasks.map((t) => t.destroy()));
-        },
-      };
+      return scheduleJobs(logger, [
+        { name: 'silent-devices', cron: '5 8 * * *', run: () => jobs.silentDevices(new Date()) },
+        { name: 'weekly-reports', cron: '0 7 * * 1', run: () => jobs.weeklyReports() },
+      ]);
     },
   };
 }
