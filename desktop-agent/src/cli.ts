@@ -10,7 +10,7 @@ import { describeGate, effectiveScopes } from './core/consent/gate';
 import { AgentStore } from './core/store/store';
 import { StoreError } from './core/store/db';
 import { HttpError, NetworkError } from './core/sync/http';
-import { askScopes, printPolicy, printReceipt, type Write } from './cli/consent-prompt';
+import { askScopes, printPolicy, printPolicyDiff, printReceipt, type Write } from './cli/consent-prompt';
 import { exportSpans, printMyData } from './cli/my-data';
 import { printErasures, printViewers, requestErasure } from './cli/rights';
 import { TokenSource } from './core/sync/auth';
@@ -164,6 +164,13 @@ async function main(argv: string[]): Promise<number> {
         }
         const policy = await agent.consent.fetchPolicy();
         printPolicy(policy, out);
+        try {
+          const diff = await agent.consent.changesSinceDecision();
+          if (diff) printPolicyDiff(diff, out);
+        } catch (error) {
+          // The full policy above is what the person decides on; the comparison only helps.
+          out(`(cannot show what changed since your last decision: ${error instanceof Error ? error.message : String(error)})\n\n`);
+        }
         // Shown here only, to make the examples concrete; nothing is stored before the decision.
         const front = await sources.window.frontWindow().catch(() => undefined);
         sources.window.close();

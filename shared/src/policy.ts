@@ -54,6 +54,32 @@ export const Policy = z.strictObject({
 });
 export type Policy = z.infer<typeof Policy>;
 
+/** Where a device asks what changed since the version it decided on: GET ?from=N (device bearer). */
+export const POLICY_DIFF_PATH = '/v1/policy/diff';
+
+/**
+ * What changed between two policy versions, field by field, in words a person can read:
+ * served to the agent (shown before asking again) and to the admin page before publishing.
+ */
+export const PolicyChange = z.object({
+  field: z.string(),
+  summary: z.string(),
+  before: z.json(),
+  after: z.json(),
+  /** True when this change asks more of the person than before. */
+  widens: z.boolean(),
+});
+export type PolicyChange = z.infer<typeof PolicyChange>;
+
+export const PolicyDiff = z.object({
+  fromVersion: z.int().nullable(),
+  toVersion: z.int(),
+  widens: z.boolean(),
+  widenedScopes: z.array(Scope),
+  changes: z.array(PolicyChange),
+});
+export type PolicyDiff = z.infer<typeof PolicyDiff>;
+
 /** Scopes newly added, or anything made wider (e.g. title mode towards `full`). */
 export function widenedScopes(previous: PolicyContent | undefined, next: PolicyContent): Scope[] {
   const before = new Set(previous?.scopes.map((s) => s.scope) ?? []);

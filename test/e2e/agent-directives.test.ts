@@ -9,7 +9,9 @@ import { Agent } from '../../desktop-agent/src/core/agent';
 import { trayTooltip } from '../../desktop-agent/src/electron/tray-state';
 import { portOfAgent } from '../../desktop-agent/src/ui/agent-port';
 import { createAgentHandlers } from '../../desktop-agent/src/ui/handlers';
+import { defaultPolicy } from '../../cloud/src/consent/default-policy';
 import { inProcessAgent, type InProcessAgent } from '../helpers/agent-in-process';
+import { agentBundle, agentHome } from './agent-helpers';
 
 describe('agent directives from the real cloud', () => {
   let cloud: TestCloud;
@@ -69,5 +71,35 @@ describe('agent directives from the real cloud', () => {
     await a.waitForLog(/^again: this device was revoked/);
     await again.stop(200);
     expect(a.log.filter((l) => /^again: sync:/.test(l))).toHaveLength(0);
+  });
+
+  it('re-asked after a policy change, `consent` first shows what changed since the last decision', { timeout: 40_000 }, async () => {
+    const bundle = await agentBundle();
+    const a = await inProcessAgent(cloud.url, cloud.enrollmentToken, 'reader');
+    agents.push(a);
+    const home = agentHome(bundle.file, process.env, { ICARUS_DATA_DIR: a.config.dataDir });
+    try {
+      const first = await home.cli(['consent'], 'y\ny\n');
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).not.toContain('What changed');
+      const decidedOn = a.store.state.get('consent')?.policyVersion ?? 0;
+
+      const wider = defaultPolicy('Demo Org');
+      wider.scopes.push({ scope: 'window_titles', purpose: 'Which document is in front, to group time by project.', legalBasis: 'consent' });
+      wider.retentionDays += 30;
+      const published = await cloud.cloud.services.consent.publish(cloud.bootstrap.orgId, wider, { type: 'system', id: 'diff-test' });
+      expect(published.version).toBeGreaterThan(decidedOn);
+
+      const again = await home.cli(['consent'], 'y\nn\ny\n');
+      expect(again.code, again.stderr).toBe(0);
+      const shown = again.stdout.slice(0, again.stdout.indexOf('• '));
+      expect(shown).toContain(`What changed since v${decidedOn} (the version you last decided on):`);
+      expect(shown).toMatch(/! New scope "window_titles" is asked for \(consent\) \(asks more of you\)/);
+      expect(shown).toMatch(/! Server retention in days: \d+ -> \d+ \(asks more of you\)/);
+      expect(shown).toContain('Not recorded until you decide again: window_titles');
+    } finally {
+      home.cleanup();
+      bundle.remove();
+    }
   });
 });

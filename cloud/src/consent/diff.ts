@@ -1,28 +1,8 @@
-import { ALL_SCOPES, canonicalJson, policyWidens, Scope, widenedScopes, type PolicyContent } from '@icarus/shared';
+import { ALL_SCOPES, canonicalJson, policyWidens, PolicyChange, PolicyDiff, widenedScopes, type PolicyContent } from '@icarus/shared';
 import { z } from 'zod';
 
-/**
- * What changed between two policy versions, field by field, in words a person can read:
- * served to the agent (shown before asking again) and to the admin page before publishing.
- */
-export const PolicyChange = z.object({
-  field: z.string(),
-  summary: z.string(),
-  before: z.json(),
-  after: z.json(),
-  /** True when this change asks more of the person than before. */
-  widens: z.boolean(),
-});
-export type PolicyChange = z.infer<typeof PolicyChange>;
-
-export const PolicyDiff = z.object({
-  fromVersion: z.int().nullable(),
-  toVersion: z.int(),
-  widens: z.boolean(),
-  widenedScopes: z.array(Scope),
-  changes: z.array(PolicyChange),
-});
-export type PolicyDiff = z.infer<typeof PolicyDiff>;
+// The wire schema lives in @icarus/shared (the agent reads it too); re-exported for this module's users.
+export { PolicyChange, PolicyDiff };
 
 const TITLE_RANK = { hashed: 0, redacted: 1, full: 2 } as const;
 type Json = z.infer<ReturnType<typeof z.json>>;

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import type { Policy, Scope, ScopeTerms } from '@icarus/shared';
+import type { Policy, PolicyDiff, Scope, ScopeTerms } from '@icarus/shared';
 import { describeTitleMode, transformTitle } from '../core/capture/title';
 import type { FrontWindow } from '../core/capture/sources';
 import type { DecisionOutcome } from '../core/consent/service';
@@ -30,6 +30,15 @@ export function printPolicy(policy: Policy, write: Write): void {
   write(c.managersSeeIndividuals ? 'managers may see individual data.\n' : 'managers never see individuals.\n');
   if (c.reviewBeforeSendMinutes > 0) write(`Spans wait ${c.reviewBeforeSendMinutes} minutes on this device before they are sent; see them with \`icarus-agent my-data\`.\n`);
   write('No screenshots, keystrokes, or webcam, ever.\n\n');
+}
+
+/** "What changed" since the version the person decided on, before they are asked again. */
+export function printPolicyDiff(diff: PolicyDiff, write: Write): void {
+  write(`What changed since v${diff.fromVersion ?? '?'} (the version you last decided on):\n`);
+  if (diff.changes.length === 0) write('  nothing you would notice (the text was republished)\n');
+  for (const c of diff.changes) write(`  ${c.widens ? '!' : '-'} ${c.summary}${c.widens ? ' (asks more of you)' : ''}\n`);
+  if (diff.widenedScopes.length > 0) write(`Not recorded until you decide again: ${diff.widenedScopes.join(', ')}\n`);
+  write('\n');
 }
 
 function question(terms: ScopeTerms): string {

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import {
   ConsentResponse,
   Policy,
+  POLICY_DIFF_PATH,
+  PolicyDiff,
   WIRE_PATHS,
   canonicalJson,
   type CollectionMethod,
@@ -42,6 +44,18 @@ export class ConsentService {
     const policy = await this.tokens.api.request('GET', WIRE_PATHS.policy, Policy, { bearer: await this.tokens.token() });
     this.adoptPolicy(policy);
     return policy;
+  }
+
+  /**
+   * What changed from the version the person last decided on to the current one, so they are
+   * re-asked knowing why. Undefined when there is nothing to compare (no earlier decision, or
+   * they decided on this very version).
+   */
+  async changesSinceDecision(): Promise<PolicyDiff | undefined> {
+    const from = this.store.state.get('consent')?.policyVersion;
+    const current = this.store.state.get('policy')?.version;
+    if (from === undefined || current === undefined || from === current) return undefined;
+    return this.tokens.api.request('GET', `${POLICY_DIFF_PATH}?from=${from}`, PolicyDiff, { bearer: await this.tokens.token() });
   }
 
   /** Stores a policy; a newer version puts widened granted scopes on hold until a decision. */
