@@ -1,3 +1,4 @@
+import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { DeviceIdentity } from './devices/service';
 
@@ -13,6 +14,11 @@ export interface SignedInUser {
   teamId: string | null;
   sessionId: string;
 }
+
+export type Role = SignedInUser['role'];
+
+/** The gateway's role guard as routes receive it: no roles means any signed-in person. */
+export type RequireUser = (...roles: Role[]) => MiddlewareHandler<AppEnv>;
 
 /** Hono context variables every module may read. */
 export interface AppEnv {

@@ -1,13 +1,11 @@
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context } from 'hono';
 import { PolicyContent } from '@icarus/shared';
 import { z } from 'zod';
 import type { PolicyDrafts } from '../consent/drafts';
-import type { AppEnv, SignedInUser } from '../env';
+import type { AppEnv, RequireUser } from '../env';
 import { AppError } from '../errors';
 import { readJson } from '../gateway/body';
 import { EnrollmentTokenInput, type FleetAdmin } from './fleet';
-
-type Role = SignedInUser['role'];
 
 export const ADMIN_API = {
   policies: '/api/admin/policies',
@@ -43,7 +41,7 @@ export function idParam(c: Context, name: string): string {
 }
 
 /** The admin JSON API: policy versions, consent history, enrollment tokens and devices. */
-export function adminApiRoutes(deps: { drafts: PolicyDrafts; fleet: FleetAdmin; requireUser: (...roles: Role[]) => MiddlewareHandler<AppEnv>; maxBodyBytes: number }) {
+export function adminApiRoutes(deps: { drafts: PolicyDrafts; fleet: FleetAdmin; requireUser: RequireUser; maxBodyBytes: number }) {
   const { drafts, fleet, requireUser } = deps;
   const admin = requireUser('admin');
   // Works-council members may hold any role; the drafts service checks who may review.

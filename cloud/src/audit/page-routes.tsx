@@ -3,7 +3,7 @@ import type { AppEnv, SignedInUser } from '../env';
 import { AppError } from '../errors';
 import { PeriodQuery, type ComplianceReportService } from './compliance-report';
 import { AuditPage, CompliancePage } from './pages';
-import { queryOf } from './routes';
+import { readQuery } from '../gateway/http';
 import { AuditQuery, type AuditViewer } from './viewer';
 
 type Role = SignedInUser['role'];
@@ -17,7 +17,7 @@ export function auditPageRoutes(deps: { viewer: AuditViewer; report: ComplianceR
       const raw = c.req.query();
       const chain = await deps.viewer.verify(user);
       try {
-        const page = await deps.viewer.page(user, queryOf(AuditQuery, c));
+        const page = await deps.viewer.page(user, readQuery(c, AuditQuery));
         return c.html(<AuditPage user={user} query={raw} events={page.events} nextBefore={page.nextBefore} chain={chain} />);
       } catch (error) {
         if (!(error instanceof AppError) || error.status !== 400) throw error;
@@ -25,5 +25,5 @@ export function auditPageRoutes(deps: { viewer: AuditViewer; report: ComplianceR
         return c.html(<AuditPage user={user} query={raw} events={[]} nextBefore={null} chain={chain} error={error.message} fields={error.fields} />);
       }
     })
-    .get('/audit/compliance', readers, async (c) => c.html(<CompliancePage user={c.get('user')} report={await deps.report.build(c.get('user'), queryOf(PeriodQuery, c))} />));
+    .get('/audit/compliance', readers, async (c) => c.html(<CompliancePage user={c.get('user')} report={await deps.report.build(c.get('user'), readQuery(c, PeriodQuery))} />));
 }

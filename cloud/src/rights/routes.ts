@@ -1,12 +1,11 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import type { AppEnv, SignedInUser } from '../env';
+import type { AppEnv, RequireUser } from '../env';
 import { AppError } from '../errors';
 import { readJson } from '../gateway/body';
+import { readQuery } from '../gateway/http';
 import { exportStream } from './export';
 import type { Principal, RightsService } from './service';
-
-type Role = SignedInUser['role'];
 
 export const SpansQuery = z.strictObject({
   from: z.iso.datetime({ offset: true }).optional(),
@@ -24,12 +23,6 @@ export const RIGHTS_PATHS = {
   device: { spans: '/v1/me/spans', viewers: '/v1/me/viewers', export: '/v1/me/export', erasure: '/v1/me/erasure', erasures: '/v1/me/erasures' },
   web: { spans: '/api/me/spans', viewers: '/api/me/viewers', export: '/api/me/export', erasure: '/api/me/erasure', erasures: '/api/me/erasures' },
 } as const;
-
-function query<S extends z.ZodType>(schema: S, raw: Record<string, string>): z.infer<S> {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw AppError.fromZod(parsed.error, 'query');
-  return parsed.data;
-}
 
 function webPrincipal(c: Context<AppEnv>): Principal {
   const user = c.get('user');
@@ -49,7 +42,7 @@ function devicePrincipal(c: Context<AppEnv>): Principal {
 function routesFor(paths: (typeof RIGHTS_PATHS)['web' | 'device'], guard: MiddlewareHandler<AppEnv>, principal: (c: Context<AppEnv>) => Principal, rights: RightsService, maxBodyBytes: number) {
   return new Hono<AppEnv>()
     .get(paths.spans, guard, async (c) => {
-      const q = query(SpansQuery, c.req.query());
+      const q = readQuery(c, SpansQuery);
       const to = q.to ? new Date(q.to) : new Date();
       const from = q.from ? new Date(q.from) : new Date(to.getTime() - 86_400_000);
       if (from > to) throw new AppError('validation_failed', 'Invalid query: from must not be after to', [{ path: 'from', problem: 'after to' }]);
@@ -58,7 +51,7 @@ function routesFor(paths: (typeof RIGHTS_PATHS)['web' | 'device'], guard: Middle
     })
     .get(paths.viewers, guard, async (c) => c.json({ viewers: await rights.viewers(principal(c)) }))
     .get(paths.export, guard, async (c) => {
-      const { format } = query(ExportFormatQuery, c.req.query());
+      const { format } = readQuery(c, ExportFormatQuery);
       const who = principal(c);
       const header = { person: { userId: who.userId, orgId: who.orgId }, generatedAt: new Date().toISOString(), viewers: await rights.viewers(who) };
       const day = new Date().toISOString().slice(0, 10);
@@ -78,7 +71,7 @@ function routesFor(paths: (typeof RIGHTS_PATHS)['web' | 'device'], guard: Middle
 }
 
 /** Employee data rights: see, who viewed, export, erase; for the agent and for the web. */
-export function rightsRoutes(deps: { rights: RightsService; deviceAuth: MiddlewareHandler<AppEnv>; requireUser: (...roles: Role[]) => MiddlewareHandler<AppEnv>; maxBodyBytes: number }) {
+export function rightsRoutes(deps: { rights: RightsService; deviceAuth: MiddlewareHandler<AppEnv>; requireUser: RequireUser; maxBodyBytes: number }) {
   const { rights, maxBodyBytes } = deps;
   return new Hono<AppEnv>()
     .route('/', routesFor(RIGHTS_PATHS.device, deps.deviceAuth, devicePrincipal, rights, maxBodyBytes))
