@@ -1,40 +1,27 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
-import type { Logger } from 'pino';
-import type { AnalyticsService } from '../analytics/service';
-import type { AuditService } from '../audit/service';
 import type { Database } from '../db/client';
-import type { DeviceService } from '../devices/service';
-import type { DirectoryService } from '../directory/service';
-import type { AppEnv, SignedInUser } from '../env';
-import type { IngestionService } from '../ingestion/service';
-import type { NotificationService } from '../notification/service';
+import type { AppEnv, RequireUser } from '../env';
 import { rightsPageRoutes } from './page';
 import { rightsRoutes } from './routes';
-import { createRightsService } from './service';
+import { createRightsService, type RightsDeps } from './service';
 import { createRightsStore } from './store';
 
 /** Long enough after start that the server is serving before old requests are run again. */
 const RESUME_DELAY_MS = 5_000;
 
-/** Employee data rights wired from their dependencies: one call from the composition root. */
-export function createRightsModule(deps: {
-  database: Database;
-  audit: AuditService;
-  analytics: AnalyticsService;
-  ingestion: IngestionService;
-  devices: DeviceService;
-  directory: DirectoryService;
-  notifications: NotificationService;
-  logger: Logger;
-}) {
+/**
+ * Employee data rights wired from their dependencies: one call from the composition root.
+ * Takes the service's dependencies, with the database to open its store on instead of the store.
+ */
+export function createRightsModule(deps: Omit<RightsDeps, 'store' | 'now'> & { database: Database }) {
   const rights = createRightsService({ ...deps, store: createRightsStore(deps.database) });
   let resumeTimer: NodeJS.Timeout | undefined;
   return {
     rights,
     routes(options: {
       deviceAuth: MiddlewareHandler<AppEnv>;
-      requireUser: (...roles: SignedInUser['role'][]) => MiddlewareHandler<AppEnv>;
+      requireUser: RequireUser;
       csrfOf: (c: Context<AppEnv>) => Promise<string>;
       maxBodyBytes: number;
     }) {

@@ -32,7 +32,7 @@ export interface Viewer {
 const VIEWER_ROLES = new Set(['manager', 'admin', 'auditor']);
 const PAGE = 5000;
 
-interface Deps {
+export interface RightsDeps {
   store: RightsStore;
   audit: AuditService;
   analytics: AnalyticsService;
@@ -44,7 +44,7 @@ interface Deps {
   now?: () => Date;
 }
 
-export function createRightsService(deps: Deps) {
+export function createRightsService(deps: RightsDeps) {
   const { store, audit, analytics, ingestion, devices, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const running = new Set<Promise<void>>();
