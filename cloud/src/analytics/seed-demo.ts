@@ -177,6 +177,17 @@ const LAST = ['Adler', 'Berger', 'Costa', 'Dubois', 'Eriksen', 'Fischer', 'Garci
 /** `npm run seed:demo`: the database named by DATABASE_URL, or PGlite under DATA_DIR. */
 async function main() {
   const config = parseConfig({ ...process.env, DEMO_SEED: 'true' });
+  // PGlite is one process's database: seeding it under a running server would corrupt it.
+  if (!config.DATABASE_URL) {
+    const running = await fetch(`http://127.0.0.1:${config.PORT}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (running) {
+      throw new Error(`a server is running on port ${config.PORT} with the embedded database (PGlite), which only one process may open: stop it (Ctrl+C), run npm run seed:demo, then npm start again`);
+    }
+    process.stdout.write('Seeding the embedded database (PGlite); this takes several minutes (2.2 million spans)...\n');
+  }
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 4 });
   const secrets = loadSecrets(config);
   const cloud = createApp({ config, database, secrets, logger: pino({ level: 'warn' }) });

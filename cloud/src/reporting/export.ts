@@ -1,7 +1,7 @@
 import type { SignedInUser } from '../env';
 import { AppError } from '../errors';
 import { grantedScopesOfPerson } from './consent-state';
-import { resolveRange, visibilityRules, type ReportDeps } from './context';
+import { requireRole, resolveRange, visibilityRules, type ReportDeps } from './context';
 import type { ReportingService } from './service';
 import type { ExportRow } from '../analytics/queries';
 import { judgeSlices } from './threshold';
@@ -18,24 +18,38 @@ export function csvField(value: string): string {
 /**
  * A team's range as CSV, streamed in windows of days so memory stays flat. Team level rows
  * with fewer than k people are left out; person level only for people the policy and their
- * own consent allow. Audited before the first byte is sent.
+ * own consent allow. Without a team: the whole org, person level only and for admins, since
+ * org-wide sums beside team sums would let one team be worked out by subtraction. Audited
+ * before the first byte is sent.
  */
 export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
   return async function exportCsv(
     user: SignedInUser,
-    q: { teamId: string; from?: string | undefined; to?: string | undefined; level: 'team' | 'person' },
+    q: { teamId?: string | undefined; from?: string | undefined; to?: string | undefined; level: 'team' | 'person' },
   ): Promise<{ filename: string; body: ReadableStream<Uint8Array> }> {
-    const { team, memberIds } = await reports.teamOf(user, q.teamId);
-    const range = await resolveRange(deps.analytics, user.orgId, q);
-    const { minGroupSize: k, managersSeeIndividuals } = await visibilityRules(deps.consent, user.orgId);
-    let people = memberIds;
+    if (q.teamId === undefined) {
+      requireRole(user, 'admin');
+      if (q.level !== 'person') {
+        throw new AppError('validation_failed', 'Invalid query: an export without a team is per person; team-level sums need a team', [
+          { path: 'teamId', problem: 'required for level=team' },
+        ]);
+      }
+    }
+    // Nothing here reads activity: access, range, policy, directory and consents side by side.
+    const [scope, range, { minGroupSize: k, managersSeeIndividuals }, members, consents] = await Promise.all([
+      q.teamId === undefined ? undefined : reports.teamOf(user, q.teamId),
+      resolveRange(deps.analytics, user.orgId, q),
+      visibilityRules(deps.consent, user.orgId),
+      reports.membersOf(user.orgId),
+      q.level === 'person' ? deps.consent.currentConsents(user.orgId) : undefined,
+    ]);
+    let people = scope ? scope.memberIds : members.map((m) => m.id);
     if (q.level === 'person') {
       if (!managersSeeIndividuals) throw new AppError('forbidden', 'The policy does not let anyone see individual activity; export at team level');
-      const consents = await deps.consent.currentConsents(user.orgId);
-      people = memberIds.filter((id) => grantedScopesOfPerson(consents, id).has('app_usage'));
+      people = people.filter((id) => grantedScopesOfPerson(consents ?? [], id).has('app_usage'));
     }
-    const directory = new Map((await reports.membersOf(user.orgId)).map((m) => [m.id, m]));
-    await reports.viewed(user, 'report.csv.exported', people, { teamId: team.id, from: range.from, to: range.to, level: q.level });
+    const directory = new Map(members.map((m) => [m.id, m]));
+    await reports.viewed(user, 'report.csv.exported', people, { teamId: scope?.team.id ?? null, from: range.from, to: range.to, level: q.level });
     const rows = deps.queries.exportRows(user.orgId, people, range.from, range.to, q.level === 'person');
     const encoder = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({
@@ -63,7 +77,7 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
         await rows.return(undefined);
       },
     });
-    const filename = `${team.name.replace(/[^\w.-]+/g, '-')}-${range.from}-to-${range.to}-${q.level}.csv`;
+    const filename = `${(scope?.team.name ?? 'organisation').replace(/[^\w.-]+/g, '-')}-${range.from}-to-${range.to}-${q.level}.csv`;
     return { filename, body };
   };
 }

@@ -41,7 +41,7 @@ export function documentReportsApi(app: OpenAPIHono<AppEnv>) {
   registry.registerPath({
     method: 'get',
     path: REPORT_PATHS.exportCsv,
-    summary: "A team's range as CSV, streamed (team level, or per person where allowed)",
+    summary: "A team's range as CSV, streamed (team level, or per person where allowed); without teamId the whole org, per person, admins only",
     tags: ['reports'],
     security,
     request: { query: ExportQuery },

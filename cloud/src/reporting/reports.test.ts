@@ -5,6 +5,7 @@ import type { SignedInUser } from '../env';
 import { startTestCloud, type TestCloud } from '../testing/cloud';
 import { testDatabaseKinds } from '../testing/database';
 import { createTestDevice } from '../testing/device-client';
+import { defaultPolicy } from '../consent/default-policy';
 import { dayAdd } from './context';
 
 describe.each(testDatabaseKinds())('reports on %s', (kind) => {
@@ -86,6 +87,25 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
     expect((await auditRows('report.csv.exported')).length).toBe(1);
     await expect(cloud.cloud.services.exportCsv(admin, { teamId: teams.five.id, level: 'person', ...range() })).rejects.toThrow(/policy/);
     await expect(cloud.cloud.services.reports.personDetail(admin, { userId: teams.five.people[0] ?? '' })).rejects.toThrow(/policy/);
+  });
+
+  it('exports the whole org per person for an admin only, never org-wide sums', async () => {
+    const { exportCsv, consent, directory } = cloud.cloud.services;
+    const manager: SignedInUser = { ...admin, role: 'manager', managedTeamIds: [teams.five.id] };
+    await expect(exportCsv(manager, { level: 'person', ...range() })).rejects.toThrow(/role admin/);
+    await expect(exportCsv(admin, { level: 'team', ...range() })).rejects.toThrow(/team-level sums need a team/);
+    await expect(exportCsv(admin, { level: 'person', ...range() })).rejects.toThrow(/policy/);
+    const org = await directory.findOrg(admin.orgId);
+    await consent.publish(admin.orgId, { ...defaultPolicy(org?.name ?? 'Org'), managersSeeIndividuals: true }, { type: 'system', id: 'test' });
+    const { body, filename } = await exportCsv(admin, { level: 'person', ...range() });
+    expect(filename).toMatch(/^organisation-/);
+    const lines = (await new Response(body).text()).trim().split('\n');
+    expect(lines[0]).toBe('day,person,email,app,category,productivity,active_ms,idle_ms,spans');
+    const everyone = [...teams.five.people, ...teams.four.people];
+    // Three apps per person, all on one or two days in the org's zone.
+    expect(new Set(lines.slice(1).map((l) => l.split(',')[2])).size).toBe(everyone.length);
+    const audited = (await auditRows('report.csv.exported')).at(-1);
+    expect([...(audited?.subject_user_ids ?? [])].sort()).toEqual([...everyone].sort());
   });
 
   it('recomputes rollups in the background when category rules change', async () => {

@@ -7,7 +7,8 @@ export const RangeFields = z.object({ from: Day.optional(), to: Day.optional() }
 export const RangeQuery = RangeFields.refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to', path: ['from'] });
 export const TeamRangeQuery = z.object({ teamId: z.uuid(), from: Day.optional(), to: Day.optional() });
 export const PersonRangeQuery = z.object({ userId: z.uuid(), from: Day.optional(), to: Day.optional() });
-export const ExportQuery = TeamRangeQuery.extend({ level: z.enum(['team', 'person']).default('team') });
+/** No teamId: the whole org, person level only, for admins (see createCsvExport). */
+export const ExportQuery = TeamRangeQuery.extend({ teamId: z.uuid().optional(), level: z.enum(['team', 'person']).default('team') });
 
 export const SuppressionReason = z.enum(['too_few_people', 'differs_by_too_few', 'complements_hidden']);
 export const Hidden = z.object({ reason: SuppressionReason, explanation: z.string() });

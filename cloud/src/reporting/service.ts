@@ -72,10 +72,13 @@ export function createReportingService(deps: ReportDeps) {
     },
 
     async teamSummary(user: SignedInUser, q: { teamId: string; from?: string | undefined; to?: string | undefined }): Promise<TeamSummary> {
-      const { team, memberIds } = await teamOf(user, q.teamId);
-      const range = await resolveRange(analytics, user.orgId, q);
-      const [{ minGroupSize: k }, dayRows, appRows] = await Promise.all([
+      // Access, range and policy first, side by side (none reads activity); then the rollups.
+      const [{ team, memberIds }, range, { minGroupSize: k }] = await Promise.all([
+        teamOf(user, q.teamId),
+        resolveRange(analytics, user.orgId, q),
         visibilityRules(deps.consent, user.orgId),
+      ]);
+      const [dayRows, appRows] = await Promise.all([
         queries.userDayTotals(user.orgId, memberIds, range.from, range.to),
         queries.userAppTotals(user.orgId, memberIds, range.from, range.to),
       ]);
@@ -153,12 +156,12 @@ export function createReportingService(deps: ReportDeps) {
 
     /** Weekly trend of one team (current members), each week judged on its own. */
     async teamTrend(user: SignedInUser, q: { teamId: string; from?: string | undefined; to?: string | undefined }): Promise<Trend> {
-      const { team, memberIds } = await teamOf(user, q.teamId);
-      const range = await resolveRange(analytics, user.orgId, q);
-      const [{ minGroupSize: k }, rows] = await Promise.all([
+      const [{ team, memberIds }, range, { minGroupSize: k }] = await Promise.all([
+        teamOf(user, q.teamId),
+        resolveRange(analytics, user.orgId, q),
         visibilityRules(deps.consent, user.orgId),
-        queries.userDayTotals(user.orgId, memberIds, range.from, range.to),
       ]);
+      const rows = await queries.userDayTotals(user.orgId, memberIds, range.from, range.to);
       const weeks = new Map<string, { people: Set<string>; s: Sums }>();
       for (const r of rows) {
         const week = mondayOf(r.day);
