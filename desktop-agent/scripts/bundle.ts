@@ -14,7 +14,8 @@ export async function bundleAgent(outfile = fileURLToPath(new URL('../dist/icaru
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['better-sqlite3', 'get-windows'],
+    // esbuild is only imported by `icarus-agent ui` in development, when no prebuilt pages exist.
+    external: ['better-sqlite3', 'get-windows', 'esbuild'],
     // CommonJS dependencies inside an ESM bundle still call require().
     banner: { js: "import { createRequire as __icarusRequire } from 'node:module'; const require = __icarusRequire(import.meta.url);" },
     minify: true,

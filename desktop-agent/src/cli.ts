@@ -2,7 +2,12 @@
  * icarus-agent: the headless agent (Linux servers, VDI, tests). Same core as the tray app.
  * Config precedence: managed file > flags > ICARUS_* env > user file.
  */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { systemClock } from './core/clock';
+import { serveAgentUi } from './ui/serve-agent';
+import type { UiServer } from './ui/server';
 import { ALL_SCOPES, Scope } from '@icarus/shared';
 import { Agent, defaultSources, ensureEnrolled } from './core/agent';
 import { ConfigError, resolveConfig, type AgentConfig, type ConfigLayer } from './core/config';
@@ -18,7 +23,8 @@ import { RightsClient } from './core/sync/rights';
 
 const USAGE = `usage: icarus-agent <command> [options]
   enroll --server URL --token T [--name NAME]   register this device with the cloud
-  run                                          capture and sync in the foreground (Ctrl-C stops)
+  run [--ui]                                   capture and sync in the foreground (Ctrl-C stops)
+  ui [--ui-dir DIR]                            run, and serve the screens (status, consent, my data) on 127.0.0.1
   status                                       what the agent is doing and why
   consent                                      read the policy and decide per scope
   withdraw [scope...]                          withdraw consent (all scopes when none named)
@@ -67,12 +73,41 @@ function parsePause(arg: string | undefined): number | 'resume' {
   return ms;
 }
 
-async function run(config: AgentConfig): Promise<void> {
+/**
+ * The screens built for the package sit next to the bundled agent (/usr/lib/icarus-nova/ui for
+ * the .deb); from source, serveAgentUi builds them once instead.
+ */
+function prebuiltUiDir(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), 'ui');
+}
+
+async function startUi(agent: Agent, dir: string): Promise<UiServer> {
+  try {
+    return await serveAgentUi(agent, systemClock, dir);
+  } catch (error) {
+    // A bundled agent cannot compile the pages (their sources are not next to it): say where it looked.
+    throw new ConfigError(`no built screens in ${dir} and they cannot be built here (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); pass --ui-dir DIR`);
+  }
+}
+
+async function run(config: AgentConfig, ui: { dir: string } | undefined): Promise<void> {
   const store = AgentStore.open(config.dataDir);
   const device = await ensureEnrolled(store, config);
   const agent = new Agent(store, device, config, defaultSources(config.captureBackend), undefined, stamp);
   stamp(`icarus-agent running as device ${device.deviceId}, data in ${store.file}`);
   await agent.start();
+  // The address carries the session token (in the fragment): only who reads this output can open it.
+  let screens: UiServer | undefined;
+  if (ui) {
+    try {
+      screens = await startUi(agent, ui.dir);
+    } catch (error) {
+      await agent.stop();
+      store.close();
+      throw error;
+    }
+    stamp(`screens: ${screens.pageUrl('status')} (also consent.html and my-data.html, same token)`);
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       stamp(`${signal}: closing the open span and flushing`);
@@ -81,6 +116,7 @@ async function run(config: AgentConfig): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  await screens?.close();
   await agent.stop();
   store.close();
   stamp('stopped');
@@ -102,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
       server: { type: 'string' }, token: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' },
       format: { type: 'string' }, 'sample-interval-ms': { type: 'string' }, 'sync-interval-ms': { type: 'string' },
       'heartbeat-interval-ms': { type: 'string' },
-      'capture-backend': { type: 'string' }, help: { type: 'boolean', short: 'h' }, local: { type: 'boolean' },
+      'capture-backend': { type: 'string' }, help: { type: 'boolean', short: 'h' }, local: { type: 'boolean' }, ui: { type: 'boolean' }, 'ui-dir': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -125,7 +161,8 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       });
     case 'run':
-      await run(config);
+    case 'ui':
+      await run(config, command === 'ui' || values.ui === true ? { dir: values['ui-dir'] ?? prebuiltUiDir() } : undefined);
       return 0;
     case 'status':
       return withStore(config, (store) => {
