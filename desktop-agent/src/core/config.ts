@@ -81,12 +81,20 @@ function readFileLayer(file: string, what: string): ConfigLayer {
   return parseLayer(raw, `${what} ${file}`);
 }
 
+/** Values IT set through the OS's own management (Windows registry policy, macOS profile). */
+export interface ManagedLayer {
+  layer: ConfigLayer;
+  /** Where they came from, for error messages: e.g. "registry HKLM\\SOFTWARE\\Policies\\...". */
+  source: string;
+}
+
 /**
- * Resolves the agent's configuration. Precedence, highest first: the managed file IT deploys
+ * Resolves the agent's configuration. Precedence, highest first: the OS-managed values the shell
+ * read (registry policy, macOS managed preferences), the managed file IT deploys
  * (/etc/icarus-nova/agent.json on Linux, ICARUS_MANAGED_CONFIG overrides the path), command-line
  * flags, ICARUS_* environment variables, the user's own file. A bad value names its key and source.
  */
-export function resolveConfig(flags: ConfigLayer, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+export function resolveConfig(flags: ConfigLayer, env: NodeJS.ProcessEnv = process.env, osManaged?: ManagedLayer): AgentConfig {
   const fromEnv: Record<string, string> = {};
   for (const [key, name] of Object.entries(ENV)) {
     const value = env[name];
@@ -96,7 +104,9 @@ export function resolveConfig(flags: ConfigLayer, env: NodeJS.ProcessEnv = proce
   const user = readFileLayer(env.ICARUS_CONFIG || defaultUserConfigFile(process.platform, env), 'user config');
   const managed = readFileLayer(defaultManagedConfigFile(process.platform, env), 'managed config');
   const flagLayer = parseLayer(flags, 'the command line', (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-  const merged: ConfigLayer = { ...user, ...envLayer, ...flagLayer, ...managed };
+  // The OS's policy mechanism is what MDM tools write on Windows and macOS: it wins over a file.
+  const platform = osManaged ? { ...managed, ...parseLayer(osManaged.layer, osManaged.source) } : managed;
+  const merged: ConfigLayer = { ...user, ...envLayer, ...flagLayer, ...platform };
   return {
     server: merged.server,
     enrollmentToken: merged.enrollmentToken,
@@ -107,6 +117,6 @@ export function resolveConfig(flags: ConfigLayer, env: NodeJS.ProcessEnv = proce
     heartbeatIntervalMs: merged.heartbeatIntervalMs ?? 60_000,
     policyRefreshMs: merged.policyRefreshMs ?? 30 * 60_000,
     captureBackend: merged.captureBackend ?? 'auto',
-    managedKeys: Object.keys(managed).filter((k): k is Key => k in Fields),
+    managedKeys: Object.keys(platform).filter((k): k is Key => k in Fields),
   };
 }

@@ -16,7 +16,8 @@ import { setupUpdater } from './updater';
 
 async function main(): Promise<void> {
   const managed = readManagedSettings(process.platform);
-  const config = resolveConfig(managed.layer);
+  // Registry / managed-preferences values outrank everything, like /etc/icarus-nova/agent.json.
+  const config = resolveConfig({}, process.env, managed);
   const store = AgentStore.open(config.dataDir);
   const device = await ensureEnrolled(store, config);
   const sources = { window: defaultSources(config.captureBackend).window, idle: new PowerMonitorIdleSource() };

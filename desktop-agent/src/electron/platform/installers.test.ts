@@ -83,9 +83,13 @@ describe('managed configuration templates', () => {
     ].join('\r\n');
     const managed = parseRegQuery(sample);
     expect(managed.updateFeedUrl).toBe('https://updates.example/agent');
-    const config = resolveConfig(managed.layer, { ICARUS_SERVER: 'https://user-choice.example', ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() });
+    // Outranks flags and the environment, and counts as managed (the person cannot change it).
+    const config = resolveConfig({ server: 'https://flag.example', syncIntervalMs: 1000 }, { ICARUS_SERVER: 'https://user-choice.example', ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() }, managed);
     expect(config.server).toBe('https://icarus.example.com');
     expect(config.syncIntervalMs).toBe(60_000);
+    expect(config.managedKeys.sort()).toEqual(['enrollmentToken', 'server', 'syncIntervalMs']);
+    const bad = parseRegQuery('    SyncIntervalMs    REG_DWORD    0x1\r\n');
+    expect(() => resolveConfig({}, { ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() }, bad)).toThrow(/registry HKLM\\SOFTWARE\\Policies\\IcarusNova\\Agent: syncIntervalMs: /);
     expect(config.enrollmentToken).toBe('enroll-0123456789abcdef');
   });
 
@@ -101,8 +105,9 @@ describe('managed configuration templates', () => {
     for (const key of ['ServerUrl', 'EnrollmentToken', 'SyncIntervalMs', 'UpdateFeedUrl']) expect(payload).toHaveProperty(key);
     // What macOS writes to /Library/Managed Preferences is that payload's keys as a flat dict.
     const managedPrefs = `<?xml version="1.0"?><plist version="1.0"><dict><key>ServerUrl</key><string>https://icarus.example.com</string><key>EnrollmentToken</key><string>REPLACE-WITH-ENROLLMENT-TOKEN</string><key>SyncIntervalMs</key><integer>60000</integer></dict></plist>`;
-    const config = resolveConfig(parseManagedPlist(managedPrefs).layer, { ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() });
+    const config = resolveConfig({ server: 'https://flag.example' }, { ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() }, parseManagedPlist(managedPrefs));
     expect(config.server).toBe('https://icarus.example.com');
+    expect(config.managedKeys).toContain('server');
     expect(() => parsePlist('<plist><dict><key>a</key></dict>')).toThrow();
     expect(() => parseXml('<a><b></a>')).toThrow(/does not match/);
     expect(() => parseXml('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>')).toThrow(/DTD/);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { ConfigLayer } from '../../core/config';
+import type { ConfigLayer, ManagedLayer } from '../../core/config';
 import { parsePlist, type PlistValue } from './plist';
 
 /**
@@ -18,12 +18,11 @@ export const WINDOWS_POLICY_KEY = 'HKLM\\SOFTWARE\\Policies\\IcarusNova\\Agent';
 export const MACOS_DOMAIN = 'com.icarusnova.agent';
 export const MACOS_MANAGED_PLIST = `/Library/Managed Preferences/${MACOS_DOMAIN}.plist`;
 
-export interface ManagedSettings {
-  layer: ConfigLayer;
+export interface ManagedSettings extends ManagedLayer {
   updateFeedUrl: string | undefined;
 }
 
-function fromPairs(pairs: Record<string, string | number | undefined>): ManagedSettings {
+function fromPairs(pairs: Record<string, string | number | undefined>, source: string): ManagedSettings {
   const layer: Record<string, string | number> = {};
   for (const [policy, key] of Object.entries(MANAGED_KEYS)) {
     const v = pairs[policy];
@@ -31,7 +30,7 @@ function fromPairs(pairs: Record<string, string | number | undefined>): ManagedS
   }
   const feed = pairs.UpdateFeedUrl;
   // The core's resolveConfig validates every value and names the key when one is bad.
-  return { layer, updateFeedUrl: typeof feed === 'string' && feed !== '' ? feed : undefined };
+  return { layer, source, updateFeedUrl: typeof feed === 'string' && feed !== '' ? feed : undefined };
 }
 
 /**
@@ -45,7 +44,7 @@ export function parseRegQuery(output: string): ManagedSettings {
     if (!m || m[1] === undefined || m[3] === undefined) continue;
     pairs[m[1]] = m[2] === 'REG_DWORD' ? Number.parseInt(m[3], 16) : m[3].trim();
   }
-  return fromPairs(pairs);
+  return fromPairs(pairs, `registry ${WINDOWS_POLICY_KEY}`);
 }
 
 /** Reads the macOS managed preferences (as XML plist text) the profile installs. */
@@ -54,7 +53,7 @@ export function parseManagedPlist(xml: string): ManagedSettings {
   if (typeof root !== 'object' || Array.isArray(root)) throw new Error('managed preferences: expected a <dict>');
   const pairs: Record<string, string | number> = {};
   for (const [k, v] of Object.entries(root)) if (typeof v === 'string' || typeof v === 'number') pairs[k] = v;
-  return fromPairs(pairs);
+  return fromPairs(pairs, `managed preferences ${MACOS_DOMAIN}`);
 }
 
 /**
@@ -73,5 +72,5 @@ export function readManagedSettings(platform: NodeJS.Platform): ManagedSettings 
   } catch {
     // `reg query` exits 1 when the key does not exist: the device is simply not managed.
   }
-  return { layer: {}, updateFeedUrl: undefined };
+  return { layer: {}, source: 'no OS-managed settings', updateFeedUrl: undefined };
 }
