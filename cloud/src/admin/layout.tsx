@@ -1,45 +1,14 @@
 import type { Child } from 'hono/jsx';
 import type { SignedInUser } from '../env';
 import type { FieldProblem } from '@icarus/shared';
+import { Layout } from '../web/layout';
 
-const NAV = [
-  { href: '/admin/policies', label: 'Policies', roles: ['admin'] },
-  { href: '/admin/devices', label: 'Devices', roles: ['admin'] },
-  { href: '/admin/enrollment-tokens', label: 'Enrollment tokens', roles: ['admin'] },
-  { href: '/audit', label: 'Audit log', roles: ['admin', 'auditor'] },
-  { href: '/audit/compliance', label: 'Compliance report', roles: ['admin', 'auditor'] },
-] as const;
-
-/** The admin and audit pages' frame: navigation for the role, one main landmark, print-friendly. */
+/** The admin and audit pages: the shared frame with the admin stylesheet (forms, bordered tables). */
 export function AdminLayout(props: { title: string; user: SignedInUser; current: string; children: Child }) {
   return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${props.title} · Icarus Nova`}</title>
-        <style>{CSS}</style>
-      </head>
-      <body>
-        <header class="top">
-          <strong>Icarus Nova</strong>
-          <nav aria-label="Admin">
-            {NAV.filter((n) => (n.roles as readonly string[]).includes(props.user.role)).map((n) => (
-              <a href={n.href} aria-current={n.href === props.current ? 'page' : undefined}>
-                {n.label}
-              </a>
-            ))}
-          </nav>
-          <span class="who">
-            {props.user.name} ({props.user.role})
-          </span>
-        </header>
-        <main id="main">
-          <h1>{props.title}</h1>
-          {props.children}
-        </main>
-      </body>
-    </html>
+    <Layout title={props.title} styles={CSS} user={props.user} current={props.current}>
+      {props.children}
+    </Layout>
   );
 }
 
@@ -87,7 +56,8 @@ export const when = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0
 const CSS = `
 body{font:15px/1.5 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1b1f24}
 header.top{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;padding:.6rem 1.25rem;background:#14223a;color:#fff}
-header.top a{color:#fff;margin-right:1rem}a[aria-current=page]{font-weight:700;text-decoration:underline}.who{margin-left:auto}
+header.top a{color:#fff;margin-right:1rem}a[aria-current=page]{font-weight:700;text-decoration:underline}.who{margin-left:auto}.brand{font-weight:700}
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:.5rem;background:#fff;padding:.5rem;z-index:9}
 main{max-width:1200px;margin:0 auto;padding:1rem 1.25rem 3rem}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.5rem}
 table{border-collapse:collapse;width:100%;background:#fff;margin:.5rem 0}th,td{border:1px solid #d6dae0;padding:.35rem .5rem;text-align:left;vertical-align:top}
@@ -101,5 +71,5 @@ button.danger{background:#b3261e}form.inline{display:inline}
 .widens{color:#b3261e;font-weight:600}.ok{color:#1d7a46;font-weight:600}.bad{color:#b3261e;font-weight:700}
 code{word-break:break-all;background:#f0f2f5;padding:.1rem .3rem}
 :focus-visible{outline:3px solid #f0a500;outline-offset:2px}
-@media print{header.top,form,button,.noprint{display:none}body{background:#fff}main{max-width:none}}
+@media print{header.top,form,button,.noprint,.skip{display:none}body{background:#fff}main{max-width:none}}
 `;

@@ -1,6 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { AppEnv, SignedInUser } from '../env';
-import { Layout, Notice } from '../gateway/pages/layout';
+import { CardLayout, Notice } from '../gateway/pages/layout';
 import type { OwnSpan, Principal, RightsService, Viewer } from './service';
 
 type Role = SignedInUser['role'];
@@ -10,7 +10,7 @@ const minutes = (ms: number) => `${Math.round(ms / 600) / 100} min`;
 
 function MyDataPage(props: { spans: OwnSpan[]; viewers: Viewer[]; erasures: Awaited<ReturnType<RightsService['erasures']>>; csrf: string; info?: string | undefined }) {
   return (
-    <Layout title="My data">
+    <CardLayout title="My data">
       <Notice kind="info" text={props.info} />
       <h2>Recorded in the last 24 hours</h2>
       {props.spans.length === 0 ? (
@@ -43,7 +43,7 @@ function MyDataPage(props: { spans: OwnSpan[]; viewers: Viewer[]; erasures: Awai
       {props.erasures.length > 0 && (
         <ul>{props.erasures.map((e) => <li>{`${e.requestedAt}: ${e.state}${e.spansRemoved === null ? '' : `, ${e.spansRemoved} spans removed`}`}</li>)}</ul>
       )}
-    </Layout>
+    </CardLayout>
   );
 }
 

@@ -1,40 +1,55 @@
 import type { Child } from 'hono/jsx';
+import type { Role } from '../env';
+
+/** Every page a signed-in person can go to from the header, and the roles that may open it. */
+const NAV: readonly { href: string; label: string; roles: readonly Role[] }[] = [
+  { href: '/reports/team', label: 'Team report', roles: ['manager', 'admin'] },
+  { href: '/reports/org', label: 'Organisation', roles: ['admin'] },
+  { href: '/admin/policies', label: 'Policies', roles: ['admin'] },
+  { href: '/admin/devices', label: 'Devices', roles: ['admin'] },
+  { href: '/admin/enrollment-tokens', label: 'Enrollment tokens', roles: ['admin'] },
+  { href: '/audit', label: 'Audit log', roles: ['admin', 'auditor'] },
+  { href: '/audit/compliance', label: 'Compliance report', roles: ['admin', 'auditor'] },
+];
 
 /**
- * The page frame of the web UI: skip link, header with navigation, a main landmark, and
- * a stylesheet that reads at 1280x800 and on a phone and prints as a clean report.
+ * The one page frame of every server-rendered page: a header with the navigation the
+ * person's role may use (pages without a signed-in person, like sign-in, have none), a main
+ * landmark, and the stylesheet of the page family: reports read at 1280x800, on a phone and
+ * printed; admin forms and tables; the small card of the sign-in and account pages.
  */
-export function Layout(props: { title: string; user?: { name: string; role: string } | undefined; nav?: { href: string; label: string; current?: boolean }[]; head?: Child; children: Child }) {
+export function Layout(props: { title: string; styles: string; user?: { name: string; role: Role } | undefined; current?: string; head?: Child; children: Child }) {
+  const { user } = props;
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${props.title} · Icarus Nova`}</title>
-        <style>{CSS}</style>
+        <style>{props.styles}</style>
         {props.head}
       </head>
       <body>
-        <a class="skip" href="#main">
-          Skip to content
-        </a>
-        <header class="top">
-          <span class="brand">Icarus Nova</span>
-          {props.nav && (
-            <nav aria-label="Main">
-              {props.nav.map((n) => (
-                <a href={n.href} aria-current={n.current ? 'page' : undefined}>
-                  {n.label}
-                </a>
-              ))}
-            </nav>
-          )}
-          {props.user && (
-            <span class="who">
-              {props.user.name} ({props.user.role})
-            </span>
-          )}
-        </header>
+        {user && (
+          <>
+            <a class="skip" href="#main">
+              Skip to content
+            </a>
+            <header class="top">
+              <span class="brand">Icarus Nova</span>
+              <nav aria-label="Main">
+                {NAV.filter((n) => n.roles.includes(user.role)).map((n) => (
+                  <a href={n.href} aria-current={n.href === props.current ? 'page' : undefined}>
+                    {n.label}
+                  </a>
+                ))}
+              </nav>
+              <span class="who">
+                {user.name} ({user.role})
+              </span>
+            </header>
+          </>
+        )}
         <main id="main" tabindex={-1}>
           <h1>{props.title}</h1>
           {props.children}
@@ -44,6 +59,7 @@ export function Layout(props: { title: string; user?: { name: string; role: stri
   );
 }
 
+/** The report pages' stylesheet. */
 export const CSS = `
 :root{--fg:#1b1f24;--muted:#5a6270;--bg:#f6f7f9;--card:#fff;--accent:#1f5fbf;--line:#d6dae0;--good:#1d7a46;--bad:#b3261e}
 *{box-sizing:border-box}

@@ -1,11 +1,5 @@
 import type { SignedInUser } from '../env';
-import { Layout } from './layout';
-
-export function navFor(user: SignedInUser, current: string) {
-  const items = [{ href: '/reports/team', label: 'Team report' }];
-  if (user.role === 'admin') items.push({ href: '/reports/org', label: 'Organisation' });
-  return items.map((i) => ({ ...i, current: i.href === current }));
-}
+import { CSS, Layout } from './layout';
 
 /** The team report: a plain GET form (works without script), data drawn by report.js from the JSON API. */
 export function TeamReportPage(props: { user: SignedInUser; teams: { id: string; name: string }[]; teamId: string | undefined; from: string; to: string }) {
@@ -14,7 +8,8 @@ export function TeamReportPage(props: { user: SignedInUser; teams: { id: string;
     <Layout
       title="Team report"
       user={user}
-      nav={navFor(user, '/reports/team')}
+      current="/reports/team"
+      styles={CSS}
       head={
         <>
           <link rel="stylesheet" href="/assets/uplot.min.css" />
@@ -69,7 +64,8 @@ export function OrgReportPage(props: { user: SignedInUser; from: string; to: str
     <Layout
       title="Organisation"
       user={props.user}
-      nav={navFor(props.user, '/reports/org')}
+      current="/reports/org"
+      styles={CSS}
       head={
         <>
           <link rel="stylesheet" href="/assets/uplot.min.css" />

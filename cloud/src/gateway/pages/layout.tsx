@@ -1,22 +1,12 @@
 import type { Child } from 'hono/jsx';
+import { Layout } from '../../web/layout';
 
-/** A small page frame for the sign-in and account pages (the report pages have their own). */
-export function Layout(props: { title: string; children: Child }) {
+/** The sign-in, account and "my data" pages: the shared frame with the small card stylesheet, no navigation. */
+export function CardLayout(props: { title: string; children: Child }) {
   return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${props.title} · Icarus Nova`}</title>
-        <style>{CSS}</style>
-      </head>
-      <body>
-        <main>
-          <h1>{props.title}</h1>
-          {props.children}
-        </main>
-      </body>
-    </html>
+    <Layout title={props.title} styles={CSS}>
+      {props.children}
+    </Layout>
   );
 }
 

@@ -1,5 +1,5 @@
 import type { SignedInUser } from '../../env';
-import { Layout, Notice } from './layout';
+import { CardLayout, Notice } from './layout';
 import { SignOutButton } from './sign-in';
 
 export interface SecurityPageProps {
@@ -15,7 +15,7 @@ export interface SecurityPageProps {
 
 export function SecurityPage(props: SecurityPageProps) {
   return (
-    <Layout title="Account security">
+    <CardLayout title="Account security">
       <p>
         Signed in as {props.user.name} ({props.user.email}), role {props.user.role}.
       </p>
@@ -45,6 +45,6 @@ export function SecurityPage(props: SecurityPageProps) {
         </form>
       )}
       <SignOutButton csrf={props.csrf} />
-    </Layout>
+    </CardLayout>
   );
 }

@@ -1,8 +1,8 @@
-import { Layout, Notice } from './layout';
+import { CardLayout, Notice } from './layout';
 
 export function SignInPage(props: { csrf: string; next: string; email?: string; error?: string; sso: boolean }) {
   return (
-    <Layout title="Sign in">
+    <CardLayout title="Sign in">
       <Notice kind="error" text={props.error} />
       <form method="post" action="/sign-in">
         <input type="hidden" name="_csrf" value={props.csrf} />
@@ -18,13 +18,13 @@ export function SignInPage(props: { csrf: string; next: string; email?: string; 
           <a href={`/sso/oidc/start?next=${encodeURIComponent(props.next)}`}>Sign in with your company account (single sign-on)</a>
         </p>
       ) : null}
-    </Layout>
+    </CardLayout>
   );
 }
 
 export function TotpPage(props: { csrf: string; error?: string }) {
   return (
-    <Layout title="Two-factor authentication">
+    <CardLayout title="Two-factor authentication">
       <Notice kind="error" text={props.error} />
       <form method="post" action="/sign-in/totp">
         <input type="hidden" name="_csrf" value={props.csrf} />
@@ -33,7 +33,7 @@ export function TotpPage(props: { csrf: string; error?: string }) {
         <button type="submit">Verify</button>
       </form>
       <SignOutButton csrf={props.csrf} />
-    </Layout>
+    </CardLayout>
   );
 }
 
@@ -50,12 +50,12 @@ export function SignOutButton(props: { csrf: string }) {
 
 export function SsoRefusedPage(props: { message: string }) {
   return (
-    <Layout title="Single sign-on refused">
+    <CardLayout title="Single sign-on refused">
       <Notice kind="error" text={props.message} />
       <p>Ask your administrator to add your email address to the directory, then try again.</p>
       <p>
         <a href="/sign-in">Back to sign-in</a>
       </p>
-    </Layout>
+    </CardLayout>
   );
 }
