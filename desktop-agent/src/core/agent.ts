@@ -10,6 +10,7 @@ import type { AgentConfig } from './config';
 import { describeGate, effectiveScopes, type GateInput } from './consent/gate';
 import { ConsentService } from './consent/service';
 import { AgentStore } from './store/store';
+import type { DeviceKeyVault } from './store/identity';
 import type { DeviceIdentity } from './store/state';
 import { TokenSource, enroll } from './sync/auth';
 import { RightsClient } from './sync/rights';
@@ -41,8 +42,11 @@ export function mergerConfig(policy: Policy | undefined, intervalMs: number): Om
   };
 }
 
-/** Enrolls this device unless it already is; the key file sits next to the database. */
-export async function ensureEnrolled(store: AgentStore, config: AgentConfig, token?: string): Promise<DeviceIdentity> {
+/**
+ * Enrolls this device unless it already is. The private key goes to `keyVault` when given (the
+ * tray app's keychain-sealed store), else to a 0600 file next to the database.
+ */
+export async function ensureEnrolled(store: AgentStore, config: AgentConfig, token?: string, keyVault?: DeviceKeyVault): Promise<DeviceIdentity> {
   const existing = store.state.device();
   if (existing) return existing;
   const enrollmentToken = token ?? config.enrollmentToken;
@@ -57,6 +61,7 @@ export async function ensureEnrolled(store: AgentStore, config: AgentConfig, tok
     platform: Platform.parse(process.platform),
     agentVersion: AGENT_VERSION,
     keyFile: store.keyFile,
+    ...(keyVault && { keyVault }),
   });
   store.state.setDevice(device);
   return device;
@@ -85,8 +90,10 @@ export class Agent {
     readonly sources: CaptureSources,
     private readonly clock: Clock = systemClock,
     private readonly log: (line: string) => void = () => {},
+    /** Where the private key is kept; the key file named in the device record by default. */
+    keyVault?: DeviceKeyVault,
   ) {
-    const tokens = new TokenSource(device, clock);
+    const tokens = new TokenSource(device, clock, keyVault);
     this.consent = new ConsentService(store, tokens, clock, AGENT_VERSION);
     this.rights = new RightsClient(tokens);
     this.gate = { consent: undefined, policy: undefined, pauseUntilMs: undefined, revoked: undefined };

@@ -1,5 +1,6 @@
 import { safeStorage } from 'electron';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileKeyVault, type DeviceKeyVault } from '../core/store/identity';
 
 /**
  * Keeps the device's private key under the OS keychain (Keychain, DPAPI, libsecret) with
@@ -22,4 +23,28 @@ export function openDeviceKey(keyFile: string): string {
   const sealed = `${keyFile}.sealed`;
   if (existsSync(sealed)) return safeStorage.decryptString(readFileSync(sealed));
   return readFileSync(keyFile, 'utf8');
+}
+
+/**
+ * The core's key vault for the tray app: a new key is sealed with safeStorage straight away
+ * (the plain JWK never touches the disk), a plain key left by an earlier version or by the
+ * headless agent is sealed on first use, and a system without a keychain (Linux with no secret
+ * service) falls back to the core's 0600 file. Use only after the app is ready: safeStorage
+ * reports no encryption before that.
+ */
+export function safeStorageKeyVault(keyFile: string): DeviceKeyVault {
+  const sealed = `${keyFile}.sealed`;
+  return {
+    location: keyFile,
+    save(privateJwk) {
+      if (!safeStorage.isEncryptionAvailable()) return fileKeyVault(keyFile).save(privateJwk);
+      writeFileSync(sealed, safeStorage.encryptString(privateJwk), { mode: 0o600 });
+      // A stale plain copy (a re-enrollment) must not outlive the new sealed key.
+      rmSync(keyFile, { force: true });
+    },
+    load() {
+      if (existsSync(keyFile)) sealDeviceKey(keyFile);
+      return openDeviceKey(keyFile);
+    },
+  };
 }

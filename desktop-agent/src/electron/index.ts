@@ -9,6 +9,7 @@ import { systemClock } from '../core/clock';
 import { resolveConfig } from '../core/config';
 import { AgentStore } from '../core/store/store';
 import { createTrayAgent } from './agent-shell';
+import { safeStorageKeyVault } from './device-key';
 import { defaultOsUser, startTrayApp } from './main';
 import { PowerMonitorIdleSource } from './power';
 import { readManagedSettings } from './platform/managed';
@@ -19,9 +20,12 @@ async function main(): Promise<void> {
   // Registry / managed-preferences values outrank everything, like /etc/icarus-nova/agent.json.
   const config = resolveConfig({}, process.env, managed);
   const store = AgentStore.open(config.dataDir);
-  const device = await ensureEnrolled(store, config);
+  // safeStorage answers only once the app is ready, and the key is needed to enroll.
+  await app.whenReady();
+  const keyVault = safeStorageKeyVault(store.keyFile);
+  const device = await ensureEnrolled(store, config, undefined, keyVault);
   const sources = { window: defaultSources(config.captureBackend).window, idle: new PowerMonitorIdleSource() };
-  const agent = new Agent(store, device, config, sources, systemClock, (line) => console.log(line));
+  const agent = new Agent(store, device, config, sources, systemClock, (line) => console.log(line), keyVault);
   const resources = app.isPackaged ? process.resourcesPath : join(__dirname, '..', '..', 'build');
   const updateFeed = managed.updateFeedUrl;
   await startTrayApp({

@@ -3,7 +3,7 @@ import { SignJWT, type CryptoKey } from 'jose';
 import { EnrollResponse, MAX_ASSERTION_LIFETIME_S, TokenResponse, WIRE_PATHS, type EnrollRequest } from '@icarus/shared';
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
-import { createDeviceKey, loadDeviceKey } from '../store/identity';
+import { createDeviceKey, fileKeyVault, loadDeviceKey, type DeviceKeyVault } from '../store/identity';
 import type { DeviceIdentity } from '../store/state';
 import { ApiClient } from './http';
 
@@ -15,11 +15,14 @@ export interface EnrollInput {
   platform: EnrollRequest['platform'];
   agentVersion: string;
   keyFile: string;
+  /** Where the private key goes instead of `keyFile` (the tray app's keychain-sealed store). */
+  keyVault?: DeviceKeyVault;
 }
 
 /** Makes the key pair, registers the public half with the enrollment token. */
 export async function enroll(input: EnrollInput, clock: Clock = systemClock): Promise<DeviceIdentity> {
-  const publicKeyJwk = await createDeviceKey(input.keyFile);
+  const vault = input.keyVault ?? fileKeyVault(input.keyFile);
+  const publicKeyJwk = await createDeviceKey(vault);
   const api = new ApiClient(input.serverUrl);
   const body: EnrollRequest = {
     enrollmentToken: input.enrollmentToken,
@@ -30,7 +33,7 @@ export async function enroll(input: EnrollInput, clock: Clock = systemClock): Pr
     agentVersion: input.agentVersion,
   };
   const { deviceId, orgId } = await api.request('POST', WIRE_PATHS.enroll, EnrollResponse, { body });
-  return { deviceId, orgId, serverUrl: input.serverUrl, keyFile: input.keyFile, enrolledMs: clock.now() };
+  return { deviceId, orgId, serverUrl: input.serverUrl, keyFile: vault.location, enrolledMs: clock.now() };
 }
 
 /** Refresh this long before expiry, so a token never expires mid-request. */
@@ -48,12 +51,13 @@ export class TokenSource {
   constructor(
     private readonly device: DeviceIdentity,
     private readonly clock: Clock = systemClock,
+    private readonly keyVault: DeviceKeyVault = fileKeyVault(device.keyFile),
   ) {
     this.api = new ApiClient(device.serverUrl);
   }
 
   async assertion(): Promise<string> {
-    this.key ??= await loadDeviceKey(this.device.keyFile);
+    this.key ??= await loadDeviceKey(this.keyVault);
     const nowS = Math.floor(this.clock.now() / 1000);
     return new SignJWT({})
       .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
