@@ -51,6 +51,26 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
     const directory = new Map(members.map((m) => [m.id, m]));
     await reports.viewed(user, 'report.csv.exported', people, { teamId: scope?.team.id ?? null, from: range.from, to: range.to, level: q.level });
     const rows = deps.queries.exportRows(user.orgId, people, range.from, range.to, q.level === 'person');
+    // A few dozen apps and categories, a few people: quote each once, not once per row.
+    const quotedCache = new Map<string, string>();
+    const quoted = (value: string) => {
+      let hit = quotedCache.get(value);
+      if (hit === undefined) {
+        hit = csvField(value);
+        if (quotedCache.size < 10_000) quotedCache.set(value, hit);
+      }
+      return hit;
+    };
+    const personCache = new Map<string | null, string>();
+    const personCsv = (userId: string | null) => {
+      let hit = personCache.get(userId);
+      if (hit === undefined) {
+        const who = userId ? directory.get(userId) : undefined;
+        hit = `${csvField(who?.name ?? '')},${csvField(who?.email ?? '')}`;
+        personCache.set(userId, hit);
+      }
+      return hit;
+    };
     const encoder = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -65,8 +85,7 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
         let text = '';
         if (q.level === 'person') {
           for (const r of next.value) {
-            const who = r.userId ? directory.get(r.userId) : undefined;
-            text += `${r.day},${csvField(who?.name ?? '')},${csvField(who?.email ?? '')},${csvField(r.app)},${csvField(r.category)},${r.productivity},${r.activeMs},${r.idleMs},${r.spans}\n`;
+            text += `${r.day},${personCsv(r.userId)},${quoted(r.app)},${quoted(r.category)},${r.productivity},${r.activeMs},${r.idleMs},${r.spans}\n`;
           }
         } else {
           for (const dayRows of groupByDay(next.value)) text += teamDayCsv(dayRows, k);

@@ -78,12 +78,16 @@ export function createReportingService(deps: ReportDeps) {
         resolveRange(analytics, user.orgId, q),
         visibilityRules(deps.consent, user.orgId),
       ]);
-      const [dayRows, appRows] = await Promise.all([
-        queries.userDayTotals(user.orgId, memberIds, range.from, range.to),
+      // The audit of whose data was read is written while the per-app rows are still being
+      // read; nothing is returned unless both succeed.
+      const [{ dayRows, people }, appRows] = await Promise.all([
+        queries.userDayTotals(user.orgId, memberIds, range.from, range.to).then(async (dayRows) => {
+          const people = new Set(dayRows.map((r) => r.userId));
+          await viewed(user, 'report.team_summary.viewed', people, { teamId: team.id, from: range.from, to: range.to });
+          return { dayRows, people };
+        }),
         queries.userAppTotals(user.orgId, memberIds, range.from, range.to),
       ]);
-      const people = new Set(dayRows.map((r) => r.userId));
-      await viewed(user, 'report.team_summary.viewed', people, { teamId: team.id, from: range.from, to: range.to });
       const base = { team, range: rangeOut(range), minGroupSize: k, notes: [] as string[] };
       if (people.size < k) {
         return { ...base, hidden: hidden('too_few_people'), people: null, totals: null, days: [], topApps: [], categories: [], otherApps: null };
@@ -191,13 +195,13 @@ export function createReportingService(deps: ReportDeps) {
     async orgTrend(user: SignedInUser, q: { from?: string | undefined; to?: string | undefined }): Promise<Trend> {
       requireRole(user, 'admin');
       const range = await resolveRange(analytics, user.orgId, q);
-      const [{ minGroupSize: k }, weeks, org, subjects] = await Promise.all([
+      // The audit is written as soon as the subjects are known, beside the weekly figures.
+      const [{ minGroupSize: k }, weeks, org] = await Promise.all([
         visibilityRules(deps.consent, user.orgId),
         queries.orgWeeks(user.orgId, range.from, range.to),
         directory.findOrg(user.orgId),
-        queries.peopleInRange(user.orgId, range.from, range.to),
+        queries.peopleInRange(user.orgId, range.from, range.to).then((subjects) => viewed(user, 'report.org_trend.viewed', subjects, { from: range.from, to: range.to })),
       ]);
-      await viewed(user, 'report.org_trend.viewed', subjects, { from: range.from, to: range.to });
       return {
         scope: { kind: 'org', id: user.orgId, name: org?.name ?? '' },
         range: rangeOut(range),
