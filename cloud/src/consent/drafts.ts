@@ -4,7 +4,8 @@ import type { DirectoryService } from '../directory/service';
 import type { SignedInUser } from '../env';
 import { AppError } from '../errors';
 import { diffPolicies, type PolicyDiff } from './diff';
-import { policyHash, type ConsentService } from './service';
+import { policyHash } from './policies';
+import type { ConsentService } from './service';
 import type { ApprovalRow, ConsentStore, PolicyRow } from './store';
 
 interface Deps {

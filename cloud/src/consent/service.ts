@@ -1,14 +1,10 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import {
   ALL_SCOPES,
-  canonicalJson,
-  policyWidens,
   widenedScopes,
   type ConsentDecision,
   type ConsentReceipt,
   type Directive,
-  type Policy,
-  type PolicyContent,
   type ReceiptPayload,
   type Scope,
 } from '@icarus/shared';
@@ -16,9 +12,9 @@ import { uuidv7 } from 'uuidv7';
 import type { AuditService } from '../audit/service';
 import type { DeviceIdentity } from '../devices/service';
 import { AppError } from '../errors';
-import { diffPolicies, type PolicyDiff } from './diff';
+import { createPolicyPublication } from './policies';
 import { receiptPurposes, signReceipt, visibilitySummary } from './receipt';
-import type { ConsentStore, PolicyRow } from './store';
+import type { ConsentStore } from './store';
 
 interface Deps {
   store: ConsentStore;
@@ -41,10 +37,6 @@ export type ConsentEvent =
 /** Awaited after the change is stored; a listener handles its own failures (they never undo the change). */
 export type ConsentListener = (event: ConsentEvent) => Promise<void>;
 
-export function policyHash(content: PolicyContent): string {
-  return createHash('sha256').update(canonicalJson(content)).digest('hex');
-}
-
 /** The scopes in force at `atMs`: the last decision made at or before that instant. */
 export function grantedAt(timeline: ConsentTimeline, atMs: number): ReadonlySet<Scope> | undefined {
   let found: ReadonlySet<Scope> | undefined;
@@ -55,6 +47,11 @@ export function grantedAt(timeline: ConsentTimeline, atMs: number): ReadonlySet<
   return found;
 }
 
+/**
+ * Consent decisions: each device's decision recorded with its signed receipt, the consent
+ * timeline ingestion checks spans against, and the re-prompt directive. Policy publication
+ * and the cached policy reads are in policies.ts; this service offers both as one API.
+ */
 export function createConsentService(deps: Deps) {
   const { store, audit } = deps;
   const now = deps.now ?? (() => new Date());
@@ -63,98 +60,14 @@ export function createConsentService(deps: Deps) {
     await Promise.allSettled(listeners.map((listener) => listener(event)));
   };
 
-  function toPolicy(row: PolicyRow): Policy {
-    return {
-      orgId: row.orgId,
-      version: row.version,
-      publishedAt: (row.publishedAt ?? row.createdAt).toISOString(),
-      hash: row.hash,
-      url: `${deps.publicUrl()}/privacy/policy/${row.orgId}/${row.version}`,
-      content: row.content,
-    };
-  }
-
-  // Published versions never change, so each is read once; "which is current" is re-read
-  // every few seconds, since another instance may publish.
-  const publishedVersions = new Map<string, PolicyRow>();
-  const currentVersions = new Map<string, { row: PolicyRow; readAt: number }>();
-  const CURRENT_TTL_MS = 2000;
-
-  function forgetCurrent(orgId: string) {
-    currentVersions.delete(orgId);
-    publishedLists.delete(orgId);
-  }
-
-  async function cachedCurrentPolicy(orgId: string): Promise<PolicyRow | undefined> {
-    const hit = currentVersions.get(orgId);
-    if (hit && now().getTime() - hit.readAt < CURRENT_TTL_MS) return hit.row;
-    const row = await store.currentPolicy(orgId);
-    if (row) currentVersions.set(orgId, { row, readAt: now().getTime() });
-    return row;
-  }
-
-  async function cachedPublishedVersion(orgId: string, version: number): Promise<PolicyRow | undefined> {
-    const key = `${orgId}:${version}`;
-    const hit = publishedVersions.get(key);
-    if (hit) return hit;
-    const row = await store.policy(orgId, version);
-    if (row?.state === 'published' || row?.state === 'retired') publishedVersions.set(key, row);
-    return row;
-  }
-
-  // The org's published versions, for holding widened scopes in device timelines; re-read like
-  // "current", since another instance may publish.
-  const publishedLists = new Map<string, { rows: PolicyRow[]; readAt: number }>();
-  async function cachedPublishedList(orgId: string): Promise<PolicyRow[]> {
-    const hit = publishedLists.get(orgId);
-    if (hit && now().getTime() - hit.readAt < CURRENT_TTL_MS) return hit.rows;
-    const rows = await store.publishedPolicies(orgId);
-    publishedLists.set(orgId, { rows, readAt: now().getTime() });
-    return rows;
-  }
-
-  async function currentPolicyRow(orgId: string): Promise<PolicyRow> {
-    const row = await store.currentPolicy(orgId);
-    if (!row) throw new AppError('not_found', 'This organisation has not published a policy yet');
-    return row;
-  }
+  const policies = createPolicyPublication({ store, audit, publicUrl: deps.publicUrl, now, announce });
+  const { toPolicy, currentPolicyRow, cachedCurrentPolicy, cachedPublishedVersion, cachedPublishedList } = policies;
 
   return {
-    policyHash,
+    ...policies.api,
 
     onEvent(listener: ConsentListener) {
       listeners.push(listener);
-    },
-
-    async currentPolicy(orgId: string): Promise<Policy> {
-      return toPolicy(await currentPolicyRow(orgId));
-    },
-
-    async policyVersion(orgId: string, version: number): Promise<Policy | undefined> {
-      const row = await store.policy(orgId, version);
-      return row && (row.state === 'published' || row.state === 'retired') ? toPolicy(row) : undefined;
-    },
-
-    /** Publishes a version straight away (drafts and approvals build on this). */
-    async publish(orgId: string, content: PolicyContent, actor: { type: 'user' | 'system'; id: string }): Promise<Policy> {
-      const previous = await store.currentPolicy(orgId);
-      // After any draft's number, so a draft published later can never sort above this one.
-      const version = Math.max(previous?.version ?? 0, await store.lastVersion(orgId)) + 1;
-      const at = now();
-      const hash = policyHash(content);
-      await store.insertPolicy({ orgId, version, content, hash, state: 'published', createdBy: actor.type === 'user' ? actor.id : null, publishedAt: at });
-      await audit.record({
-        orgId,
-        actorType: actor.type,
-        actorId: actor.id,
-        action: 'policy.published',
-        details: { version, hash, widens: policyWidens(previous?.content, content) },
-      });
-      const row = await store.policy(orgId, version);
-      if (!row) throw new AppError('internal', 'policy vanished after publishing');
-      currentVersions.delete(orgId);
-      await announce({ type: 'policy.published', orgId, version, widens: policyWidens(previous?.content, content) });
-      return toPolicy(row);
     },
 
     /** Records a person's decision on their device and returns the signed receipt. */
@@ -264,21 +177,6 @@ export function createConsentService(deps: Deps) {
 
     /** Every decision a person made, across devices, oldest first (admin history view). */
     consentHistory: store.consentHistory,
-
-    /** What changed from version `from` (or nothing) to `to`, both published; undefined when either is unknown. */
-    async diff(orgId: string, from: number | undefined, to?: number): Promise<PolicyDiff | undefined> {
-      const target = to === undefined ? await store.currentPolicy(orgId) : await cachedPublishedVersion(orgId, to);
-      if (!target || (target.state !== 'published' && target.state !== 'retired')) return undefined;
-      const base = from === undefined ? undefined : await cachedPublishedVersion(orgId, from);
-      if (from !== undefined && (!base || (base.state !== 'published' && base.state !== 'retired'))) return undefined;
-      return diffPolicies(base, target);
-    },
-
-    /** After an approved draft is published (consent/drafts.ts): drop cached "current", tell listeners. */
-    async afterPublish(orgId: string, version: number, widens: boolean) {
-      forgetCurrent(orgId);
-      await announce({ type: 'policy.published', orgId, version, widens });
-    },
 
     /**
      * A device whose last decision predates the current policy is told to ask again; the
