@@ -6,7 +6,9 @@ import type { Database } from '../db/client';
  * spans retention has already dropped (those days cannot be rebuilt from raw spans: a
  * rebuild would find nobody's spans and wipe everyone's history).
  *
- * Per-user rows and presence rows are simply deleted. The per-team rollup does not record
+ * The person's own rows (per app, per day with totals, per week) are simply deleted. The
+ * org-day rows hold everyone, so they are summed again from the remaining per-user rows.
+ * The per-team rollup does not record
  * who contributed to it, only the team each person had on a day (rollup_user_days), so a
  * subtraction could miss a share that went to another team after a mid-day move. Instead
  * the team rows of those days are rebuilt from the remaining per-user rows and their
@@ -30,6 +32,14 @@ export function createRollupEraser(database: Database) {
       await db.transaction(async (tx) => {
         await tx.execute(sql`delete from rollup_user_daily where org_id = ${orgId} and user_id = ${userId}`);
         await tx.execute(sql`delete from rollup_user_days where org_id = ${orgId} and user_id = ${userId}`);
+        await tx.execute(sql`delete from rollup_user_weeks where org_id = ${orgId} and user_id = ${userId}`);
+        await tx.execute(sql`delete from rollup_org_daily where org_id = ${orgId} and day = any(${dayList})`);
+        await tx.execute(sql`
+          insert into rollup_org_daily (org_id, day, active_ms, idle_ms, productive_ms, spans)
+          select org_id, day, sum(active_ms), sum(idle_ms), coalesce(sum(active_ms) filter (where productivity = 'productive'), 0), sum(spans)
+          from rollup_user_daily
+          where org_id = ${orgId} and day = any(${dayList})
+          group by org_id, day`);
         await tx.execute(sql`delete from rollup_team_daily where org_id = ${orgId} and day = any(${dayList})`);
         await tx.execute(sql`
           insert into rollup_team_daily (org_id, team_id, day, category, productivity, active_ms, idle_ms, spans)

@@ -30,6 +30,18 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
     cloud.database.rows<{ day: string; category: string; productivity: string; active: number; idle: number; spans: number }>(sql`
       select to_char(day, 'YYYY-MM-DD') as day, category, productivity, active_ms::float8 as active, idle_ms::float8 as idle, spans
       from rollup_team_daily where team_id = ${id} order by 1, 2, 3`);
+  const orgDays = async (id: string) =>
+    cloud.database.rows<{ day: string; active: number; idle: number; productive: number; spans: number }>(sql`
+      select to_char(day, 'YYYY-MM-DD') as day, active_ms::float8 as active, idle_ms::float8 as idle, productive_ms::float8 as productive, spans
+      from rollup_org_daily where org_id = ${id} order by 1`);
+  /** The org-day figures one person's per-app rows add up to. */
+  const orgDaysOf = async (userId: string) =>
+    cloud.database.rows<{ day: string; active: number; idle: number; productive: number; spans: number }>(sql`
+      select to_char(day, 'YYYY-MM-DD') as day, sum(active_ms)::float8 as active, sum(idle_ms)::float8 as idle,
+             coalesce(sum(active_ms) filter (where productivity = 'productive'), 0)::float8 as productive, sum(spans)::int as spans
+      from rollup_user_daily where user_id = ${userId} group by 1 order by 1`);
+  const weekRows = async (userId: string) =>
+    (await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from rollup_user_weeks where user_id = ${userId}`))[0]?.n ?? -1;
   const presenceDays = async (userId: string) =>
     (await cloud.database.rows<{ day: string }>(sql`select to_char(day, 'YYYY-MM-DD') as day from rollup_user_days where user_id = ${userId} order by 1`)).map((r) => r.day);
   const bearer = (d: TestDevice | undefined) => ({ authorization: `Bearer ${d?.accessToken ?? ''}` });
@@ -119,6 +131,9 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
     const teamBefore = await teamRollup(teamId);
     // Before: the team rows hold both people (so the check below shows alice's share leaving).
     expect(teamBefore.filter((r) => r.day === oldDay)).toEqual([{ day: oldDay, category: 'Chat', productivity: 'neutral', active: 3500, idle: 0, spans: 5 }]);
+    expect((await orgDays(orgId)).find((r) => r.day === oldDay)).toEqual({ day: oldDay, active: 3500, idle: 0, productive: 0, spans: 5 });
+    expect(await weekRows(ids.alice)).toBeGreaterThan(0);
+    const otherOrgBefore = await orgDays(otherOrgId);
     const bobBefore = await rollupMs(ids.bob);
     expect(await rollupMs(ids.alice)).toBeGreaterThan(0);
     const response = await cloud.fetchPath('/v1/me/erasure', json({ eraseLocal: true }, bearer(devices.alice)));
@@ -138,6 +153,10 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
     expect(await userRollup(ids.bob)).toEqual(bobRows);
     expect(await teamRollup(teamId)).toEqual(bobRows);
     expect(await teamRollup(teamId)).not.toEqual(teamBefore);
+    expect(await weekRows(ids.alice)).toBe(0);
+    expect(await weekRows(ids.bob)).toBeGreaterThan(0);
+    expect(await orgDays(orgId)).toEqual(await orgDaysOf(ids.bob));
+    expect(await orgDays(otherOrgId)).toEqual(otherOrgBefore);
     const { today } = await analytics.orgCalendar(orgId);
     // Rollups equal the raw spans afterwards: the consistency check finds nothing to repair.
     expect((await analytics.checkConsistency(orgId, today, today)).repairedDays).toEqual([]);
