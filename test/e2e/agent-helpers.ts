@@ -68,6 +68,9 @@ export function agentHome(bundle: string, baseEnv: NodeJS.ProcessEnv = process.e
         child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
         child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
         child.on('exit', (code) => resolve({ code, stdout, stderr }));
+        // A command that fails before reading its input closes the pipe first (EPIPE): its exit
+        // code and output are the result, not the write.
+        child.stdin.on('error', () => {});
         child.stdin.end(stdin ?? '');
       });
     },

@@ -1,4 +1,3 @@
-import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -11,6 +10,8 @@ const PAGES = ['consent.html', 'my-data.html', 'status.html', 'agent.css'] as co
  * start in development and the packagers run it once.
  */
 export async function buildUi(outDir: string): Promise<string> {
+  // Loaded on call, not at import: the bundled headless agent (the .deb) ships no esbuild.
+  const { build } = await import('esbuild');
   mkdirSync(outDir, { recursive: true });
   await build({
     entryPoints: { app: join(here, 'pages', 'app.ts'), bridge: join(here, 'pages', 'bridge.ts') },
@@ -29,6 +30,7 @@ export async function buildUi(outDir: string): Promise<string> {
 
 /** The sandboxed preload must be one file: only 'electron' may be required from it. */
 export async function buildPreload(outFile: string): Promise<void> {
+  const { build } = await import('esbuild');
   await build({
     entryPoints: [join(here, '..', 'preload', 'index.ts')],
     outfile: outFile,
