@@ -84,6 +84,10 @@ export function OrgReportPage(props: { user: SignedInUser; from: string; to: str
           <input type="date" name="to" id="to" value={props.to} required />
         </label>
         <button type="submit">Show report</button>
+        {/* Per person only: org-wide sums beside team sums would reveal small teams by subtraction. */}
+        <a class="button noprint" href={`/api/reports/export.csv?level=person&from=${props.from}&to=${props.to}`} download>
+          Export everyone per person (CSV)
+        </a>
       </form>
       <div id="org-report" data-from={props.from} data-to={props.to} aria-live="polite">
         <p class="muted">Loading report…</p>
