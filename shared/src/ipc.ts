@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConsentReceipt } from './consent';
+import { PolicyChange } from './policy';
 import { LegalBasis, Scope, TitleMode } from './scopes';
 
 /**
@@ -61,6 +62,12 @@ export const ConsentView = z.strictObject({
   scopes: z.array(ScopeView),
   /** True on first run and after a policy change: the window opens until the person decides. */
   decisionNeeded: z.boolean(),
+  /**
+   * When re-asking after a policy change: what changed since the version the person last
+   * decided on (the server's PolicyDiff changes; `widens` marks those that ask more of them).
+   * Absent on a first decision, when nothing changed, or when the server could not be asked.
+   */
+  changes: z.array(PolicyChange).optional(),
   osUser: z.string(),
 });
 export type ConsentView = z.infer<typeof ConsentView>;

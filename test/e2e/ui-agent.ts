@@ -32,6 +32,7 @@ export interface UiAgent {
   cloud: TestCloud;
   store: AgentStore;
   clock: ManualClock;
+  consent: ConsentService;
   ui: UiServer;
   assetsDir: string;
   stop(): Promise<void>;
@@ -77,6 +78,7 @@ export async function startUiAgent(now: number): Promise<UiAgent> {
     cloud,
     store,
     clock,
+    consent,
     ui,
     assetsDir,
     async stop() {

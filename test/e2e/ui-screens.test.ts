@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { uuidv7 } from 'uuidv7';
-import { startUiAgent, type UiAgent } from './ui-agent';
+import { richPolicy, startUiAgent, type UiAgent } from './ui-agent';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
@@ -134,5 +134,43 @@ describe.skipIf(!existsSync(CHROMIUM))('agent screens in Chromium (loopback serv
     expect(page404.status).toBe(404);
     const csp = (await fetch(`${agent.ui.origin}/status.html`)).headers.get('content-security-policy');
     expect(csp).toContain("script-src 'self'");
+  });
+
+  it('re-asked after a policy change: what changed is shown, the changes that ask more marked, named for screen readers', async () => {
+    const base = richPolicy('Demo Org');
+    const v2 = {
+      ...base,
+      purpose: `${base.purpose} Also used to plan office space.`,
+      retentionDays: base.retentionDays + 60,
+      scopes: base.scopes.map((s) => (s.scope === 'app_usage' ? { ...s, legalBasis: 'legitimate_interest' as const } : s)),
+    };
+    const published = await agent.cloud.cloud.services.consent.publish(agent.cloud.bootstrap.orgId, v2, { type: 'system', id: 'ui-test' });
+    // What the server's policy_changed directive does on the device.
+    await agent.consent.applyDirectives([{ type: 'policy_changed', policyVersion: published.version, scopesNeedingConsent: ['app_usage'] }]);
+    expect(agent.store.state.get('consent')?.pending).toEqual(['app_usage']);
+
+    await page.goto(`${agent.ui.origin}/consent.html`);
+    const changes = page.getByRole('list', { name: 'What changed since your last decision' });
+    await expect.poll(() => changes.isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await page.getByRole('region', { name: 'What changed since your last decision' }).isVisible()).toBe(true);
+    const items = changes.getByRole('listitem');
+    const texts = await items.allTextContents();
+    expect(texts.some((x) => x.startsWith('Asks more of you: ') && x.includes('Server retention in days'))).toBe(true);
+    expect(texts.some((x) => x.startsWith('Asks more of you: ') && x.includes('app_usage'))).toBe(true);
+    expect(texts.some((x) => x.startsWith('Other change: ') && x.includes('purpose text changed'))).toBe(true);
+    // The changes that ask more come first.
+    expect(texts[0]).toMatch(/^Asks more of you: /);
+    expect(await page.locator('.changes li.widens').count()).toBe(2);
+
+    // Decided again on the new version: nothing left to re-ask, so no comparison.
+    const receipt = await fetch(`${agent.ui.origin}/ipc/consent:decide`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${agent.ui.token}` },
+      body: JSON.stringify({ policyVersion: published.version, granted: ['app_usage', 'idle'] }),
+    });
+    expect(receipt.status).toBe(200);
+    await page.reload();
+    await expect.poll(() => page.getByRole('group', { name: 'Your decision for: Window titles' }).isVisible()).toBe(true);
+    expect(await page.getByRole('list', { name: 'What changed since your last decision' }).count()).toBe(0);
   });
 });

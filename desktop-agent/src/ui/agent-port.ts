@@ -20,7 +20,7 @@ export interface AgentRuntime {
  */
 export interface AgentPort {
   readonly store: AgentStore;
-  readonly consent: Pick<ConsentService, 'decide'>;
+  readonly consent: Pick<ConsentService, 'decide' | 'changesSinceDecision'>;
   readonly clock: Clock;
   readonly agentVersion: string;
   readonly osUser: string;

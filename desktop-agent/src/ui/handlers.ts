@@ -161,6 +161,17 @@ export function createAgentHandlers(agent: AgentPort): IpcHandlers {
             })),
           )
         : [];
+      const decisionNeeded = policy !== undefined && (consent === undefined || consent.pending.length > 0);
+      // Re-asked after a policy change: say what changed since the version they decided on.
+      // The comparison only helps; the full policy below is what they decide on, so a server
+      // that cannot be reached just leaves it out.
+      const changes =
+        decisionNeeded && consent !== undefined
+          ? await agent.consent.changesSinceDecision().then(
+              (diff) => diff?.changes,
+              () => undefined,
+            )
+          : undefined;
       return {
         policy: policy
           ? {
@@ -178,7 +189,8 @@ export function createAgentHandlers(agent: AgentPort): IpcHandlers {
             }
           : null,
         scopes,
-        decisionNeeded: policy !== undefined && (consent === undefined || consent.pending.length > 0),
+        decisionNeeded,
+        ...(changes !== undefined && changes.length > 0 && { changes }),
         osUser: agent.osUser,
       };
     },

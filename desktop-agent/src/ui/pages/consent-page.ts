@@ -40,6 +40,29 @@ function scopeFieldset(scope: ConsentView['scopes'][number]): HTMLFieldSetElemen
   );
 }
 
+/** Re-asked after a policy change: what changed, the changes that ask more of the person first and marked. */
+function changesSection(changes: NonNullable<ConsentView['changes']>): HTMLElement {
+  const ordered = [...changes.filter((c) => c.widens), ...changes.filter((c) => !c.widens)];
+  return h(
+    'section',
+    { class: 'changes', 'aria-labelledby': 'changes-heading' },
+    h('h3', { id: 'changes-heading' }, t.changesHeading),
+    h('p', {}, t.changesIntro),
+    h(
+      'ul',
+      { 'aria-labelledby': 'changes-heading' },
+      ...ordered.map((c) =>
+        h(
+          'li',
+          { class: c.widens ? 'change widens' : 'change', 'data-field': c.field },
+          h('strong', { class: c.widens ? 'warn' : undefined }, `${c.widens ? t.changeWidens : t.changeOther}: `),
+          c.summary,
+        ),
+      ),
+    ),
+  );
+}
+
 export async function renderConsent(root: HTMLElement): Promise<void> {
   const api = window.icarus;
   const note = announcer();
@@ -54,6 +77,7 @@ export async function renderConsent(root: HTMLElement): Promise<void> {
     'form',
     { 'aria-labelledby': 'policy-heading', novalidate: true },
     h('h2', { id: 'policy-heading' }, format(t.policyHeading, { version: String(policy.version), controller: policy.controller.name })),
+    view.decisionNeeded && view.changes && view.changes.length > 0 ? changesSection(view.changes) : null,
     h('h3', {}, t.purposeHeading),
     h('p', {}, policy.purpose),
     h('h3', {}, t.scopesHeading),
