@@ -26,7 +26,9 @@ const EXPORT_CURSOR_ROWS = 5_000;
 function startIngest(input: IngestWorkerInput) {
   // A worker does not inherit tsx's loader: register it there before importing the TypeScript.
   const entry = new URL('./reports-ingest.ts', import.meta.url).href;
-  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+  // Resolved here, so the worker finds tsx whatever the working directory.
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
   const worker = new Worker(boot, { eval: true, workerData: input });
   let accepted = 0;
   let failure: string | undefined;

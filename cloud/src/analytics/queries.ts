@@ -135,36 +135,54 @@ export function createRollupQueries(database: Database) {
     },
 
     /**
-     * Export rows for people over a range, read a window of days per query so memory stays
-     * flat however long the range: the window is sized to ~EXPORT_ROWS_PER_READ rows (a team's
-     * 90 days is one read, the whole org a couple of days per read). `perPerson` false sums
-     * over the people (with who they were); `perPerson` true reads the rollup's own rows,
-     * which are already unique per person, day, app and category: no grouping, no sort beyond
-     * the index order within a window.
+     * Export rows for people over a range, about EXPORT_ROWS_PER_READ rows per query so memory
+     * stays flat whatever the size. `perPerson` true reads the rollup's own rows (already unique
+     * per person, day, app and category) a group of people at a time over the whole range, in
+     * the primary key's order (person, day): a short `user_id = any(...)` list per query, where
+     * one list of the whole org would be searched for every row. `perPerson` false sums over
+     * the people (with who they were) a window of days at a time, in day order.
      */
     async *exportRows(orgId: string, userIds: readonly string[], from: string, to: string, perPerson: boolean): AsyncGenerator<ExportRow[]> {
       if (userIds.length === 0) return;
+      const days = Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
+      if (perPerson) {
+        const sorted = [...userIds].sort();
+        const group = Math.max(1, Math.floor(EXPORT_ROWS_PER_READ / (days * ROWS_PER_PERSON_DAY)));
+        for (let i = 0; i < sorted.length; i += group) {
+          const rows = await database.rows<Record<string, unknown>>(sql`
+            select day::text as day, user_id::text as u, app, category, productivity,
+                   active_ms::float8 as a, idle_ms::float8 as i, spans as s
+            from rollup_user_daily
+            where org_id = ${orgId} and user_id = any(${uuidArray(sorted.slice(i, i + group))}) and day between ${from}::date and ${to}::date
+            -- Byte order: a stable order without the locale's slow string comparisons.
+            order by user_id, day, app collate "C", category collate "C", productivity collate "C"`);
+          yield rows.map((r) => ({
+            day: String(r.day),
+            userId: String(r.u),
+            app: String(r.app),
+            category: String(r.category),
+            productivity: r.productivity as Productivity,
+            activeMs: num(r.a),
+            idleMs: num(r.i),
+            spans: num(r.s),
+            peopleIds: [],
+          }));
+        }
+        return;
+      }
       const windowDays = Math.max(1, Math.min(MAX_WINDOW_DAYS, Math.floor(EXPORT_ROWS_PER_READ / (userIds.length * ROWS_PER_PERSON_DAY))));
       const who = uuidArray(userIds);
       for (let start = from; start <= to; start = shift(start, windowDays)) {
         const end = shift(start, windowDays - 1) < to ? shift(start, windowDays - 1) : to;
-        const rows = perPerson
-          ? await database.rows<Record<string, unknown>>(sql`
-              select day::text as day, user_id::text as u, app, category, productivity,
-                     active_ms::float8 as a, idle_ms::float8 as i, spans as s, null as n
-              from rollup_user_daily
-              where org_id = ${orgId} and user_id = any(${who}) and day between ${start}::date and ${end}::date
-              -- Byte order: a stable order without the locale's slow string comparisons.
-              order by day, user_id, app collate "C", category collate "C", productivity collate "C"`)
-          : await database.rows<Record<string, unknown>>(sql`
-              select to_char(day, 'YYYY-MM-DD') as day, null::text as u, app, category, productivity,
-                     sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i, sum(spans)::int as s, array_agg(distinct user_id::text) as n
-              from rollup_user_daily
-              where org_id = ${orgId} and user_id = any(${who}) and day between ${start}::date and ${end}::date
-              group by 1, 3, 4, 5 order by 1, 3, 4, 5`);
+        const rows = await database.rows<Record<string, unknown>>(sql`
+          select to_char(day, 'YYYY-MM-DD') as day, app, category, productivity,
+                 sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i, sum(spans)::int as s, array_agg(distinct user_id::text) as n
+          from rollup_user_daily
+          where org_id = ${orgId} and user_id = any(${who}) and day between ${start}::date and ${end}::date
+          group by 1, 2, 3, 4 order by 1, 2, 3, 4`);
         yield rows.map((r) => ({
           day: String(r.day),
-          userId: r.u === null ? null : String(r.u),
+          userId: null,
           app: String(r.app),
           category: String(r.category),
           productivity: r.productivity as Productivity,

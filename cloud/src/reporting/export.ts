@@ -16,7 +16,7 @@ export function csvField(value: string): string {
 }
 
 /**
- * A team's range as CSV, streamed in windows of days so memory stays flat. Team level rows
+ * A team's range as CSV, streamed in reads of bounded size so memory stays flat. Team level rows
  * with fewer than k people are left out; person level only for people the policy and their
  * own consent allow. Without a team: the whole org, person level only and for admins, since
  * org-wide sums beside team sums would let one team be worked out by subtraction. Audited
