@@ -10,8 +10,11 @@ import { LegalBasis, Scope, TitleMode } from './scopes';
  * channels and nothing else.
  */
 
-/** What the tray shows; one icon and tooltip per state. */
-export const AgentState = z.enum(['recording', 'paused', 'waiting_for_consent', 'offline', 'capture_failing', 'not_enrolled']);
+/**
+ * What the tray shows; one icon and tooltip per state. `revoked`: the organisation revoked this
+ * device, so nothing is captured or sent and what it holds stays on it.
+ */
+export const AgentState = z.enum(['recording', 'paused', 'waiting_for_consent', 'offline', 'capture_failing', 'not_enrolled', 'revoked']);
 export type AgentState = z.infer<typeof AgentState>;
 
 export const StatusView = z.strictObject({

@@ -60,7 +60,7 @@ describe('agent directives from the real cloud', () => {
 
     const handlers = createAgentHandlers(portOfAgent(a.agent, { clock: { now: () => Date.now() }, osUser: 'leaver', agentVersion: 'test' }));
     const status = await handlers['status:get']({});
-    expect(status.state).toBe('not_enrolled');
+    expect(status.state).toBe('revoked');
     expect(status.summary).toMatch(/revoked by your organisation/);
     expect(trayTooltip(status)).toMatch(/revoked by your organisation/);
 

@@ -173,4 +173,13 @@ describe.skipIf(!existsSync(CHROMIUM))('agent screens in Chromium (loopback serv
     await expect.poll(() => page.getByRole('group', { name: 'Your decision for: Window titles' }).isVisible()).toBe(true);
     expect(await page.getByRole('list', { name: 'What changed since your last decision' }).count()).toBe(0);
   });
+
+  it('status panel: a revoked device says so, and offers no pause', async () => {
+    agent.store.state.set('revoked', { atMs: Date.now(), serverSaid: '403 forbidden: This device has been revoked' });
+    await page.goto(`${agent.ui.origin}/status.html`);
+    await expect.poll(() => page.getByText('State: Revoked by your organisation').isVisible()).toBe(true);
+    expect(await page.getByText(/^Your organisation revoked this device/).isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: /^Pause/ }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Resume now' }).count()).toBe(0);
+  });
 });

@@ -8,7 +8,7 @@ import { TRAY_ICONS } from './tray-state';
 
 const here = new URL('.', import.meta.url).pathname;
 
-/** Tray colours by state: green recording, grey paused, amber waiting, blue offline, red failing. */
+/** Tray colours by state: green recording, grey paused, amber waiting, blue offline, red failing, slate revoked. */
 const STATE_COLOUR: Record<AgentState, [number, number, number]> = {
   recording: [20, 140, 60],
   paused: [120, 120, 130],
@@ -16,6 +16,7 @@ const STATE_COLOUR: Record<AgentState, [number, number, number]> = {
   offline: [40, 90, 200],
   capture_failing: [200, 30, 40],
   not_enrolled: [210, 140, 0],
+  revoked: [90, 90, 100],
 };
 
 function chunk(type: string, data: Buffer): Buffer {

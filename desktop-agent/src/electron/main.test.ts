@@ -220,6 +220,24 @@ describe('tray app main process (fake electron)', () => {
     expect(tray?.menu.map((m) => m.id)).toEqual(expect.arrayContaining(['pause-15m', 'pause-1h', 'pause-tomorrow', 'my-data', 'consent', 'about']));
   });
 
+  it('revoked: its own icon and tooltip, no pause or resume in the menu, the screens still there', async () => {
+    const f = fakeAgent();
+    await startTrayApp({ ...paths, agent: f.agent });
+    f.set(status({ state: 'revoked', scopesActive: [], pendingSpans: 2 }), false);
+    await tick();
+    const tray = fake.state.trays[0];
+    expect(tray?.image).toBe('tray-revoked.png');
+    expect(tray?.tooltip).toBe('Icarus Nova: this device was revoked by your organisation; nothing is recorded or sent');
+    const visible = (id: string) => tray?.menu.find((m) => m.id === id)?.visible !== false;
+    expect(['pause-15m', 'pause-1h', 'pause-tomorrow', 'resume'].filter(visible)).toEqual([]);
+    expect(['my-data', 'consent', 'about', 'quit'].every(visible)).toBe(true);
+    // Not enrolled is a different state: it is not mistaken for a revocation.
+    f.set(status({ state: 'not_enrolled', deviceId: null, serverUrl: null, scopesActive: [] }), false);
+    await tick();
+    expect(tray?.image).toBe('tray-waiting.png');
+    expect(tray?.tooltip).toBe('Icarus Nova: not set up yet (no server)');
+  });
+
   it('a policy change reopens the consent window', async () => {
     const f = fakeAgent();
     await startTrayApp({ ...paths, agent: f.agent });

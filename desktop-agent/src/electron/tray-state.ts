@@ -10,6 +10,7 @@ export const TRAY_ICONS: Record<AgentState, string> = {
   offline: 'tray-offline.png',
   capture_failing: 'tray-failing.png',
   not_enrolled: 'tray-waiting.png',
+  revoked: 'tray-revoked.png',
 };
 
 export function trayTooltip(s: StatusView): string {
@@ -23,9 +24,8 @@ export function trayTooltip(s: StatusView): string {
     case 'capture_failing':
       return format(t.capture_failing, { problem: s.captureSources.find((c) => !c.ok)?.problem ?? '' });
     case 'not_enrolled':
-      // A device id with no enrollment means the organisation revoked this device.
-      return s.deviceId !== null ? t.revoked : t.not_enrolled;
-    default:
+    case 'revoked':
+    case 'waiting_for_consent':
       return t[s.state];
   }
 }
@@ -39,16 +39,21 @@ export interface TrayActions {
   quit(): void;
 }
 
-/** The tray menu for a state: pause choices while recording, resume while paused. */
+/**
+ * The tray menu for a state: pause choices while recording, resume while paused. A revoked
+ * device never records again, so it offers no pause or resume at all, only the screens (its
+ * data stays on it and can still be seen, exported and deleted) and quit.
+ */
 export function trayMenuTemplate(s: StatusView, act: TrayActions): MenuItemConstructorOptions[] {
+  const revoked = s.state === 'revoked';
   const paused = s.state === 'paused';
   const canPause = s.state === 'recording' || s.state === 'offline' || s.state === 'capture_failing';
   return [
     { label: trayTooltip(s), enabled: false },
-    { type: 'separator' },
-    { id: 'pause-15m', label: t.pause15, enabled: canPause, click: () => act.pause('15m') },
-    { id: 'pause-1h', label: t.pause60, enabled: canPause, click: () => act.pause('1h') },
-    { id: 'pause-tomorrow', label: t.pauseTomorrow, enabled: canPause, click: () => act.pause('tomorrow') },
+    { type: 'separator', visible: !revoked },
+    { id: 'pause-15m', label: t.pause15, enabled: canPause, visible: !revoked, click: () => act.pause('15m') },
+    { id: 'pause-1h', label: t.pause60, enabled: canPause, visible: !revoked, click: () => act.pause('1h') },
+    { id: 'pause-tomorrow', label: t.pauseTomorrow, enabled: canPause, visible: !revoked, click: () => act.pause('tomorrow') },
     { id: 'resume', label: t.resume, visible: paused, click: () => act.resume() },
     { type: 'separator' },
     { id: 'my-data', label: t.myData, click: () => act.openMyData() },

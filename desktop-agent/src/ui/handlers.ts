@@ -14,7 +14,7 @@ const OFFLINE_AFTER_MS = 15 * MINUTE_MS;
 
 export interface StateInput {
   enrolled: boolean;
-  /** Revoked by the organisation; shown as "not enrolled" (the contract has no own state yet). */
+  /** Revoked by the organisation: final, so it outranks even a pending decision. */
   revoked?: boolean;
   hasDecision: boolean;
   pendingDecision: boolean;
@@ -25,7 +25,8 @@ export interface StateInput {
 
 /** The tray's state, most urgent first: a person's decision outranks everything technical. */
 export function agentState(s: StateInput): AgentState {
-  if (!s.enrolled || s.revoked) return 'not_enrolled';
+  if (s.revoked) return 'revoked';
+  if (!s.enrolled) return 'not_enrolled';
   if (!s.hasDecision || s.pendingDecision) return 'waiting_for_consent';
   if (s.paused) return 'paused';
   if (s.captureFailing) return 'capture_failing';
@@ -161,7 +162,8 @@ export function createAgentHandlers(agent: AgentPort): IpcHandlers {
             })),
           )
         : [];
-      const decisionNeeded = policy !== undefined && (consent === undefined || consent.pending.length > 0);
+      // A revoked device can send no decision, so it never asks for one.
+      const decisionNeeded = policy !== undefined && store.state.get('revoked') === undefined && (consent === undefined || consent.pending.length > 0);
       // Re-asked after a policy change: say what changed since the version they decided on.
       // The comparison only helps; the full policy below is what they decide on, so a server
       // that cannot be reached just leaves it out.

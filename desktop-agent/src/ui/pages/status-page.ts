@@ -6,9 +6,7 @@ function row(label: string, value: string | Node): HTMLElement[] {
   return [h('dt', {}, label), h('dd', {}, value)];
 }
 
-/** The state in words; "not enrolled" while the device id is known means it was revoked. */
 function stateText(s: StatusView): string {
-  if (s.state === 'not_enrolled' && s.deviceId !== null) return t.revoked;
   return t.states[s.state] ?? s.state;
 }
 
@@ -42,7 +40,9 @@ export async function renderStatus(root: HTMLElement): Promise<void> {
         ...row(t.device, s.deviceId ?? common.none),
         ...row(t.version, s.agentVersion),
       ),
-      s.pausedUntil
+      s.state === 'revoked'
+        ? h('p', { class: 'warn' }, t.revokedNote)
+        : s.pausedUntil
         ? h('div', { class: 'row' }, h('p', {}, format(t.pausedUntil, { until: localDateTime(s.pausedUntil) })), button(t.resume, act(() => api.resume())))
         : h(
             'div',

@@ -136,9 +136,9 @@ export const statusText = {
     offline: 'Offline',
     capture_failing: 'Recording is failing',
     not_enrolled: 'Not set up',
+    revoked: 'Revoked by your organisation',
   } as Record<string, string>,
-  /** "not_enrolled" with a device id: the organisation revoked this device. */
-  revoked: 'Revoked by your organisation',
+  revokedNote: 'Your organisation revoked this device: nothing is recorded or sent any more. What it already holds stays on this computer; you can still see, export and delete it under My data.',
   scopes: 'Recording now',
   pending: 'Waiting to be sent',
   dropped: 'Dropped (kept too long unsent)',
