@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { resolveConfig } from '../../core/config';
+import { ConfigLayer, resolveConfig } from '../../core/config';
 import { MANAGED_KEYS, parseManagedPlist, parseRegQuery } from './managed';
 import { parsePlist } from './plist';
 import { findAll, parseXml } from './xml';
@@ -119,6 +119,13 @@ describe('managed configuration templates', () => {
     const example = JSON.parse(read('linux/agent.json'));
     expect(validate(example)).toBe(true);
     expect(validate({ ...example, serverUrl: 'x' })).toBe(false);
+    // The schema and the loader accept the same keys: nothing the agent reads is refused by the
+    // schema, nothing the schema allows is refused by the agent.
+    const schema = JSON.parse(read('linux/agent.schema.json')) as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(ConfigLayer.shape).sort());
+    expect(validate({ ...example, heartbeatIntervalMs: 30_000 })).toBe(true);
+    expect(validate({ ...example, heartbeatIntervalMs: 10 })).toBe(false);
+    expect(ConfigLayer.safeParse({ heartbeatIntervalMs: 30_000 }).success).toBe(true);
     const config = resolveConfig({}, { ICARUS_MANAGED_CONFIG: join(installers, 'linux/agent.json'), ICARUS_SERVER: 'https://other.example', HOME: tmpdir() });
     expect(config.server).toBe('https://icarus.example.com');
     expect(config.managedKeys).toContain('server');
