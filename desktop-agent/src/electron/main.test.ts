@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { IpcHandlers, StatusView } from '@icarus/shared';
 import { IPC_INVOKE_CHANNEL } from '../preload/channel';
-import { startTrayApp, type TrayAgent } from './main';
+import { launchTrayApp, startTrayApp, type TrayAgent } from './main';
 import { PowerMonitorIdleSource } from './power';
 
 /** A fake of the parts of electron the main process uses, recording what main did with them. */
@@ -26,6 +26,8 @@ const fake = vi.hoisted(() => {
   const state = {
     lock: true,
     quitCalled: 0,
+    /** The order of the start-up steps that matter: lock, ready, and what the test's prepare did. */
+    order: [] as string[],
     windows: [] as FakeWindow[],
     trays: [] as { image: string; tooltip: string; menu: { id?: string; label?: string; visible?: boolean; enabled?: boolean; click?: () => void }[] }[],
     handlers: new Map<string, Listener>(),
@@ -75,10 +77,16 @@ const fake = vi.hoisted(() => {
     }
   }
   const app = Object.assign(on(), {
-    requestSingleInstanceLock: () => state.lock,
+    requestSingleInstanceLock: () => {
+      state.order.push('lock');
+      return state.lock;
+    },
     quit: () => void state.quitCalled++,
     exit: () => {},
-    whenReady: () => Promise.resolve(),
+    whenReady: () => {
+      state.order.push('ready');
+      return Promise.resolve();
+    },
     setLoginItemSettings: () => {},
   });
   const powerMonitor = Object.assign(on(), { getSystemIdleTime: () => 42 });
@@ -169,6 +177,8 @@ describe('tray app main process (fake electron)', () => {
   beforeEach(() => {
     fake.state.lock = true;
     fake.state.quitCalled = 0;
+    fake.state.order.length = 0;
+    fake.app.listeners.clear();
     fake.state.windows.length = 0;
     fake.state.trays.length = 0;
     fake.state.handlers.clear();
@@ -180,6 +190,47 @@ describe('tray app main process (fake electron)', () => {
     expect(await startTrayApp({ ...paths, agent: f.agent })).toBeUndefined();
     expect(fake.state.quitCalled).toBe(1);
     expect(f.calls).toEqual([]);
+  });
+
+  it('start order: the single-instance lock before app ready, and enrollment (prepare) only after both', async () => {
+    const f = fakeAgent();
+    const running = await launchTrayApp(async () => {
+      fake.state.order.push('prepare');
+      return { ...paths, agent: f.agent };
+    });
+    expect(running).toBeDefined();
+    expect(fake.state.order.slice(0, 3)).toEqual(['lock', 'ready', 'prepare']);
+    // startTrayApp reuses the lock it was handed: one request only.
+    expect(fake.state.order.filter((s) => s === 'lock')).toHaveLength(1);
+    expect(f.calls).toContain('start');
+    // A second launch reaches the first instance, which shows its status window.
+    const before = fake.state.windows.length;
+    fake.app.emit('second-instance');
+    expect(fake.state.windows.length).toBe(before + 1);
+    expect(fake.state.windows.at(-1)?.webContents.getURL()).toBe('file:///opt/icarus/ui/status.html');
+  });
+
+  it('a second first launch quits before app ready and never enrolls', async () => {
+    fake.state.lock = false;
+    let prepared = false;
+    const running = await launchTrayApp(async () => {
+      prepared = true;
+      return { ...paths, agent: fakeAgent().agent };
+    });
+    expect(running).toBeUndefined();
+    expect(prepared).toBe(false);
+    expect(fake.state.order).toEqual(['lock']);
+    expect(fake.state.quitCalled).toBe(1);
+  });
+
+  it('a second launch while the first is still enrolling is not lost: the status window opens once ready', async () => {
+    const f = fakeAgent();
+    await launchTrayApp(async () => {
+      fake.app.emit('second-instance'); // arrives mid-enrollment, before any window can exist
+      expect(fake.state.windows).toHaveLength(0);
+      return { ...paths, agent: f.agent };
+    });
+    expect(fake.state.windows.map((w) => w.webContents.getURL())).toContain('file:///opt/icarus/ui/status.html');
   });
 
   it('first run: consent window opens, secure, and the tray says nothing is recorded', async () => {

@@ -25,16 +25,54 @@ export interface TrayAppOptions extends WindowPaths {
   agent: TrayAgent;
   /** Checks the update feed; absent when IT configured none. */
   checkForUpdates?: () => Promise<void>;
+  /** The lock launchTrayApp already took; startTrayApp takes it itself when absent. */
+  instance?: SingleInstance;
 }
 
-/** Single instance: a second launch focuses the first one's status window and exits. */
-export function setupSingleInstance(onSecondLaunch: () => void): boolean {
+/** This process holds the single-instance lock; a later launch is reported to `onSecondLaunch`. */
+export interface SingleInstance {
+  /** A launch that came before the listener is set (e.g. while enrolling) is reported at once. */
+  onSecondLaunch(listener: () => void): void;
+}
+
+/**
+ * Single instance: a second launch quits at once (and the first one shows its status window).
+ * requestSingleInstanceLock works before the app is ready, so this is the very first step:
+ * nothing (enrollment, the store) runs in a process that is about to quit.
+ */
+export function takeSingleInstanceLock(): SingleInstance | undefined {
   if (!app.requestSingleInstanceLock()) {
     app.quit();
-    return false;
+    return undefined;
   }
-  app.on('second-instance', onSecondLaunch);
-  return true;
+  let listener: (() => void) | undefined;
+  let missed = false;
+  app.on('second-instance', () => {
+    if (listener) listener();
+    else missed = true;
+  });
+  return {
+    onSecondLaunch(l) {
+      listener = l;
+      if (missed) {
+        missed = false;
+        l();
+      }
+    },
+  };
+}
+
+/**
+ * The tray app's start order: the single-instance lock first, then app ready, then `prepare`
+ * (config, store, enrollment: safeStorage, which guards the device key, answers only once the
+ * app is ready), then the tray. Two first launches therefore cannot both enroll: the second
+ * has quit before it reads anything.
+ */
+export async function launchTrayApp(prepare: () => Promise<Omit<TrayAppOptions, 'instance'>>): Promise<RunningTrayApp | undefined> {
+  const instance = takeSingleInstanceLock();
+  if (!instance) return undefined;
+  await app.whenReady();
+  return startTrayApp({ ...(await prepare()), instance });
 }
 
 /** Starts at login (per user; the installers also register it machine-wide where IT wants that). */
@@ -96,9 +134,11 @@ export function setupConsentWindow(agent: TrayAgent, windows: AgentWindows): () 
 
 /** The tray app, feature by feature (electron/fiddle's setupX() style). */
 export async function startTrayApp(options: TrayAppOptions): Promise<RunningTrayApp | undefined> {
+  const instance = options.instance ?? takeSingleInstanceLock();
+  if (!instance) return undefined;
   const windows = new AgentWindows(options);
-  if (!setupSingleInstance(() => windows.show('status'))) return undefined;
   await app.whenReady();
+  instance.onSecondLaunch(() => windows.show('status'));
   setupAutoLaunch();
   const { agent } = options;
   const stopIpc = setupIpc(agent.handlers, (sender) => windows.owns(sender));
