@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { systemClock } from './core/clock';
+import { announceScreens, type ScreensAnnouncement } from './ui/announce';
 import { serveAgentUi } from './ui/serve-agent';
 import type { UiServer } from './ui/server';
 import { ALL_SCOPES, Scope } from '@icarus/shared';
@@ -96,17 +97,21 @@ async function run(config: AgentConfig, ui: { dir: string } | undefined): Promis
   const agent = new Agent(store, device, config, defaultSources(config.captureBackend), undefined, stamp);
   stamp(`icarus-agent running as device ${device.deviceId}, data in ${store.file}`);
   await agent.start();
-  // The address carries the session token (in the fragment): only who reads this output can open it.
+  // The address carries the session token (in the fragment): printed only to a terminal; under
+  // systemd or a redirect it goes to a 0600 file in the data folder instead (see announceScreens).
   let screens: UiServer | undefined;
+  let announced: ScreensAnnouncement | undefined;
   if (ui) {
     try {
       screens = await startUi(agent, ui.dir);
+      announced = announceScreens(screens.pageUrl('status'), { isTTY: process.stdout.isTTY === true, dataDir: store.dataDir });
     } catch (error) {
+      await screens?.close();
       await agent.stop();
       store.close();
       throw error;
     }
-    stamp(`screens: ${screens.pageUrl('status')} (also consent.html and my-data.html, same token)`);
+    stamp(announced.line);
   }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -117,6 +122,7 @@ async function run(config: AgentConfig, ui: { dir: string } | undefined): Promis
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   await screens?.close();
+  announced?.cleanup();
   await agent.stop();
   store.close();
   stamp('stopped');

@@ -1,11 +1,12 @@
 /**
- * `icarus-agent ui`: the real bin runs the agent and serves the screens on 127.0.0.1, printing
- * the page address (token in the fragment); the pages and the IPC bridge answer over the running
+ * `icarus-agent ui`: the real bin runs the agent and serves the screens on 127.0.0.1. Its stdout
+ * here is a pipe, as under systemd, so the token-bearing address goes to a 0600 file in the data
+ * folder and only that file's path (and the address without token) is printed; the pages and the IPC bridge answer over the running
  * agent, against the real cloud. No X display: capture reports its source failing, which is
  * exactly what the status screen should then say.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestCloud, type TestCloud } from '../../cloud/src/testing/cloud';
@@ -41,11 +42,17 @@ describe('icarus-agent ui', () => {
     expect(none.stderr).toMatch(/no built screens in \S+missing and they cannot be built here .*; pass --ui-dir DIR/);
 
     const agent = home.start(['--ui', '--ui-dir', pages]);
-    await agent.waitFor(/screens: http:\/\/127\.0\.0\.1:\d+\/status\.html#token=\S+/, 30_000);
-    const address = /screens: (\S+)/.exec(agent.output())?.[1] ?? '';
+    await agent.waitFor(/screens: http:\/\/127\.0\.0\.1:\d+\/status\.html \(open the address in \S+,/, 30_000);
+    // Not a terminal: the token is never in the output (it would land in the journal).
+    expect(agent.output()).not.toContain('#token=');
+    const file = /open the address in (\S+),/.exec(agent.output())?.[1] ?? '';
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const address = readFileSync(file, 'utf8').trim();
+    expect(address).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/status\.html#token=\S+$/);
     const url = new URL(address);
     const token = url.hash.replace(/^#token=/, '');
     expect(token.length).toBeGreaterThanOrEqual(40);
+    expect(agent.output()).not.toContain(token);
 
     const page = await fetch(url.origin + url.pathname);
     expect(page.status).toBe(200);
@@ -62,6 +69,8 @@ describe('icarus-agent ui', () => {
     expect(consent.value.policy?.version).toBeGreaterThanOrEqual(1);
 
     expect(await agent.stop('SIGTERM')).toBe(0);
+    // Its token is void once the agent stops, and so is the file.
+    expect(existsSync(file)).toBe(false);
     // The server is gone with the agent.
     await expect(fetch(url.origin + url.pathname)).rejects.toThrow();
   });
