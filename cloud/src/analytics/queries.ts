@@ -148,25 +148,36 @@ export function createRollupQueries(database: Database) {
       if (perPerson) {
         const sorted = [...userIds].sort();
         const group = Math.max(1, Math.floor(EXPORT_ROWS_PER_READ / (days * ROWS_PER_PERSON_DAY)));
-        for (let i = 0; i < sorted.length; i += group) {
-          const rows = await database.rows<Record<string, unknown>>(sql`
+        const read = (i: number) =>
+          database.rows<Record<string, unknown>>(sql`
             select day::text as day, user_id::text as u, app, category, productivity,
                    active_ms::float8 as a, idle_ms::float8 as i, spans as s
             from rollup_user_daily
             where org_id = ${orgId} and user_id = any(${uuidArray(sorted.slice(i, i + group))}) and day between ${from}::date and ${to}::date
             -- Byte order: a stable order without the locale's slow string comparisons.
             order by user_id, day, app collate "C", category collate "C", productivity collate "C"`);
-          yield rows.map((r) => ({
-            day: String(r.day),
-            userId: String(r.u),
-            app: String(r.app),
-            category: String(r.category),
-            productivity: r.productivity as Productivity,
-            activeMs: num(r.a),
-            idleMs: num(r.i),
-            spans: num(r.s),
-            peopleIds: [],
-          }));
+        // One read ahead: the database fetches the next group while this one is turned into CSV
+        // (two groups in memory at most).
+        let pending = read(0);
+        try {
+          for (let i = 0; i < sorted.length; i += group) {
+            const rows = await pending;
+            if (i + group < sorted.length) pending = read(i + group);
+            yield rows.map((r) => ({
+              day: String(r.day),
+              userId: String(r.u),
+              app: String(r.app),
+              category: String(r.category),
+              productivity: r.productivity as Productivity,
+              activeMs: num(r.a),
+              idleMs: num(r.i),
+              spans: num(r.s),
+              peopleIds: [],
+            }));
+          }
+        } finally {
+          // A download cancelled mid-way leaves a read in flight: its outcome no longer matters.
+          pending.catch(() => undefined);
         }
         return;
       }
