@@ -105,18 +105,20 @@ export function createIngestionService(deps: Deps) {
       const seen = new Set<string>();
       let duplicatesInBatch = 0;
       for (const span of batch.spans) {
-        if (seen.has(span.id)) {
+        // PostgreSQL answers uuids in lower case; compare in the same form.
+        const id = span.id.toLowerCase();
+        if (seen.has(id)) {
           duplicatesInBatch++;
           continue;
         }
-        seen.add(span.id);
+        seen.add(id);
         const granted = grantedAt(timeline, Date.parse(span.start));
         if (!granted || !scopesOfSpan(span).every((s) => granted.has(s))) {
-          rejected.push({ id: span.id, reason: 'no_consent' });
+          rejected.push({ id, reason: 'no_consent' });
           continue;
         }
         rows.push({
-          id: span.id,
+          id,
           start: span.start,
           durationMs: span.durationMs,
           app: span.app ?? null,
@@ -155,7 +157,7 @@ export function createIngestionService(deps: Deps) {
       }
       if (inserted.length > 0) {
         // Listeners get the plain title (never stored in clear) so title rules can categorize.
-        const titled = batch.spans.some((s) => s.title !== undefined) ? new Map(batch.spans.map((s) => [s.id, s.title])) : undefined;
+        const titled = batch.spans.some((s) => s.title !== undefined) ? new Map(batch.spans.map((s) => [s.id.toLowerCase(), s.title])) : undefined;
         const spans = titled ? inserted.map((s) => ({ ...s, ...(titled.get(s.id) !== undefined ? { title: titled.get(s.id) } : {}) })) : inserted;
         for (const listener of listeners) listener(device, spans);
       }

@@ -38,6 +38,16 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
     expect(rows[0]?.n).toBe(20);
   });
 
+  it('treats an id sent in upper case as the same span, not a stranger', async () => {
+    const spans = makeSpans(3, { app: 'Editor' }).map((s) => ({ ...s, id: s.id.toUpperCase() }));
+    const first = IngestResult.parse(await (await device.ingest(spans)).json());
+    expect(first).toMatchObject({ accepted: 3, duplicates: 0, rejected: [] });
+    for (const resend of [spans, spans.map((s) => ({ ...s, id: s.id.toLowerCase() }))]) {
+      const again = IngestResult.parse(await (await device.ingest(resend)).json());
+      expect(again).toMatchObject({ accepted: 0, duplicates: 3, rejected: [] });
+    }
+  });
+
   it('rejects spans whose scope had no consent at their start and stores none of them', async () => {
     const before = await spanCount();
     const titled = makeSpans(3, { title: 'Quarterly plan.xlsx' });
