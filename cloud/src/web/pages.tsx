@@ -1,6 +1,32 @@
 import type { SignedInUser } from '../env';
 import { CSS, Layout } from './layout';
 
+/** uPlot and the page script, served by this server (no CDN). */
+function ChartAssets() {
+  return (
+    <>
+      <link rel="stylesheet" href="/assets/uplot.min.css" />
+      <script src="/assets/uplot.min.js" defer></script>
+      <script src="/assets/report.js" defer></script>
+    </>
+  );
+}
+
+function DateRange(props: { from: string; to: string }) {
+  return (
+    <>
+      <label>
+        From
+        <input type="date" name="from" id="from" value={props.from} required />
+      </label>
+      <label>
+        To
+        <input type="date" name="to" id="to" value={props.to} required />
+      </label>
+    </>
+  );
+}
+
 /** The team report: a plain GET form (works without script), data drawn by report.js from the JSON API. */
 export function TeamReportPage(props: { user: SignedInUser; teams: { id: string; name: string }[]; teamId: string | undefined; from: string; to: string }) {
   const { user, teams } = props;
@@ -10,13 +36,7 @@ export function TeamReportPage(props: { user: SignedInUser; teams: { id: string;
       user={user}
       current="/reports/team"
       styles={CSS}
-      head={
-        <>
-          <link rel="stylesheet" href="/assets/uplot.min.css" />
-          <script src="/assets/uplot.min.js" defer></script>
-          <script src="/assets/report.js" defer></script>
-        </>
-      }
+      head={<ChartAssets />}
     >
       {teams.length === 0 ? (
         <p class="notice">You do not manage any team yet.</p>
@@ -33,14 +53,7 @@ export function TeamReportPage(props: { user: SignedInUser; teams: { id: string;
                 ))}
               </select>
             </label>
-            <label>
-              From
-              <input type="date" name="from" id="from" value={props.from} required />
-            </label>
-            <label>
-              To
-              <input type="date" name="to" id="to" value={props.to} required />
-            </label>
+            <DateRange from={props.from} to={props.to} />
             <button type="submit">Show report</button>
             <a class="button noprint" id="export" href="#" download>
               Export CSV
@@ -66,23 +79,10 @@ export function OrgReportPage(props: { user: SignedInUser; from: string; to: str
       user={props.user}
       current="/reports/org"
       styles={CSS}
-      head={
-        <>
-          <link rel="stylesheet" href="/assets/uplot.min.css" />
-          <script src="/assets/uplot.min.js" defer></script>
-          <script src="/assets/report.js" defer></script>
-        </>
-      }
+      head={<ChartAssets />}
     >
       <form class="filters" method="get" action="/reports/org" aria-label="Report filters">
-        <label>
-          From
-          <input type="date" name="from" id="from" value={props.from} required />
-        </label>
-        <label>
-          To
-          <input type="date" name="to" id="to" value={props.to} required />
-        </label>
+        <DateRange from={props.from} to={props.to} />
         <button type="submit">Show report</button>
         {/* Per person only: org-wide sums beside team sums would reveal small teams by subtraction. */}
         <a class="button noprint" href={`/api/reports/export.csv?level=person&from=${props.from}&to=${props.to}`} download>
