@@ -88,7 +88,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .muted{color:var(--muted)}
 .bar{height:.6rem;background:var(--accent);border-radius:3px;min-width:2px}
 .chart{width:100%;min-height:260px}
-@media (max-width:760px){.grid2{grid-template-columns:1fr}main{padding:.75rem}.card .value{font-size:1.3rem}form.filters>*{flex:1 1 100%}}
+@media (max-width:760px){.grid2{grid-template-columns:1fr}.grid2>*{min-width:0;overflow-x:auto}table{font-size:.9rem}main{padding:.75rem}.card .value{font-size:1.3rem}form.filters>*{flex:1 1 100%}}
 @media print{
   header.top,form.filters,.noprint,.skip{display:none!important}
   body{background:#fff;font-size:11pt}main{max-width:none;padding:0}
