@@ -27,6 +27,8 @@ async function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.
     const child = execFile(cmd, args, { env, timeout: 120_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
+    // A command that exits without reading its input closes the pipe: not a test failure.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(input ?? '');
   });
 }
