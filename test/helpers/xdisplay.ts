@@ -80,7 +80,22 @@ function readDisplayNumber(xvfb: ChildProcess): Promise<string> {
   });
 }
 
-export async function startXDisplay(): Promise<XDisplay> {
+/**
+ * Two test files may start and stop displays at the same moment; a display number freed by
+ * one Xvfb can be taken by the next while the first is still removing its socket, and the
+ * window manager then cannot connect. A fresh display on a second try is the cure.
+ */
+export async function startXDisplay(attempts = 3): Promise<XDisplay> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startXDisplayOnce();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+    }
+  }
+}
+
+async function startXDisplayOnce(): Promise<XDisplay> {
   const home = mkdtempSync(join(tmpdir(), 'icarus-x-'));
   const children: ChildProcess[] = [];
   const baseEnv: NodeJS.ProcessEnv = {
