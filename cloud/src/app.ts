@@ -170,7 +170,7 @@ export function createApp(deps: AppDeps) {
   const maxBodyBytes = config.MAX_BODY_BYTES;
   const deviceAuth = requireDevice(devices, perDeviceLimit(limits, RATE_RULES.perDevice, metrics));
   app.route('/', deviceRoutes({ devices, maxBodyBytes, tokenAudience: () => `${publicUrl()}${WIRE_PATHS.token}` }));
-  app.route('/', consentRoutes({ consent, devices, deviceAuth, maxBodyBytes, receiptPublicKey: secrets.receiptPublicKey, receiptKeyId: secrets.receiptKeyId }));
+  app.route('/', consentRoutes({ consent, deviceAuth, maxBodyBytes, receiptPublicKey: secrets.receiptPublicKey, receiptKeyId: secrets.receiptKeyId }));
   app.route('/', policyPageRoutes(consent));
   app.route('/', ingestionRoutes({ ingestion, devices, limit: perDeviceLimit(limits, RATE_RULES.perDevice, metrics), maxBodyBytes }));
   app.route('/', people.routes);

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import type { DeviceIdentity } from './devices/service';
+import type { EnrolledDevice } from './devices/service';
 
 /** A person signed in to the web UI or API with a session. */
 export interface SignedInUser {
@@ -25,7 +25,7 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     log: Logger;
-    device: DeviceIdentity;
+    device: EnrolledDevice;
     user: SignedInUser;
   };
 }

@@ -1,6 +1,5 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { ConsentDecision, WIRE_PATHS } from '@icarus/shared';
-import type { DeviceService } from '../devices/service';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
 import { readJson } from '../gateway/body';
@@ -16,13 +15,12 @@ const DiffQuery = z.strictObject({ from: Version.optional(), to: Version.optiona
 
 export function consentRoutes(deps: {
   consent: ConsentService;
-  devices: DeviceService;
   deviceAuth: MiddlewareHandler<AppEnv>;
   maxBodyBytes: number;
   receiptPublicKey: KeyObject;
   receiptKeyId: string;
 }) {
-  const { consent, devices } = deps;
+  const { consent } = deps;
   const jwks = receiptJwks(deps.receiptPublicKey, deps.receiptKeyId);
   return new Hono<AppEnv>()
     .get(WIRE_PATHS.receiptKeys, async (c) => c.json(await jwks))
@@ -37,10 +35,7 @@ export function consentRoutes(deps: {
     })
     .post(WIRE_PATHS.consent, deps.deviceAuth, async (c) => {
       const decision = await readJson(c, ConsentDecision, deps.maxBodyBytes);
-      const identity = c.get('device');
-      const device = await devices.findDevice(identity.deviceId);
-      if (!device) throw new AppError('unauthorized', 'Not authenticated: unknown device');
-      const receipt = await consent.decide({ ...identity, osUser: device.osUser }, decision);
+      const receipt = await consent.decide(c.get('device'), decision);
       return c.json({ receipt }, 201);
     });
 }

@@ -10,7 +10,7 @@ import {
 } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
 import type { AuditService } from '../audit/service';
-import type { DeviceIdentity } from '../devices/service';
+import type { EnrolledDevice } from '../devices/service';
 import { AppError } from '../errors';
 import { createPolicyPublication } from './policies';
 import { receiptPurposes, signReceipt, visibilitySummary } from './receipt';
@@ -71,7 +71,7 @@ export function createConsentService(deps: Deps) {
     },
 
     /** Records a person's decision on their device and returns the signed receipt. */
-    async decide(device: DeviceIdentity & { osUser: string }, decision: ConsentDecision): Promise<ConsentReceipt> {
+    async decide(device: EnrolledDevice, decision: ConsentDecision): Promise<ConsentReceipt> {
       const policy = await currentPolicyRow(device.orgId);
       if (decision.policyVersion !== policy.version) {
         throw new AppError('conflict', `Policy version ${decision.policyVersion} is not the current one (${policy.version}); fetch /v1/policy and ask again`, [

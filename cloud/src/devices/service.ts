@@ -22,6 +22,9 @@ export interface DeviceIdentity {
   lastSeenAt?: Date | null;
 }
 
+/** A device as authenticated per request, with the OS account it enrolled under (named in receipts). */
+export type EnrolledDevice = DeviceIdentity & { osUser: string };
+
 /** Device health is kept to this resolution, so a catching-up device costs no write per batch. */
 export const SYNC_RECORD_INTERVAL_MS = 30_000;
 
@@ -191,14 +194,14 @@ export function createDeviceService(deps: Deps) {
     },
 
     /** The device as enrolled now; revocation bites at once because this is read per request. */
-    async requireActive(deviceId: string): Promise<DeviceIdentity> {
+    async requireActive(deviceId: string): Promise<EnrolledDevice> {
       const device = await store.findDevice(deviceId);
       if (!device) throw unauthorized('unknown device');
       if (device.revokedAt) throw revoked();
-      return { deviceId: device.id, orgId: device.orgId, userId: device.userId, lastSeenAt: device.lastSeenAt };
+      return { deviceId: device.id, orgId: device.orgId, userId: device.userId, osUser: device.osUser, lastSeenAt: device.lastSeenAt };
     },
 
-    async authenticate(bearer: string | undefined): Promise<DeviceIdentity> {
+    async authenticate(bearer: string | undefined): Promise<EnrolledDevice> {
       return this.requireActive(await this.verifyAccessToken(bearer));
     },
 
