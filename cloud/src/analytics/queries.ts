@@ -54,6 +54,21 @@ const MAX_WINDOW_DAYS = 120;
 const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
 const num = (v: unknown) => Number(v ?? 0);
 
+/** One export row from the columns both export reads select: day, app, category, productivity, a, i, s. */
+function exportRow(r: Record<string, unknown>, userId: string | null, peopleIds: string[]): ExportRow {
+  return {
+    day: String(r.day),
+    userId,
+    app: String(r.app),
+    category: String(r.category),
+    productivity: r.productivity as Productivity,
+    activeMs: num(r.a),
+    idleMs: num(r.i),
+    spans: num(r.s),
+    peopleIds,
+  };
+}
+
 export function createRollupQueries(database: Database) {
   return {
     async userAppTotals(orgId: string, userIds: readonly string[], from: string, to: string): Promise<UserAppTotal[]> {
@@ -163,17 +178,7 @@ export function createRollupQueries(database: Database) {
           for (let i = 0; i < sorted.length; i += group) {
             const rows = await pending;
             if (i + group < sorted.length) pending = read(i + group);
-            yield rows.map((r) => ({
-              day: String(r.day),
-              userId: String(r.u),
-              app: String(r.app),
-              category: String(r.category),
-              productivity: r.productivity as Productivity,
-              activeMs: num(r.a),
-              idleMs: num(r.i),
-              spans: num(r.s),
-              peopleIds: [],
-            }));
+            yield rows.map((r) => exportRow(r, String(r.u), []));
           }
         } finally {
           // A download cancelled mid-way leaves a read in flight: its outcome no longer matters.
@@ -191,17 +196,7 @@ export function createRollupQueries(database: Database) {
           from rollup_user_daily
           where org_id = ${orgId} and user_id = any(${who}) and day between ${start}::date and ${end}::date
           group by 1, 2, 3, 4 order by 1, 2, 3, 4`);
-        yield rows.map((r) => ({
-          day: String(r.day),
-          userId: null,
-          app: String(r.app),
-          category: String(r.category),
-          productivity: r.productivity as Productivity,
-          activeMs: num(r.a),
-          idleMs: num(r.i),
-          spans: num(r.s),
-          peopleIds: Array.isArray(r.n) ? r.n.map(String) : [],
-        }));
+        yield rows.map((r) => exportRow(r, null, Array.isArray(r.n) ? r.n.map(String) : []));
       }
     },
   };
