@@ -3,7 +3,7 @@
  * enroll -> token -> policy -> consent -> ingest -> resend (all duplicates).
  *   npm run wire-session -- <enrollment token> [server URL]
  */
-import { createTestDevice, makeSpans } from '../cloud/src/testing/device-client';
+import { createTestDevice, makeSpans } from '../cloud/test/support/device-client';
 
 const [token, server = 'http://127.0.0.1:8787'] = process.argv.slice(2);
 if (!token) {

@@ -1,59 +1,34 @@
+// The composition root: every module built from explicit dependencies, in dependency order,
+// then mounted. Building opens nothing and starts nothing; `start()` starts timers and jobs,
+// `stop()` runs them down before the database closes.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
-import { createRollupEraser } from './analytics/erase';
-import { createAnalyticsJobs } from './analytics/jobs';
-import { createRollupQueries } from './analytics/queries';
-import { analyticsRoutes } from './analytics/routes';
-import { createAnalyticsService } from './analytics/service';
-import { createAnalyticsStore } from './analytics/store';
-import { adminApiRoutes } from './admin/api';
-import { createFleetAdmin } from './admin/fleet';
-import { adminPageRoutes } from './admin/page-routes';
-import { createComplianceReport } from './audit/compliance-report';
-import { auditPageRoutes } from './audit/page-routes';
-import { auditApiRoutes } from './audit/routes';
-import { createAuditService } from './audit/service';
-import { createAuditViewer } from './audit/viewer';
-import { createPolicyDrafts } from './consent/drafts';
-import { createComplianceReports } from './reporting/compliance';
-import { createCsvExport } from './reporting/export';
-import { documentReportsApi } from './reporting/openapi';
-import { reportRoutes } from './reporting/routes';
-import { createReportingService } from './reporting/service';
-import { webRoutes } from './web/routes';
-import { createAuditStore } from './audit/store';
-import type { Config } from './config';
-import { policyPageRoutes } from './consent/page-routes';
-import { consentRoutes } from './consent/routes';
-import { createConsentService } from './consent/service';
-import { createConsentStore } from './consent/store';
-import type { Database } from './db/client';
-import { deviceRoutes } from './devices/routes';
-import { createDeviceService } from './devices/service';
-import { createDeviceStore } from './devices/store';
-import { createDirectoryService } from './directory/service';
-import { createDirectoryStore } from './directory/store';
-import type { AppEnv } from './env';
-import { AppError } from './errors';
-import { clientAddress } from './gateway/client-address';
-import { perDeviceLimit, requireDevice } from './gateway/device-auth';
-import { documentPeopleApi } from './gateway/openapi';
-import { createPeopleAndAccess } from './gateway/people';
-import { createMemoryRateLimitStore, rateLimit, type RateLimitStore } from './gateway/rate-limit';
-import { ingestionRoutes } from './ingestion/routes';
-import { createIngestionService } from './ingestion/service';
-import { createIngestionStore } from './ingestion/store';
-import { createTitleCipher } from './ingestion/title-cipher';
-import { createNotificationModule } from './notification/module';
-import { createMetrics } from './ops/metrics';
-import { documentWireApi } from './ops/openapi';
-import type { Secrets } from './ops/secrets';
-import { documentRightsApi } from './rights/openapi';
-import { createRightsModule } from './rights/module';
 import { WIRE_PATHS } from '@icarus/shared';
+import { createMemoryRateLimitStore } from './adapters/rate-limit-memory';
+import { createAdminModule } from './modules/admin';
+import { createAnalyticsModule } from './modules/analytics';
+import { createAuditModule } from './modules/audit';
+import { createComplianceModule } from './modules/compliance';
+import { createConsentModule } from './modules/consent';
+import { createDevicesModule } from './modules/devices';
+import { createDirectoryModule } from './modules/directory';
+import { createIdentityModule, documentPeopleApi } from './modules/identity';
+import { createIngestionModule } from './modules/ingestion';
+import { createNotificationModule } from './modules/notification';
+import { createReportingModule, documentReportsApi } from './modules/reporting';
+import { createRightsModule, documentRightsApi } from './modules/rights';
+import type { Config } from './platform/config';
+import type { Database } from './platform/db/client';
+import type { AppEnv } from './platform/env';
+import { AppError } from './platform/errors';
+import { clientAddress } from './platform/http/client-address';
+import { rateLimit, type RateLimitStore } from './platform/http/rate-limit';
+import { createMetrics } from './platform/metrics';
+import { documentWireApi } from './platform/openapi';
+import type { Secrets } from './platform/secrets';
 
 export interface AppDeps {
   config: Config;
@@ -69,60 +44,113 @@ export const RATE_RULES = {
   perDevice: { ratePerSecond: 10, burst: 60 },
 } as const;
 
-/** Builds every service from explicit dependencies and mounts the routes. No I/O here. */
 export function createApp(deps: AppDeps) {
   const { config, database, secrets, logger } = deps;
   const metrics = createMetrics();
   const limits = deps.rateLimits ?? createMemoryRateLimitStore();
   const publicUrl = () => config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+  const maxBodyBytes = config.MAX_BODY_BYTES;
 
-  const audit = createAuditService(createAuditStore(database));
-  const directory = createDirectoryService(createDirectoryStore(database));
-  const devices = createDeviceService({
-    store: createDeviceStore(database),
-    audit,
-    directory,
+  // Modules, each after the ones it depends on.
+  const audit = createAuditModule({ database });
+  const directory = createDirectoryModule({ database, audit: audit.service });
+  const identity = createIdentityModule({
+    config,
+    database,
+    directory: directory.service,
+    audit: audit.service,
+    limits,
+    cookieKey: secrets.tokenSecret,
+    dataKey: secrets.titleKey,
+    publicUrl,
+    onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }),
+    onPurgeError: (err) => logger.error({ err }, 'session purge failed'),
+  });
+  const devices = createDevicesModule({
+    database,
+    audit: audit.service,
+    directory: directory.service,
     tokenSecret: secrets.tokenSecret,
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    limits,
+    perDevice: RATE_RULES.perDevice,
+    metrics,
+    publicUrl,
+    maxBodyBytes,
   });
-  const consent = createConsentService({
-    store: createConsentStore(database),
-    audit,
+  const consent = createConsentModule({
+    database,
+    audit: audit.service,
+    directory: directory.service,
     receiptKey: secrets.receiptPrivateKey,
+    receiptPublicKey: secrets.receiptPublicKey,
     receiptKeyId: secrets.receiptKeyId,
     publicUrl,
   });
-  const ingestion = createIngestionService({
-    store: createIngestionStore(database),
-    consent,
-    devices,
-    audit,
-    titles: createTitleCipher(secrets.titleKey),
+  const ingestion = createIngestionModule({
+    database,
+    consent: consent.service,
+    devices: devices.service,
+    audit: audit.service,
+    titleKey: secrets.titleKey,
     metrics,
+    limit: devices.limit,
+    maxBodyBytes,
   });
-  const people = createPeopleAndAccess({ config, database, directory, audit, limits, cookieKey: secrets.tokenSecret, dataKey: secrets.titleKey, publicUrl, onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }), onPurgeError: (err) => logger.error({ err }, 'session purge failed') });
-  // Rollups are fed from newly inserted spans, queued in memory and flushed every second.
-  const analytics = createAnalyticsService({ store: createAnalyticsStore(database), eraser: createRollupEraser(database), ingestion, directory, audit, logger });
-  ingestion.onInserted((owner, spans) => analytics.enqueue(owner, spans));
-  const analyticsJobs = createAnalyticsJobs({ analytics, ingestion, consent, logger });
-  const reportDeps = { queries: createRollupQueries(database), analytics, directory, consent, devices, audit, access: people.policy };
-  const reports = createReportingService(reportDeps);
-  const compliance = createComplianceReports({ ...reportDeps, viewed: reports.viewed });
-  const exportCsv = createCsvExport(reportDeps, reports);
-  // Notifications (outbox worker, daily and weekly notices) and employee data rights.
-  const notify = createNotificationModule({ config, database, devices, directory, audit, consent, reports, orgIds: ingestion.orgIdsWithSpans, requireUser: people.access.requireUser, maxBodyBytes: config.MAX_BODY_BYTES, logger });
-  const dataRights = createRightsModule({ database, audit, analytics, ingestion, devices, directory, notifications: notify.notifications, logger });
-  // Admin and compliance: policy versions, devices and tokens, the audit viewer and report.
-  const drafts = createPolicyDrafts({ store: createConsentStore(database), consent, audit, directory });
-  const fleet = createFleetAdmin({ devices, directory, audit });
-  const auditViewer = createAuditViewer(audit);
-  const complianceReport = createComplianceReport({ compliance, consent, directory, audit });
-  const services = {
-    audit, directory, devices, consent, ingestion, metrics, auth: people.auth, access: people.access, policy: people.policy,
-    analytics, analyticsJobs, reports, compliance, exportCsv,
-    notifications: notify.notifications, notificationWorker: notify.worker, notificationJobs: notify.jobs, rights: dataRights.rights,
-    drafts, fleet, auditViewer, complianceReport,
-  };
+  const analytics = createAnalyticsModule({
+    database,
+    ingestion: ingestion.service,
+    directory: directory.service,
+    consent: consent.service,
+    audit: audit.service,
+    logger,
+  });
+  const reporting = createReportingModule({
+    queries: analytics.queries,
+    analytics: analytics.service,
+    directory: directory.service,
+    consent: consent.service,
+    devices: devices.service,
+    audit: audit.service,
+    access: identity.policy,
+  });
+  const compliance = createComplianceModule({
+    reportDeps: reporting.reportDeps,
+    reports: reporting.service,
+    consent: consent.service,
+    directory: directory.service,
+    audit: audit.service,
+  });
+  const notification = createNotificationModule({
+    config,
+    database,
+    devices: devices.service,
+    directory: directory.service,
+    audit: audit.service,
+    consent: consent.service,
+    reports: reporting.service,
+    orgIds: ingestion.service.orgIdsWithSpans,
+    requireUser: identity.access.requireUser,
+    maxBodyBytes,
+    logger,
+  });
+  const rights = createRightsModule({
+    database,
+    audit: audit.service,
+    analytics: analytics.service,
+    ingestion: ingestion.service,
+    devices: devices.service,
+    directory: directory.service,
+    notifications: notification.notifications,
+    logger,
+  });
+  const admin = createAdminModule({
+    drafts: consent.drafts,
+    consent: consent.service,
+    devices: devices.service,
+    directory: directory.service,
+    audit: audit.service,
+  });
 
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
@@ -152,10 +180,11 @@ export function createApp(deps: AppDeps) {
   const byAddress = rateLimit(limits, 'address', RATE_RULES.perAddress, (c) => clientAddress(c, config.TRUST_PROXY), (n) =>
     metrics.rateLimited.inc({ limit: n }),
   );
-  app.use('/api/*', people.guardApi);
+  app.use('/api/*', identity.guardApi);
   app.use(WIRE_PATHS.enroll, byAddress);
   app.use(WIRE_PATHS.token, byAddress);
 
+  // Operations.
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/readyz', async (c) => {
     try {
@@ -167,24 +196,22 @@ export function createApp(deps: AppDeps) {
   });
   app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
 
-  const maxBodyBytes = config.MAX_BODY_BYTES;
-  const deviceAuth = requireDevice(devices, perDeviceLimit(limits, RATE_RULES.perDevice, metrics));
-  app.route('/', deviceRoutes({ devices, maxBodyBytes, tokenAudience: () => `${publicUrl()}${WIRE_PATHS.token}` }));
-  app.route('/', consentRoutes({ consent, deviceAuth, maxBodyBytes, receiptPublicKey: secrets.receiptPublicKey, receiptKeyId: secrets.receiptKeyId }));
-  app.route('/', policyPageRoutes(consent));
-  app.route('/', ingestionRoutes({ ingestion, devices, limit: perDeviceLimit(limits, RATE_RULES.perDevice, metrics), maxBodyBytes }));
-  app.route('/', people.routes);
-  const requireUser = people.access.requireUser;
-  app.route('/', analyticsRoutes({ analytics, requireUser, maxBodyBytes }));
-  app.route('/', adminApiRoutes({ drafts, fleet, requireUser, maxBodyBytes }));
-  app.route('/', auditApiRoutes({ viewer: auditViewer, report: complianceReport, requireUser }));
-  const csrfOf = async (c: Context<AppEnv>) => (await people.access.sessionOf(c))?.session.csrfSecret ?? '';
-  app.route('/', adminPageRoutes({ drafts, consent, fleet, directory, requireUser, csrfOf }));
-  app.route('/', auditPageRoutes({ viewer: auditViewer, report: complianceReport, requireUser }));
-  app.route('/', notify.routes);
-  app.route('/', dataRights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf: async (c) => (await people.access.sessionOf(c))?.session.csrfSecret ?? '' }));
-  app.route('/', reportRoutes({ reports, compliance, exportCsv, requireUser }));
-  app.route('/', webRoutes({ reports, requireUser }));
+  // The URL map. Each module's routes carry their full paths, listed here per module.
+  const requireUser = identity.access.requireUser;
+  const csrfOf = async (c: Context<AppEnv>) => (await identity.access.sessionOf(c))?.session.csrfSecret ?? '';
+  const deviceAuth = devices.deviceAuth;
+  app.route('/', devices.routes); // /v1/devices/enroll, /v1/devices/token
+  app.route('/', consent.routes({ deviceAuth, maxBodyBytes })); // /v1/policy, /v1/policy/diff, /v1/consent, /v1/receipt-keys, /privacy/policy/*
+  app.route('/', ingestion.routes); // /v1/ingest
+  app.route('/', identity.routes); // /api/session*, /api/me, /api/account/*, /api/audit/verify, /sign-in*, /sign-out, /account/*, /sso/oidc/*
+  app.route('/', directory.routes({ requireUser, maxBodyBytes })); // /api/directory/import
+  app.route('/', analytics.routes({ requireUser, maxBodyBytes })); // /api/categories/rules
+  app.route('/', admin.routes({ requireUser, maxBodyBytes, csrfOf })); // /api/admin/*, /admin*
+  app.route('/', audit.routes({ requireUser })); // /api/audit/events, /api/audit/export.csv, /audit
+  app.route('/', compliance.routes({ requireUser })); // /api/compliance/*, /api/reports/consent-coverage, /api/reports/device-health, /audit/compliance
+  app.route('/', notification.routes); // /api/notifications/*, /api/me/notifications
+  app.route('/', rights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf })); // /v1/me/*, /api/me/*, /me/data
+  app.route('/', reporting.routes({ requireUser })); // /api/reports/*, /reports*, /assets/*
 
   documentWireApi(app);
   documentPeopleApi(app);
@@ -192,26 +219,47 @@ export function createApp(deps: AppDeps) {
   documentRightsApi(app);
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Icarus Nova API', version: '1' } });
 
-  const stopHooks: (() => Promise<void>)[] = [];
-  people.start();
-  stopHooks.push(() => people.stop());
-  analytics.start();
-  const scheduledJobs = analyticsJobs.schedule();
-  // Registered first so they run last: jobs end, then queued rollups are flushed.
-  stopHooks.push(() => analytics.stop(), () => scheduledJobs.stop());
-  notify.start();
-  dataRights.start();
-  // Run in reverse: erasures in progress finish, then the outbox worker and schedule stop.
-  stopHooks.push(() => notify.stop(), () => dataRights.stop());
+  /** Background work in start order; stopped in reverse (erasures finish, then the outbox, then rollups flush). */
+  const running = [identity, analytics, notification, rights];
+  const extraStops: (() => Promise<void>)[] = [];
   return {
     app,
-    services,
+    /** Module services, for the start-up code and for tests that drive a service directly. */
+    services: {
+      audit: audit.service,
+      auditViewer: audit.viewer,
+      directory: directory.service,
+      importer: directory.importer,
+      devices: devices.service,
+      consent: consent.service,
+      drafts: consent.drafts,
+      ingestion: ingestion.service,
+      metrics,
+      auth: identity.auth,
+      access: identity.access,
+      policy: identity.policy,
+      analytics: analytics.service,
+      analyticsJobs: analytics.jobs,
+      reports: reporting.service,
+      exportCsv: reporting.exportCsv,
+      compliance: compliance.coverage,
+      complianceReport: compliance.report,
+      notifications: notification.notifications,
+      notificationWorker: notification.worker,
+      notificationJobs: notification.jobs,
+      rights: rights.rights,
+      fleet: admin.fleet,
+    },
+    start() {
+      for (const module of running) module.start();
+    },
     /** Background work registers here; stop() runs it down before the database closes. */
     onStop(hook: () => Promise<void>) {
-      stopHooks.push(hook);
+      extraStops.push(hook);
     },
     async stop() {
-      for (const hook of stopHooks.reverse()) await hook();
+      for (const hook of extraStops.reverse()) await hook();
+      for (const module of [...running].reverse()) await module.stop();
     },
   };
 }

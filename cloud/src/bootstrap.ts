@@ -1,5 +1,5 @@
 import type { CloudApp } from './app';
-import { defaultPolicy } from './consent/default-policy';
+import { defaultPolicy } from './modules/consent';
 import { randomBytes } from 'node:crypto';
 
 export interface BootstrapResult {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { startTestCloud } from './testing/cloud';
-import { createTestDevice, makeSpans } from './testing/device-client';
+import { startTestCloud } from '../test/support/cloud';
+import { createTestDevice, makeSpans } from '../test/support/device-client';
 
 const serverEntry = new URL('./server.ts', import.meta.url).pathname;
 

@@ -1,4 +1,4 @@
-import { ConfigError } from './config';
+import { ConfigError } from './platform/config';
 import { startCloud } from './start';
 
 /** Entry point: start, print how to sign in (secrets only on the start that made them), stop on signals. */

@@ -3,11 +3,11 @@ import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { createApp, type CloudApp } from './app';
 import { bootstrapDemoOrg, type BootstrapResult } from './bootstrap';
-import { parseConfig, type Config } from './config';
-import { openDatabase, type Database } from './db/client';
-import type { RateLimitStore } from './gateway/rate-limit';
-import { createLogger } from './ops/logger';
-import { loadSecrets } from './ops/secrets';
+import { parseConfig, type Config } from './platform/config';
+import { openDatabase, type Database } from './platform/db/client';
+import type { RateLimitStore } from './platform/http/rate-limit';
+import { createLogger } from './platform/logger';
+import { loadSecrets } from './platform/secrets';
 
 export interface RunningCloud {
   url: string;
@@ -48,6 +48,7 @@ export async function startCloud(options: StartOptions = {}): Promise<RunningClo
   const port = (server.address() as AddressInfo).port;
   const effective: Config = { ...config, PORT: port, PUBLIC_URL: config.PUBLIC_URL ?? `http://127.0.0.1:${port}` };
   const cloud = createApp({ config: effective, database, secrets, logger, ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}) });
+  cloud.start();
   handler = cloud.app.fetch;
 
   const now = new Date();

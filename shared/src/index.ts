@@ -1,3 +1,4 @@
+export * from './roles';
 export * from './scopes';
 export * from './span';
 export * from './policy';

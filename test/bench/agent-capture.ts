@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startTestCloud } from '../../cloud/src/testing/cloud';
+import { startTestCloud } from '../../cloud/test/support/cloud';
 import { AgentStore } from '../../desktop-agent/src/core/store/store';
 import { agentBundle, agentHome } from '../e2e/agent-helpers';
 import { startXDisplay } from '../helpers/xdisplay';

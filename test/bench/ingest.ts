@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
 import { uuidv7 } from 'uuidv7';
-import { createTestDatabase } from '../../cloud/src/testing/database';
-import { createTestDevice, type TestDevice } from '../../cloud/src/testing/device-client';
+import { createTestDatabase } from '../../cloud/test/support/database';
+import { createTestDevice, type TestDevice } from '../../cloud/test/support/device-client';
 import { WIRE_PATHS } from '@icarus/shared';
 import { median, percentile } from './stats';
 

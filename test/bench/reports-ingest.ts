@@ -5,9 +5,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { uuidv7 } from 'uuidv7';
 import { createApp } from '../../cloud/src/app';
-import { parseConfig } from '../../cloud/src/config';
-import { openDatabase } from '../../cloud/src/db/client';
-import { loadSecrets } from '../../cloud/src/ops/secrets';
+import { parseConfig } from '../../cloud/src/platform/config';
+import { openDatabase } from '../../cloud/src/platform/db/client';
+import { loadSecrets } from '../../cloud/src/platform/secrets';
 
 /** What the report benchmark hands this worker. */
 export interface IngestWorkerInput {
@@ -32,6 +32,7 @@ async function run(input: IngestWorkerInput) {
   const config = parseConfig({ DATABASE_URL: input.databaseUrl, DATA_DIR: mkdtempSync(join(tmpdir(), 'icarus-bench-ingest-')), LOG_LEVEL: 'silent' });
   const database = await openDatabase({ databaseUrl: input.databaseUrl, dataDir: config.DATA_DIR, poolSize: input.concurrency + 2 });
   const cloud = createApp({ config, database, secrets: loadSecrets(config), logger: pino({ level: 'silent' }) });
+  cloud.start();
   const { ingestion } = cloud.services;
   const { devices, orgId, rate, batch } = input;
   // Each device syncs its own timeline: spans of 2-20 s from six hours ago onwards.

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { createApp } from '../../cloud/src/app';
-import { addDays } from '../../cloud/src/analytics/service';
-import { DEMO_SIZE, seedDemo } from '../../cloud/src/analytics/seed-demo';
-import { parseConfig } from '../../cloud/src/config';
-import { openDatabase } from '../../cloud/src/db/client';
-import type { SignedInUser } from '../../cloud/src/env';
-import { loadSecrets } from '../../cloud/src/ops/secrets';
+import { addDays } from '../../cloud/src/modules/analytics/service';
+import { DEMO_SIZE, seedDemo } from '../../cloud/scripts/seed-demo';
+import { parseConfig } from '../../cloud/src/platform/config';
+import { openDatabase } from '../../cloud/src/platform/db/client';
+import type { SignedInUser } from '../../cloud/src/platform/env';
+import { loadSecrets } from '../../cloud/src/platform/secrets';
 import { median } from './stats';
 import type { IngestWorkerInput } from './reports-ingest';
 
@@ -116,6 +116,7 @@ export async function benchReports(databaseUrl: string): Promise<Record<string, 
   const database = await openDatabase({ databaseUrl, dataDir: config.DATA_DIR, poolSize: 8 });
   const secrets = loadSecrets(config);
   const cloud = createApp({ config, database, secrets, logger: pino({ level: 'silent' }) });
+  cloud.start();
   const { services } = cloud;
   const runs = Number(process.env.BENCH_RUNS ?? 3);
   try {

@@ -9,10 +9,10 @@ import { userInfo } from 'node:os';
 import { sql } from 'drizzle-orm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode, newTotpSecret } from '../../cloud/src/gateway/totp';
-import { startSmtpServer } from '../../cloud/src/notification/test-servers';
-import { startTestCloud, type TestCloud } from '../../cloud/src/testing/cloud';
-import { testDatabaseKinds } from '../../cloud/src/testing/database';
+import { totpCode, newTotpSecret } from '../../cloud/src/modules/identity/totp';
+import { startSmtpServer } from '../../cloud/test/support/servers';
+import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
+import { testDatabaseKinds } from '../../cloud/test/support/database';
 import { startXDisplay, xDisplayUnavailableReason, type XDisplay } from '../helpers/xdisplay';
 import { agentBundle, agentHome, type AgentHome } from './agent-helpers';
 

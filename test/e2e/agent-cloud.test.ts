@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { startTestCloud, type TestCloud } from '../../cloud/src/testing/cloud';
-import { testDatabaseKinds } from '../../cloud/src/testing/database';
+import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
+import { testDatabaseKinds } from '../../cloud/test/support/database';
 import { AgentStore } from '../../desktop-agent/src/core/store/store';
 import { agentBundle, agentHome, type AgentHome } from './agent-helpers';
 import { startXDisplay, xDisplayUnavailableReason, type XDisplay } from '../helpers/xdisplay';

@@ -4,12 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from 'uuidv7';
-import { startTestCloud, type TestCloud } from '../../cloud/src/testing/cloud';
+import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 import { Agent } from '../../desktop-agent/src/core/agent';
 import { trayTooltip } from '../../desktop-agent/src/electron/tray-state';
 import { portOfAgent } from '../../desktop-agent/src/ui/agent-port';
 import { createAgentHandlers } from '../../desktop-agent/src/ui/handlers';
-import { defaultPolicy } from '../../cloud/src/consent/default-policy';
+import { defaultPolicy } from '../../cloud/src/modules/consent/default-policy';
 import { inProcessAgent, type InProcessAgent } from '../helpers/agent-in-process';
 import { agentBundle, agentHome } from './agent-helpers';
 

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { uuidv7 } from 'uuidv7';
-import { startTestCloud, type TestCloud } from '../../cloud/src/testing/cloud';
+import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 import { AgentStore } from '../../desktop-agent/src/core/store/store';
 import { agentBundle, agentHome, type AgentHome } from './agent-helpers';
 import { startXDisplay, xDisplayUnavailableReason, type XDisplay } from '../helpers/xdisplay';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from 'uuidv7';
-import { startTestCloud, type TestCloud } from '../../cloud/src/testing/cloud';
+import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 import { portOfAgent } from '../../desktop-agent/src/ui/agent-port';
 import { createAgentHandlers } from '../../desktop-agent/src/ui/handlers';
 import { inProcessAgent, type InProcessAgent } from '../helpers/agent-in-process';

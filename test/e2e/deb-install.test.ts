@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from '../../cloud/src/testing/cloud';
+import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 import { AgentStore } from '../../desktop-agent/src/core/store/store';
 import { startXDisplay, type XDisplay } from '../helpers/xdisplay';
 

@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, seedDemo } from '../../cloud/src/analytics/seed-demo';
-import { loadSecrets } from '../../cloud/src/ops/secrets';
-import { startTestCloud, type TestCloud } from '../../cloud/src/testing/cloud';
+import { DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, seedDemo } from '../../cloud/scripts/seed-demo';
+import { loadSecrets } from '../../cloud/src/platform/secrets';
+import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 
 const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];

@@ -1,0 +1,210 @@
+import { pathToFileURL } from 'node:url';
+import { exportJWK, generateKeyPair } from 'jose';
+import { sql } from 'drizzle-orm';
+import pino from 'pino';
+import type { CloudApp } from '../src/app';
+import { createApp } from '../src/app';
+import { bootstrapDemoOrg } from '../src/bootstrap';
+import { parseConfig } from '../src/platform/config';
+import { defaultPolicy } from '../src/modules/consent/default-policy';
+import { createConsentService } from '../src/modules/consent/service';
+import { createConsentStore } from '../src/modules/consent/store';
+import { openDatabase, type Database } from '../src/platform/db/client';
+import { createDirectoryImporter } from '../src/modules/directory/importer';
+import { createDirectoryStore } from '../src/modules/directory/store';
+import { loadSecrets, type Secrets } from '../src/platform/secrets';
+import { addDays } from '../src/modules/analytics/service';
+
+export const DEMO_MANAGER_EMAIL = 'manager@demo.icarus.local';
+export const DEMO_MANAGER_PASSWORD = 'demo-manager-password';
+
+export interface SeedOptions {
+  employees: number;
+  teams: number;
+  days: number;
+  /** Spans per person per working day (device-merged spans are long: ~4 an hour). */
+  spansPerDay: number;
+}
+export const DEMO_SIZE: SeedOptions = { employees: 1000, teams: 60, days: 90, spansPerDay: 36 };
+
+const TEAM_KINDS = ['Engineering', 'Sales', 'Design', 'Support'] as const;
+/** Weighted app mixes per kind of team (repeats are weights); SQL picks one per span. */
+const APP_MIX: Record<(typeof TEAM_KINDS)[number], string[]> = {
+  Engineering: ['Code', 'Code', 'Code', 'gnome-terminal', 'gnome-terminal', 'firefox', 'firefox', 'Slack', 'zoom', 'thunderbird', 'spotify'],
+  Sales: ['Microsoft Outlook', 'Microsoft Outlook', 'Google-chrome', 'Google-chrome', 'zoom', 'zoom', 'Slack', 'Microsoft Excel', 'Salesforce', 'youtube'],
+  Design: ['Figma', 'Figma', 'Figma', 'Google-chrome', 'Slack', 'Slack', 'zoom', 'Inkscape', 'spotify'],
+  Support: ['Google-chrome', 'Google-chrome', 'Zendesk', 'Zendesk', 'Slack', 'Slack', 'thunderbird', 'zoom', 'LibreOffice-writer', 'reddit'],
+};
+
+/**
+ * Fills the database with a realistic org: people and teams through the directory import,
+ * devices through enrollment, consent through the consent service (dated before the
+ * spans), then spans in one generate_series insert and rollups rebuilt from them.
+ */
+export async function seedDemo(
+  cloud: CloudApp,
+  database: Database,
+  secrets: Secrets,
+  options: SeedOptions = DEMO_SIZE,
+  log: (line: string) => void = () => {},
+) {
+  const { services } = cloud;
+  const started = performance.now();
+  const boot = await bootstrapDemoOrg(cloud);
+  const orgId = boot.orgId;
+  const org = await services.directory.findOrg(orgId);
+  if (!org) throw new Error('demo org missing');
+  const existing = await services.directory.listMembers(orgId);
+  if (existing.length > options.employees / 2) {
+    log(`Demo org already has ${existing.length} people; nothing to do.`);
+    return { orgId, created: false };
+  }
+  // A policy that lets managers see individuals, so the person-level pages can be tried.
+  await services.consent.publish(orgId, { ...defaultPolicy(org.name), managersSeeIndividuals: true }, { type: 'system', id: 'seed-demo' });
+
+  const admin = existing.find((m) => m.role === 'admin');
+  await services.directory.createUser({ orgId, email: DEMO_MANAGER_EMAIL, name: 'Morgan Demo (manager)', role: 'manager', password: DEMO_MANAGER_PASSWORD });
+  const lines = ['email,name,osUser,team,managerEmail,role'];
+  const teamName = (t: number) => `${TEAM_KINDS[t % TEAM_KINDS.length]} ${String(Math.floor(t / TEAM_KINDS.length) + 1).padStart(2, '0')}`;
+  for (let t = 0; t < options.teams; t++) {
+    const manager = t === 0 ? DEMO_MANAGER_EMAIL : `manager${t}@demo.icarus.local`;
+    lines.push(`${manager},${t === 0 ? 'Morgan Demo (manager)' : `Manager ${t}`},,${teamName(t)},,manager`);
+  }
+  for (let i = 0; i < options.employees; i++) {
+    const t = i % options.teams;
+    const manager = t === 0 ? DEMO_MANAGER_EMAIL : `manager${t}@demo.icarus.local`;
+    lines.push(`person${i}@demo.icarus.local,${FIRST[i % FIRST.length]} ${LAST[Math.floor(i / FIRST.length) % LAST.length]} ${i},person${i},${teamName(t)},${manager},employee`);
+  }
+  const importer = createDirectoryImporter({ store: createDirectoryStore(database), audit: services.audit });
+  await importer.importCsv({ orgId, actorUserId: admin?.id ?? 'seed-demo', text: lines.join('\n'), dryRun: false });
+  log(`directory: ${options.teams} teams, ${options.employees} people (${Math.round(performance.now() - started)} ms)`);
+
+  // Devices enroll as the agent would; one key pair serves the whole demo fleet.
+  const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  const jwk = await exportJWK(publicKey);
+  const token = await services.devices.createEnrollmentToken({ orgId, label: 'Demo fleet', validDays: 1, maxUses: options.employees });
+  const consentStart = new Date(Date.now() - (options.days + 1) * 86_400_000);
+  const backdated = createConsentService({
+    store: createConsentStore(database),
+    audit: services.audit,
+    receiptKey: secrets.receiptPrivateKey,
+    receiptKeyId: secrets.receiptKeyId,
+    publicUrl: () => 'http://localhost',
+    now: () => consentStart,
+  });
+  const policy = await services.consent.currentPolicy(orgId);
+  const devices: { device: string; user: string; kind: number }[] = [];
+  const members = new Map((await services.directory.listMembers(orgId)).map((m) => [m.email, m]));
+  const teamIndex = new Map((await services.directory.listTeams(orgId)).map((t) => [t.id, t.name]));
+  // Twenty at a time: each step is a few round trips, mostly waiting on the database.
+  const enrollOne = async (i: number) => {
+    const enrolled = await services.devices.enroll({
+      enrollmentToken: token.token,
+      deviceName: `laptop-${i}`,
+      platform: i % 5 === 0 ? 'darwin' : i % 3 === 0 ? 'win32' : 'linux',
+      osUser: `person${i}`,
+      publicKeyJwk: { kty: 'OKP', crv: 'Ed25519', x: String(jwk.x) },
+      agentVersion: i % 10 === 0 ? '0.9.2' : '1.0.0',
+    });
+    const member = members.get(`person${i}@demo.icarus.local`);
+    if (!member) return;
+    // A few people declined or withdrew, so consent coverage has something to show.
+    const decision = i % 50 === 7 ? 'declined' : 'granted';
+    await backdated.decide(
+      { deviceId: enrolled.deviceId, orgId, userId: member.id, osUser: `person${i}` },
+      { policyVersion: policy.version, scopes: decision === 'granted' ? ['app_usage', 'idle'] : [], decision, method: 'tray-dialog' },
+    );
+    await services.devices.recordSync({ deviceId: enrolled.deviceId, orgId, userId: member.id }, {
+      agentVersion: i % 10 === 0 ? '0.9.2' : '1.0.0',
+      pendingSpans: i % 13,
+      droppedSpans: i % 97 === 0 ? 12 : 0,
+      captureSources: [],
+    });
+    const kind = TEAM_KINDS.indexOf((teamIndex.get(member.teamId ?? '') ?? 'Engineering').split(' ')[0] as (typeof TEAM_KINDS)[number]);
+    if (decision === 'granted') devices.push({ device: enrolled.deviceId, user: member.id, kind: Math.max(0, kind) });
+  };
+  for (let i = 0; i < options.employees; i += 20) {
+    await Promise.all(Array.from({ length: Math.min(20, options.employees - i) }, (_, j) => enrollOne(i + j)));
+  }
+  log(`devices and consent: ${devices.length} granted (${Math.round(performance.now() - started)} ms)`);
+
+  const to = new Date();
+  const from = new Date(to.getTime() - options.days * 86_400_000);
+  await services.ingestion.ensureDailyPartitions(from, new Date(to.getTime() + 8 * 86_400_000));
+  const people = JSON.stringify(devices.map((d) => [d.user, d.device, d.kind]));
+  const mixes = JSON.stringify(TEAM_KINDS.map((k) => APP_MIX[k]));
+  const slotMs = Math.floor((8.5 * 3_600_000) / options.spansPerDay);
+  // One statement: person x day x slot. Working days in the org's zone, start 7:30-10:00,
+  // about 9% of slots idle, a few people working some weekends.
+  await database.rows(sql`
+    with p as (
+      select (e->>0)::uuid as user_id, (e->>1)::uuid as device_id, (e->>2)::int as kind, row_number() over () as n
+      from json_array_elements(${people}::json) e
+    ), m as (
+      select ordinality - 1 as kind, array(select json_array_elements_text(value)) as apps
+      from json_array_elements(${mixes}::json) with ordinality
+    ), d as (
+      select g::date as day from generate_series((${from.toISOString()}::timestamptz at time zone ${org.timeZone})::date,
+                                                  (${to.toISOString()}::timestamptz at time zone ${org.timeZone})::date - 1, interval '1 day') g
+    ), pd as (
+      select p.*, d.day, ((d.day + time '07:30') + ((hashtext(p.user_id::text || d.day::text) & 255) * interval '35 seconds')) as local_start
+      from p cross join d
+      where extract(isodow from d.day) < 6 or (p.n % 23 = 0 and extract(isodow from d.day) = 6)
+    )
+    insert into spans (id, start, org_id, device_id, user_id, duration_ms, app, idle)
+    select gen_random_uuid(), (pd.local_start + k * ${slotMs} * interval '1 millisecond') at time zone ${org.timeZone},
+           ${orgId}::uuid, pd.device_id, pd.user_id, ${slotMs} - 1000 - (random() * 20000)::int,
+           m.apps[1 + floor(random() * array_length(m.apps, 1))::int], random() < 0.09
+    from pd join m on m.kind = pd.kind cross join generate_series(0, ${options.spansPerDay - 1}) k`);
+  log(`spans inserted (${Math.round(performance.now() - started)} ms)`);
+
+  const { today } = await services.analytics.orgCalendar(orgId);
+  await services.analytics.rebuild(orgId, addDays(today, -options.days - 1), today);
+  // Millions of rows just arrived: without fresh statistics the planner takes the rollups for
+  // empty (sorts spill to disk, wrong joins) until autovacuum gets round to them, and the
+  // first reads would pay for setting hint bits on every page.
+  for (const table of ['rollup_user_daily', 'rollup_team_daily', 'rollup_user_days', 'rollup_user_weeks', 'rollup_org_daily']) {
+    await database.rows(sql.raw(`vacuum (analyze) ${table}`));
+  }
+  log(`rollups built and analysed (${Math.round(performance.now() - started)} ms)`);
+  return { orgId, created: true };
+}
+
+
+const FIRST = ['Ada', 'Ben', 'Chen', 'Dana', 'Emil', 'Fatima', 'Goran', 'Hana', 'Ines', 'Jonas', 'Kemal', 'Lea', 'Mateo', 'Nora', 'Oskar', 'Priya', 'Quinn', 'Rosa', 'Sami', 'Tariq', 'Uma', 'Viktor', 'Wen', 'Yara', 'Zoe'];
+const LAST = ['Adler', 'Berger', 'Costa', 'Dubois', 'Eriksen', 'Fischer', 'Garcia', 'Hoffmann', 'Ivanova', 'Jensen', 'Kowalski', 'Lindqvist', 'Meyer', 'Novak', 'Okafor', 'Petrov', 'Rossi', 'Schmidt', 'Tanaka', 'Weber'];
+
+/** `npm run seed:demo`: the database named by DATABASE_URL, or PGlite under DATA_DIR. */
+async function main() {
+  const config = parseConfig({ ...process.env, DEMO_SEED: 'true' });
+  // PGlite is one process's database: seeding it under a running server would corrupt it.
+  if (!config.DATABASE_URL) {
+    const running = await fetch(`http://127.0.0.1:${config.PORT}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (running) {
+      throw new Error(`a server is running on port ${config.PORT} with the embedded database (PGlite), which only one process may open: stop it (Ctrl+C), run npm run seed:demo, then npm start again`);
+    }
+    process.stdout.write('Seeding the embedded database (PGlite); this takes several minutes (2.2 million spans)...\n');
+  }
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 4 });
+  const secrets = loadSecrets(config);
+  const cloud = createApp({ config, database, secrets, logger: pino({ level: 'warn' }) });
+  cloud.start();
+  try {
+    await cloud.services.ingestion.preparePartitions(new Date());
+    const result = await seedDemo(cloud, database, secrets, DEMO_SIZE, (line) => process.stdout.write(`${line}\n`));
+    process.stdout.write(result.created ? `Seeded. Manager sign-in: ${DEMO_MANAGER_EMAIL} / ${DEMO_MANAGER_PASSWORD}\n` : 'Already seeded.\n');
+  } finally {
+    await cloud.stop();
+    await database.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`seed failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}

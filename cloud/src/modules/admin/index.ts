@@ -1,0 +1,26 @@
+// The admin module: policy versions (draft, review, publish), devices and enrollment tokens, for the org's admins.
+import { Hono, type Context } from 'hono';
+import type { AppEnv, RequireUser } from '../../platform/env';
+import type { AuditService } from '../audit';
+import type { ConsentService, PolicyDrafts } from '../consent';
+import type { DeviceService } from '../devices';
+import type { DirectoryService } from '../directory';
+import { adminApiRoutes } from './api';
+import { createFleetAdmin } from './fleet';
+import { adminPageRoutes } from './page-routes';
+
+export function createAdminModule(deps: { drafts: PolicyDrafts; consent: ConsentService; devices: DeviceService; directory: DirectoryService; audit: AuditService }) {
+  const fleet = createFleetAdmin({ devices: deps.devices, directory: deps.directory, audit: deps.audit });
+  return {
+    fleet,
+    /** `/api/admin/*` and the `/admin*` pages. */
+    routes: (options: { requireUser: RequireUser; maxBodyBytes: number; csrfOf: (c: Context<AppEnv>) => Promise<string> }) =>
+      new Hono<AppEnv>()
+        .route('/', adminApiRoutes({ drafts: deps.drafts, fleet, requireUser: options.requireUser, maxBodyBytes: options.maxBodyBytes }))
+        .route('/', adminPageRoutes({ drafts: deps.drafts, consent: deps.consent, fleet, directory: deps.directory, requireUser: options.requireUser, csrfOf: options.csrfOf })),
+  };
+}
+export type AdminModule = ReturnType<typeof createAdminModule>;
+
+export { ADMIN_API } from './api';
+export type { FleetAdmin } from './fleet';

@@ -1,0 +1,137 @@
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import type { PolicyDrafts } from '../consent';
+import type { ConsentService } from '../consent';
+import type { DirectoryService } from '../directory';
+import type { AppEnv, SignedInUser, RequireUser } from '../../platform/env';
+import { AppError } from '../../platform/errors';
+import { idParam, versionParam } from './api';
+import { EnrollmentTokenInput, type FleetAdmin } from './fleet';
+import { DevicesPage, TokensPage } from './fleet-pages';
+import { contentFromForm, formFromBody, formFromContent, type PolicyForm } from './policy-form';
+import { ConsentHistoryPage, PolicyListPage, PolicyVersionPage, type PageMessages } from './policy-pages';
+
+
+const DONE: Record<string, string> = {
+  created: 'Draft created from the current policy.',
+  saved: 'Draft saved.',
+  submit: 'Submitted for review.',
+  reopen: 'Back to draft; approvals so far were dropped.',
+  approve: 'Your approval is recorded.',
+  publish: 'Published. Devices ask their people again at their next sync where anything widened.',
+  revoked: 'Revoked.',
+};
+
+/** Turns a refused action into the page's error text; anything but an AppError is a real failure. */
+function refused(error: unknown): PageMessages {
+  if (!(error instanceof AppError)) throw error;
+  return { error: error.message, fields: error.fields };
+}
+
+/** Admin pages: policy versions, consent history, devices and enrollment tokens. Forms carry the CSRF token. */
+export function adminPageRoutes(deps: {
+  drafts: PolicyDrafts;
+  consent: ConsentService;
+  fleet: FleetAdmin;
+  directory: DirectoryService;
+  requireUser: RequireUser;
+  csrfOf: (c: Context<AppEnv>) => Promise<string>;
+}) {
+  const { drafts, fleet, requireUser, csrfOf } = deps;
+  const admin = requireUser('admin');
+  const anyone = requireUser();
+  const info = (c: Context) => DONE[c.req.query('done') ?? ''];
+
+  async function versionPage(c: Context<AppEnv>, version: number, messages: PageMessages = {}, form?: PolicyForm) {
+    const user = c.get('user');
+    const view = await drafts.get(user, version);
+    const person = await deps.directory.findUser(user.userId);
+    const canApprove = user.role === 'admin' || person?.worksCouncil === true;
+    return c.html(<PolicyVersionPage user={user} csrf={await csrfOf(c)} view={view} form={form ?? formFromContent(view.content)} canApprove={canApprove} {...messages} />);
+  }
+
+  async function listPage(c: Context<AppEnv>, messages: PageMessages = {}) {
+    const user = c.get('user');
+    return c.html(<PolicyListPage user={user} csrf={await csrfOf(c)} versions={await drafts.list(user)} {...messages} />);
+  }
+
+  async function tokensPage(c: Context<AppEnv>, extra: Partial<Parameters<typeof TokensPage>[0]> = {}) {
+    const user = c.get('user');
+    const [tokens, teams] = await Promise.all([fleet.listTokens(user), deps.directory.listTeams(user.orgId)]);
+    return c.html(<TokensPage user={user} csrf={await csrfOf(c)} tokens={tokens} teams={teams} info={info(c)} {...extra} />);
+  }
+
+  const app = new Hono<AppEnv>()
+    .get('/admin', admin, (c) => c.redirect('/admin/policies', 303))
+    .get('/admin/policies', anyone, async (c) => listPage(c, { info: info(c) }))
+    .post('/admin/policies', admin, async (c) => {
+      const user = c.get('user');
+      try {
+        const current = await deps.consent.currentPolicy(user.orgId);
+        const draft = await drafts.createDraft(user, current.content);
+        return c.redirect(`/admin/policies/${draft.version}?done=created`, 303);
+      } catch (error) {
+        c.status(409);
+        return listPage(c, refused(error));
+      }
+    })
+    .get('/admin/policies/:version', anyone, async (c) => versionPage(c, versionParam(c), { info: info(c) }))
+    .post('/admin/policies/:version', admin, async (c) => {
+      const version = versionParam(c);
+      const form = formFromBody(await c.req.parseBody());
+      try {
+        await drafts.updateDraft(c.get('user'), version, contentFromForm(form));
+        return c.redirect(`/admin/policies/${version}?done=saved`, 303);
+      } catch (error) {
+        const messages = refused(error);
+        c.status(error instanceof AppError ? error.status : 400);
+        return versionPage(c, version, messages, form);
+      }
+    })
+    .get('/admin/people/:userId/consent', admin, async (c) =>
+      c.html(<ConsentHistoryPage user={c.get('user')} history={await drafts.consentHistory(c.get('user'), idParam(c, 'userId'))} />),
+    )
+    .get('/admin/devices', admin, async (c) => {
+      const user = c.get('user');
+      return c.html(<DevicesPage user={user} csrf={await csrfOf(c)} devices={await fleet.listDevices(user)} info={info(c)} />);
+    })
+    .post('/admin/devices/:deviceId/revoke', admin, async (c) => {
+      await fleet.revokeDevice(c.get('user'), idParam(c, 'deviceId'));
+      return c.redirect('/admin/devices?done=revoked', 303);
+    })
+    .get('/admin/enrollment-tokens', admin, async (c) => tokensPage(c))
+    .post('/admin/enrollment-tokens', admin, async (c) => {
+      const body = await c.req.parseBody();
+      const values = Object.fromEntries(Object.entries(body).flatMap(([k, v]) => (typeof v === 'string' && k !== '_csrf' ? [[k, v]] : [])));
+      const parsed = EnrollmentTokenInput.safeParse(values);
+      try {
+        if (!parsed.success) throw AppError.fromZod(parsed.error, 'form');
+        const created = await fleet.createToken(c.get('user'), parsed.data);
+        c.status(201);
+        return tokensPage(c, { created });
+      } catch (error) {
+        const messages = refused(error);
+        c.status(400);
+        return tokensPage(c, { ...messages, values });
+      }
+    })
+    .post('/admin/enrollment-tokens/:tokenId/revoke', admin, async (c) => {
+      await fleet.revokeToken(c.get('user'), idParam(c, 'tokenId'));
+      return c.redirect('/admin/enrollment-tokens?done=revoked', 303);
+    });
+
+  // Workflow steps: the same service calls as the API, answered with the page again.
+  for (const step of ['submit', 'reopen', 'approve', 'publish'] as const) {
+    app.post(`/admin/policies/:version/${step}`, step === 'approve' ? anyone : admin, async (c) => {
+      const version = versionParam(c);
+      try {
+        await drafts[step](c.get('user'), version);
+        return c.redirect(`/admin/policies/${version}?done=${step}`, 303);
+      } catch (error) {
+        const messages = refused(error);
+        c.status(error instanceof AppError ? error.status : 500);
+        return versionPage(c, version, messages);
+      }
+    });
+  }
+  return app;
+}

@@ -1,0 +1,61 @@
+// The analytics module: daily rollups fed from newly stored spans, categories, retention and the nightly check.
+import type { Logger } from 'pino';
+import type { Database } from '../../platform/db/client';
+import type { RequireUser } from '../../platform/env';
+import type { AuditService } from '../audit';
+import type { ConsentService } from '../consent';
+import type { DirectoryService } from '../directory';
+import type { IngestionService } from '../ingestion';
+import { createRollupEraser } from './erase-store';
+import { createAnalyticsJobs } from './jobs';
+import { createRollupQueries } from './query-store';
+import { analyticsRoutes } from './routes';
+import { createAnalyticsService } from './service';
+import { createAnalyticsStore } from './store';
+
+export function createAnalyticsModule(deps: {
+  database: Database;
+  ingestion: IngestionService;
+  directory: DirectoryService;
+  consent: ConsentService;
+  audit: AuditService;
+  logger: Logger;
+}) {
+  const service = createAnalyticsService({
+    store: createAnalyticsStore(deps.database),
+    eraser: createRollupEraser(deps.database),
+    ingestion: deps.ingestion,
+    directory: deps.directory,
+    audit: deps.audit,
+    logger: deps.logger,
+  });
+  // Rollups are fed from newly inserted spans, queued in memory and flushed every second.
+  deps.ingestion.onInserted((owner, spans) => service.enqueue(owner, spans));
+  const jobs = createAnalyticsJobs({ analytics: service, ingestion: deps.ingestion, consent: deps.consent, logger: deps.logger });
+  let scheduled: { stop: () => Promise<void> } | undefined;
+  return {
+    service,
+    jobs,
+    /** Read-only queries over the rollups, for the reporting module. */
+    queries: createRollupQueries(deps.database),
+    /** `/api/categories/rules`. */
+    routes: (options: { requireUser: RequireUser; maxBodyBytes: number }) => analyticsRoutes({ analytics: service, ...options }),
+    start() {
+      service.start();
+      scheduled ??= jobs.schedule();
+    },
+    /** The schedule ends first, then the spans still queued are flushed. */
+    async stop() {
+      await scheduled?.stop();
+      scheduled = undefined;
+      await service.stop();
+    },
+  };
+}
+export type AnalyticsModule = ReturnType<typeof createAnalyticsModule>;
+
+export type { AnalyticsService } from './service';
+export type { AnalyticsJobs } from './jobs';
+export type { RollupQueries, ExportRow, UserAppTotal, UserDayTotal, WeekTotal, TeamTotal } from './query-store';
+export type { CategoryRule, Productivity } from './tables';
+export { DEFAULT_RULES } from './categories';

@@ -1,0 +1,74 @@
+import type { Logger } from 'pino';
+import type { ConsentService } from '../consent';
+import type { IngestionService } from '../ingestion';
+import { scheduleJobs } from '../../platform/scheduler';
+import { addDays, type AnalyticsService } from './service';
+
+export const DEFAULT_RETENTION_DAYS = 90;
+/** Days the nightly check looks back: late syncs and lost flushes land in recent days. */
+export const CONSISTENCY_WINDOW_DAYS = 7;
+
+interface Deps {
+  analytics: AnalyticsService;
+  ingestion: IngestionService;
+  consent: ConsentService;
+  logger: Logger;
+}
+
+/** The scheduled jobs as plain functions (tests call them), and a scheduler that runs them. */
+export function createAnalyticsJobs(deps: Deps) {
+  const { analytics, ingestion, consent, logger } = deps;
+
+  async function retentionOf(orgId: string): Promise<number> {
+    const policy = await consent.currentPolicy(orgId).catch(() => undefined);
+    return policy?.content.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  }
+
+  const jobs = {
+    /**
+     * Raw spans older than each org's retention go. Whole daily partitions older than the
+     * longest retention are dropped; orgs with a shorter one have their older rows deleted.
+     */
+    async retention(now: Date): Promise<{ droppedPartitions: string[]; deletedRows: number }> {
+      const orgs = await ingestion.orgIdsWithSpans();
+      const retention = new Map<string, number>();
+      for (const orgId of orgs) retention.set(orgId, await retentionOf(orgId));
+      const longest = Math.max(DEFAULT_RETENTION_DAYS, ...retention.values());
+      const cutoff = (days: number) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - days * 86_400_000);
+      const droppedPartitions = await ingestion.dropPartitionsBefore(cutoff(longest));
+      let deletedRows = 0;
+      for (const [orgId, days] of retention) if (days < longest) deletedRows += await ingestion.deleteOrgSpansBefore(orgId, cutoff(days));
+      logger.info({ droppedPartitions: droppedPartitions.length, deletedRows, longest }, 'retention: raw spans removed');
+      return { droppedPartitions, deletedRows };
+    },
+
+    /** Creates the coming days' partitions so inserts never fall into the default one. */
+    async partitionUpkeep(now: Date): Promise<string[]> {
+      return ingestion.preparePartitions(now);
+    },
+
+    /** Rebuilds any recent day whose rollups differ from the raw spans. */
+    async consistencyCheck(now: Date, windowDays = CONSISTENCY_WINDOW_DAYS): Promise<{ orgId: string; repairedDays: string[] }[]> {
+      const results: { orgId: string; repairedDays: string[] }[] = [];
+      for (const orgId of await ingestion.orgIdsWithSpans()) {
+        const today = now.toISOString().slice(0, 10);
+        const { repairedDays } = await analytics.checkConsistency(orgId, addDays(today, -windowDays), addDays(today, 1));
+        results.push({ orgId, repairedDays });
+      }
+      return results;
+    },
+  };
+
+  return {
+    ...jobs,
+    /** Schedules the jobs (UTC); the returned stop() ends them. */
+    schedule(): { stop: () => Promise<void> } {
+      return scheduleJobs(logger, [
+        { name: 'partition-upkeep', cron: '17 * * * *', run: () => jobs.partitionUpkeep(new Date()) },
+        { name: 'retention', cron: '40 2 * * *', run: () => jobs.retention(new Date()) },
+        { name: 'consistency-check', cron: '10 3 * * *', run: () => jobs.consistencyCheck(new Date()) },
+      ]);
+    },
+  };
+}
+export type AnalyticsJobs = ReturnType<typeof createAnalyticsJobs>;

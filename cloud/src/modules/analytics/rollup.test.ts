@@ -1,0 +1,122 @@
+import fc from 'fast-check';
+import { uuidv7 } from 'uuidv7';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeviceIdentity } from '../devices';
+import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
+import { testDatabaseKinds } from '../../../test/support/database';
+import { createTestDevice } from '../../../test/support/device-client';
+import { createRollupQueries } from './query-store';
+import { dayInZone, weekOf } from './rollup';
+
+const APPS = ['Code', 'firefox', 'Slack', 'steam', 'mystery-tool', null] as const;
+
+describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
+  let cloud: TestCloud;
+  let owner: DeviceIdentity;
+  let consentAt: number;
+  let zone: (at: Date) => string;
+  /** Every distinct span ever accepted: the oracle the rollups must equal. */
+  const accepted = new Map<string, { start: number; durationMs: number; app: string | null; idle: boolean }>();
+
+  beforeAll(async () => {
+    cloud = await startTestCloud(kind);
+    const { orgId } = cloud.bootstrap;
+    const team = await cloud.cloud.services.directory.createTeam(orgId, 'Platform');
+    const user = await cloud.cloud.services.directory.createUser({ orgId, email: 'alice@demo.test', name: 'Alice', role: 'employee', osUser: 'alice', teamId: team.id });
+    const device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken, 'alice');
+    expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
+    consentAt = Date.now() + 1000;
+    owner = { deviceId: device.deviceId, orgId, userId: user.id };
+    const org = await cloud.cloud.services.directory.findOrg(orgId);
+    zone = dayInZone(org?.timeZone ?? 'UTC');
+  });
+  afterAll(async () => cloud?.stopAll());
+
+  const span = fc.record({
+    offsetMs: fc.integer({ min: 0, max: 3 * 86_400_000 }),
+    durationMs: fc.integer({ min: 1, max: 3_600_000 }),
+    app: fc.constantFrom(...APPS),
+    idle: fc.boolean(),
+  });
+
+  it('equal the raw spans whatever the duplicates, order and batching', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(span, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 1000 }), async (raw, batches, seed) => {
+        const spans = raw.map((s) => ({
+          id: uuidv7(),
+          start: new Date(consentAt + s.offsetMs).toISOString(),
+          durationMs: s.durationMs,
+          ...(s.app !== null ? { app: s.app } : {}),
+          ...(s.idle ? { idle: true as const } : {}),
+        }));
+        // Resend a shuffled copy with some spans repeated, split into several batches.
+        const resend = [...spans, ...spans.filter((_, i) => (i + seed) % 3 === 0)].sort((a, b) => ((a.id.charCodeAt(35) + seed) % 7) - ((b.id.charCodeAt(35) + seed) % 7));
+        const size = Math.ceil(resend.length / batches);
+        for (let i = 0; i < resend.length; i += size) {
+          await cloud.cloud.services.ingestion.ingest(owner, { batchId: uuidv7(), spans: resend.slice(i, i + size) });
+        }
+        await cloud.cloud.services.ingestion.ingest(owner, { batchId: uuidv7(), spans });
+        for (const s of spans) accepted.set(s.id, { start: Date.parse(s.start), durationMs: s.durationMs, app: s.app ?? null, idle: s.idle === true });
+        await cloud.cloud.services.analytics.flush();
+
+        const expected = new Map<string, { active: number; idle: number }>();
+        for (const s of accepted.values()) {
+          const key = `${zone(new Date(s.start))}|${s.app ?? '(no app)'}`;
+          const e = expected.get(key) ?? { active: 0, idle: 0 };
+          if (s.idle) e.idle += s.durationMs;
+          else e.active += s.durationMs;
+          expected.set(key, e);
+        }
+        const queries = createRollupQueries(cloud.database);
+        const got = new Map<string, { active: number; idle: number }>();
+        for await (const page of queries.exportRows(owner.orgId, [owner.userId ?? ''], zone(new Date(consentAt - 86_400_000)), zone(new Date(consentAt + 9 * 86_400_000)), true)) {
+          for (const r of page) {
+            const key = `${r.day}|${r.app}`;
+            const g = got.get(key) ?? { active: 0, idle: 0 };
+            g.active += r.activeMs;
+            g.idle += r.idleMs;
+            got.set(key, g);
+          }
+        }
+        expect(Object.fromEntries(got)).toEqual(Object.fromEntries(expected));
+
+        // The person-day and org-week rollups the reports read must tell the same story.
+        const perDay = new Map<string, { active: number; idle: number }>();
+        const perWeek = new Map<string, { active: number; idle: number }>();
+        for (const [key, e] of expected) {
+          const day = key.slice(0, 10);
+          for (const [map, k] of [[perDay, day], [perWeek, weekOf(day).week]] as const) {
+            const a = map.get(k) ?? { active: 0, idle: 0 };
+            a.active += e.active;
+            a.idle += e.idle;
+            map.set(k, a);
+          }
+        }
+        const from = zone(new Date(consentAt - 86_400_000));
+        const to = zone(new Date(consentAt + 9 * 86_400_000));
+        const days = await queries.userDayTotals(owner.orgId, [owner.userId ?? ''], from, to);
+        expect(Object.fromEntries(days.map((d) => [d.day, { active: d.activeMs, idle: d.idleMs }]))).toEqual(Object.fromEntries(perDay));
+        const weeks = await queries.orgWeeks(owner.orgId, from, to);
+        expect(Object.fromEntries(weeks.map((w) => [w.week, { active: w.activeMs, idle: w.idleMs, people: w.people }]))).toEqual(
+          Object.fromEntries([...perWeek].map(([w, t]) => [w, { ...t, people: 1 }])),
+        );
+      }),
+      { numRuns: 12 },
+    );
+  });
+
+  it('the consistency check finds nothing to repair, then repairs a day whose deltas were lost', async () => {
+    const { analytics } = cloud.cloud.services;
+    const first = await analytics.checkConsistency(owner.orgId, '2000-01-01', '2100-01-01');
+    expect(first.repairedDays).toEqual([]);
+    // Simulate a crash: spans stored, queued deltas never flushed.
+    const lost = { id: uuidv7(), start: new Date(consentAt + 5 * 86_400_000).toISOString(), durationMs: 60_000, app: 'Code' };
+    const stop = analytics.enqueue;
+    analytics.enqueue = () => undefined;
+    await cloud.cloud.services.ingestion.ingest(owner, { batchId: uuidv7(), spans: [lost] });
+    analytics.enqueue = stop;
+    const second = await analytics.checkConsistency(owner.orgId, '2000-01-01', '2100-01-01');
+    expect(second.repairedDays).toEqual([zone(new Date(lost.start))]);
+    expect((await analytics.checkConsistency(owner.orgId, '2000-01-01', '2100-01-01')).repairedDays).toEqual([]);
+  });
+});

@@ -1,0 +1,18 @@
+import { Hono } from 'hono';
+import type { AppEnv, RequireUser } from '../../platform/env';
+import { readQuery } from '../../platform/http/query';
+import { csvResponse } from '../../platform/http/csv';
+import { AuditQuery, type AuditViewer } from './viewer';
+
+export const AUDIT_API = {
+  events: '/api/audit/events',
+  exportCsv: '/api/audit/export.csv',
+} as const;
+
+/** The audit log as JSON and CSV, for admins and auditors. */
+export function auditApiRoutes(deps: { viewer: AuditViewer; requireUser: RequireUser }) {
+  const readers = deps.requireUser('admin', 'auditor');
+  return new Hono<AppEnv>()
+    .get(AUDIT_API.events, readers, async (c) => c.json(await deps.viewer.page(c.get('user'), readQuery(c, AuditQuery))))
+    .get(AUDIT_API.exportCsv, readers, async (c) => csvResponse(await deps.viewer.exportCsv(c.get('user'), readQuery(c, AuditQuery)), 'audit-log.csv'));
+}

@@ -1,0 +1,111 @@
+import { csvField } from '../../platform/http/csv';
+import { z } from 'zod';
+import type { SignedInUser } from '../../platform/env';
+import { AppError } from '../../platform/errors';
+import type { AuditService } from './service';
+import type { AuditFilter, StoredAuditEvent } from './store';
+
+const Instant = z
+  .string()
+  .max(40)
+  .refine((v) => /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v)), 'must be a date (YYYY-MM-DD) or an ISO date-time');
+
+/** The viewer's filters as query parameters; blank ones (an empty form field) are left out. */
+export const AuditQuery = z.preprocess(
+  (raw) => (raw && typeof raw === 'object' ? Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== '')) : raw),
+  z.strictObject({
+    actor: z.string().max(100).optional(),
+    action: z.string().max(100).regex(/^[a-z0-9_.]+\*?$/, 'letters, digits, "_" and "." only; end with "*" or "." for a prefix').optional(),
+    subject: z.uuid('must be a person id').optional(),
+    from: Instant.optional(),
+    to: Instant.optional(),
+    before: z.coerce.number().int().min(1).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+  }),
+);
+export type AuditQuery = z.infer<typeof AuditQuery>;
+
+/** A date alone means its whole day in UTC: `to=2025-01-31` includes the 31st. */
+function instant(value: string | undefined, endOfDay: boolean): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
+  return endOfDay && value.length === 10 ? new Date(date.getTime() + 86_400_000) : date;
+}
+
+export function filterOf(q: AuditQuery): AuditFilter {
+  return { actorId: q.actor, action: q.action, subjectUserId: q.subject, from: instant(q.from, false), to: instant(q.to, true) };
+}
+
+export interface AuditEventView {
+  seq: number;
+  at: string;
+  actorType: StoredAuditEvent['actorType'];
+  actorId: string;
+  action: string;
+  subjectUserIds: string[];
+  details: Record<string, unknown>;
+  hash: string;
+}
+
+const view = (e: StoredAuditEvent): AuditEventView => ({
+  seq: e.seq,
+  at: e.at.toISOString(),
+  actorType: e.actorType,
+  actorId: e.actorId,
+  action: e.action,
+  subjectUserIds: e.subjectUserIds,
+  details: e.details,
+  hash: e.hash,
+});
+
+export const EXPORT_MAX_ROWS = 100_000;
+
+/**
+ * The audit viewer for admins and auditors, scoped to their org. Looking at the log is
+ * itself logged, with the person filtered on (if any) as its subject.
+ */
+export function createAuditViewer(audit: AuditService) {
+  function assertReader(user: SignedInUser) {
+    if (user.role !== 'admin' && user.role !== 'auditor') throw new AppError('forbidden', `The audit log is for admins and auditors; you are ${user.role}`);
+  }
+  const logged = (user: SignedInUser, action: string, q: AuditQuery, details: Record<string, unknown>) =>
+    audit.record({
+      orgId: user.orgId,
+      actorType: 'user',
+      actorId: user.userId,
+      action,
+      subjectUserIds: q.subject ? [q.subject] : [],
+      details: { filter: { actor: q.actor ?? null, action: q.action ?? null, subject: q.subject ?? null, from: q.from ?? null, to: q.to ?? null }, ...details },
+    });
+
+  return {
+    async page(user: SignedInUser, q: AuditQuery): Promise<{ events: AuditEventView[]; nextBefore: number | null }> {
+      assertReader(user);
+      const rows = await audit.search(user.orgId, filterOf(q), { beforeSeq: q.before, limit: q.limit + 1 });
+      const events = rows.slice(0, q.limit).map(view);
+      await logged(user, 'audit.viewed', q, { shown: events.length });
+      return { events, nextBefore: rows.length > q.limit ? (events[events.length - 1]?.seq ?? null) : null };
+    },
+
+    /** CSV, newest first, built page by page. */
+    async exportCsv(user: SignedInUser, q: AuditQuery): Promise<string> {
+      assertReader(user);
+      let text = 'seq,at,actor_type,actor_id,action,subject_user_ids,details,hash\r\n';
+      let rows = 0;
+      for await (const page of audit.matching(user.orgId, filterOf(q), EXPORT_MAX_ROWS)) {
+        for (const e of page) {
+          text += [String(e.seq), e.at.toISOString(), e.actorType, csvField(e.actorId), csvField(e.action), csvField(e.subjectUserIds.join(' ')), csvField(JSON.stringify(e.details)), e.hash].join(',') + '\r\n';
+          rows++;
+        }
+      }
+      await logged(user, 'audit.exported', q, { rows });
+      return text;
+    },
+
+    verify: async (user: SignedInUser) => {
+      assertReader(user);
+      return audit.verify(user.orgId);
+    },
+  };
+}
+export type AuditViewer = ReturnType<typeof createAuditViewer>;

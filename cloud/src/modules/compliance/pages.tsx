@@ -1,0 +1,48 @@
+import type { SignedInUser } from '../../platform/env';
+import { AdminLayout, when } from '../../ui/admin-layout';
+import { Chain } from '../audit';
+import type { ComplianceReport } from './report';
+
+export function CompliancePage(props: { user: SignedInUser; report: ComplianceReport }) {
+  const r = props.report;
+  const qs = `from=${r.period.from}&to=${r.period.to}`;
+  return (
+    <AdminLayout title={`Compliance report ${r.period.from} to ${r.period.to}`} user={props.user} current="/audit/compliance">
+      <form method="get" action="/audit/compliance" aria-label="Period">
+        <label>From <input name="from" value={r.period.from} /></label>
+        <label>To <input name="to" value={r.period.to} /></label>
+        <button type="submit">Show</button>
+      </form>
+      <p class="noprint">
+        <a href={`/api/compliance/report.csv?${qs}`}>Download CSV</a> · print this page for a paper copy.
+      </p>
+      <p>Generated {when(r.generatedAt)}. Current policy: {r.currentPolicyVersion ? `v${r.currentPolicyVersion}` : 'none'}.</p>
+      <Chain chain={r.chain} />
+      <h2>Consent coverage per team and policy version</h2>
+      <table aria-label="Consent coverage">
+        <thead><tr><th>Team</th><th>Policy</th><th>People</th><th>Granted</th><th>Declined</th><th>Withdrawn</th><th>No decision</th><th>Pending re-consent</th><th>app_usage</th><th>idle</th><th>window_titles</th></tr></thead>
+        <tbody>
+          {r.coverage.map((c) => (
+            <tr>
+              <td>{c.teamName}</td><td>{c.policyVersion ? `v${c.policyVersion}` : '—'}</td><td>{c.people}</td><td>{c.granted}</td><td>{c.declined}</td><td>{c.withdrawn}</td>
+              <td>{c.noDecision}</td><td>{c.pendingReconsent}</td><td>{c.byScope.app_usage}</td><td>{c.byScope.idle}</td><td>{c.byScope.window_titles}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>Withdrawals</h2>
+      {r.withdrawals.length === 0 ? <p>None in this period.</p> : (
+        <ul>{r.withdrawals.map((w) => <li>{when(w.at)}: {w.name}, still granted: {w.remaining.join(', ') || 'nothing'}</li>)}</ul>
+      )}
+      <h2>Erasures</h2>
+      {r.erasures.length === 0 ? <p>None in this period.</p> : (
+        <ul>{r.erasures.map((e) => <li>{when(e.at)}: {e.action} for {e.subjectUserIds.join(', ')}</li>)}</ul>
+      )}
+      <h2>Access to personal data</h2>
+      <table aria-label="Access to personal data">
+        <thead><tr><th>Action</th><th>Events</th><th>By (people)</th><th>About (people)</th></tr></thead>
+        <tbody>{r.personalDataAccess.map((a) => <tr><td>{a.action}</td><td>{a.events}</td><td>{a.actors}</td><td>{a.people}</td></tr>)}</tbody>
+      </table>
+    </AdminLayout>
+  );
+}

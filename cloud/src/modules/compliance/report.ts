@@ -1,0 +1,121 @@
+import { Scope } from '@icarus/shared';
+import { z } from 'zod';
+import type { ConsentService } from '../consent';
+import type { DirectoryService } from '../directory';
+import type { SignedInUser } from '../../platform/env';
+import { AppError } from '../../platform/errors';
+import type { ComplianceReports } from './coverage';
+import type { AuditService, ChainVerification } from '../audit';
+
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'is not a real date');
+export const PeriodQuery = z.strictObject({ from: Day.optional(), to: Day.optional() });
+export type PeriodQuery = z.infer<typeof PeriodQuery>;
+
+const DEFAULT_DAYS = 30;
+const MAX_DAYS = 366;
+
+export interface CoverageRow {
+  teamId: string | null;
+  teamName: string;
+  policyVersion: number | null;
+  people: number;
+  granted: number;
+  declined: number;
+  withdrawn: number;
+  noDecision: number;
+  pendingReconsent: number;
+  byScope: Record<Scope, number>;
+}
+
+export interface ComplianceReport {
+  period: { from: string; to: string };
+  generatedAt: string;
+  currentPolicyVersion: number | null;
+  coverage: CoverageRow[];
+  withdrawals: { userId: string | null; name: string; deviceId: string; at: string; remaining: Scope[] }[];
+  erasures: { at: string; action: string; subjectUserIds: string[]; actorId: string }[];
+  personalDataAccess: { action: string; events: number; actors: number; people: number }[];
+  chain: ChainVerification;
+}
+
+/** A period of whole UTC days, `to` inclusive; defaults to the last 30 days. */
+export function resolvePeriod(q: PeriodQuery, now: Date): { from: Date; to: Date; fromDay: string; toDay: string } {
+  const toDay = q.to ?? now.toISOString().slice(0, 10);
+  const to = new Date(Date.parse(`${toDay}T00:00:00Z`) + 86_400_000);
+  const fromDay = q.from ?? new Date(to.getTime() - DEFAULT_DAYS * 86_400_000).toISOString().slice(0, 10);
+  const from = new Date(`${fromDay}T00:00:00Z`);
+  if (from >= to) throw new AppError('validation_failed', 'Invalid query: from must not be after to', [{ path: 'from', problem: 'after to' }]);
+  if (to.getTime() - from.getTime() > MAX_DAYS * 86_400_000) {
+    throw new AppError('validation_failed', `Invalid query: a period spans at most ${MAX_DAYS} days`, [{ path: 'from', problem: `more than ${MAX_DAYS} days before to` }]);
+  }
+  return { from, to, fromDay, toDay };
+}
+
+/**
+ * The compliance report: consent coverage per team and policy version (from the reporting
+ * module's coverage, which audits the read), withdrawals, erasures and reads of personal
+ * data in the period (from the audit log), and the chain's verification.
+ */
+export function createComplianceReport(deps: { compliance: ComplianceReports; consent: ConsentService; directory: DirectoryService; audit: AuditService; now?: () => Date }) {
+  const now = deps.now ?? (() => new Date());
+  return {
+    async build(user: SignedInUser, query: PeriodQuery): Promise<ComplianceReport> {
+      if (user.role !== 'admin' && user.role !== 'auditor') throw new AppError('forbidden', `The compliance report needs the role admin or auditor; you are ${user.role}`);
+      const period = resolvePeriod(query, now());
+      const [coverage, teams, people, withdrawals, erasures, access, chain] = await Promise.all([
+        deps.compliance.consentCoverage(user),
+        deps.directory.listTeams(user.orgId),
+        deps.directory.listMembers(user.orgId),
+        deps.consent.withdrawalsSince(user.orgId, period.from),
+        deps.audit.search(user.orgId, { action: 'erasure.', from: period.from, to: period.to }, { limit: 1000 }),
+        deps.audit.personalDataAccess(user.orgId, period.from, period.to),
+        deps.audit.verify(user.orgId),
+      ]);
+      const teamName = new Map(teams.map((t) => [t.id, t.name]));
+      const names = new Map(people.map((p) => [p.id, p.name]));
+      const groups = new Map<string, CoverageRow>();
+      for (const row of coverage.rows) {
+        const key = `${row.teamId ?? ''}|${row.policyVersion ?? ''}`;
+        let group = groups.get(key);
+        if (!group) {
+          group = {
+            teamId: row.teamId,
+            teamName: row.teamId ? (teamName.get(row.teamId) ?? 'unknown team') : 'no team',
+            policyVersion: row.policyVersion,
+            people: 0, granted: 0, declined: 0, withdrawn: 0, noDecision: 0, pendingReconsent: 0,
+            byScope: { app_usage: 0, idle: 0, window_titles: 0 },
+          };
+          groups.set(key, group);
+        }
+        group.people++;
+        if (row.state === 'no_decision') group.noDecision++;
+        else group[row.state]++;
+        if (row.pendingReconsent) group.pendingReconsent++;
+        for (const s of row.granted) {
+          const scope = Scope.safeParse(s);
+          if (scope.success) group.byScope[scope.data]++;
+        }
+      }
+      await deps.audit.record({
+        orgId: user.orgId,
+        actorType: 'user',
+        actorId: user.userId,
+        action: 'compliance.report_viewed',
+        details: { from: period.fromDay, to: period.toDay },
+      });
+      return {
+        period: { from: period.fromDay, to: period.toDay },
+        generatedAt: now().toISOString(),
+        currentPolicyVersion: coverage.policyVersion,
+        coverage: [...groups.values()].sort((a, b) => a.teamName.localeCompare(b.teamName) || (a.policyVersion ?? 0) - (b.policyVersion ?? 0)),
+        withdrawals: withdrawals
+          .filter((w) => w.effectiveAt < period.to)
+          .map((w) => ({ userId: w.userId, name: (w.userId && names.get(w.userId)) || 'unknown person', deviceId: w.deviceId, at: w.effectiveAt.toISOString(), remaining: w.granted })),
+        erasures: erasures.map((e) => ({ at: e.at.toISOString(), action: e.action, subjectUserIds: e.subjectUserIds, actorId: e.actorId })),
+        personalDataAccess: access,
+        chain,
+      };
+    },
+  };
+}
+export type ComplianceReportService = ReturnType<typeof createComplianceReport>;

@@ -1,0 +1,42 @@
+// The consent module: versioned policies, per-person decisions with signed receipts, policy drafts and approval.
+import type { KeyObject } from 'node:crypto';
+import { Hono, type MiddlewareHandler } from 'hono';
+import type { Database } from '../../platform/db/client';
+import type { AppEnv } from '../../platform/env';
+import type { AuditService } from '../audit';
+import type { DirectoryService } from '../directory';
+import { createPolicyDrafts } from './drafts';
+import { policyPageRoutes } from './page-routes';
+import { consentRoutes } from './routes';
+import { createConsentService } from './service';
+import { createConsentStore } from './store';
+
+export function createConsentModule(deps: {
+  database: Database;
+  audit: AuditService;
+  directory: DirectoryService;
+  receiptKey: KeyObject;
+  receiptPublicKey: KeyObject;
+  receiptKeyId: string;
+  publicUrl: () => string;
+}) {
+  const store = createConsentStore(deps.database);
+  const service = createConsentService({ store, audit: deps.audit, receiptKey: deps.receiptKey, receiptKeyId: deps.receiptKeyId, publicUrl: deps.publicUrl });
+  const drafts = createPolicyDrafts({ store, consent: service, audit: deps.audit, directory: deps.directory });
+  return {
+    service,
+    drafts,
+    /** `/v1/policy`, `/v1/policy/diff`, `/v1/consent`, `/v1/receipt-keys`, and the public policy text at `/privacy/policy/*`. */
+    routes: (options: { deviceAuth: MiddlewareHandler<AppEnv>; maxBodyBytes: number }) =>
+      new Hono<AppEnv>()
+        .route('/', consentRoutes({ consent: service, deviceAuth: options.deviceAuth, maxBodyBytes: options.maxBodyBytes, receiptPublicKey: deps.receiptPublicKey, receiptKeyId: deps.receiptKeyId }))
+        .route('/', policyPageRoutes(service)),
+  };
+}
+export type ConsentModule = ReturnType<typeof createConsentModule>;
+
+export type { ConsentService, ConsentTimeline, ConsentEvent } from './service';
+export { grantedAt } from './service';
+export type { PolicyDrafts, PolicyVersionView } from './drafts';
+export { PolicyDiff } from './diff';
+export { defaultPolicy } from './default-policy';

@@ -1,0 +1,195 @@
+import type { KeyObject } from 'node:crypto';
+import {
+  ALL_SCOPES,
+  widenedScopes,
+  type ConsentDecision,
+  type ConsentReceipt,
+  type Directive,
+  type ReceiptPayload,
+  type Scope,
+} from '@icarus/shared';
+import { uuidv7 } from 'uuidv7';
+import type { AuditService } from '../audit';
+import type { EnrolledDevice } from '../../platform/env';
+import { AppError } from '../../platform/errors';
+import { createPolicyPublication } from './policies';
+import { receiptPurposes, signReceipt, visibilitySummary } from './receipt';
+import type { ConsentEvent, ConsentListener } from './events';
+import type { ConsentStore } from './store';
+
+export type { ConsentEvent, ConsentListener } from './events';
+
+interface Deps {
+  store: ConsentStore;
+  audit: AuditService;
+  receiptKey: KeyObject;
+  receiptKeyId: string;
+  publicUrl: () => string;
+  now?: () => Date;
+}
+
+/** What a device may record, from when: the consent state over time. */
+export interface ConsentTimeline {
+  entries: { fromMs: number; granted: ReadonlySet<Scope>; policyVersion: number }[];
+}
+
+/** The scopes in force at `atMs`: the last decision made at or before that instant. */
+export function grantedAt(timeline: ConsentTimeline, atMs: number): ReadonlySet<Scope> | undefined {
+  let found: ReadonlySet<Scope> | undefined;
+  for (const entry of timeline.entries) {
+    if (entry.fromMs > atMs) break;
+    found = entry.granted;
+  }
+  return found;
+}
+
+/**
+ * Consent decisions: each device's decision recorded with its signed receipt, the consent
+ * timeline ingestion checks spans against, and the re-prompt directive. Policy publication
+ * and the cached policy reads are in policies.ts; this service offers both as one API.
+ */
+export function createConsentService(deps: Deps) {
+  const { store, audit } = deps;
+  const now = deps.now ?? (() => new Date());
+  const listeners: ConsentListener[] = [];
+  const announce = async (event: ConsentEvent) => {
+    await Promise.allSettled(listeners.map((listener) => listener(event)));
+  };
+
+  const policies = createPolicyPublication({ store, audit, publicUrl: deps.publicUrl, now, announce });
+  const { toPolicy, currentPolicyRow, cachedCurrentPolicy, cachedPublishedVersion, cachedPublishedList } = policies;
+
+  return {
+    ...policies.api,
+
+    onEvent(listener: ConsentListener) {
+      listeners.push(listener);
+    },
+
+    /** Records a person's decision on their device and returns the signed receipt. */
+    async decide(device: EnrolledDevice, decision: ConsentDecision): Promise<ConsentReceipt> {
+      const policy = await currentPolicyRow(device.orgId);
+      if (decision.policyVersion !== policy.version) {
+        throw new AppError('conflict', `Policy version ${decision.policyVersion} is not the current one (${policy.version}); fetch /v1/policy and ask again`, [
+          { path: 'policyVersion', problem: `current version is ${policy.version}` },
+        ]);
+      }
+      const offered = new Set(policy.content.scopes.map((s) => s.scope));
+      const fields = decision.scopes.flatMap((scope, i) =>
+        offered.has(scope) ? [] : [{ path: `scopes.${i}`, problem: `"${scope}" is not a scope of policy version ${policy.version}` }],
+      );
+      if (fields.length > 0) throw new AppError('validation_failed', `Invalid body: ${fields[0]?.problem}`, fields);
+
+      const previous = await store.latestConsent(device.deviceId);
+      const before = new Set<Scope>(previous?.granted ?? []);
+      let granted: Scope[];
+      if (decision.decision === 'granted') granted = ALL_SCOPES.filter((s) => decision.scopes.includes(s));
+      else if (decision.decision === 'declined') granted = [];
+      else {
+        const withdrawn = decision.scopes.length === 0 ? ALL_SCOPES : decision.scopes;
+        granted = ALL_SCOPES.filter((s) => before.has(s) && !withdrawn.includes(s));
+      }
+
+      const at = now();
+      const receiptId = uuidv7();
+      const payload: ReceiptPayload = {
+        version: 'KI-CR-v1.1.0',
+        receiptId,
+        consentTimestamp: at.toISOString(),
+        collectionMethod: decision.method,
+        decision: decision.decision,
+        principal: { userId: device.userId, osUser: device.osUser, deviceId: device.deviceId },
+        controller: { ...policy.content.controller, orgId: device.orgId },
+        policy: { version: policy.version, url: toPolicy(policy).url, hash: policy.hash, titleMode: policy.content.titleMode },
+        purposes: receiptPurposes(policy.content, granted),
+        scopesGranted: granted,
+        retentionDays: policy.content.retentionDays,
+        visibility: {
+          managersSeeIndividuals: policy.content.managersSeeIndividuals,
+          minGroupSize: policy.content.minGroupSize,
+          summary: visibilitySummary(policy.content),
+        },
+        agentVersion: decision.agentVersion ?? null,
+      };
+      const jws = await signReceipt(payload, deps.receiptKey, deps.receiptKeyId);
+      await store.appendConsent({
+        id: receiptId,
+        orgId: device.orgId,
+        deviceId: device.deviceId,
+        userId: device.userId,
+        policyVersion: policy.version,
+        policyHash: policy.hash,
+        decision: decision.decision,
+        requestedScopes: decision.scopes,
+        granted,
+        method: decision.method,
+        effectiveAt: at,
+        receiptJws: jws,
+      });
+      await audit.record({
+        orgId: device.orgId,
+        actorType: 'device',
+        actorId: device.deviceId,
+        action: `consent.${decision.decision}`,
+        subjectUserIds: device.userId ? [device.userId] : [],
+        details: { receiptId, policyVersion: policy.version, granted, previouslyGranted: [...before] },
+      });
+      await announce({ type: 'consent.decided', orgId: device.orgId, deviceId: device.deviceId, userId: device.userId, decision: decision.decision, receiptId, policyVersion: policy.version, granted });
+      return { jws, payload };
+    },
+
+    /** Decisions in force on each device of the org (reports: coverage, individual visibility). */
+    currentConsents: store.currentConsents,
+    withdrawalsSince: store.withdrawalsSince,
+
+    /**
+     * The device's decisions, plus the server's own hold: from the moment a later version
+     * that widens a granted scope is published, that scope counts as not granted until the
+     * person decides on the new version. The hold keeps the decision's policyVersion, so the
+     * re-prompt directive still fires.
+     */
+    async timeline(deviceId: string): Promise<ConsentTimeline> {
+      const rows = await store.timeline(deviceId);
+      const entries: ConsentTimeline['entries'] = [];
+      const orgId = rows[0]?.orgId;
+      const published = orgId ? await cachedPublishedList(orgId) : [];
+      rows.forEach((r, i) => {
+        const fromMs = r.effectiveAt.getTime();
+        const untilMs = rows[i + 1]?.effectiveAt.getTime() ?? Infinity;
+        entries.push({ fromMs, granted: new Set(r.granted), policyVersion: r.policyVersion });
+        const decidedOn = published.find((p) => p.version === r.policyVersion);
+        if (!decidedOn) return;
+        for (const later of published) {
+          const at = (later.publishedAt ?? later.createdAt).getTime();
+          if (later.version <= r.policyVersion || at >= untilMs) continue;
+          const widened = new Set(widenedScopes(decidedOn.content, later.content));
+          if (![...r.granted].some((s) => widened.has(s))) continue;
+          const held = entries[entries.length - 1]?.granted ?? new Set<Scope>();
+          entries.push({ fromMs: Math.max(at, fromMs), granted: new Set([...held].filter((s) => !widened.has(s))), policyVersion: r.policyVersion });
+        }
+      });
+      return { entries };
+    },
+
+    /** Every decision a person made, across devices, oldest first (admin history view). */
+    consentHistory: store.consentHistory,
+
+    /**
+     * A device whose last decision predates the current policy is told to ask again; the
+     * scopes the new version widens stay stopped until then.
+     */
+    async policyDirective(orgId: string, timeline: ConsentTimeline): Promise<Directive | undefined> {
+      const last = timeline.entries[timeline.entries.length - 1];
+      const current = await cachedCurrentPolicy(orgId);
+      if (!current) return undefined;
+      if (last && last.policyVersion >= current.version) return undefined;
+      const decidedOn = last ? await cachedPublishedVersion(orgId, last.policyVersion) : undefined;
+      return {
+        type: 'policy_changed',
+        policyVersion: current.version,
+        scopesNeedingConsent: last ? widenedScopes(decidedOn?.content, current.content) : current.content.scopes.map((s) => s.scope),
+      };
+    },
+  };
+}
+export type ConsentService = ReturnType<typeof createConsentService>;

@@ -1,0 +1,168 @@
+import { and, asc, desc, eq, gte, inArray, isNull, max, ne } from 'drizzle-orm';
+import type { Database } from '../../platform/db/client';
+import { consentRecords, policies, policyApprovals } from './tables';
+
+export type PolicyRow = typeof policies.$inferSelect;
+export type ConsentRow = typeof consentRecords.$inferSelect;
+export type ApprovalRow = typeof policyApprovals.$inferSelect;
+export type PolicyState = PolicyRow['state'];
+
+export function createConsentStore({ db }: Database) {
+  return {
+    async insertPolicy(row: typeof policies.$inferInsert) {
+      await db.insert(policies).values(row);
+    },
+
+    async currentPolicy(orgId: string): Promise<PolicyRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(policies)
+        .where(and(eq(policies.orgId, orgId), eq(policies.state, 'published')))
+        .orderBy(desc(policies.version))
+        .limit(1);
+      return row;
+    },
+
+    async policy(orgId: string, version: number): Promise<PolicyRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(policies)
+        .where(and(eq(policies.orgId, orgId), eq(policies.version, version)));
+      return row;
+    },
+
+    /** The highest version number used in the org, drafts included (the next draft takes the one after). */
+    async lastVersion(orgId: string): Promise<number> {
+      const [row] = await db.select({ v: max(policies.version) }).from(policies).where(eq(policies.orgId, orgId));
+      return row?.v ?? 0;
+    },
+
+    async listPolicies(orgId: string): Promise<PolicyRow[]> {
+      return db.select().from(policies).where(eq(policies.orgId, orgId)).orderBy(desc(policies.version));
+    },
+
+    /** Published and retired versions, oldest first: what devices may have decided on. */
+    async publishedPolicies(orgId: string): Promise<PolicyRow[]> {
+      return db
+        .select()
+        .from(policies)
+        .where(and(eq(policies.orgId, orgId), inArray(policies.state, ['published', 'retired'])))
+        .orderBy(asc(policies.version));
+    },
+
+    /** Replaces a draft's content; false when the version is not (or no longer) a draft. */
+    async updateDraft(orgId: string, version: number, content: PolicyRow['content'], hash: string): Promise<boolean> {
+      const rows = await db
+        .update(policies)
+        .set({ content, hash })
+        .where(and(eq(policies.orgId, orgId), eq(policies.version, version), eq(policies.state, 'draft')))
+        .returning({ version: policies.version });
+      return rows.length === 1;
+    },
+
+    /**
+     * Moves a version from one state to another, compare-and-set so two admins racing get one
+     * winner. Going back to draft clears approvals: they approved other content.
+     */
+    async moveState(orgId: string, version: number, from: PolicyState, to: PolicyState): Promise<boolean> {
+      return db.transaction(async (tx) => {
+        const rows = await tx
+          .update(policies)
+          .set({ state: to })
+          .where(and(eq(policies.orgId, orgId), eq(policies.version, version), eq(policies.state, from)))
+          .returning({ version: policies.version });
+        if (rows.length === 1 && to === 'draft') {
+          await tx.delete(policyApprovals).where(and(eq(policyApprovals.orgId, orgId), eq(policyApprovals.version, version)));
+        }
+        return rows.length === 1;
+      });
+    },
+
+    /** Publishes a version in review and retires the one it replaces, in one transaction. */
+    async publishReviewed(orgId: string, version: number, at: Date): Promise<boolean> {
+      return db.transaction(async (tx) => {
+        const rows = await tx
+          .update(policies)
+          .set({ state: 'published', publishedAt: at })
+          .where(and(eq(policies.orgId, orgId), eq(policies.version, version), eq(policies.state, 'in_review')))
+          .returning({ version: policies.version });
+        if (rows.length !== 1) return false;
+        await tx
+          .update(policies)
+          .set({ state: 'retired' })
+          .where(and(eq(policies.orgId, orgId), eq(policies.state, 'published'), ne(policies.version, version)));
+        return true;
+      });
+    },
+
+    async addApproval(row: typeof policyApprovals.$inferInsert) {
+      await db.insert(policyApprovals).values(row).onConflictDoNothing();
+    },
+
+    async approvals(orgId: string, version: number): Promise<ApprovalRow[]> {
+      return db
+        .select()
+        .from(policyApprovals)
+        .where(and(eq(policyApprovals.orgId, orgId), eq(policyApprovals.version, version)))
+        .orderBy(asc(policyApprovals.approvedAt));
+    },
+
+    /** Every decision a person made on any device in the org, oldest first: the full history. */
+    async consentHistory(orgId: string, userId: string): Promise<ConsentRow[]> {
+      return db
+        .select()
+        .from(consentRecords)
+        .where(and(eq(consentRecords.orgId, orgId), eq(consentRecords.userId, userId)))
+        .orderBy(asc(consentRecords.effectiveAt));
+    },
+
+    /** Appends a decision and closes the one it replaces, in one transaction. */
+    async appendConsent(row: typeof consentRecords.$inferInsert) {
+      await db.transaction(async (tx) => {
+        await tx
+          .update(consentRecords)
+          .set({ supersededAt: row.effectiveAt })
+          .where(and(eq(consentRecords.deviceId, row.deviceId), isNull(consentRecords.supersededAt)));
+        await tx.insert(consentRecords).values(row);
+      });
+    },
+
+    async latestConsent(deviceId: string): Promise<ConsentRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(consentRecords)
+        .where(and(eq(consentRecords.deviceId, deviceId), isNull(consentRecords.supersededAt)))
+        .limit(1);
+      return row;
+    },
+
+    /** Every device's decision in force (not superseded) in an org: consent coverage reads this. */
+    async currentConsents(orgId: string): Promise<ConsentRow[]> {
+      return db
+        .select()
+        .from(consentRecords)
+        .where(and(eq(consentRecords.orgId, orgId), isNull(consentRecords.supersededAt)))
+        .orderBy(asc(consentRecords.effectiveAt));
+    },
+
+    /** Withdrawals made in an org since a time, newest first. */
+    async withdrawalsSince(orgId: string, since: Date): Promise<ConsentRow[]> {
+      return db
+        .select()
+        .from(consentRecords)
+        .where(and(eq(consentRecords.orgId, orgId), eq(consentRecords.decision, 'withdrawn'), gte(consentRecords.effectiveAt, since)))
+        .orderBy(desc(consentRecords.effectiveAt));
+    },
+
+    /** The device's decisions in time order: what was granted from when. */
+    async timeline(deviceId: string): Promise<Pick<ConsentRow, 'orgId' | 'effectiveAt' | 'granted' | 'policyVersion'>[]> {
+      return db
+        .select({ orgId: consentRecords.orgId, effectiveAt: consentRecords.effectiveAt, granted: consentRecords.granted, policyVersion: consentRecords.policyVersion })
+        .from(consentRecords)
+        .where(eq(consentRecords.deviceId, deviceId))
+        .orderBy(asc(consentRecords.effectiveAt));
+    },
+  };
+}
+export type ConsentStore = ReturnType<typeof createConsentStore>;
+

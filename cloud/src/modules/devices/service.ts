@@ -1,0 +1,271 @@
+import type { DeviceIdentity, EnrolledDevice } from '../../platform/env';
+import { createHash, randomBytes } from 'node:crypto';
+import { decodeJwt, errors as joseErrors, importJWK, jwtVerify, SignJWT } from 'jose';
+import {
+  Directive,
+  MAX_ASSERTION_LIFETIME_S,
+  type AgentStatus,
+  type EnrollRequest,
+  type EnrollResponse,
+  type TokenResponse,
+} from '@icarus/shared';
+import { uuidv7 } from 'uuidv7';
+import { AppError } from '../../platform/errors';
+import type { AuditService } from '../audit';
+import type { DirectoryService } from '../directory';
+import type { DeviceRow, DeviceStore } from './store';
+
+export type { DeviceIdentity, EnrolledDevice };
+
+/** Device health is kept to this resolution, so a catching-up device costs no write per batch. */
+export const SYNC_RECORD_INTERVAL_MS = 30_000;
+
+interface Deps {
+  store: DeviceStore;
+  audit: AuditService;
+  directory: DirectoryService;
+  tokenSecret: Uint8Array;
+  accessTokenTtlSeconds: number;
+  now?: () => Date;
+}
+
+const TOKEN_PREFIX = 'icn_enr_';
+const ACCESS_TOKEN_ISSUER = 'icarus-nova';
+
+export function hashEnrollmentToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function createDeviceService(deps: Deps) {
+  const { store, audit, directory } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  return {
+    /** Makes a token; the plain value is returned once and only its hash is kept. */
+    async createEnrollmentToken(input: {
+      orgId: string;
+      label: string;
+      validDays: number;
+      maxUses: number;
+      teamId?: string | null;
+      createdBy?: string | null;
+    }): Promise<{ id: string; token: string; expiresAt: Date }> {
+      const token = TOKEN_PREFIX + randomBytes(24).toString('base64url');
+      const id = uuidv7();
+      const expiresAt = new Date(now().getTime() + input.validDays * 86_400_000);
+      await store.insertEnrollmentToken({
+        id,
+        orgId: input.orgId,
+        teamId: input.teamId ?? null,
+        label: input.label,
+        tokenHash: hashEnrollmentToken(token),
+        expiresAt,
+        maxUses: input.maxUses,
+        createdBy: input.createdBy ?? null,
+      });
+      await audit.record({
+        orgId: input.orgId,
+        actorType: input.createdBy ? 'user' : 'system',
+        actorId: input.createdBy ?? 'system',
+        action: 'enrollment_token.created',
+        details: { tokenId: id, label: input.label, maxUses: input.maxUses, teamId: input.teamId ?? null, expiresAt: expiresAt.toISOString() },
+      });
+      return { id, token, expiresAt };
+    },
+
+    async enroll(request: EnrollRequest): Promise<EnrollResponse> {
+      const tokenHash = hashEnrollmentToken(request.enrollmentToken);
+      const token = await store.consumeEnrollmentToken(tokenHash, now());
+      if (!token) {
+        const known = await store.findEnrollmentToken(tokenHash);
+        const why = !known
+          ? 'is not known'
+          : known.revokedAt
+            ? 'was revoked'
+            : known.expiresAt <= now()
+              ? 'has expired'
+              : 'has reached its use limit';
+        throw new AppError('unauthorized', `Enrollment token ${why}`, [{ path: 'enrollmentToken', problem: why }]);
+      }
+      const user = await directory.findByOsUser(token.orgId, request.osUser);
+      const deviceId = uuidv7();
+      await store.insertDevice({
+        id: deviceId,
+        orgId: token.orgId,
+        userId: user?.id ?? null,
+        enrollmentTokenId: token.id,
+        name: request.deviceName,
+        platform: request.platform,
+        osUser: request.osUser,
+        publicKeyJwk: request.publicKeyJwk,
+        agentVersion: request.agentVersion ?? null,
+      });
+      await audit.record({
+        orgId: token.orgId,
+        actorType: 'device',
+        actorId: deviceId,
+        action: 'device.enrolled',
+        subjectUserIds: user ? [user.id] : [],
+        details: { tokenId: token.id, deviceName: request.deviceName, platform: request.platform, osUser: request.osUser },
+      });
+      return { deviceId, orgId: token.orgId };
+    },
+
+    /**
+     * Exchanges a device-signed assertion (RFC 7523 style) for a short-lived access token.
+     * The assertion is refused if unsigned by the enrolled key, aimed at another audience,
+     * long-lived, or seen before.
+     */
+    async issueAccessToken(assertion: string, audience: string): Promise<TokenResponse> {
+      let claimedDevice: string | undefined;
+      try {
+        claimedDevice = decodeJwt(assertion).iss;
+      } catch {
+        throw badAssertion('assertion is not a JWT');
+      }
+      const device = claimedDevice ? await store.findDevice(claimedDevice).catch(() => undefined) : undefined;
+      if (!device) throw badAssertion('unknown device');
+      if (device.revokedAt) throw revoked();
+      const key = await importJWK(device.publicKeyJwk, 'EdDSA');
+      let payload;
+      try {
+        ({ payload } = await jwtVerify(assertion, key, {
+          algorithms: ['EdDSA'],
+          issuer: device.id,
+          subject: device.id,
+          audience,
+          requiredClaims: ['exp', 'jti', 'iat'],
+          clockTolerance: 30,
+          currentDate: now(),
+        }));
+      } catch (error) {
+        const reason = error instanceof joseErrors.JOSEError ? error.message : 'invalid assertion';
+        throw badAssertion(reason);
+      }
+      const exp = payload.exp ?? 0;
+      const iat = payload.iat ?? 0;
+      if (exp - iat > MAX_ASSERTION_LIFETIME_S) throw badAssertion(`assertion lives longer than ${MAX_ASSERTION_LIFETIME_S} s`);
+      const jti = payload.jti ?? '';
+      if (!(await store.rememberAssertion(`${device.id}:${jti}`, device.id, new Date((exp + 60) * 1000)))) {
+        throw badAssertion('assertion was already used (replay)');
+      }
+      const accessToken = await new SignJWT({ org: device.orgId, typ: 'device' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer(ACCESS_TOKEN_ISSUER)
+        .setSubject(device.id)
+        .setIssuedAt(Math.floor(now().getTime() / 1000))
+        .setExpirationTime(Math.floor(now().getTime() / 1000) + deps.accessTokenTtlSeconds)
+        .sign(deps.tokenSecret);
+      await audit.record({
+        orgId: device.orgId,
+        actorType: 'device',
+        actorId: device.id,
+        action: 'device.token_issued',
+        details: { expiresIn: deps.accessTokenTtlSeconds },
+      });
+      return { accessToken, tokenType: 'Bearer', expiresIn: deps.accessTokenTtlSeconds };
+    },
+
+    /** Checks a bearer token's signature and expiry only (no database): the device it names. */
+    async verifyAccessToken(bearer: string | undefined): Promise<string> {
+      if (!bearer) throw unauthorized('missing bearer token');
+      let deviceId: string | undefined;
+      try {
+        const { payload } = await jwtVerify(bearer, deps.tokenSecret, {
+          algorithms: ['HS256'],
+          issuer: ACCESS_TOKEN_ISSUER,
+          currentDate: now(),
+        });
+        if (payload.typ === 'device') deviceId = payload.sub;
+      } catch (error) {
+        if (error instanceof joseErrors.JWTExpired) throw unauthorized('access token has expired');
+        throw unauthorized('access token is invalid');
+      }
+      if (!deviceId) throw unauthorized('access token is not a device token');
+      return deviceId;
+    },
+
+    /** The device as enrolled now; revocation bites at once because this is read per request. */
+    async requireActive(deviceId: string): Promise<EnrolledDevice> {
+      const device = await store.findDevice(deviceId);
+      if (!device) throw unauthorized('unknown device');
+      if (device.revokedAt) throw revoked();
+      return { deviceId: device.id, orgId: device.orgId, userId: device.userId, osUser: device.osUser, lastSeenAt: device.lastSeenAt };
+    },
+
+    async authenticate(bearer: string | undefined): Promise<EnrolledDevice> {
+      return this.requireActive(await this.verifyAccessToken(bearer));
+    },
+
+    async findDevice(deviceId: string): Promise<DeviceRow | undefined> {
+      return store.findDevice(deviceId);
+    },
+
+    /** An org's devices with their last sync and agent status (device health report). */
+    listDevices: (orgId: string) => store.listDevices(orgId),
+
+    async recordSync(device: DeviceIdentity, status: AgentStatus | undefined) {
+      const at = now();
+      const last = device.lastSeenAt?.getTime();
+      if (last !== undefined && at.getTime() - last < SYNC_RECORD_INTERVAL_MS) return;
+      await store.recordSync(device.deviceId, at, status);
+    },
+
+    async queueDirective(deviceId: string, directive: Directive) {
+      await store.queueDirective(uuidv7(), deviceId, directive);
+    },
+
+    hasPendingDirectives: (deviceId: string) => store.hasPendingDirectives(deviceId),
+
+    /** Directives waiting for this device, each delivered once. */
+    async takeDirectives(deviceId: string): Promise<Directive[]> {
+      const raw = await store.takeDirectives(deviceId, now());
+      return raw.flatMap((d) => {
+        const parsed = Directive.safeParse(d);
+        return parsed.success ? [parsed.data] : [];
+      });
+    },
+
+    async revoke(deviceId: string, orgId: string, actorUserId: string): Promise<void> {
+      if (!(await store.revokeDevice(deviceId, orgId, now()))) {
+        throw new AppError('not_found', 'No such active device in this org', [{ path: 'deviceId', problem: 'not found' }]);
+      }
+      const device = await store.findDevice(deviceId);
+      await audit.record({
+        orgId,
+        actorType: 'user',
+        actorId: actorUserId,
+        action: 'device.revoked',
+        subjectUserIds: device?.userId ? [device.userId] : [],
+        details: { deviceId },
+      });
+    },
+
+    /** An org's enrollment tokens, newest first (hashes only; the token itself was shown once). */
+    listEnrollmentTokens: (orgId: string) => store.listEnrollmentTokens(orgId),
+
+    async revokeEnrollmentToken(tokenId: string, orgId: string, actorUserId: string): Promise<void> {
+      if (!(await store.revokeEnrollmentToken(tokenId, orgId, now()))) {
+        throw new AppError('not_found', 'No such live enrollment token in this org', [{ path: 'tokenId', problem: 'not found' }]);
+      }
+      await audit.record({ orgId, actorType: 'user', actorId: actorUserId, action: 'enrollment_token.revoked', details: { tokenId } });
+    },
+
+    async forgetExpiredAssertions() {
+      await store.forgetExpiredAssertions(now());
+    },
+  };
+}
+export type DeviceService = ReturnType<typeof createDeviceService>;
+
+function unauthorized(problem: string): AppError {
+  return new AppError('unauthorized', `Not authenticated: ${problem}`, [{ path: 'authorization', problem }]);
+}
+
+function revoked(): AppError {
+  return new AppError('forbidden', 'This device has been revoked', [{ path: 'device', problem: 'revoked' }]);
+}
+
+function badAssertion(problem: string): AppError {
+  return new AppError('unauthorized', `Assertion refused: ${problem}`, [{ path: 'assertion', problem }]);
+}

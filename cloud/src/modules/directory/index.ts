@@ -1,0 +1,25 @@
+// The directory module: the org's people, teams and who manages whom; CSV import.
+import type { Database } from '../../platform/db/client';
+import type { RequireUser } from '../../platform/env';
+import type { AuditService } from '../audit';
+import { createDirectoryImporter } from './importer';
+import { directoryRoutes } from './routes';
+import { createDirectoryService } from './service';
+import { createDirectoryStore } from './store';
+
+export function createDirectoryModule(deps: { database: Database; audit: AuditService }) {
+  const store = createDirectoryStore(deps.database);
+  const service = createDirectoryService(store);
+  const importer = createDirectoryImporter({ store, audit: deps.audit });
+  return {
+    service,
+    importer,
+    /** `/api/directory/import` for admins. */
+    routes: (options: { requireUser: RequireUser; maxBodyBytes: number }) => directoryRoutes({ importer, ...options }),
+  };
+}
+export type DirectoryModule = ReturnType<typeof createDirectoryModule>;
+
+export type { DirectoryService } from './service';
+export type { DirectoryImporter, ImportSummary } from './importer';
+export type { UserRow, TeamRow } from './store';

@@ -1,0 +1,60 @@
+import { hash } from '@node-rs/argon2';
+import { uuidv7 } from 'uuidv7';
+import type { DirectoryStore, OrgRow, UserRow } from './store';
+
+import type { Role } from '@icarus/shared';
+
+export type { Role };
+
+export function createDirectoryService(store: DirectoryStore) {
+  return {
+    async createOrg(input: { name: string; timeZone: string }): Promise<OrgRow> {
+      const row = { id: uuidv7(), name: input.name, timeZone: input.timeZone, worksCouncilRequired: false, createdAt: new Date() };
+      await store.insertOrg(row);
+      return row;
+    },
+
+    async createTeam(orgId: string, name: string): Promise<{ id: string }> {
+      const id = uuidv7();
+      await store.insertTeam({ id, orgId, name });
+      return { id };
+    },
+
+    async createUser(input: {
+      orgId: string;
+      email: string;
+      name: string;
+      role: Role;
+      osUser?: string | null;
+      teamId?: string | null;
+      password?: string;
+    }): Promise<{ id: string }> {
+      const id = uuidv7();
+      await store.insertUser({
+        id,
+        orgId: input.orgId,
+        email: input.email,
+        name: input.name,
+        role: input.role,
+        osUser: input.osUser ?? null,
+        teamId: input.teamId ?? null,
+        passwordHash: input.password ? await hash(input.password) : null,
+      });
+      return { id };
+    },
+
+    listTeams: store.listTeams,
+    listMembers: store.listMembers,
+    findOrg: store.findOrg,
+    findTeam: store.findTeam,
+    managedTeamIds: store.managedTeamIds,
+    setTotpSecret: store.setTotpSecret,
+    claimTotpStep: store.claimTotpStep,
+    firstOrg: store.firstOrg,
+    findUser: store.findUser,
+    findUserByEmail: store.findUserByEmail,
+    /** The directory entry behind a device's OS account, matched case-insensitively. */
+    findByOsUser: store.findUserByOsUser,
+  };
+}
+export type DirectoryService = ReturnType<typeof createDirectoryService>;

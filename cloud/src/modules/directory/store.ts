@@ -1,0 +1,118 @@
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import type { Database } from '../../platform/db/client';
+import { orgs, teamManagers, teams, users } from './tables';
+
+export type OrgRow = typeof orgs.$inferSelect;
+export type UserRow = typeof users.$inferSelect;
+export type TeamRow = typeof teams.$inferSelect;
+
+/** One import, already validated and resolved: applied in one transaction or not at all. */
+export interface DirectoryImportPlan {
+  orgId: string;
+  newTeams: { id: string; name: string }[];
+  newUsers: (typeof users.$inferInsert)[];
+  updatedUsers: { id: string; name: string; osUser: string | null; teamId: string | null; role: UserRow['role']; managerId: string | null }[];
+  teamManagers: { teamId: string; userId: string }[];
+}
+
+export function createDirectoryStore({ db }: Database) {
+  return {
+    async insertOrg(row: typeof orgs.$inferInsert) {
+      await db.insert(orgs).values(row);
+    },
+    async insertTeam(row: typeof teams.$inferInsert) {
+      await db.insert(teams).values(row);
+    },
+    async insertUser(row: typeof users.$inferInsert) {
+      await db.insert(users).values(row);
+    },
+    async findOrg(id: string): Promise<OrgRow | undefined> {
+      const [row] = await db.select().from(orgs).where(eq(orgs.id, id));
+      return row;
+    },
+    async firstOrg(): Promise<OrgRow | undefined> {
+      const [row] = await db.select().from(orgs).orderBy(orgs.createdAt).limit(1);
+      return row;
+    },
+    async findUser(id: string): Promise<UserRow | undefined> {
+      const [row] = await db.select().from(users).where(eq(users.id, id));
+      return row;
+    },
+    async findUserByEmail(email: string): Promise<UserRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(users)
+        .where(sql`lower(${users.email}) = lower(${email})`);
+      return row;
+    },
+    /** The org's teams by name (report pickers, comparisons). */
+    async listTeams(orgId: string): Promise<{ id: string; name: string }[]> {
+      return db.select({ id: teams.id, name: teams.name }).from(teams).where(eq(teams.orgId, orgId)).orderBy(teams.name);
+    },
+    /** Everyone active in the org with their team (reports resolve team membership from this). */
+    async listMembers(orgId: string): Promise<{ id: string; name: string; email: string; teamId: string | null; role: UserRow['role'] }[]> {
+      return db
+        .select({ id: users.id, name: users.name, email: users.email, teamId: users.teamId, role: users.role })
+        .from(users)
+        .where(and(eq(users.orgId, orgId), isNull(users.deactivatedAt)))
+        .orderBy(users.name);
+    },
+    async findUserByOsUser(orgId: string, osUser: string): Promise<UserRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(users)
+        .where(and(eq(users.orgId, orgId), sql`lower(${users.osUser}) = lower(${osUser})`));
+      return row;
+    },
+    async findTeam(id: string): Promise<TeamRow | undefined> {
+      const [row] = await db.select().from(teams).where(eq(teams.id, id));
+      return row;
+    },
+    async teamsOfOrg(orgId: string): Promise<TeamRow[]> {
+      return db.select().from(teams).where(eq(teams.orgId, orgId));
+    },
+    async usersByEmails(emails: string[]): Promise<UserRow[]> {
+      if (emails.length === 0) return [];
+      const lowered = emails.map((e) => e.toLowerCase());
+      return db.select().from(users).where(inArray(sql`lower(${users.email})`, lowered));
+    },
+    async managedTeamIds(userId: string): Promise<string[]> {
+      const rows = await db.select({ teamId: teamManagers.teamId }).from(teamManagers).where(eq(teamManagers.userId, userId));
+      return rows.map((r) => r.teamId);
+    },
+    async setTotpSecret(userId: string, secret: string | null) {
+      await db.update(users).set({ totpSecret: secret, totpLastStep: null }).where(eq(users.id, userId));
+    },
+    /** Records `step` as used; false when it (or a later one) was used already: a replay. */
+    async claimTotpStep(userId: string, step: number): Promise<boolean> {
+      const updated = await db
+        .update(users)
+        .set({ totpLastStep: step })
+        .where(and(eq(users.id, userId), or(isNull(users.totpLastStep), lt(users.totpLastStep, step))))
+        .returning({ id: users.id });
+      return updated.length === 1;
+    },
+    async applyImport(plan: DirectoryImportPlan) {
+      await db.transaction(async (tx) => {
+        if (plan.newTeams.length > 0) {
+          await tx.insert(teams).values(plan.newTeams.map((t) => ({ ...t, orgId: plan.orgId })));
+        }
+        // Insert without managers first: a manager may be a row further down the same file.
+        if (plan.newUsers.length > 0) {
+          await tx.insert(users).values(plan.newUsers.map((u) => ({ ...u, managerId: null })));
+        }
+        for (const u of plan.newUsers) {
+          if (u.managerId && u.id) await tx.update(users).set({ managerId: u.managerId }).where(eq(users.id, u.id));
+        }
+        for (const u of plan.updatedUsers) {
+          const { id, ...changes } = u;
+          await tx.update(users).set(changes).where(and(eq(users.id, id), eq(users.orgId, plan.orgId)));
+        }
+        if (plan.teamManagers.length > 0) {
+          await tx.insert(teamManagers).values(plan.teamManagers).onConflictDoNothing();
+        }
+      });
+    },
+  };
+}
+export type DirectoryStore = ReturnType<typeof createDirectoryStore>;

@@ -1,0 +1,69 @@
+import { ROLES } from '@icarus/shared';
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, index, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+export const orgs = pgTable('orgs', {
+  id: uuid('id').primaryKey(),
+  name: text('name').notNull(),
+  timeZone: text('time_zone').notNull().default('UTC'),
+  worksCouncilRequired: boolean('works_council_required').notNull().default(false),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const teams = pgTable(
+  'teams',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => orgs.id),
+    name: text('name').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('teams_org_name').on(t.orgId, t.name)],
+);
+
+/** Everyone in an org's directory; `role` is the highest role they hold. */
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => orgs.id),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    osUser: text('os_user'),
+    role: text('role', { enum: ROLES })
+      .notNull()
+      .default('employee'),
+    teamId: uuid('team_id').references(() => teams.id),
+    managerId: uuid('manager_id'),
+    passwordHash: text('password_hash'),
+    totpSecret: text('totp_secret'),
+    /** Last TOTP time step accepted: a code is refused if its step is not newer (no replay). */
+    totpLastStep: bigint('totp_last_step', { mode: 'number' }),
+    worksCouncil: boolean('works_council').notNull().default(false),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('users_email').on(sql`lower(${t.email})`),
+    index('users_org_os_user').on(t.orgId, t.osUser),
+    index('users_team').on(t.teamId),
+  ],
+);
+
+/** Who manages which team: a manager reads personal data of these teams' members only. */
+export const teamManagers = pgTable(
+  'team_managers',
+  {
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => teams.id),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] }), index('team_managers_user').on(t.userId)],
+);

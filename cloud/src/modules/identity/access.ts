@@ -1,0 +1,105 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppEnv, SignedInUser, Role } from '../../platform/env';
+import { AppError } from '../../platform/errors';
+import type { AuthService, ResolvedSession, SessionStage } from './auth';
+import { sessionToken } from './cookies';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * API paths that do not need a fully signed-in user. Every other /api path does, whoever
+ * registers it: the default is closed, so a route added later cannot be forgotten.
+ */
+export const API_STAGE_EXCEPTIONS: Record<string, readonly SessionStage[] | 'public'> = {
+  'POST /api/session': 'public',
+  'DELETE /api/session': ['active', 'needs_totp', 'needs_enrollment'],
+  'POST /api/session/totp': ['needs_totp', 'active'],
+  'GET /api/me': ['active', 'needs_totp', 'needs_enrollment'],
+  'POST /api/account/totp': ['active', 'needs_enrollment'],
+  'POST /api/account/totp/confirm': ['active', 'needs_enrollment'],
+};
+
+// Resolved once per request, whichever middleware asks first.
+const resolved = new WeakMap<Request, Promise<ResolvedSession | undefined>>();
+
+export function sameToken(a: string | undefined, b: string): boolean {
+  if (!a) return false;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const isApi = (c: Context) => c.req.path.startsWith('/api/');
+
+export function createAccess(auth: AuthService) {
+  function sessionOf(c: Context<AppEnv>): Promise<ResolvedSession | undefined> {
+    let found = resolved.get(c.req.raw);
+    if (!found) {
+      found = auth.resolve(sessionToken(c));
+      resolved.set(c.req.raw, found);
+    }
+    return found;
+  }
+
+  /** Cookie-authenticated writes must echo the session's CSRF token (header or form field). */
+  async function checkCsrf(c: Context<AppEnv>, session: ResolvedSession) {
+    if (SAFE_METHODS.has(c.req.method)) return;
+    let token = c.req.header('x-csrf-token');
+    const type = c.req.header('content-type') ?? '';
+    if (!token && /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) {
+      const form = await c.req.parseBody();
+      const field = form['_csrf'];
+      token = typeof field === 'string' ? field : undefined;
+    }
+    if (!sameToken(token, session.session.csrfSecret)) {
+      throw new AppError('forbidden', 'Missing or wrong CSRF token', [{ path: 'X-CSRF-Token', problem: 'must equal the csrfToken of GET /api/me or the form' }]);
+    }
+  }
+
+  function refuse(c: Context<AppEnv>, stage: SessionStage | 'none'): Response {
+    const next = encodeURIComponent(c.req.path);
+    if (!isApi(c)) {
+      if (stage === 'needs_totp') return c.redirect('/sign-in/totp', 303);
+      if (stage === 'needs_enrollment') return c.redirect('/account/security', 303);
+      return c.redirect(`/sign-in?next=${next}`, 303);
+    }
+    if (stage === 'needs_enrollment') {
+      throw new AppError('forbidden', 'Set up two-factor authentication first (POST /api/account/totp)', [{ path: 'totp', problem: 'required for admins' }]);
+    }
+    if (stage === 'needs_totp') throw new AppError('unauthorized', 'Enter your authenticator code first (POST /api/session/totp)', [{ path: 'code', problem: 'second factor required' }]);
+    throw new AppError('unauthorized', 'Not signed in');
+  }
+
+  /** A session at one of `stages`; sets `user`. Pages redirect, API paths get 401/403 JSON. */
+  function requireSession(stages: readonly SessionStage[], roles: readonly Role[] = []): MiddlewareHandler<AppEnv> {
+    return async (c, next) => {
+      const found = await sessionOf(c);
+      if (!found) return refuse(c, 'none');
+      if (!stages.includes(found.stage)) return refuse(c, found.stage);
+      await checkCsrf(c, found);
+      if (roles.length > 0 && !roles.includes(found.user.role)) {
+        throw new AppError('forbidden', `This needs the role ${roles.join(' or ')}; you are ${found.user.role}`);
+      }
+      c.set('user', found.user);
+      await next();
+    };
+  }
+
+  return {
+    sessionOf,
+    /** Fully signed in (second factor done where needed), with one of `roles` if any given. */
+    requireUser: (...roles: Role[]) => requireSession(['active'], roles),
+    requireSession,
+    /** Mounted on /api/*: closes every API path unless listed in API_STAGE_EXCEPTIONS. */
+    guardApi(): MiddlewareHandler<AppEnv> {
+      const full = requireSession(['active']);
+      return async (c, next) => {
+        const rule = API_STAGE_EXCEPTIONS[`${c.req.method} ${c.req.path}`];
+        if (rule === 'public') return next();
+        return (rule ? requireSession(rule) : full)(c, next);
+      };
+    },
+  };
+}
+export type Access = ReturnType<typeof createAccess>;

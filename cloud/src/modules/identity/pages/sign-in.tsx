@@ -1,0 +1,61 @@
+import { CardLayout, Notice } from '../../../ui/page-layout';
+
+export function SignInPage(props: { csrf: string; next: string; email?: string; error?: string; sso: boolean }) {
+  return (
+    <CardLayout title="Sign in">
+      <Notice kind="error" text={props.error} />
+      <form method="post" action="/sign-in">
+        <input type="hidden" name="_csrf" value={props.csrf} />
+        <input type="hidden" name="next" value={props.next} />
+        <label for="email">Email</label>
+        <input id="email" name="email" type="email" autocomplete="username" required autofocus value={props.email ?? ''} />
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        <button type="submit">Sign in</button>
+      </form>
+      {props.sso ? (
+        <p>
+          <a href={`/sso/oidc/start?next=${encodeURIComponent(props.next)}`}>Sign in with your company account (single sign-on)</a>
+        </p>
+      ) : null}
+    </CardLayout>
+  );
+}
+
+export function TotpPage(props: { csrf: string; error?: string }) {
+  return (
+    <CardLayout title="Two-factor authentication">
+      <Notice kind="error" text={props.error} />
+      <form method="post" action="/sign-in/totp">
+        <input type="hidden" name="_csrf" value={props.csrf} />
+        <label for="code">6-digit code from your authenticator app</label>
+        <input id="code" name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength={6} autocomplete="one-time-code" required autofocus />
+        <button type="submit">Verify</button>
+      </form>
+      <SignOutButton csrf={props.csrf} />
+    </CardLayout>
+  );
+}
+
+export function SignOutButton(props: { csrf: string }) {
+  return (
+    <form method="post" action="/sign-out">
+      <input type="hidden" name="_csrf" value={props.csrf} />
+      <button type="submit" class="link">
+        Sign out
+      </button>
+    </form>
+  );
+}
+
+export function SsoRefusedPage(props: { message: string }) {
+  return (
+    <CardLayout title="Single sign-on refused">
+      <Notice kind="error" text={props.message} />
+      <p>Ask your administrator to add your email address to the directory, then try again.</p>
+      <p>
+        <a href="/sign-in">Back to sign-in</a>
+      </p>
+    </CardLayout>
+  );
+}

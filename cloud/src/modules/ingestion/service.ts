@@ -1,0 +1,179 @@
+import { scopesOfSpan, type IngestBatch, type IngestResult, type RejectReason } from '@icarus/shared';
+import type { AuditService } from '../audit';
+import { grantedAt, type ConsentService, type ConsentTimeline } from '../consent';
+import type { DeviceIdentity, DeviceService } from '../devices';
+import { AppError } from '../../platform/errors';
+import type { Metrics } from '../../platform/metrics';
+import type { IngestionStore, InsertedSpan, SpanRow } from './store';
+import type { TitleCipher } from './title-cipher';
+
+/** A person's own span with the title opened for them (full, redacted or hashed, as the device sent it). */
+export interface UserSpan {
+  id: string;
+  start: string;
+  durationMs: number;
+  app: string | null;
+  title: string | null;
+  idle: boolean;
+  deviceId: string;
+}
+
+/** Called with the spans a batch newly stored (never duplicates), e.g. by the rollup stage. */
+export type InsertedListener = (owner: DeviceIdentity, spans: InsertedSpan[]) => void;
+
+interface Deps {
+  store: IngestionStore;
+  consent: ConsentService;
+  devices: DeviceService;
+  audit: AuditService;
+  titles: TitleCipher;
+  metrics: Metrics;
+}
+
+export function createIngestionService(deps: Deps) {
+  const { store, consent, devices, audit, titles, metrics } = deps;
+  const listeners: InsertedListener[] = [];
+
+  return {
+    /** Daily partitions a week back and a week ahead, so inserts rarely fall to the default. */
+    async preparePartitions(now: Date): Promise<string[]> {
+      return store.ensureDailyPartitions(new Date(now.getTime() - 7 * 86_400_000), new Date(now.getTime() + 8 * 86_400_000));
+    },
+
+    /** Raw totals per person and day (and app), the ground truth rollups are checked against. */
+    spanTotals: store.spanTotals,
+    orgIdsWithSpans: store.orgIdsWithSpans,
+    ensureDailyPartitions: store.ensureDailyPartitions,
+    dropPartitionsBefore: store.dropPartitionsBefore,
+    deleteOrgSpansBefore: store.deleteOrgSpansBefore,
+
+    /** Spans of a range with titles decrypted, for categories that depend on titles. */
+    async spansForRollup(orgId: string, fromDay: string, toDay: string, timeZone: string) {
+      const rows = await store.spansForRollup(orgId, fromDay, toDay, timeZone);
+      return rows.map((r) => ({
+        userId: r.user_id,
+        day: r.day,
+        app: r.app,
+        idle: r.idle,
+        durationMs: r.duration_ms,
+        title: r.title_enc ? titles.decrypt(r.title_enc) : null,
+      }));
+    },
+
+    /** One page of a person's spans, oldest first, after the (start, id) cursor; titles decrypted for their owner. */
+    async spansOfUser(orgId: string, userId: string, after: { start: string; id: string } | undefined, limit: number, range?: { from: Date; to: Date }): Promise<UserSpan[]> {
+      const rows = await store.spansOfUser(orgId, userId, after, limit, range);
+      return rows.map((r) => {
+        let title: string | null = null;
+        if (r.title_enc) {
+          try {
+            title = titles.decrypt(r.title_enc);
+          } catch {
+            // A title sealed under a key since rotated away: say so rather than fail the whole page.
+            title = '(unreadable: sealed with another key)';
+          }
+        }
+        return { id: r.id, start: new Date(r.start).toISOString(), durationMs: r.duration_ms, app: r.app, title, idle: r.idle, deviceId: r.device_id };
+      });
+    },
+
+    /** Erasure: deletes every raw span of the person; how many, and the time they covered. */
+    deleteSpansOfUser: store.deleteSpansOfUser,
+
+    onInserted(listener: InsertedListener) {
+      listeners.push(listener);
+    },
+
+    /**
+     * The HTTP path: the device check, its consent timeline and the body (still being read and
+     * parsed) are independent, so they overlap instead of costing three waits in a row.
+     */
+    async ingestFor(deviceId: string, body: Promise<IngestBatch>): Promise<IngestResult> {
+      const [device, timeline, batch] = await Promise.all([devices.requireActive(deviceId), consent.timeline(deviceId), body]);
+      return this.ingest(device, batch, timeline);
+    },
+
+    async ingest(device: DeviceIdentity, batch: IngestBatch, knownTimeline?: ConsentTimeline): Promise<IngestResult> {
+      if (batch.deviceId !== undefined && batch.deviceId !== device.deviceId) {
+        throw new AppError('forbidden', 'The batch names another device than the one signed in', [
+          { path: 'deviceId', problem: 'does not match the access token' },
+        ]);
+      }
+      const timeline = knownTimeline ?? (await consent.timeline(device.deviceId));
+      const rejected: { id: string; reason: RejectReason }[] = [];
+      const rows: SpanRow[] = [];
+      const seen = new Set<string>();
+      let duplicatesInBatch = 0;
+      for (const span of batch.spans) {
+        // PostgreSQL answers uuids in lower case; compare in the same form.
+        const id = span.id.toLowerCase();
+        if (seen.has(id)) {
+          duplicatesInBatch++;
+          continue;
+        }
+        seen.add(id);
+        const granted = grantedAt(timeline, Date.parse(span.start));
+        if (!granted || !scopesOfSpan(span).every((s) => granted.has(s))) {
+          rejected.push({ id, reason: 'no_consent' });
+          continue;
+        }
+        rows.push({
+          id,
+          start: span.start,
+          durationMs: span.durationMs,
+          app: span.app ?? null,
+          titleEnc: span.title === undefined ? null : titles.encrypt(span.title).toString('base64'),
+          idle: span.idle === true,
+        });
+      }
+
+      // Read-only and usually empty: checked alongside the insert, taken only once it succeeded.
+      const [inserted, directivesWaiting] = await Promise.all([store.insertSpans(device, rows), devices.hasPendingDirectives(device.deviceId)]);
+      let duplicates = duplicatesInBatch;
+      if (inserted.length < rows.length) {
+        const fresh = new Set(inserted.map((s) => s.id));
+        const others = rows.filter((r) => !fresh.has(r.id)).map((r) => r.id);
+        const owners = await store.ownersOf(others);
+        for (const id of others) {
+          if (owners.get(id) === device.deviceId) duplicates++;
+          else rejected.push({ id, reason: 'id_conflict' });
+        }
+      }
+
+      metrics.spans.inc({ outcome: 'accepted', reason: '' }, inserted.length);
+      if (duplicates > 0) metrics.spans.inc({ outcome: 'duplicate', reason: '' }, duplicates);
+      if (rejected.length > 0) {
+        const byReason: Record<string, number> = {};
+        for (const r of rejected) byReason[r.reason] = (byReason[r.reason] ?? 0) + 1;
+        for (const [reason, n] of Object.entries(byReason)) metrics.spans.inc({ outcome: 'rejected', reason }, n);
+        await audit.record({
+          orgId: device.orgId,
+          actorType: 'device',
+          actorId: device.deviceId,
+          action: 'ingest.rejected',
+          subjectUserIds: device.userId ? [device.userId] : [],
+          details: { batchId: batch.batchId, byReason, spanIds: rejected.slice(0, 100).map((r) => r.id) },
+        });
+      }
+      if (inserted.length > 0) {
+        // Listeners get the plain title (never stored in clear) so title rules can categorize.
+        const titled = batch.spans.some((s) => s.title !== undefined) ? new Map(batch.spans.map((s) => [s.id.toLowerCase(), s.title])) : undefined;
+        const spans = titled ? inserted.map((s) => ({ ...s, ...(titled.get(s.id) !== undefined ? { title: titled.get(s.id) } : {}) })) : inserted;
+        for (const listener of listeners) listener(device, spans);
+      }
+
+      const [policyDirective, queued] = await Promise.all([
+        consent.policyDirective(device.orgId, timeline),
+        directivesWaiting ? devices.takeDirectives(device.deviceId) : [],
+        devices.recordSync(device, batch.status),
+      ]);
+      return {
+        accepted: inserted.length,
+        duplicates,
+        rejected,
+        directives: policyDirective ? [policyDirective, ...queued] : queued,
+      };
+    },
+  };
+}
+export type IngestionService = ReturnType<typeof createIngestionService>;

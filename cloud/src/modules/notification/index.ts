@@ -1,0 +1,76 @@
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import type { AuditService } from '../audit';
+import type { Config } from '../../platform/config';
+import type { ConsentService } from '../consent';
+import type { Database } from '../../platform/db/client';
+import type { DeviceService } from '../devices';
+import type { DirectoryService } from '../directory';
+import type { RequireUser } from '../../platform/env';
+import type { ReportingService } from '../reporting';
+import { createSmtpMailer } from '../../adapters/mail';
+import { createChannels } from './channels';
+import { createNotificationJobs } from './jobs';
+import { notificationRoutes } from './routes';
+import { createNotificationService } from './service';
+import { createNotificationStore } from './store';
+import { createOutboxWorker } from './worker';
+
+type NotificationConfig = Pick<Config, 'SMTP_URL' | 'MAIL_FROM' | 'NOTIFY_POLL_MS' | 'NOTIFY_RETRY_BASE_MS' | 'NOTIFY_MAX_ATTEMPTS' | 'NOTIFY_WEBHOOK_TIMEOUT_MS' | 'DEVICE_SILENT_DAYS'>;
+
+/** The notification module wired from its dependencies: one call from the composition root. */
+export function createNotificationModule(deps: {
+  config: NotificationConfig;
+  database: Database;
+  devices: DeviceService;
+  directory: DirectoryService;
+  audit: AuditService;
+  consent: ConsentService;
+  reports: ReportingService;
+  orgIds: () => Promise<string[]>;
+  requireUser: RequireUser;
+  maxBodyBytes: number;
+  logger: Logger;
+}) {
+  const { config, devices, directory, logger } = deps;
+  const store = createNotificationStore(deps.database);
+  const now = () => new Date();
+  const channels = createChannels({ devices, store, mailer: createSmtpMailer(config.SMTP_URL), mailFrom: config.MAIL_FROM, webhookTimeoutMs: config.NOTIFY_WEBHOOK_TIMEOUT_MS, now });
+  const notifications = createNotificationService({
+    store,
+    devices,
+    directory,
+    audit: deps.audit,
+    logger,
+    emailEnabled: channels.emailEnabled,
+    maxAttempts: config.NOTIFY_MAX_ATTEMPTS,
+    now,
+  });
+  deps.consent.onEvent((event) => notifications.onConsentEvent(event));
+  const worker = createOutboxWorker({ store, channels, logger, retryBaseMs: config.NOTIFY_RETRY_BASE_MS, now });
+  const jobs = createNotificationJobs({ notifications, devices, directory, reports: deps.reports, orgIds: deps.orgIds, silentDays: config.DEVICE_SILENT_DAYS, logger });
+  let scheduled: { stop: () => Promise<void> } | undefined;
+
+  return {
+    notifications,
+    worker,
+    jobs,
+    routes: notificationRoutes({ notifications, requireUser: deps.requireUser, maxBodyBytes: deps.maxBodyBytes }),
+    start() {
+      worker.start(config.NOTIFY_POLL_MS);
+      scheduled ??= jobs.schedule();
+    },
+    /** Ends the schedule, lets the delivery pass in progress finish, then closes the SMTP pool. */
+    async stop() {
+      await scheduled?.stop();
+      scheduled = undefined;
+      await worker.stop();
+      channels.close();
+    },
+  };
+}
+export type NotificationModule = ReturnType<typeof createNotificationModule>;
+
+export type { NotificationService } from './service';
+export { NOTIFICATION_PATHS } from './routes';
+export { SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER, signWebhook } from './channels';

@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { uuidv7 } from 'uuidv7';
+import type { AuditService } from '../audit';
+import type { ConsentEvent } from '../consent';
+import type { DeviceService } from '../devices';
+import type { DirectoryService } from '../directory';
+import { AppError } from '../../platform/errors';
+import type { NewOutboxRow, NotificationStore } from './store';
+import type { Channel } from './tables';
+import { EVENT_TYPES, MANDATORY_EVENTS, render, type EventType, type NotificationEvent } from './templates';
+
+interface Deps {
+  store: NotificationStore;
+  devices: DeviceService;
+  directory: DirectoryService;
+  audit: AuditService;
+  logger: Logger;
+  emailEnabled: boolean;
+  maxAttempts: number;
+  now?: () => Date;
+}
+
+interface Person {
+  id: string;
+  name: string;
+  email: string;
+}
+
+export interface Preference {
+  event: EventType;
+  channel: Exclude<Channel, 'webhook'>;
+  enabled: boolean;
+  mandatory: boolean;
+}
+
+const PERSONAL_CHANNELS = ['email', 'agent'] as const;
+
+export function createNotificationService(deps: Deps) {
+  const { store, devices, directory, audit, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  /** Who hears of an event, and on which of their devices the tray shows it. */
+  async function audience(event: NotificationEvent): Promise<{ people: Person[]; deviceIds: Map<string, string[]> }> {
+    const one = async (userId: string | null) => {
+      const user = userId ? await directory.findUser(userId) : undefined;
+      return user && user.orgId === event.orgId && !user.deactivatedAt ? [{ id: user.id, name: user.name, email: user.email }] : [];
+    };
+    const devicesOf = async (people: Person[], only?: string) => {
+      const ids = new Set(people.map((p) => p.id));
+      const byUser = new Map<string, string[]>();
+      for (const d of await devices.listDevices(event.orgId)) {
+        if (d.revokedAt || !d.userId || !ids.has(d.userId) || (only && d.id !== only)) continue;
+        byUser.set(d.userId, [...(byUser.get(d.userId) ?? []), d.id]);
+      }
+      return byUser;
+    };
+    switch (event.type) {
+      case 'consent.granted':
+      case 'consent.withdrawn': {
+        const people = await one(event.userId);
+        return { people, deviceIds: await devicesOf(people, event.deviceId) };
+      }
+      case 'erasure.completed': {
+        const people = await one(event.userId);
+        return { people, deviceIds: await devicesOf(people) };
+      }
+      case 'policy.published': {
+        const people = await directory.listMembers(event.orgId);
+        return { people, deviceIds: await devicesOf(people) };
+      }
+      case 'device.silent': {
+        const admins = (await directory.listMembers(event.orgId)).filter((m) => m.role === 'admin');
+        return { people: admins, deviceIds: new Map() };
+      }
+      case 'report.weekly':
+        return { people: await one(event.userId), deviceIds: new Map() };
+    }
+  }
+
+  async function disabledFor(userIds: string[], event: EventType): Promise<Set<string>> {
+    if (MANDATORY_EVENTS.has(event)) return new Set();
+    const rows = await store.preferences(userIds);
+    return new Set(rows.filter((r) => r.event === event && !r.enabled).map((r) => `${r.userId}:${r.channel}`));
+  }
+
+  return {
+    /**
+     * Renders and queues every delivery of one event. `eventId` makes queueing idempotent
+     * (a retried caller queues nothing new); the worker delivers.
+     */
+    async publish(event: NotificationEvent, eventId: string = uuidv7()): Promise<number> {
+      const at = now();
+      const base = { orgId: event.orgId, event: event.type, maxAttempts: deps.maxAttempts, nextAttemptAt: at };
+      const rows: NewOutboxRow[] = [];
+      const { people, deviceIds } = await audience(event);
+      const off = await disabledFor(people.map((p) => p.id), event.type);
+      for (const person of people) {
+        const message = render(event, person.name);
+        if (deps.emailEnabled && !off.has(`${person.id}:email`)) {
+          const payload = { kind: 'email' as const, subject: message.subject, text: message.text, html: message.html };
+          rows.push({ ...base, id: uuidv7(), channel: 'email', userId: person.id, target: person.email, payload, dedupeKey: `${eventId}:email:${person.id}` });
+        }
+        if (off.has(`${person.id}:agent`)) continue;
+        for (const deviceId of deviceIds.get(person.id) ?? []) {
+          const payload = { kind: 'agent' as const, text: message.agentText };
+          rows.push({ ...base, id: uuidv7(), channel: 'agent', userId: person.id, target: deviceId, payload, dedupeKey: `${eventId}:agent:${deviceId}` });
+        }
+      }
+      for (const endpoint of await store.activeEndpoints(event.orgId)) {
+        if (!endpoint.events.includes(event.type)) continue;
+        const { orgId, type, ...data } = event;
+        const body = JSON.stringify({ id: eventId, type, orgId, occurredAt: at.toISOString(), data });
+        rows.push({ ...base, id: uuidv7(), channel: 'webhook', userId: null, target: endpoint.id, payload: { kind: 'webhook', body }, dedupeKey: `${eventId}:webhook:${endpoint.id}` });
+      }
+      const queued = await store.enqueue(rows);
+      logger.debug({ event: event.type, eventId, queued }, 'notification: queued');
+      return queued;
+    },
+
+    /** The consent service's listener: confirms each grant and withdrawal, announces publications. */
+    async onConsentEvent(event: ConsentEvent): Promise<void> {
+      try {
+        if (event.type === 'policy.published') {
+          await this.publish({ type: 'policy.published', orgId: event.orgId, version: event.version, widens: event.widens }, `policy:${event.orgId}:${event.version}`);
+        } else if (event.decision === 'granted' || event.decision === 'withdrawn') {
+          const { decision, type: _type, ...rest } = event;
+          await this.publish({ ...rest, type: `consent.${decision}` }, `consent:${event.receiptId}`);
+        }
+      } catch (err) {
+        // The decision stands whatever happens here; the person can still see it on the device.
+        logger.error({ err, event: event.type }, 'notification: could not queue a consent notification');
+      }
+    },
+
+    async preferences(userId: string): Promise<Preference[]> {
+      const saved = new Map((await store.preferences([userId])).map((r) => [`${r.event}:${r.channel}`, r.enabled]));
+      return EVENT_TYPES.flatMap((event) =>
+        PERSONAL_CHANNELS.map((channel) => {
+          const mandatory = MANDATORY_EVENTS.has(event);
+          return { event, channel, mandatory, enabled: mandatory || (saved.get(`${event}:${channel}`) ?? true) };
+        }),
+      );
+    },
+
+    async setPreferences(user: { userId: string; orgId: string }, prefs: { event: EventType; channel: 'email' | 'agent'; enabled: boolean }[]): Promise<Preference[]> {
+      const fields = prefs.flatMap((p, i) =>
+        MANDATORY_EVENTS.has(p.event) && !p.enabled ? [{ path: `preferences.${i}.enabled`, problem: `"${p.event}" notifications cannot be switched off` }] : [],
+      );
+      if (fields.length > 0) throw new AppError('validation_failed', `Invalid body: ${fields[0]?.problem}`, fields);
+      await store.savePreferences(user.orgId, user.userId, prefs);
+      return this.preferences(user.userId);
+    },
+
+    /** Adds an org endpoint; the signing secret is returned here once and never listed again. */
+    async addWebhook(admin: { userId: string; orgId: string }, input: { url: string; events: EventType[] }) {
+      const id = uuidv7();
+      const secret = `whsec_${randomBytes(24).toString('base64url')}`;
+      await store.insertEndpoint({ id, orgId: admin.orgId, url: input.url, events: input.events, secret, createdBy: admin.userId });
+      await audit.record({ orgId: admin.orgId, actorType: 'user', actorId: admin.userId, action: 'webhook.created', details: { endpointId: id, url: input.url, events: input.events } });
+      return { id, url: input.url, events: input.events, secret };
+    },
+
+    async listWebhooks(orgId: string) {
+      return (await store.activeEndpoints(orgId)).map((e) => ({ id: e.id, url: e.url, events: e.events, createdAt: e.createdAt.toISOString() }));
+    },
+
+    async removeWebhook(admin: { userId: string; orgId: string }, id: string): Promise<void> {
+      if (!(await store.disableEndpoint(admin.orgId, id, now()))) {
+        throw new AppError('not_found', 'No such webhook endpoint in this org', [{ path: 'id', problem: 'not found' }]);
+      }
+      await audit.record({ orgId: admin.orgId, actorType: 'user', actorId: admin.userId, action: 'webhook.removed', details: { endpointId: id } });
+    },
+
+    /** Recent deliveries of the org with their tracking (admins: did the mail go out?). */
+    async deliveries(orgId: string, limit = 100) {
+      return (await store.deliveries(orgId, limit)).map((r) => ({
+        id: r.id,
+        event: r.event,
+        channel: r.channel,
+        userId: r.userId,
+        status: r.status,
+        attempts: r.attempts,
+        lastError: r.lastError,
+        createdAt: r.createdAt.toISOString(),
+        deliveredAt: r.deliveredAt?.toISOString() ?? null,
+      }));
+    },
+  };
+}
+export type NotificationService = ReturnType<typeof createNotificationService>;

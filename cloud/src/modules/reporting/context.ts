@@ -1,0 +1,75 @@
+import type { AuditService } from '../audit';
+import type { AnalyticsService } from '../analytics';
+import type { RollupQueries } from '../analytics';
+import type { ConsentService } from '../consent';
+import type { DeviceService } from '../devices';
+import type { DirectoryService } from '../directory';
+import type { SignedInUser } from '../../platform/env';
+import { AppError } from '../../platform/errors';
+import { EXPLANATIONS, type Suppression } from './threshold';
+
+/** The access rule for personal data (the gateway's one policy), as reports call it. */
+export interface PersonalDataAccess {
+  assertCanReadPersonalData(user: SignedInUser, target: { userId: string } | { teamId: string }): Promise<void>;
+}
+
+export interface ReportDeps {
+  queries: RollupQueries;
+  analytics: AnalyticsService;
+  directory: DirectoryService;
+  consent: ConsentService;
+  devices: DeviceService;
+  audit: AuditService;
+  access: PersonalDataAccess;
+  now?: () => Date;
+}
+
+export const MAX_RANGE_DAYS = 366;
+export const DEFAULT_RANGE_DAYS = 28;
+
+export interface ResolvedRange {
+  from: string;
+  to: string;
+  timeZone: string;
+  days: number;
+}
+
+export function dayAdd(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}
+
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
+}
+
+/** A report range in the org's calendar: defaults to the last four weeks up to today. */
+export async function resolveRange(analytics: AnalyticsService, orgId: string, q: { from?: string | undefined; to?: string | undefined }): Promise<ResolvedRange> {
+  const { today, timeZone } = await analytics.orgCalendar(orgId);
+  const to = q.to ?? today;
+  const from = q.from ?? dayAdd(to, -(DEFAULT_RANGE_DAYS - 1));
+  if (from > to) throw new AppError('validation_failed', 'Invalid query: from must not be after to', [{ path: 'from', problem: 'after to' }]);
+  const days = daysBetween(from, to);
+  if (days > MAX_RANGE_DAYS) {
+    throw new AppError('validation_failed', `Invalid query: a range spans at most ${MAX_RANGE_DAYS} days`, [{ path: 'from', problem: `range of ${days} days` }]);
+  }
+  return { from, to, timeZone, days };
+}
+
+export const hidden = (reason: Suppression) => ({ reason, explanation: EXPLANATIONS[reason] });
+
+export function figures(activeMs: number, idleMs: number, productiveMs: number) {
+  return { activeMs, idleMs, productiveShare: activeMs > 0 ? Math.min(1, productiveMs / activeMs) : null };
+}
+
+/** The policy numbers reports obey; the floor of 5 holds even if a policy row said less. */
+export async function visibilityRules(consent: ConsentService, orgId: string): Promise<{ minGroupSize: number; managersSeeIndividuals: boolean }> {
+  const policy = await consent.currentPolicy(orgId).catch(() => undefined);
+  return {
+    minGroupSize: Math.max(5, policy?.content.minGroupSize ?? 5),
+    managersSeeIndividuals: policy?.content.managersSeeIndividuals ?? false,
+  };
+}
+
+export function requireRole(user: SignedInUser, ...roles: SignedInUser['role'][]) {
+  if (!roles.includes(user.role)) throw new AppError('forbidden', `This report needs the role ${roles.join(' or ')}; you are ${user.role}`);
+}

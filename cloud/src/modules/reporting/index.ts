@@ -1,0 +1,46 @@
+// The reporting module: team and org reports from the rollups, suppressed below the minimum group size, every view audited.
+import { Hono } from 'hono';
+import type { AppEnv, RequireUser } from '../../platform/env';
+import type { AnalyticsService, RollupQueries } from '../analytics';
+import type { AuditService } from '../audit';
+import type { ConsentService } from '../consent';
+import type { DeviceService } from '../devices';
+import type { DirectoryService } from '../directory';
+import type { PersonalDataAccess, ReportDeps } from './context';
+import { createCsvExport } from './export';
+import { webRoutes } from './page-routes';
+import { reportRoutes } from './routes';
+import { createReportingService } from './service';
+
+export function createReportingModule(deps: {
+  queries: RollupQueries;
+  analytics: AnalyticsService;
+  directory: DirectoryService;
+  consent: ConsentService;
+  devices: DeviceService;
+  audit: AuditService;
+  access: PersonalDataAccess;
+}) {
+  const reportDeps: ReportDeps = deps;
+  const service = createReportingService(reportDeps);
+  const exportCsv = createCsvExport(reportDeps, service);
+  return {
+    service,
+    exportCsv,
+    /** What the compliance module builds its coverage and device-health reports from. */
+    reportDeps,
+    /** `/api/reports/*` (JSON and the CSV export) and the manager pages at `/reports*` with their `/assets`. */
+    routes: (options: { requireUser: RequireUser }) =>
+      new Hono<AppEnv>()
+        .route('/', reportRoutes({ reports: service, exportCsv, requireUser: options.requireUser }))
+        .route('/', webRoutes({ reports: service, requireUser: options.requireUser })),
+  };
+}
+export type ReportingModule = ReturnType<typeof createReportingModule>;
+
+export type { ReportingService } from './service';
+export type { ReportDeps, PersonalDataAccess } from './context';
+export { requireRole } from './context';
+export { REPORT_PATHS } from './routes';
+export type { ConsentCoverage, DeviceHealth } from './schemas';
+export { documentReportsApi } from './openapi';

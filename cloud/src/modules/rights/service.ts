@@ -1,0 +1,175 @@
+import type { Logger } from 'pino';
+import { uuidv7 } from 'uuidv7';
+import type { AnalyticsService } from '../analytics';
+import type { AuditService } from '../audit';
+import type { DeviceService } from '../devices';
+import type { DirectoryService } from '../directory';
+import { AppError } from '../../platform/errors';
+import type { IngestionService, UserSpan } from '../ingestion';
+import type { NotificationService } from '../notification';
+import type { ErasureRow, RightsStore } from './store';
+
+/** The person exercising their rights, and from where: their web session or their device. */
+export interface Principal {
+  orgId: string;
+  userId: string;
+  via: 'web' | 'device';
+  /** The user (web) or device (agent) that acts, as the audit log names it. */
+  actorType: 'user' | 'device';
+  actorId: string;
+}
+
+/** A person's own span as they see and export it: ingestion's span with the title opened. */
+export type OwnSpan = UserSpan;
+
+export interface Viewer {
+  at: string;
+  action: string;
+  actor: { id: string; name: string; role: string };
+  details: Record<string, unknown>;
+}
+
+const VIEWER_ROLES = new Set(['manager', 'admin', 'auditor']);
+const PAGE = 5000;
+
+export interface RightsDeps {
+  store: RightsStore;
+  audit: AuditService;
+  analytics: AnalyticsService;
+  ingestion: IngestionService;
+  devices: DeviceService;
+  directory: DirectoryService;
+  notifications: NotificationService;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export function createRightsService(deps: RightsDeps) {
+  const { store, audit, analytics, ingestion, devices, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const running = new Set<Promise<void>>();
+
+  /** Removes spans, then the person's share of every rollup day (old days too), then tells the person. */
+  async function erase(request: ErasureRow): Promise<void> {
+    const { id, orgId, userId } = request;
+    try {
+      const removed = await ingestion.deleteSpansOfUser(orgId, userId);
+      // Not a rebuild from raw spans: days past raw retention have none, and would lose everyone's figures.
+      const rollups = await analytics.eraseUser(orgId, userId);
+      if (request.eraseLocal) {
+        for (const d of await devices.listDevices(orgId)) {
+          if (d.userId === userId && !d.revokedAt) await devices.queueDirective(d.id, { type: 'erase_local', reason: `erasure request ${id}` });
+        }
+      }
+      const at = now();
+      await store.finishErasure(id, { state: 'completed', spansRemoved: removed.count, at });
+      await audit.record({
+        orgId,
+        actorType: 'system',
+        actorId: 'rights',
+        action: 'rights.erasure.completed',
+        subjectUserIds: [userId],
+        details: { requestId: id, spansRemoved: removed.count, rollupDaysErased: rollups.days, eraseLocal: request.eraseLocal },
+      });
+      await deps.notifications.publish({ type: 'erasure.completed', orgId, userId, requestId: id, spansRemoved: removed.count, eraseLocal: request.eraseLocal }, `erasure:${id}`);
+    } catch (err) {
+      logger.error({ err, requestId: id }, 'rights: erasure failed');
+      await store.finishErasure(id, { state: 'failed', error: err instanceof Error ? err.message.slice(0, 500) : 'unknown error' }).catch(() => undefined);
+    }
+  }
+
+  function inBackground(request: ErasureRow) {
+    const p = erase(request);
+    running.add(p);
+    void p.finally(() => running.delete(p));
+  }
+
+  return {
+    /** The person's spans of [from, to), oldest first, at most `limit`, titles readable. */
+    async spans(who: Principal, range: { from: Date; to: Date }, limit: number): Promise<OwnSpan[]> {
+      return ingestion.spansOfUser(who.orgId, who.userId, undefined, limit, range);
+    },
+
+    /** Every read or change of the person's data by a manager, admin or auditor, newest first. */
+    async viewers(who: Principal, limit = 500): Promise<Viewer[]> {
+      const rows = await audit.eventsAboutSubject(who.orgId, who.userId, limit);
+      const actors = new Map<string, { name: string; role: string } | null>();
+      for (const id of new Set(rows.map((r) => r.actorId))) {
+        const user = await deps.directory.findUser(id).catch(() => undefined);
+        actors.set(id, user && user.orgId === who.orgId && VIEWER_ROLES.has(user.role) ? { name: user.name, role: user.role } : null);
+      }
+      return rows.flatMap((r) => {
+        const actor = actors.get(r.actorId);
+        if (!actor) return [];
+        return [{ at: r.at.toISOString(), action: r.action, actor: { id: r.actorId, ...actor }, details: r.details }];
+      });
+    },
+
+    /** All the person's spans, page by page (exports stream these). The export itself is audited. */
+    async *allSpans(who: Principal, format: 'json' | 'csv'): AsyncGenerator<OwnSpan[]> {
+      await audit.record({ orgId: who.orgId, actorType: who.actorType, actorId: who.actorId, action: 'rights.exported', subjectUserIds: [who.userId], details: { format, via: who.via } });
+      let after: { start: string; id: string } | undefined;
+      for (;;) {
+        const page = await ingestion.spansOfUser(who.orgId, who.userId, after, PAGE);
+        if (page.length > 0) yield page;
+        const last = page[page.length - 1];
+        if (!last || page.length < PAGE) return;
+        after = { start: last.start, id: last.id };
+      }
+    },
+
+    /** Records the request (audited at once) and erases in the background. */
+    async requestErasure(who: Principal, eraseLocal: boolean): Promise<{ id: string; state: 'requested'; requestedAt: string }> {
+      const user = await deps.directory.findUser(who.userId);
+      if (!user || user.orgId !== who.orgId) throw new AppError('not_found', 'No such person in this org');
+      const row: ErasureRow = {
+        id: uuidv7(),
+        orgId: who.orgId,
+        userId: who.userId,
+        via: who.via,
+        eraseLocal,
+        state: 'requested',
+        requestedAt: now(),
+        completedAt: null,
+        spansRemoved: null,
+        lastError: null,
+      };
+      await store.insertErasure(row);
+      await audit.record({
+        orgId: who.orgId,
+        actorType: who.actorType,
+        actorId: who.actorId,
+        action: 'rights.erasure.requested',
+        subjectUserIds: [who.userId],
+        details: { requestId: row.id, via: who.via, eraseLocal },
+      });
+      inBackground(row);
+      return { id: row.id, state: 'requested', requestedAt: row.requestedAt.toISOString() };
+    },
+
+    async erasures(who: Principal) {
+      return (await store.erasures(who.orgId, who.userId)).map((r) => ({
+        id: r.id,
+        via: r.via,
+        eraseLocal: r.eraseLocal,
+        state: r.state,
+        requestedAt: r.requestedAt.toISOString(),
+        completedAt: r.completedAt?.toISOString() ?? null,
+        spansRemoved: r.spansRemoved,
+      }));
+    },
+
+    /** Runs requests a previous process accepted but did not finish. */
+    async resumeUnfinished(): Promise<number> {
+      const rows = await store.unfinishedErasures();
+      for (const row of rows) inBackground(row);
+      return rows.length;
+    },
+
+    /** Resolves when background erasures are done: tests and shutdown. */
+    async idle(): Promise<void> {
+      while (running.size > 0) await Promise.allSettled([...running]);
+    },
+  };
+}
+export type RightsService = ReturnType<typeof createRightsService>;
