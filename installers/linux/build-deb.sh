@@ -12,6 +12,9 @@ ROOT=$(cd "$HERE/../.." && pwd)
 VERSION=$(node -p "require('$ROOT/desktop-agent/package.json').version")
 ARCH=$(dpkg --print-architecture)
 NODE_ABI=$(node -p process.versions.modules)
+# The binding's ABI (NODE_MODULE_VERSION) changes with each Node major and only then, so the
+# package depends on exactly the major it is built with: dpkg refuses it next to any other Node.
+NODE_MAJOR=$(node -p "process.versions.node.split('.')[0]")
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
 # Staged as debian/<package> so dpkg-shlibdeps (step 6) finds the binary where it expects it.
@@ -86,7 +89,7 @@ Package: icarus-nova-agent
 Version: $VERSION
 Architecture: $ARCH
 Maintainer: Icarus Nova <it@icarusnova.example>
-Depends: nodejs (>= 20), $SHLIBS
+Depends: nodejs (>= $NODE_MAJOR), nodejs (<< $((NODE_MAJOR + 1))), $SHLIBS
 Installed-Size: $SIZE
 Section: utils
 Priority: optional

@@ -96,6 +96,26 @@ describe.skipIf(!hasDpkg)('headless agent .deb: build, verify, install, run, syn
     expect(modules.filter((f) => f.endsWith('.node'))).toEqual(['./usr/lib/icarus-nova/node_modules/better-sqlite3/build/Release/better_sqlite3.node']);
   });
 
+  it("depends on the Node major it was built with, so dpkg will not install it next to another", async () => {
+    const major = Number(process.versions.node.split('.')[0]);
+    const depends = (await sh('dpkg-deb', ['-f', debFile(), 'Depends'])).stdout.trim();
+    const nodejs = depends.split(/,\s*/).filter((d) => d.startsWith('nodejs'));
+    expect(nodejs).toEqual([`nodejs (>= ${major})`, `nodejs (<< ${major + 1})`]);
+    // dpkg's own version comparison, with versions the way nodesource and Debian spell them.
+    const satisfies = async (version: string) => {
+      for (const [, op = '', bound = ''] of nodejs.map((d) => /\((\S+) (\S+)\)/.exec(d) ?? [])) {
+        const r = await sh('dpkg', ['--compare-versions', version, op === '>=' ? 'ge' : op === '<<' ? 'lt' : op, bound]);
+        if (r.code !== 0) return false;
+      }
+      return true;
+    };
+    expect(await satisfies(`${process.versions.node}-1nodesource1`)).toBe(true);
+    expect(await satisfies(`${major}.0.0+dfsg-1`)).toBe(true);
+    expect(await satisfies(`${major + 2}.11.1-1nodesource1`)).toBe(false);
+    expect(await satisfies(`${major + 1}.0.0-1nodesource1`)).toBe(false);
+    expect(await satisfies(`${major - 2}.19.2+dfsg-1`)).toBe(false);
+  });
+
   it('installs, reads managed config, runs the unit ExecStart, syncs, and uninstalls cleanly', { timeout: 120_000 }, async () => {
     // IT's managed config, as a silent deployment writes it before installing.
     await sh('mkdir', ['-p', '/etc/icarus-nova']);
