@@ -136,8 +136,35 @@ describe.skipIf(!hasDpkg)('headless agent .deb: build, verify, install, run, syn
       expect(page.stdout, command).toMatch(new RegExp(`^ {7}${command}\\b`, 'm'));
     }
 
+    // The unit sandboxes the agent to its data folder. At first login that folder does not exist
+    // yet, and systemd fails the start (226/NAMESPACE) on a missing ReadWritePaths folder: each
+    // one must be optional ("-") or made by a privileged ("+") ExecStartPre before the sandbox.
+    const unitText = readFileSync('/usr/lib/systemd/user/icarus-agent.service', 'utf8');
+    const unitValues = (key: string) => [...unitText.matchAll(new RegExp(`^${key}=(.+)$`, 'gm'))].flatMap((m) => (m[1] ?? '').trim().split(/\s+/));
+    const made = [...unitText.matchAll(/^ExecStartPre=\+\S*\/mkdir -p (?:-m 0700 )?(\S+)$/gm)].map((m) => m[1]);
+    const writable = unitValues('ReadWritePaths');
+    expect(writable).toEqual(['%h/.local/share/icarus-nova']);
+    for (const path of writable) expect(path.startsWith('-') || made.includes(path), `${path} is neither optional nor created before the sandbox`).toBe(true);
+    if (existsSync('/usr/bin/systemd-analyze')) {
+      // systemd's own check of the unit as a user manager loads it (no systemd needs to run).
+      const runtime = mkdtempSync(join(tmpdir(), 'icarus-xdg-runtime-'));
+      const verified = await sh('systemd-analyze', ['--user', 'verify', '--man=no', '/usr/lib/systemd/user/icarus-agent.service'], { ...process.env, HOME: home, XDG_RUNTIME_DIR: runtime });
+      rmSync(runtime, { recursive: true, force: true });
+      expect(verified.code, verified.stderr).toBe(0);
+      expect(verified.stderr + verified.stdout).toBe('');
+    }
+
     // The person's environment: their own HOME, a display, and a server setting managed config overrides.
     const env = { ...x.env, HOME: home, XDG_DATA_HOME: join(home, '.local/share'), XDG_CONFIG_HOME: join(home, '.config'), ICARUS_SERVER: 'http://127.0.0.1:9/not-this-one', PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    // First login: run the unit's ExecStartPre as systemd would, %h being the person's home.
+    const dataDir = join(home, '.local/share/icarus-nova');
+    expect(existsSync(dataDir)).toBe(false);
+    for (const pre of unitText.matchAll(/^ExecStartPre=\+(.+)$/gm)) {
+      const [preCmd = '', ...preArgs] = (pre[1] ?? '').replaceAll('%h', home).trim().split(/\s+/);
+      const r = await sh(preCmd, preArgs, env);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     const enrolled = await sh('/usr/bin/icarus-agent', ['enroll'], env);
     expect(enrolled.code, enrolled.stderr).toBe(0);
     expect(enrolled.stdout).toContain(`(${cloud.url})`); // from /etc/icarus-nova/agent.json, not ICARUS_SERVER
@@ -172,7 +199,6 @@ describe.skipIf(!hasDpkg)('headless agent .deb: build, verify, install, run, syn
     agent.kill('SIGTERM');
     expect(await exited).toBe(0);
 
-    const dataDir = join(home, '.local/share/icarus-nova');
     const store = AgentStore.open(dataDir);
     const local = store.spans.everything();
     const device = store.state.device();
