@@ -8,7 +8,8 @@ export const Instant = z.iso.datetime({ offset: false });
 
 /**
  * One merged period on the device: an active period in one app (and title, when granted),
- * or an idle period (only with the `idle` scope). Never both.
+ * or an idle period (only with the `idle` scope). Never both. `idle: false` is what other
+ * clients naturally send for an active span: it means the same as leaving `idle` out.
  */
 export const Span = z
   .strictObject({
@@ -17,14 +18,14 @@ export const Span = z
     durationMs: z.int().min(0).max(MAX_SPAN_MS),
     app: z.string().min(1).max(256).optional(),
     title: z.string().max(1024).optional(),
-    idle: z.literal(true).optional(),
+    idle: z.boolean().optional(),
   })
   .check((ctx) => {
     const s = ctx.value;
     if (s.idle === true && (s.app !== undefined || s.title !== undefined)) {
       ctx.issues.push({ code: 'custom', input: s, path: ['idle'], message: 'an idle span carries no app or title' });
     }
-    if (s.idle === undefined && s.app === undefined) {
+    if (s.idle !== true && s.app === undefined) {
       ctx.issues.push({ code: 'custom', input: s, path: ['app'], message: 'an active span needs app' });
     }
   });

@@ -48,6 +48,24 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
     }
   });
 
+  it('takes an active span sent with an explicit idle: false as the same span as one without idle', async () => {
+    const spans = makeSpans(2, { app: 'Terminal' });
+    const sent = IngestResult.parse(await (await device.ingest(spans.map((s) => ({ ...s, idle: false })))).json());
+    expect(sent).toMatchObject({ accepted: 2, duplicates: 0, rejected: [] });
+    const again = IngestResult.parse(await (await device.ingest(spans)).json());
+    expect(again).toMatchObject({ accepted: 0, duplicates: 2, rejected: [] });
+    const stored = await cloud.database.rows<{ idle: boolean; app: string }>(
+      sql`select idle, app from spans where id = any(${`{${spans.map((s) => s.id).join(',')}}`}::uuid[])`,
+    );
+    expect(stored).toEqual([
+      { idle: false, app: 'Terminal' },
+      { idle: false, app: 'Terminal' },
+    ]);
+    // An idle span with an app is still refused, whichever way idle is spelled.
+    const bad = await device.ingest([{ ...makeSpans(1)[0]!, idle: true, app: 'Terminal' }]);
+    expect(bad.status).toBe(400);
+  });
+
   it('rejects spans whose scope had no consent at their start and stores none of them', async () => {
     const before = await spanCount();
     const titled = makeSpans(3, { title: 'Quarterly plan.xlsx' });
