@@ -269,7 +269,7 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
     expect((await cloud.fetchPath('/healthz')).status).toBe(200);
     expect(await (await cloud.fetchPath('/readyz')).json()).toMatchObject({ ok: true, database: kind });
     const metrics = await (await cloud.fetchPath('/metrics')).text();
-    expect(metrics).toMatch(/icarus_ingest_spans_total\{outcome="accepted",reason=""\} \d+/);
+    expect(metrics).toMatch(/icarus_ingest_spans_total\{outcome="accepted",reason="none"\} \d+/);
     expect(metrics).toMatch(/icarus_ingest_spans_total\{outcome="rejected",reason="no_consent"\} \d+/);
     const doc = (await (await cloud.fetchPath('/openapi.json')).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(Object.values(WIRE_PATHS)));
