@@ -28,6 +28,7 @@ import { clientAddress } from './platform/http/client-address';
 import { rateLimit, type RateLimitStore } from './platform/http/rate-limit';
 import { createMetrics } from './platform/metrics';
 import { documentWireApi } from './platform/openapi';
+import { createScheduler } from './platform/scheduler';
 import type { Secrets } from './platform/secrets';
 
 export interface AppDeps {
@@ -50,6 +51,8 @@ export function createApp(deps: AppDeps) {
   const limits = deps.rateLimits ?? createMemoryRateLimitStore();
   const publicUrl = () => config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
   const maxBodyBytes = config.MAX_BODY_BYTES;
+  // Cron jobs run on one instance at a time (the leader), once per tick.
+  const scheduler = createScheduler({ database, logger });
 
   // Modules, each after the ones it depends on.
   const audit = createAuditModule({ database });
@@ -104,6 +107,7 @@ export function createApp(deps: AppDeps) {
     consent: consent.service,
     audit: audit.service,
     logger,
+    scheduler,
   });
   const reporting = createReportingModule({
     queries: analytics.queries,
@@ -133,6 +137,7 @@ export function createApp(deps: AppDeps) {
     requireUser: identity.access.requireUser,
     maxBodyBytes,
     logger,
+    scheduler,
   });
   const rights = createRightsModule({
     database,
@@ -220,7 +225,7 @@ export function createApp(deps: AppDeps) {
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Icarus Nova API', version: '1' } });
 
   /** Background work in start order; stopped in reverse (erasures finish, then the outbox, then rollups flush). */
-  const running = [identity, analytics, notification, rights];
+  const running = [scheduler, identity, analytics, notification, rights];
   const extraStops: (() => Promise<void>)[] = [];
   return {
     app,
@@ -249,6 +254,7 @@ export function createApp(deps: AppDeps) {
       notificationJobs: notification.jobs,
       rights: rights.rights,
       fleet: admin.fleet,
+      scheduler,
     },
     start() {
       for (const module of running) module.start();
