@@ -11,7 +11,7 @@ import { serveAgentUi } from './ui/serve-agent';
 import type { UiServer } from './ui/server';
 import { ALL_SCOPES, Scope } from '@icarus/shared';
 import { Agent, defaultSources, ensureEnrolled } from './core/agent';
-import { ConfigError, resolveConfig, type AgentConfig, type ConfigLayer } from './core/config';
+import { ConfigError, resolveConfig, type AgentConfig } from './core/config';
 import { describeGate, effectiveScopes } from './core/consent/gate';
 import { AgentStore } from './core/store/store';
 import { StoreError } from './core/store/db';
@@ -19,6 +19,8 @@ import { HttpError, NetworkError } from './core/sync/http';
 import { askScopes, printPolicy, printPolicyDiff, printReceipt, type Write } from './cli/consent-prompt';
 import { exportSpans, printMyData } from './cli/my-data';
 import { printErasures, printViewers, requestErasure } from './cli/rights';
+import { checkUpdate } from './cli/update';
+import { UpdateRefused } from './update/manifest';
 import { TokenSource } from './core/sync/auth';
 import { RightsClient } from './core/sync/rights';
 
@@ -36,18 +38,19 @@ const USAGE = `usage: icarus-agent <command> [options]
   viewers                                      who (manager, admin, auditor) viewed your data on the server
   erase [--local]                              ask the server to erase your data (--local: this device's too)
   erasures                                     your erasure requests and their state
+  update --check                               verify the signed update manifest (and package) from the feed; installs nothing
 options: --data-dir DIR  --sample-interval-ms N  --sync-interval-ms N  --heartbeat-interval-ms N
-         --capture-backend auto|x11|get-windows`;
+         --capture-backend auto|x11|get-windows  --update-url URL  --update-keys JSON`;
 
 const out: Write = (text) => void process.stdout.write(text);
 const stamp = (line: string) => out(`${new Date().toISOString()} ${line}\n`);
 
-function flagsLayer(values: Record<string, string | boolean | undefined>): ConfigLayer {
+function flagsLayer(values: Record<string, string | boolean | undefined>): Record<string, string> {
   const layer: Record<string, string> = {};
   const map: Record<string, string> = {
     server: 'server', token: 'enrollmentToken', name: 'deviceName', 'data-dir': 'dataDir',
     'sample-interval-ms': 'sampleIntervalMs', 'sync-interval-ms': 'syncIntervalMs', 'heartbeat-interval-ms': 'heartbeatIntervalMs',
-    'capture-backend': 'captureBackend',
+    'capture-backend': 'captureBackend', 'update-url': 'updateUrl', 'update-keys': 'updateKeys',
   };
   for (const [flag, key] of Object.entries(map)) {
     const value = values[flag];
@@ -144,7 +147,7 @@ async function main(argv: string[]): Promise<number> {
       server: { type: 'string' }, token: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' },
       format: { type: 'string' }, 'sample-interval-ms': { type: 'string' }, 'sync-interval-ms': { type: 'string' },
       'heartbeat-interval-ms': { type: 'string' },
-      'capture-backend': { type: 'string' }, help: { type: 'boolean', short: 'h' }, local: { type: 'boolean' }, ui: { type: 'boolean' }, 'ui-dir': { type: 'string' },
+      'capture-backend': { type: 'string' }, 'update-url': { type: 'string' }, 'update-keys': { type: 'string' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, local: { type: 'boolean' }, ui: { type: 'boolean' }, 'ui-dir': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -261,6 +264,9 @@ async function main(argv: string[]): Promise<number> {
       return withStore(config, (store) => requestErasure(rightsOf(store), store, values.local === true, out));
     case 'erasures':
       return withStore(config, async (store) => (printErasures(await rightsOf(store).erasures(), out), 0));
+    case 'update':
+      if (values.check !== true) throw new ConfigError('update takes --check (the agent verifies; your package manager installs)');
+      return checkUpdate(config, out);
     default:
       out(`unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
       return 2;
@@ -270,7 +276,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const known = error instanceof StoreError || error instanceof ConfigError || error instanceof HttpError || error instanceof NetworkError;
+    const known = error instanceof StoreError || error instanceof ConfigError || error instanceof HttpError || error instanceof NetworkError || error instanceof UpdateRefused;
     process.stderr.write(`icarus-agent: ${known || !(error instanceof Error) ? String(error instanceof Error ? error.message : error) : error.stack ?? error.message}\n`);
     process.exit(error instanceof StoreError ? 3 : 1);
   },
