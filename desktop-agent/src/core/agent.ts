@@ -9,6 +9,7 @@ import { X11Capture } from './capture/x11-source';
 import type { AgentConfig } from './config';
 import { describeGate, effectiveScopes, type GateInput } from './consent/gate';
 import { ConsentService } from './consent/service';
+import { DataFolderLock } from './store/lock';
 import { AgentStore } from './store/store';
 import type { DeviceKeyVault } from './store/identity';
 import type { DeviceIdentity } from './store/state';
@@ -82,6 +83,7 @@ export class Agent {
   private timers: NodeJS.Timeout[] = [];
   private lastScopes = '';
   private stopped = false;
+  private lock: DataFolderLock | undefined;
 
   constructor(
     readonly store: AgentStore,
@@ -221,6 +223,8 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    // Before anything is captured: a second agent on this folder stops here, naming the first.
+    this.lock = DataFolderLock.acquire(this.store.dataDir, this.clock.now());
     this.enforceRetention();
     await this.refreshPolicy();
     this.collector.start();
@@ -248,5 +252,7 @@ export class Agent {
     this.stopped = true;
     this.sources.window.close();
     this.sources.idle.close();
+    this.lock?.release();
+    this.lock = undefined;
   }
 }
