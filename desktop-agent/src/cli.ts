@@ -42,6 +42,9 @@ const USAGE = `usage: icarus-agent <command> [options]
 options: --data-dir DIR  --sample-interval-ms N  --sync-interval-ms N  --heartbeat-interval-ms N
          --capture-backend auto|x11|get-windows  --update-url URL  --update-keys JSON`;
 
+/** The process that started this one, read first thing: the wrapper may go away during start-up. */
+const STARTED_BY = process.ppid;
+
 const out: Write = (text) => void process.stdout.write(text);
 const stamp = (line: string) => out(`${new Date().toISOString()} ${line}\n`);
 
@@ -117,18 +120,36 @@ async function run(config: AgentConfig, ui: { dir: string } | undefined): Promis
     stamp(announced.line);
   }
   await new Promise<void>((resolve) => {
+    let orphanWatch: NodeJS.Timeout | undefined;
     const stop = (signal: string) => {
+      clearInterval(orphanWatch);
       stamp(`${signal}: closing the open span and flushing`);
       resolve();
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    orphanWatch = watchWrapper(() => stop('the npm wrapper that started the agent exited'));
   });
   await screens?.close();
   announced?.cleanup();
   await agent.stop();
   store.close();
   stamp('stopped');
+}
+
+/**
+ * Under `npm run agent` or `npx icarus-agent`, npm passes a SIGTERM on to the shell it started,
+ * and that shell dies without passing it on: the agent would be left running, orphaned. So when
+ * npm started us, losing our parent means the same as SIGTERM. (systemd and terminals start the
+ * agent directly and signal it directly; this is for npm only.)
+ */
+function watchWrapper(onGone: () => void): NodeJS.Timeout | undefined {
+  if (process.env.npm_lifecycle_event === undefined && process.env.npm_command === undefined) return undefined;
+  const timer = setInterval(() => {
+    if (process.ppid !== STARTED_BY) onGone();
+  }, 250);
+  timer.unref();
+  return timer;
 }
 
 /** The person's rights on the server, asked by this device (it must be enrolled). */
