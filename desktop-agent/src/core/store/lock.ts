@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { StoreError } from './db';
+import { ensurePrivateDir, ensurePrivateFile, writePrivateFile } from './private-files';
 
 export const LOCK_FILE = 'agent.lock';
 /** Who holds the lock, for the message a second agent prints (the lock file itself is unreadable while held). */
@@ -36,13 +37,12 @@ export class DataFolderLock {
   ) {}
 
   static acquire(dataDir: string, now: number = Date.now()): DataFolderLock {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    ensurePrivateDir(dataDir);
     const file = join(dataDir, LOCK_FILE);
     const holderFile = join(dataDir, LOCK_HOLDER_FILE);
     let db: Database.Database | undefined;
     try {
-      closeSync(openSync(file, 'a', 0o600));
-      chmodSync(file, 0o600);
+      ensurePrivateFile(file);
       db = new Database(file, { timeout: 0 });
       db.pragma('locking_mode = EXCLUSIVE');
       // The first write takes the exclusive lock; in this mode it is kept until close.
@@ -54,7 +54,7 @@ export class DataFolderLock {
       if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) throw new DataFolderBusy(dataDir, readHolder(holderFile));
       throw new StoreError(`Cannot lock the data folder ${dataDir} (${file}): ${error instanceof Error ? error.message : String(error)}`, file);
     }
-    writePrivate(holderFile, JSON.stringify({ pid: process.pid, sinceMs: now }));
+    writePrivateFile(holderFile, JSON.stringify({ pid: process.pid, sinceMs: now }));
     return new DataFolderLock(db, holderFile);
   }
 
@@ -72,16 +72,4 @@ function readHolder(file: string): z.infer<typeof Holder> | undefined {
   } catch {
     return undefined; // the holder has not written it yet, or it was removed: the lock alone says "busy"
   }
-}
-
-function writePrivate(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    fchmodSync(fd, 0o600);
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
 }
