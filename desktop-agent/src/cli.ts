@@ -102,6 +102,18 @@ async function run(config: AgentConfig, ui: { dir: string } | undefined): Promis
   const device = await ensureEnrolled(store, config);
   const agent = new Agent(store, device, config, defaultSources(config.captureBackend), undefined, stamp);
   stamp(`icarus-agent running as device ${device.deviceId}, data in ${store.file}`);
+  // Listening before start: a SIGTERM that lands while the agent starts up still stops it cleanly.
+  const stopRequested = new Promise<void>((resolve) => {
+    let orphanWatch: NodeJS.Timeout | undefined;
+    const stop = (signal: string) => {
+      clearInterval(orphanWatch);
+      stamp(`${signal}: closing the open span and flushing`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    orphanWatch = watchWrapper(() => stop('the npm wrapper that started the agent exited'));
+  });
   await agent.start();
   // The address carries the session token (in the fragment): printed only to a terminal; under
   // systemd or a redirect it goes to a 0600 file in the data folder instead (see announceScreens).
@@ -119,17 +131,7 @@ async function run(config: AgentConfig, ui: { dir: string } | undefined): Promis
     }
     stamp(announced.line);
   }
-  await new Promise<void>((resolve) => {
-    let orphanWatch: NodeJS.Timeout | undefined;
-    const stop = (signal: string) => {
-      clearInterval(orphanWatch);
-      stamp(`${signal}: closing the open span and flushing`);
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    orphanWatch = watchWrapper(() => stop('the npm wrapper that started the agent exited'));
-  });
+  await stopRequested;
   await screens?.close();
   announced?.cleanup();
   await agent.stop();
