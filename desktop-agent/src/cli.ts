@@ -12,6 +12,7 @@ import type { UiServer } from './ui/server';
 import { ALL_SCOPES, Scope } from '@icarus/shared';
 import { Agent, defaultSources, ensureEnrolled } from './core/agent';
 import { ConfigError, resolveConfig, type AgentConfig } from './core/config';
+import { redactionProblems } from './core/capture/title';
 import { describeGate, effectiveScopes } from './core/consent/gate';
 import { AgentStore } from './core/store/store';
 import { StoreError } from './core/store/db';
@@ -207,6 +208,7 @@ async function main(argv: string[]): Promise<number> {
           out('  syncing and capture have stopped; the data on this device is kept (my-data, export); ask IT if this is a mistake\n');
         }
         out(`policy: ${gate.policy ? `v${gate.policy.version} (${gate.policy.content.titleMode} titles)` : 'none yet'}\n`);
+        for (const problem of gate.policy ? redactionProblems(gate.policy.content) : []) out(`  ${problem}\n`);
         out(`capture: ${describeGate(gate)}\n`);
         out(`unsent spans: ${store.spans.pendingCount()}, dropped: ${store.spans.droppedCount()}\n`);
         const runtime = store.state.get('runtime');

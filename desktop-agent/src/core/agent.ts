@@ -2,6 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { Platform, type AgentStatus, type Policy, type Scope } from '@icarus/shared';
 import { systemClock, type Clock } from './clock';
 import { Collector, keepGranted } from './capture/collector';
+import { redactionProblems } from './capture/title';
 import { SpanMerger, type MergerConfig } from './capture/merger';
 import { GetWindowsSource, XprintidleSource, noIdleSource } from './capture/os-sources';
 import type { IdleSource, WindowSource } from './capture/sources';
@@ -146,6 +147,7 @@ export class Agent {
     this.gate = { consent: state.get('consent'), policy: state.get('policy'), pauseUntilMs: state.get('pauseUntilMs'), revoked: state.get('revoked') };
     const policy = this.gate.policy;
     if (policy && policy.version !== this.policyVersion) {
+      for (const problem of redactionProblems(policy.content)) this.log(`policy v${policy.version}: ${problem}`);
       if (this.policyVersion !== undefined) {
         this.collector.closeOpenSpan();
         this.merger.reconfigure(mergerConfig(policy, this.config.sampleIntervalMs));
