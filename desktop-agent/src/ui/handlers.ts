@@ -2,6 +2,7 @@ import type { AgentState, IpcHandlers, MyDataView, Policy, ReceiptView, Scope, S
 import { describeGate, effectiveScopes } from '../core/consent/gate';
 import { describeTitleMode, transformTitle } from '../core/capture/title';
 import type { StoredReceipt } from '../core/store/state';
+import { csvCell } from '../core/store/csv';
 import type { StoredSpan } from '../core/store/spans';
 import type { AgentPort } from './agent-port';
 import { IpcRefusal } from './dispatch';
@@ -80,13 +81,6 @@ function receiptView(r: StoredReceipt): ReceiptView {
 }
 
 const CSV_COLUMNS = ['id', 'start', 'durationMs', 'app', 'title', 'idle', 'status'] as const;
-
-function csvCell(value: string | number | boolean | null): string {
-  const text = value === null ? '' : String(value);
-  // Quote always-risky cells, and neutralise spreadsheet formulas in titles (CSV injection).
-  const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
-  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-}
 
 /** Builds the contract's handlers over the agent; every screen in every shell goes through these. */
 export function createAgentHandlers(agent: AgentPort): IpcHandlers {
