@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { startTestCloud, type TestCloud } from '../../cloud/src/testing/cloud';
+import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 import { agentBundle, agentHome, type AgentHome } from './agent-helpers';
 
 /** Passes everything through; when `tamper` is set, rewrites the receipt in consent answers. */
