@@ -29,6 +29,7 @@ import { rateLimit, type RateLimitStore } from './platform/http/rate-limit';
 import { createMetrics } from './platform/metrics';
 import { documentWireApi } from './platform/openapi';
 import type { Secrets } from './platform/secrets';
+import { ASSETS_PREFIX, assetRoutes } from './ui/assets';
 
 export interface AppDeps {
   config: Config;
@@ -211,7 +212,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', compliance.routes({ requireUser })); // /api/compliance/*, /api/reports/consent-coverage, /api/reports/device-health, /audit/compliance
   app.route('/', notification.routes); // /api/notifications/*, /api/me/notifications
   app.route('/', rights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf })); // /v1/me/*, /api/me/*, /me/data
-  app.route('/', reporting.routes({ requireUser })); // /api/reports/*, /reports*, /assets/*
+  app.route('/', reporting.routes({ requireUser })); // /api/reports/*, /reports*
+  app.route(ASSETS_PREFIX, assetRoutes()); // the pages' stylesheets and scripts, /assets/<name>.<hash>.<ext>
 
   documentWireApi(app);
   documentPeopleApi(app);
