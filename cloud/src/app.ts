@@ -26,6 +26,7 @@ import type { AppEnv } from './platform/env';
 import { AppError } from './platform/errors';
 import { clientAddress } from './platform/http/client-address';
 import { rateLimit, type RateLimitStore } from './platform/http/rate-limit';
+import { securityHeaders } from './platform/http/security-headers';
 import { createMetrics } from './platform/metrics';
 import { documentWireApi } from './platform/openapi';
 import type { Secrets } from './platform/secrets';
@@ -155,6 +156,8 @@ export function createApp(deps: AppDeps) {
 
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
+  // Outermost after the request id, so error and not-found answers carry the headers too.
+  app.use(securityHeaders({ publicUrl, trustProxy: config.TRUST_PROXY }));
   app.use(async (c, next) => {
     const started = performance.now();
     c.set('log', logger.child({ requestId: c.get('requestId') }));
