@@ -2,7 +2,6 @@
  * Every cloud page renders under the strict Content-Security-Policy: no inline style or script,
  * nothing the browser refuses. Real cloud, real PGlite, real Chromium.
  */
-import { mkdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,23 +10,22 @@ import { newTotpSecret, totpCode } from '../../cloud/src/modules/identity/totp';
 import { CONTENT_SECURITY_POLICY } from '../../cloud/src/platform/http/security-headers';
 import { loadSecrets } from '../../cloud/src/platform/secrets';
 import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
+import { testDatabaseKinds } from '../../cloud/test/support/database';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PASSWORD = 'correct horse battery staple';
-const SHOTS = '/tmp/icarus-csp-shots/';
 
 type Who = 'nobody' | 'half-signed-in admin' | 'admin' | 'manager' | 'auditor' | 'employee';
 
-describe('cloud pages under the strict CSP in Chromium', () => {
+describe.each(testDatabaseKinds())('cloud pages under the strict CSP in Chromium on %s', (kind) => {
   let cloud: TestCloud;
   let browser: Browser;
   const sessions = new Map<Who, string>();
 
   beforeAll(async () => {
-    cloud = await startTestCloud('pglite');
+    cloud = await startTestCloud(kind);
     await seedDemo(cloud.cloud, cloud.database, loadSecrets(cloud.config), { employees: 12, teams: 2, days: 14, spansPerDay: 6 });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    mkdirSync(SHOTS, { recursive: true });
     const { auth, directory } = cloud.cloud.services;
     const orgId = cloud.bootstrap.orgId;
     await directory.createUser({ orgId, email: 'auditor@csp.example', name: 'Avery Auditor', role: 'auditor', password: PASSWORD });
@@ -72,7 +70,6 @@ describe('cloud pages under the strict CSP in Chromium', () => {
     const html = (await response?.text()) ?? '';
     if (drawn) await page.waitForSelector(drawn, { timeout: 30_000 });
     await page.waitForLoadState('networkidle');
-    await page.screenshot({ path: `${SHOTS}${path.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.png`, fullPage: true });
     await context.close();
     return { refused, html };
   }
