@@ -26,10 +26,12 @@ import type { AppEnv } from './platform/env';
 import { AppError } from './platform/errors';
 import { clientAddress } from './platform/http/client-address';
 import { rateLimit, type RateLimitStore } from './platform/http/rate-limit';
+import { securityHeaders } from './platform/http/security-headers';
 import { createMetrics } from './platform/metrics';
 import { documentWireApi } from './platform/openapi';
 import { createScheduler } from './platform/scheduler';
 import type { Secrets } from './platform/secrets';
+import { ASSETS_PREFIX, assetRoutes } from './ui/assets';
 
 export interface AppDeps {
   config: Config;
@@ -159,6 +161,8 @@ export function createApp(deps: AppDeps) {
 
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
+  // Outermost after the request id, so error and not-found answers carry the headers too.
+  app.use(securityHeaders({ publicUrl, trustProxy: config.TRUST_PROXY }));
   app.use(async (c, next) => {
     const started = performance.now();
     c.set('log', logger.child({ requestId: c.get('requestId') }));
@@ -216,7 +220,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', compliance.routes({ requireUser })); // /api/compliance/*, /api/reports/consent-coverage, /api/reports/device-health, /audit/compliance
   app.route('/', notification.routes); // /api/notifications/*, /api/me/notifications
   app.route('/', rights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf })); // /v1/me/*, /api/me/*, /me/data
-  app.route('/', reporting.routes({ requireUser })); // /api/reports/*, /reports*, /assets/*
+  app.route('/', reporting.routes({ requireUser })); // /api/reports/*, /reports*
+  app.route(ASSETS_PREFIX, assetRoutes()); // the pages' stylesheets and scripts, /assets/<name>.<hash>.<ext>
 
   documentWireApi(app);
   documentPeopleApi(app);

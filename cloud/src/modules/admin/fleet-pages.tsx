@@ -1,6 +1,7 @@
 import type { SignedInUser } from '../../platform/env';
 import type { FleetAdmin } from './fleet';
-import { ActionButton, AdminLayout, Info, Problems, when } from '../../ui/admin-layout';
+import { ActionButton, Info, Problems, when } from '../../ui/components';
+import { Layout } from '../../ui/layout';
 import type { PageMessages } from './policy-pages';
 
 type Devices = Awaited<ReturnType<FleetAdmin['listDevices']>>;
@@ -8,7 +9,7 @@ type Tokens = Awaited<ReturnType<FleetAdmin['listTokens']>>;
 
 export function DevicesPage(props: { user: SignedInUser; csrf: string; devices: Devices } & PageMessages) {
   return (
-    <AdminLayout title="Devices" user={props.user} current="/admin/devices">
+    <Layout title="Devices" user={props.user} current="/admin/devices">
       <Problems message={props.error} fields={props.fields} />
       <Info text={props.info} />
       <table>
@@ -31,14 +32,14 @@ export function DevicesPage(props: { user: SignedInUser; csrf: string; devices: 
           ))}
         </tbody>
       </table>
-    </AdminLayout>
+    </Layout>
   );
 }
 
 export function TokensPage(props: { user: SignedInUser; csrf: string; tokens: Tokens; teams: { id: string; name: string }[]; created?: { token: string; expiresAt: string }; values?: Record<string, string> } & PageMessages) {
   const v = props.values ?? {};
   return (
-    <AdminLayout title="Enrollment tokens" user={props.user} current="/admin/enrollment-tokens">
+    <Layout title="Enrollment tokens" user={props.user} current="/admin/enrollment-tokens">
       <Problems message={props.error} fields={props.fields} />
       <Info text={props.info} />
       {props.created ? (
@@ -74,6 +75,6 @@ export function TokensPage(props: { user: SignedInUser; csrf: string; tokens: To
           ))}
         </tbody>
       </table>
-    </AdminLayout>
+    </Layout>
   );
 }

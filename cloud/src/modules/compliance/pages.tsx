@@ -1,5 +1,6 @@
 import type { SignedInUser } from '../../platform/env';
-import { AdminLayout, when } from '../../ui/admin-layout';
+import { when } from '../../ui/components';
+import { Layout } from '../../ui/layout';
 import { Chain } from '../audit';
 import type { ComplianceReport } from './report';
 
@@ -7,7 +8,7 @@ export function CompliancePage(props: { user: SignedInUser; report: ComplianceRe
   const r = props.report;
   const qs = `from=${r.period.from}&to=${r.period.to}`;
   return (
-    <AdminLayout title={`Compliance report ${r.period.from} to ${r.period.to}`} user={props.user} current="/audit/compliance">
+    <Layout title={`Compliance report ${r.period.from} to ${r.period.to}`} user={props.user} current="/audit/compliance">
       <form method="get" action="/audit/compliance" aria-label="Period">
         <label>From <input name="from" value={r.period.from} /></label>
         <label>To <input name="to" value={r.period.to} /></label>
@@ -43,6 +44,6 @@ export function CompliancePage(props: { user: SignedInUser; report: ComplianceRe
         <thead><tr><th>Action</th><th>Events</th><th>By (people)</th><th>About (people)</th></tr></thead>
         <tbody>{r.personalDataAccess.map((a) => <tr><td>{a.action}</td><td>{a.events}</td><td>{a.actors}</td><td>{a.people}</td></tr>)}</tbody>
       </table>
-    </AdminLayout>
+    </Layout>
   );
 }
