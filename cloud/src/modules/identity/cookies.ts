@@ -6,8 +6,14 @@ export const SESSION_COOKIE = 'icarus_session';
 /** Double-submit token for forms shown before a session exists (the sign-in form). */
 export const PRESESSION_CSRF_COOKIE = 'icarus_csrf';
 
-/** Secure when this request came over TLS or the server's public address is https. */
-export function isSecure(c: Context, publicUrl: string, trustProxy: boolean): boolean {
+/**
+ * The one rule for "is this request secure" (cookies' Secure flag, and anything keyed on it):
+ * the cloud terminates TLS itself, or its public address is https, or the request came over
+ * TLS, or a trusted proxy says the client used https.
+ */
+export function isSecure(c: Context, publicUrl: string, trustProxy: boolean, servesTls: boolean): boolean {
+  // A TLS-terminating cloud has no plain-HTTP listener, whatever the request line says.
+  if (servesTls) return true;
   if (publicUrl.startsWith('https:')) return true;
   if (new URL(c.req.url).protocol === 'https:') return true;
   return trustProxy && c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() === 'https';
