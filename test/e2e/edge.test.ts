@@ -10,6 +10,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, type RunningCloud } from '../../cloud/src/start';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../cloud/test/support/database';
+import { makeTestOrg, PASSWORD } from '../../cloud/test/support/people';
 import { httpsRequest, makeSelfSignedCertificate, type TestCertificate } from '../../cloud/test/support/tls';
 import { requireHaproxy, startEdge, type Edge } from '../helpers/haproxy';
 import { freePort } from '../helpers/ports';
@@ -116,6 +117,23 @@ describe.each(testDatabaseKinds())('the edge in front of two clouds on %s', (kin
     });
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'payload_too_large' } });
+  });
+
+  it('tells the clouds the client used https, so a sign-in through it gets a Secure cookie', async () => {
+    // One org per database: both clouds share one on PostgreSQL, each has its own on PGlite.
+    const owners = kind === 'postgres' ? clouds.slice(0, 1) : clouds;
+    const orgs = await Promise.all(owners.map((cloud) => makeTestOrg(cloud, `edge${kind}`)));
+    const email = orgs[0]?.people.employee.email ?? '';
+    for (let i = 0; i < 2; i++) {
+      // The client's own X-Forwarded-Proto is replaced by the edge's.
+      const answer = await httpsRequest(`${base}/api/session`, cert.ca, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'http' },
+        body: JSON.stringify({ email, password: PASSWORD }),
+      });
+      expect(answer.status).toBe(201);
+      expect(answer.setCookies.find((line) => line.startsWith('icarus_session='))).toMatch(/;\s*Secure/i);
+    }
   });
 
   it('loses no request while it reloads gracefully under load', async () => {
