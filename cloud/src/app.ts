@@ -162,7 +162,7 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
   // Outermost after the request id, so error and not-found answers carry the headers too.
-  app.use(securityHeaders({ publicUrl, trustProxy: config.TRUST_PROXY }));
+  app.use(securityHeaders({ publicUrl, trustProxy: config.TRUST_PROXY, servesTls: config.TLS_CERT !== undefined }));
   app.use(async (c, next) => {
     const started = performance.now();
     c.set('log', logger.child({ requestId: c.get('requestId') }));

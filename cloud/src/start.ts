@@ -1,3 +1,4 @@
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
@@ -8,6 +9,7 @@ import { openDatabase, type Database } from './platform/db/client';
 import type { RateLimitStore } from './platform/http/rate-limit';
 import { createLogger } from './platform/logger';
 import { loadSecrets } from './platform/secrets';
+import { loadTlsFiles } from './platform/tls';
 
 export interface RunningCloud {
   url: string;
@@ -33,20 +35,24 @@ export interface StartOptions {
 /** Opens the database, builds the app and listens: what server.ts and the tests both run. */
 export async function startCloud(options: StartOptions = {}): Promise<RunningCloud> {
   const config = parseConfig(options.env ?? process.env);
+  const tls = loadTlsFiles(config);
   const logger = options.silent ? pino({ level: 'silent' }) : createLogger(config.LOG_LEVEL);
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE });
   const secrets = loadSecrets(config);
 
   // Listen first: with PORT=0 the token audience depends on the port the OS picks.
   let handler: ((req: Request) => Response | Promise<Response>) | undefined;
+  const fetch = (req: Request) => (handler ? handler(req) : new Response('starting', { status: 503 }));
+  const listen = { fetch, port: config.PORT, hostname: config.HOST };
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve(
-      { fetch: (req) => (handler ? handler(req) : new Response('starting', { status: 503 })), port: config.PORT, hostname: config.HOST },
-      () => resolve(s),
-    );
+    // With TLS_CERT/TLS_KEY the cloud terminates TLS itself (a single VM with no edge in front).
+    const s = tls
+      ? serve({ ...listen, createServer: createHttpsServer, serverOptions: { ...tls, minVersion: 'TLSv1.2' } }, () => resolve(s))
+      : serve(listen, () => resolve(s));
   });
   const port = (server.address() as AddressInfo).port;
-  const effective: Config = { ...config, PORT: port, PUBLIC_URL: config.PUBLIC_URL ?? `http://127.0.0.1:${port}` };
+  const scheme = tls ? 'https' : 'http';
+  const effective: Config = { ...config, PORT: port, PUBLIC_URL: config.PUBLIC_URL ?? `${scheme}://127.0.0.1:${port}` };
   const cloud = createApp({ config: effective, database, secrets, logger, ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}) });
   cloud.start();
   handler = cloud.app.fetch;
@@ -57,7 +63,7 @@ export async function startCloud(options: StartOptions = {}): Promise<RunningClo
 
   let closing: Promise<void> | undefined;
   return {
-    url: effective.PUBLIC_URL ?? `http://127.0.0.1:${port}`,
+    url: effective.PUBLIC_URL ?? `${scheme}://127.0.0.1:${port}`,
     port,
     config: effective,
     cloud,

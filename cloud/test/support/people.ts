@@ -2,7 +2,7 @@
 // and a cookie-keeping client that follows redirects the way a browser does.
 import { sql } from 'drizzle-orm';
 import { startCloud, type RunningCloud } from '../../src/start';
-import { createTestDatabase, type TestDatabase } from './database';
+import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from './database';
 import type { SignedInUser } from '../../src/platform/env';
 import { newTotpSecret } from '../../src/modules/identity/totp';
 
@@ -21,8 +21,8 @@ export interface PeopleCloud extends RunningCloud {
   stopAll(): Promise<void>;
 }
 
-export async function startPeopleCloud(env: Record<string, string> = {}): Promise<PeopleCloud> {
-  const testDb = await createTestDatabase();
+export async function startPeopleCloud(env: Record<string, string> = {}, kind?: TestDatabaseKind): Promise<PeopleCloud> {
+  const testDb = await createTestDatabase(kind);
   const running = await startCloud({
     env: {
       PORT: '0',

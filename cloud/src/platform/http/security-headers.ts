@@ -23,6 +23,8 @@ export const HSTS = 'max-age=31536000';
 export interface SecurityHeaderOptions {
   publicUrl: () => string;
   trustProxy: boolean;
+  /** The cloud terminates TLS itself (TLS_CERT and TLS_KEY set). */
+  servesTls: boolean;
 }
 
 const isHtml = (c: Context) => (c.res.headers.get('content-type') ?? '').startsWith('text/html');
@@ -38,6 +40,6 @@ export function securityHeaders(options: SecurityHeaderOptions): MiddlewareHandl
     const path = c.req.path;
     // Assets set their own long cache; anything else that said nothing is not stored either.
     if (PERSONAL.some((p) => p.test(path)) || !c.res.headers.has('cache-control')) c.header('Cache-Control', 'no-store');
-    if (isSecure(c, options.publicUrl(), options.trustProxy)) c.header('Strict-Transport-Security', HSTS);
+    if (isSecure(c, options.publicUrl(), options.trustProxy, options.servesTls)) c.header('Strict-Transport-Security', HSTS);
   };
 }
