@@ -1,5 +1,6 @@
 export * from './roles';
 export * from './scopes';
+export * from './scope-registry';
 export * from './span';
 export * from './policy';
 export * from './consent';

@@ -1,4 +1,4 @@
-import { Scope } from '@icarus/shared';
+import { perScope, Scope } from '@icarus/shared';
 import { z } from 'zod';
 import type { ConsentService } from '../consent';
 import type { DirectoryService } from '../directory';
@@ -83,7 +83,7 @@ export function createComplianceReport(deps: { compliance: ComplianceReports; co
             teamName: row.teamId ? (teamName.get(row.teamId) ?? 'unknown team') : 'no team',
             policyVersion: row.policyVersion,
             people: 0, granted: 0, declined: 0, withdrawn: 0, noDecision: 0, pendingReconsent: 0,
-            byScope: { app_usage: 0, idle: 0, window_titles: 0 },
+            byScope: perScope(() => 0),
           };
           groups.set(key, group);
         }
