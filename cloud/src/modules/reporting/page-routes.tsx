@@ -1,3 +1,4 @@
+import { Day, defaultDayRange } from '@icarus/shared';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Hono, type MiddlewareHandler } from 'hono';
@@ -6,7 +7,6 @@ import type { AppEnv, RequireUser } from '../../platform/env';
 import type { ReportingService } from './service';
 import { OrgReportPage, TeamReportPage } from './pages';
 
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const PageQuery = z.object({ teamId: z.uuid().optional().catch(undefined), from: Day.optional().catch(undefined), to: Day.optional().catch(undefined) });
 
 /** Static files served from installed packages and this folder (no CDN), read once on first use. */
@@ -30,9 +30,9 @@ function assets() {
   };
 }
 
+/** The range a page opens with; a reversed one collapses to its last day (the API refuses it, a page just shows something). */
 function defaultRange(today: string, q: { from?: string | undefined; to?: string | undefined }) {
-  const to = q.to ?? today;
-  const from = q.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 27 * 86_400_000).toISOString().slice(0, 10);
+  const { from, to } = defaultDayRange(q, today);
   return from <= to ? { from, to } : { from: to, to };
 }
 
