@@ -1,8 +1,9 @@
+import { addDays } from '@icarus/shared';
 import type { Logger } from 'pino';
 import type { ConsentService } from '../consent';
 import type { IngestionService } from '../ingestion';
 import type { ScheduleJobs } from '../../platform/scheduler';
-import { addDays, type AnalyticsService } from './service';
+import type { AnalyticsService } from './service';
 
 export const DEFAULT_RETENTION_DAYS = 90;
 /** Days the nightly check looks back: late syncs and lost flushes land in recent days. */

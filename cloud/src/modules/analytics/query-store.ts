@@ -1,6 +1,6 @@
+import { addDays, weekOf } from '@icarus/shared';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
-import { weekOf } from './calendar';
 import type { Productivity } from './tables';
 
 /** Reads of the rollups for reports; every query is bounded by org and by a day range. */
@@ -188,8 +188,8 @@ export function createRollupQueries(database: Database) {
       }
       const windowDays = Math.max(1, Math.min(MAX_WINDOW_DAYS, Math.floor(EXPORT_ROWS_PER_READ / (userIds.length * ROWS_PER_PERSON_DAY))));
       const who = uuidArray(userIds);
-      for (let start = from; start <= to; start = shift(start, windowDays)) {
-        const end = shift(start, windowDays - 1) < to ? shift(start, windowDays - 1) : to;
+      for (let start = from; start <= to; start = addDays(start, windowDays)) {
+        const end = addDays(start, windowDays - 1) < to ? addDays(start, windowDays - 1) : to;
         const rows = await database.rows<Record<string, unknown>>(sql`
           select to_char(day, 'YYYY-MM-DD') as day, app, category, productivity,
                  sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i, sum(spans)::int as s, array_agg(distinct user_id::text) as n
@@ -215,8 +215,4 @@ function daysInRange(from: string, to: string) {
   const lastMask = last.bit * 2 - 1; // Monday to to's weekday
   if (first.week === last.week) return sql`(days & ${firstMask & lastMask}) <> 0`;
   return sql`(days & case week when ${first.week}::date then ${firstMask} when ${last.week}::date then ${lastMask} else 127 end) <> 0`;
-}
-
-function shift(day: string, n: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }

@@ -1,3 +1,4 @@
+import { weekOf } from '@icarus/shared';
 import fc from 'fast-check';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
 import { createTestDevice } from '../../../test/support/device-client';
 import { createRollupQueries } from './query-store';
-import { dayInZone, weekOf } from './rollup';
+import { dayInZone } from './rollup';
 
 const APPS = ['Code', 'firefox', 'Slack', 'steam', 'mystery-tool', null] as const;
 

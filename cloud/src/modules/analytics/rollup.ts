@@ -1,8 +1,6 @@
 import { NO_APP, type Categorizer } from './categories';
-import { weekOf } from './calendar';
+import { weekOf } from '@icarus/shared';
 import type { OrgDayRow, PresenceRow, RollupChanges, TeamDayRow, UserDayRow, UserWeekRow } from './store';
-
-export { weekOf };
 
 /** One span, or a group of spans already summed, as the rollups see it. */
 export interface SpanFact {

@@ -1,3 +1,4 @@
+import { addDays } from '@icarus/shared';
 import type { Logger } from 'pino';
 import type { AuditService } from '../audit';
 import type { DirectoryService } from '../directory';
@@ -34,10 +35,6 @@ interface OrgContext {
 const TEAM_CACHE_MS = 60_000;
 /** Days rebuilt per statement group: bounded memory whatever the range. */
 const REBUILD_CHUNK_DAYS = 7;
-
-export function addDays(day: string, n: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
-}
 
 export function createAnalyticsService(deps: Deps) {
   const { store, ingestion, directory, logger } = deps;

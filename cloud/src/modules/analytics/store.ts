@@ -1,6 +1,6 @@
+import { weekOf } from '@icarus/shared';
 import { and, between, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
-import { weekOf } from './calendar';
 import { categoryRules, rollupOrgDaily, rollupTeamDaily, rollupUserDaily, rollupUserDays, type CategoryRule, type Productivity } from './tables';
 
 export interface UserDayRow {

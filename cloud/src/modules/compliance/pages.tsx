@@ -1,3 +1,4 @@
+import { ALL_SCOPES } from '@icarus/shared';
 import type { SignedInUser } from '../../platform/env';
 import { when } from '../../ui/components';
 import { Layout } from '../../ui/layout';
@@ -21,12 +22,12 @@ export function CompliancePage(props: { user: SignedInUser; report: ComplianceRe
       <Chain chain={r.chain} />
       <h2>Consent coverage per team and policy version</h2>
       <table aria-label="Consent coverage">
-        <thead><tr><th>Team</th><th>Policy</th><th>People</th><th>Granted</th><th>Declined</th><th>Withdrawn</th><th>No decision</th><th>Pending re-consent</th><th>app_usage</th><th>idle</th><th>window_titles</th></tr></thead>
+        <thead><tr><th>Team</th><th>Policy</th><th>People</th><th>Granted</th><th>Declined</th><th>Withdrawn</th><th>No decision</th><th>Pending re-consent</th>{ALL_SCOPES.map((s) => <th>{s}</th>)}</tr></thead>
         <tbody>
           {r.coverage.map((c) => (
             <tr>
               <td>{c.teamName}</td><td>{c.policyVersion ? `v${c.policyVersion}` : '—'}</td><td>{c.people}</td><td>{c.granted}</td><td>{c.declined}</td><td>{c.withdrawn}</td>
-              <td>{c.noDecision}</td><td>{c.pendingReconsent}</td><td>{c.byScope.app_usage}</td><td>{c.byScope.idle}</td><td>{c.byScope.window_titles}</td>
+              <td>{c.noDecision}</td><td>{c.pendingReconsent}</td>{ALL_SCOPES.map((s) => <td>{c.byScope[s]}</td>)}
             </tr>
           ))}
         </tbody>

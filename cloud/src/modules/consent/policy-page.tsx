@@ -1,13 +1,7 @@
-import type { Policy, Scope } from '@icarus/shared';
+import { SCOPES, type Policy } from '@icarus/shared';
 import { when } from '../../ui/components';
 import { Layout } from '../../ui/layout';
 import { visibilitySummary } from './receipt';
-
-const SCOPE_NAMES: Record<Scope, string> = {
-  app_usage: 'Application usage',
-  idle: 'Active or idle',
-  window_titles: 'Window titles',
-};
 
 const TITLE_MODES = {
   full: 'Window titles are sent as shown.',
@@ -33,7 +27,7 @@ export function PolicyPage({ policy }: { policy: Policy }) {
         <tbody>
           {c.scopes.map((s) => (
             <tr>
-              <td>{SCOPE_NAMES[s.scope]}</td>
+              <td>{SCOPES[s.scope].label}</td>
               <td>{s.purpose}</td>
               <td>{s.legalBasis === 'consent' ? 'Your consent (you may refuse with no consequence)' : 'Legitimate interest (you may object)'}</td>
             </tr>

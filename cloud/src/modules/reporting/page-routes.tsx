@@ -1,15 +1,15 @@
+import { Day, defaultDayRange } from '@icarus/shared';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import type { ReportingService } from './service';
 import { OrgReportPage, TeamReportPage } from './pages';
 
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const PageQuery = z.object({ teamId: z.uuid().optional().catch(undefined), from: Day.optional().catch(undefined), to: Day.optional().catch(undefined) });
 
+/** The range a page opens with; a reversed one collapses to its last day (the API refuses it, a page just shows something). */
 function defaultRange(today: string, q: { from?: string | undefined; to?: string | undefined }) {
-  const to = q.to ?? today;
-  const from = q.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 27 * 86_400_000).toISOString().slice(0, 10);
+  const { from, to } = defaultDayRange(q, today);
   return from <= to ? { from, to } : { from: to, to };
 }
 

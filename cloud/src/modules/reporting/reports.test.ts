@@ -1,3 +1,4 @@
+import { addDays } from '@icarus/shared';
 import { sql } from 'drizzle-orm';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,6 @@ import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
 import { createTestDevice } from '../../../test/support/device-client';
 import { defaultPolicy } from '../consent';
-import { dayAdd } from './context';
 
 describe.each(testDatabaseKinds())('reports on %s', (kind) => {
   let cloud: TestCloud;
@@ -14,7 +14,7 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
   const teams: Record<'five' | 'four', { id: string; people: string[] }> = { five: { id: '', people: [] }, four: { id: '', people: [] } };
   let today: string;
   /** Spans start a little after now, which may be tomorrow in the org's zone. */
-  const range = () => ({ from: dayAdd(today, -1), to: dayAdd(today, 1) });
+  const range = () => ({ from: addDays(today, -1), to: addDays(today, 1) });
 
   beforeAll(async () => {
     cloud = await startTestCloud(kind);

@@ -1,14 +1,14 @@
+import { checkDayRange, Day, DayRangeFields } from '@icarus/shared';
 import { z } from 'zod';
 
 /** Wire shapes of the reports API; the web pages read exactly these. */
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
-
-export const RangeFields = z.object({ from: Day.optional(), to: Day.optional() });
-export const RangeQuery = RangeFields.refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to', path: ['from'] });
-export const TeamRangeQuery = z.object({ teamId: z.uuid(), from: Day.optional(), to: Day.optional() });
-export const PersonRangeQuery = z.object({ userId: z.uuid(), from: Day.optional(), to: Day.optional() });
+export const RangeFields = z.object(DayRangeFields);
+export const RangeQuery = RangeFields.superRefine(checkDayRange);
+const TeamRangeFields = z.object({ teamId: z.uuid(), ...DayRangeFields });
+export const TeamRangeQuery = TeamRangeFields.superRefine(checkDayRange);
+export const PersonRangeQuery = z.object({ userId: z.uuid(), ...DayRangeFields }).superRefine(checkDayRange);
 /** No teamId: the whole org, person level only, for admins (see createCsvExport). */
-export const ExportQuery = TeamRangeQuery.extend({ teamId: z.uuid().optional(), level: z.enum(['team', 'person']).default('team') });
+export const ExportQuery = TeamRangeFields.extend({ teamId: z.uuid().optional(), level: z.enum(['team', 'person']).default('team') }).superRefine(checkDayRange);
 
 export const SuppressionReason = z.enum(['too_few_people', 'differs_by_too_few', 'complements_hidden']);
 export const Hidden = z.object({ reason: SuppressionReason, explanation: z.string() });

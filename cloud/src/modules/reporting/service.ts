@@ -1,7 +1,8 @@
+import { addDays, weekOf } from '@icarus/shared';
 import { grantedScopesOfPerson } from './consent-state';
 import type { SignedInUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
-import { dayAdd, figures, hidden, requireRole, resolveRange, visibilityRules, type ReportDeps, type ResolvedRange } from './context';
+import { figures, hidden, requireRole, resolveRange, visibilityRules, type ReportDeps, type ResolvedRange } from './context';
 import type { PersonDetail, TeamComparison, TeamList, TeamSummary, Trend } from './schemas';
 import { judgeSlices, type Slice } from './threshold';
 
@@ -108,7 +109,7 @@ export function createReportingService(deps: ReportDeps) {
       }
       const judgedDays = new Map(judgeSlices([...byDay.values()], k, { partsOfShownTotal: true }).map((j) => [j.key, j]));
       const days: TeamSummary['days'] = [];
-      for (let day = range.from; day <= range.to; day = dayAdd(day, 1)) {
+      for (let day = range.from; day <= range.to; day = addDays(day, 1)) {
         const j = judgedDays.get(day);
         if (!j) days.push({ day, figures: figures(0, 0, 0), hidden: null });
         else if (j.suppressed) days.push({ day, figures: null, hidden: hidden(j.suppressed) });
@@ -168,7 +169,7 @@ export function createReportingService(deps: ReportDeps) {
       const rows = await queries.userDayTotals(user.orgId, memberIds, range.from, range.to);
       const weeks = new Map<string, { people: Set<string>; s: Sums }>();
       for (const r of rows) {
-        const week = mondayOf(r.day);
+        const week = weekOf(r.day).week;
         const w = weeks.get(week) ?? { people: new Set<string>(), s: { active: 0, idle: 0, productive: 0 } };
         w.people.add(r.userId);
         w.s.active += r.activeMs;
@@ -276,9 +277,3 @@ export function createReportingService(deps: ReportDeps) {
   };
 }
 export type ReportingService = ReturnType<typeof createReportingService>;
-
-/** The Monday (ISO week start) of a day, as PostgreSQL's date_trunc('week') gives it. */
-export function mondayOf(day: string): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  return dayAdd(day, -((d.getUTCDay() + 6) % 7));
-}
