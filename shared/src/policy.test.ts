@@ -21,22 +21,25 @@ const narrow: PolicyContent = {
 const idleScope = { scope: 'idle', purpose: 'Idle time from the OS timer.', legalBasis: 'consent' } as const;
 
 /** Each row is one change that asks more of the person; going back the other way asks less. */
-const wider: { change: string; next: PolicyContent }[] = [
+const wider: { change: string; next: PolicyContent; from?: PolicyContent }[] = [
   { change: 'a longer retention', next: { ...narrow, retentionDays: 180 } },
   { change: 'a smaller minimum group', next: { ...narrow, minGroupSize: 5 } },
   { change: 'managers may see individuals', next: { ...narrow, managersSeeIndividuals: true } },
   { change: 'a scope added', next: { ...narrow, scopes: [...narrow.scopes, idleScope] } },
   { change: 'titles full instead of hashed', next: { ...narrow, titleMode: 'full' } },
   { change: 'titles redacted instead of hashed', next: { ...narrow, titleMode: 'redacted' } },
+  { change: 'a scope moved from consent to legitimate interest', next: { ...narrow, scopes: narrow.scopes.map((s) => (s.scope === 'app_usage' ? { ...s, legalBasis: 'legitimate_interest' as const } : s)) } },
+  { change: 'a redaction rule dropped', next: { ...narrow, redactionRules: [] }, from: { ...narrow, redactionRules: [{ pattern: '\\S+@\\S+', replacement: '[email]' }] } },
+  { change: 'a shorter review before send', next: { ...narrow, reviewBeforeSendMinutes: 0 }, from: { ...narrow, reviewBeforeSendMinutes: 60 } },
 ];
 
 describe('policyWidens', () => {
-  it.each(wider)('is true for $change', ({ next }) => {
-    expect(policyWidens(narrow, next)).toBe(true);
+  it.each(wider)('is true for $change', ({ next, from = narrow }) => {
+    expect(policyWidens(from, next)).toBe(true);
   });
 
-  it.each(wider)('is false for the reverse of $change', ({ next }) => {
-    expect(policyWidens(next, narrow)).toBe(false);
+  it.each(wider)('is false for the reverse of $change', ({ next, from = narrow }) => {
+    expect(policyWidens(next, from)).toBe(false);
   });
 
   it('is true for a first version and false for the same content again', () => {
