@@ -11,7 +11,7 @@ describe.each(testDatabaseKinds())('a cloud serving TLS itself on %s', (kind) =>
 
   beforeAll(async () => {
     cert = makeSelfSignedCertificate();
-    cloud = await startPeopleCloud({ TLS_CERT: cert.certPath, TLS_KEY: cert.keyPath }, kind);
+    cloud = await startPeopleCloud(kind, { TLS_CERT: cert.certPath, TLS_KEY: cert.keyPath });
     org = await makeTestOrg(cloud, `tls${kind}`);
   });
   afterAll(async () => {

@@ -91,11 +91,20 @@ export function widenedScopes(previous: PolicyContent | undefined, next: PolicyC
   return widened;
 }
 
-/** True when the new version asks more of the person than the old one did. */
+/**
+ * True when the new version asks more of the person than the old one did: every change the
+ * policy diff marks as asking more (a scope moved off consent, a redaction rule dropped, a
+ * shorter review before send) counts, so the diff and the re-consent rule never disagree.
+ */
 export function policyWidens(previous: PolicyContent | undefined, next: PolicyContent): boolean {
   if (!previous) return true;
+  const basisBefore = new Map(previous.scopes.map((s) => [s.scope, s.legalBasis]));
+  const kept = new Set(next.redactionRules.map((r) => r.pattern));
   return (
     widenedScopes(previous, next).length > 0 ||
+    next.scopes.some((s) => basisBefore.get(s.scope) === 'consent' && s.legalBasis !== 'consent') ||
+    previous.redactionRules.some((r) => !kept.has(r.pattern)) ||
+    next.reviewBeforeSendMinutes < previous.reviewBeforeSendMinutes ||
     next.retentionDays > previous.retentionDays ||
     next.minGroupSize < previous.minGroupSize ||
     (next.managersSeeIndividuals && !previous.managersSeeIndividuals)

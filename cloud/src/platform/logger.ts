@@ -1,8 +1,11 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
-/** JSON logs; anything that could carry a secret or a window title is redacted. */
-export function createLogger(level: string): Logger {
-  return pino({
+/**
+ * JSON logs; anything that could carry a secret or a window title is redacted. Written to
+ * stdout unless a destination is given (tests read what would have been written).
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'icarus-cloud' },
     redact: {
@@ -20,5 +23,6 @@ export function createLogger(level: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
