@@ -11,6 +11,7 @@ export const ApiErrorCode = z.enum([
   'not_found',
   'conflict',
   'payload_too_large',
+  'request_timeout',
   'unsupported_media_type',
   'rate_limited',
   'unavailable',

@@ -4,6 +4,7 @@ import { getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { AppEnv } from '../../platform/env';
 import { AppError } from '../../platform/errors';
+import { readForm } from '../../platform/http/body';
 import { sameToken, type Access } from './access';
 import type { AuthService } from './auth';
 import { clearSessionCookie, PRESESSION_CSRF_COOKIE, setSessionCookie } from './cookies';
@@ -24,7 +25,7 @@ export function safeNext(next: string | undefined): string {
 }
 
 async function form<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const result = schema.safeParse(await c.req.parseBody());
+  const result = schema.safeParse(await readForm(c));
   if (!result.success) throw AppError.fromZod(result.error, 'form');
   return result.data;
 }

@@ -1,5 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { AppEnv, SignedInUser, RequireUser } from '../../platform/env';
+import { readForm } from '../../platform/http/body';
 import { CardLayout, Notice } from '../../ui/page-layout';
 import type { OwnSpan, Principal, RightsService, Viewer } from './service';
 
@@ -66,7 +67,7 @@ export function rightsPageRoutes(deps: { rights: RightsService; requireUser: Req
       return c.html(<MyDataPage spans={spans} viewers={viewers} erasures={erasures} csrf={await deps.csrfOf(c)} info={info} />);
     })
     .post(`${MY_DATA_PAGE}/erasure`, deps.requireUser(), async (c) => {
-      const form = await c.req.parseBody();
+      const form = await readForm(c);
       await rights.requestErasure(principal(c), form['eraseLocal'] === 'true');
       return c.redirect(`${MY_DATA_PAGE}?requested=1`, 303);
     });
