@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
+import { safeText } from '@icarus/shared';
 import type { AppEnv } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { readForm } from '../../platform/http/body';
@@ -12,8 +13,8 @@ import { SecurityPage } from './pages/security';
 import { SignInPage, TotpPage } from './pages/sign-in';
 
 const SignInForm = z.object({
-  email: z.string().max(320),
-  password: z.string().max(1024),
+  email: safeText(z.string().max(320)),
+  password: safeText(z.string().max(1024)),
   next: z.string().max(2000).optional(),
   _csrf: z.string().max(200).optional(),
 });
