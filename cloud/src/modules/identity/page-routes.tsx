@@ -20,9 +20,25 @@ const SignInForm = z.object({
 });
 const CodeForm = z.object({ code: z.string().max(20) });
 
-/** Only same-site paths: an open redirect after sign-in would be a phishing aid. */
+const ORIGIN_PROBE = 'http://origin.invalid';
+
+/**
+ * Only same-origin paths: an open redirect after sign-in would be a phishing aid. Browsers
+ * drop tabs and newlines inside URLs and read `\` as `/`, so `/\t/evil.example` is
+ * `//evil.example`; and CR or LF in a Location header is a 500. So: no control characters
+ * or backslashes at all, one leading `/`, and the URL resolved against an origin must keep it.
+ */
 export function safeNext(next: string | undefined): string {
-  return next && /^\/(?![/\\])/.test(next) ? next : '/';
+  if (!next || !next.startsWith('/') || next.startsWith('//')) return '/';
+  if (/[\u0000-\u001f\u007f-\u009f\\]/.test(next)) return '/';
+  let resolved: URL;
+  try {
+    resolved = new URL(next, ORIGIN_PROBE);
+  } catch {
+    return '/';
+  }
+  if (resolved.origin !== ORIGIN_PROBE) return '/';
+  return `${resolved.pathname}${resolved.search}${resolved.hash}`;
 }
 
 async function form<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
