@@ -2,7 +2,8 @@
 // then mounted. Building opens nothing and starts nothing; `start()` starts timers and jobs,
 // `stop()` runs them down before the database closes.
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import { Hono, type Context } from 'hono';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
@@ -166,6 +167,7 @@ export function createApp(deps: AppDeps) {
   app.use(async (c, next) => {
     const started = performance.now();
     c.set('log', logger.child({ requestId: c.get('requestId') }));
+    c.set('bodyIdleMs', config.BODY_IDLE_TIMEOUT_MS);
     metrics.inFlight.inc();
     try {
       await next();
@@ -178,12 +180,13 @@ export function createApp(deps: AppDeps) {
     metrics.httpDuration.observe({ method: c.req.method, route }, seconds);
     c.get('log').info({ method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request');
   });
-  app.onError((error, c) => {
+  const renderError = (error: Error, c: Context<AppEnv>) => {
     const appError = error instanceof AppError ? error : new AppError('internal', 'Internal server error');
     if (!(error instanceof AppError)) (c.get('log') ?? logger).error({ err: error }, 'unhandled error');
     for (const [name, value] of Object.entries(appError.headers ?? {})) c.header(name, value);
     return c.json(appError.toBody(c.get('requestId')), appError.status);
-  });
+  };
+  app.onError(renderError);
   app.notFound((c) => c.json(new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`).toBody(c.get('requestId')), 404));
 
   const byAddress = rateLimit(limits, 'address', RATE_RULES.perAddress, (c) => clientAddress(c, config.TRUST_PROXY), (n) =>
@@ -203,7 +206,17 @@ export function createApp(deps: AppDeps) {
       throw new AppError('unavailable', 'Database is not reachable');
     }
   });
-  app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+  // Metrics name routes and volumes: behind a bearer token when one is set, and only on
+  // METRICS_PORT (never the public port) when that is set.
+  const metricsApp = new Hono<AppEnv>();
+  metricsApp.onError(renderError);
+  metricsApp.get('/metrics', async (c) => {
+    if (config.METRICS_TOKEN !== undefined && !sameSecret(c.req.header('authorization') ?? '', `Bearer ${config.METRICS_TOKEN}`)) {
+      throw new AppError('unauthorized', 'Metrics need the metrics bearer token', [], { 'www-authenticate': 'Bearer realm="metrics"' });
+    }
+    return c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
+  });
+  if (config.METRICS_PORT === undefined) app.route('/', metricsApp);
 
   // The URL map. Each module's routes carry their full paths, listed here per module.
   const requireUser = identity.access.requireUser;
@@ -234,6 +247,8 @@ export function createApp(deps: AppDeps) {
   const extraStops: (() => Promise<void>)[] = [];
   return {
     app,
+    /** Just /metrics, for start-up code to serve on METRICS_PORT. */
+    metricsApp,
     /** Module services, for the start-up code and for tests that drive a service directly. */
     services: {
       audit: audit.service,
@@ -275,3 +290,8 @@ export function createApp(deps: AppDeps) {
   };
 }
 export type CloudApp = ReturnType<typeof createApp>;
+
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}

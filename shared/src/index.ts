@@ -9,3 +9,4 @@ export * from './directive';
 export * from './api';
 export * from './canonical';
 export * from './ipc';
+export * from './text';

@@ -22,6 +22,14 @@ export const ConfigSchema = z.object({
   /** Ed25519 private key (PKCS#8 PEM) that signs consent receipts. Unset: generated once. */
   RECEIPT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PKCS#8 PEM private key' }).optional(),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  /** Slow clients: whole headers within this, the whole request within REQUEST_TIMEOUT_MS (Node's 300 s default lets a trickle hold a socket). */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** A request body that sends no byte for this long is abandoned with 408. */
+  BODY_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** /metrics: with a token it needs `Authorization: Bearer <token>`; with a port it is served only there. */
+  METRICS_TOKEN: z.string().min(16).optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   /**
    * TLS served by the cloud itself (a single VM with no edge in front): PEM certificate chain

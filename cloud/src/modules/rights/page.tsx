@@ -1,5 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { AppEnv, SignedInUser, RequireUser } from '../../platform/env';
+import { readForm } from '../../platform/http/body';
 import { DataTable, Notice, when } from '../../ui/components';
 import { Layout } from '../../ui/layout';
 import type { OwnSpan, Principal, RightsService, Viewer } from './service';
@@ -64,7 +65,7 @@ export function rightsPageRoutes(deps: { rights: RightsService; requireUser: Req
       return c.html(<MyDataPage user={c.get('user')} spans={spans} viewers={viewers} erasures={erasures} csrf={await deps.csrfOf(c)} info={info} />);
     })
     .post(`${MY_DATA_PAGE}/erasure`, deps.requireUser(), async (c) => {
-      const form = await c.req.parseBody();
+      const form = await readForm(c);
       await rights.requestErasure(principal(c), form['eraseLocal'] === 'true');
       return c.redirect(`${MY_DATA_PAGE}?requested=1`, 303);
     });
