@@ -61,6 +61,8 @@ const EXPORT_ROWS_PER_READ = 40_000;
 const ROWS_PER_PERSON_DAY = 8;
 const MAX_WINDOW_DAYS = 120;
 
+/** Stands for "no team" inside a join; never a real team's id (those are uuidv7). */
+const NO_TEAM = sql`'00000000-0000-0000-0000-000000000000'::uuid`;
 const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
 const num = (v: unknown) => Number(v ?? 0);
 
@@ -184,12 +186,13 @@ export function createRollupQueries(database: Database) {
           from rollup_user_days where ${inRange} group by 1, 2`),
         database.rows<Record<string, unknown>>(sql`
           with passing as (
-            select team_id, day from rollup_user_days where ${inRange} and active_ms > 0
+            select coalesce(team_id, ${NO_TEAM}) as g, day from rollup_user_days where ${inRange} and active_ms > 0
             group by 1, 2 having count(*) >= ${k}
           )
           select grouping(d.team_id) as by_week, d.team_id, to_char(date_trunc('week', d.day), 'YYYY-MM-DD') as week,
                  count(distinct d.user_id)::int as n
-          from rollup_user_days d join passing c on c.team_id is not distinct from d.team_id and c.day = d.day
+          -- Plain equality on a stand-in for "no team", so the join can hash (is not distinct from cannot).
+          from rollup_user_days d join passing c on c.g = coalesce(d.team_id, ${NO_TEAM}) and c.day = d.day
           where d.org_id = ${orgId} and d.day between ${from}::date and ${to}::date and d.active_ms > 0
           group by grouping sets ((date_trunc('week', d.day)), (d.team_id), ())`),
       ]);
