@@ -58,6 +58,6 @@ export type AnalyticsModule = ReturnType<typeof createAnalyticsModule>;
 
 export type { AnalyticsService } from './service';
 export type { AnalyticsJobs } from './jobs';
-export type { RollupQueries, ExportRow, UserAppTotal, UserDayTotal, WeekTotal, TeamTotal } from './query-store';
+export type { RollupQueries, ExportRow, UserAppTotal, UserDayTotal, WeekTotal, GroupDayCell, OrgCells } from './query-store';
 export type { CategoryRule, Productivity } from './tables';
 export { DEFAULT_RULES } from './categories';

@@ -70,7 +70,7 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
         }
         const queries = createRollupQueries(cloud.database);
         const got = new Map<string, { active: number; idle: number }>();
-        for await (const page of queries.exportRows(owner.orgId, [owner.userId ?? ''], zone(new Date(consentAt - 86_400_000)), zone(new Date(consentAt + 9 * 86_400_000)), true)) {
+        for await (const page of queries.exportRows(owner.orgId, [owner.userId ?? ''], zone(new Date(consentAt - 86_400_000)), zone(new Date(consentAt + 9 * 86_400_000)))) {
           for (const r of page) {
             const key = `${r.day}|${r.app}`;
             const g = got.get(key) ?? { active: 0, idle: 0 };

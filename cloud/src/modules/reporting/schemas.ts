@@ -13,6 +13,9 @@ export const ExportQuery = TeamRangeFields.extend({ teamId: z.uuid().optional(),
 export const SuppressionReason = z.enum(['too_few_people', 'differs_by_too_few', 'complements_hidden']);
 export const Hidden = z.object({ reason: SuppressionReason, explanation: z.string() });
 
+/** Cells (group, day) left out of every figure of a report, and why: the group is a team or null, people without a team. */
+export const LeftOut = z.array(z.object({ teamId: z.uuid().nullable(), day: Day, reason: SuppressionReason }));
+
 export const Range = z.object({ from: Day, to: Day, timeZone: z.string(), days: z.int() });
 const Ms = z.number().nonnegative();
 const Share = z.number().min(0).max(1);
@@ -40,7 +43,8 @@ export const Trend = z.object({
   scope: z.object({ kind: z.enum(['org', 'team']), id: z.uuid(), name: z.string() }),
   range: Range,
   minGroupSize: z.int(),
-  weeks: z.array(z.object({ week: Day, people: z.int().nullable(), figures: Figures.nullable(), hidden: Hidden.nullable() })),
+  /** Each week is the sum of its passing cells; `leftOut` names the cells it does not include. */
+  weeks: z.array(z.object({ week: Day, people: z.int().nullable(), figures: Figures.nullable(), hidden: Hidden.nullable(), leftOut: LeftOut })),
 });
 export type Trend = z.infer<typeof Trend>;
 
@@ -49,6 +53,10 @@ export const TeamComparison = z.object({
   minGroupSize: z.int(),
   org: z.object({ people: z.int().nullable(), figures: Figures.nullable(), hidden: Hidden.nullable() }),
   teams: z.array(z.object({ id: z.uuid(), name: z.string(), people: z.int().nullable(), figures: Figures.nullable(), hidden: Hidden.nullable() })),
+  /** People without a team, a group like any other. */
+  noTeam: z.object({ people: z.int().nullable(), figures: Figures.nullable(), hidden: Hidden.nullable() }),
+  /** Cells in no figure above (the org total is the sum of every passing cell, no-team included). */
+  leftOut: LeftOut,
 });
 export type TeamComparison = z.infer<typeof TeamComparison>;
 
