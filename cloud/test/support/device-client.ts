@@ -37,6 +37,8 @@ export async function createTestDevice(fetchPath: Fetch, baseUrl: string, enroll
     orgId,
     accessToken,
     assertion,
+    /** The device's public key, a valid Ed25519 point (for tests that enroll with it again). */
+    publicKeyJwk,
     async policyVersion(): Promise<number> {
       const res = await fetchPath(WIRE_PATHS.policy, { headers: auth });
       return ((await res.json()) as { version: number }).version;

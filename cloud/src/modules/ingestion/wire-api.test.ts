@@ -234,7 +234,7 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
           deviceName: 'x',
           platform: 'linux',
           osUser: 'x',
-          publicKeyJwk: { kty: 'OKP', crv: 'Ed25519', x: 'A'.repeat(43) },
+          publicKeyJwk: device.publicKeyJwk,
         }),
       );
       expect(res.status).toBe(401);
