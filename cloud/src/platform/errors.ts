@@ -11,6 +11,7 @@ const STATUS: Record<ApiErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  device_unbound: 403,
   internal: 500,
   unavailable: 503,
 };
