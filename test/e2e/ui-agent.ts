@@ -51,7 +51,7 @@ export async function startUiAgent(now: number): Promise<UiAgent> {
   const store = AgentStore.open(join(dir, 'data'));
   const device = await enroll({
     serverUrl: cloud.url,
-    enrollmentToken: cloud.enrollmentToken,
+    enrollmentToken: (await cloud.personToken('alex')).token,
     deviceName: 'ui-test',
     osUser: 'alex',
     platform: 'linux',
