@@ -178,6 +178,20 @@ describe.each(testDatabaseKinds())('who a device speaks for, on %s', (kind) => {
     expect((await personDetail(ids.employee)).status).toBe(200);
   });
 
+  it('a grant made on a computer wrongly bound to me stops counting once I disown it', async () => {
+    const a = await createTestDevice(bed.cloud.fetchPath, bed.cloud.url, await tokenFor(ids.employee), 'emp');
+    expect((await a.consent(['app_usage'])).status).toBe(201);
+    expect((await a.consent([], 'withdrawn')).status).toBe(201);
+    expect((await personDetail(ids.employee)).status).toBe(403);
+    // IT assigns the wrong computer to the employee, and whoever sits at it grants.
+    const wrong = await fleetDevice('someone-else');
+    expect((await admin.send('POST', ADMIN_API.assignDevice.replace(':deviceId', wrong.deviceId), { userId: ids.employee })).status).toBe(200);
+    expect((await wrong.consent(['app_usage'])).status).toBe(201);
+    expect((await personDetail(ids.employee)).status).toBe(200);
+    expect((await employee.send('POST', MY_DEVICES.disown.replace(':deviceId', wrong.deviceId))).status).toBe(204);
+    expect((await personDetail(ids.employee)).status).toBe(403);
+  });
+
   it('"this is not my computer" unbinds a device of mine, and only of mine', async () => {
     const laptop = await createTestDevice(bed.cloud.fetchPath, bed.cloud.url, await tokenFor(ids.employee), 'emp');
     const teammate = await bed.as('teammate');
