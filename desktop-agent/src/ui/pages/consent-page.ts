@@ -63,22 +63,24 @@ function changesSection(changes: NonNullable<ConsentView['changes']>): HTMLEleme
   );
 }
 
-/** Whose consent this is, before anything is asked; a code field while it is nobody's. */
-function bindingSection(view: ConsentView, onPair: (code: string) => Promise<void>): HTMLElement {
+/** Whose consent this is, said before anything is asked. */
+function bindingSection(view: ConsentView): HTMLElement {
   const section = h('section', { class: 'binding', 'aria-labelledby': 'binding-heading' }, h('h2', { id: 'binding-heading' }, t.bindingHeading));
   if (view.boundTo === undefined) section.append(h('p', {}, t.bindingUnknown));
   else if (view.boundTo) section.append(h('p', { id: 'bound-to' }, format(t.boundTo, { name: view.boundTo.name, email: view.boundTo.email })));
   else section.append(h('p', { id: 'bound-to', class: 'warn' }, format(t.unbound, { osUser: view.osUser })));
-  if (view.boundTo !== undefined) {
-    const input = h('input', { id: 'pairing-code', name: 'code', autocomplete: 'off', spellcheck: 'false', maxlength: '64' });
-    const form = h('form', { 'aria-label': t.pairButton }, h('label', { for: 'pairing-code' }, t.pairLabel), input, h('button', { type: 'submit' }, t.pairButton));
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      void onPair(input.value);
-    });
-    section.append(form);
-  }
   return section;
+}
+
+/** The pairing-code field: right under the binding while unbound, at the end to pair again. */
+function pairForm(onPair: (code: string) => Promise<void>): HTMLFormElement {
+  const input = h('input', { id: 'pairing-code', name: 'code', autocomplete: 'off', spellcheck: 'false', maxlength: '64' });
+  const form = h('form', { 'aria-label': t.pairButton }, h('label', { for: 'pairing-code' }, t.pairLabel), input, h('button', { type: 'submit' }, t.pairButton));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void onPair(input.value);
+  });
+  return form;
 }
 
 export async function renderConsent(root: HTMLElement): Promise<void> {
@@ -94,8 +96,11 @@ export async function renderConsent(root: HTMLElement): Promise<void> {
       note.say(common.errorPrefix + errorText(error), true);
     }
   };
-  root.replaceChildren(h('h1', {}, t.title), h('p', {}, t.intro), note.el, bindingSection(view, pair));
-  if (view.boundTo === null) return;
+  root.replaceChildren(h('h1', {}, t.title), h('p', {}, t.intro), note.el, bindingSection(view));
+  if (view.boundTo === null) {
+    root.append(pairForm(pair));
+    return;
+  }
   const policy = view.policy;
   if (!policy) {
     root.append(h('p', {}, t.noPolicy));
@@ -153,6 +158,8 @@ export async function renderConsent(root: HTMLElement): Promise<void> {
     })();
   });
 
+  // Pairing again (from the right account) comes after the decision, out of its keyboard path.
+  if (view.boundTo) root.append(pairForm(pair));
   const { receipts } = await api.receipts();
   if (receipts.length > 0) {
     root.append(h('h2', {}, t.receiptsHeading), ...receipts.slice(0, 5).map((r) => receiptCard(r, localDateTime(r.receipt.payload.consentTimestamp))));
