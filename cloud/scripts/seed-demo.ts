@@ -13,7 +13,7 @@ import { openDatabase, type Database } from '../src/platform/db/client';
 import { createDirectoryImporter } from '../src/modules/directory/importer';
 import { createDirectoryStore } from '../src/modules/directory/store';
 import { loadSecrets, type Secrets } from '../src/platform/secrets';
-import { addDays } from '../src/modules/analytics/service';
+import { addDays } from '@icarus/shared';
 
 export const DEMO_MANAGER_EMAIL = 'manager@demo.icarus.local';
 export const DEMO_MANAGER_PASSWORD = 'demo-manager-password';

@@ -2,7 +2,8 @@
 // then mounted. Building opens nothing and starts nothing; `start()` starts timers and jobs,
 // `stop()` runs them down before the database closes.
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import { Hono, type Context } from 'hono';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
@@ -26,9 +27,12 @@ import type { AppEnv } from './platform/env';
 import { AppError } from './platform/errors';
 import { clientAddress } from './platform/http/client-address';
 import { rateLimit, type RateLimitStore } from './platform/http/rate-limit';
+import { securityHeaders } from './platform/http/security-headers';
 import { createMetrics } from './platform/metrics';
 import { documentWireApi } from './platform/openapi';
+import { createScheduler } from './platform/scheduler';
 import type { Secrets } from './platform/secrets';
+import { ASSETS_PREFIX, assetRoutes } from './ui/assets';
 
 export interface AppDeps {
   config: Config;
@@ -50,6 +54,8 @@ export function createApp(deps: AppDeps) {
   const limits = deps.rateLimits ?? createMemoryRateLimitStore();
   const publicUrl = () => config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
   const maxBodyBytes = config.MAX_BODY_BYTES;
+  // Cron jobs run on one instance at a time (the leader), once per tick.
+  const scheduler = createScheduler({ database, logger });
 
   // Modules, each after the ones it depends on.
   const audit = createAuditModule({ database });
@@ -105,6 +111,7 @@ export function createApp(deps: AppDeps) {
     consent: consent.service,
     audit: audit.service,
     logger,
+    scheduler,
   });
   const reporting = createReportingModule({
     queries: analytics.queries,
@@ -134,6 +141,7 @@ export function createApp(deps: AppDeps) {
     requireUser: identity.access.requireUser,
     maxBodyBytes,
     logger,
+    scheduler,
   });
   const rights = createRightsModule({
     database,
@@ -156,9 +164,12 @@ export function createApp(deps: AppDeps) {
 
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
+  // Outermost after the request id, so error and not-found answers carry the headers too.
+  app.use(securityHeaders({ publicUrl, trustProxy: config.TRUST_PROXY, servesTls: config.TLS_CERT !== undefined }));
   app.use(async (c, next) => {
     const started = performance.now();
     c.set('log', logger.child({ requestId: c.get('requestId') }));
+    c.set('bodyIdleMs', config.BODY_IDLE_TIMEOUT_MS);
     metrics.inFlight.inc();
     try {
       await next();
@@ -171,12 +182,13 @@ export function createApp(deps: AppDeps) {
     metrics.httpDuration.observe({ method: c.req.method, route }, seconds);
     c.get('log').info({ method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request');
   });
-  app.onError((error, c) => {
+  const renderError = (error: Error, c: Context<AppEnv>) => {
     const appError = error instanceof AppError ? error : new AppError('internal', 'Internal server error');
     if (!(error instanceof AppError)) (c.get('log') ?? logger).error({ err: error }, 'unhandled error');
     for (const [name, value] of Object.entries(appError.headers ?? {})) c.header(name, value);
     return c.json(appError.toBody(c.get('requestId')), appError.status);
-  });
+  };
+  app.onError(renderError);
   app.notFound((c) => c.json(new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`).toBody(c.get('requestId')), 404));
 
   const byAddress = rateLimit(limits, 'address', RATE_RULES.perAddress, (c) => clientAddress(c, config.TRUST_PROXY), (n) =>
@@ -196,7 +208,17 @@ export function createApp(deps: AppDeps) {
       throw new AppError('unavailable', 'Database is not reachable');
     }
   });
-  app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+  // Metrics name routes and volumes: behind a bearer token when one is set, and only on
+  // METRICS_PORT (never the public port) when that is set.
+  const metricsApp = new Hono<AppEnv>();
+  metricsApp.onError(renderError);
+  metricsApp.get('/metrics', async (c) => {
+    if (config.METRICS_TOKEN !== undefined && !sameSecret(c.req.header('authorization') ?? '', `Bearer ${config.METRICS_TOKEN}`)) {
+      throw new AppError('unauthorized', 'Metrics need the metrics bearer token', [], { 'www-authenticate': 'Bearer realm="metrics"' });
+    }
+    return c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
+  });
+  if (config.METRICS_PORT === undefined) app.route('/', metricsApp);
 
   // The URL map. Each module's routes carry their full paths, listed here per module.
   const requireUser = identity.access.requireUser;
@@ -213,7 +235,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', compliance.routes({ requireUser })); // /api/compliance/*, /api/reports/consent-coverage, /api/reports/device-health, /audit/compliance
   app.route('/', notification.routes); // /api/notifications/*, /api/me/notifications
   app.route('/', rights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf })); // /v1/me/*, /api/me/*, /me/data
-  app.route('/', reporting.routes({ requireUser })); // /api/reports/*, /reports*, /assets/*
+  app.route('/', reporting.routes({ requireUser })); // /api/reports/*, /reports*
+  app.route(ASSETS_PREFIX, assetRoutes()); // the pages' stylesheets and scripts, /assets/<name>.<hash>.<ext>
 
   documentWireApi(app);
   documentPeopleApi(app);
@@ -222,10 +245,12 @@ export function createApp(deps: AppDeps) {
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Icarus Nova API', version: '1' } });
 
   /** Background work in start order; stopped in reverse (erasures finish, then the outbox, then rollups flush). */
-  const running = [identity, analytics, notification, rights];
+  const running = [scheduler, identity, analytics, notification, rights];
   const extraStops: (() => Promise<void>)[] = [];
   return {
     app,
+    /** Just /metrics, for start-up code to serve on METRICS_PORT. */
+    metricsApp,
     /** Module services, for the start-up code and for tests that drive a service directly. */
     services: {
       audit: audit.service,
@@ -252,6 +277,7 @@ export function createApp(deps: AppDeps) {
       notificationJobs: notification.jobs,
       rights: rights.rights,
       fleet: admin.fleet,
+      scheduler,
     },
     start() {
       for (const module of running) module.start();
@@ -267,3 +293,8 @@ export function createApp(deps: AppDeps) {
   };
 }
 export type CloudApp = ReturnType<typeof createApp>;
+
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}

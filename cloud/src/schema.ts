@@ -8,3 +8,4 @@ export * from './modules/identity/tables';
 export * from './modules/analytics/tables';
 export * from './modules/notification/tables';
 export * from './modules/rights/tables';
+export * from './platform/scheduler/tables';

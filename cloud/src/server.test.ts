@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { startTestCloud } from '../test/support/cloud';
+import { testDatabaseKinds } from '../test/support/database';
 import { createTestDevice, makeSpans } from '../test/support/device-client';
 
 const serverEntry = new URL('./server.ts', import.meta.url).pathname;
@@ -50,9 +51,11 @@ describe('server start', () => {
     expect(code).toBe(2);
     expect(err).toMatch(/PORT/);
   }, 60_000);
+});
 
+describe.each(testDatabaseKinds())('stopping on %s', (kind) => {
   it('finishes batches in flight when it is asked to stop', async () => {
-    const cloud = await startTestCloud('pglite');
+    const cloud = await startTestCloud(kind);
     const device = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('alice')).token);
     await device.consent(['app_usage']);
     const batches = Array.from({ length: 5 }, () => makeSpans(200));

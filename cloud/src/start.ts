@@ -1,3 +1,4 @@
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
@@ -8,10 +9,13 @@ import { openDatabase, type Database } from './platform/db/client';
 import type { RateLimitStore } from './platform/http/rate-limit';
 import { createLogger } from './platform/logger';
 import { loadSecrets } from './platform/secrets';
+import { loadTlsFiles } from './platform/tls';
 
 export interface RunningCloud {
   url: string;
   port: number;
+  /** Where /metrics is served when METRICS_PORT is set (the OS-chosen port for 0). */
+  metricsPort?: number;
   config: Config;
   cloud: CloudApp;
   database: Database;
@@ -33,23 +37,21 @@ export interface StartOptions {
 /** Opens the database, builds the app and listens: what server.ts and the tests both run. */
 export async function startCloud(options: StartOptions = {}): Promise<RunningCloud> {
   const config = parseConfig(options.env ?? process.env);
+  const tls = loadTlsFiles(config);
   const logger = options.silent ? pino({ level: 'silent' }) : createLogger(config.LOG_LEVEL);
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE });
   const secrets = loadSecrets(config);
 
   // Listen first: with PORT=0 the token audience depends on the port the OS picks.
   let handler: ((req: Request) => Response | Promise<Response>) | undefined;
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve(
-      { fetch: (req) => (handler ? handler(req) : new Response('starting', { status: 503 })), port: config.PORT, hostname: config.HOST },
-      () => resolve(s),
-    );
-  });
+  const server = await listen(config, config.PORT, (req) => (handler ? handler(req) : new Response('starting', { status: 503 })), tls);
   const port = (server.address() as AddressInfo).port;
-  const effective: Config = { ...config, PORT: port, PUBLIC_URL: config.PUBLIC_URL ?? `http://127.0.0.1:${port}` };
+  const scheme = tls ? 'https' : 'http';
+  const effective: Config = { ...config, PORT: port, PUBLIC_URL: config.PUBLIC_URL ?? `${scheme}://127.0.0.1:${port}` };
   const cloud = createApp({ config: effective, database, secrets, logger, ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}) });
   cloud.start();
   handler = cloud.app.fetch;
+  const metricsServer = config.METRICS_PORT === undefined ? undefined : await listen(config, config.METRICS_PORT, cloud.metricsApp.fetch);
 
   const now = new Date();
   await cloud.services.ingestion.preparePartitions(now);
@@ -57,8 +59,9 @@ export async function startCloud(options: StartOptions = {}): Promise<RunningClo
 
   let closing: Promise<void> | undefined;
   return {
-    url: effective.PUBLIC_URL ?? `http://127.0.0.1:${port}`,
+    url: effective.PUBLIC_URL ?? `${scheme}://127.0.0.1:${port}`,
     port,
+    ...(metricsServer ? { metricsPort: (metricsServer.address() as AddressInfo).port } : {}),
     config: effective,
     cloud,
     database,
@@ -66,13 +69,46 @@ export async function startCloud(options: StartOptions = {}): Promise<RunningClo
     logger,
     close() {
       closing ??= (async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        if ('closeIdleConnections' in server) server.closeIdleConnections();
-        await closed;
+        await Promise.all([server, metricsServer].map((s) => (s ? closeServer(s) : undefined)));
         await cloud.stop();
         await database.close();
       })();
       return closing;
     },
   };
+}
+
+/**
+ * Listens with timeouts that hold against slow clients: headers within HEADERS_TIMEOUT_MS, the
+ * whole request within REQUEST_TIMEOUT_MS (Node answers 408 and closes), checked every second
+ * rather than Node's 30 s. A stalled body is also cut by the body reader's idle timeout.
+ */
+/**
+ * Listens with bounded waits: headers must arrive within HEADERS_TIMEOUT_MS and the whole
+ * request within REQUEST_TIMEOUT_MS (Node's defaults wait minutes on a trickling client).
+ * With TLS_CERT/TLS_KEY the cloud terminates TLS itself (a single VM with no edge in front).
+ */
+function listen(
+  config: Config,
+  port: number,
+  fetch: (req: Request) => Response | Promise<Response>,
+  tls?: ReturnType<typeof loadTlsFiles>,
+): Promise<ServerType> {
+  const checkEveryMs = Math.min(1000, config.HEADERS_TIMEOUT_MS);
+  const timeouts = {
+    headersTimeout: config.HEADERS_TIMEOUT_MS,
+    requestTimeout: Math.max(config.REQUEST_TIMEOUT_MS, config.HEADERS_TIMEOUT_MS),
+    connectionsCheckingInterval: checkEveryMs,
+  };
+  return new Promise<ServerType>((resolve) => {
+    const s = tls
+      ? serve({ fetch, port, hostname: config.HOST, createServer: createHttpsServer, serverOptions: { ...tls, minVersion: 'TLSv1.2', ...timeouts } }, () => resolve(s))
+      : serve({ fetch, port, hostname: config.HOST, serverOptions: timeouts }, () => resolve(s));
+  });
+}
+
+function closeServer(server: ServerType): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  if ('closeIdleConnections' in server) server.closeIdleConnections();
+  return closed;
 }

@@ -11,7 +11,8 @@ import { serveAgentUi } from './ui/serve-agent';
 import type { UiServer } from './ui/server';
 import { ALL_SCOPES, Scope } from '@icarus/shared';
 import { Agent, defaultSources, ensureEnrolled } from './core/agent';
-import { ConfigError, resolveConfig, type AgentConfig, type ConfigLayer } from './core/config';
+import { ConfigError, resolveConfig, type AgentConfig } from './core/config';
+import { redactionProblems } from './core/capture/title';
 import { describeGate, effectiveScopes } from './core/consent/gate';
 import { AgentStore } from './core/store/store';
 import { StoreError } from './core/store/db';
@@ -19,6 +20,8 @@ import { HttpError, NetworkError } from './core/sync/http';
 import { askScopes, printPolicy, printPolicyDiff, printReceipt, type Write } from './cli/consent-prompt';
 import { exportSpans, printMyData } from './cli/my-data';
 import { printErasures, printViewers, requestErasure } from './cli/rights';
+import { checkUpdate } from './cli/update';
+import { UpdateRefused } from './update/manifest';
 import { TokenSource } from './core/sync/auth';
 import { BindingClient, describeBinding } from './core/sync/binding';
 import { RightsClient } from './core/sync/rights';
@@ -38,18 +41,22 @@ const USAGE = `usage: icarus-agent <command> [options]
   viewers                                      who (manager, admin, auditor) viewed your data on the server
   erase [--local]                              ask the server to erase your data (--local: this device's too)
   erasures                                     your erasure requests and their state
+  update --check                               verify the signed update manifest (and package) from the feed; installs nothing
 options: --data-dir DIR  --sample-interval-ms N  --sync-interval-ms N  --heartbeat-interval-ms N
-         --capture-backend auto|x11|get-windows`;
+         --capture-backend auto|x11|get-windows  --update-url URL  --update-keys JSON`;
+
+/** The process that started this one, read first thing: the wrapper may go away during start-up. */
+const STARTED_BY = process.ppid;
 
 const out: Write = (text) => void process.stdout.write(text);
 const stamp = (line: string) => out(`${new Date().toISOString()} ${line}\n`);
 
-function flagsLayer(values: Record<string, string | boolean | undefined>): ConfigLayer {
+function flagsLayer(values: Record<string, string | boolean | undefined>): Record<string, string> {
   const layer: Record<string, string> = {};
   const map: Record<string, string> = {
     server: 'server', token: 'enrollmentToken', name: 'deviceName', 'data-dir': 'dataDir',
     'sample-interval-ms': 'sampleIntervalMs', 'sync-interval-ms': 'syncIntervalMs', 'heartbeat-interval-ms': 'heartbeatIntervalMs',
-    'capture-backend': 'captureBackend',
+    'capture-backend': 'captureBackend', 'update-url': 'updateUrl', 'update-keys': 'updateKeys',
   };
   for (const [flag, key] of Object.entries(map)) {
     const value = values[flag];
@@ -98,6 +105,18 @@ async function run(config: AgentConfig, ui: { dir: string } | undefined): Promis
   const device = await ensureEnrolled(store, config);
   const agent = new Agent(store, device, config, defaultSources(config.captureBackend), undefined, stamp);
   stamp(`icarus-agent running as device ${device.deviceId}, data in ${store.file}`);
+  // Listening before start: a SIGTERM that lands while the agent starts up still stops it cleanly.
+  const stopRequested = new Promise<void>((resolve) => {
+    let orphanWatch: NodeJS.Timeout | undefined;
+    const stop = (signal: string) => {
+      clearInterval(orphanWatch);
+      stamp(`${signal}: closing the open span and flushing`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    orphanWatch = watchWrapper(() => stop('the npm wrapper that started the agent exited'));
+  });
   await agent.start();
   // The address carries the session token (in the fragment): printed only to a terminal; under
   // systemd or a redirect it goes to a 0600 file in the data folder instead (see announceScreens).
@@ -115,19 +134,27 @@ async function run(config: AgentConfig, ui: { dir: string } | undefined): Promis
     }
     stamp(announced.line);
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      stamp(`${signal}: closing the open span and flushing`);
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  await stopRequested;
   await screens?.close();
   announced?.cleanup();
   await agent.stop();
   store.close();
   stamp('stopped');
+}
+
+/**
+ * Under `npm run agent` or `npx icarus-agent`, npm passes a SIGTERM on to the shell it started,
+ * and that shell dies without passing it on: the agent would be left running, orphaned. So when
+ * npm started us, losing our parent means the same as SIGTERM. (systemd and terminals start the
+ * agent directly and signal it directly; this is for npm only.)
+ */
+function watchWrapper(onGone: () => void): NodeJS.Timeout | undefined {
+  if (process.env.npm_lifecycle_event === undefined && process.env.npm_command === undefined) return undefined;
+  const timer = setInterval(() => {
+    if (process.ppid !== STARTED_BY) onGone();
+  }, 250);
+  timer.unref();
+  return timer;
 }
 
 /** The person's rights on the server, asked by this device (it must be enrolled). */
@@ -146,7 +173,7 @@ async function main(argv: string[]): Promise<number> {
       server: { type: 'string' }, token: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' },
       format: { type: 'string' }, 'sample-interval-ms': { type: 'string' }, 'sync-interval-ms': { type: 'string' },
       'heartbeat-interval-ms': { type: 'string' },
-      'capture-backend': { type: 'string' }, help: { type: 'boolean', short: 'h' }, local: { type: 'boolean' }, ui: { type: 'boolean' }, 'ui-dir': { type: 'string' },
+      'capture-backend': { type: 'string' }, 'update-url': { type: 'string' }, 'update-keys': { type: 'string' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, local: { type: 'boolean' }, ui: { type: 'boolean' }, 'ui-dir': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -187,6 +214,7 @@ async function main(argv: string[]): Promise<number> {
         }
         if (device) out(`${describeBinding(store.state.get('binding'))}\n`);
         out(`policy: ${gate.policy ? `v${gate.policy.version} (${gate.policy.content.titleMode} titles)` : 'none yet'}\n`);
+        for (const problem of gate.policy ? redactionProblems(gate.policy.content) : []) out(`  ${problem}\n`);
         out(`capture: ${store.state.get('binding')?.boundTo === null ? 'nothing: this computer is bound to nobody yet' : describeGate(gate)}\n`);
         out(`unsent spans: ${store.spans.pendingCount()}, dropped: ${store.spans.droppedCount()}\n`);
         const runtime = store.state.get('runtime');
@@ -284,6 +312,9 @@ async function main(argv: string[]): Promise<number> {
       return withStore(config, (store) => requestErasure(rightsOf(store), store, values.local === true, out));
     case 'erasures':
       return withStore(config, async (store) => (printErasures(await rightsOf(store).erasures(), out), 0));
+    case 'update':
+      if (values.check !== true) throw new ConfigError('update takes --check (the agent verifies; your package manager installs)');
+      return checkUpdate(config, out);
     default:
       out(`unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
       return 2;
@@ -293,7 +324,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const known = error instanceof StoreError || error instanceof ConfigError || error instanceof HttpError || error instanceof NetworkError;
+    const known = error instanceof StoreError || error instanceof ConfigError || error instanceof HttpError || error instanceof NetworkError || error instanceof UpdateRefused;
     process.stderr.write(`icarus-agent: ${known || !(error instanceof Error) ? String(error instanceof Error ? error.message : error) : error.stack ?? error.message}\n`);
     process.exit(error instanceof StoreError ? 3 : 1);
   },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Platform } from './scopes';
 import { Directive } from './directive';
 import { RejectReason } from './span';
+import { safeText } from './text';
 
 export const ApiErrorCode = z.enum([
   'bad_request',
@@ -11,6 +12,7 @@ export const ApiErrorCode = z.enum([
   'not_found',
   'conflict',
   'payload_too_large',
+  'request_timeout',
   'unsupported_media_type',
   'rate_limited',
   /** The device is not bound to a person (by pairing code or IT), so it speaks for no one. */
@@ -37,26 +39,26 @@ export const Ed25519PublicJwk = z.strictObject({
   kty: z.literal('OKP'),
   crv: z.literal('Ed25519'),
   x: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a base64url Ed25519 public key'),
-  kid: z.string().max(128).optional(),
+  kid: safeText(z.string().max(128)).optional(),
   alg: z.literal('EdDSA').optional(),
   use: z.literal('sig').optional(),
 });
 export type Ed25519PublicJwk = z.infer<typeof Ed25519PublicJwk>;
 
 export const EnrollRequest = z.strictObject({
-  enrollmentToken: z.string().min(16).max(256),
-  deviceName: z.string().min(1).max(200),
+  enrollmentToken: safeText(z.string().min(16).max(256)),
+  deviceName: safeText(z.string().min(1).max(200)),
   platform: Platform,
-  osUser: z.string().min(1).max(200),
+  osUser: safeText(z.string().min(1).max(200)),
   publicKeyJwk: Ed25519PublicJwk,
-  agentVersion: z.string().max(64).optional(),
+  agentVersion: safeText(z.string().max(64)).optional(),
 });
 export type EnrollRequest = z.infer<typeof EnrollRequest>;
 
 export const EnrollResponse = z.strictObject({ deviceId: z.uuid(), orgId: z.uuid() });
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
 
-export const TokenRequest = z.strictObject({ assertion: z.string().min(20).max(4096) });
+export const TokenRequest = z.strictObject({ assertion: safeText(z.string().min(20).max(4096)) });
 export type TokenRequest = z.infer<typeof TokenRequest>;
 
 export const TokenResponse = z.strictObject({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeText } from './text';
 import { LegalBasis, Scope, TitleMode } from './scopes';
 
 /**
@@ -16,7 +17,7 @@ export const ConsentDecision = z.strictObject({
   scopes: z.array(Scope).max(3),
   decision: ConsentDecisionKind,
   method: CollectionMethod.default('terminal'),
-  agentVersion: z.string().max(64).optional(),
+  agentVersion: safeText(z.string().max(64)).optional(),
 });
 export type ConsentDecision = z.infer<typeof ConsentDecision>;
 

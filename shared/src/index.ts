@@ -1,5 +1,7 @@
 export * from './roles';
 export * from './scopes';
+export * from './scope-registry';
+export * from './days';
 export * from './span';
 export * from './policy';
 export * from './consent';
@@ -7,3 +9,4 @@ export * from './directive';
 export * from './api';
 export * from './canonical';
 export * from './ipc';
+export * from './text';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LegalBasis, Scope, TitleMode } from './scopes';
+import { safeText } from './text';
 
 export const MIN_GROUP_SIZE_FLOOR = 5;
 
@@ -13,21 +14,21 @@ function isValidRegex(source: string): boolean {
 }
 
 export const RedactionRule = z.strictObject({
-  pattern: z.string().min(1).max(512).refine(isValidRegex, { message: 'not a valid regular expression' }),
-  replacement: z.string().max(128).default('[redacted]'),
+  pattern: safeText(z.string().min(1).max(512)).refine(isValidRegex, { message: 'not a valid regular expression' }),
+  replacement: safeText(z.string().max(128)).default('[redacted]'),
 });
 export type RedactionRule = z.infer<typeof RedactionRule>;
 
 export const ScopeTerms = z.strictObject({
   scope: Scope,
-  purpose: z.string().min(1).max(2000),
+  purpose: safeText(z.string().min(1).max(2000)),
   legalBasis: LegalBasis,
 });
 export type ScopeTerms = z.infer<typeof ScopeTerms>;
 
 /** What an admin writes; the server adds version, hash and publication data. */
 export const PolicyContent = z.strictObject({
-  purpose: z.string().min(1).max(10_000),
+  purpose: safeText(z.string().min(1).max(10_000)),
   scopes: z.array(ScopeTerms).min(1).max(3),
   titleMode: TitleMode,
   redactionRules: z.array(RedactionRule).max(100).default([]),
@@ -39,7 +40,7 @@ export const PolicyContent = z.strictObject({
   reviewBeforeSendMinutes: z.int().min(0).max(7 * 24 * 60),
   /** How many days of unsent spans the device keeps before dropping the oldest. */
   localRetentionDays: z.int().min(1).max(365),
-  controller: z.strictObject({ name: z.string().min(1).max(200), contact: z.string().min(1).max(200) }),
+  controller: z.strictObject({ name: safeText(z.string().min(1).max(200)), contact: safeText(z.string().min(1).max(200)) }),
 });
 export type PolicyContent = z.infer<typeof PolicyContent>;
 
@@ -91,11 +92,20 @@ export function widenedScopes(previous: PolicyContent | undefined, next: PolicyC
   return widened;
 }
 
-/** True when the new version asks more of the person than the old one did. */
+/**
+ * True when the new version asks more of the person than the old one did: every change the
+ * policy diff marks as asking more (a scope moved off consent, a redaction rule dropped, a
+ * shorter review before send) counts, so the diff and the re-consent rule never disagree.
+ */
 export function policyWidens(previous: PolicyContent | undefined, next: PolicyContent): boolean {
   if (!previous) return true;
+  const basisBefore = new Map(previous.scopes.map((s) => [s.scope, s.legalBasis]));
+  const kept = new Set(next.redactionRules.map((r) => r.pattern));
   return (
     widenedScopes(previous, next).length > 0 ||
+    next.scopes.some((s) => basisBefore.get(s.scope) === 'consent' && s.legalBasis !== 'consent') ||
+    previous.redactionRules.some((r) => !kept.has(r.pattern)) ||
+    next.reviewBeforeSendMinutes < previous.reviewBeforeSendMinutes ||
     next.retentionDays > previous.retentionDays ||
     next.minGroupSize < previous.minGroupSize ||
     (next.managersSeeIndividuals && !previous.managersSeeIndividuals)

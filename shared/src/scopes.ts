@@ -15,18 +15,3 @@ export type LegalBasis = z.infer<typeof LegalBasis>;
 
 export const Platform = z.enum(['linux', 'darwin', 'win32']);
 export type Platform = z.infer<typeof Platform>;
-
-/** The span fields that carry each scope's data; a span holding one needs that scope. */
-export interface SpanScopeFields {
-  app?: string | undefined;
-  idle?: boolean | undefined;
-  title?: string | undefined;
-}
-
-export function scopesOfSpan(span: SpanScopeFields): Scope[] {
-  const scopes: Scope[] = [];
-  if (span.app !== undefined) scopes.push('app_usage');
-  if (span.idle === true) scopes.push('idle');
-  if (span.title !== undefined) scopes.push('window_titles');
-  return scopes;
-}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeText } from './text';
 
 export const MAX_SPAN_MS = 3_600_000;
 export const MAX_BATCH_SPANS = 1_000;
@@ -8,38 +9,39 @@ export const Instant = z.iso.datetime({ offset: false });
 
 /**
  * One merged period on the device: an active period in one app (and title, when granted),
- * or an idle period (only with the `idle` scope). Never both.
+ * or an idle period (only with the `idle` scope). Never both. `idle: false` is what other
+ * clients naturally send for an active span: it means the same as leaving `idle` out.
  */
 export const Span = z
   .strictObject({
     id: z.uuid({ version: 'v7' }),
     start: Instant,
     durationMs: z.int().min(0).max(MAX_SPAN_MS),
-    app: z.string().min(1).max(256).optional(),
-    title: z.string().max(1024).optional(),
-    idle: z.literal(true).optional(),
+    app: safeText(z.string().min(1).max(256)).optional(),
+    title: safeText(z.string().max(1024)).optional(),
+    idle: z.boolean().optional(),
   })
   .check((ctx) => {
     const s = ctx.value;
     if (s.idle === true && (s.app !== undefined || s.title !== undefined)) {
       ctx.issues.push({ code: 'custom', input: s, path: ['idle'], message: 'an idle span carries no app or title' });
     }
-    if (s.idle === undefined && s.app === undefined) {
+    if (s.idle !== true && s.app === undefined) {
       ctx.issues.push({ code: 'custom', input: s, path: ['app'], message: 'an active span needs app' });
     }
   });
 export type Span = z.infer<typeof Span>;
 
 export const CaptureSourceStatus = z.strictObject({
-  name: z.string().max(64),
+  name: safeText(z.string().max(64)),
   ok: z.boolean(),
-  problem: z.string().max(512).optional(),
+  problem: safeText(z.string().max(512)).optional(),
 });
 export type CaptureSourceStatus = z.infer<typeof CaptureSourceStatus>;
 
 /** The agent's own health, sent with every batch so IT sees failing devices. */
 export const AgentStatus = z.strictObject({
-  agentVersion: z.string().max(64),
+  agentVersion: safeText(z.string().max(64)),
   pendingSpans: z.int().min(0),
   droppedSpans: z.int().min(0),
   captureSources: z.array(CaptureSourceStatus).max(16),

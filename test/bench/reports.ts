@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { createApp } from '../../cloud/src/app';
-import { addDays } from '../../cloud/src/modules/analytics/service';
+import { addDays } from '@icarus/shared';
 import { DEMO_SIZE, seedDemo } from '../../cloud/scripts/seed-demo';
 import { parseConfig } from '../../cloud/src/platform/config';
 import { openDatabase } from '../../cloud/src/platform/db/client';

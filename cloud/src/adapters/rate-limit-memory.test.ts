@@ -3,6 +3,7 @@ import { uuidv7 } from 'uuidv7';
 import { WIRE_PATHS } from '@icarus/shared';
 import { RATE_RULES } from '../app';
 import { startTestCloud } from '../../test/support/cloud';
+import { testDatabaseKinds } from '../../test/support/database';
 import { createTestDevice, json, makeSpans } from '../../test/support/device-client';
 import { createMemoryRateLimitStore } from './rate-limit-memory';
 
@@ -15,13 +16,15 @@ describe('rate limits', () => {
     expect(await store.take('k', rule, 1600)).toBe(0);
     expect(await store.take('other', rule, 1000)).toBe(0);
   });
+});
 
+describe.each(testDatabaseKinds())('rate limits over HTTP on %s', (kind) => {
   it('lets a device catching up send 5 batches a second, refuses a flood with 429 and Retry-After', async () => {
     // Buckets refill by the clock: a loaded machine could refill them mid-flood, so the
     // flood part runs on a frozen clock once the sustained part has shown real refills.
     const real = createMemoryRateLimitStore();
     let frozenAt: number | undefined;
-    const cloud = await startTestCloud('pglite', {}, { rateLimits: { take: (key, rule, now) => real.take(key, rule, frozenAt ?? now) } });
+    const cloud = await startTestCloud(kind, {}, { rateLimits: { take: (key, rule, now) => real.take(key, rule, frozenAt ?? now) } });
     try {
       const device = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('alice')).token);
       await device.consent(['app_usage']);

@@ -22,7 +22,21 @@ export const ConfigSchema = z.object({
   /** Ed25519 private key (PKCS#8 PEM) that signs consent receipts. Unset: generated once. */
   RECEIPT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PKCS#8 PEM private key' }).optional(),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  /** Slow clients: whole headers within this, the whole request within REQUEST_TIMEOUT_MS (Node's 300 s default lets a trickle hold a socket). */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** A request body that sends no byte for this long is abandoned with 408. */
+  BODY_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** /metrics: with a token it needs `Authorization: Bearer <token>`; with a port it is served only there. */
+  METRICS_TOKEN: z.string().min(16).optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  /**
+   * TLS served by the cloud itself (a single VM with no edge in front): PEM certificate chain
+   * and private key file paths, both or neither. Unset: plain HTTP, for an edge that terminates TLS.
+   */
+  TLS_CERT: z.string().min(1).optional(),
+  TLS_KEY: z.string().min(1).optional(),
   TRUST_PROXY: z
     .enum(['true', 'false'])
     .default('false')
@@ -66,6 +80,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     }
     const oidc = (['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_ORG_ID'] as const).filter((k) => result.data[k] === undefined);
     if (oidc.length > 0 && oidc.length < 4) throw new ConfigError(`Invalid configuration: ${oidc.join(', ')} must be set too for single sign-on`);
+    if ((result.data.TLS_CERT === undefined) !== (result.data.TLS_KEY === undefined)) {
+      throw new ConfigError(`Invalid configuration: ${result.data.TLS_CERT === undefined ? 'TLS_CERT' : 'TLS_KEY'} must be set too to serve TLS`);
+    }
     return result.data;
   }
   const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);

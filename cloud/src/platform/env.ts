@@ -42,5 +42,7 @@ export interface AppEnv {
     log: Logger;
     device: EnrolledDevice;
     user: SignedInUser;
+    /** How long a request body may stall before its read gives up (from config). */
+    bodyIdleMs: number;
   };
 }

@@ -1,7 +1,7 @@
 import type { ApiError, ApiErrorCode, FieldProblem } from '@icarus/shared';
 import type { ZodError } from 'zod';
 
-const STATUS: Record<ApiErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503> = {
+const STATUS: Record<ApiErrorCode, 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 429 | 500 | 503> = {
   bad_request: 400,
   validation_failed: 400,
   unauthorized: 401,
@@ -9,6 +9,7 @@ const STATUS: Record<ApiErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  request_timeout: 408,
   unsupported_media_type: 415,
   rate_limited: 429,
   device_unbound: 403,

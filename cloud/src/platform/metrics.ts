@@ -4,6 +4,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Gauges named *_total read as counters to Prometheus (promtool flags them); the per-type
+  // gauges of the same names without the suffix stay, and sum to these totals.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   return {
     registry,
     httpRequests: new Counter({
@@ -26,7 +29,7 @@ export function createMetrics() {
     }),
     spans: new Counter({
       name: 'icarus_ingest_spans_total',
-      help: 'Spans received, by outcome (accepted, duplicate, rejected) and rejection reason',
+      help: 'Spans received, by outcome (accepted, duplicate, rejected) and rejection reason (none unless rejected)',
       labelNames: ['outcome', 'reason'] as const,
       registers: [registry],
     }),

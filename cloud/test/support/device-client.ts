@@ -14,8 +14,8 @@ export async function createTestDevice(fetchPath: Fetch, baseUrl: string, enroll
   if (enrolled.status !== 201) throw new Error(`enroll failed: ${enrolled.status} ${await enrolled.text()}`);
   const { deviceId, orgId } = (await enrolled.json()) as { deviceId: string; orgId: string };
 
-  async function assertion(overrides: { aud?: string; lifetime?: number; jti?: string; iss?: string } = {}) {
-    const now = Math.floor(Date.now() / 1000);
+  async function assertion(overrides: { aud?: string; lifetime?: number; jti?: string; iss?: string; issuedInSeconds?: number } = {}) {
+    const now = Math.floor(Date.now() / 1000) + (overrides.issuedInSeconds ?? 0);
     return new SignJWT({})
       .setProtectedHeader({ alg: 'EdDSA' })
       .setIssuer(overrides.iss ?? deviceId)

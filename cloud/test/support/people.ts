@@ -1,8 +1,9 @@
 // Test-only helpers for the people-and-access tests: an org with one person per role,
 // and a cookie-keeping client that follows redirects the way a browser does.
 import { sql } from 'drizzle-orm';
-import { startCloud, type RunningCloud } from '../../src/start';
-import { createTestDatabase, type TestDatabase } from './database';
+import type { RunningCloud } from '../../src/start';
+import { startTestCloud, type TestCloud } from './cloud';
+import type { TestDatabaseKind } from './database';
 import type { SignedInUser } from '../../src/platform/env';
 import { newTotpSecret } from '../../src/modules/identity/totp';
 
@@ -16,33 +17,11 @@ export interface TestOrg {
   adminTotpSecret: string;
 }
 
-export interface PeopleCloud extends RunningCloud {
-  testDb: TestDatabase;
-  stopAll(): Promise<void>;
-}
+/** The people tests' cloud is the ordinary test cloud: one way to start one, on any driver. */
+export type PeopleCloud = TestCloud;
 
-export async function startPeopleCloud(env: Record<string, string> = {}): Promise<PeopleCloud> {
-  const testDb = await createTestDatabase();
-  const running = await startCloud({
-    env: {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: ':memory:',
-      LOG_LEVEL: 'silent',
-      NODE_ENV: 'test',
-      ...(testDb.databaseUrl ? { DATABASE_URL: testDb.databaseUrl } : {}),
-      ...env,
-    },
-    silent: true,
-  });
-  return {
-    ...running,
-    testDb,
-    async stopAll() {
-      await running.close();
-      await testDb.drop();
-    },
-  };
+export function startPeopleCloud(kind?: TestDatabaseKind, env: Record<string, string> = {}): Promise<PeopleCloud> {
+  return startTestCloud(kind, env);
 }
 
 /**

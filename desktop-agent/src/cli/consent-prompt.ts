@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Policy, PolicyDiff, Scope, ScopeTerms } from '@icarus/shared';
-import { describeTitleMode, transformTitle } from '../core/capture/title';
+import { describeTitleMode, redactionProblems, transformTitle } from '../core/capture/title';
 import type { FrontWindow } from '../core/capture/sources';
 import type { DecisionOutcome } from '../core/consent/service';
 
@@ -29,6 +29,7 @@ export function printPolicy(policy: Policy, write: Write): void {
   write(`Kept on the server for ${c.retentionDays} days. Reports group at least ${c.minGroupSize} people; `);
   write(c.managersSeeIndividuals ? 'managers may see individual data.\n' : 'managers never see individuals.\n');
   if (c.reviewBeforeSendMinutes > 0) write(`Spans wait ${c.reviewBeforeSendMinutes} minutes on this device before they are sent; see them with \`icarus-agent my-data\`.\n`);
+  for (const problem of redactionProblems(c)) write(`Note: ${problem}.\n`);
   write('No screenshots, keystrokes, or webcam, ever.\n\n');
 }
 

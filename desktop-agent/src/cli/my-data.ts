@@ -1,3 +1,4 @@
+import { csvCell } from '../core/store/csv';
 import type { StoredSpan } from '../core/store/spans';
 import type { AgentStore } from '../core/store/store';
 import type { Write } from './consent-prompt';
@@ -39,11 +40,7 @@ export function printMyData(store: AgentStore, now: number, write: Write): void 
 
 const CSV_COLUMNS = ['id', 'start', 'durationMs', 'app', 'title', 'idle', 'state'] as const;
 
-function csvCell(value: string): string {
-  return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
-}
-
-/** Every span on the device, as JSON (an array) or CSV (RFC 4180 quoting). */
+/** Every span on the device, as JSON (an array) or CSV (RFC 4180 quoting, formulas neutralised). */
 export function exportSpans(store: AgentStore, format: 'json' | 'csv', write: Write): void {
   const rows = store.spans.everything().map((s) => ({
     id: s.id,
@@ -59,5 +56,5 @@ export function exportSpans(store: AgentStore, format: 'json' | 'csv', write: Wr
     return;
   }
   write(`${CSV_COLUMNS.join(',')}\r\n`);
-  for (const r of rows) write(`${CSV_COLUMNS.map((c) => csvCell(String(r[c]))).join(',')}\r\n`);
+  for (const r of rows) write(`${CSV_COLUMNS.map((c) => csvCell(r[c])).join(',')}\r\n`);
 }

@@ -2,6 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { Platform, type AgentStatus, type Policy, type Scope } from '@icarus/shared';
 import { systemClock, type Clock } from './clock';
 import { Collector, keepGranted } from './capture/collector';
+import { redactionProblems } from './capture/title';
 import { SpanMerger, type MergerConfig } from './capture/merger';
 import { GetWindowsSource, XprintidleSource, noIdleSource } from './capture/os-sources';
 import type { IdleSource, WindowSource } from './capture/sources';
@@ -9,6 +10,7 @@ import { X11Capture } from './capture/x11-source';
 import type { AgentConfig } from './config';
 import { describeGate, effectiveScopes, type GateInput } from './consent/gate';
 import { ConsentService } from './consent/service';
+import { DataFolderLock } from './store/lock';
 import { AgentStore } from './store/store';
 import type { DeviceKeyVault } from './store/identity';
 import type { DeviceIdentity } from './store/state';
@@ -87,6 +89,7 @@ export class Agent {
   /** The server said this device is bound to no one: nothing is captured for anyone. */
   private unbound = false;
   private stopped = false;
+  private lock: DataFolderLock | undefined;
 
   constructor(
     readonly store: AgentStore,
@@ -151,6 +154,7 @@ export class Agent {
     this.unbound = state.get('binding')?.boundTo === null;
     const policy = this.gate.policy;
     if (policy && policy.version !== this.policyVersion) {
+      for (const problem of redactionProblems(policy.content)) this.log(`policy v${policy.version}: ${problem}`);
       if (this.policyVersion !== undefined) {
         this.collector.closeOpenSpan();
         this.merger.reconfigure(mergerConfig(policy, this.config.sampleIntervalMs));
@@ -229,6 +233,8 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    // Before anything is captured: a second agent on this folder stops here, naming the first.
+    this.lock = DataFolderLock.acquire(this.store.dataDir, this.clock.now());
     this.enforceRetention();
     await this.refreshPolicy();
     this.collector.start();
@@ -256,5 +262,7 @@ export class Agent {
     this.stopped = true;
     this.sources.window.close();
     this.sources.idle.close();
+    this.lock?.release();
+    this.lock = undefined;
   }
 }

@@ -61,3 +61,14 @@ describe('dependency direction', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('update settings', () => {
+  it('reads the trusted update keys as JSON from the environment and refuses what is not a public key', () => {
+    const pem = '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n';
+    const config = resolveConfig({}, { ...files(), ICARUS_UPDATE_URL: 'https://updates.example/manifest.json', ICARUS_UPDATE_KEYS: JSON.stringify({ 'release-2026': pem }) });
+    expect(config.updateUrl).toBe('https://updates.example/manifest.json');
+    expect(config.updateKeys).toEqual({ 'release-2026': pem });
+    expect(() => resolveConfig({}, { ...files(), ICARUS_UPDATE_KEYS: 'not json' })).toThrow(/ICARUS_UPDATE_KEYS: /);
+    expect(() => resolveConfig({ updateKeys: '{"k":"secret"}' }, files())).toThrow(/--update-keys\.k: .*must start with "-----BEGIN PUBLIC KEY-----"/);
+  });
+});

@@ -3,6 +3,14 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { defaultDataDir, defaultManagedConfigFile, defaultUserConfigFile } from './store/paths';
 
+function jsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // the schema then says what was expected
+  }
+}
+
 const Fields = {
   server: z.url({ protocol: /^https?$/ }),
   enrollmentToken: z.string().min(16).max(256),
@@ -13,6 +21,16 @@ const Fields = {
   heartbeatIntervalMs: z.coerce.number().int().min(1000).max(86_400_000),
   policyRefreshMs: z.coerce.number().int().min(1000).max(86_400_000),
   captureBackend: z.enum(['auto', 'x11', 'get-windows']),
+  /** The headless agent's signed update manifest (manifest.json of the release feed). */
+  updateUrl: z.url({ protocol: /^https?$/ }),
+  /**
+   * Release keys trusted for that manifest: key id -> Ed25519 public key (SPKI PEM), given as
+   * JSON text (ICARUS_UPDATE_KEYS, --update-keys).
+   */
+  updateKeys: z.preprocess(
+    (value) => (typeof value === 'string' ? jsonOrText(value) : value),
+    z.record(z.string().min(1).max(64), z.string().startsWith('-----BEGIN PUBLIC KEY-----')).refine((keys) => Object.keys(keys).length > 0, 'name at least one key'),
+  ),
 };
 type Key = keyof typeof Fields;
 
@@ -27,7 +45,19 @@ export const ConfigLayer = z.strictObject({
   policyRefreshMs: Fields.policyRefreshMs.optional(),
   captureBackend: Fields.captureBackend.optional(),
 });
+/** What a config file (the user's, the managed one, the OS's policy) may hold. */
 export type ConfigLayer = z.infer<typeof ConfigLayer>;
+
+/**
+ * Flags and the environment also take the update feed and its trusted keys. They are not file
+ * keys yet: the managed file's published schema (installers/linux/agent.schema.json) does not
+ * list them, so IT sets them where the service runs (its environment) or on the command line.
+ */
+export const CommandLayer = ConfigLayer.extend({
+  updateUrl: Fields.updateUrl.optional(),
+  updateKeys: Fields.updateKeys.optional(),
+});
+export type CommandLayer = z.infer<typeof CommandLayer>;
 
 export interface AgentConfig {
   server: string | undefined;
@@ -40,6 +70,9 @@ export interface AgentConfig {
   heartbeatIntervalMs: number;
   policyRefreshMs: number;
   captureBackend: 'auto' | 'x11' | 'get-windows';
+  updateUrl: string | undefined;
+  /** Trusted release keys for the update manifest, by key id (SPKI PEM). */
+  updateKeys: Readonly<Record<string, string>>;
   /** Keys IT fixed in the managed file: the person cannot override them. */
   managedKeys: Key[];
 }
@@ -58,10 +91,12 @@ const ENV: Record<Key, string> = {
   heartbeatIntervalMs: 'ICARUS_HEARTBEAT_INTERVAL_MS',
   policyRefreshMs: 'ICARUS_POLICY_REFRESH_MS',
   captureBackend: 'ICARUS_CAPTURE_BACKEND',
+  updateUrl: 'ICARUS_UPDATE_URL',
+  updateKeys: 'ICARUS_UPDATE_KEYS',
 };
 
-function parseLayer(raw: unknown, where: string, keyName: (key: string) => string = (k) => k): ConfigLayer {
-  const parsed = ConfigLayer.safeParse(raw);
+function parseLayer(schema: typeof ConfigLayer | typeof CommandLayer, raw: unknown, where: string, keyName: (key: string) => string = (k) => k): CommandLayer {
+  const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => {
     const key = i.code === 'unrecognized_keys' ? i.keys.join(', ') : i.path.join('.');
@@ -70,7 +105,7 @@ function parseLayer(raw: unknown, where: string, keyName: (key: string) => strin
   throw new ConfigError(`bad configuration in ${where}: ${problems.join('; ')}`);
 }
 
-function readFileLayer(file: string, what: string): ConfigLayer {
+function readFileLayer(file: string, what: string): CommandLayer {
   if (!existsSync(file)) return {};
   let raw: unknown;
   try {
@@ -78,7 +113,7 @@ function readFileLayer(file: string, what: string): ConfigLayer {
   } catch (error) {
     throw new ConfigError(`${what} ${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return parseLayer(raw, `${what} ${file}`);
+  return parseLayer(ConfigLayer, raw, `${what} ${file}`);
 }
 
 /** Values IT set through the OS's own management (Windows registry policy, macOS profile). */
@@ -94,19 +129,19 @@ export interface ManagedLayer {
  * (/etc/icarus-nova/agent.json on Linux, ICARUS_MANAGED_CONFIG overrides the path), command-line
  * flags, ICARUS_* environment variables, the user's own file. A bad value names its key and source.
  */
-export function resolveConfig(flags: ConfigLayer, env: NodeJS.ProcessEnv = process.env, osManaged?: ManagedLayer): AgentConfig {
+export function resolveConfig(flags: z.input<typeof CommandLayer>, env: NodeJS.ProcessEnv = process.env, osManaged?: ManagedLayer): AgentConfig {
   const fromEnv: Record<string, string> = {};
   for (const [key, name] of Object.entries(ENV)) {
     const value = env[name];
     if (value !== undefined && value !== '') fromEnv[key] = value;
   }
-  const envLayer = parseLayer(fromEnv, 'the environment', (key) => (key in ENV ? ENV[key as Key] : key));
+  const envLayer = parseLayer(CommandLayer, fromEnv, 'the environment', (key) => (key in ENV ? ENV[key as Key] : key));
   const user = readFileLayer(env.ICARUS_CONFIG || defaultUserConfigFile(process.platform, env), 'user config');
   const managed = readFileLayer(defaultManagedConfigFile(process.platform, env), 'managed config');
-  const flagLayer = parseLayer(flags, 'the command line', (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  const flagLayer = parseLayer(CommandLayer, flags, 'the command line', (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   // The OS's policy mechanism is what MDM tools write on Windows and macOS: it wins over a file.
-  const platform = osManaged ? { ...managed, ...parseLayer(osManaged.layer, osManaged.source) } : managed;
-  const merged: ConfigLayer = { ...user, ...envLayer, ...flagLayer, ...platform };
+  const platform = osManaged ? { ...managed, ...parseLayer(ConfigLayer, osManaged.layer, osManaged.source) } : managed;
+  const merged: CommandLayer = { ...user, ...envLayer, ...flagLayer, ...platform };
   return {
     server: merged.server,
     enrollmentToken: merged.enrollmentToken,
@@ -117,6 +152,8 @@ export function resolveConfig(flags: ConfigLayer, env: NodeJS.ProcessEnv = proce
     heartbeatIntervalMs: merged.heartbeatIntervalMs ?? 60_000,
     policyRefreshMs: merged.policyRefreshMs ?? 30 * 60_000,
     captureBackend: merged.captureBackend ?? 'auto',
+    updateUrl: merged.updateUrl,
+    updateKeys: merged.updateKeys ?? {},
     managedKeys: Object.keys(platform).filter((k): k is Key => k in Fields),
   };
 }

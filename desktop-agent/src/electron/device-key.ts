@@ -1,6 +1,7 @@
 import { safeStorage } from 'electron';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { fileKeyVault, type DeviceKeyVault } from '../core/store/identity';
+import { writePrivateFile } from '../core/store/private-files';
 
 /**
  * Keeps the device's private key under the OS keychain (Keychain, DPAPI, libsecret) with
@@ -11,7 +12,7 @@ export function sealDeviceKey(keyFile: string): 'sealed' | 'already-sealed' | 'u
   const sealed = `${keyFile}.sealed`;
   if (!safeStorage.isEncryptionAvailable()) return 'unavailable';
   if (!existsSync(keyFile)) return existsSync(sealed) ? 'already-sealed' : 'unavailable';
-  writeFileSync(sealed, safeStorage.encryptString(readFileSync(keyFile, 'utf8')), { mode: 0o600 });
+  writePrivateFile(sealed, safeStorage.encryptString(readFileSync(keyFile, 'utf8')));
   // Only remove the plain copy once the sealed one opens to the same bytes.
   if (openDeviceKey(keyFile) !== readFileSync(keyFile, 'utf8')) throw new Error(`sealing ${keyFile} did not round-trip; plain key kept`);
   rmSync(keyFile);
@@ -38,7 +39,7 @@ export function safeStorageKeyVault(keyFile: string): DeviceKeyVault {
     location: keyFile,
     save(privateJwk) {
       if (!safeStorage.isEncryptionAvailable()) return fileKeyVault(keyFile).save(privateJwk);
-      writeFileSync(sealed, safeStorage.encryptString(privateJwk), { mode: 0o600 });
+      writePrivateFile(sealed, safeStorage.encryptString(privateJwk));
       // A stale plain copy (a re-enrollment) must not outlive the new sealed key.
       rmSync(keyFile, { force: true });
     },

@@ -1,7 +1,8 @@
-import type { AgentState, IpcHandlers, MyDataView, Policy, ReceiptView, Scope, SpanView, StatusView } from '@icarus/shared';
+import { SCOPES, type AgentState, type IpcHandlers, type MyDataView, type Policy, type ReceiptView, type Scope, type SpanView, type StatusView } from '@icarus/shared';
 import { describeGate, effectiveScopes } from '../core/consent/gate';
 import { describeTitleMode, transformTitle } from '../core/capture/title';
 import type { StoredReceipt } from '../core/store/state';
+import { csvCell } from '../core/store/csv';
 import type { StoredSpan } from '../core/store/spans';
 import type { AgentPort } from './agent-port';
 import { IpcRefusal } from './dispatch';
@@ -81,13 +82,6 @@ function receiptView(r: StoredReceipt): ReceiptView {
 
 const CSV_COLUMNS = ['id', 'start', 'durationMs', 'app', 'title', 'idle', 'status'] as const;
 
-function csvCell(value: string | number | boolean | null): string {
-  const text = value === null ? '' : String(value);
-  // Quote always-risky cells, and neutralise spreadsheet formulas in titles (CSV injection).
-  const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
-  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-}
-
 /** Builds the contract's handlers over the agent; every screen in every shell goes through these. */
 export function createAgentHandlers(agent: AgentPort): IpcHandlers {
   const { store, clock } = agent;
@@ -131,17 +125,27 @@ export function createAgentHandlers(agent: AgentPort): IpcHandlers {
     };
   };
 
+  /** What this computer shows right now for each scope's example, or undefined when the agent cannot see it. */
+  const exampleValues: Record<Scope, (policy: Policy) => Promise<Record<string, string> | undefined>> = {
+    app_usage: async () => {
+      const win = await agent.frontWindow();
+      return win && { app: win.app };
+    },
+    idle: async () => {
+      const idle = await agent.idleMs();
+      return idle === undefined ? undefined : { seconds: String(Math.round(idle / 1000)) };
+    },
+    window_titles: async (policy) => {
+      const win = await agent.frontWindow();
+      return win && { app: win.app, title: transformTitle(win.title, policy.content) };
+    },
+  };
+
   /** "What this scope records", from what this computer shows right now. */
   const exampleFor = async (scope: Scope, policy: Policy): Promise<string> => {
-    if (scope === 'idle') {
-      const idle = await agent.idleMs();
-      return idle === undefined ? examples.idleUnknown : format(examples.idle, { seconds: String(Math.round(idle / 1000)) });
-    }
-    const win = await agent.frontWindow();
-    if (!win) return scope === 'app_usage' ? examples.appUnknown : examples.titleUnknown;
-    if (scope === 'app_usage') return format(examples.app, { app: win.app });
-    const kept = transformTitle(win.title, policy.content);
-    return format(examples.title, { app: win.app, title: kept });
+    const { live, unavailable } = SCOPES[scope].example;
+    const values = await exampleValues[scope](policy);
+    return values === undefined ? unavailable : format(live, values);
   };
 
   return {

@@ -50,7 +50,8 @@ describe('signed update manifest', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/manifest.json`;
     try {
       expect(await checkForUpdate(url, trusted, running)).toMatchObject({ update: true, version: '0.2.0' });
-      expect(await checkForUpdate(url, trusted, { ...running, version: '0.3.0' })).toMatchObject({ update: false });
+      expect(await checkForUpdate(url, trusted, { ...running, version: '0.2.0' })).toMatchObject({ update: false, reason: /up to date/ });
+      await expect(checkForUpdate(url, trusted, { ...running, version: '0.3.0' })).rejects.toThrow(/older than the running 0\.3\.0 \(a downgrade\)/);
       served = signManifest(manifest, attacker.privateKey, 'release-2026');
       await expect(checkForUpdate(url, trusted, running)).rejects.toThrow(/signature does not verify/);
     } finally {

@@ -83,9 +83,12 @@ export function verifyManifest(raw: unknown, trusted: TrustedKeys): UpdateManife
 
 export type UpdateDecision = { update: false; reason: string } | { update: true; version: string; artifact: UpdateArtifact };
 
-/** What to do with a verified manifest on this machine. */
+/** What to do with a verified manifest on this machine. A feed older than what runs is refused. */
 export function decideUpdate(manifest: UpdateManifest, running: { version: string; platform: string; arch: string; kind: UpdateArtifact['kind'] }): UpdateDecision {
-  if (compareVersions(manifest.version, running.version) <= 0) return { update: false, reason: `running ${running.version}; the feed offers ${manifest.version}` };
+  const order = compareVersions(manifest.version, running.version);
+  // A validly signed but older manifest is a replayed feed (or a rollback attack): never install it, say so.
+  if (order < 0) throw new UpdateRefused(`update manifest refused: it offers ${manifest.version}, older than the running ${running.version} (a downgrade)`);
+  if (order === 0) return { update: false, reason: `up to date: running ${running.version}, the feed offers ${manifest.version}` };
   const artifact = manifest.artifacts.find((a) => a.platform === running.platform && a.arch === running.arch && a.kind === running.kind);
   if (!artifact) return { update: false, reason: `no ${running.kind} for ${running.platform}/${running.arch} in ${manifest.version}` };
   return { update: true, version: manifest.version, artifact };
@@ -99,6 +102,15 @@ export function verifyArtifact(bytes: Uint8Array, artifact: UpdateArtifact): voi
   }
 }
 
+/** Downloads the package a verified manifest names and checks it is byte for byte that one. */
+export async function downloadArtifact(artifact: UpdateArtifact, fetchImpl: typeof fetch = fetch): Promise<Uint8Array> {
+  const response = await fetchImpl(artifact.url, { signal: AbortSignal.timeout(120_000) });
+  if (!response.ok) throw new Error(`update package ${artifact.url} answered ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  verifyArtifact(bytes, artifact);
+  return bytes;
+}
+
 /** One check against the feed: fetch, verify, decide. Network or refusal errors propagate. */
 export async function checkForUpdate(
   feedUrl: string,
@@ -108,6 +120,11 @@ export async function checkForUpdate(
 ): Promise<UpdateDecision> {
   const response = await fetchImpl(feedUrl, { signal: AbortSignal.timeout(20_000) });
   if (!response.ok) throw new Error(`update feed ${feedUrl} answered ${response.status}`);
-  const body: unknown = await response.json();
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    throw new UpdateRefused(`update manifest refused: ${feedUrl} did not answer JSON`);
+  }
   return decideUpdate(verifyManifest(body, trusted), running);
 }

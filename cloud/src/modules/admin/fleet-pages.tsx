@@ -1,6 +1,7 @@
 import type { SignedInUser } from '../../platform/env';
 import type { FleetAdmin } from './fleet';
-import { ActionButton, AdminLayout, Info, Problems, when } from '../../ui/admin-layout';
+import { ActionButton, Info, Problems, when } from '../../ui/components';
+import { Layout } from '../../ui/layout';
 import type { PageMessages } from './policy-pages';
 
 type Devices = Awaited<ReturnType<FleetAdmin['listDevices']>>;
@@ -24,7 +25,7 @@ function AssignForm(props: { deviceId: string; csrf: string; people: Person[]; c
 
 export function DevicesPage(props: { user: SignedInUser; csrf: string; devices: Devices; people: Person[] } & PageMessages) {
   return (
-    <AdminLayout title="Devices" user={props.user} current="/admin/devices">
+    <Layout title="Devices" user={props.user} current="/admin/devices">
       <Problems message={props.error} fields={props.fields} />
       <Info text={props.info} />
       <table>
@@ -51,14 +52,14 @@ export function DevicesPage(props: { user: SignedInUser; csrf: string; devices: 
           ))}
         </tbody>
       </table>
-    </AdminLayout>
+    </Layout>
   );
 }
 
 export function TokensPage(props: { user: SignedInUser; csrf: string; tokens: Tokens; teams: { id: string; name: string }[]; people: Person[]; created?: { token: string; expiresAt: string }; values?: Record<string, string> } & PageMessages) {
   const v = props.values ?? {};
   return (
-    <AdminLayout title="Enrollment tokens" user={props.user} current="/admin/enrollment-tokens">
+    <Layout title="Enrollment tokens" user={props.user} current="/admin/enrollment-tokens">
       <Problems message={props.error} fields={props.fields} />
       <Info text={props.info} />
       {props.created ? (
@@ -99,6 +100,6 @@ export function TokensPage(props: { user: SignedInUser; csrf: string; tokens: To
           ))}
         </tbody>
       </table>
-    </AdminLayout>
+    </Layout>
   );
 }

@@ -4,6 +4,7 @@ import type { ConsentService } from '../consent';
 import type { DirectoryService } from '../directory';
 import type { AppEnv, SignedInUser, RequireUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
+import { readForm } from '../../platform/http/body';
 import { idParam, versionParam } from './api';
 import { DeviceAssignment, EnrollmentTokenInput, type FleetAdmin } from './fleet';
 import { DevicesPage, TokensPage } from './fleet-pages';
@@ -85,7 +86,7 @@ export function adminPageRoutes(deps: {
     .get('/admin/policies/:version', anyone, async (c) => versionPage(c, versionParam(c), { info: info(c) }))
     .post('/admin/policies/:version', admin, async (c) => {
       const version = versionParam(c);
-      const form = formFromBody(await c.req.parseBody());
+      const form = formFromBody(await readForm(c));
       try {
         await drafts.updateDraft(c.get('user'), version, contentFromForm(form));
         return c.redirect(`/admin/policies/${version}?done=saved`, 303);
@@ -119,7 +120,7 @@ export function adminPageRoutes(deps: {
     })
     .get('/admin/enrollment-tokens', admin, async (c) => tokensPage(c))
     .post('/admin/enrollment-tokens', admin, async (c) => {
-      const body = await c.req.parseBody();
+      const body = await readForm(c);
       const values = Object.fromEntries(Object.entries(body).flatMap(([k, v]) => (typeof v === 'string' && k !== '_csrf' ? [[k, v]] : [])));
       const parsed = EnrollmentTokenInput.safeParse(values);
       try {

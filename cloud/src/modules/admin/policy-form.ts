@@ -1,4 +1,4 @@
-import { ALL_SCOPES, PolicyContent, type Scope } from '@icarus/shared';
+import { ALL_SCOPES, PolicyContent, scopeInfo, type Scope } from '@icarus/shared';
 import { AppError } from '../../platform/errors';
 
 /**
@@ -28,7 +28,7 @@ export function formFromContent(content: PolicyContent): PolicyForm {
     purpose: content.purpose,
     scopes: ALL_SCOPES.map((scope) => {
       const terms = content.scopes.find((s) => s.scope === scope);
-      return { scope, enabled: terms !== undefined, purpose: terms?.purpose ?? '', legalBasis: terms?.legalBasis ?? 'consent' };
+      return { scope, enabled: terms !== undefined, purpose: terms?.purpose ?? '', legalBasis: terms?.legalBasis ?? scopeInfo(scope).defaultLegalBasis };
     }),
     titleMode: content.titleMode,
     redactionRules: content.redactionRules.map((r) => ({ pattern: r.pattern, replacement: r.replacement })),
@@ -61,7 +61,7 @@ export function formFromBody(body: Record<string, unknown>): PolicyForm {
       scope,
       enabled: body[`scope.${scope}`] !== undefined,
       purpose: text(`scope.${scope}.purpose`),
-      legalBasis: text(`scope.${scope}.legalBasis`) || 'consent',
+      legalBasis: text(`scope.${scope}.legalBasis`) || scopeInfo(scope).defaultLegalBasis,
     })),
     titleMode: text('titleMode'),
     redactionRules: rules,

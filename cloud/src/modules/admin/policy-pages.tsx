@@ -2,7 +2,8 @@ import type { FieldProblem } from '@icarus/shared';
 import type { PolicyVersionView } from '../consent';
 import type { PolicyDiff } from '../consent';
 import type { SignedInUser } from '../../platform/env';
-import { ActionButton, AdminLayout, Info, Problems, when } from '../../ui/admin-layout';
+import { ActionButton, Info, Problems, when } from '../../ui/components';
+import { Layout } from '../../ui/layout';
 import type { PolicyForm } from './policy-form';
 
 export interface PageMessages {
@@ -13,7 +14,7 @@ export interface PageMessages {
 
 export function PolicyListPage(props: { user: SignedInUser; csrf: string; versions: { version: number; state: string; publishedAt: string | null; createdAt: string }[] } & PageMessages) {
   return (
-    <AdminLayout title="Policies" user={props.user} current="/admin/policies">
+    <Layout title="Policies" user={props.user} current="/admin/policies">
       <Problems message={props.error} fields={props.fields} />
       <Info text={props.info} />
       <ActionButton action="/admin/policies" csrf={props.csrf} label="New draft from the current policy" />
@@ -32,7 +33,7 @@ export function PolicyListPage(props: { user: SignedInUser; csrf: string; versio
           ))}
         </tbody>
       </table>
-    </AdminLayout>
+    </Layout>
   );
 }
 
@@ -128,7 +129,7 @@ export function PolicyVersionPage(props: { user: SignedInUser; csrf: string; vie
   const base = `/admin/policies/${v.version}`;
   const admin = props.user.role === 'admin';
   return (
-    <AdminLayout title={`Policy v${v.version} (${v.state.replace('_', ' ')})`} user={props.user} current="/admin/policies">
+    <Layout title={`Policy v${v.version} (${v.state.replace('_', ' ')})`} user={props.user} current="/admin/policies">
       <Problems message={props.error} fields={props.fields} />
       <Info text={props.info} />
       <p>
@@ -157,14 +158,14 @@ export function PolicyVersionPage(props: { user: SignedInUser; csrf: string; vie
           <ActionButton action={`${base}/submit`} csrf={props.csrf} label="Submit for review" />
         </>
       ) : null}
-    </AdminLayout>
+    </Layout>
   );
 }
 
 export function ConsentHistoryPage(props: { user: SignedInUser; history: { person: { name: string; email: string }; records: { receiptId: string; deviceId: string; policyVersion: number; decision: string; granted: string[]; method: string; effectiveAt: string; supersededAt: string | null }[] } }) {
   const h = props.history;
   return (
-    <AdminLayout title={`Consent history of ${h.person.name}`} user={props.user} current="/admin/policies">
+    <Layout title={`Consent history of ${h.person.name}`} user={props.user} current="/admin/policies">
       <p>{h.person.email}. Every decision on every device, oldest first; nothing is ever overwritten.</p>
       <table>
         <thead><tr><th>When</th><th>Decision</th><th>Granted</th><th>Policy</th><th>Device</th><th>How</th><th>Receipt</th><th>Superseded</th></tr></thead>
@@ -177,6 +178,6 @@ export function ConsentHistoryPage(props: { user: SignedInUser; history: { perso
           ))}
         </tbody>
       </table>
-    </AdminLayout>
+    </Layout>
   );
 }

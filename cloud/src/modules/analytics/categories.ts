@@ -1,3 +1,5 @@
+import type { RE2JS } from 're2js';
+import { compileRe2, isRe2Pattern } from '../../platform/patterns';
 import type { CategoryRule, Productivity } from './tables';
 
 export interface Category {
@@ -25,27 +27,37 @@ export const DEFAULT_RULES: readonly CategoryRule[] = [
 ];
 
 interface CompiledRule extends Category {
-  app: RegExp;
-  title: RegExp | undefined;
+  app: RE2JS;
+  title: RE2JS | undefined;
 }
 
-function compile(rule: CategoryRule): CompiledRule {
-  return {
-    app: new RegExp(rule.app, 'iu'),
-    title: rule.title ? new RegExp(rule.title, 'iu') : undefined,
-    category: rule.category,
-    productivity: rule.productivity,
-  };
+/**
+ * Rules are admin-written patterns run against every app name and title of every batch, so
+ * they run on RE2 (linear time, no backtracking): `^(a|a)*$` against a long run of `a`s costs
+ * microseconds here, where the JavaScript engine blocked the process for seconds.
+ */
+function re2(source: string): RE2JS {
+  return compileRe2(source, true);
 }
 
-/** True when the pattern compiles: rules are checked at the edge before they are saved. */
-export function isValidPattern(source: string): boolean {
+function compile(rule: CategoryRule): CompiledRule | undefined {
   try {
-    new RegExp(source, 'iu');
-    return true;
+    return {
+      app: re2(rule.app),
+      title: rule.title ? re2(rule.title) : undefined,
+      category: rule.category,
+      productivity: rule.productivity,
+    };
   } catch {
-    return false;
+    // A rule saved before rules were checked against RE2 (a lookaround, a backreference)
+    // cannot run in linear time: it matches nothing rather than risk the process.
+    return undefined;
   }
+}
+
+/** True when RE2 compiles the pattern: rules are checked at the edge before they are saved. */
+export function isValidPattern(source: string): boolean {
+  return isRe2Pattern(source);
 }
 
 /**
@@ -53,7 +65,7 @@ export function isValidPattern(source: string): boolean {
  * no title rule can apply to it, so a batch pays one evaluation per distinct app.
  */
 export function createCategorizer(orgRules: readonly CategoryRule[]) {
-  const rules = [...orgRules, ...DEFAULT_RULES].map(compile);
+  const rules = [...orgRules, ...DEFAULT_RULES].flatMap((rule) => compile(rule) ?? []);
   const titleRules = rules.filter((r) => r.title !== undefined);
   const appCache = new Map<string, Category>();
 

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../platform/db/client';
 import type { RequireUser } from '../../platform/env';
+import type { Scheduler } from '../../platform/scheduler';
 import type { AuditService } from '../audit';
 import type { ConsentService } from '../consent';
 import type { DirectoryService } from '../directory';
@@ -20,6 +21,7 @@ export function createAnalyticsModule(deps: {
   consent: ConsentService;
   audit: AuditService;
   logger: Logger;
+  scheduler: Scheduler;
 }) {
   const service = createAnalyticsService({
     store: createAnalyticsStore(deps.database),
@@ -42,7 +44,7 @@ export function createAnalyticsModule(deps: {
     routes: (options: { requireUser: RequireUser; maxBodyBytes: number }) => analyticsRoutes({ analytics: service, ...options }),
     start() {
       service.start();
-      scheduled ??= jobs.schedule();
+      scheduled ??= jobs.schedule(deps.scheduler.schedule);
     },
     /** The schedule ends first, then the spans still queued are flushed. */
     async stop() {
@@ -56,6 +58,6 @@ export type AnalyticsModule = ReturnType<typeof createAnalyticsModule>;
 
 export type { AnalyticsService } from './service';
 export type { AnalyticsJobs } from './jobs';
-export type { RollupQueries, ExportRow, UserAppTotal, UserDayTotal, WeekTotal, TeamTotal } from './query-store';
+export type { RollupQueries, ExportRow, UserAppTotal, UserDayTotal, WeekTotal, GroupDayCell, OrgCells } from './query-store';
 export type { CategoryRule, Productivity } from './tables';
 export { DEFAULT_RULES } from './categories';

@@ -1,8 +1,9 @@
+import { addDays } from '@icarus/shared';
 import type { Logger } from 'pino';
 import type { ConsentService } from '../consent';
 import type { IngestionService } from '../ingestion';
-import { scheduleJobs } from '../../platform/scheduler';
-import { addDays, type AnalyticsService } from './service';
+import type { ScheduleJobs } from '../../platform/scheduler';
+import type { AnalyticsService } from './service';
 
 export const DEFAULT_RETENTION_DAYS = 90;
 /** Days the nightly check looks back: late syncs and lost flushes land in recent days. */
@@ -62,8 +63,8 @@ export function createAnalyticsJobs(deps: Deps) {
   return {
     ...jobs,
     /** Schedules the jobs (UTC); the returned stop() ends them. */
-    schedule(): { stop: () => Promise<void> } {
-      return scheduleJobs(logger, [
+    schedule(scheduleJobs: ScheduleJobs): { stop: () => Promise<void> } {
+      return scheduleJobs([
         { name: 'partition-upkeep', cron: '17 * * * *', run: () => jobs.partitionUpkeep(new Date()) },
         { name: 'retention', cron: '40 2 * * *', run: () => jobs.retention(new Date()) },
         { name: 'consistency-check', cron: '10 3 * * *', run: () => jobs.consistencyCheck(new Date()) },

@@ -1,6 +1,6 @@
+import { addDays, weekOf } from '@icarus/shared';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
-import { weekOf } from './calendar';
 import type { Productivity } from './tables';
 
 /** Reads of the rollups for reports; every query is bounded by org and by a day range. */
@@ -26,11 +26,21 @@ export interface WeekTotal {
   productiveMs: number;
   people: number;
 }
-export interface TeamTotal {
-  teamId: string;
+/** One group's (team, or null: no team) totals on one day, with how many people were active in it. */
+export interface GroupDayCell {
+  teamId: string | null;
+  day: string;
+  people: number;
   activeMs: number;
   idleMs: number;
   productiveMs: number;
+}
+export interface OrgCells {
+  cells: GroupDayCell[];
+  /** Distinct people active in passing cells, by ISO week (Monday), by group, and overall. */
+  peopleByWeek: Map<string, number>;
+  peopleByGroup: Map<string | null, number>;
+  people: number;
 }
 export interface ExportRow {
   day: string;
@@ -51,6 +61,8 @@ const EXPORT_ROWS_PER_READ = 40_000;
 const ROWS_PER_PERSON_DAY = 8;
 const MAX_WINDOW_DAYS = 120;
 
+/** Stands for "no team" inside a join; never a real team's id (those are uuidv7). */
+const NO_TEAM = sql`'00000000-0000-0000-0000-000000000000'::uuid`;
 const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
 const num = (v: unknown) => Number(v ?? 0);
 
@@ -70,6 +82,21 @@ function exportRow(r: Record<string, unknown>, userId: string | null, peopleIds:
 }
 
 export function createRollupQueries(database: Database) {
+  async function groupAppRows(orgId: string, teamId: string | null, from: string, to: string): Promise<ExportRow[]> {
+    const rows = await database.rows<Record<string, unknown>>(sql`
+      select to_char(r.day, 'YYYY-MM-DD') as day, r.app, r.category, r.productivity,
+             sum(r.active_ms)::float8 as a, sum(r.idle_ms)::float8 as i, sum(r.spans)::int as s,
+             coalesce(array_agg(r.user_id::text) filter (where r.active_ms > 0), '{}') as n
+      from rollup_user_days p
+      join rollup_user_daily r on r.org_id = p.org_id and r.user_id = p.user_id and r.day = p.day
+      where p.org_id = ${orgId} and ${sameTeam(teamId, sql`p.team_id`)} and p.day between ${from}::date and ${to}::date
+        and r.org_id = ${orgId} and r.day between ${from}::date and ${to}::date
+      group by r.day, r.app, r.category, r.productivity
+      -- Byte order: stable, and without the locale's slow string comparisons.
+      order by r.day, r.app collate "C", r.category collate "C", r.productivity collate "C"`);
+    return rows.map((r) => exportRow(r, null, Array.isArray(r.n) ? r.n.map(String) : []));
+  }
+
   return {
     async userAppTotals(orgId: string, userIds: readonly string[], from: string, to: string): Promise<UserAppTotal[]> {
       if (userIds.length === 0) return [];
@@ -125,78 +152,105 @@ export function createRollupQueries(database: Database) {
       return rows.map((r) => r.user_id);
     },
 
-    /** Per team (as at ingest) totals for a range, and who contributed to each. */
-    async teamTotals(orgId: string, from: string, to: string): Promise<{ totals: TeamTotal[]; people: Map<string, Set<string>> }> {
-      const [totals, people] = await Promise.all([
-        database.rows<Record<string, unknown>>(sql`
-          select team_id, sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i,
-                 sum(active_ms) filter (where productivity = 'productive')::float8 as p
-          from rollup_team_daily where org_id = ${orgId} and day between ${from}::date and ${to}::date group by 1`),
-        database.rows<Record<string, unknown>>(sql`
-          select distinct team_id, user_id from rollup_user_days
-          where org_id = ${orgId} and team_id is not null and day between ${from}::date and ${to}::date`),
-      ]);
-      const byTeam = new Map<string, Set<string>>();
-      for (const r of people) {
-        const team = String(r.team_id);
-        const set = byTeam.get(team) ?? new Set<string>();
-        set.add(String(r.user_id));
-        byTeam.set(team, set);
-      }
-      return {
-        totals: totals.map((r) => ({ teamId: String(r.team_id), activeMs: num(r.a), idleMs: num(r.i), productiveMs: num(r.p) })),
-        people: byTeam,
-      };
+    /**
+     * One group's person-days (a team, or null: people without a team), each attributed to the
+     * team the person was in that day: the cells of a team report are built from these.
+     */
+    async groupPersonDays(orgId: string, teamId: string | null, from: string, to: string): Promise<UserDayTotal[]> {
+      const rows = await database.rows<Record<string, unknown>>(sql`
+        select user_id, to_char(day, 'YYYY-MM-DD') as day, active_ms::float8 as a, idle_ms::float8 as i, productive_ms::float8 as p
+        from rollup_user_days
+        where org_id = ${orgId} and ${sameTeam(teamId)} and day between ${from}::date and ${to}::date`);
+      return rows.map((r) => ({ userId: String(r.user_id), day: String(r.day), activeMs: num(r.a), idleMs: num(r.i), productiveMs: num(r.p) }));
     },
 
     /**
-     * Export rows for people over a range, about EXPORT_ROWS_PER_READ rows per query so memory
-     * stays flat whatever the size. `perPerson` true reads the rollup's own rows (already unique
-     * per person, day, app and category) a group of people at a time over the whole range, in
-     * the primary key's order (person, day): a short `user_id = any(...)` list per query, where
-     * one list of the whole org would be searched for every row. `perPerson` false sums over
-     * the people (with who they were) a window of days at a time, in day order.
+     * One group's per-day rows by app, category and productivity, with the people active in
+     * each (the threshold needs the sets): only person-days attributed to that group count.
      */
-    async *exportRows(orgId: string, userIds: readonly string[], from: string, to: string, perPerson: boolean): AsyncGenerator<ExportRow[]> {
+    async groupAppDays(orgId: string, teamId: string | null, from: string, to: string): Promise<ExportRow[]> {
+      return groupAppRows(orgId, teamId, from, to);
+    },
+
+    /**
+     * Every group's day cells over a range (group = team, or null: no team), and the distinct
+     * people active in cells with at least `k` active people: per week, per group and overall.
+     * Distinct counts over the passing cells are done here, not from ~1 row per person-day.
+     */
+    async orgCells(orgId: string, from: string, to: string, k: number): Promise<OrgCells> {
+      const inRange = sql`org_id = ${orgId} and day between ${from}::date and ${to}::date`;
+      const [cells, people] = await Promise.all([
+        database.rows<Record<string, unknown>>(sql`
+          select team_id, to_char(day, 'YYYY-MM-DD') as day, (count(*) filter (where active_ms > 0))::int as n,
+                 sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i, sum(productive_ms)::float8 as p
+          from rollup_user_days where ${inRange} group by 1, 2`),
+        database.rows<Record<string, unknown>>(sql`
+          with passing as (
+            select coalesce(team_id, ${NO_TEAM}) as g, day from rollup_user_days where ${inRange} and active_ms > 0
+            group by 1, 2 having count(*) >= ${k}
+          )
+          select grouping(d.team_id) as by_week, d.team_id, to_char(date_trunc('week', d.day), 'YYYY-MM-DD') as week,
+                 count(distinct d.user_id)::int as n
+          -- Plain equality on a stand-in for "no team", so the join can hash (is not distinct from cannot).
+          from rollup_user_days d join passing c on c.g = coalesce(d.team_id, ${NO_TEAM}) and c.day = d.day
+          where d.org_id = ${orgId} and d.day between ${from}::date and ${to}::date and d.active_ms > 0
+          group by grouping sets ((date_trunc('week', d.day)), (d.team_id), ())`),
+      ]);
+      const result: OrgCells = {
+        cells: cells.map((r) => ({ teamId: r.team_id === null ? null : String(r.team_id), day: String(r.day), people: num(r.n), activeMs: num(r.a), idleMs: num(r.i), productiveMs: num(r.p) })),
+        peopleByWeek: new Map(),
+        peopleByGroup: new Map(),
+        people: 0,
+      };
+      for (const r of people) {
+        if (r.week !== null && r.week !== undefined) result.peopleByWeek.set(String(r.week), num(r.n));
+        else if (num(r.by_week) === 0) result.peopleByGroup.set(r.team_id === null ? null : String(r.team_id), num(r.n));
+        else result.people = num(r.n);
+      }
+      return result;
+    },
+
+    /** One group's export rows (per day, app, category), a window of days per read, in day order. */
+    async *groupExportRows(orgId: string, teamId: string | null, from: string, to: string, expectedPeople: number): AsyncGenerator<ExportRow[]> {
+      const windowDays = Math.max(1, Math.min(MAX_WINDOW_DAYS, Math.floor(EXPORT_ROWS_PER_READ / (Math.max(1, expectedPeople) * ROWS_PER_PERSON_DAY))));
+      for (let start = from; start <= to; start = addDays(start, windowDays)) {
+        const end = addDays(start, windowDays - 1) < to ? addDays(start, windowDays - 1) : to;
+        yield await groupAppRows(orgId, teamId, start, end);
+      }
+    },
+
+    /**
+     * Person-level export rows over a range, about EXPORT_ROWS_PER_READ rows per query so memory
+     * stays flat whatever the size: the rollup's own rows (already unique per person, day, app
+     * and category) a group of people at a time over the whole range, in the primary key's order
+     * (person, day): a short `user_id = any(...)` list per query, where one list of the whole org
+     * would be searched for every row.
+     */
+    async *exportRows(orgId: string, userIds: readonly string[], from: string, to: string): AsyncGenerator<ExportRow[]> {
       if (userIds.length === 0) return;
       const days = Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
-      if (perPerson) {
-        const sorted = [...userIds].sort();
-        const group = Math.max(1, Math.floor(EXPORT_ROWS_PER_READ / (days * ROWS_PER_PERSON_DAY)));
-        const read = (i: number) =>
-          database.rows<Record<string, unknown>>(sql`
-            select day::text as day, user_id::text as u, app, category, productivity,
-                   active_ms::float8 as a, idle_ms::float8 as i, spans as s
-            from rollup_user_daily
-            where org_id = ${orgId} and user_id = any(${uuidArray(sorted.slice(i, i + group))}) and day between ${from}::date and ${to}::date
-            -- Byte order: a stable order without the locale's slow string comparisons.
-            order by user_id, day, app collate "C", category collate "C", productivity collate "C"`);
-        // One read ahead: the database fetches the next group while this one is turned into CSV
-        // (two groups in memory at most).
-        let pending = read(0);
-        try {
-          for (let i = 0; i < sorted.length; i += group) {
-            const rows = await pending;
-            if (i + group < sorted.length) pending = read(i + group);
-            yield rows.map((r) => exportRow(r, String(r.u), []));
-          }
-        } finally {
-          // A download cancelled mid-way leaves a read in flight: its outcome no longer matters.
-          pending.catch(() => undefined);
-        }
-        return;
-      }
-      const windowDays = Math.max(1, Math.min(MAX_WINDOW_DAYS, Math.floor(EXPORT_ROWS_PER_READ / (userIds.length * ROWS_PER_PERSON_DAY))));
-      const who = uuidArray(userIds);
-      for (let start = from; start <= to; start = shift(start, windowDays)) {
-        const end = shift(start, windowDays - 1) < to ? shift(start, windowDays - 1) : to;
-        const rows = await database.rows<Record<string, unknown>>(sql`
-          select to_char(day, 'YYYY-MM-DD') as day, app, category, productivity,
-                 sum(active_ms)::float8 as a, sum(idle_ms)::float8 as i, sum(spans)::int as s, array_agg(distinct user_id::text) as n
+      const sorted = [...userIds].sort();
+      const group = Math.max(1, Math.floor(EXPORT_ROWS_PER_READ / (days * ROWS_PER_PERSON_DAY)));
+      const read = (i: number) =>
+        database.rows<Record<string, unknown>>(sql`
+          select day::text as day, user_id::text as u, app, category, productivity,
+                 active_ms::float8 as a, idle_ms::float8 as i, spans as s
           from rollup_user_daily
-          where org_id = ${orgId} and user_id = any(${who}) and day between ${start}::date and ${end}::date
-          group by 1, 2, 3, 4 order by 1, 2, 3, 4`);
-        yield rows.map((r) => exportRow(r, null, Array.isArray(r.n) ? r.n.map(String) : []));
+          where org_id = ${orgId} and user_id = any(${uuidArray(sorted.slice(i, i + group))}) and day between ${from}::date and ${to}::date
+          -- Byte order: a stable order without the locale's slow string comparisons.
+          order by user_id, day, app collate "C", category collate "C", productivity collate "C"`);
+      // One read ahead: the database fetches the next group while this one is turned into CSV
+      // (two groups in memory at most).
+      let pending = read(0);
+      try {
+        for (let i = 0; i < sorted.length; i += group) {
+          const rows = await pending;
+          if (i + group < sorted.length) pending = read(i + group);
+          yield rows.map((r) => exportRow(r, String(r.u), []));
+        }
+      } finally {
+        // A download cancelled mid-way leaves a read in flight: its outcome no longer matters.
+        pending.catch(() => undefined);
       }
     },
   };
@@ -217,6 +271,8 @@ function daysInRange(from: string, to: string) {
   return sql`(days & case week when ${first.week}::date then ${firstMask} when ${last.week}::date then ${lastMask} else 127 end) <> 0`;
 }
 
-function shift(day: string, n: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+/** The rows of one group: a team's, or (null) those of people without a team. */
+function sameTeam(teamId: string | null, column = sql`team_id`) {
+  return teamId === null ? sql`${column} is null` : sql`${column} = ${teamId}::uuid`;
 }
+

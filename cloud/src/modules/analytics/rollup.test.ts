@@ -1,3 +1,4 @@
+import { weekOf } from '@icarus/shared';
 import fc from 'fast-check';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
 import { createTestDevice } from '../../../test/support/device-client';
 import { createRollupQueries } from './query-store';
-import { dayInZone, weekOf } from './rollup';
+import { dayInZone } from './rollup';
 
 const APPS = ['Code', 'firefox', 'Slack', 'steam', 'mystery-tool', null] as const;
 
@@ -69,7 +70,7 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
         }
         const queries = createRollupQueries(cloud.database);
         const got = new Map<string, { active: number; idle: number }>();
-        for await (const page of queries.exportRows(owner.orgId, [owner.userId ?? ''], zone(new Date(consentAt - 86_400_000)), zone(new Date(consentAt + 9 * 86_400_000)), true)) {
+        for await (const page of queries.exportRows(owner.orgId, [owner.userId ?? ''], zone(new Date(consentAt - 86_400_000)), zone(new Date(consentAt + 9 * 86_400_000)))) {
           for (const r of page) {
             const key = `${r.day}|${r.app}`;
             const g = got.get(key) ?? { active: 0, idle: 0 };

@@ -1,8 +1,6 @@
 import { NO_APP, type Categorizer } from './categories';
-import { weekOf } from './calendar';
+import { weekOf } from '@icarus/shared';
 import type { OrgDayRow, PresenceRow, RollupChanges, TeamDayRow, UserDayRow, UserWeekRow } from './store';
-
-export { weekOf };
 
 /** One span, or a group of spans already summed, as the rollups see it. */
 export interface SpanFact {
@@ -40,7 +38,7 @@ export function dayInZone(timeZone: string): (at: Date) => string {
  * Sums span facts into rollup rows, one row per key, so a single upsert never touches a row
  * twice. Categories are looked up through the categorizer's per-app cache.
  */
-export function aggregate(orgId: string, facts: Iterable<SpanFact>, categorizer: Categorizer, teamOf: (userId: string) => string | null): RollupChanges {
+export function aggregate(orgId: string, facts: Iterable<SpanFact>, categorizer: Categorizer, teamOf: (userId: string, day: string) => string | null): RollupChanges {
   const users = new Map<string, UserDayRow>();
   const teams = new Map<string, TeamDayRow>();
   const presence = new Map<string, PresenceRow>();
@@ -61,7 +59,7 @@ export function aggregate(orgId: string, facts: Iterable<SpanFact>, categorizer:
       users.set(userKey, { orgId, userId: f.userId, day: f.day, app, category, productivity, activeMs: active, idleMs: idle, spans: f.spans });
     }
     const productive = productivity === 'productive' ? active : 0;
-    const teamId = teamOf(f.userId);
+    const teamId = teamOf(f.userId, f.day);
     const presenceKey = `${f.userId}|${f.day}`;
     const p = presence.get(presenceKey);
     if (p) {

@@ -1,15 +1,17 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import { safeText } from '@icarus/shared';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import { readJson } from '../../platform/http/body';
+import { RE2_PATTERN_PROBLEM } from '../../platform/patterns';
 import { isValidPattern } from './categories';
 import type { AnalyticsService } from './service';
 
-const Pattern = z.string().min(1).max(512).refine(isValidPattern, { message: 'not a valid regular expression' });
+const Pattern = safeText(z.string().min(1).max(512)).refine(isValidPattern, { message: RE2_PATTERN_PROBLEM });
 export const CategoryRuleInput = z.strictObject({
   app: Pattern,
   title: Pattern.optional(),
-  category: z.string().min(1).max(80),
+  category: safeText(z.string().min(1).max(80)),
   productivity: z.enum(['productive', 'neutral', 'unproductive']),
 });
 export const CategoryRulesBody = z.strictObject({ rules: z.array(CategoryRuleInput).max(500) });

@@ -1,6 +1,7 @@
+import { addDays } from '@icarus/shared';
 import type { Logger } from 'pino';
 import type { AuditService } from '../audit';
-import type { DirectoryService } from '../directory';
+import { teamOnDay, type DirectoryService } from '../directory';
 import type { DeviceIdentity } from '../devices';
 import { AppError } from '../../platform/errors';
 import type { IngestionService } from '../ingestion';
@@ -28,16 +29,14 @@ interface OrgContext {
   dayOf: (at: Date) => string;
   categorizer: Categorizer;
   teams: Map<string, string | null>;
+  /** The team a person was in on a day (membership history; the current team for people without one). */
+  teamOf: (userId: string, day: string) => string | null;
   loadedAt: number;
 }
 
 const TEAM_CACHE_MS = 60_000;
 /** Days rebuilt per statement group: bounded memory whatever the range. */
 const REBUILD_CHUNK_DAYS = 7;
-
-export function addDays(day: string, n: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
-}
 
 export function createAnalyticsService(deps: Deps) {
   const { store, ingestion, directory, logger } = deps;
@@ -64,12 +63,15 @@ export function createAnalyticsService(deps: Deps) {
   async function loadContext(orgId: string): Promise<OrgContext> {
     const org = await directory.findOrg(orgId);
     if (!org) throw new AppError('not_found', 'No such organisation');
-    const [saved, members] = await Promise.all([store.rules(orgId), directory.listMembers(orgId)]);
+    const [saved, members, history] = await Promise.all([store.rules(orgId), directory.listMembers(orgId), directory.membershipHistory(orgId)]);
+    const teams = new Map(members.map((m) => [m.id, m.teamId]));
+    const teamOn = teamOnDay(history);
     return {
       timeZone: org.timeZone,
       dayOf: dayInZone(org.timeZone),
       categorizer: createCategorizer(saved?.rules ?? []),
-      teams: new Map(members.map((m) => [m.id, m.teamId])),
+      teams,
+      teamOf: (userId, day) => teamOn(userId, day, teams.get(userId) ?? null),
       loadedAt: Date.now(),
     };
   }
@@ -108,8 +110,7 @@ export function createAnalyticsService(deps: Deps) {
           }
         }
       };
-      const { categorizer, teams } = ctx;
-      const changes = aggregate(orgId, facts(), categorizer, (u) => teams.get(u) ?? null);
+      const changes = aggregate(orgId, facts(), ctx.categorizer, ctx.teamOf);
       try {
         await store.addDeltas(changes);
       } catch (err) {
@@ -126,7 +127,6 @@ export function createAnalyticsService(deps: Deps) {
   async function rebuildNow(orgId: string, fromDay: string, toDay: string): Promise<void> {
     contexts.delete(orgId);
     const ctx = await context(orgId);
-    const teamOf = (u: string) => ctx.teams.get(u) ?? null;
     for (let from = fromDay; from <= toDay; from = addDays(from, REBUILD_CHUNK_DAYS)) {
       const to = addDays(from, REBUILD_CHUNK_DAYS - 1) < toDay ? addDays(from, REBUILD_CHUNK_DAYS - 1) : toDay;
       let facts: SpanFact[];
@@ -137,7 +137,7 @@ export function createAnalyticsService(deps: Deps) {
         const totals = await ingestion.spanTotals(orgId, from, to, ctx.timeZone, true);
         facts = totals.map((t) => ({ userId: t.user_id, day: t.day, app: t.app, title: null, idle: t.idle, ms: t.ms, spans: t.spans }));
       }
-      await store.replaceDays(orgId, from, to, aggregate(orgId, facts, ctx.categorizer, teamOf));
+      await store.replaceDays(orgId, from, to, aggregate(orgId, facts, ctx.categorizer, ctx.teamOf));
     }
   }
 

@@ -1,6 +1,6 @@
+import { weekOf } from '@icarus/shared';
 import { and, between, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
-import { weekOf } from './calendar';
 import { categoryRules, rollupOrgDaily, rollupTeamDaily, rollupUserDaily, rollupUserDays, type CategoryRule, type Productivity } from './tables';
 
 export interface UserDayRow {
@@ -119,8 +119,9 @@ export function createAnalyticsStore(database: Database) {
         )
         insert into rollup_user_days (org_id, day, user_id, team_id, active_ms, idle_ms, productive_ms)
         ${PRESENCE_SELECT} from json_array_elements(${asPresenceRecords(changes.presence)}::json) e
-        -- The team stays the one the person had on their first span of the day.
+        -- The team is the one the membership history gives for that day (a move today moves today's row).
         on conflict (org_id, day, user_id) do update set
+          team_id = excluded.team_id,
           active_ms = rollup_user_days.active_ms + excluded.active_ms,
           idle_ms = rollup_user_days.idle_ms + excluded.idle_ms,
           productive_ms = rollup_user_days.productive_ms + excluded.productive_ms`);

@@ -1,4 +1,5 @@
-import { AdminLayout, Problems, when } from '../../ui/admin-layout';
+import { Problems, when } from '../../ui/components';
+import { Layout } from '../../ui/layout';
 import type { SignedInUser } from '../../platform/env';
 import type { FieldProblem } from '@icarus/shared';
 import type { ChainVerification } from './service';
@@ -31,7 +32,7 @@ export function AuditPage(props: {
     </label>
   );
   return (
-    <AdminLayout title="Audit log" user={props.user} current="/audit">
+    <Layout title="Audit log" user={props.user} current="/audit">
       <Chain chain={props.chain} />
       <Problems message={props.error} fields={props.fields} />
       <form method="get" action="/audit" aria-label="Filter">
@@ -61,6 +62,6 @@ export function AuditPage(props: {
         </tbody>
       </table>
       {props.nextBefore !== null ? <a href={`/audit?${params({})}&before=${props.nextBefore}`}>Older entries</a> : <p>No older entries.</p>}
-    </AdminLayout>
+    </Layout>
   );
 }

@@ -1,3 +1,4 @@
+import { isRealDay } from '@icarus/shared';
 import { csvField } from '../../platform/http/csv';
 import { z } from 'zod';
 import type { SignedInUser } from '../../platform/env';
@@ -8,7 +9,8 @@ import type { AuditFilter, StoredAuditEvent } from './store';
 const Instant = z
   .string()
   .max(40)
-  .refine((v) => /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v)), 'must be a date (YYYY-MM-DD) or an ISO date-time');
+  // A day alone must exist (Date.parse would read 2026-02-30 as 2 March); a date-time only needs to parse.
+  .refine((v) => (v.length === 10 ? isRealDay(v) : /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})?$/.test(v) && !Number.isNaN(Date.parse(v))), 'must be a date (YYYY-MM-DD) or an ISO date-time');
 
 /** The viewer's filters as query parameters; blank ones (an empty form field) are left out. */
 export const AuditQuery = z.preprocess(

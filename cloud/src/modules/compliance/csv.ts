@@ -1,3 +1,4 @@
+import { ALL_SCOPES } from '@icarus/shared';
 import type { ComplianceReport } from './report';
 import { csvField as f } from '../../platform/http/csv';
 
@@ -13,8 +14,8 @@ export function complianceCsv(r: ComplianceReport): string {
     lines.push(header.join(','));
     for (const row of rows) lines.push(row.map((v) => (v === null ? '' : typeof v === 'number' ? String(v) : f(v))).join(','));
   };
-  block(`consent coverage ${r.period.from} to ${r.period.to}, current policy v${r.currentPolicyVersion ?? 'none'}`, ['team', 'policy_version', 'people', 'granted', 'declined', 'withdrawn', 'no_decision', 'pending_reconsent', 'app_usage', 'idle', 'window_titles'], r.coverage.map((c) => [
-    c.teamName, c.policyVersion, c.people, c.granted, c.declined, c.withdrawn, c.noDecision, c.pendingReconsent, c.byScope.app_usage, c.byScope.idle, c.byScope.window_titles,
+  block(`consent coverage ${r.period.from} to ${r.period.to}, current policy v${r.currentPolicyVersion ?? 'none'}`, ['team', 'policy_version', 'people', 'granted', 'declined', 'withdrawn', 'no_decision', 'pending_reconsent', ...ALL_SCOPES], r.coverage.map((c) => [
+    c.teamName, c.policyVersion, c.people, c.granted, c.declined, c.withdrawn, c.noDecision, c.pendingReconsent, ...ALL_SCOPES.map((s) => c.byScope[s]),
   ]));
   block('withdrawals', ['at', 'person', 'user_id', 'device_id', 'scopes_remaining'], r.withdrawals.map((w) => [w.at, w.name, w.userId, w.deviceId, w.remaining.join(' ')]));
   block('erasures', ['at', 'action', 'subject_user_ids', 'actor_id'], r.erasures.map((e) => [e.at, e.action, e.subjectUserIds.join(' '), e.actorId]));

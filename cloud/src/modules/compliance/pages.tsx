@@ -1,5 +1,7 @@
+import { ALL_SCOPES } from '@icarus/shared';
 import type { SignedInUser } from '../../platform/env';
-import { AdminLayout, when } from '../../ui/admin-layout';
+import { when } from '../../ui/components';
+import { Layout } from '../../ui/layout';
 import { Chain } from '../audit';
 import type { ComplianceReport } from './report';
 
@@ -7,7 +9,7 @@ export function CompliancePage(props: { user: SignedInUser; report: ComplianceRe
   const r = props.report;
   const qs = `from=${r.period.from}&to=${r.period.to}`;
   return (
-    <AdminLayout title={`Compliance report ${r.period.from} to ${r.period.to}`} user={props.user} current="/audit/compliance">
+    <Layout title={`Compliance report ${r.period.from} to ${r.period.to}`} user={props.user} current="/audit/compliance">
       <form method="get" action="/audit/compliance" aria-label="Period">
         <label>From <input name="from" value={r.period.from} /></label>
         <label>To <input name="to" value={r.period.to} /></label>
@@ -20,12 +22,12 @@ export function CompliancePage(props: { user: SignedInUser; report: ComplianceRe
       <Chain chain={r.chain} />
       <h2>Consent coverage per team and policy version</h2>
       <table aria-label="Consent coverage">
-        <thead><tr><th>Team</th><th>Policy</th><th>People</th><th>Granted</th><th>Declined</th><th>Withdrawn</th><th>No decision</th><th>Pending re-consent</th><th>app_usage</th><th>idle</th><th>window_titles</th></tr></thead>
+        <thead><tr><th>Team</th><th>Policy</th><th>People</th><th>Granted</th><th>Declined</th><th>Withdrawn</th><th>No decision</th><th>Pending re-consent</th>{ALL_SCOPES.map((s) => <th>{s}</th>)}</tr></thead>
         <tbody>
           {r.coverage.map((c) => (
             <tr>
               <td>{c.teamName}</td><td>{c.policyVersion ? `v${c.policyVersion}` : '—'}</td><td>{c.people}</td><td>{c.granted}</td><td>{c.declined}</td><td>{c.withdrawn}</td>
-              <td>{c.noDecision}</td><td>{c.pendingReconsent}</td><td>{c.byScope.app_usage}</td><td>{c.byScope.idle}</td><td>{c.byScope.window_titles}</td>
+              <td>{c.noDecision}</td><td>{c.pendingReconsent}</td>{ALL_SCOPES.map((s) => <td>{c.byScope[s]}</td>)}
             </tr>
           ))}
         </tbody>
@@ -43,6 +45,6 @@ export function CompliancePage(props: { user: SignedInUser; report: ComplianceRe
         <thead><tr><th>Action</th><th>Events</th><th>By (people)</th><th>About (people)</th></tr></thead>
         <tbody>{r.personalDataAccess.map((a) => <tr><td>{a.action}</td><td>{a.events}</td><td>{a.actors}</td><td>{a.people}</td></tr>)}</tbody>
       </table>
-    </AdminLayout>
+    </Layout>
   );
 }

@@ -1,4 +1,4 @@
-import { Scope } from '@icarus/shared';
+import { addDays, checkDayRange, DayRangeFields, dayRangeProblem, defaultDayRange, perScope, Scope } from '@icarus/shared';
 import { z } from 'zod';
 import type { ConsentService } from '../consent';
 import type { DirectoryService } from '../directory';
@@ -7,12 +7,8 @@ import { AppError } from '../../platform/errors';
 import type { ComplianceReports } from './coverage';
 import type { AuditService, ChainVerification } from '../audit';
 
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'is not a real date');
-export const PeriodQuery = z.strictObject({ from: Day.optional(), to: Day.optional() });
+export const PeriodQuery = z.strictObject(DayRangeFields).superRefine(checkDayRange);
 export type PeriodQuery = z.infer<typeof PeriodQuery>;
-
-const DEFAULT_DAYS = 30;
-const MAX_DAYS = 366;
 
 export interface CoverageRow {
   teamId: string | null;
@@ -38,17 +34,13 @@ export interface ComplianceReport {
   chain: ChainVerification;
 }
 
-/** A period of whole UTC days, `to` inclusive; defaults to the last 30 days. */
+/** A period of whole UTC days, `to` inclusive; open ends default to the shared range up to today. */
 export function resolvePeriod(q: PeriodQuery, now: Date): { from: Date; to: Date; fromDay: string; toDay: string } {
-  const toDay = q.to ?? now.toISOString().slice(0, 10);
-  const to = new Date(Date.parse(`${toDay}T00:00:00Z`) + 86_400_000);
-  const fromDay = q.from ?? new Date(to.getTime() - DEFAULT_DAYS * 86_400_000).toISOString().slice(0, 10);
-  const from = new Date(`${fromDay}T00:00:00Z`);
-  if (from >= to) throw new AppError('validation_failed', 'Invalid query: from must not be after to', [{ path: 'from', problem: 'after to' }]);
-  if (to.getTime() - from.getTime() > MAX_DAYS * 86_400_000) {
-    throw new AppError('validation_failed', `Invalid query: a period spans at most ${MAX_DAYS} days`, [{ path: 'from', problem: `more than ${MAX_DAYS} days before to` }]);
-  }
-  return { from, to, fromDay, toDay };
+  const { from: fromDay, to: toDay } = defaultDayRange(q, now.toISOString().slice(0, 10));
+  const bad = dayRangeProblem(fromDay, toDay);
+  if (bad) throw new AppError('validation_failed', `Invalid query: ${bad.message}`, [{ path: 'from', problem: bad.problem }]);
+  // `to` is exclusive as an instant: the start of the day after the last one.
+  return { from: new Date(`${fromDay}T00:00:00Z`), to: new Date(`${addDays(toDay, 1)}T00:00:00Z`), fromDay, toDay };
 }
 
 /**
@@ -83,7 +75,7 @@ export function createComplianceReport(deps: { compliance: ComplianceReports; co
             teamName: row.teamId ? (teamName.get(row.teamId) ?? 'unknown team') : 'no team',
             policyVersion: row.policyVersion,
             people: 0, granted: 0, declined: 0, withdrawn: 0, noDecision: 0, pendingReconsent: 0,
-            byScope: { app_usage: 0, idle: 0, window_titles: 0 },
+            byScope: perScope(() => 0),
           };
           groups.set(key, group);
         }

@@ -1,4 +1,4 @@
-import type { PolicyContent } from '@icarus/shared';
+import { ALL_SCOPES, scopeInfo, type PolicyContent } from '@icarus/shared';
 
 /** The policy a new org starts with: the narrowest useful one, titles hashed. */
 export function defaultPolicy(orgName: string): PolicyContent {
@@ -6,18 +6,11 @@ export function defaultPolicy(orgName: string): PolicyContent {
     purpose:
       `${orgName} uses Icarus Nova to understand how working time is spent across teams, ` +
       'to plan staffing and tooling. Reports show team aggregates; no screenshots, keystrokes or webcam, ever.',
-    scopes: [
-      {
-        scope: 'app_usage',
-        purpose: 'Which application is in front and for how long, to see where team time goes.',
-        legalBasis: 'consent',
-      },
-      {
-        scope: 'idle',
-        purpose: 'Whether the computer is idle (from the operating system idle timer only), to separate active from away time.',
-        legalBasis: 'consent',
-      },
-    ],
+    // The registry says which scopes a new org asks for, with what purpose and basis.
+    scopes: ALL_SCOPES.flatMap((scope) => {
+      const { defaultPurpose, defaultLegalBasis } = scopeInfo(scope);
+      return defaultPurpose === null ? [] : [{ scope, purpose: defaultPurpose, legalBasis: defaultLegalBasis }];
+    }),
     titleMode: 'hashed',
     redactionRules: [],
     idleThresholdSeconds: 300,

@@ -3,6 +3,7 @@ import type { AuditService } from '../audit';
 import type { DirectoryService } from '../directory';
 import type { SignedInUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
+import { isRe2Pattern, RE2_PATTERN_PROBLEM } from '../../platform/patterns';
 import { diffPolicies, type PolicyDiff } from './diff';
 import { policyHash } from './policies';
 import type { ConsentService } from './service';
@@ -118,6 +119,7 @@ export function createPolicyDrafts(deps: Deps) {
 
     /** One open version at a time: a second draft would race the first for the next number. */
     async createDraft(user: SignedInUser, content: PolicyContent): Promise<PolicyVersionView> {
+      assertRunnablePatterns(content);
       const open = (await store.listPolicies(user.orgId)).find((r) => r.state === 'draft' || r.state === 'in_review');
       if (open) throw new AppError('conflict', `Version ${open.version} is still ${open.state.replace('_', ' ')}; edit or publish it first`, [{ path: 'version', problem: `open version ${open.version}` }]);
       const version = (await store.lastVersion(user.orgId)) + 1;
@@ -132,6 +134,7 @@ export function createPolicyDrafts(deps: Deps) {
     },
 
     async updateDraft(user: SignedInUser, version: number, content: PolicyContent): Promise<PolicyVersionView> {
+      assertRunnablePatterns(content);
       const row = await find(user, version);
       if (row.state !== 'draft' || !(await store.updateDraft(user.orgId, version, content, policyHash(content)))) throw wrongState(row, 'a draft');
       await record(user, 'policy.draft_updated', { version, hash: policyHash(content) });
@@ -221,3 +224,12 @@ export function createPolicyDrafts(deps: Deps) {
   };
 }
 export type PolicyDrafts = ReturnType<typeof createPolicyDrafts>;
+
+/** Agents run redaction rules on RE2; a pattern it cannot compile is refused before it is saved. */
+function assertRunnablePatterns(content: PolicyContent): void {
+  const fields = content.redactionRules.flatMap((rule, i) =>
+    isRe2Pattern(rule.pattern) ? [] : [{ path: `redactionRules.${i}.pattern`, problem: RE2_PATTERN_PROBLEM }],
+  );
+  const first = fields[0];
+  if (first) throw new AppError('validation_failed', `Invalid body: ${first.path}: ${first.problem}`, fields);
+}

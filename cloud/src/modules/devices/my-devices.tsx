@@ -4,7 +4,8 @@ import { Hono, type Context } from 'hono';
 import type { AppEnv, RequireUser, SignedInUser } from '../../platform/env';
 import { z } from 'zod';
 import { AppError } from '../../platform/errors';
-import { CardLayout, Notice } from '../../ui/page-layout';
+import { Notice } from '../../ui/components';
+import { Layout } from '../../ui/layout';
 import type { BindingService } from './binding';
 
 export const MY_DEVICES = {
@@ -26,9 +27,9 @@ type MyDevice = Awaited<ReturnType<BindingService['devicesOf']>>[number];
 /** Shown as ABCD-EFGH: two groups are easier to read out and type than eight in a row. */
 const grouped = (code: string) => `${code.slice(0, 4)}-${code.slice(4)}`;
 
-function MyDevicesPage(props: { devices: MyDevice[]; csrf: string; code?: { code: string; expiresAt: Date } | undefined; info?: string | undefined }) {
+function MyDevicesPage(props: { user: SignedInUser; devices: MyDevice[]; csrf: string; code?: { code: string; expiresAt: Date } | undefined; info?: string | undefined }) {
   return (
-    <CardLayout title="My computers">
+    <Layout title="My computers" width="reading" user={props.user} current={MY_DEVICES.page}>
       <Notice kind="info" text={props.info} />
       <p>Only computers bound to you record data as you. A computer is bound to you by a pairing code you make here, or by IT.</p>
       <h2>Pair a computer</h2>
@@ -60,7 +61,7 @@ function MyDevicesPage(props: { devices: MyDevice[]; csrf: string; code?: { code
           ))}
         </ul>
       )}
-    </CardLayout>
+    </Layout>
   );
 }
 
@@ -81,12 +82,12 @@ export function myDevicesRoutes(deps: { bindings: BindingService; requireUser: R
     })
     .get(MY_DEVICES.page, deps.requireUser(), async (c) => {
       const info = c.req.query('done') === 'disowned' ? 'That computer no longer records anything as you.' : undefined;
-      return c.html(<MyDevicesPage devices={await bindings.devicesOf(me(c))} csrf={await deps.csrfOf(c)} info={info} />);
+      return c.html(<MyDevicesPage user={c.get('user')} devices={await bindings.devicesOf(me(c))} csrf={await deps.csrfOf(c)} info={info} />);
     })
     // The code is rendered into this answer only (never into a URL), so it is not in history or logs.
     .post(`${MY_DEVICES.page}/pairing-code`, deps.requireUser(), async (c) => {
       const code = await bindings.createPairingCode(me(c));
-      return c.html(<MyDevicesPage devices={await bindings.devicesOf(me(c))} csrf={await deps.csrfOf(c)} code={code} />);
+      return c.html(<MyDevicesPage user={c.get('user')} devices={await bindings.devicesOf(me(c))} csrf={await deps.csrfOf(c)} code={code} />);
     })
     .post(`${MY_DEVICES.page}/:deviceId/disown`, deps.requireUser(), async (c) => {
       await bindings.disown(me(c), deviceParam(c));

@@ -1,6 +1,7 @@
 import type { DeviceIdentity, EnrolledDevice } from '../../platform/env';
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, importJWK, jwtVerify, SignJWT } from 'jose';
+import { isUsableEd25519Key } from './ed25519-key';
 import {
   Directive,
   MAX_ASSERTION_LIFETIME_S,
@@ -20,6 +21,8 @@ export type { DeviceIdentity, EnrolledDevice };
 
 /** Device health is kept to this resolution, so a catching-up device costs no write per batch. */
 export const SYNC_RECORD_INTERVAL_MS = 30_000;
+/** How far a device clock may run ahead when it stamps an assertion. */
+const ASSERTION_CLOCK_SKEW_S = 30;
 
 interface Deps {
   store: DeviceStore;
@@ -87,6 +90,12 @@ export function createDeviceService(deps: Deps) {
     },
 
     async enroll(request: EnrollRequest): Promise<EnrollResponse> {
+      // Checked before the token is consumed: a refused key must not spend one of its uses.
+      if (!isUsableEd25519Key(request.publicKeyJwk.x)) {
+        throw new AppError('validation_failed', 'Invalid body: publicKeyJwk: not a usable Ed25519 public key', [
+          { path: 'publicKeyJwk', problem: 'not a usable Ed25519 public key (not on the curve, or of small order)' },
+        ]);
+      }
       const tokenHash = hashEnrollmentToken(request.enrollmentToken);
       const token = await store.consumeEnrollmentToken(tokenHash, now());
       if (!token) {
@@ -162,6 +171,11 @@ export function createDeviceService(deps: Deps) {
       const exp = payload.exp ?? 0;
       const iat = payload.iat ?? 0;
       if (exp - iat > MAX_ASSERTION_LIFETIME_S) throw badAssertion(`assertion lives longer than ${MAX_ASSERTION_LIFETIME_S} s`);
+      // jose checks only that exp has not passed; an assertion minted for later use would
+      // otherwise be good long after the key was taken. Both ends are bounded by now.
+      const nowS = Math.floor(now().getTime() / 1000);
+      if (iat > nowS + ASSERTION_CLOCK_SKEW_S) throw badAssertion('assertion is issued in the future (iat)');
+      if (exp > nowS + MAX_ASSERTION_LIFETIME_S + ASSERTION_CLOCK_SKEW_S) throw badAssertion('assertion expires too far in the future (exp)');
       const jti = payload.jti ?? '';
       if (!(await store.rememberAssertion(`${device.id}:${jti}`, device.id, new Date((exp + 60) * 1000)))) {
         throw badAssertion('assertion was already used (replay)');

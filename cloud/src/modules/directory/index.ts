@@ -23,3 +23,5 @@ export type DirectoryModule = ReturnType<typeof createDirectoryModule>;
 export type { DirectoryService } from './service';
 export type { DirectoryImporter, ImportSummary } from './importer';
 export type { UserRow, TeamRow } from './store';
+export type { Membership } from './membership-store';
+export { teamOnDay } from './membership';

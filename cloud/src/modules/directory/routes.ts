@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
+import { readText } from '../../platform/http/body';
 import type { DirectoryImporter } from './importer';
 
 const ImportQuery = z.strictObject({
@@ -17,16 +18,7 @@ export function directoryRoutes(deps: { importer: DirectoryImporter; requireUser
     if (!/^text\/(csv|plain)\b/i.test(type)) {
       throw new AppError('unsupported_media_type', `Content-Type must be text/csv, got "${type || 'none'}"`, [{ path: 'content-type', problem: 'expected text/csv' }]);
     }
-    const raw = await c.req.arrayBuffer();
-    if (raw.byteLength > deps.maxBodyBytes) {
-      throw new AppError('payload_too_large', `Body exceeds ${deps.maxBodyBytes} bytes`, [{ path: 'body', problem: `larger than ${deps.maxBodyBytes} bytes` }]);
-    }
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-    } catch {
-      throw new AppError('bad_request', 'The file is not UTF-8 text', [{ path: 'body', problem: 'not valid UTF-8' }]);
-    }
+    const text = await readText(c, deps.maxBodyBytes);
     const user = c.get('user');
     const summary = await deps.importer.importCsv({ orgId: user.orgId, actorUserId: user.userId, text, dryRun: query.data.dryRun === 'true' });
     return c.json(summary, summary.dryRun ? 200 : 201);

@@ -45,6 +45,7 @@ export function createDirectoryService(store: DirectoryStore) {
 
     listTeams: store.listTeams,
     listMembers: store.listMembers,
+    membershipHistory: store.membershipHistory,
     findOrg: store.findOrg,
     findTeam: store.findTeam,
     managedTeamIds: store.managedTeamIds,

@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
+import { membershipHistory, recordMemberships } from './membership-store';
 import { orgs, teamManagers, teams, users } from './tables';
 
 export type OrgRow = typeof orgs.$inferSelect;
@@ -15,7 +16,7 @@ export interface DirectoryImportPlan {
   teamManagers: { teamId: string; userId: string }[];
 }
 
-export function createDirectoryStore({ db }: Database) {
+export function createDirectoryStore({ db }: Database, now: () => Date = () => new Date()) {
   return {
     async insertOrg(row: typeof orgs.$inferInsert) {
       await db.insert(orgs).values(row);
@@ -23,9 +24,15 @@ export function createDirectoryStore({ db }: Database) {
     async insertTeam(row: typeof teams.$inferInsert) {
       await db.insert(teams).values(row);
     },
-    async insertUser(row: typeof users.$inferInsert) {
-      await db.insert(users).values(row);
+    /** A new person and the start of their membership history, together. */
+    async insertUser(row: typeof users.$inferInsert & { id: string }) {
+      await db.transaction(async (tx) => {
+        await tx.insert(users).values(row);
+        await recordMemberships(tx, row.orgId, [{ userId: row.id, teamId: row.teamId ?? null }], now());
+      });
     },
+    /** Who was in which team from when (reports attribute each person-day with it). */
+    membershipHistory: (orgId: string) => membershipHistory(db, orgId),
     async findOrg(id: string): Promise<OrgRow | undefined> {
       const [row] = await db.select().from(orgs).where(eq(orgs.id, id));
       return row;
@@ -108,6 +115,9 @@ export function createDirectoryStore({ db }: Database) {
           const { id, ...changes } = u;
           await tx.update(users).set(changes).where(and(eq(users.id, id), eq(users.orgId, plan.orgId)));
         }
+        // Every team change the file makes, and every new person's first team, enter the history.
+        const memberships = [...plan.newUsers.flatMap((u) => (u.id ? [{ userId: u.id, teamId: u.teamId ?? null }] : [])), ...plan.updatedUsers.map((u) => ({ userId: u.id, teamId: u.teamId }))];
+        await recordMemberships(tx, plan.orgId, memberships, now());
         if (plan.teamManagers.length > 0) {
           await tx.insert(teamManagers).values(plan.teamManagers).onConflictDoNothing();
         }

@@ -1,6 +1,6 @@
 import { ROLES } from '@icarus/shared';
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, date, index, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const orgs = pgTable('orgs', {
   id: uuid('id').primaryKey(),
@@ -66,4 +66,28 @@ export const teamManagers = pgTable(
       .references(() => users.id),
   },
   (t) => [primaryKey({ columns: [t.teamId, t.userId] }), index('team_managers_user').on(t.userId)],
+);
+
+/**
+ * Who was in which team from when, in the org's days: reports attribute each person-day to the
+ * team the person was in that day, so a move never rewrites a team's past. `validFrom` null:
+ * since the person was first recorded; `validTo` null: still in force (exclusive otherwise).
+ * `teamId` null: no team. Written on every membership change, in the change's transaction.
+ */
+export const teamMemberships = pgTable(
+  'team_memberships',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => orgs.id),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    teamId: uuid('team_id').references(() => teams.id),
+    validFrom: date('valid_from', { mode: 'string' }),
+    validTo: date('valid_to', { mode: 'string' }),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('team_memberships_org_user').on(t.orgId, t.userId)],
 );

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv, SignedInUser, Role } from '../../platform/env';
 import { AppError } from '../../platform/errors';
+import { readForm } from '../../platform/http/body';
 import type { AuthService, ResolvedSession, SessionStage } from './auth';
 import { sessionToken } from './cookies';
 
@@ -48,7 +49,7 @@ export function createAccess(auth: AuthService) {
     let token = c.req.header('x-csrf-token');
     const type = c.req.header('content-type') ?? '';
     if (!token && /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) {
-      const form = await c.req.parseBody();
+      const form = await readForm(c);
       const field = form['_csrf'];
       token = typeof field === 'string' ? field : undefined;
     }

@@ -6,12 +6,8 @@ export const SESSION_COOKIE = 'icarus_session';
 /** Double-submit token for forms shown before a session exists (the sign-in form). */
 export const PRESESSION_CSRF_COOKIE = 'icarus_csrf';
 
-/** Secure when this request came over TLS or the server's public address is https. */
-export function isSecure(c: Context, publicUrl: string, trustProxy: boolean): boolean {
-  if (publicUrl.startsWith('https:')) return true;
-  if (new URL(c.req.url).protocol === 'https:') return true;
-  return trustProxy && c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() === 'https';
-}
+/** Cookies are Secure on the same test as the HSTS header: one definition of "came over TLS". */
+export { isSecure } from '../../platform/http/secure';
 
 export function setSessionCookie(c: Context, token: string, secure: boolean) {
   // Max-Age is the hard cap; the server-side expiry slides inside it.

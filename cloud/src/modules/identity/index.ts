@@ -43,7 +43,7 @@ export function createIdentityModule(deps: {
   const auth = createAuthService({ directory, store: createSessionStore(deps.database), audit, totpBox });
   const access = createAccess(auth);
   const policy = createPersonalDataPolicy(directory);
-  const secure = (c: Context) => isSecure(c, deps.publicUrl(), config.TRUST_PROXY);
+  const secure = (c: Context) => isSecure(c, deps.publicUrl(), config.TRUST_PROXY, config.TLS_CERT !== undefined);
   const signInLimit: MiddlewareHandler = rateLimit(deps.limits, 'sign-in', SIGN_IN_RATE, (c) => clientAddress(c, config.TRUST_PROXY), deps.onRateLimited);
   const oidc = oidcSettingsFrom(config, deps.publicUrl());
 

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
+import { safeText } from '@icarus/shared';
 import type { AppEnv } from '../../platform/env';
 import { AppError } from '../../platform/errors';
+import { readForm } from '../../platform/http/body';
 import { sameToken, type Access } from './access';
 import type { AuthService } from './auth';
 import { clearSessionCookie, PRESESSION_CSRF_COOKIE, setSessionCookie } from './cookies';
@@ -11,20 +13,36 @@ import { SecurityPage } from './pages/security';
 import { SignInPage, TotpPage } from './pages/sign-in';
 
 const SignInForm = z.object({
-  email: z.string().max(320),
-  password: z.string().max(1024),
+  email: safeText(z.string().max(320)),
+  password: safeText(z.string().max(1024)),
   next: z.string().max(2000).optional(),
   _csrf: z.string().max(200).optional(),
 });
 const CodeForm = z.object({ code: z.string().max(20) });
 
-/** Only same-site paths: an open redirect after sign-in would be a phishing aid. */
+const ORIGIN_PROBE = 'http://origin.invalid';
+
+/**
+ * Only same-origin paths: an open redirect after sign-in would be a phishing aid. Browsers
+ * drop tabs and newlines inside URLs and read `\` as `/`, so `/\t/evil.example` is
+ * `//evil.example`; and CR or LF in a Location header is a 500. So: no control characters
+ * or backslashes at all, one leading `/`, and the URL resolved against an origin must keep it.
+ */
 export function safeNext(next: string | undefined): string {
-  return next && /^\/(?![/\\])/.test(next) ? next : '/';
+  if (!next || !next.startsWith('/') || next.startsWith('//')) return '/';
+  if (/[\u0000-\u001f\u007f-\u009f\\]/.test(next)) return '/';
+  let resolved: URL;
+  try {
+    resolved = new URL(next, ORIGIN_PROBE);
+  } catch {
+    return '/';
+  }
+  if (resolved.origin !== ORIGIN_PROBE) return '/';
+  return `${resolved.pathname}${resolved.search}${resolved.hash}`;
 }
 
 async function form<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const result = schema.safeParse(await c.req.parseBody());
+  const result = schema.safeParse(await readForm(c));
   if (!result.success) throw AppError.fromZod(result.error, 'form');
   return result.data;
 }

@@ -1,5 +1,6 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import { safeText } from '@icarus/shared';
 import type { AuditService } from '../audit';
 import type { AppEnv } from '../../platform/env';
 import type { Access } from './access';
@@ -9,7 +10,7 @@ import { clearSessionCookie, setSessionCookie } from './cookies';
 
 export const SignInRequest = z.strictObject({
   email: z.email('not a valid email address').max(320),
-  password: z.string().min(1, 'is required').max(1024),
+  password: safeText(z.string().min(1, 'is required').max(1024)),
 });
 export const CodeRequest = z.strictObject({ code: z.string().regex(/^\s*\d{6}\s*$/, 'must be the 6 digits your authenticator shows') });
 

@@ -146,8 +146,8 @@ export function createIngestionService(deps: Deps) {
         }
       }
 
-      metrics.spans.inc({ outcome: 'accepted', reason: '' }, inserted.length);
-      if (duplicates > 0) metrics.spans.inc({ outcome: 'duplicate', reason: '' }, duplicates);
+      metrics.spans.inc({ outcome: 'accepted', reason: 'none' }, inserted.length);
+      if (duplicates > 0) metrics.spans.inc({ outcome: 'duplicate', reason: 'none' }, duplicates);
       if (rejected.length > 0) {
         const byReason: Record<string, number> = {};
         for (const r of rejected) byReason[r.reason] = (byReason[r.reason] ?? 0) + 1;

@@ -48,6 +48,24 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
     }
   });
 
+  it('takes an active span sent with an explicit idle: false as the same span as one without idle', async () => {
+    const spans = makeSpans(2, { app: 'Terminal' });
+    const sent = IngestResult.parse(await (await device.ingest(spans.map((s) => ({ ...s, idle: false })))).json());
+    expect(sent).toMatchObject({ accepted: 2, duplicates: 0, rejected: [] });
+    const again = IngestResult.parse(await (await device.ingest(spans)).json());
+    expect(again).toMatchObject({ accepted: 0, duplicates: 2, rejected: [] });
+    const stored = await cloud.database.rows<{ idle: boolean; app: string }>(
+      sql`select idle, app from spans where id = any(${`{${spans.map((s) => s.id).join(',')}}`}::uuid[])`,
+    );
+    expect(stored).toEqual([
+      { idle: false, app: 'Terminal' },
+      { idle: false, app: 'Terminal' },
+    ]);
+    // An idle span with an app is still refused, whichever way idle is spelled.
+    const bad = await device.ingest([{ ...makeSpans(1)[0]!, idle: true, app: 'Terminal' }]);
+    expect(bad.status).toBe(400);
+  });
+
   it('rejects spans whose scope had no consent at their start and stores none of them', async () => {
     const before = await spanCount();
     const titled = makeSpans(3, { title: 'Quarterly plan.xlsx' });
@@ -251,7 +269,7 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
     expect((await cloud.fetchPath('/healthz')).status).toBe(200);
     expect(await (await cloud.fetchPath('/readyz')).json()).toMatchObject({ ok: true, database: kind });
     const metrics = await (await cloud.fetchPath('/metrics')).text();
-    expect(metrics).toMatch(/icarus_ingest_spans_total\{outcome="accepted",reason=""\} \d+/);
+    expect(metrics).toMatch(/icarus_ingest_spans_total\{outcome="accepted",reason="none"\} \d+/);
     expect(metrics).toMatch(/icarus_ingest_spans_total\{outcome="rejected",reason="no_consent"\} \d+/);
     const doc = (await (await cloud.fetchPath('/openapi.json')).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(Object.values(WIRE_PATHS)));

@@ -7,6 +7,7 @@ import type { Database } from '../../platform/db/client';
 import type { DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
 import type { RequireUser } from '../../platform/env';
+import type { Scheduler } from '../../platform/scheduler';
 import type { ReportingService } from '../reporting';
 import { createSmtpMailer } from '../../adapters/mail';
 import { createChannels } from './channels';
@@ -31,6 +32,7 @@ export function createNotificationModule(deps: {
   requireUser: RequireUser;
   maxBodyBytes: number;
   logger: Logger;
+  scheduler: Scheduler;
 }) {
   const { config, devices, directory, logger } = deps;
   const store = createNotificationStore(deps.database);
@@ -58,7 +60,7 @@ export function createNotificationModule(deps: {
     routes: notificationRoutes({ notifications, requireUser: deps.requireUser, maxBodyBytes: deps.maxBodyBytes }),
     start() {
       worker.start(config.NOTIFY_POLL_MS);
-      scheduled ??= jobs.schedule();
+      scheduled ??= jobs.schedule(deps.scheduler.schedule);
     },
     /** Ends the schedule, lets the delivery pass in progress finish, then closes the SMTP pool. */
     async stop() {

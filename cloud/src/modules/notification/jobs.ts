@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
-import { scheduleJobs } from '../../platform/scheduler';
+import type { ScheduleJobs } from '../../platform/scheduler';
 import type { SignedInUser } from '../../platform/env';
 import type { ReportingService } from '../reporting';
 import type { NotificationService } from './service';
@@ -100,8 +100,8 @@ export function createNotificationJobs(deps: Deps) {
   return {
     ...jobs,
     /** Daily silent-device check and the Monday morning reports (UTC). */
-    schedule(): { stop: () => Promise<void> } {
-      return scheduleJobs(logger, [
+    schedule(scheduleJobs: ScheduleJobs): { stop: () => Promise<void> } {
+      return scheduleJobs([
         { name: 'silent-devices', cron: '5 8 * * *', run: () => jobs.silentDevices(new Date()) },
         { name: 'weekly-reports', cron: '0 7 * * 1', run: () => jobs.weeklyReports() },
       ]);

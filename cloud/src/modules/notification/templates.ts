@@ -1,4 +1,4 @@
-import type { Scope } from '@icarus/shared';
+import { SCOPES, type Scope } from '@icarus/shared';
 
 /** Every event the notification service sends, with the facts its messages need. */
 export type NotificationEvent =
@@ -25,8 +25,6 @@ export interface Rendered {
   agentText: string;
 }
 
-const SCOPE_NAMES: Record<Scope, string> = { app_usage: 'which application is in front', idle: 'active and idle time', window_titles: 'window titles' };
-
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] ?? ch);
 }
@@ -43,7 +41,7 @@ function compose(subject: string, greeting: string, paragraphs: string[], agentT
   return { subject, text, html, agentText: agentText.slice(0, 2000) };
 }
 
-const list = (scopes: Scope[]) => (scopes.length === 0 ? 'nothing' : scopes.map((s) => SCOPE_NAMES[s]).join(', '));
+const list = (scopes: Scope[]) => (scopes.length === 0 ? 'nothing' : scopes.map((s) => SCOPES[s].inSentence).join(', '));
 
 /** The messages for one event, addressed to `name`. */
 export function render(event: NotificationEvent, name: string): Rendered {

@@ -1,3 +1,4 @@
+import { daysBetween, dayRangeProblem, defaultDayRange } from '@icarus/shared';
 import type { AuditService } from '../audit';
 import type { AnalyticsService } from '../analytics';
 import type { RollupQueries } from '../analytics';
@@ -24,9 +25,6 @@ export interface ReportDeps {
   now?: () => Date;
 }
 
-export const MAX_RANGE_DAYS = 366;
-export const DEFAULT_RANGE_DAYS = 28;
-
 export interface ResolvedRange {
   from: string;
   to: string;
@@ -34,25 +32,13 @@ export interface ResolvedRange {
   days: number;
 }
 
-export function dayAdd(day: string, n: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
-}
-
-export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
-}
-
-/** A report range in the org's calendar: defaults to the last four weeks up to today. */
+/** A report range in the org's calendar: open ends default to the shared range up to today. */
 export async function resolveRange(analytics: AnalyticsService, orgId: string, q: { from?: string | undefined; to?: string | undefined }): Promise<ResolvedRange> {
   const { today, timeZone } = await analytics.orgCalendar(orgId);
-  const to = q.to ?? today;
-  const from = q.from ?? dayAdd(to, -(DEFAULT_RANGE_DAYS - 1));
-  if (from > to) throw new AppError('validation_failed', 'Invalid query: from must not be after to', [{ path: 'from', problem: 'after to' }]);
-  const days = daysBetween(from, to);
-  if (days > MAX_RANGE_DAYS) {
-    throw new AppError('validation_failed', `Invalid query: a range spans at most ${MAX_RANGE_DAYS} days`, [{ path: 'from', problem: `range of ${days} days` }]);
-  }
-  return { from, to, timeZone, days };
+  const { from, to } = defaultDayRange(q, today);
+  const bad = dayRangeProblem(from, to);
+  if (bad) throw new AppError('validation_failed', `Invalid query: ${bad.message}`, [{ path: 'from', problem: bad.problem }]);
+  return { from, to, timeZone, days: daysBetween(from, to) };
 }
 
 export const hidden = (reason: Suppression) => ({ reason, explanation: EXPLANATIONS[reason] });

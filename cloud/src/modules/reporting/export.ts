@@ -5,7 +5,7 @@ import { grantedScopesOfPerson } from './consent-state';
 import { requireRole, resolveRange, visibilityRules, type ReportDeps } from './context';
 import type { ReportingService } from './service';
 import type { ExportRow } from '../analytics';
-import { judgeSlices } from './threshold';
+import { byDay, judgeDayRows } from './cells';
 
 /** Rows per encoded chunk of a person-level export. */
 const CHUNK_ROWS = 1_000;
@@ -46,8 +46,14 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
       people = people.filter((id) => grantedScopesOfPerson(consents ?? [], id).has('app_usage'));
     }
     const directory = new Map(members.map((m) => [m.id, m]));
-    await reports.viewed(user, 'report.csv.exported', people, { teamId: scope?.team.id ?? null, from: range.from, to: range.to, level: q.level });
-    const rows = deps.queries.exportRows(user.orgId, people, range.from, range.to, q.level === 'person');
+    // Team level reads the person-days attributed to the team, whoever is in it today.
+    const subjects = q.level === 'team' && scope ? await deps.queries.groupPersonDays(user.orgId, scope.team.id, range.from, range.to).then((r) => r.map((d) => d.userId)) : people;
+    await reports.viewed(user, 'report.csv.exported', subjects, { teamId: scope?.team.id ?? null, from: range.from, to: range.to, level: q.level });
+    // Team level: the team's person-days as they were attributed each day (not today's members).
+    const rows =
+      q.level === 'person' || !scope
+        ? deps.queries.exportRows(user.orgId, people, range.from, range.to)
+        : deps.queries.groupExportRows(user.orgId, scope.team.id, range.from, range.to, people.length);
     // A few dozen apps and categories, a few people: quote each once, not once per row.
     const quotedCache = new Map<string, string>();
     const quoted = (value: string) => {
@@ -93,7 +99,7 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
             }
           }
         } else {
-          for (const dayRows of groupByDay(next.value)) text += teamDayCsv(dayRows, k);
+          for (const dayRows of byDay(next.value).values()) text += teamDayCsv(dayRows, k);
         }
         if (text.length > 0) controller.enqueue(encoder.encode(text));
       },
@@ -106,38 +112,18 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
   };
 }
 
-function* groupByDay(rows: ExportRow[]): Generator<ExportRow[]> {
-  let current: ExportRow[] = [];
-  for (const r of rows) {
-    if (current.length > 0 && current[0]?.day !== r.day) {
-      yield current;
-      current = [];
-    }
-    current.push(r);
-  }
-  if (current.length > 0) yield current;
-}
-
 /**
- * One day of team rows: rows of fewer than k people are pooled into "(other apps)", and while
- * that pool is under k the smallest rows join it, so the day's sum reveals no small group.
+ * One team-day as CSV rows, judged as the team summary judges them (`judgeDayRows`): nothing of
+ * a day with fewer than k people active; within it, rows of fewer than k people pooled into
+ * "(other apps)", which itself has k people or more, so the day's sum reveals no small group.
  */
 function teamDayCsv(rows: ExportRow[], k: number): string {
-  const judged = judgeSlices(rows.map((r, i) => ({ key: String(i), people: new Set(r.peopleIds), value: r })), k, { partsOfShownTotal: true });
+  const { shown, pool } = judgeDayRows(rows, k);
   let text = '';
-  const pool = { people: new Set<string>(), active: 0, idle: 0, spans: 0 };
-  for (const j of judged) {
-    const r = j.value;
-    if (j.suppressed) {
-      for (const p of r.peopleIds) pool.people.add(p);
-      pool.active += r.activeMs;
-      pool.idle += r.idleMs;
-      pool.spans += r.spans;
-      continue;
-    }
+  for (const r of shown) {
     text += `${r.day},${csvField(r.app)},${csvField(r.category)},${r.productivity},${r.peopleIds.length},${r.activeMs},${r.idleMs},${r.spans}\n`;
   }
   const day = rows[0]?.day;
-  if (day && pool.people.size >= k) text += `${day},(other apps),,,${pool.people.size},${pool.active},${pool.idle},${pool.spans}\n`;
+  if (day && pool.rows > 0 && pool.people.size >= k) text += `${day},(other apps),,,${pool.people.size},${pool.active},${pool.idle},${pool.spans}\n`;
   return text;
 }

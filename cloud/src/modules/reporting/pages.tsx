@@ -1,16 +1,10 @@
 import type { SignedInUser } from '../../platform/env';
-import { CSS, Layout } from '../../ui/report-layout';
+import type { AssetName } from '../../ui/assets';
+import { Layout } from '../../ui/layout';
 
-/** uPlot and the page script, served by this server (no CDN). */
-function ChartAssets() {
-  return (
-    <>
-      <link rel="stylesheet" href="/assets/uplot.min.css" />
-      <script src="/assets/uplot.min.js" defer></script>
-      <script src="/assets/report.js" defer></script>
-    </>
-  );
-}
+/** uPlot and the page script, served by this server (no CDN); report.js reads its inputs from `data-*`. */
+const REPORT_STYLES: readonly AssetName[] = ['uplot.min.css', 'report.css'];
+const REPORT_SCRIPTS: readonly AssetName[] = ['uplot.min.js', 'report.js'];
 
 function DateRange(props: { from: string; to: string }) {
   return (
@@ -35,8 +29,8 @@ export function TeamReportPage(props: { user: SignedInUser; teams: { id: string;
       title="Team report"
       user={user}
       current="/reports/team"
-      styles={CSS}
-      head={<ChartAssets />}
+      styles={REPORT_STYLES}
+      scripts={REPORT_SCRIPTS}
     >
       {teams.length === 0 ? (
         <p class="notice">You do not manage any team yet.</p>
@@ -78,8 +72,8 @@ export function OrgReportPage(props: { user: SignedInUser; from: string; to: str
       title="Organisation"
       user={props.user}
       current="/reports/org"
-      styles={CSS}
-      head={<ChartAssets />}
+      styles={REPORT_STYLES}
+      scripts={REPORT_SCRIPTS}
     >
       <form class="filters" method="get" action="/reports/org" aria-label="Report filters">
         <DateRange from={props.from} to={props.to} />

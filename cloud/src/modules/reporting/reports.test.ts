@@ -1,3 +1,4 @@
+import { addDays } from '@icarus/shared';
 import { sql } from 'drizzle-orm';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,6 @@ import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
 import { createTestDevice } from '../../../test/support/device-client';
 import { defaultPolicy } from '../consent';
-import { dayAdd } from './context';
 
 describe.each(testDatabaseKinds())('reports on %s', (kind) => {
   let cloud: TestCloud;
@@ -14,7 +14,7 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
   const teams: Record<'five' | 'four', { id: string; people: string[] }> = { five: { id: '', people: [] }, four: { id: '', people: [] } };
   let today: string;
   /** Spans start a little after now, which may be tomorrow in the org's zone. */
-  const range = () => ({ from: dayAdd(today, -1), to: dayAdd(today, 1) });
+  const range = () => ({ from: addDays(today, -1), to: addDays(today, 1) });
 
   beforeAll(async () => {
     cloud = await startTestCloud(kind);
@@ -69,12 +69,15 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
     expect(summary.days).toEqual([]);
   });
 
-  it('hides the 5-person team in a comparison when subtracting it from the org total would reveal the 4', async () => {
+  it('compares teams from passing cells only: the org total leaves out the hidden team of 4, so org minus teams reveals nothing', async () => {
     const cmp = await cloud.cloud.services.reports.teamComparison(admin, range());
     const byId = new Map(cmp.teams.map((t) => [t.id, t]));
     expect(byId.get(teams.four.id)?.hidden?.reason).toBe('too_few_people');
-    expect(byId.get(teams.five.id)?.hidden).not.toBeNull();
-    expect(cmp.org.people).toBe(9);
+    expect(byId.get(teams.five.id)?.people).toBe(5);
+    expect(cmp.org.people).toBe(5);
+    expect(cmp.org.figures).toEqual(byId.get(teams.five.id)?.figures);
+    expect(cmp.leftOut.length).toBeGreaterThan(0);
+    expect(cmp.leftOut.every((c) => c.teamId === teams.four.id && c.reason === 'too_few_people')).toBe(true);
   });
 
   it('exports CSV with a header and team rows of at least k people, audited; person level refused by the default policy', async () => {

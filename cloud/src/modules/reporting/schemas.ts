@@ -1,17 +1,20 @@
+import { checkDayRange, Day, DayRangeFields } from '@icarus/shared';
 import { z } from 'zod';
 
 /** Wire shapes of the reports API; the web pages read exactly these. */
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
-
-export const RangeFields = z.object({ from: Day.optional(), to: Day.optional() });
-export const RangeQuery = RangeFields.refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to', path: ['from'] });
-export const TeamRangeQuery = z.object({ teamId: z.uuid(), from: Day.optional(), to: Day.optional() });
-export const PersonRangeQuery = z.object({ userId: z.uuid(), from: Day.optional(), to: Day.optional() });
+export const RangeFields = z.object(DayRangeFields);
+export const RangeQuery = RangeFields.superRefine(checkDayRange);
+const TeamRangeFields = z.object({ teamId: z.uuid(), ...DayRangeFields });
+export const TeamRangeQuery = TeamRangeFields.superRefine(checkDayRange);
+export const PersonRangeQuery = z.object({ userId: z.uuid(), ...DayRangeFields }).superRefine(checkDayRange);
 /** No teamId: the whole org, person level only, for admins (see createCsvExport). */
-export const ExportQuery = TeamRangeQuery.extend({ teamId: z.uuid().optional(), level: z.enum(['team', 'person']).default('team') });
+export const ExportQuery = TeamRangeFields.extend({ teamId: z.uuid().optional(), level: z.enum(['team', 'person']).default('team') }).superRefine(checkDayRange);
 
 export const SuppressionReason = z.enum(['too_few_people', 'differs_by_too_few', 'complements_hidden']);
 export const Hidden = z.object({ reason: SuppressionReason, explanation: z.string() });
+
+/** Cells (group, day) left out of every figure of a report, and why: the group is a team or null, people without a team. */
+export const LeftOut = z.array(z.object({ teamId: z.uuid().nullable(), day: Day, reason: SuppressionReason }));
 
 export const Range = z.object({ from: Day, to: Day, timeZone: z.string(), days: z.int() });
 const Ms = z.number().nonnegative();
@@ -40,7 +43,8 @@ export const Trend = z.object({
   scope: z.object({ kind: z.enum(['org', 'team']), id: z.uuid(), name: z.string() }),
   range: Range,
   minGroupSize: z.int(),
-  weeks: z.array(z.object({ week: Day, people: z.int().nullable(), figures: Figures.nullable(), hidden: Hidden.nullable() })),
+  /** Each week is the sum of its passing cells; `leftOut` names the cells it does not include. */
+  weeks: z.array(z.object({ week: Day, people: z.int().nullable(), figures: Figures.nullable(), hidden: Hidden.nullable(), leftOut: LeftOut })),
 });
 export type Trend = z.infer<typeof Trend>;
 
@@ -49,6 +53,10 @@ export const TeamComparison = z.object({
   minGroupSize: z.int(),
   org: z.object({ people: z.int().nullable(), figures: Figures.nullable(), hidden: Hidden.nullable() }),
   teams: z.array(z.object({ id: z.uuid(), name: z.string(), people: z.int().nullable(), figures: Figures.nullable(), hidden: Hidden.nullable() })),
+  /** People without a team, a group like any other. */
+  noTeam: z.object({ people: z.int().nullable(), figures: Figures.nullable(), hidden: Hidden.nullable() }),
+  /** Cells in no figure above (the org total is the sum of every passing cell, no-team included). */
+  leftOut: LeftOut,
 });
 export type TeamComparison = z.infer<typeof TeamComparison>;
 

@@ -1,18 +1,12 @@
+import { addDays, weekOf } from '@icarus/shared';
 import { grantedScopesOfPerson } from './consent-state';
 import type { SignedInUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
-import { dayAdd, figures, hidden, requireRole, resolveRange, visibilityRules, type ReportDeps, type ResolvedRange } from './context';
+import { figures, requireRole, resolveRange, visibilityRules, type ReportDeps, type ResolvedRange } from './context';
 import type { PersonDetail, TeamComparison, TeamList, TeamSummary, Trend } from './schemas';
-import { judgeSlices, type Slice } from './threshold';
+import { compareGroups, orgWeeks, summarize, teamWeeks } from './group-reports';
 
-const TOP_APPS = 10;
 const MEMBER_CACHE_MS = 5_000;
-
-interface Sums {
-  active: number;
-  idle: number;
-  productive: number;
-}
 
 export function createReportingService(deps: ReportDeps) {
   const { queries, analytics, directory, audit, access } = deps;
@@ -71,179 +65,61 @@ export function createReportingService(deps: ReportDeps) {
       return { teams: visible, today: calendar.today, timeZone: calendar.timeZone };
     },
 
+    /** A team's days, totals and breakdowns: sums of its passing (team, day) cells only. */
     async teamSummary(user: SignedInUser, q: { teamId: string; from?: string | undefined; to?: string | undefined }): Promise<TeamSummary> {
       // Access, range and policy first, side by side (none reads activity); then the rollups.
-      const [{ team, memberIds }, range, { minGroupSize: k }] = await Promise.all([
+      const [{ team }, range, { minGroupSize: k }] = await Promise.all([
         teamOf(user, q.teamId),
         resolveRange(analytics, user.orgId, q),
         visibilityRules(deps.consent, user.orgId),
       ]);
       // The audit of whose data was read is written while the per-app rows are still being
       // read; nothing is returned unless both succeed.
-      const [{ dayRows, people }, appRows] = await Promise.all([
-        queries.userDayTotals(user.orgId, memberIds, range.from, range.to).then(async (dayRows) => {
-          const people = new Set(dayRows.map((r) => r.userId));
-          await viewed(user, 'report.team_summary.viewed', people, { teamId: team.id, from: range.from, to: range.to });
-          return { dayRows, people };
+      const [personDays, appRows] = await Promise.all([
+        queries.groupPersonDays(user.orgId, team.id, range.from, range.to).then(async (rows) => {
+          await viewed(user, 'report.team_summary.viewed', rows.map((r) => r.userId), { teamId: team.id, from: range.from, to: range.to });
+          return rows;
         }),
-        queries.userAppTotals(user.orgId, memberIds, range.from, range.to),
+        queries.groupAppDays(user.orgId, team.id, range.from, range.to),
       ]);
-      const base = { team, range: rangeOut(range), minGroupSize: k, notes: [] as string[] };
-      if (people.size < k) {
-        return { ...base, hidden: hidden('too_few_people'), people: null, totals: null, days: [], topApps: [], categories: [], otherApps: null };
-      }
-
-      const byDay = new Map<string, Slice<Sums> & { people: Set<string> }>();
-      const total: Sums = { active: 0, idle: 0, productive: 0 };
-      for (const r of dayRows) {
-        const slice = byDay.get(r.day) ?? { key: r.day, people: new Set<string>(), value: { active: 0, idle: 0, productive: 0 } };
-        slice.people.add(r.userId);
-        slice.value.active += r.activeMs;
-        slice.value.idle += r.idleMs;
-        slice.value.productive += r.productiveMs;
-        byDay.set(r.day, slice);
-        total.active += r.activeMs;
-        total.idle += r.idleMs;
-        total.productive += r.productiveMs;
-      }
-      const judgedDays = new Map(judgeSlices([...byDay.values()], k, { partsOfShownTotal: true }).map((j) => [j.key, j]));
-      const days: TeamSummary['days'] = [];
-      for (let day = range.from; day <= range.to; day = dayAdd(day, 1)) {
-        const j = judgedDays.get(day);
-        if (!j) days.push({ day, figures: figures(0, 0, 0), hidden: null });
-        else if (j.suppressed) days.push({ day, figures: null, hidden: hidden(j.suppressed) });
-        else days.push({ day, figures: figures(j.value.active, j.value.idle, j.value.productive), hidden: null });
-      }
-
-      const byApp = new Map<string, Slice<{ active: number; categories: Map<string, number> }> & { people: Set<string> }>();
-      const byCategory = new Map<string, Slice<{ active: number; category: string; productivity: 'productive' | 'neutral' | 'unproductive' }> & { people: Set<string> }>();
-      for (const r of appRows) {
-        const a = byApp.get(r.app) ?? { key: r.app, people: new Set<string>(), value: { active: 0, categories: new Map<string, number>() } };
-        if (r.activeMs > 0) a.people.add(r.userId);
-        a.value.active += r.activeMs;
-        a.value.categories.set(r.category, (a.value.categories.get(r.category) ?? 0) + r.activeMs);
-        byApp.set(r.app, a);
-        const ck = `${r.category}|${r.productivity}`;
-        const c = byCategory.get(ck) ?? { key: ck, people: new Set<string>(), value: { active: 0, category: r.category, productivity: r.productivity } };
-        if (r.activeMs > 0) c.people.add(r.userId);
-        c.value.active += r.activeMs;
-        byCategory.set(ck, c);
-      }
-      const share = (ms: number) => (total.active > 0 ? Math.min(1, ms / total.active) : 0);
-      const apps = judgeSlices([...byApp.values()].filter((a) => a.value.active > 0), k, { partsOfShownTotal: true });
-      const shownApps = apps.filter((a) => !a.suppressed).sort((a, b) => b.value.active - a.value.active);
-      const topApps = shownApps.slice(0, TOP_APPS).map((a) => {
-        const category = [...a.value.categories.entries()].sort((x, y) => y[1] - x[1])[0]?.[0] ?? 'Uncategorized';
-        return { app: a.key, category, activeMs: a.value.active, share: share(a.value.active) };
-      });
-      const rest = [...apps.filter((a) => a.suppressed), ...shownApps.slice(TOP_APPS)];
-      const restPeople = new Set(rest.flatMap((a) => [...a.people]));
-      const otherApps = rest.length > 0 && restPeople.size >= k ? { apps: rest.length, activeMs: rest.reduce((n, a) => n + a.value.active, 0) } : null;
-      const cats = judgeSlices([...byCategory.values()].filter((c) => c.value.active > 0), k, { partsOfShownTotal: true });
-      const categories = cats
-        .filter((c) => !c.suppressed)
-        .sort((a, b) => b.value.active - a.value.active)
-        .map((c) => ({ category: c.value.category, productivity: c.value.productivity, activeMs: c.value.active, share: share(c.value.active) }));
-      if (cats.some((c) => c.suppressed)) base.notes.push('Some categories used by fewer people than the minimum group size are not listed.');
-      if ([...judgedDays.values()].some((d) => d.suppressed)) base.notes.push('Days with too few people active are hidden; their time is still in the totals.');
-      return {
-        ...base,
-        hidden: null,
-        people: people.size,
-        totals: figures(total.active, total.idle, total.productive),
-        days,
-        topApps,
-        categories,
-        otherApps,
-      };
+      return { team, range: rangeOut(range), minGroupSize: k, ...summarize(personDays, appRows, range, k) };
     },
 
-    /** Weekly trend of one team (current members), each week judged on its own. */
+    /** Weekly trend of one team: each week the sum of its passing days, members as they were each day. */
     async teamTrend(user: SignedInUser, q: { teamId: string; from?: string | undefined; to?: string | undefined }): Promise<Trend> {
-      const [{ team, memberIds }, range, { minGroupSize: k }] = await Promise.all([
+      const [{ team }, range, { minGroupSize: k }] = await Promise.all([
         teamOf(user, q.teamId),
         resolveRange(analytics, user.orgId, q),
         visibilityRules(deps.consent, user.orgId),
       ]);
-      const rows = await queries.userDayTotals(user.orgId, memberIds, range.from, range.to);
-      const weeks = new Map<string, { people: Set<string>; s: Sums }>();
-      for (const r of rows) {
-        const week = mondayOf(r.day);
-        const w = weeks.get(week) ?? { people: new Set<string>(), s: { active: 0, idle: 0, productive: 0 } };
-        w.people.add(r.userId);
-        w.s.active += r.activeMs;
-        w.s.idle += r.idleMs;
-        w.s.productive += r.productiveMs;
-        weeks.set(week, w);
-      }
+      const rows = await queries.groupPersonDays(user.orgId, team.id, range.from, range.to);
       await viewed(user, 'report.team_trend.viewed', rows.map((r) => r.userId), { teamId: team.id, from: range.from, to: range.to });
-      return {
-        scope: { kind: 'team', id: team.id, name: team.name },
-        range: rangeOut(range),
-        minGroupSize: k,
-        weeks: [...weeks.entries()]
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([week, w]) =>
-            w.people.size < k
-              ? { week, people: null, figures: null, hidden: hidden('too_few_people') }
-              : { week, people: w.people.size, figures: figures(w.s.active, w.s.idle, w.s.productive), hidden: null },
-          ),
-      };
+      return { scope: { kind: 'team', id: team.id, name: team.name }, range: rangeOut(range), minGroupSize: k, weeks: teamWeeks(team.id, rows, k) };
     },
 
-    /** Org-wide weekly trend from the small team rollup (admins). */
+    /** Org-wide weekly trend (admins): every group's passing cells, people without a team included. */
     async orgTrend(user: SignedInUser, q: { from?: string | undefined; to?: string | undefined }): Promise<Trend> {
       requireRole(user, 'admin');
-      const range = await resolveRange(analytics, user.orgId, q);
-      // The audit is written as soon as the subjects are known, beside the weekly figures.
-      const [{ minGroupSize: k }, weeks, org] = await Promise.all([
-        visibilityRules(deps.consent, user.orgId),
-        queries.orgWeeks(user.orgId, range.from, range.to),
+      const [range, { minGroupSize: k }] = await Promise.all([resolveRange(analytics, user.orgId, q), visibilityRules(deps.consent, user.orgId)]);
+      // The audit is written as soon as the subjects are known, beside the cells.
+      const [cells, org] = await Promise.all([
+        queries.orgCells(user.orgId, range.from, range.to, k),
         directory.findOrg(user.orgId),
         queries.peopleInRange(user.orgId, range.from, range.to).then((subjects) => viewed(user, 'report.org_trend.viewed', subjects, { from: range.from, to: range.to })),
       ]);
-      return {
-        scope: { kind: 'org', id: user.orgId, name: org?.name ?? '' },
-        range: rangeOut(range),
-        minGroupSize: k,
-        weeks: weeks.map((w) =>
-          w.people < k
-            ? { week: w.week, people: null, figures: null, hidden: hidden('too_few_people') }
-            : { week: w.week, people: w.people, figures: figures(w.activeMs, w.idleMs, w.productiveMs), hidden: null },
-        ),
-      };
+      return { scope: { kind: 'org', id: user.orgId, name: org?.name ?? '' }, range: rangeOut(range), minGroupSize: k, weeks: orgWeeks(cells, k) };
     },
 
-    /** Teams side by side with the org total; hidden teams cannot be recovered by subtraction. */
+    /** Teams and people without a team side by side with the org total, all sums of passing cells. */
     async teamComparison(user: SignedInUser, q: { from?: string | undefined; to?: string | undefined }): Promise<TeamComparison> {
       requireRole(user, 'admin');
-      const range = await resolveRange(analytics, user.orgId, q);
-      const [{ minGroupSize: k }, teams, { totals, people }] = await Promise.all([
-        visibilityRules(deps.consent, user.orgId),
+      const [range, { minGroupSize: k }] = await Promise.all([resolveRange(analytics, user.orgId, q), visibilityRules(deps.consent, user.orgId)]);
+      const [teams, cells] = await Promise.all([
         directory.listTeams(user.orgId),
-        queries.teamTotals(user.orgId, range.from, range.to),
+        queries.orgCells(user.orgId, range.from, range.to, k),
+        queries.peopleInRange(user.orgId, range.from, range.to).then((subjects) => viewed(user, 'report.team_comparison.viewed', subjects, { from: range.from, to: range.to })),
       ]);
-      const sums = new Map(totals.map((t) => [t.teamId, t]));
-      const everyone = new Set([...people.values()].flatMap((s) => [...s]));
-      const orgSlice = { key: '__org__', people: everyone, value: null };
-      const slices = teams.map((t) => ({ key: t.id, people: people.get(t.id) ?? new Set<string>(), value: t }));
-      // The org total is itself a slice: comparable with each team, and the teams are its parts.
-      const judged = judgeSlices([orgSlice, ...slices.filter((s) => s.people.size > 0)], k, { comparable: true, partsOfShownTotal: true });
-      const verdict = new Map(judged.map((j) => [j.key, j.suppressed]));
-      await viewed(user, 'report.team_comparison.viewed', everyone, { from: range.from, to: range.to });
-      const orgVerdict = verdict.get('__org__') ?? null;
-      const orgSums = totals.reduce((s, t) => ({ a: s.a + t.activeMs, i: s.i + t.idleMs, p: s.p + t.productiveMs }), { a: 0, i: 0, p: 0 });
-      return {
-        range: rangeOut(range),
-        minGroupSize: k,
-        org: orgVerdict ? { people: null, figures: null, hidden: hidden(orgVerdict) } : { people: everyone.size, figures: figures(orgSums.a, orgSums.i, orgSums.p), hidden: null },
-        teams: slices.map((s) => {
-          const why = s.people.size === 0 ? null : (verdict.get(s.key) ?? null);
-          const t = sums.get(s.key);
-          if (why) return { id: s.key, name: s.value.name, people: null, figures: null, hidden: hidden(why) };
-          return { id: s.key, name: s.value.name, people: s.people.size, figures: figures(t?.activeMs ?? 0, t?.idleMs ?? 0, t?.productiveMs ?? 0), hidden: null };
-        }),
-      };
+      return { range: rangeOut(range), minGroupSize: k, ...compareGroups(cells, teams, k) };
     },
 
     /** One person's detail: only when the policy allows it and that person's latest consent grants app usage. */
@@ -277,8 +153,3 @@ export function createReportingService(deps: ReportDeps) {
 }
 export type ReportingService = ReturnType<typeof createReportingService>;
 
-/** The Monday (ISO week start) of a day, as PostgreSQL's date_trunc('week') gives it. */
-export function mondayOf(day: string): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  return dayAdd(day, -((d.getUTCDay() + 6) % 7));
-}

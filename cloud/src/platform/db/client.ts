@@ -23,7 +23,34 @@ export interface Database {
   /** postgres.js client, present only on PostgreSQL: the hot ingest path uses it directly. */
   readonly pg?: postgres.Sql;
   ping(): Promise<void>;
+  /**
+   * A session-level advisory lock on a connection of its own, or undefined when another
+   * session holds it. The lock ends with that connection (a killed process releases it).
+   */
+  tryAdvisoryLock(key: bigint): Promise<HeldLock | undefined>;
   close(): Promise<void>;
+}
+
+/** How long a lock's connection may take to answer before the lock counts as lost. */
+const LOCK_CHECK_MS = 1_500;
+
+/** The promise's value, or undefined when it fails or takes longer than `ms`. */
+async function within<T>(ms: number, work: PromiseLike<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([Promise.resolve(work).catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface HeldLock {
+  /** False once the connection that holds the lock has gone. */
+  alive(): Promise<boolean>;
+  release(): Promise<void>;
 }
 
 export interface DatabaseOptions {
@@ -46,6 +73,7 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     connection: { application_name: 'icarus-nova' },
   });
   const db = drizzlePostgres(pg);
+  let ending = false;
   await migratePostgres(db, { migrationsFolder: MIGRATIONS });
   return {
     kind: 'postgres',
@@ -58,7 +86,43 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     async ping() {
       await pg`select 1`;
     },
+    async tryAdvisoryLock(key) {
+      // A pool that is ending never hands out a connection again: reserve() would wait forever.
+      if (ending) throw new Error('the database is closing');
+      const session = await pg.reserve();
+      let row: { ok: boolean; pid: number } | undefined;
+      try {
+        [row] = await session<{ ok: boolean; pid: number }[]>`select pg_try_advisory_lock(${key.toString()}::bigint) as ok, pg_backend_pid() as pid`;
+      } catch (error) {
+        session.release();
+        throw error;
+      }
+      if (row?.ok !== true) {
+        session.release();
+        return undefined;
+      }
+      const pid = row.pid;
+      // Asked on the pool, not on the lock's own connection: postgres.js cannot be given a query
+      // on a reserved connection whose socket has died (it throws outside any promise).
+      const held = async () => {
+        const [answer] =
+          (await within(
+            LOCK_CHECK_MS,
+            pg<{ held: boolean }[]>`select exists (select 1 from pg_locks where locktype = 'advisory' and granted and pid = ${pid}
+              and classid = ${Number(key >> 32n)} and objid = ${Number(key & 0xffffffffn)}) as held`,
+          )) ?? [];
+        return answer?.held === true;
+      };
+      return {
+        alive: held,
+        async release() {
+          if (await held()) await within(LOCK_CHECK_MS, session`select pg_advisory_unlock(${key.toString()}::bigint)`);
+          session.release();
+        },
+      };
+    },
     async close() {
+      ending = true;
       await pg.end({ timeout: 5 });
     },
   };
@@ -78,6 +142,10 @@ async function openPglite(dir: string): Promise<Database> {
     },
     async ping() {
       await client.query('select 1');
+    },
+    // One process owns an embedded database, so it always leads.
+    async tryAdvisoryLock() {
+      return { alive: async () => !client.closed, release: async () => {} };
     },
     async close() {
       await client.close();

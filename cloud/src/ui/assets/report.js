@@ -99,10 +99,16 @@
       root.append(panel);
       var weeks = trend.weeks.filter(function (w) { return w.figures; });
       chart(box, weeks.map(function (w) { return w.week; }), [{ label: 'Active', color: '#1f5fbf', values: weeks.map(function (w) { return hours(w.figures.activeMs); }) }], 'Active hours per week');
-      var rows = cmp.teams.map(function (t) {
+      // People without a team are a group like any other, and the org total is every group's shown days.
+      var groups = cmp.teams.concat([Object.assign({ name: 'No team' }, cmp.noTeam)], [Object.assign({ name: 'Whole organisation' }, cmp.org)]);
+      var rows = groups.map(function (t) {
         return t.figures ? [t.name, String(t.people), fmtHours(t.figures.activeMs), pct(t.figures.productiveShare)] : [t.name, t.hidden ? 'hidden' : 'no data', '', ''];
       });
-      root.append(el('div', { class: 'panel' }, [el('h2', {}, ['Teams compared']), table('Teams', ['Team', 'People', 'Active', 'Productive'], rows, [false, true, true, true])]));
+      var compared = el('div', { class: 'panel' }, [el('h2', {}, ['Teams compared']), table('Teams', ['Team', 'People', 'Active', 'Productive'], rows, [false, true, true, true])]);
+      if (cmp.leftOut.length > 0) {
+        compared.append(el('p', { class: 'notice' }, [cmp.leftOut.length + ' team-days with fewer people active than the minimum group size (' + cmp.minGroupSize + ') are hidden and left out of every figure here, the organisation total included.']));
+      }
+      root.append(compared);
     } catch (err) {
       root.replaceChildren(el('p', { class: 'notice error', role: 'alert' }, [err.message]));
     }

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from './private-files';
 
 /** A problem with the local database file, always naming the file. */
 export class StoreError extends Error {
@@ -70,11 +70,16 @@ function describe(error: unknown, file: string): StoreError {
  * or recreates an existing file: a damaged or locked one yields a StoreError naming it.
  */
 export function openDatabase(file: string, busyTimeoutMs = 2000): Database.Database {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   let db: Database.Database | undefined;
   try {
+    if (file !== ':memory:') {
+      ensurePrivateDir(dirname(file));
+      // SQLite gives the -wal and -shm it creates the database file's mode: make that 0600 first.
+      ensurePrivateFile(file);
+    }
     db = new Database(file, { timeout: busyTimeoutMs });
     db.pragma('journal_mode = WAL');
+    if (file !== ':memory:') for (const extra of ['-wal', '-shm']) tightenIfPresent(`${file}${extra}`);
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     const check = db.pragma('quick_check', { simple: true });

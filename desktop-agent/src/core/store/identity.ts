@@ -1,4 +1,5 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writePrivateFile } from './private-files';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey } from 'jose';
 import { z } from 'zod';
 import { Ed25519PublicJwk } from '@icarus/shared';
@@ -22,8 +23,7 @@ export function fileKeyVault(file: string): DeviceKeyVault {
   return {
     location: file,
     save(privateJwk) {
-      writeFileSync(file, privateJwk, { mode: 0o600, flag: 'w' });
-      chmodSync(file, 0o600); // the mode above is masked by umask and ignored for an existing file
+      writePrivateFile(file, privateJwk);
     },
     load: () => readFileSync(file, 'utf8'),
   };

@@ -103,6 +103,19 @@ export class SpanStore {
     })();
   }
 
+  /**
+   * The server refused a batch because of some of its spans: keep exactly those, marked with
+   * the server's reason, and free the others to go again in a new batch (a new batch id: the
+   * refused one is never resent with different contents).
+   */
+  quarantine(batchId: string, rejected: ReadonlyMap<string, string>): void {
+    this.db.transaction(() => {
+      const reject = this.db.prepare(`UPDATE spans SET rejected_reason = ? WHERE id = ? AND batch_id = ? AND ${UNSENT}`);
+      for (const [id, reason] of rejected) reject.run(reason, id, batchId);
+      this.db.prepare(`UPDATE spans SET batch_id = NULL WHERE batch_id = ? AND ${UNSENT}`).run(batchId);
+    })();
+  }
+
   /** The server refused the whole batch for good (4xx other than auth): keep it, with why. */
   refuseBatch(batchId: string, reason: string): void {
     this.db.prepare(`UPDATE spans SET rejected_reason = ? WHERE batch_id = ? AND ${UNSENT}`).run(reason, batchId);

@@ -166,11 +166,51 @@ describe('Syncer', () => {
     await syncer.syncOnce();
     expect(store.spans.everything().map((s) => s.rejectedReason)).toEqual([null, 'no_consent']);
     store.spans.insert([c], T0);
-    cloud.script = [{ status: 400, body: { error: { code: 'validation_failed', message: 'bad', fields: [{ path: 'spans.0.app', problem: 'too long' }] } } }];
+    // A 400 that names no span (here the batch's status) refuses the whole batch, as before.
+    cloud.script = [{ status: 400, body: { error: { code: 'validation_failed', message: 'bad', fields: [{ path: 'status.agentVersion', problem: 'too long' }] } } }];
     const refused = await syncer.syncOnce();
-    expect(refused.error).toMatch(/validation_failed: bad \(spans.0.app: too long\)/);
+    expect(refused.error).toMatch(/validation_failed: bad \(status.agentVersion: too long\)/);
     expect(store.spans.everything().find((s) => s.id === c.id)?.rejectedReason).toBe('refused: validation_failed (400)');
     expect(await syncer.syncOnce()).toMatchObject({ sent: 0, batches: 0 });
+  });
+
+  it('a 400 naming spans by index keeps exactly those, with the server’s reasons, and sends the rest next time', async () => {
+    const five = spans(5);
+    store.spans.insert(five, T0);
+    cloud.script = [
+      {
+        status: 400,
+        body: {
+          error: {
+            code: 'validation_failed',
+            message: 'bad spans',
+            fields: [
+              { path: 'spans.3.app', problem: 'Too big: expected string to have <=256 characters' },
+              { path: 'spans.1.durationMs', problem: 'Too big: expected number to be <=3600000' },
+              { path: 'spans.1.app', problem: 'Invalid input' },
+              { path: 'spans.17.app', problem: 'not in this batch' },
+            ],
+          },
+        },
+      },
+    ];
+    const first = await syncer.syncOnce();
+    expect(first).toMatchObject({ sent: 0, rejected: 2, retryInMs: 0 });
+    const byId = new Map(store.spans.everything().map((s) => [s.id, s]));
+    expect(byId.get(five[3]?.id ?? '')?.rejectedReason).toBe('refused by the server: spans.3.app: Too big: expected string to have <=256 characters');
+    expect(byId.get(five[1]?.id ?? '')?.rejectedReason).toBe('refused by the server: spans.1.durationMs: Too big: expected number to be <=3600000; spans.1.app: Invalid input');
+    expect([0, 2, 4].map((i) => byId.get(five[i]?.id ?? '')?.rejectedReason)).toEqual([null, null, null]);
+
+    const second = await syncer.syncOnce();
+    expect(second).toMatchObject({ sent: 3, batches: 1 });
+    const [refusedBatch, resent] = cloud.batches;
+    expect(resent?.spans.map((s) => s.id)).toEqual([0, 2, 4].map((i) => five[i]?.id));
+    expect(resent?.batchId).not.toBe(refusedBatch?.batchId);
+    expect([...cloud.stored].sort()).toEqual([0, 2, 4].map((i) => five[i]?.id).sort());
+    expect(store.spans.pendingCount()).toBe(0);
+    // The two kept spans never go again.
+    expect(await syncer.syncOnce()).toMatchObject({ sent: 0, batches: 0 });
+    expect(cloud.batches).toHaveLength(2);
   });
 
   it('gets a fresh token after a 401', async () => {

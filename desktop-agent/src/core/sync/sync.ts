@@ -1,6 +1,6 @@
 import { IngestResult, MAX_BATCH_SPANS, WIRE_PATHS, type AgentStatus, type Directive, type IngestBatch, type Span } from '@icarus/shared';
 import type { Clock } from '../clock';
-import type { SpanStore, StoredSpan } from '../store/spans';
+import type { Batch, SpanStore, StoredSpan } from '../store/spans';
 import { uuidv7 } from 'uuidv7';
 import { Backoff } from './backoff';
 import { HttpError } from './http';
@@ -14,6 +14,22 @@ export function toWireSpan(span: StoredSpan): Span {
     if (span.title !== undefined) wire.title = span.title;
   }
   return wire;
+}
+
+/**
+ * The spans a 400's field problems name by their place in the batch (`spans.3.app`), each with
+ * the server's reasons. Paths that name no span of this batch (`batchId`, `spans.9999`) are not
+ * a span's fault and are ignored here.
+ */
+function spansNamed(fields: readonly { path: string; problem: string }[], batch: Batch): Map<string, string> {
+  const reasons = new Map<string, string[]>();
+  for (const field of fields) {
+    const m = /^spans\.(\d+)(?:\.|$)/.exec(field.path);
+    const span = m ? batch.spans[Number(m[1])] : undefined;
+    if (!span) continue;
+    reasons.set(span.id, [...(reasons.get(span.id) ?? []), `${field.path}: ${field.problem}`]);
+  }
+  return new Map([...reasons].map(([id, list]) => [id, `refused by the server: ${list.join('; ')}`.slice(0, 500)]));
 }
 
 export interface SyncDeps {
@@ -88,7 +104,7 @@ export class Syncer {
           status: this.deps.status(),
         });
       } catch (error) {
-        return this.failed(report, error, batch.batchId);
+        return this.failed(report, error, batch);
       }
       spans.settleBatch(batch.batchId, new Map(result.rejected.map((r) => [r.id, r.reason])), clock.now());
       report.sent += batch.spans.length;
@@ -123,7 +139,7 @@ export class Syncer {
     if (result.directives.length > 0) await this.deps.onDirectives(result.directives);
   }
 
-  private failed(report: SyncReport, error: unknown, batchId: string | undefined): SyncReport {
+  private failed(report: SyncReport, error: unknown, batch: Batch | undefined): SyncReport {
     const message = error instanceof Error ? error.message : String(error);
     this.lastError = message;
     if (error instanceof HttpError && error.revoked) {
@@ -131,9 +147,17 @@ export class Syncer {
       // batch keeps its id, so the spans stay on the device exactly as they were.
       return { ...report, error: message, revoked: true };
     }
-    if (batchId !== undefined && error instanceof HttpError && !error.transient && error.status !== 401 && error.status !== 403) {
+    if (batch !== undefined && error instanceof HttpError && !error.transient && error.status !== 401 && error.status !== 403) {
+      const culprits = error.status === 400 ? spansNamed(error.fields, batch) : new Map<string, string>();
+      if (culprits.size > 0) {
+        // The server named the spans it cannot take: keep those, with its reasons; the rest go
+        // again at once in a new batch, so one bad span does not hold back (or lose) the others.
+        this.deps.spans.quarantine(batch.batchId, culprits);
+        report.rejected += culprits.size;
+        return { ...report, error: message, retryInMs: 0 };
+      }
       // The server will never take this batch as it is; keep its spans, marked, and move on.
-      this.deps.spans.refuseBatch(batchId, `refused: ${error.code} (${error.status})`);
+      this.deps.spans.refuseBatch(batch.batchId, `refused: ${error.code} (${error.status})`);
       return { ...report, error: message, retryInMs: 0 };
     }
     // Network errors, 5xx, 429 and other 403s (e.g. a proxy's) wait, then try again.

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,8 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ConfigLayer, resolveConfig } from '../../core/config';
-import { MANAGED_KEYS, parseManagedPlist, parseRegQuery } from './managed';
-import { parsePlist } from './plist';
+import { MACOS_DOMAIN, MANAGED_KEYS, parseManagedPlist, parseRegQuery } from './managed';
+import { parsePlist, type PlistValue } from './plist';
 import { findAll, parseXml } from './xml';
 
 const installers = new URL('../../../../installers/', import.meta.url).pathname;
@@ -93,21 +94,51 @@ describe('managed configuration templates', () => {
     expect(config.enrollmentToken).toBe('enroll-0123456789abcdef');
   });
 
-  it('macOS profile: a valid plist whose payload the agent reads as managed settings', () => {
-    const profile = parsePlist(read('macos/com.icarusnova.agent.mobileconfig'));
-    if (typeof profile !== 'object' || Array.isArray(profile)) throw new Error('profile is not a dict');
-    expect(profile.PayloadType).toBe('Configuration');
-    expect(profile.PayloadScope).toBe('System');
-    const content = profile.PayloadContent;
-    if (!Array.isArray(content) || typeof content[0] !== 'object' || Array.isArray(content[0])) throw new Error('no payload');
-    const payload = content[0];
-    expect(payload.PayloadType).toBe('com.icarusnova.agent');
-    for (const key of ['ServerUrl', 'EnrollmentToken', 'SyncIntervalMs', 'UpdateFeedUrl']) expect(payload).toHaveProperty(key);
-    // What macOS writes to /Library/Managed Preferences is that payload's keys as a flat dict.
-    const managedPrefs = `<?xml version="1.0"?><plist version="1.0"><dict><key>ServerUrl</key><string>https://icarus.example.com</string><key>EnrollmentToken</key><string>REPLACE-WITH-ENROLLMENT-TOKEN</string><key>SyncIntervalMs</key><integer>60000</integer></dict></plist>`;
-    const config = resolveConfig({ server: 'https://flag.example' }, { ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() }, parseManagedPlist(managedPrefs));
+  it('macOS profile: a Custom Settings payload for the agent\'s domain, holding every key the agent reads', () => {
+    const text = read('macos/com.icarusnova.agent.mobileconfig');
+    const profile = parsePlist(text);
+    // A second, independent parser: Python's plistlib reads it to the same value.
+    const python = execFileSync('python3', ['-c', 'import json, plistlib, sys; print(json.dumps(plistlib.loads(sys.stdin.buffer.read())))'], { input: text, encoding: 'utf8' });
+    expect(JSON.parse(python)).toEqual(profile);
+    const dict = (v: PlistValue | undefined, what: string): Record<string, PlistValue> => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${what} is not a <dict>`);
+      return v;
+    };
+    const top = dict(profile, 'the profile');
+    expect(top.PayloadType).toBe('Configuration');
+    expect(top.PayloadScope).toBe('System');
+    const content = top.PayloadContent;
+    if (!Array.isArray(content) || content.length !== 1) throw new Error('expected one payload');
+    const payload = dict(content[0], 'the payload');
+    // Apple's documented payload for an app's managed preferences ("Custom Settings").
+    expect(payload.PayloadType).toBe('com.apple.ManagedClient.preferences');
+    const domains = dict(payload.PayloadContent, 'PayloadContent');
+    expect(Object.keys(domains)).toEqual([MACOS_DOMAIN]);
+    const forced = dict(domains[MACOS_DOMAIN], MACOS_DOMAIN).Forced;
+    if (!Array.isArray(forced) || forced.length !== 1) throw new Error('expected one Forced entry');
+    const settings = dict(dict(forced[0], 'Forced[0]').mcx_preference_settings, 'mcx_preference_settings');
+    // Exactly the names the agent reads (the ADMX has the same), each mapped to a config key.
+    expect(Object.keys(settings).sort()).toEqual([...POLICY_NAMES].sort());
+    for (const key of Object.values(MANAGED_KEYS)) expect(Object.keys(ConfigLayer.shape)).toContain(key);
+    const uuids = [top.PayloadUUID, payload.PayloadUUID];
+    for (const u of uuids) expect(u).toMatch(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
+    expect(new Set(uuids).size).toBe(2);
+    expect(payload.PayloadIdentifier).not.toBe(top.PayloadIdentifier);
+
+    // What macOS writes to /Library/Managed Preferences/com.icarusnova.agent.plist: those
+    // settings as a flat dict (here written by plistlib, with the placeholders filled in).
+    const asManagedPrefs = (values: Record<string, PlistValue>) =>
+      execFileSync('python3', ['-c', 'import json, plistlib, sys; sys.stdout.buffer.write(plistlib.dumps(json.load(sys.stdin)))'], { input: JSON.stringify(values), encoding: 'utf8' });
+    const managed = parseManagedPlist(asManagedPrefs({ ...settings, EnrollmentToken: 'enroll-0123456789abcdef', DeviceName: 'mac-042' }));
+    expect(managed.updateFeedUrl).toBe(settings.UpdateFeedUrl);
+    const config = resolveConfig({ server: 'https://flag.example', deviceName: 'chosen-by-person' }, { ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() }, managed);
     expect(config.server).toBe('https://icarus.example.com');
-    expect(config.managedKeys).toContain('server');
+    expect(config.deviceName).toBe('mac-042');
+    expect(config.syncIntervalMs).toBe(60_000);
+    expect(config.managedKeys.sort()).toEqual(Object.values(MANAGED_KEYS).sort());
+    // Left empty as shipped, DeviceName is not managed: the agent names the device after the computer.
+    const asShipped = resolveConfig({}, { ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() }, parseManagedPlist(asManagedPrefs(settings)));
+    expect(asShipped.managedKeys).not.toContain('deviceName');
     expect(() => parsePlist('<plist><dict><key>a</key></dict>')).toThrow();
     expect(() => parseXml('<a><b></a>')).toThrow(/does not match/);
     expect(() => parseXml('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>')).toThrow(/DTD/);

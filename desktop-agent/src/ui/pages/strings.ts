@@ -1,19 +1,17 @@
 /**
  * Every English string the agent's screens and tray show, in one place so a translator works on
- * one file. `{name}` marks a value filled in at run time by `format`.
+ * one file, except what each scope is called and its example: those are in the shared scope
+ * registry, so the cloud's receipts and pages name a scope exactly as the agent does.
+ * `{name}` marks a value filled in at run time by `format`.
  */
+
+import { perScope, SCOPES } from '@icarus/shared';
 
 export function format(template: string, values: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
 }
 
 export const examples = {
-  app: 'Right now this would record the application "{app}" and how long it stays in front.',
-  appUnknown: 'Right now no front window is visible to the agent; when one is, its application name and how long it stays in front are recorded.',
-  title: 'Right now this would record "{title}" for {app}.',
-  titleUnknown: 'Right now no window title is visible to the agent.',
-  idle: 'Right now your last keyboard or mouse input was {seconds} seconds ago; only that you were away, and for how long, is recorded.',
-  idleUnknown: 'This computer does not report idle time to the agent right now.',
   serverLacksViewers: 'Your organisation\'s server does not offer the "who viewed my data" report yet.',
   serverLacksErasure: 'Your organisation\'s server does not accept erasure requests from the agent yet; ask your administrator.',
 };
@@ -63,7 +61,7 @@ export const consentText = {
   policyHeading: 'Policy version {version} from {controller}',
   purposeHeading: 'Why',
   scopesHeading: 'What may be recorded',
-  scopeNames: { app_usage: 'Which application is in front', idle: 'When you are away from the keyboard', window_titles: 'Window titles' } as Record<string, string>,
+  scopeNames: perScope((s) => SCOPES[s].employeeLabel),
   basis: { consent: 'Based on your consent: declining has no consequence for you.', legitimate_interest: 'Based on the employer\'s legitimate interest: shown so you can object.' } as Record<string, string>,
   exampleLabel: 'Example from this computer',
   grant: 'Allow',

@@ -1,5 +1,6 @@
 import type { SignedInUser } from '../../../platform/env';
-import { CardLayout, Notice } from '../../../ui/page-layout';
+import { Notice } from '../../../ui/components';
+import { Layout } from '../../../ui/layout';
 import { SignOutButton } from './sign-in';
 
 export interface SecurityPageProps {
@@ -15,7 +16,7 @@ export interface SecurityPageProps {
 
 export function SecurityPage(props: SecurityPageProps) {
   return (
-    <CardLayout title="Account security">
+    <Layout title="Account security" width="narrow" user={props.user} current="/account/security">
       <p>
         Signed in as {props.user.name} ({props.user.email}), role {props.user.role}.
       </p>
@@ -45,6 +46,6 @@ export function SecurityPage(props: SecurityPageProps) {
         </form>
       )}
       <SignOutButton csrf={props.csrf} />
-    </CardLayout>
+    </Layout>
   );
 }

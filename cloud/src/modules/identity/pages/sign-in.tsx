@@ -1,8 +1,9 @@
-import { CardLayout, Notice } from '../../../ui/page-layout';
+import { Notice } from '../../../ui/components';
+import { Layout } from '../../../ui/layout';
 
 export function SignInPage(props: { csrf: string; next: string; email?: string; error?: string; sso: boolean }) {
   return (
-    <CardLayout title="Sign in">
+    <Layout title="Sign in" width="narrow">
       <Notice kind="error" text={props.error} />
       <form method="post" action="/sign-in">
         <input type="hidden" name="_csrf" value={props.csrf} />
@@ -18,13 +19,13 @@ export function SignInPage(props: { csrf: string; next: string; email?: string; 
           <a href={`/sso/oidc/start?next=${encodeURIComponent(props.next)}`}>Sign in with your company account (single sign-on)</a>
         </p>
       ) : null}
-    </CardLayout>
+    </Layout>
   );
 }
 
 export function TotpPage(props: { csrf: string; error?: string }) {
   return (
-    <CardLayout title="Two-factor authentication">
+    <Layout title="Two-factor authentication" width="narrow">
       <Notice kind="error" text={props.error} />
       <form method="post" action="/sign-in/totp">
         <input type="hidden" name="_csrf" value={props.csrf} />
@@ -33,7 +34,7 @@ export function TotpPage(props: { csrf: string; error?: string }) {
         <button type="submit">Verify</button>
       </form>
       <SignOutButton csrf={props.csrf} />
-    </CardLayout>
+    </Layout>
   );
 }
 
@@ -50,12 +51,12 @@ export function SignOutButton(props: { csrf: string }) {
 
 export function SsoRefusedPage(props: { message: string }) {
   return (
-    <CardLayout title="Single sign-on refused">
+    <Layout title="Single sign-on refused" width="narrow">
       <Notice kind="error" text={props.message} />
       <p>Ask your administrator to add your email address to the directory, then try again.</p>
       <p>
         <a href="/sign-in">Back to sign-in</a>
       </p>
-    </CardLayout>
+    </Layout>
   );
 }

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { createCategorizer, isValidPattern, UNCATEGORIZED } from './categories';
+
+describe('category rules run in linear time', () => {
+  const rule = { app: '^(a|a)*$', category: 'Letters', productivity: 'neutral' as const };
+
+  it('answers at once for the rule ^(a|a)*$ and 26 a’s and a !, which backtracked for seconds', () => {
+    const categorizer = createCategorizer([rule]);
+    const started = performance.now();
+    expect(categorizer.of(`${'a'.repeat(26)}!`)).toEqual(UNCATEGORIZED);
+    expect(categorizer.of(`${'a'.repeat(255)}!`)).toEqual(UNCATEGORIZED);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(categorizer.of('aaaa')).toEqual({ category: 'Letters', productivity: 'neutral' });
+  });
+
+  it('still matches case-insensitively anywhere in the name, as rules always did', () => {
+    const categorizer = createCategorizer([{ app: 'term', category: 'Shell', productivity: 'productive' }]);
+    expect(categorizer.of('GNOME-Terminal').category).toBe('Shell');
+  });
+
+  it('refuses at save time what RE2 cannot run, and skips such a rule saved before', () => {
+    expect(isValidPattern('(?<=x)y')).toBe(false);
+    expect(isValidPattern('(a)\\1')).toBe(false);
+    expect(isValidPattern('^(a|a)*$')).toBe(true);
+    const categorizer = createCategorizer([{ app: '(?<=x)y', category: 'Old', productivity: 'neutral' }]);
+    expect(categorizer.of('xy').category).not.toBe('Old');
+  });
+});

@@ -1,0 +1,109 @@
+import { sql } from 'drizzle-orm';
+import { uuidv7 } from 'uuidv7';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WIRE_PATHS } from '@icarus/shared';
+import { RATE_RULES } from '../../app';
+import { createMemoryRateLimitStore } from '../../adapters/rate-limit-memory';
+import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
+import { testDatabaseKinds } from '../../../test/support/database';
+import { createTestDevice, json, makeSpans } from '../../../test/support/device-client';
+
+/** Enrolling devices and flooding one: minutes when the shared machine is busy. */
+const SETUP_MS = 240_000;
+
+/** Enrollment, device tokens, revocation and the per-device limit, over HTTP against a started cloud. */
+describe.each(testDatabaseKinds())('devices on %s', (kind) => {
+  let cloud: TestCloud;
+  // Buckets refill by the clock; freezing it makes "the flood is refused" independent of load.
+  const real = createMemoryRateLimitStore();
+  let frozenAt: number | undefined;
+
+  beforeAll(async () => {
+    cloud = await startTestCloud(kind, {}, { rateLimits: { take: (key, rule, now) => real.take(key, rule, frozenAt ?? now) } });
+  }, SETUP_MS);
+  afterAll(async () => cloud?.stopAll());
+
+  const newToken = (maxUses: number, validDays = 1) =>
+    cloud.cloud.services.devices.createEnrollmentToken({ orgId: cloud.bootstrap.orgId, label: `t-${maxUses}`, validDays, maxUses });
+  const devicesOf = async () =>
+    (await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from devices where org_id = ${cloud.bootstrap.orgId}`))[0]?.n ?? -1;
+  const enrollBody = (enrollmentToken: string) => ({
+    enrollmentToken,
+    deviceName: 'spare',
+    platform: 'linux',
+    osUser: 'nobody',
+    publicKeyJwk: { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' },
+  });
+
+  it('an enrollment token enrolls as many devices as its uses, then is refused naming why, with nothing stored', async () => {
+    const { token } = await newToken(2);
+    await createTestDevice(cloud.fetchPath, cloud.url, token);
+    await createTestDevice(cloud.fetchPath, cloud.url, token);
+    const before = await devicesOf();
+    const third = await cloud.fetchPath(WIRE_PATHS.enroll, json(enrollBody(token)));
+    expect(third.status).toBe(401);
+    expect(await third.json()).toMatchObject({ error: { message: 'Enrollment token has reached its use limit', fields: [{ path: 'enrollmentToken' }] } });
+    expect(await devicesOf()).toBe(before);
+  });
+
+  it('an expired or revoked enrollment token is refused, and an unknown one too', async () => {
+    const expired = await newToken(5);
+    await cloud.database.rows(sql`update enrollment_tokens set expires_at = now() - interval '1 minute' where id = ${expired.id}`);
+    const revoked = await newToken(5);
+    await cloud.cloud.services.devices.revokeEnrollmentToken(revoked.id, cloud.bootstrap.orgId, 'test');
+    const before = await devicesOf();
+    for (const [token, why] of [
+      [expired.token, 'has expired'],
+      [revoked.token, 'was revoked'],
+      ['icn_enr_never-issued', 'is not known'],
+    ] as const) {
+      const response = await cloud.fetchPath(WIRE_PATHS.enroll, json(enrollBody(token)));
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toBe(`Enrollment token ${why}`);
+    }
+    expect(await devicesOf()).toBe(before);
+  });
+
+  it('refuses an assertion used twice, and one aimed at another audience', async () => {
+    const device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken);
+    const assertion = await device.assertion();
+    expect((await cloud.fetchPath(WIRE_PATHS.token, json({ assertion }))).status).toBe(200);
+    const replay = await cloud.fetchPath(WIRE_PATHS.token, json({ assertion }));
+    expect(replay.status).toBe(401);
+    expect(await replay.text()).toMatch(/replay/);
+    const elsewhere = await cloud.fetchPath(WIRE_PATHS.token, json({ assertion: await device.assertion({ aud: 'https://other.example/v1/devices/token' }) }));
+    expect(elsewhere.status).toBe(401);
+  });
+
+  it('a revoked device gets no new token and its current token stops working at once', async () => {
+    const device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken);
+    await device.consent(['app_usage']);
+    expect((await device.ingest(makeSpans(1))).status).toBe(200);
+    await cloud.cloud.services.devices.revoke(device.deviceId, device.orgId, 'test');
+    const token = await cloud.fetchPath(WIRE_PATHS.token, json({ assertion: await device.assertion() }));
+    expect(token.status).toBe(403);
+    expect(await token.text()).toMatch(/revoked/i);
+    const spans = makeSpans(1);
+    expect((await device.ingest(spans)).status).toBe(403);
+    const stored = await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from spans where id = ${spans[0]?.id ?? ''}`);
+    expect(stored[0]?.n).toBe(0);
+  });
+
+  it('one device\u2019s rate limit never throttles another device', async () => {
+    const noisy = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken, 'noisy');
+    const quiet = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken, 'quiet');
+    await noisy.consent(['app_usage']);
+    await quiet.consent(['app_usage']);
+    frozenAt = Date.now();
+    try {
+      const flood = await Promise.all(Array.from({ length: RATE_RULES.perDevice.burst + 10 }, () => noisy.ingest([], { batchId: uuidv7() })));
+      expect(flood.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(10);
+      expect((await noisy.ingest([], { batchId: uuidv7() })).status).toBe(429);
+      // Same address, same org, same moment: the quiet device still gets through, every time.
+      const statuses = await Promise.all(Array.from({ length: 5 }, () => quiet.ingest(makeSpans(1)).then((r) => r.status)));
+      expect(statuses).toEqual([200, 200, 200, 200, 200]);
+    } finally {
+      frozenAt = undefined;
+    }
+  });
+});

@@ -1,0 +1,12 @@
+// The image's HEALTHCHECK: is this container's cloud answering /healthz? Plain Node, no curl in
+// the image. With TLS_CERT the cloud serves only HTTPS, on a certificate made for its public
+// name, so this loopback probe does not check the name (it checks liveness, not identity).
+const tls = Boolean(process.env.TLS_CERT);
+if (tls) process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+const url = `${tls ? 'https' : 'http'}://127.0.0.1:${process.env.PORT || 8787}/healthz`;
+try {
+  const response = await fetch(url, { signal: AbortSignal.timeout(4000) });
+  process.exit(response.ok ? 0 : 1);
+} catch {
+  process.exit(1);
+}

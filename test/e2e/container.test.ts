@@ -1,0 +1,102 @@
+// The cloud as its container image, built from the repository's Dockerfile and run here with
+// podman: ready, a device enrolls and syncs a batch, and `podman stop` ends it gracefully.
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../cloud/test/support/database';
+import { createTestDevice, makeSpans } from '../../cloud/test/support/device-client';
+import { buildCloudImage, podman, requirePodman } from '../helpers/podman';
+import { freePort } from '../helpers/ports';
+
+const IMAGE = 'localhost/icarus-cloud:e2e';
+
+beforeAll(async () => {
+  requirePodman();
+  // The first build on a machine makes the base image and installs dependencies (minutes);
+  // later ones reuse podman's layer cache.
+  await buildCloudImage(IMAGE);
+}, 1_200_000);
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe.each(testDatabaseKinds())('the cloud container on %s', (kind) => {
+  const name = `icarus-e2e-${randomBytes(4).toString('hex')}`;
+  const volume = `${name}-data`;
+  let testDb: TestDatabase;
+  let url: string;
+  let logs = '';
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase(kind);
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    // Settings reach the container as environment, nothing is baked into the image: on
+    // PostgreSQL it runs in production mode with its keys given; on PGlite the embedded
+    // database and generated keys live in the DATA_DIR volume.
+    const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, LOG_LEVEL: 'info' };
+    if (testDb.databaseUrl) {
+      const receiptKey = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+      Object.assign(env, {
+        NODE_ENV: 'production',
+        DATABASE_URL: testDb.databaseUrl,
+        TITLE_KEY: randomBytes(32).toString('base64'),
+        TOKEN_SECRET: randomBytes(32).toString('base64'),
+        RECEIPT_SIGNING_KEY: receiptKey,
+      });
+    } else {
+      env.NODE_ENV = 'development';
+    }
+    // `-e NAME` passes the value from podman's environment, so keys never appear on a command line.
+    Object.assign(process.env, env);
+    await podman(['run', '-d', '--name', name, '--network=host', '-v', `${volume}:/data`, ...Object.keys(env).flatMap((k) => ['-e', k]), IMAGE]);
+    for (const k of Object.keys(env)) delete process.env[k];
+  }, 120_000);
+
+  afterAll(async () => {
+    await podman(['rm', '-f', '-t', '0', name]).catch(() => '');
+    await podman(['volume', 'rm', '-f', volume]).catch(() => '');
+    await testDb?.drop();
+  });
+
+  it('becomes ready, enrolls a device and stores its batch', async () => {
+    const ready = await waitFor('/readyz', async () => {
+      const response = await fetch(`${url}/readyz`);
+      return response.status === 200 ? ((await response.json()) as { database: string }) : undefined;
+    }, 150_000); // the first start compiles the sources (tsx) and migrates, on a busy 2-core machine
+    expect(ready.database).toBe(kind === 'postgres' ? 'postgres' : 'pglite');
+    // The health check the image declares answers too.
+    await podman(['healthcheck', 'run', name]);
+
+    logs = await waitFor('the enrollment token in the logs', async () => {
+      const out = await podman(['logs', name]);
+      return /Enrollment token: icn_enr_\S+/.test(out) ? out : undefined;
+    });
+    const token = /Enrollment token: (icn_enr_\S+)/.exec(logs)?.[1] ?? '';
+    const device = await createTestDevice((path, init) => fetch(`${url}${path}`, init), url, token);
+    expect((await device.consent(['app_usage'])).status).toBe(201);
+    const response = await device.ingest(makeSpans(25), { gzip: true });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ accepted: 25, duplicates: 0, rejected: [] });
+  }, 240_000);
+
+  it('runs as a non-root user', async () => {
+    expect(await podman(['exec', name, 'id', '-u'])).toBe('10001');
+  });
+
+  it('stops gracefully on `podman stop` within seconds, exit code 0', async () => {
+    const started = Date.now();
+    // A 20 s grace period: a container that ignored SIGTERM would take all of it and be killed (137).
+    await podman(['stop', '-t', '20', name], { timeoutMs: 60_000 });
+    const seconds = (Date.now() - started) / 1000;
+    expect(seconds).toBeLessThan(10);
+    expect(await podman(['inspect', '--format', '{{.State.ExitCode}}', name])).toBe('0');
+    expect(await podman(['logs', name])).toMatch(/shutting down/);
+  }, 60_000);
+});
