@@ -82,11 +82,12 @@ export async function seedDemo(
   // Devices enroll as the agent would; one key pair serves the whole demo fleet.
   const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
   const jwk = await exportJWK(publicKey);
-  const token = await services.devices.createEnrollmentToken({ orgId, label: 'Demo fleet', validDays: 1, maxUses: options.employees });
   const consentStart = new Date(Date.now() - (options.days + 1) * 86_400_000);
   const backdated = createConsentService({
     store: createConsentStore(database),
     audit: services.audit,
+    directory: services.directory,
+    bindings: services.bindings,
     receiptKey: secrets.receiptPrivateKey,
     receiptKeyId: secrets.receiptKeyId,
     publicUrl: () => 'http://localhost',
@@ -98,6 +99,10 @@ export async function seedDemo(
   const teamIndex = new Map((await services.directory.listTeams(orgId)).map((t) => [t.id, t.name]));
   // Twenty at a time: each step is a few round trips, mostly waiting on the database.
   const enrollOne = async (i: number) => {
+    const member = members.get(`person${i}@demo.icarus.local`);
+    if (!member) return;
+    // A per-user token, as IT deploys one by MDM to each person's laptop: it binds the device to them.
+    const token = await services.devices.createEnrollmentToken({ orgId, userId: member.id, label: `laptop-${i}`, validDays: 1, maxUses: 1, createdBy: admin?.id ?? null });
     const enrolled = await services.devices.enroll({
       enrollmentToken: token.token,
       deviceName: `laptop-${i}`,
@@ -106,12 +111,10 @@ export async function seedDemo(
       publicKeyJwk: { kty: 'OKP', crv: 'Ed25519', x: String(jwk.x) },
       agentVersion: i % 10 === 0 ? '0.9.2' : '1.0.0',
     });
-    const member = members.get(`person${i}@demo.icarus.local`);
-    if (!member) return;
     // A few people declined or withdrew, so consent coverage has something to show.
     const decision = i % 50 === 7 ? 'declined' : 'granted';
     await backdated.decide(
-      { deviceId: enrolled.deviceId, orgId, userId: member.id, osUser: `person${i}` },
+      await services.devices.requireActive(enrolled.deviceId),
       { policyVersion: policy.version, scopes: decision === 'granted' ? ['app_usage', 'idle'] : [], decision, method: 'tray-dialog' },
     );
     await services.devices.recordSync({ deviceId: enrolled.deviceId, orgId, userId: member.id }, {

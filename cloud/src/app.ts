@@ -88,6 +88,7 @@ export function createApp(deps: AppDeps) {
     database,
     audit: audit.service,
     directory: directory.service,
+    bindings: devices.bindings,
     receiptKey: secrets.receiptPrivateKey,
     receiptPublicKey: secrets.receiptPublicKey,
     receiptKeyId: secrets.receiptKeyId,
@@ -156,6 +157,7 @@ export function createApp(deps: AppDeps) {
     drafts: consent.drafts,
     consent: consent.service,
     devices: devices.service,
+    bindings: devices.bindings,
     directory: directory.service,
     audit: audit.service,
   });
@@ -222,7 +224,7 @@ export function createApp(deps: AppDeps) {
   const requireUser = identity.access.requireUser;
   const csrfOf = async (c: Context<AppEnv>) => (await identity.access.sessionOf(c))?.session.csrfSecret ?? '';
   const deviceAuth = devices.deviceAuth;
-  app.route('/', devices.routes); // /v1/devices/enroll, /v1/devices/token
+  app.route('/', devices.routes({ requireUser, csrfOf })); // /v1/devices/enroll|token|pair|binding, /me/devices, /api/me/devices*, /api/me/pairing-codes
   app.route('/', consent.routes({ deviceAuth, maxBodyBytes })); // /v1/policy, /v1/policy/diff, /v1/consent, /v1/receipt-keys, /privacy/policy/*
   app.route('/', ingestion.routes); // /v1/ingest
   app.route('/', identity.routes); // /api/session*, /api/me, /api/account/*, /api/audit/verify, /sign-in*, /sign-out, /account/*, /sso/oidc/*
@@ -256,6 +258,7 @@ export function createApp(deps: AppDeps) {
       directory: directory.service,
       importer: directory.importer,
       devices: devices.service,
+      bindings: devices.bindings,
       consent: consent.service,
       drafts: consent.drafts,
       ingestion: ingestion.service,

@@ -56,7 +56,7 @@ describe('server start', () => {
 describe.each(testDatabaseKinds())('stopping on %s', (kind) => {
   it('finishes batches in flight when it is asked to stop', async () => {
     const cloud = await startTestCloud(kind);
-    const device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken);
+    const device = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('alice')).token);
     await device.consent(['app_usage']);
     const batches = Array.from({ length: 5 }, () => makeSpans(200));
     // A request the server never received cannot be finished; count the ones it had at close.

@@ -23,13 +23,15 @@ import { printErasures, printViewers, requestErasure } from './cli/rights';
 import { checkUpdate } from './cli/update';
 import { UpdateRefused } from './update/manifest';
 import { TokenSource } from './core/sync/auth';
+import { BindingClient, describeBinding } from './core/sync/binding';
 import { RightsClient } from './core/sync/rights';
 
 const USAGE = `usage: icarus-agent <command> [options]
   enroll --server URL --token T [--name NAME]   register this device with the cloud
   run [--ui]                                   capture and sync in the foreground (Ctrl-C stops)
   ui [--ui-dir DIR]                            run, and serve the screens (status, consent, my data) on 127.0.0.1
-  status                                       what the agent is doing and why
+  status                                       what the agent is doing, who it records for, and why
+  pair <code>                                  bind this computer to you with a code from the web app (My data → Pair a computer)
   consent                                      read the policy and decide per scope
   withdraw [scope...]                          withdraw consent (all scopes when none named)
   pause 30m|1h|<n>m|resume                     stop capturing for a while
@@ -190,7 +192,10 @@ async function main(argv: string[]): Promise<number> {
         out(`enrolled: device ${device.deviceId} in org ${device.orgId} (${device.serverUrl})\n`);
         const agent = new Agent(store, device, config, defaultSources(config.captureBackend));
         const policy = await agent.consent.fetchPolicy().catch(() => undefined);
-        out(policy ? `policy v${policy.version} received. Next: icarus-agent consent\n` : 'policy not fetched yet; run icarus-agent consent when online\n');
+        out(policy ? `policy v${policy.version} received.\n` : 'policy not fetched yet; run icarus-agent consent when online\n');
+        const binding = await agent.binding.refresh().catch(() => undefined);
+        out(`${describeBinding(binding)}\n`);
+        out(binding?.boundTo ? 'Next: icarus-agent consent\n' : 'Next: icarus-agent pair <code>, then icarus-agent consent\n');
         return 0;
       });
     case 'run':
@@ -207,9 +212,10 @@ async function main(argv: string[]): Promise<number> {
           out(`revoked: your organisation revoked this device on ${new Date(revoked.atMs).toISOString()} (the server said: ${revoked.serverSaid})\n`);
           out('  syncing and capture have stopped; the data on this device is kept (my-data, export); ask IT if this is a mistake\n');
         }
+        if (device) out(`${describeBinding(store.state.get('binding'))}\n`);
         out(`policy: ${gate.policy ? `v${gate.policy.version} (${gate.policy.content.titleMode} titles)` : 'none yet'}\n`);
         for (const problem of gate.policy ? redactionProblems(gate.policy.content) : []) out(`  ${problem}\n`);
-        out(`capture: ${describeGate(gate)}\n`);
+        out(`capture: ${store.state.get('binding')?.boundTo === null ? 'nothing: this computer is bound to nobody yet' : describeGate(gate)}\n`);
         out(`unsent spans: ${store.spans.pendingCount()}, dropped: ${store.spans.droppedCount()}\n`);
         const runtime = store.state.get('runtime');
         if (runtime) {
@@ -220,6 +226,16 @@ async function main(argv: string[]): Promise<number> {
         for (const m of store.state.get('messages') ?? []) out(`message from your organisation: ${m.text}\n`);
         return 0;
       });
+    case 'pair':
+      return withStore(config, async (store) => {
+        const code = rest.join('');
+        if (!code) throw new ConfigError('pair takes the code the web app shows under My data → Pair a computer, e.g. icarus-agent pair ABCD-EFGH');
+        const device = store.state.device();
+        if (!device) throw new ConfigError('this device is not enrolled: run `icarus-agent enroll --server URL --token T`');
+        const binding = await new BindingClient(store, new TokenSource(device)).pair(code);
+        out(`paired. ${describeBinding(binding)}\nNext: icarus-agent consent\n`);
+        return 0;
+      });
     case 'consent':
     case 'withdraw':
       return withStore(config, async (store) => {
@@ -227,6 +243,13 @@ async function main(argv: string[]): Promise<number> {
         if (!device) throw new ConfigError('this device is not enrolled: run `icarus-agent enroll --server URL --token T`');
         const sources = defaultSources(config.captureBackend);
         const agent = new Agent(store, device, config, sources);
+        // Consent is a person's: say whose before asking, and ask no one on an unbound computer.
+        const binding = await agent.binding.refresh();
+        out(`${describeBinding(binding)}\n\n`);
+        if (!binding.boundTo) {
+          sources.window.close();
+          return 1;
+        }
         if (command === 'withdraw') {
           const scopes = rest.map((s) => Scope.parse(s));
           if (!store.state.get('policy')) await agent.consent.fetchPolicy();

@@ -15,6 +15,8 @@ export const ApiErrorCode = z.enum([
   'request_timeout',
   'unsupported_media_type',
   'rate_limited',
+  /** The device is not bound to a person (by pairing code or IT), so it speaks for no one. */
+  'device_unbound',
   'unavailable',
   'internal',
 ]);
@@ -77,9 +79,46 @@ export const IngestResult = z.strictObject({
 });
 export type IngestResult = z.infer<typeof IngestResult>;
 
+/**
+ * A one-time pairing code as a person reads it from the web app: 8 characters of an alphabet
+ * without look-alikes (no 0/O, 1/I/L, U). Spaces, dashes and case are forgiven.
+ */
+export const PAIRING_CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXYZ';
+export const PAIRING_CODE_LENGTH = 8;
+
+export function normalizePairingCode(input: string): string {
+  return input.replace(/[\s-]/g, '').toUpperCase();
+}
+
+export const PairRequest = z.strictObject({
+  code: z
+    .string()
+    .max(64)
+    .transform(normalizePairingCode)
+    .pipe(z.string().regex(new RegExp(`^[${PAIRING_CODE_ALPHABET}]{${PAIRING_CODE_LENGTH}}$`), `${PAIRING_CODE_LENGTH} characters from ${PAIRING_CODE_ALPHABET}`)),
+});
+export type PairRequest = z.infer<typeof PairRequest>;
+
+/** The person a device is bound to, by their proof or IT's; null while it speaks for no one. */
+export const BoundPerson = z.strictObject({ name: z.string(), email: z.string() });
+export type BoundPerson = z.infer<typeof BoundPerson>;
+
+/** Who this device speaks for (GET WIRE_PATHS.binding, and the answer to a pairing). */
+export const DeviceBinding = z.strictObject({
+  deviceId: z.uuid(),
+  /** The OS account the agent enrolled under: a hint for the person and IT, never a credential. */
+  osUser: z.string(),
+  boundTo: BoundPerson.nullable(),
+  boundAt: z.iso.datetime().nullable(),
+  method: z.enum(['pairing_code', 'it_assignment', 'enrollment_token']).nullable(),
+});
+export type DeviceBinding = z.infer<typeof DeviceBinding>;
+
 export const WIRE_PATHS = {
   enroll: '/v1/devices/enroll',
   token: '/v1/devices/token',
+  pair: '/v1/devices/pair',
+  binding: '/v1/devices/binding',
   policy: '/v1/policy',
   consent: '/v1/consent',
   ingest: '/v1/ingest',

@@ -41,7 +41,17 @@ export const ReceiptPayload = z.strictObject({
   consentTimestamp: z.iso.datetime(),
   collectionMethod: CollectionMethod,
   decision: ConsentDecisionKind,
-  principal: z.strictObject({ userId: z.uuid().nullable(), osUser: z.string(), deviceId: z.uuid() }),
+  /**
+   * The proven person (bound by pairing code or IT) and the device. `osUser` is only the hint the
+   * agent enrolled under. `name`/`email` are absent only on receipts signed before binding by proof.
+   */
+  principal: z.strictObject({
+    userId: z.uuid().nullable(),
+    name: z.string().optional(),
+    email: z.string().optional(),
+    osUser: z.string(),
+    deviceId: z.uuid(),
+  }),
   controller: z.strictObject({ name: z.string(), contact: z.string(), orgId: z.uuid() }),
   policy: z.strictObject({ version: z.int(), url: z.string(), hash: z.string(), titleMode: TitleMode }),
   purposes: z.array(ReceiptPurpose),

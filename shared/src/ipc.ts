@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BoundPerson } from './api';
 import { ConsentReceipt } from './consent';
 import { PolicyChange } from './policy';
 import { LegalBasis, Scope, TitleMode } from './scopes';
@@ -71,7 +72,13 @@ export const ConsentView = z.strictObject({
    * Absent on a first decision, when nothing changed, or when the server could not be asked.
    */
   changes: z.array(PolicyChange).optional(),
+  /** The OS account the agent runs under: shown as a hint, never proof of who this is. */
   osUser: z.string(),
+  /**
+   * Who this computer records for, as the server says (a pairing code or IT): null while it is
+   * bound to nobody, when no decision is asked for. Absent when the server was never reached.
+   */
+  boundTo: BoundPerson.nullable().optional(),
 });
 export type ConsentView = z.infer<typeof ConsentView>;
 
@@ -129,6 +136,8 @@ export const IPC_CONTRACT = {
     response: ReceiptView,
   },
   'consent:withdraw': { request: z.strictObject({ scopes: z.array(Scope).max(3) }), response: ReceiptView },
+  /** A pairing code from the web app (My data → Pair a computer) binds this computer to its person. */
+  'device:pair': { request: z.strictObject({ code: z.string().min(1).max(64) }), response: z.strictObject({ boundTo: BoundPerson.nullable() }) },
   'receipts:list': { request: Empty, response: z.strictObject({ receipts: z.array(ReceiptView) }) },
   'mydata:day': { request: z.strictObject({ day: z.iso.date().optional() }), response: MyDataView },
   'mydata:forget': {

@@ -57,5 +57,6 @@ export const IngestBatch = z.strictObject({
 });
 export type IngestBatch = z.infer<typeof IngestBatch>;
 
-export const RejectReason = z.enum(['no_consent', 'id_conflict']);
+/** device_unbound: the device is bound to no person yet; the agent keeps the span. */
+export const RejectReason = z.enum(['no_consent', 'id_conflict', 'device_unbound']);
 export type RejectReason = z.infer<typeof RejectReason>;

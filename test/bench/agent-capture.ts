@@ -48,7 +48,7 @@ export async function benchAgentCapture(seconds = 60, switchEveryMs = 3000, node
   const home = agentHome(bundle.file, x.env, { ICARUS_SYNC_INTERVAL_MS: '15000' }, nodeArgs);
   try {
     const windows = await Promise.all(['Editor', 'Browser', 'Mail'].map((app) => x.openWindow(`${app} window`, app)));
-    const enrolled = await home.cli(['enroll', '--server', cloud.url, '--token', cloud.enrollmentToken]);
+    const enrolled = await home.cli(['enroll', '--server', cloud.url, '--token', (await cloud.personToken('bench')).token]);
     if (enrolled.code !== 0) throw new Error(`enroll failed: ${enrolled.stderr}`);
     const consent = await home.cli(['consent'], 'y\ny\ny\n');
     if (consent.code !== 0) throw new Error(`consent failed: ${consent.stderr}`);

@@ -34,7 +34,9 @@ async function run(input: IngestWorkerInput) {
   const cloud = createApp({ config, database, secrets: loadSecrets(config), logger: pino({ level: 'silent' }) });
   cloud.start();
   const { ingestion } = cloud.services;
-  const { devices, orgId, rate, batch } = input;
+  const { devices, rate, batch } = input;
+  // As ingestion sees them per request: the binding in force decides whose consent counts.
+  const identities = await Promise.all(devices.map((d) => cloud.services.devices.requireActive(d.id)));
   // Each device syncs its own timeline: spans of 2-20 s from six hours ago onwards.
   const clocks = devices.map(() => Date.now() - 6 * 3_600_000);
   const refused = new Set<number>();
@@ -66,7 +68,9 @@ async function run(input: IngestWorkerInput) {
         return i % 9 === 8 ? { id: uuidv7(), start, durationMs, idle: true as const } : { id: uuidv7(), start, durationMs, app: APPS[(d + i) % APPS.length] };
       });
       clocks[d] = t;
-      const result = await ingestion.ingest({ deviceId: device.id, orgId, userId: device.userId }, { batchId: uuidv7(), spans });
+      const identity = identities[d];
+      if (!identity) break;
+      const result = await ingestion.ingest(identity, { batchId: uuidv7(), spans });
       accepted += result.accepted;
       if (result.accepted === 0) refused.add(d);
     }

@@ -29,6 +29,7 @@ for (const kind of testDatabaseKinds()) {
     let x: XDisplay;
     let bundle: Awaited<ReturnType<typeof agentBundle>>;
     let home: AgentHome;
+    let employeeToken: string;
     let browser: Browser;
     const totp = newTotpSecret();
     const adminEmail = `admin-${kind}@flow.example`;
@@ -50,8 +51,9 @@ for (const kind of testDatabaseKinds()) {
       const team = await directory.createTeam(orgId, 'Field Sales');
       const admin = await directory.createUser({ orgId, email: adminEmail, name: 'Ada Admin', role: 'admin', password: PASSWORD });
       await cloud.cloud.services.auth.storeTotpSecret(admin.id, totp);
-      // The agent names its OS account; the directory entry with that account is the employee.
-      await directory.createUser({ orgId, email: employeeEmail, name: 'Emil Employee', role: 'employee', teamId: team.id, osUser: userInfo().username });
+      // IT deploys a per-user token to the employee's computer: that, not the OS account, binds it.
+      const employee = await directory.createUser({ orgId, email: employeeEmail, name: 'Emil Employee', role: 'employee', teamId: team.id, osUser: userInfo().username });
+      employeeToken = await cloud.tokenFor(employee.id);
       home = agentHome(bundle.file, x.env, { ICARUS_SAMPLE_INTERVAL_MS: '250', ICARUS_SYNC_INTERVAL_MS: '700' });
     });
     afterAll(async () => {
@@ -80,7 +82,7 @@ for (const kind of testDatabaseKinds()) {
     }
 
     it('wider policy in the browser -> agent stops and asks -> decision with receipt -> coverage -> email', { timeout: 120_000 }, async () => {
-      const enrolled = await home.cli(['enroll', '--server', cloud.url, '--token', cloud.enrollmentToken, '--name', 'flow-box']);
+      const enrolled = await home.cli(['enroll', '--server', cloud.url, '--token', employeeToken, '--name', 'flow-box']);
       expect(enrolled.stdout, enrolled.stderr).toMatch(/enrolled: device/);
       const first = await home.cli(['consent'], 'y\ny\n');
       expect(first.stdout, first.stderr).toMatch(/granted: app_usage, idle/);

@@ -35,6 +35,23 @@ for (const kind of testDatabaseKinds()) {
       const enrolled = await home.cli(['enroll', '--server', cloud.url, '--token', cloud.enrollmentToken, '--name', 'e2e-box']);
       expect(enrolled.stderr).toBe('');
       expect(enrolled.stdout).toMatch(/enrolled: device [0-9a-f-]{36}/);
+      // The fleet token proves only "a device of this org": the computer records for nobody yet.
+      expect(enrolled.stdout).toContain('bound to: nobody yet');
+      const refused = await home.cli(['consent'], 'y\ny\n');
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toMatch(/bound to: nobody yet, so nothing is recorded or sent as anyone/);
+      expect((await home.cli(['status'])).stdout).toMatch(/capture: nothing: this computer is bound to nobody yet/);
+
+      // The person makes a pairing code in the web app and types it into the agent.
+      const { directory, bindings } = cloud.cloud.services;
+      const person = await directory.createUser({ orgId: cloud.bootstrap.orgId, email: 'pat@e2e.test', name: 'Pat Person', role: 'employee' });
+      const { code } = await bindings.createPairingCode({ orgId: cloud.bootstrap.orgId, userId: person.id });
+      const paired = await home.cli(['pair', `${code.slice(0, 4)}-${code.slice(4)}`]);
+      expect(paired.code, paired.stderr).toBe(0);
+      expect(paired.stdout).toContain('bound to: Pat Person <pat@e2e.test> (by your pairing code)');
+      const reused = await home.cli(['pair', code]);
+      expect(reused.code).toBe(1);
+      expect(reused.stderr).toMatch(/400 validation_failed: Pairing code was already used/);
 
       const [editor, mail] = await Promise.all([x.openWindow('report.txt = draft', 'Editor'), x.openWindow('Inbox', 'Mail')]);
       await x.setUtf8Title(mail, 'Posteingang — Zürich 東京');
@@ -43,6 +60,7 @@ for (const kind of testDatabaseKinds()) {
       // No flag grants consent: the answers come on standard input, one per scope.
       const consent = await home.cli(['consent'], 'maybe\ny\ny\n');
       expect(consent.code, consent.stderr).toBe(0);
+      expect(consent.stdout).toContain('bound to: Pat Person <pat@e2e.test>');
       expect(consent.stdout).toContain('please answer y or n');
       expect(consent.stdout).toContain('records which app is in front and for how long, e.g. "Editor"');
       expect(consent.stdout).toMatch(/signature: verified/);
@@ -84,6 +102,8 @@ for (const kind of testDatabaseKinds()) {
         sql`select id::text as id, duration_ms, app from spans where device_id = ${device?.deviceId ?? ''}`,
       );
       expect(rows.map((r) => r.id).sort()).toEqual(local.map((s) => s.id).sort());
+      const [owner] = await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from spans where device_id = ${device?.deviceId ?? ''} and user_id = ${person.id}`);
+      expect(owner?.n).toBe(rows.length);
       const byId = new Map(rows.map((r) => [r.id, r]));
       for (const s of local) expect(byId.get(s.id)?.duration_ms).toBe(s.durationMs);
 

@@ -75,7 +75,7 @@ describe('agent directives from the real cloud', () => {
 
   it('re-asked after a policy change, `consent` first shows what changed since the last decision', { timeout: 40_000 }, async () => {
     const bundle = await agentBundle();
-    const a = await inProcessAgent(cloud.url, cloud.enrollmentToken, 'reader');
+    const a = await inProcessAgent(cloud.url, (await cloud.personToken('reader')).token, 'reader');
     agents.push(a);
     const home = agentHome(bundle.file, process.env, { ICARUS_DATA_DIR: a.config.dataDir });
     try {

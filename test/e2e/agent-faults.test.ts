@@ -110,7 +110,7 @@ describe.skipIf(noX !== undefined)('agent faults against the real cloud', () => 
   async function consentedHome(): Promise<AgentHome> {
     const home = agentHome(bundle.file, x.env, { ICARUS_SAMPLE_INTERVAL_MS: '200', ICARUS_SYNC_INTERVAL_MS: '500' });
     homes.push(home);
-    const enrolled = await home.cli(['enroll', '--server', proxy.url, '--token', cloud.enrollmentToken]);
+    const enrolled = await home.cli(['enroll', '--server', proxy.url, '--token', (await cloud.personToken(`faults${homes.length}`)).token]);
     expect(enrolled.code, enrolled.stderr).toBe(0);
     const consent = await home.cli(['consent'], 'y\ny\ny\n');
     expect(consent.code, consent.stderr).toBe(0);

@@ -25,7 +25,8 @@ describe('data rights from the agent', () => {
     aliceId = (await directory.createUser({ orgId, email: 'alice@rights.test', name: 'Alice', role: 'employee', osUser: 'alice' })).id;
     const manager = await directory.createUser({ orgId, email: 'mona@rights.test', name: 'Mona Manager', role: 'manager', osUser: 'mona' });
     await audit.record({ orgId, actorType: 'user', actorId: manager.id, action: 'report.team_summary.viewed', subjectUserIds: [aliceId], details: {} });
-    alice = await inProcessAgent(cloud.url, cloud.enrollmentToken, 'alice');
+    // A per-user token (IT's MDM deployment) binds the device to Alice; her OS name alone would not.
+    alice = await inProcessAgent(cloud.url, await cloud.tokenFor(aliceId), 'alice');
     // The CLI works on the same data folder (and so the same device) as the in-process agent.
     home = agentHome(bundle.file, process.env, { ICARUS_DATA_DIR: alice.config.dataDir });
   });
@@ -82,13 +83,13 @@ describe('data rights from the agent', () => {
     expect(requests.map((r) => r.eraseLocal).sort()).toEqual([false, true]);
   });
 
-  it('a device with no person behind it gets the server\'s reason, not a crash', async () => {
+  it('a device bound to no person gets the server\'s reason, not a crash', async () => {
     const nobody = await inProcessAgent(cloud.url, cloud.enrollmentToken, 'kiosk');
     const kiosk = agentHome(bundle.file, process.env, { ICARUS_DATA_DIR: nobody.config.dataDir });
     try {
       const cli = await kiosk.cli(['viewers']);
       expect(cli.code).toBe(1);
-      expect(cli.stderr).toMatch(/403 forbidden: This device is not matched to a person/);
+      expect(cli.stderr).toMatch(/403 device_unbound: This device is not bound to a person/);
     } finally {
       kiosk.cleanup();
       await nobody.close();

@@ -168,6 +168,14 @@ describe.skipIf(!hasDpkg)('headless agent .deb: build, verify, install, run, syn
     const enrolled = await sh('/usr/bin/icarus-agent', ['enroll'], env);
     expect(enrolled.code, enrolled.stderr).toBe(0);
     expect(enrolled.stdout).toContain(`(${cloud.url})`); // from /etc/icarus-nova/agent.json, not ICARUS_SERVER
+    // The fleet token in the managed file binds the computer to nobody: the person pairs it.
+    expect(enrolled.stdout).toContain('bound to: nobody yet');
+    const { directory, bindings } = cloud.cloud.services;
+    const person = await directory.createUser({ orgId: cloud.bootstrap.orgId, email: 'deb@e2e.test', name: 'Deb Person', role: 'employee' });
+    const { code } = await bindings.createPairingCode({ orgId: cloud.bootstrap.orgId, userId: person.id });
+    const paired = await sh('/usr/bin/icarus-agent', ['pair', code], env);
+    expect(paired.code, paired.stderr).toBe(0);
+    expect(paired.stdout).toContain('bound to: Deb Person <deb@e2e.test>');
     const consent = await sh('/usr/bin/icarus-agent', ['consent'], env, 'y\ny\n');
     expect(consent.code, consent.stderr).toBe(0);
     expect(consent.stdout).toMatch(/signature: verified/);

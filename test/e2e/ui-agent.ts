@@ -6,6 +6,7 @@ import { defaultPolicy } from '../../cloud/src/modules/consent/default-policy';
 import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 import { ManualClock } from '../../desktop-agent/src/core/clock';
 import { ConsentService } from '../../desktop-agent/src/core/consent/service';
+import { BindingClient } from '../../desktop-agent/src/core/sync/binding';
 import { AgentStore } from '../../desktop-agent/src/core/store/store';
 import { enroll, TokenSource } from '../../desktop-agent/src/core/sync/auth';
 import type { AgentPort } from '../../desktop-agent/src/ui/agent-port';
@@ -51,7 +52,7 @@ export async function startUiAgent(now: number): Promise<UiAgent> {
   const store = AgentStore.open(join(dir, 'data'));
   const device = await enroll({
     serverUrl: cloud.url,
-    enrollmentToken: cloud.enrollmentToken,
+    enrollmentToken: (await cloud.personToken('alex')).token,
     deviceName: 'ui-test',
     osUser: 'alex',
     platform: 'linux',
@@ -71,6 +72,7 @@ export async function startUiAgent(now: number): Promise<UiAgent> {
     runtime: () => ({ captureSources: [{ name: 'x11', ok: true }, { name: 'xprintidle', ok: true }], lastSyncMs: undefined, lastSyncError: undefined }),
     frontWindow: async () => ({ app: 'firefox', title: 'Q3 plan — mail from alex@example.com — Mozilla Firefox' }),
     idleMs: async () => 4_000,
+    binding: new BindingClient(store, tokens),
   };
   const assetsDir = await buildUi(join(dir, 'ui'));
   const ui = await startUiServer({ handlers: createAgentHandlers(port), assetsDir });

@@ -32,7 +32,7 @@ describe('icarus-agent ui', () => {
   });
 
   it('prints the screens address; the pages and the IPC bridge answer over the running agent', { timeout: 60_000 }, async () => {
-    const enrolled = await home.cli(['enroll', '--server', cloud.url, '--token', cloud.enrollmentToken]);
+    const enrolled = await home.cli(['enroll', '--server', cloud.url, '--token', (await cloud.personToken('headless')).token]);
     expect(enrolled.code, enrolled.stderr).toBe(0);
     const deviceId = /device ([0-9a-f-]{36})/.exec(enrolled.stdout)?.[1];
 

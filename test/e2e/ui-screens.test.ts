@@ -41,6 +41,8 @@ describe.skipIf(!existsSync(CHROMIUM))('agent screens in Chromium (loopback serv
     expect(example).toContain('[email]'); // the policy's redaction rule applied to this computer's title
     expect(example).not.toContain('alex@example.com');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Privacy and consent');
+    // Whose consent this is, before anything is asked: the person the server bound the computer to.
+    expect(await page.getByRole('region', { name: 'Who this computer records for' }).textContent()).toContain('This computer records for alex <alex@people.test>');
     await page.screenshot({ path: `${SHOTS}agent-consent.png`, fullPage: true });
 
     // Keyboard only: Tab into each radio group, Space to choose, arrow to change.

@@ -26,7 +26,7 @@ describe.each(testDatabaseKinds())('rate limits over HTTP on %s', (kind) => {
     let frozenAt: number | undefined;
     const cloud = await startTestCloud(kind, {}, { rateLimits: { take: (key, rule, now) => real.take(key, rule, frozenAt ?? now) } });
     try {
-      const device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken);
+      const device = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('alice')).token);
       await device.consent(['app_usage']);
       // Sustained catch-up: 5 batches a second for 3 s stays under the per-device rate.
       for (let second = 0; second < 3; second++) {

@@ -11,8 +11,11 @@ export interface DeviceIdentity {
   lastSeenAt?: Date | null;
 }
 
-/** A device as authenticated per request, with the OS account it enrolled under (named in receipts). */
-export type EnrolledDevice = DeviceIdentity & { osUser: string };
+/**
+ * A device as authenticated per request: the binding in force (null while it speaks for no one)
+ * and the OS account it enrolled under, a hint only.
+ */
+export type EnrolledDevice = DeviceIdentity & { osUser: string; bindingId: string | null };
 
 /** A person signed in to the web UI or API with a session. */
 export interface SignedInUser {

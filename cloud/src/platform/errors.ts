@@ -12,6 +12,7 @@ const STATUS: Record<ApiErrorCode, 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415
   request_timeout: 408,
   unsupported_media_type: 415,
   rate_limited: 429,
+  device_unbound: 403,
   internal: 500,
   unavailable: 503,
 };

@@ -3,10 +3,12 @@ import {
   ApiError,
   ConsentDecision,
   ConsentResponse,
+  DeviceBinding,
   EnrollRequest,
   EnrollResponse,
   IngestBatch,
   IngestResult,
+  PairRequest,
   Policy,
   TokenRequest,
   TokenResponse,
@@ -31,7 +33,7 @@ export function errorResponses<S extends number>(descriptions: Record<S, string>
 const errors = errorResponses({
   400: 'Invalid input; `fields` names each problem',
   401: 'Missing, expired, forged or replayed credentials',
-  403: 'Device revoked, or acting for another device',
+  403: 'Device revoked, acting for another device, or (device_unbound) bound to no person',
   413: 'Body over the size limit',
   415: 'Not application/json, or an unsupported Content-Encoding',
   429: 'Rate limited; see Retry-After',
@@ -55,6 +57,21 @@ export function documentWireApi(app: OpenAPIHono<AppEnv>) {
     summary: 'Exchange a device-signed JWT assertion (EdDSA) for an access token',
     request: { body: { required: true, ...json(TokenRequest) } },
     responses: { 200: { description: 'Access token', ...json(TokenResponse) }, ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: WIRE_PATHS.pair,
+    summary: 'Bind this device to the person whose one-time pairing code (from the web app) it presents',
+    security: device,
+    request: { body: { required: true, ...json(PairRequest) } },
+    responses: { 200: { description: 'Who the device speaks for now', ...json(DeviceBinding) }, ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: WIRE_PATHS.binding,
+    summary: 'Who this device speaks for (null until paired or assigned by IT)',
+    security: device,
+    responses: { 200: { description: 'The binding in force', ...json(DeviceBinding) }, ...errors },
   });
   registry.registerPath({
     method: 'get',

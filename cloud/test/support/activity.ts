@@ -24,8 +24,8 @@ export const DAY_MS = 86_400_000;
 let counter = 0;
 
 /**
- * `count` people of the demo org in `teamId`, each on its own device (bound through the OS
- * account the directory lists) with `scopes` granted, the decision dated `consentFrom`.
+ * `count` people of the demo org in `teamId`, each on its own device (bound to them by a
+ * per-person enrollment token, unless one is given) with `scopes` granted, the decision dated `consentFrom`.
  */
 export async function addPeople(
   cloud: TestCloud,
@@ -38,7 +38,7 @@ export async function addPeople(
     const os = `person${process.pid}x${counter++}`;
     const email = `${os}@activity.test`;
     const { id } = await directory.createUser({ orgId, email, name: `Person ${os}`, role: options.role ?? 'employee', osUser: os, teamId: options.teamId });
-    const device = await createTestDevice(cloud.fetchPath, cloud.url, options.enrollmentToken ?? cloud.enrollmentToken, os);
+    const device = await createTestDevice(cloud.fetchPath, cloud.url, options.enrollmentToken ?? (await cloud.tokenFor(id, orgId)), os);
     const decided = await device.consent(options.scopes ?? ['app_usage', 'idle']);
     if (decided.status !== 201) throw new Error(`consent failed: ${decided.status} ${await decided.text()}`);
     if (options.consentFrom) {
@@ -60,7 +60,7 @@ export async function record(cloud: TestCloud, people: readonly ActivePerson[], 
       app: a.app ?? 'Code',
       ...(a.idle ? { idle: true as const } : {}),
     }));
-    const owner = { deviceId: person.device.deviceId, orgId: person.device.orgId, userId: person.userId };
+    const owner = await cloud.cloud.services.devices.requireActive(person.device.deviceId);
     const result = await ingestion.ingest(owner, { batchId: uuidv7(), spans });
     if (result.accepted !== spans.length) throw new Error(`ingest refused spans: ${JSON.stringify(result.rejected)}`);
   }

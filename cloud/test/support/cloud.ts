@@ -5,7 +5,12 @@ export interface TestCloud extends RunningCloud {
   testDb: TestDatabase;
   /** fetch against this cloud by path. */
   fetchPath(path: string, init?: RequestInit): Promise<Response>;
+  /** The fleet token: its devices are of the demo org, bound to no one. */
   enrollmentToken: string;
+  /** A per-user enrollment token (as IT deploys by MDM): every device enrolled with it is bound to that person. */
+  tokenFor(userId: string, orgId?: string): Promise<string>;
+  /** A person of the demo org named `name` (made when new) and a per-user token for their device. */
+  personToken(name: string): Promise<{ userId: string; token: string }>;
   stopAll(): Promise<void>;
 }
 
@@ -31,10 +36,19 @@ export async function startTestCloud(
   });
   const token = running.bootstrap.enrollmentToken;
   if (!token) throw new Error('test cloud did not bootstrap a demo org');
+  const { devices, directory } = running.cloud.services;
+  const tokenFor = async (userId: string, orgId = running.bootstrap.orgId) =>
+    (await devices.createEnrollmentToken({ orgId, userId, label: `for ${userId}`, validDays: 1, maxUses: 20 })).token;
   return {
     ...running,
     testDb,
     enrollmentToken: token,
+    tokenFor,
+    async personToken(name: string) {
+      const email = `${name.toLowerCase()}@people.test`;
+      const user = (await directory.findUserByEmail(email)) ?? (await directory.createUser({ orgId: running.bootstrap.orgId, email, name, role: 'employee', osUser: name }));
+      return { userId: user.id, token: await tokenFor(user.id) };
+    },
     fetchPath: (path, init) => fetch(`${running.url}${path}`, init),
     async stopAll() {
       await running.close();

@@ -15,6 +15,7 @@ import { AgentStore } from './store/store';
 import type { DeviceKeyVault } from './store/identity';
 import type { DeviceIdentity } from './store/state';
 import { TokenSource, enroll } from './sync/auth';
+import { BindingClient } from './sync/binding';
 import { RightsClient } from './sync/rights';
 import { SyncLoop, Syncer } from './sync/sync';
 
@@ -76,6 +77,8 @@ export class Agent {
   readonly syncer: Syncer;
   /** The person's data rights on the server: who viewed, export, erasure. */
   readonly rights: RightsClient;
+  /** Who this device speaks for, as the server says; consent is asked only once it is someone. */
+  readonly binding: BindingClient;
   private readonly loop: SyncLoop;
   private readonly merger: SpanMerger;
   private gate: Omit<GateInput, 'now'>;
@@ -83,6 +86,8 @@ export class Agent {
   private policyVersion: number | undefined;
   private timers: NodeJS.Timeout[] = [];
   private lastScopes = '';
+  /** The server said this device is bound to no one: nothing is captured for anyone. */
+  private unbound = false;
   private stopped = false;
   private lock: DataFolderLock | undefined;
 
@@ -99,6 +104,7 @@ export class Agent {
     const tokens = new TokenSource(device, clock, keyVault);
     this.consent = new ConsentService(store, tokens, clock, AGENT_VERSION);
     this.rights = new RightsClient(tokens);
+    this.binding = new BindingClient(store, tokens);
     this.gate = { consent: undefined, policy: undefined, pauseUntilMs: undefined, revoked: undefined };
     this.reloadIfChanged();
     this.merger = new SpanMerger(mergerConfig(this.gate.policy, config.sampleIntervalMs));
@@ -145,6 +151,7 @@ export class Agent {
     this.seenDataVersion = version;
     const state = this.store.state;
     this.gate = { consent: state.get('consent'), policy: state.get('policy'), pauseUntilMs: state.get('pauseUntilMs'), revoked: state.get('revoked') };
+    this.unbound = state.get('binding')?.boundTo === null;
     const policy = this.gate.policy;
     if (policy && policy.version !== this.policyVersion) {
       for (const problem of redactionProblems(policy.content)) this.log(`policy v${policy.version}: ${problem}`);
@@ -158,7 +165,7 @@ export class Agent {
 
   scopesNow(): Set<Scope> {
     this.reloadIfChanged();
-    const scopes = effectiveScopes({ ...this.gate, now: this.clock.now() });
+    const scopes = this.unbound ? new Set<Scope>() : effectiveScopes({ ...this.gate, now: this.clock.now() });
     const key = [...scopes].sort().join(',');
     if (key !== this.lastScopes) {
       this.lastScopes = key;
@@ -217,6 +224,7 @@ export class Agent {
   private async refreshPolicy(): Promise<void> {
     if (this.revoked) return; // the server refuses a revoked device; asking would only fail
     try {
+      await this.binding.refresh();
       await this.consent.fetchPolicy();
       this.reloadIfChanged(true);
     } catch (error) {

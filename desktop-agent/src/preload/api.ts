@@ -39,6 +39,7 @@ export function buildApi(transport: Transport) {
     consent: () => call('consent:get', {}),
     decide: (policyVersion: number, granted: IpcRequest<'consent:decide'>['granted']) => call('consent:decide', { policyVersion, granted }),
     withdraw: (scopes: IpcRequest<'consent:withdraw'>['scopes']) => call('consent:withdraw', { scopes }),
+    pair: (code: string) => call('device:pair', { code }),
     receipts: () => call('receipts:list', {}),
     myDataDay: (day?: string) => call('mydata:day', day === undefined ? {} : { day }),
     forget: (spanIds: string[]) => call('mydata:forget', { spanIds }),

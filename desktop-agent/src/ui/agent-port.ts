@@ -1,4 +1,4 @@
-import type { CaptureSourceStatus, ViewerEntry } from '@icarus/shared';
+import type { CaptureSourceStatus, DeviceBinding, ViewerEntry } from '@icarus/shared';
 import type { Clock } from '../core/clock';
 import type { FrontWindow } from '../core/capture/sources';
 import type { ConsentService } from '../core/consent/service';
@@ -33,6 +33,8 @@ export interface AgentPort {
   requestErasure?: () => Promise<{ requestedAt: string }>;
   /** "Who viewed my data", from the server's audit log; absent when the shell cannot reach one. */
   viewers?: () => Promise<ViewerEntry[]>;
+  /** Who this computer records for (the server decides); absent when the shell cannot reach one. */
+  binding?: { known(): DeviceBinding | undefined; refresh(): Promise<DeviceBinding>; pair(code: string): Promise<DeviceBinding> };
   /** The shell is told so it can update the tray at once (pause, resume, decisions). */
   onChange?: () => void;
 }
@@ -44,7 +46,7 @@ export function viewerEntry(v: DataView): ViewerEntry {
 
 /** The core's running Agent seen as the screens' port (what the tray app and `run` both hold). */
 export function portOfAgent(
-  agent: Pick<Agent, 'store' | 'consent' | 'collector' | 'syncer' | 'sources' | 'rights'>,
+  agent: Pick<Agent, 'store' | 'consent' | 'collector' | 'syncer' | 'sources' | 'rights' | 'binding'>,
   options: { clock: Clock; osUser: string; agentVersion: string; onChange?: () => void },
 ): AgentPort {
   return {
@@ -61,6 +63,7 @@ export function portOfAgent(
     frontWindow: () => agent.sources.window.frontWindow(),
     idleMs: () => agent.sources.idle.idleMs(),
     viewers: async () => (await agent.rights.viewers()).map(viewerEntry),
+    binding: agent.binding,
     // The screen asks for the server's copy only; what this device holds the person sees and
     // deletes themselves on the same screen (forget), so it is not wiped behind their back.
     requestErasure: async () => ({ requestedAt: (await agent.rights.requestErasure(false)).requestedAt }),

@@ -152,6 +152,9 @@ export function createAgentHandlers(agent: AgentPort): IpcHandlers {
     'status:get': status,
 
     'consent:get': async () => {
+      // Whose consent this is comes first; offline, the last answer the server gave is shown.
+      const binding = agent.binding ? await agent.binding.refresh().catch(() => agent.binding?.known()) : undefined;
+      const unbound = binding !== undefined && binding.boundTo === null;
       const policy = store.state.get('policy');
       const consent = store.state.get('consent');
       const scopes = policy
@@ -167,7 +170,8 @@ export function createAgentHandlers(agent: AgentPort): IpcHandlers {
           )
         : [];
       // A revoked device can send no decision, so it never asks for one.
-      const decisionNeeded = policy !== undefined && store.state.get('revoked') === undefined && (consent === undefined || consent.pending.length > 0);
+      // Nor does a computer bound to nobody: no one could give it.
+      const decisionNeeded = policy !== undefined && !unbound && store.state.get('revoked') === undefined && (consent === undefined || consent.pending.length > 0);
       // Re-asked after a policy change: say what changed since the version they decided on.
       // The comparison only helps; the full policy below is what they decide on, so a server
       // that cannot be reached just leaves it out.
@@ -198,7 +202,15 @@ export function createAgentHandlers(agent: AgentPort): IpcHandlers {
         decisionNeeded,
         ...(changes !== undefined && changes.length > 0 && { changes }),
         osUser: agent.osUser,
+        ...(binding !== undefined && { boundTo: binding.boundTo }),
       };
+    },
+
+    'device:pair': async ({ code }) => {
+      if (!agent.binding) throw new IpcRefusal('unavailable', 'This agent cannot reach a server to pair with.');
+      const binding = await agent.binding.pair(code);
+      changed();
+      return { boundTo: binding.boundTo };
     },
 
     'consent:decide': async ({ policyVersion, granted }) => {

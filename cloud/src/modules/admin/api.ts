@@ -5,7 +5,7 @@ import type { PolicyDrafts } from '../consent';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { readJson } from '../../platform/http/body';
-import { EnrollmentTokenInput, type FleetAdmin } from './fleet';
+import { DeviceAssignment, EnrollmentTokenInput, type FleetAdmin } from './fleet';
 
 export const ADMIN_API = {
   policies: '/api/admin/policies',
@@ -19,6 +19,7 @@ export const ADMIN_API = {
   revokeToken: '/api/admin/enrollment-tokens/:tokenId/revoke',
   devices: '/api/admin/devices',
   revokeDevice: '/api/admin/devices/:deviceId/revoke',
+  assignDevice: '/api/admin/devices/:deviceId/assign',
 } as const;
 
 const Version = z.coerce.number().int().min(1).max(1_000_000);
@@ -70,5 +71,9 @@ export function adminApiRoutes(deps: { drafts: PolicyDrafts; fleet: FleetAdmin; 
     .post(ADMIN_API.revokeDevice, admin, async (c) => {
       await fleet.revokeDevice(c.get('user'), idParam(c, 'deviceId'));
       return c.body(null, 204);
+    })
+    .post(ADMIN_API.assignDevice, admin, async (c) => {
+      const deviceId = idParam(c, 'deviceId');
+      return c.json(await fleet.assignDevice(c.get('user'), deviceId, await readJson(c, DeviceAssignment, deps.maxBodyBytes)));
     });
 }

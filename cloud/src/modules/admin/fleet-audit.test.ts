@@ -18,7 +18,6 @@ describe.each(testDatabaseKinds())('devices, tokens, audit viewer on %s', (kind)
   beforeAll(async () => {
     bed = await startAdminTestbed(kind, `fleet-${kind}`);
     [admin, otherAdmin] = await Promise.all([bed.as('admin'), bed.as('admin', bed.orgB)]);
-    await bed.cloud.database.rows(sql`update users set os_user = 'emp-f' where id = ${bed.orgA.people.employee.id}`);
   });
   afterAll(async () => bed?.stop());
 
@@ -41,7 +40,8 @@ describe.each(testDatabaseKinds())('devices, tokens, audit viewer on %s', (kind)
   });
 
   it('devices: owner and health listed, revocation bites at once, never across orgs', async () => {
-    const { token } = (await (await admin.send('POST', ADMIN_API.tokens, { label: 'one', validDays: 1, maxUses: 1 })).json()) as { token: string };
+    // A per-user token binds the device to the employee; the OS account name alone would not.
+    const { token } = (await (await admin.send('POST', ADMIN_API.tokens, { label: 'one', validDays: 1, maxUses: 1, userId: bed.orgA.people.employee.id })).json()) as { token: string };
     const device = await createTestDevice(bed.cloud.fetchPath, bed.cloud.url, token, 'emp-f');
     await device.consent(['app_usage', 'idle']);
     const status = { agentVersion: '9.9.9', pendingSpans: 3, droppedSpans: 1, captureSources: [{ name: 'x11', ok: false, problem: 'no display' }] };

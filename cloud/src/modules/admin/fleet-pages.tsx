@@ -7,7 +7,23 @@ import type { PageMessages } from './policy-pages';
 type Devices = Awaited<ReturnType<FleetAdmin['listDevices']>>;
 type Tokens = Awaited<ReturnType<FleetAdmin['listTokens']>>;
 
-export function DevicesPage(props: { user: SignedInUser; csrf: string; devices: Devices } & PageMessages) {
+type Person = { id: string; name: string; email: string };
+
+/** IT's binding control: a person of the org, or nobody. The OS account is shown as a hint only. */
+function AssignForm(props: { deviceId: string; csrf: string; people: Person[]; current: string | null }) {
+  return (
+    <form method="post" action={`/admin/devices/${props.deviceId}/assign`} class="inline" aria-label="Assign to a person">
+      <input type="hidden" name="_csrf" value={props.csrf} />
+      <select name="userId" aria-label="Person">
+        <option value="">nobody (unbound)</option>
+        {props.people.map((p) => <option value={p.id} selected={props.current === p.id}>{`${p.name} <${p.email}>`}</option>)}
+      </select>
+      <button type="submit">Assign</button>
+    </form>
+  );
+}
+
+export function DevicesPage(props: { user: SignedInUser; csrf: string; devices: Devices; people: Person[] } & PageMessages) {
   return (
     <Layout title="Devices" user={props.user} current="/admin/devices">
       <Problems message={props.error} fields={props.fields} />
@@ -20,7 +36,11 @@ export function DevicesPage(props: { user: SignedInUser; csrf: string; devices: 
           {props.devices.map((d) => (
             <tr>
               <td>{d.name}<br /><code>{d.deviceId}</code></td>
-              <td>{d.owner ? <a href={`/admin/people/${d.owner.userId}/consent`}>{d.owner.name}</a> : `unmatched OS user ${d.osUser}`}</td>
+              <td>
+                {d.owner ? <a href={`/admin/people/${d.owner.userId}/consent`}>{d.owner.name}</a> : 'unbound'}
+                <br /><small>{`OS account: ${d.osUser} (a hint, not proof)`}</small>
+                {d.revokedAt ? null : <AssignForm deviceId={d.deviceId} csrf={props.csrf} people={props.people} current={d.owner?.userId ?? null} />}
+              </td>
               <td>{d.platform}</td>
               <td>{d.agentVersion ?? '—'}</td>
               <td>{when(d.lastSyncAt)}</td>
@@ -36,7 +56,7 @@ export function DevicesPage(props: { user: SignedInUser; csrf: string; devices: 
   );
 }
 
-export function TokensPage(props: { user: SignedInUser; csrf: string; tokens: Tokens; teams: { id: string; name: string }[]; created?: { token: string; expiresAt: string }; values?: Record<string, string> } & PageMessages) {
+export function TokensPage(props: { user: SignedInUser; csrf: string; tokens: Tokens; teams: { id: string; name: string }[]; people: Person[]; created?: { token: string; expiresAt: string }; values?: Record<string, string> } & PageMessages) {
   const v = props.values ?? {};
   return (
     <Layout title="Enrollment tokens" user={props.user} current="/admin/enrollment-tokens">
@@ -60,6 +80,11 @@ export function TokensPage(props: { user: SignedInUser; csrf: string; tokens: To
         <select id="teamId" name="teamId">
           <option value="">no team</option>
           {props.teams.map((t) => <option value={t.id} selected={v.teamId === t.id}>{t.name}</option>)}
+        </select>
+        <label for="userId">For one person (binds every device enrolled with it to them)</label>
+        <select id="userId" name="userId">
+          <option value="">fleet token: devices stay unbound until paired or assigned</option>
+          {props.people.map((p) => <option value={p.id} selected={v.userId === p.id}>{`${p.name} <${p.email}>`}</option>)}
         </select>
         <button type="submit">Create token</button>
       </form>

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AuditService } from '../audit';
-import type { DeviceService } from '../devices';
+import type { BindingService, DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
 import type { SignedInUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
@@ -11,14 +11,21 @@ export const EnrollmentTokenInput = z.strictObject({
   validDays: z.coerce.number().int('must be a whole number of days').min(1).max(365),
   maxUses: z.coerce.number().int('must be a whole number').min(1).max(100_000),
   teamId: z.preprocess((v) => (v === '' ? null : v), z.uuid('must be a team id').nullable().optional()),
+  /** A per-user token: devices enrolled with it are bound to this person (for MDM deployment to one computer). */
+  userId: z.preprocess((v) => (v === '' ? null : v), z.uuid('must be a person id').nullable().optional()),
 });
 export type EnrollmentTokenInput = z.infer<typeof EnrollmentTokenInput>;
+
+/** IT names who a device belongs to; null unbinds it. */
+export const DeviceAssignment = z.strictObject({
+  userId: z.preprocess((v) => (v === '' ? null : v), z.uuid('must be a person id').nullable()),
+});
 
 export type TokenState = 'live' | 'expired' | 'used_up' | 'revoked';
 
 /** Devices and enrollment tokens of the signed-in admin's org; the services scope every row by org. */
-export function createFleetAdmin(deps: { devices: DeviceService; directory: DirectoryService; audit: AuditService; now?: () => Date }) {
-  const { devices, directory, audit } = deps;
+export function createFleetAdmin(deps: { devices: DeviceService; bindings: BindingService; directory: DirectoryService; audit: AuditService; now?: () => Date }) {
+  const { devices, bindings, directory, audit } = deps;
   const now = deps.now ?? (() => new Date());
 
   return {
@@ -50,6 +57,9 @@ export function createFleetAdmin(deps: { devices: DeviceService; directory: Dire
 
     revokeDevice: (user: SignedInUser, deviceId: string) => devices.revoke(deviceId, user.orgId, user.userId),
 
+    /** Binds the device to a person of the org, or unbinds it (userId null); audited. */
+    assignDevice: (user: SignedInUser, deviceId: string, input: z.infer<typeof DeviceAssignment>) => bindings.assign(user.orgId, deviceId, input.userId, user.userId),
+
     async listTokens(user: SignedInUser) {
       const [rows, teams] = await Promise.all([devices.listEnrollmentTokens(user.orgId), directory.listTeams(user.orgId)]);
       const teamName = new Map(teams.map((t) => [t.id, t.name]));
@@ -60,6 +70,7 @@ export function createFleetAdmin(deps: { devices: DeviceService; directory: Dire
           tokenId: t.id,
           label: t.label,
           team: t.teamId ? { teamId: t.teamId, name: teamName.get(t.teamId) ?? 'unknown team' } : null,
+          forUserId: t.userId,
           expiresAt: t.expiresAt.toISOString(),
           maxUses: t.maxUses,
           uses: t.uses,
@@ -78,7 +89,7 @@ export function createFleetAdmin(deps: { devices: DeviceService; directory: Dire
           throw new AppError('validation_failed', 'Invalid body: teamId: not a team of this organisation', [{ path: 'teamId', problem: 'not a team of this organisation' }]);
         }
       }
-      const created = await devices.createEnrollmentToken({ orgId: user.orgId, label: input.label, validDays: input.validDays, maxUses: input.maxUses, teamId: input.teamId ?? null, createdBy: user.userId });
+      const created = await devices.createEnrollmentToken({ orgId: user.orgId, label: input.label, validDays: input.validDays, maxUses: input.maxUses, teamId: input.teamId ?? null, userId: input.userId ?? null, createdBy: user.userId });
       return { tokenId: created.id, token: created.token, expiresAt: created.expiresAt.toISOString() };
     },
 

@@ -3,14 +3,14 @@ import { Hono, type Context } from 'hono';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import type { AuditService } from '../audit';
 import type { ConsentService, PolicyDrafts } from '../consent';
-import type { DeviceService } from '../devices';
+import type { BindingService, DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
 import { adminApiRoutes } from './api';
 import { createFleetAdmin } from './fleet';
 import { adminPageRoutes } from './page-routes';
 
-export function createAdminModule(deps: { drafts: PolicyDrafts; consent: ConsentService; devices: DeviceService; directory: DirectoryService; audit: AuditService }) {
-  const fleet = createFleetAdmin({ devices: deps.devices, directory: deps.directory, audit: deps.audit });
+export function createAdminModule(deps: { drafts: PolicyDrafts; consent: ConsentService; devices: DeviceService; bindings: BindingService; directory: DirectoryService; audit: AuditService }) {
+  const fleet = createFleetAdmin({ devices: deps.devices, bindings: deps.bindings, directory: deps.directory, audit: deps.audit });
   return {
     fleet,
     /** `/api/admin/*` and the `/admin*` pages. */

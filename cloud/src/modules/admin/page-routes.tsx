@@ -6,7 +6,7 @@ import type { AppEnv, SignedInUser, RequireUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { readForm } from '../../platform/http/body';
 import { idParam, versionParam } from './api';
-import { EnrollmentTokenInput, type FleetAdmin } from './fleet';
+import { DeviceAssignment, EnrollmentTokenInput, type FleetAdmin } from './fleet';
 import { DevicesPage, TokensPage } from './fleet-pages';
 import { contentFromForm, formFromBody, formFromContent, type PolicyForm } from './policy-form';
 import { ConsentHistoryPage, PolicyListPage, PolicyVersionPage, type PageMessages } from './policy-pages';
@@ -20,6 +20,8 @@ const DONE: Record<string, string> = {
   approve: 'Your approval is recorded.',
   publish: 'Published. Devices ask their people again at their next sync where anything widened.',
   revoked: 'Revoked.',
+  assigned: 'Assigned: the device now records for that person only, after they consent on it.',
+  unassigned: 'Unassigned: the device records for no one until it is bound again.',
 };
 
 /** Turns a refused action into the page's error text; anything but an AppError is a real failure. */
@@ -55,10 +57,16 @@ export function adminPageRoutes(deps: {
     return c.html(<PolicyListPage user={user} csrf={await csrfOf(c)} versions={await drafts.list(user)} {...messages} />);
   }
 
+  async function devicesPage(c: Context<AppEnv>, messages: PageMessages = {}) {
+    const user = c.get('user');
+    const [devices, people] = await Promise.all([fleet.listDevices(user), deps.directory.listMembers(user.orgId)]);
+    return c.html(<DevicesPage user={user} csrf={await csrfOf(c)} devices={devices} people={people} info={info(c)} {...messages} />);
+  }
+
   async function tokensPage(c: Context<AppEnv>, extra: Partial<Parameters<typeof TokensPage>[0]> = {}) {
     const user = c.get('user');
-    const [tokens, teams] = await Promise.all([fleet.listTokens(user), deps.directory.listTeams(user.orgId)]);
-    return c.html(<TokensPage user={user} csrf={await csrfOf(c)} tokens={tokens} teams={teams} info={info(c)} {...extra} />);
+    const [tokens, teams, people] = await Promise.all([fleet.listTokens(user), deps.directory.listTeams(user.orgId), deps.directory.listMembers(user.orgId)]);
+    return c.html(<TokensPage user={user} csrf={await csrfOf(c)} tokens={tokens} teams={teams} people={people} info={info(c)} {...extra} />);
   }
 
   const app = new Hono<AppEnv>()
@@ -91,9 +99,20 @@ export function adminPageRoutes(deps: {
     .get('/admin/people/:userId/consent', admin, async (c) =>
       c.html(<ConsentHistoryPage user={c.get('user')} history={await drafts.consentHistory(c.get('user'), idParam(c, 'userId'))} />),
     )
-    .get('/admin/devices', admin, async (c) => {
-      const user = c.get('user');
-      return c.html(<DevicesPage user={user} csrf={await csrfOf(c)} devices={await fleet.listDevices(user)} info={info(c)} />);
+    .get('/admin/devices', admin, async (c) => devicesPage(c))
+    .post('/admin/devices/:deviceId/assign', admin, async (c) => {
+      const deviceId = idParam(c, 'deviceId');
+      const body = await c.req.parseBody();
+      const parsed = DeviceAssignment.safeParse({ userId: typeof body['userId'] === 'string' ? body['userId'] : undefined });
+      try {
+        if (!parsed.success) throw AppError.fromZod(parsed.error, 'form');
+        await fleet.assignDevice(c.get('user'), deviceId, parsed.data);
+        return c.redirect(`/admin/devices?done=${parsed.data.userId ? 'assigned' : 'unassigned'}`, 303);
+      } catch (error) {
+        const messages = refused(error);
+        c.status(error instanceof AppError ? error.status : 400);
+        return devicesPage(c, messages);
+      }
     })
     .post('/admin/devices/:deviceId/revoke', admin, async (c) => {
       await fleet.revokeDevice(c.get('user'), idParam(c, 'deviceId'));

@@ -107,9 +107,8 @@ describe.each(testDatabaseKinds())('policy versions on %s', (kind) => {
 
   it('a widening version stops the new scope server-side until the person decides, and the device can read the diff', async () => {
     const { cloud, orgA } = bed;
-    const tokens = await admin.send('POST', ADMIN_API.tokens, { label: 'laptops', validDays: 1, maxUses: 5 });
+    const tokens = await admin.send('POST', ADMIN_API.tokens, { label: 'laptops', validDays: 1, maxUses: 5, userId: orgA.people.employee.id });
     const { token } = (await tokens.json()) as { token: string };
-    await cloud.database.rows(sql`update users set os_user = 'emp-a' where id = ${orgA.people.employee.id}`);
     const device = await createTestDevice(cloud.fetchPath, cloud.url, token, 'emp-a');
     expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
     const decidedOn = await device.policyVersion();

@@ -32,8 +32,7 @@ describe.each(testDatabaseKinds())('retention on %s', (kind) => {
       const { id } = await directory.createOrg({ name: org.name, timeZone: 'UTC' });
       orgIds.set(org.name, id);
       await consent.publish(id, { ...defaultPolicy(org.name), retentionDays: org.retentionDays }, { type: 'system', id: 'test' });
-      const { token } = await devices.createEnrollmentToken({ orgId: id, label: org.name, validDays: 1, maxUses: 5 });
-      const people = await addPeople(cloud, { teamId: null, count: 1, orgId: id, enrollmentToken: token, consentFrom: noonDaysAgo(130) });
+      const people = await addPeople(cloud, { teamId: null, count: 1, orgId: id, consentFrom: noonDaysAgo(130) });
       await record(cloud, people, org.activeDaysAgo.map((d) => ({ at: noonDaysAgo(d), ms: 60_000 })));
     }
   }, SETUP_MS);

@@ -2,7 +2,7 @@ import { weekOf } from '@icarus/shared';
 import fc from 'fast-check';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeviceIdentity } from '../devices';
+import type { EnrolledDevice } from '../devices';
 import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
 import { createTestDevice } from '../../../test/support/device-client';
@@ -13,7 +13,7 @@ const APPS = ['Code', 'firefox', 'Slack', 'steam', 'mystery-tool', null] as cons
 
 describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
   let cloud: TestCloud;
-  let owner: DeviceIdentity;
+  let owner: EnrolledDevice;
   let consentAt: number;
   let zone: (at: Date) => string;
   /** Every distinct span ever accepted: the oracle the rollups must equal. */
@@ -24,10 +24,10 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
     const { orgId } = cloud.bootstrap;
     const team = await cloud.cloud.services.directory.createTeam(orgId, 'Platform');
     const user = await cloud.cloud.services.directory.createUser({ orgId, email: 'alice@demo.test', name: 'Alice', role: 'employee', osUser: 'alice', teamId: team.id });
-    const device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken, 'alice');
+    const device = await createTestDevice(cloud.fetchPath, cloud.url, await cloud.tokenFor(user.id), 'alice');
     expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
     consentAt = Date.now() + 1000;
-    owner = { deviceId: device.deviceId, orgId, userId: user.id };
+    owner = await cloud.cloud.services.devices.requireActive(device.deviceId);
     const org = await cloud.cloud.services.directory.findOrg(orgId);
     zone = dayInZone(org?.timeZone ?? 'UTC');
   });

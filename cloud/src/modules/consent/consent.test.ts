@@ -7,7 +7,7 @@ import { testDatabaseKinds } from '../../../test/support/database';
 import { createTestDevice } from '../../../test/support/device-client';
 import { defaultPolicy } from './default-policy';
 import { diffPolicies } from './diff';
-import { grantedAt } from './service';
+import { grantedAt, inForce } from './service';
 
 /** Enrolling devices and deciding: minutes when the shared machine is busy. */
 const SETUP_MS = 240_000;
@@ -53,7 +53,7 @@ describe.each(testDatabaseKinds())('consent decisions on %s', (kind) => {
     (await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from consent_records where device_id = ${deviceId}`))[0]?.n ?? -1;
 
   it('returns a receipt that verifies with the published key and says what was granted', async () => {
-    const device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken);
+    const device = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('consent-person')).token);
     const response = await device.consent(['app_usage']);
     expect(response.status).toBe(201);
     const { receipt } = (await response.json()) as { receipt: { jws: string; payload: ReceiptPayload } };
@@ -73,7 +73,7 @@ describe.each(testDatabaseKinds())('consent decisions on %s', (kind) => {
   });
 
   it('refuses a scope the policy does not offer and a stale policy version, naming the field, storing nothing', async () => {
-    const device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken);
+    const device = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('consent-person')).token);
     const unknown = await device.consent(['app_usage', 'window_titles']);
     expect(unknown.status).toBe(400);
     expect(await unknown.json()).toMatchObject({ error: { fields: [{ path: 'scopes.1' }] } });
@@ -84,7 +84,7 @@ describe.each(testDatabaseKinds())('consent decisions on %s', (kind) => {
   });
 
   it('the timeline grants each scope from its decision on, and a withdrawal ends it', async () => {
-    const device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken);
+    const device = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('consent-person')).token);
     const before = Date.now() - 1;
     expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
     await new Promise((r) => setTimeout(r, 20));
@@ -92,14 +92,15 @@ describe.each(testDatabaseKinds())('consent decisions on %s', (kind) => {
     await new Promise((r) => setTimeout(r, 20));
     expect((await device.consent(['idle'], 'withdrawn')).status).toBe(201);
     const after = Date.now() + 1;
-    const timeline = await cloud.cloud.services.consent.timeline(device.deviceId);
+    const bound = await cloud.cloud.services.devices.requireActive(device.deviceId);
+    const timeline = inForce(await cloud.cloud.services.consent.timeline(device.deviceId), bound.bindingId);
     expect(grantedAt(timeline, before)).toBeUndefined();
     expect([...(grantedAt(timeline, between) ?? [])].sort()).toEqual(['app_usage', 'idle']);
     expect([...(grantedAt(timeline, after) ?? [])]).toEqual(['app_usage']);
   });
 
   it('serves the diff from the version a device decided on, widening when retention grows', async () => {
-    const device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken);
+    const device = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('consent-person')).token);
     const { orgId } = cloud.bootstrap;
     const current = await cloud.cloud.services.consent.currentPolicy(orgId);
     await cloud.cloud.services.consent.publish(orgId, { ...current.content, retentionDays: current.content.retentionDays + 30 }, { type: 'system', id: 'test' });

@@ -4,6 +4,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import type { Database } from '../../platform/db/client';
 import type { AppEnv } from '../../platform/env';
 import type { AuditService } from '../audit';
+import type { BindingService } from '../devices';
 import type { DirectoryService } from '../directory';
 import { createPolicyDrafts } from './drafts';
 import { policyPageRoutes } from './page-routes';
@@ -15,13 +16,15 @@ export function createConsentModule(deps: {
   database: Database;
   audit: AuditService;
   directory: DirectoryService;
+  /** Who each device speaks for: decisions count only under the binding in force. */
+  bindings: Pick<BindingService, 'currentBindings'>;
   receiptKey: KeyObject;
   receiptPublicKey: KeyObject;
   receiptKeyId: string;
   publicUrl: () => string;
 }) {
   const store = createConsentStore(deps.database);
-  const service = createConsentService({ store, audit: deps.audit, receiptKey: deps.receiptKey, receiptKeyId: deps.receiptKeyId, publicUrl: deps.publicUrl });
+  const service = createConsentService({ store, audit: deps.audit, directory: deps.directory, bindings: deps.bindings, receiptKey: deps.receiptKey, receiptKeyId: deps.receiptKeyId, publicUrl: deps.publicUrl });
   const drafts = createPolicyDrafts({ store, consent: service, audit: deps.audit, directory: deps.directory });
   return {
     service,
@@ -35,8 +38,8 @@ export function createConsentModule(deps: {
 }
 export type ConsentModule = ReturnType<typeof createConsentModule>;
 
-export type { ConsentService, ConsentTimeline, ConsentEvent } from './service';
-export { grantedAt } from './service';
+export type { ConsentService, ConsentTimeline, ConsentHistory, ConsentEvent } from './service';
+export { grantedAt, inForce } from './service';
 export type { PolicyDrafts, PolicyVersionView } from './drafts';
 export { PolicyDiff } from './diff';
 export { defaultPolicy } from './default-policy';

@@ -10,6 +10,8 @@ import {
 } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
 import type { AuditService } from '../audit';
+import type { BindingService } from '../devices';
+import type { DirectoryService } from '../directory';
 import type { EnrolledDevice } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { createPolicyPublication } from './policies';
@@ -22,15 +24,31 @@ export type { ConsentEvent, ConsentListener } from './events';
 interface Deps {
   store: ConsentStore;
   audit: AuditService;
+  directory: Pick<DirectoryService, 'findUser'>;
+  bindings: Pick<BindingService, 'currentBindings'>;
   receiptKey: KeyObject;
   receiptKeyId: string;
   publicUrl: () => string;
   now?: () => Date;
 }
 
-/** What a device may record, from when: the consent state over time. */
+/** What a device may record, from when, under the binding in force: the consent state over time. */
 export interface ConsentTimeline {
   entries: { fromMs: number; granted: ReadonlySet<Scope>; policyVersion: number }[];
+}
+
+/** Every decision made on a device, each under the binding (person) it was made by. */
+export interface ConsentHistory {
+  decisions: (ConsentTimeline['entries'][number] & { bindingId: string | null })[];
+}
+
+/**
+ * The device's timeline for the person it speaks for now: a decision made while it was bound to
+ * someone else (or to no one) never counts, so an unbound device has no consent at all.
+ */
+export function inForce(history: ConsentHistory, bindingId: string | null): ConsentTimeline {
+  if (bindingId === null) return { entries: [] };
+  return { entries: history.decisions.filter((e) => e.bindingId === bindingId) };
 }
 
 /** The scopes in force at `atMs`: the last decision made at or before that instant. */
@@ -49,7 +67,7 @@ export function grantedAt(timeline: ConsentTimeline, atMs: number): ReadonlySet<
  * and the cached policy reads are in policies.ts; this service offers both as one API.
  */
 export function createConsentService(deps: Deps) {
-  const { store, audit } = deps;
+  const { store, audit, directory, bindings } = deps;
   const now = deps.now ?? (() => new Date());
   const listeners: ConsentListener[] = [];
   const announce = async (event: ConsentEvent) => {
@@ -66,8 +84,18 @@ export function createConsentService(deps: Deps) {
       listeners.push(listener);
     },
 
-    /** Records a person's decision on their device and returns the signed receipt. */
+    /**
+     * Records a person's decision on their device and returns the signed receipt. Only a device
+     * bound to a person (by their pairing code or by IT) may decide, and only for that person.
+     */
     async decide(device: EnrolledDevice, decision: ConsentDecision): Promise<ConsentReceipt> {
+      const person = device.userId && device.bindingId ? await directory.findUser(device.userId).catch(() => undefined) : undefined;
+      if (!device.userId || !device.bindingId || !person || person.orgId !== device.orgId) {
+        throw new AppError('device_unbound', 'This device is not bound to a person, so no one can consent on it yet: pair it with a code from My data → Pair a computer, or ask IT to assign it', [
+          { path: 'device', problem: 'not bound to a person' },
+        ]);
+      }
+      const bindingId = device.bindingId;
       const policy = await currentPolicyRow(device.orgId);
       if (decision.policyVersion !== policy.version) {
         throw new AppError('conflict', `Policy version ${decision.policyVersion} is not the current one (${policy.version}); fetch /v1/policy and ask again`, [
@@ -81,7 +109,8 @@ export function createConsentService(deps: Deps) {
       if (fields.length > 0) throw new AppError('validation_failed', `Invalid body: ${fields[0]?.problem}`, fields);
 
       const previous = await store.latestConsent(device.deviceId);
-      const before = new Set<Scope>(previous?.granted ?? []);
+      // What another person (an earlier binding) granted here is not this person's to withdraw from.
+      const before = new Set<Scope>(previous?.bindingId === bindingId ? previous.granted : []);
       let granted: Scope[];
       if (decision.decision === 'granted') granted = ALL_SCOPES.filter((s) => decision.scopes.includes(s));
       else if (decision.decision === 'declined') granted = [];
@@ -98,7 +127,7 @@ export function createConsentService(deps: Deps) {
         consentTimestamp: at.toISOString(),
         collectionMethod: decision.method,
         decision: decision.decision,
-        principal: { userId: device.userId, osUser: device.osUser, deviceId: device.deviceId },
+        principal: { userId: person.id, name: person.name, email: person.email, osUser: device.osUser, deviceId: device.deviceId },
         controller: { ...policy.content.controller, orgId: device.orgId },
         policy: { version: policy.version, url: toPolicy(policy).url, hash: policy.hash, titleMode: policy.content.titleMode },
         purposes: receiptPurposes(policy.content, granted),
@@ -116,7 +145,8 @@ export function createConsentService(deps: Deps) {
         id: receiptId,
         orgId: device.orgId,
         deviceId: device.deviceId,
-        userId: device.userId,
+        userId: person.id,
+        bindingId,
         policyVersion: policy.version,
         policyHash: policy.hash,
         decision: decision.decision,
@@ -131,15 +161,22 @@ export function createConsentService(deps: Deps) {
         actorType: 'device',
         actorId: device.deviceId,
         action: `consent.${decision.decision}`,
-        subjectUserIds: device.userId ? [device.userId] : [],
-        details: { receiptId, policyVersion: policy.version, granted, previouslyGranted: [...before] },
+        subjectUserIds: [person.id],
+        details: { receiptId, bindingId, policyVersion: policy.version, granted, previouslyGranted: [...before] },
       });
       await announce({ type: 'consent.decided', orgId: device.orgId, deviceId: device.deviceId, userId: device.userId, decision: decision.decision, receiptId, policyVersion: policy.version, granted });
       return { jws, payload };
     },
 
-    /** Decisions in force on each device of the org (reports: coverage, individual visibility). */
-    currentConsents: store.currentConsents,
+    /**
+     * Decisions in force on each device of the org, made by the person the device is bound to
+     * now (reports: coverage, individual visibility). A decision from before a rebinding, or on
+     * a device since unbound, is no one's current decision.
+     */
+    async currentConsents(orgId: string) {
+      const [rows, bound] = await Promise.all([store.currentConsents(orgId), bindings.currentBindings(orgId)]);
+      return rows.filter((r) => r.bindingId !== null && bound.get(r.deviceId)?.bindingId === r.bindingId);
+    },
     withdrawalsSince: store.withdrawalsSince,
 
     /**
@@ -148,15 +185,15 @@ export function createConsentService(deps: Deps) {
      * person decides on the new version. The hold keeps the decision's policyVersion, so the
      * re-prompt directive still fires.
      */
-    async timeline(deviceId: string): Promise<ConsentTimeline> {
+    async timeline(deviceId: string): Promise<ConsentHistory> {
       const rows = await store.timeline(deviceId);
-      const entries: ConsentTimeline['entries'] = [];
+      const entries: ConsentHistory['decisions'] = [];
       const orgId = rows[0]?.orgId;
       const published = orgId ? await cachedPublishedList(orgId) : [];
       rows.forEach((r, i) => {
         const fromMs = r.effectiveAt.getTime();
         const untilMs = rows[i + 1]?.effectiveAt.getTime() ?? Infinity;
-        entries.push({ fromMs, granted: new Set(r.granted), policyVersion: r.policyVersion });
+        entries.push({ fromMs, granted: new Set(r.granted), policyVersion: r.policyVersion, bindingId: r.bindingId });
         const decidedOn = published.find((p) => p.version === r.policyVersion);
         if (!decidedOn) return;
         for (const later of published) {
@@ -165,10 +202,10 @@ export function createConsentService(deps: Deps) {
           const widened = new Set(widenedScopes(decidedOn.content, later.content));
           if (![...r.granted].some((s) => widened.has(s))) continue;
           const held = entries[entries.length - 1]?.granted ?? new Set<Scope>();
-          entries.push({ fromMs: Math.max(at, fromMs), granted: new Set([...held].filter((s) => !widened.has(s))), policyVersion: r.policyVersion });
+          entries.push({ fromMs: Math.max(at, fromMs), granted: new Set([...held].filter((s) => !widened.has(s))), policyVersion: r.policyVersion, bindingId: r.bindingId });
         }
       });
-      return { entries };
+      return { decisions: entries };
     },
 
     /** Every decision a person made, across devices, oldest first (admin history view). */

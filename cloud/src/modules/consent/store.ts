@@ -155,9 +155,9 @@ export function createConsentStore({ db }: Database) {
     },
 
     /** The device's decisions in time order: what was granted from when. */
-    async timeline(deviceId: string): Promise<Pick<ConsentRow, 'orgId' | 'effectiveAt' | 'granted' | 'policyVersion'>[]> {
+    async timeline(deviceId: string): Promise<Pick<ConsentRow, 'orgId' | 'effectiveAt' | 'granted' | 'policyVersion' | 'bindingId'>[]> {
       return db
-        .select({ orgId: consentRecords.orgId, effectiveAt: consentRecords.effectiveAt, granted: consentRecords.granted, policyVersion: consentRecords.policyVersion })
+        .select({ orgId: consentRecords.orgId, effectiveAt: consentRecords.effectiveAt, granted: consentRecords.granted, policyVersion: consentRecords.policyVersion, bindingId: consentRecords.bindingId })
         .from(consentRecords)
         .where(eq(consentRecords.deviceId, deviceId))
         .orderBy(asc(consentRecords.effectiveAt));

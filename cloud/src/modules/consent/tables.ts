@@ -27,6 +27,8 @@ export const consentRecords = pgTable(
     orgId: uuid('org_id').notNull(),
     deviceId: uuid('device_id').notNull(),
     userId: uuid('user_id'),
+    /** The device binding (devices module) in force when the person decided; null only on rows from before bindings. */
+    bindingId: uuid('binding_id'),
     policyVersion: integer('policy_version').notNull(),
     policyHash: text('policy_hash').notNull(),
     decision: text('decision', { enum: ['granted', 'declined', 'withdrawn'] }).notNull(),

@@ -1,13 +1,17 @@
-// The devices module: enrollment, device tokens, revocation, device health and directives.
+// The devices module: enrollment, device tokens, revocation, device health and directives,
+// and who each device speaks for (bindings by pairing code, IT assignment or per-user token).
+import { createHmac } from 'node:crypto';
 import { WIRE_PATHS } from '@icarus/shared';
-import type { MiddlewareHandler } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { Database } from '../../platform/db/client';
-import type { AppEnv } from '../../platform/env';
+import type { AppEnv, RequireUser } from '../../platform/env';
 import type { RateLimitStore, RateRule } from '../../platform/http/rate-limit';
 import type { Metrics } from '../../platform/metrics';
 import type { AuditService } from '../audit';
 import type { DirectoryService } from '../directory';
+import { createBindingService } from './binding';
 import { perDeviceLimit, requireDevice } from './device-auth';
+import { myDevicesRoutes } from './my-devices';
 import { deviceRoutes } from './routes';
 import { createDeviceService } from './service';
 import { createDeviceStore } from './store';
@@ -24,10 +28,20 @@ export function createDevicesModule(deps: {
   publicUrl: () => string;
   maxBodyBytes: number;
 }) {
-  const service = createDeviceService({
-    store: createDeviceStore(deps.database),
+  const store = createDeviceStore(deps.database);
+  const bindings = createBindingService({
+    store,
     audit: deps.audit,
     directory: deps.directory,
+    limits: deps.limits,
+    // Its own key, derived: a pairing-code hash is never usable as anything else.
+    pairingKey: createHmac('sha256', deps.tokenSecret).update('icarus-nova pairing codes').digest(),
+  });
+  const service = createDeviceService({
+    store,
+    audit: deps.audit,
+    directory: deps.directory,
+    bindings,
     tokenSecret: deps.tokenSecret,
     accessTokenTtlSeconds: deps.accessTokenTtlSeconds,
   });
@@ -35,16 +49,22 @@ export function createDevicesModule(deps: {
   const limit = perDeviceLimit(deps.limits, deps.perDevice, deps.metrics);
   /** A device's bearer token proven, then its rate limit taken: the guard of every device route. */
   const deviceAuth: MiddlewareHandler<AppEnv> = requireDevice(service, limit);
+  const wire = deviceRoutes({ devices: service, bindings, deviceAuth, maxBodyBytes: deps.maxBodyBytes, tokenAudience: () => `${deps.publicUrl()}${WIRE_PATHS.token}` });
   return {
     service,
+    bindings,
     limit,
     deviceAuth,
-    /** `/v1/devices/enroll` and `/v1/devices/token`. */
-    routes: deviceRoutes({ devices: service, maxBodyBytes: deps.maxBodyBytes, tokenAudience: () => `${deps.publicUrl()}${WIRE_PATHS.token}` }),
+    /** `/v1/devices/enroll|token|pair|binding`, and the person's `/me/devices` page with `/api/me/devices*`. */
+    routes: (options: { requireUser: RequireUser; csrfOf: (c: Context<AppEnv>) => Promise<string> }) =>
+      new Hono<AppEnv>().route('/', wire).route('/', myDevicesRoutes({ bindings, requireUser: options.requireUser, csrfOf: options.csrfOf })),
   };
 }
 export type DevicesModule = ReturnType<typeof createDevicesModule>;
 
 export type { DeviceService } from './service';
+export type { BindingService } from './binding';
 export type { DeviceIdentity, EnrolledDevice } from '../../platform/env';
 export { bearerOf } from './device-auth';
+export { MY_DEVICES } from './my-devices';
+export { PAIRING_CODE_TTL_MS } from './binding';

@@ -14,6 +14,7 @@ import { uuidv7 } from 'uuidv7';
 import { AppError } from '../../platform/errors';
 import type { AuditService } from '../audit';
 import type { DirectoryService } from '../directory';
+import type { BindingService } from './binding';
 import type { DeviceRow, DeviceStore } from './store';
 
 export type { DeviceIdentity, EnrolledDevice };
@@ -27,6 +28,8 @@ interface Deps {
   store: DeviceStore;
   audit: AuditService;
   directory: DirectoryService;
+  /** Binds a device enrolled with a per-user token to that person. */
+  bindings: Pick<BindingService, 'bind'>;
   tokenSecret: Uint8Array;
   accessTokenTtlSeconds: number;
   now?: () => Date;
@@ -52,7 +55,15 @@ export function createDeviceService(deps: Deps) {
       maxUses: number;
       teamId?: string | null;
       createdBy?: string | null;
+      /** A per-user token: every device enrolled with it is bound to this person (IT deploys it by MDM). */
+      userId?: string | null;
     }): Promise<{ id: string; token: string; expiresAt: Date }> {
+      if (input.userId) {
+        const user = await directory.findUser(input.userId).catch(() => undefined);
+        if (!user || user.orgId !== input.orgId || user.deactivatedAt) {
+          throw new AppError('validation_failed', 'Invalid body: userId: not an active person of this organisation', [{ path: 'userId', problem: 'not an active person of this organisation' }]);
+        }
+      }
       const token = TOKEN_PREFIX + randomBytes(24).toString('base64url');
       const id = uuidv7();
       const expiresAt = new Date(now().getTime() + input.validDays * 86_400_000);
@@ -65,13 +76,15 @@ export function createDeviceService(deps: Deps) {
         expiresAt,
         maxUses: input.maxUses,
         createdBy: input.createdBy ?? null,
+        userId: input.userId ?? null,
       });
       await audit.record({
         orgId: input.orgId,
         actorType: input.createdBy ? 'user' : 'system',
         actorId: input.createdBy ?? 'system',
         action: 'enrollment_token.created',
-        details: { tokenId: id, label: input.label, maxUses: input.maxUses, teamId: input.teamId ?? null, expiresAt: expiresAt.toISOString() },
+        subjectUserIds: input.userId ? [input.userId] : [],
+        details: { tokenId: id, label: input.label, maxUses: input.maxUses, teamId: input.teamId ?? null, userId: input.userId ?? null, expiresAt: expiresAt.toISOString() },
       });
       return { id, token, expiresAt };
     },
@@ -96,12 +109,13 @@ export function createDeviceService(deps: Deps) {
               : 'has reached its use limit';
         throw new AppError('unauthorized', `Enrollment token ${why}`, [{ path: 'enrollmentToken', problem: why }]);
       }
-      const user = await directory.findByOsUser(token.orgId, request.osUser);
+      // The fleet token proves only "a device of this org": the OS account is a hint, never
+      // who the device speaks for. Only a per-user token binds at enrollment.
       const deviceId = uuidv7();
       await store.insertDevice({
         id: deviceId,
         orgId: token.orgId,
-        userId: user?.id ?? null,
+        userId: null,
         enrollmentTokenId: token.id,
         name: request.deviceName,
         platform: request.platform,
@@ -114,9 +128,12 @@ export function createDeviceService(deps: Deps) {
         actorType: 'device',
         actorId: deviceId,
         action: 'device.enrolled',
-        subjectUserIds: user ? [user.id] : [],
         details: { tokenId: token.id, deviceName: request.deviceName, platform: request.platform, osUser: request.osUser },
       });
+      if (token.userId) {
+        const actor = token.createdBy ? { type: 'user' as const, id: token.createdBy } : { type: 'device' as const, id: deviceId };
+        await deps.bindings.bind(token.orgId, deviceId, token.userId, 'enrollment_token', actor);
+      }
       return { deviceId, orgId: token.orgId };
     },
 
@@ -204,7 +221,7 @@ export function createDeviceService(deps: Deps) {
       const device = await store.findDevice(deviceId);
       if (!device) throw unauthorized('unknown device');
       if (device.revokedAt) throw revoked();
-      return { deviceId: device.id, orgId: device.orgId, userId: device.userId, osUser: device.osUser, lastSeenAt: device.lastSeenAt };
+      return { deviceId: device.id, orgId: device.orgId, userId: device.userId, bindingId: device.bindingId, osUser: device.osUser, lastSeenAt: device.lastSeenAt };
     },
 
     async authenticate(bearer: string | undefined): Promise<EnrolledDevice> {

@@ -1,10 +1,12 @@
 import { and, desc, eq, gt, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { AgentStatus, Directive } from '@icarus/shared';
 import type { Database } from '../../platform/db/client';
-import { deviceDirectives, devices, enrollmentTokens, usedAssertions } from './tables';
+import { deviceBindings, deviceDirectives, devices, enrollmentTokens, pairingCodes, usedAssertions } from './tables';
 
 export type DeviceRow = typeof devices.$inferSelect;
 export type EnrollmentTokenRow = typeof enrollmentTokens.$inferSelect;
+export type BindingRow = typeof deviceBindings.$inferSelect;
+export type BindingMethod = BindingRow['method'];
 
 export function createDeviceStore({ db }: Database) {
   return {
@@ -50,6 +52,82 @@ export function createDeviceStore({ db }: Database) {
 
     async insertDevice(row: typeof devices.$inferInsert) {
       await db.insert(devices).values(row);
+    },
+
+    /**
+     * Ends the device's binding in force (if any) and, with `next`, starts a new one, in one
+     * transaction with the device row, so the device never names a person its bindings do not.
+     * False when the device is not an active device of the org.
+     */
+    async rebind(
+      orgId: string,
+      deviceId: string,
+      at: Date,
+      endedBy: string | null,
+      next: { id: string; userId: string; method: BindingMethod; boundBy: string | null } | null,
+    ): Promise<{ changed: boolean; previous: BindingRow | undefined }> {
+      return db.transaction(async (tx) => {
+        const [device] = await tx
+          .select({ id: devices.id })
+          .from(devices)
+          .where(and(eq(devices.id, deviceId), eq(devices.orgId, orgId), isNull(devices.revokedAt)))
+          .for('update');
+        if (!device) return { changed: false, previous: undefined };
+        const [previous] = await tx
+          .update(deviceBindings)
+          .set({ endedAt: at, endedBy })
+          .where(and(eq(deviceBindings.deviceId, deviceId), isNull(deviceBindings.endedAt)))
+          .returning();
+        if (next) await tx.insert(deviceBindings).values({ ...next, orgId, deviceId, boundAt: at });
+        await tx
+          .update(devices)
+          .set({ userId: next?.userId ?? null, bindingId: next?.id ?? null })
+          .where(eq(devices.id, deviceId));
+        return { changed: true, previous };
+      });
+    },
+
+    async currentBinding(deviceId: string): Promise<BindingRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(deviceBindings)
+        .where(and(eq(deviceBindings.deviceId, deviceId), isNull(deviceBindings.endedAt)));
+      return row;
+    },
+
+    /** The binding in force on each device of an org that has one. */
+    async currentBindings(orgId: string): Promise<Pick<BindingRow, 'id' | 'deviceId' | 'userId'>[]> {
+      return db
+        .select({ id: deviceBindings.id, deviceId: deviceBindings.deviceId, userId: deviceBindings.userId })
+        .from(deviceBindings)
+        .where(and(eq(deviceBindings.orgId, orgId), isNull(deviceBindings.endedAt)));
+    },
+
+    async insertPairingCode(row: typeof pairingCodes.$inferInsert) {
+      await db.insert(pairingCodes).values(row);
+    },
+
+    /** Takes a live code once, atomically: a second use, or one after expiry, finds nothing. */
+    async consumePairingCode(orgId: string, codeHash: string, deviceId: string, at: Date): Promise<{ userId: string } | undefined> {
+      const [row] = await db
+        .update(pairingCodes)
+        .set({ usedAt: at, usedByDevice: deviceId })
+        .where(and(eq(pairingCodes.orgId, orgId), eq(pairingCodes.codeHash, codeHash), isNull(pairingCodes.usedAt), gt(pairingCodes.expiresAt, at)))
+        .returning({ userId: pairingCodes.userId });
+      return row;
+    },
+
+    async findPairingCode(orgId: string, codeHash: string) {
+      const [row] = await db.select().from(pairingCodes).where(and(eq(pairingCodes.orgId, orgId), eq(pairingCodes.codeHash, codeHash)));
+      return row;
+    },
+
+    /** A person's unused codes die when they make a new one: one live code per person. */
+    async retirePairingCodes(userId: string, at: Date) {
+      await db
+        .update(pairingCodes)
+        .set({ expiresAt: at })
+        .where(and(eq(pairingCodes.userId, userId), isNull(pairingCodes.usedAt), gt(pairingCodes.expiresAt, at)));
     },
 
     async findDevice(id: string): Promise<DeviceRow | undefined> {

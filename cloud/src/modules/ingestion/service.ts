@@ -1,7 +1,7 @@
 import { scopesOfSpan, type IngestBatch, type IngestResult, type RejectReason } from '@icarus/shared';
 import type { AuditService } from '../audit';
-import { grantedAt, type ConsentService, type ConsentTimeline } from '../consent';
-import type { DeviceIdentity, DeviceService } from '../devices';
+import { grantedAt, inForce, type ConsentHistory, type ConsentService } from '../consent';
+import type { DeviceIdentity, DeviceService, EnrolledDevice } from '../devices';
 import { AppError } from '../../platform/errors';
 import type { Metrics } from '../../platform/metrics';
 import type { IngestionStore, InsertedSpan, SpanRow } from './store';
@@ -89,17 +89,19 @@ export function createIngestionService(deps: Deps) {
      * parsed) are independent, so they overlap instead of costing three waits in a row.
      */
     async ingestFor(deviceId: string, body: Promise<IngestBatch>): Promise<IngestResult> {
-      const [device, timeline, batch] = await Promise.all([devices.requireActive(deviceId), consent.timeline(deviceId), body]);
-      return this.ingest(device, batch, timeline);
+      const [device, history, batch] = await Promise.all([devices.requireActive(deviceId), consent.timeline(deviceId), body]);
+      return this.ingest(device, batch, history);
     },
 
-    async ingest(device: DeviceIdentity, batch: IngestBatch, knownTimeline?: ConsentTimeline): Promise<IngestResult> {
+    async ingest(device: EnrolledDevice, batch: IngestBatch, knownHistory?: ConsentHistory): Promise<IngestResult> {
       if (batch.deviceId !== undefined && batch.deviceId !== device.deviceId) {
         throw new AppError('forbidden', 'The batch names another device than the one signed in', [
           { path: 'deviceId', problem: 'does not match the access token' },
         ]);
       }
-      const timeline = knownTimeline ?? (await consent.timeline(device.deviceId));
+      // Only decisions of the person the device is bound to now count; unbound, it speaks for no one.
+      const unbound = device.userId === null || device.bindingId === null;
+      const timeline = inForce(knownHistory ?? (await consent.timeline(device.deviceId)), device.bindingId);
       const rejected: { id: string; reason: RejectReason }[] = [];
       const rows: SpanRow[] = [];
       const seen = new Set<string>();
@@ -112,6 +114,10 @@ export function createIngestionService(deps: Deps) {
           continue;
         }
         seen.add(id);
+        if (unbound) {
+          rejected.push({ id, reason: 'device_unbound' });
+          continue;
+        }
         const granted = grantedAt(timeline, Date.parse(span.start));
         if (!granted || !scopesOfSpan(span).every((s) => granted.has(s))) {
           rejected.push({ id, reason: 'no_consent' });
@@ -163,7 +169,8 @@ export function createIngestionService(deps: Deps) {
       }
 
       const [policyDirective, queued] = await Promise.all([
-        consent.policyDirective(device.orgId, timeline),
+        // An unbound device is not asked for consent: nobody could give it yet.
+        unbound ? undefined : consent.policyDirective(device.orgId, timeline),
         directivesWaiting ? devices.takeDirectives(device.deviceId) : [],
         devices.recordSync(device, batch.status),
       ]);

@@ -20,7 +20,7 @@ describe.each(testDatabaseKinds())('NUL characters and lone surrogates at the ed
 
   beforeAll(async () => {
     cloud = await startTestCloud(kind);
-    device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken);
+    device = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('unsafe-text')).token);
     expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
   });
   afterAll(() => cloud?.stopAll());

@@ -21,7 +21,7 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
 
   beforeAll(async () => {
     cloud = await startTestCloud(kind, { TOKEN_SECRET });
-    device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken);
+    device = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('alice')).token);
     expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
   });
   afterAll(async () => cloud?.stopAll());
@@ -78,7 +78,7 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
   });
 
   it('stops accepting a scope the moment it is withdrawn', async () => {
-    const other = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken, 'bob');
+    const other = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('bob')).token, 'bob');
     await other.consent(['app_usage', 'idle']);
     await new Promise((r) => setTimeout(r, 20));
     const before = makeSpans(1, { from: Date.now() - 10 });
@@ -162,7 +162,7 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
     it("another device's span ids are rejected, not counted as duplicates, and not overwritten", async () => {
       const spans = makeSpans(2, { app: 'Mail', from: Date.now() + 5000 });
       await device.ingest(spans);
-      const thief = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken, 'mallory');
+      const thief = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('mallory')).token, 'mallory');
       await thief.consent(['app_usage']);
       const result = IngestResult.parse(await (await thief.ingest(spans.map((s) => ({ ...s, app: 'Evil' })))).json());
       expect(result.accepted).toBe(0);
@@ -211,13 +211,13 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
     });
 
     it('refuses an assertion signed by another key', async () => {
-      const other = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken, 'eve');
+      const other = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('eve')).token, 'eve');
       const res = await cloud.fetchPath(WIRE_PATHS.token, json({ assertion: await other.assertion({ iss: device.deviceId }) }));
       expect(res.status).toBe(401);
     });
 
     it('a revoked device is refused at once with 403', async () => {
-      const victim = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken, 'carol');
+      const victim = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('carol')).token, 'carol');
       await victim.consent(['app_usage']);
       await cloud.cloud.services.devices.revoke(victim.deviceId, victim.orgId, 'test-admin');
       const res = await victim.ingest(makeSpans(1));

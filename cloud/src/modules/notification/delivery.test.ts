@@ -40,7 +40,7 @@ describe.each(testDatabaseKinds())('notifications on %s', (kind) => {
     const admin = await directory.findUserByEmail(cloud.bootstrap.adminEmail);
     const added = await notifications.addWebhook({ userId: admin?.id ?? '', orgId }, { url: hooks.url, events: ['consent.granted', 'consent.withdrawn', 'device.silent'] });
     secret = added.secret;
-    device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken, 'alice');
+    device = await createTestDevice(cloud.fetchPath, cloud.url, await cloud.tokenFor(aliceId), 'alice');
   });
   afterAll(async () => {
     await cloud?.stopAll();

@@ -30,7 +30,7 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
         const os = `user${n++}`;
         const user = await directory.createUser({ orgId, email: `${os}@t.test`, name: `Person ${os}`, role: 'employee', osUser: os, teamId: team.id });
         teams[key].people.push(user.id);
-        const device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken, os);
+        const device = await createTestDevice(cloud.fetchPath, cloud.url, await cloud.tokenFor(user.id), os);
         expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
         // After this person's consent: earlier spans would be refused.
         const start = Date.now() + 1000;
@@ -39,7 +39,7 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
           { id: uuidv7(), start: new Date(start + 700_000).toISOString(), durationMs: 300_000, app: 'mystery-tool' },
           { id: uuidv7(), start: new Date(start + 1_100_000).toISOString(), durationMs: 120_000, app: 'Slack', idle: true as const },
         ];
-        await ingestion.ingest({ deviceId: device.deviceId, orgId, userId: user.id }, { batchId: uuidv7(), spans });
+        await ingestion.ingest(await cloud.cloud.services.devices.requireActive(device.deviceId), { batchId: uuidv7(), spans });
       }
     }
     await analytics.flush();

@@ -49,7 +49,7 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
   beforeAll(async () => {
     smtp = await startSmtpServer();
     cloud = await startTestCloud(kind, { SMTP_URL: smtp.url, NOTIFY_POLL_MS: '50' });
-    const { directory, consent, devices: deviceService } = cloud.cloud.services;
+    const { directory, consent } = cloud.cloud.services;
     orgId = cloud.bootstrap.orgId;
     teamId = (await directory.createTeam(orgId, 'Sales')).id;
     const person = async (name: 'alice' | 'bob' | 'manager', role: 'employee' | 'manager') =>
@@ -68,10 +68,10 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
     otherOrgId = other.id;
     ids.carol = (await directory.createUser({ orgId: other.id, email: 'carol@other.test', name: 'carol', role: 'employee', osUser: 'carol' })).id;
     await consent.publish(other.id, defaultPolicy('Other'), { type: 'system', id: 'test' });
-    const { token } = await deviceService.createEnrollmentToken({ orgId: other.id, label: 'other', validDays: 1, maxUses: 5 });
+    const token = await cloud.tokenFor(ids.carol, other.id);
     devices.carol = await createTestDevice(cloud.fetchPath, cloud.url, token, 'carol');
-    devices.alice = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken, 'alice');
-    devices.bob = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken, 'bob');
+    devices.alice = await createTestDevice(cloud.fetchPath, cloud.url, await cloud.tokenFor(ids.alice), 'alice');
+    devices.bob = await createTestDevice(cloud.fetchPath, cloud.url, await cloud.tokenFor(ids.bob), 'bob');
     for (const [name, d] of Object.entries(devices)) {
       const scopes = name === 'carol' ? (['app_usage'] as const) : (['app_usage', 'window_titles'] as const);
       expect((await d.consent([...scopes])).status).toBe(201);

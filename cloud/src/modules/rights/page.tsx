@@ -29,6 +29,8 @@ function MyDataPage(props: { user: SignedInUser; spans: OwnSpan[]; viewers: View
       ) : (
         <ul>{props.viewers.map((v) => <li>{`${when(v.at)}: ${v.actor.name} (${v.actor.role}) — ${v.action}`}</li>)}</ul>
       )}
+      <h2>My computers</h2>
+      <p><a href="/me/devices">Pair a computer, or see which computers record as you</a></p>
       <h2>Export</h2>
       <p><a href="/api/me/export?format=json">All my data as JSON</a> · <a href="/api/me/export?format=csv">as CSV</a></p>
       <h2>Erase</h2>

@@ -31,9 +31,11 @@ function webPrincipal(c: Context<AppEnv>): Principal {
 
 function devicePrincipal(c: Context<AppEnv>): Principal {
   const device = c.get('device');
-  if (!device.userId) {
-    throw new AppError('forbidden', 'This device is not matched to a person in the directory, so it holds no personal data on the server', [
-      { path: 'device', problem: 'no person behind this device' },
+  // Only a binding proven by the person (pairing code) or by IT says whose data this is; the
+  // OS account the device enrolled under never does.
+  if (!device.userId || !device.bindingId) {
+    throw new AppError('device_unbound', 'This device is not bound to a person, so it can read no one\'s data: pair it with a code from My data → Pair a computer, or ask IT to assign it', [
+      { path: 'device', problem: 'not bound to a person' },
     ]);
   }
   return { orgId: device.orgId, userId: device.userId, via: 'device', actorType: 'device', actorId: device.deviceId };

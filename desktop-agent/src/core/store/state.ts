@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import { CaptureSourceStatus, ConsentReceipt, Policy, PolicyContent, Scope } from '@icarus/shared';
+import { CaptureSourceStatus, ConsentReceipt, DeviceBinding, Policy, PolicyContent, Scope } from '@icarus/shared';
 
 /** The person's decision as the device holds it. Absent until they decide: nothing is captured. */
 export const ConsentState = z.strictObject({
@@ -40,6 +40,8 @@ const SETTINGS = {
   pauseUntilMs: z.number(),
   messages: z.array(ServerMessage),
   revoked: Revocation,
+  /** Who the server last said this device speaks for (null boundTo: nobody yet). */
+  binding: DeviceBinding,
 } as const;
 type Settings = { [K in keyof typeof SETTINGS]: z.infer<(typeof SETTINGS)[K]> };
 

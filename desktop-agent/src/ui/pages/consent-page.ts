@@ -63,11 +63,44 @@ function changesSection(changes: NonNullable<ConsentView['changes']>): HTMLEleme
   );
 }
 
+/** Whose consent this is, said before anything is asked. */
+function bindingSection(view: ConsentView): HTMLElement {
+  const section = h('section', { class: 'binding', 'aria-labelledby': 'binding-heading' }, h('h2', { id: 'binding-heading' }, t.bindingHeading));
+  if (view.boundTo === undefined) section.append(h('p', {}, t.bindingUnknown));
+  else if (view.boundTo) section.append(h('p', { id: 'bound-to' }, format(t.boundTo, { name: view.boundTo.name, email: view.boundTo.email })));
+  else section.append(h('p', { id: 'bound-to', class: 'warn' }, format(t.unbound, { osUser: view.osUser })));
+  return section;
+}
+
+/** The pairing-code field: right under the binding while unbound, at the end to pair again. */
+function pairForm(onPair: (code: string) => Promise<void>): HTMLFormElement {
+  const input = h('input', { id: 'pairing-code', name: 'code', autocomplete: 'off', spellcheck: 'false', maxlength: '64' });
+  const form = h('form', { 'aria-label': t.pairButton }, h('label', { for: 'pairing-code' }, t.pairLabel), input, h('button', { type: 'submit' }, t.pairButton));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void onPair(input.value);
+  });
+  return form;
+}
+
 export async function renderConsent(root: HTMLElement): Promise<void> {
   const api = window.icarus;
   const note = announcer();
   const view = await api.consent();
-  root.replaceChildren(h('h1', {}, t.title), h('p', {}, t.intro), note.el);
+  const pair = async (code: string) => {
+    try {
+      await api.pair(code);
+      // Drawn again: now it names the person, and asks them (and only them) to decide.
+      await renderConsent(root);
+    } catch (error) {
+      note.say(common.errorPrefix + errorText(error), true);
+    }
+  };
+  root.replaceChildren(h('h1', {}, t.title), h('p', {}, t.intro), note.el, bindingSection(view));
+  if (view.boundTo === null) {
+    root.append(pairForm(pair));
+    return;
+  }
   const policy = view.policy;
   if (!policy) {
     root.append(h('p', {}, t.noPolicy));
@@ -125,6 +158,8 @@ export async function renderConsent(root: HTMLElement): Promise<void> {
     })();
   });
 
+  // Pairing again (from the right account) comes after the decision, out of its keyboard path.
+  if (view.boundTo) root.append(pairForm(pair));
   const { receipts } = await api.receipts();
   if (receipts.length > 0) {
     root.append(h('h2', {}, t.receiptsHeading), ...receipts.slice(0, 5).map((r) => receiptCard(r, localDateTime(r.receipt.payload.consentTimestamp))));

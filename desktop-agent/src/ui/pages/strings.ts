@@ -50,6 +50,12 @@ export const common = {
 
 export const consentText = {
   title: 'Privacy and consent',
+  bindingHeading: 'Who this computer records for',
+  boundTo: 'This computer records for {name} <{email}>. Not you? Pair it again from your own account, or ask IT.',
+  unbound: 'This computer is not bound to anyone yet, so nothing is recorded or sent as anyone, and no one is asked to consent. Make a pairing code in the web app (My data → Pair a computer) and type it here, or ask IT to assign this computer (its OS account is {osUser}).',
+  bindingUnknown: 'The agent has not reached the server yet, so it cannot say who this computer records for.',
+  pairLabel: 'Pairing code',
+  pairButton: 'Pair this computer',
   intro: 'Nothing is recorded until you decide. You can change your mind at any time from the tray menu.',
   noPolicy: 'The agent has not received your organisation\'s policy yet. It will ask you as soon as it has.',
   policyHeading: 'Policy version {version} from {controller}',
