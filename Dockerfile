@@ -20,6 +20,7 @@ COPY desktop-agent/package.json desktop-agent/
 RUN npm ci --workspace cloud --include-workspace-root --ignore-scripts --no-audit --no-fund
 COPY shared/src shared/src
 COPY cloud/src cloud/src
+COPY cloud/scripts/admin.ts cloud/scripts/
 COPY deploy/tsconfig.image.json deploy/
 RUN npx tsc -p deploy/tsconfig.image.json && touch /app/.typechecked
 
@@ -50,6 +51,8 @@ COPY shared/package.json shared/
 COPY shared/src shared/src
 COPY cloud/package.json cloud/
 COPY cloud/src cloud/src
+# The first admin and password resets: podman exec <container> node --import tsx cloud/scripts/admin.ts …
+COPY cloud/scripts/admin.ts cloud/scripts/
 COPY deploy/healthcheck.mjs deploy/
 USER icarus
 # PGlite's folder and generated secrets when DATABASE_URL or the keys are not given.

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import type { CloudApp } from '../src/app';
 import { createApp } from '../src/app';
-import { bootstrapDemoOrg } from '../src/bootstrap';
+import { bootstrapDemoOrg, DEMO_ADMIN_EMAIL } from '../src/bootstrap';
 import { parseConfig } from '../src/platform/config';
 import { defaultPolicy } from '../src/modules/consent/default-policy';
 import { createConsentService } from '../src/modules/consent/service';
@@ -57,7 +57,7 @@ export async function seedDemo(
   const existing = await services.directory.listMembers(orgId);
   if (existing.length > options.employees / 2) {
     log(`Demo org already has ${existing.length} people; nothing to do.`);
-    return { orgId, created: false };
+    return { orgId, created: false, admin: undefined };
   }
   // A policy that lets managers see individuals, so the person-level pages can be tried.
   await services.consent.publish(orgId, { ...defaultPolicy(org.name), managersSeeIndividuals: true }, { type: 'system', id: 'seed-demo' });
@@ -73,7 +73,9 @@ export async function seedDemo(
   for (let i = 0; i < options.employees; i++) {
     const t = i % options.teams;
     const manager = t === 0 ? DEMO_MANAGER_EMAIL : `manager${t}@demo.icarus.local`;
-    lines.push(`person${i}@demo.icarus.local,${FIRST[i % FIRST.length]} ${LAST[Math.floor(i / FIRST.length) % LAST.length]} ${i},person${i},${teamName(t)},${manager},employee`);
+    lines.push(
+      `person${i}@demo.icarus.local,${FIRST[i % FIRST.length]} ${LAST[Math.floor(i / FIRST.length) % LAST.length]} ${i},person${i},${teamName(t)},${manager},employee`,
+    );
   }
   const importer = createDirectoryImporter({ store: createDirectoryStore(database), audit: services.audit });
   await importer.importCsv({ orgId, actorUserId: admin?.id ?? 'seed-demo', text: lines.join('\n'), dryRun: false });
@@ -102,7 +104,14 @@ export async function seedDemo(
     const member = members.get(`person${i}@demo.icarus.local`);
     if (!member) return;
     // A per-user token, as IT deploys one by MDM to each person's laptop: it binds the device to them.
-    const token = await services.devices.createEnrollmentToken({ orgId, userId: member.id, label: `laptop-${i}`, validDays: 1, maxUses: 1, createdBy: admin?.id ?? null });
+    const token = await services.devices.createEnrollmentToken({
+      orgId,
+      userId: member.id,
+      label: `laptop-${i}`,
+      validDays: 1,
+      maxUses: 1,
+      createdBy: admin?.id ?? null,
+    });
     const enrolled = await services.devices.enroll({
       enrollmentToken: token.token,
       deviceName: `laptop-${i}`,
@@ -113,16 +122,21 @@ export async function seedDemo(
     });
     // A few people declined or withdrew, so consent coverage has something to show.
     const decision = i % 50 === 7 ? 'declined' : 'granted';
-    await backdated.decide(
-      await services.devices.requireActive(enrolled.deviceId),
-      { policyVersion: policy.version, scopes: decision === 'granted' ? ['app_usage', 'idle'] : [], decision, method: 'tray-dialog' },
-    );
-    await services.devices.recordSync({ deviceId: enrolled.deviceId, orgId, userId: member.id }, {
-      agentVersion: i % 10 === 0 ? '0.9.2' : '1.0.0',
-      pendingSpans: i % 13,
-      droppedSpans: i % 97 === 0 ? 12 : 0,
-      captureSources: [],
+    await backdated.decide(await services.devices.requireActive(enrolled.deviceId), {
+      policyVersion: policy.version,
+      scopes: decision === 'granted' ? ['app_usage', 'idle'] : [],
+      decision,
+      method: 'tray-dialog',
     });
+    await services.devices.recordSync(
+      { deviceId: enrolled.deviceId, orgId, userId: member.id },
+      {
+        agentVersion: i % 10 === 0 ? '0.9.2' : '1.0.0',
+        pendingSpans: i % 13,
+        droppedSpans: i % 97 === 0 ? 12 : 0,
+        captureSources: [],
+      },
+    );
     const kind = TEAM_KINDS.indexOf((teamIndex.get(member.teamId ?? '') ?? 'Engineering').split(' ')[0] as (typeof TEAM_KINDS)[number]);
     if (decision === 'granted') devices.push({ device: enrolled.deviceId, user: member.id, kind: Math.max(0, kind) });
   };
@@ -170,12 +184,58 @@ export async function seedDemo(
     await database.rows(sql.raw(`vacuum (analyze) ${table}`));
   }
   log(`rollups built and analysed (${Math.round(performance.now() - started)} ms)`);
-  return { orgId, created: true };
+  return { orgId, created: true, admin: boot.created ? { email: boot.adminEmail, password: boot.adminPassword ?? '' } : undefined };
 }
 
-
-const FIRST = ['Ada', 'Ben', 'Chen', 'Dana', 'Emil', 'Fatima', 'Goran', 'Hana', 'Ines', 'Jonas', 'Kemal', 'Lea', 'Mateo', 'Nora', 'Oskar', 'Priya', 'Quinn', 'Rosa', 'Sami', 'Tariq', 'Uma', 'Viktor', 'Wen', 'Yara', 'Zoe'];
-const LAST = ['Adler', 'Berger', 'Costa', 'Dubois', 'Eriksen', 'Fischer', 'Garcia', 'Hoffmann', 'Ivanova', 'Jensen', 'Kowalski', 'Lindqvist', 'Meyer', 'Novak', 'Okafor', 'Petrov', 'Rossi', 'Schmidt', 'Tanaka', 'Weber'];
+const FIRST = [
+  'Ada',
+  'Ben',
+  'Chen',
+  'Dana',
+  'Emil',
+  'Fatima',
+  'Goran',
+  'Hana',
+  'Ines',
+  'Jonas',
+  'Kemal',
+  'Lea',
+  'Mateo',
+  'Nora',
+  'Oskar',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sami',
+  'Tariq',
+  'Uma',
+  'Viktor',
+  'Wen',
+  'Yara',
+  'Zoe',
+];
+const LAST = [
+  'Adler',
+  'Berger',
+  'Costa',
+  'Dubois',
+  'Eriksen',
+  'Fischer',
+  'Garcia',
+  'Hoffmann',
+  'Ivanova',
+  'Jensen',
+  'Kowalski',
+  'Lindqvist',
+  'Meyer',
+  'Novak',
+  'Okafor',
+  'Petrov',
+  'Rossi',
+  'Schmidt',
+  'Tanaka',
+  'Weber',
+];
 
 /** `npm run seed:demo`: the database named by DATABASE_URL, or PGlite under DATA_DIR. */
 async function main() {
@@ -187,7 +247,9 @@ async function main() {
       () => false,
     );
     if (running) {
-      throw new Error(`a server is running on port ${config.PORT} with the embedded database (PGlite), which only one process may open: stop it (Ctrl+C), run npm run seed:demo, then npm start again`);
+      throw new Error(
+        `a server is running on port ${config.PORT} with the embedded database (PGlite), which only one process may open: stop it (Ctrl+C), run npm run seed:demo, then npm start again`,
+      );
     }
     process.stdout.write('Seeding the embedded database (PGlite); this takes several minutes (2.2 million spans)...\n');
   }
@@ -198,7 +260,17 @@ async function main() {
   try {
     await cloud.services.ingestion.preparePartitions(new Date());
     const result = await seedDemo(cloud, database, secrets, DEMO_SIZE, (line) => process.stdout.write(`${line}\n`));
-    process.stdout.write(result.created ? `Seeded. Manager sign-in: ${DEMO_MANAGER_EMAIL} / ${DEMO_MANAGER_PASSWORD}\n` : 'Already seeded.\n');
+    if (!result.created) process.stdout.write('Already seeded.\n');
+    else {
+      const lines = ['Seeded. Sign in as:'];
+      lines.push(
+        result.admin
+          ? `  admin:    ${result.admin.email} / ${result.admin.password} (shown once)`
+          : `  admin:    ${DEMO_ADMIN_EMAIL} (password shown when it was made; a new one: npm run admin -- reset-password --email ${DEMO_ADMIN_EMAIL})`,
+      );
+      lines.push(`  manager:  ${DEMO_MANAGER_EMAIL} / ${DEMO_MANAGER_PASSWORD}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
   } finally {
     await cloud.stop();
     await database.close();

@@ -10,7 +10,15 @@ async function main() {
     lines.push(`Admin sign-in: ${bootstrap.adminEmail} / ${bootstrap.adminPassword} (shown once; change it after signing in)`);
     lines.push(`Enrollment token: ${bootstrap.enrollmentToken}`);
   } else if (bootstrap.adminEmail) {
-    lines.push(`Admin sign-in: ${bootstrap.adminEmail} (password shown on first start)`);
+    lines.push(
+      `Admin sign-in: ${bootstrap.adminEmail} (password shown on first start; a new one: npm run admin -- reset-password --email ${bootstrap.adminEmail})`,
+    );
+  } else if (!bootstrap.orgId) {
+    lines.push(
+      'No organisation yet. Create the first admin: npm run admin -- create-admin --email you@example.com --name "Your name" --org "Your organisation"',
+    );
+  } else {
+    lines.push('A forgotten admin password: npm run admin -- reset-password --email <email>');
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 

@@ -55,7 +55,9 @@ export async function startCloud(options: StartOptions = {}): Promise<RunningClo
 
   const now = new Date();
   await cloud.services.ingestion.preparePartitions(now);
-  const bootstrap = config.DEMO_SEED ? await bootstrapDemoOrg(cloud) : { created: false, orgId: '', adminEmail: '' };
+  const bootstrap = config.DEMO_SEED
+    ? await bootstrapDemoOrg(cloud)
+    : { created: false, orgId: (await cloud.services.directory.firstOrg())?.id ?? '', adminEmail: '' };
 
   let closing: Promise<void> | undefined;
   return {
@@ -102,7 +104,9 @@ function listen(
   };
   return new Promise<ServerType>((resolve) => {
     const s = tls
-      ? serve({ fetch, port, hostname: config.HOST, createServer: createHttpsServer, serverOptions: { ...tls, minVersion: 'TLSv1.2', ...timeouts } }, () => resolve(s))
+      ? serve({ fetch, port, hostname: config.HOST, createServer: createHttpsServer, serverOptions: { ...tls, minVersion: 'TLSv1.2', ...timeouts } }, () =>
+          resolve(s),
+        )
       : serve({ fetch, port, hostname: config.HOST, serverOptions: timeouts }, () => resolve(s));
   });
 }

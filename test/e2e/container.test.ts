@@ -4,6 +4,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../cloud/test/support/database';
 import { createTestDevice, makeSpans } from '../../cloud/test/support/device-client';
+import { totpCode } from '../../cloud/src/modules/identity';
 import { buildCloudImage, podman, requirePodman } from '../helpers/podman';
 import { freePort } from '../helpers/ports';
 
@@ -66,19 +67,59 @@ describe.each(testDatabaseKinds())('the cloud container on %s', (kind) => {
   });
 
   it('becomes ready, enrolls a device and stores its batch', async () => {
-    const ready = await waitFor('/readyz', async () => {
-      const response = await fetch(`${url}/readyz`);
-      return response.status === 200 ? ((await response.json()) as { database: string }) : undefined;
-    }, 150_000); // the first start compiles the sources (tsx) and migrates, on a busy 2-core machine
+    const ready = await waitFor(
+      '/readyz',
+      async () => {
+        const response = await fetch(`${url}/readyz`);
+        return response.status === 200 ? ((await response.json()) as { database: string }) : undefined;
+      },
+      150_000,
+    ); // the first start compiles the sources (tsx) and migrates, on a busy 2-core machine
     expect(ready.database).toBe(kind === 'postgres' ? 'postgres' : 'pglite');
     // The health check the image declares answers too.
     await podman(['healthcheck', 'run', name]);
 
-    logs = await waitFor('the enrollment token in the logs', async () => {
-      const out = await podman(['logs', name]);
-      return /Enrollment token: icn_enr_\S+/.test(out) ? out : undefined;
+    // An admin: production makes no demo, so IT creates the first one inside the container; a
+    // development start prints the demo admin's password once.
+    let email = 'admin@demo.icarus.local';
+    let password = '';
+    if (kind === 'postgres') {
+      email = 'it@acme.test';
+      const made = await podman([
+        'exec',
+        name,
+        'node',
+        '--import',
+        'tsx',
+        'cloud/scripts/admin.ts',
+        'create-admin',
+        '--email',
+        email,
+        '--name',
+        'Ida Admin',
+        '--org',
+        'Acme',
+      ]);
+      password = /Admin sign-in: \S+ \/ (\S+)/.exec(made)?.[1] ?? '';
+    } else {
+      logs = await waitFor('the demo admin in the logs', async () => {
+        const out = await podman(['logs', name]);
+        return /Admin sign-in: \S+ \/ \S+/.test(out) ? out : undefined;
+      });
+      password = /Admin sign-in: \S+ \/ (\S+)/.exec(logs)?.[1] ?? '';
+    }
+    expect(password).not.toBe('');
+    // The admin signs in, sets up the second factor, and makes a per-person enrollment token
+    // for their own laptop (as IT deploys one by MDM), so the device speaks for them.
+    const session = await signInWithSecondFactor(url, email, password);
+    const me = (await (await fetch(`${url}/api/me`, { headers: session.headers })).json()) as { user: { userId: string } };
+    const made = await fetch(`${url}/api/admin/enrollment-tokens`, {
+      method: 'POST',
+      headers: { ...session.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ label: 'Ida laptop', validDays: 1, maxUses: 1, userId: me.user.userId }),
     });
-    const token = /Enrollment token: (icn_enr_\S+)/.exec(logs)?.[1] ?? '';
+    expect(made.status, await made.clone().text()).toBe(201);
+    const token = ((await made.json()) as { token: string }).token;
     const device = await createTestDevice((path, init) => fetch(`${url}${path}`, init), url, token);
     expect((await device.consent(['app_usage'])).status).toBe(201);
     const response = await device.ingest(makeSpans(25), { gzip: true });
@@ -100,3 +141,26 @@ describe.each(testDatabaseKinds())('the cloud container on %s', (kind) => {
     expect(await podman(['logs', name])).toMatch(/shutting down/);
   }, 60_000);
 });
+
+/** Password, then TOTP enrolment with a code computed from the secret the server hands out: an active admin session. */
+async function signInWithSecondFactor(url: string, email: string, password: string): Promise<{ headers: Record<string, string> }> {
+  const started = await fetch(`${url}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  expect(started.status, await started.clone().text()).toBe(201);
+  const cookie = started.headers.get('set-cookie')?.split(';')[0] ?? '';
+  const { csrfToken } = (await started.json()) as { csrfToken: string };
+  const headers = { cookie, 'x-csrf-token': csrfToken };
+  const begun = await fetch(`${url}/api/account/totp`, { method: 'POST', headers });
+  expect(begun.status, await begun.clone().text()).toBe(201);
+  const { secret } = (await begun.json()) as { secret: string };
+  const confirmed = await fetch(`${url}/api/account/totp/confirm`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ code: totpCode(secret, Date.now()) }),
+  });
+  expect(confirmed.status, await confirmed.clone().text()).toBe(200);
+  return { headers };
+}

@@ -9,6 +9,20 @@ describe('config', () => {
     expect(config.DATABASE_URL).toBeUndefined();
   });
 
+  it('makes a demo org on a first start in development, never in production', () => {
+    expect(parseConfig({}).DEMO_SEED).toBe(true);
+    expect(parseConfig({ DEMO_SEED: 'false' }).DEMO_SEED).toBe(false);
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/icarus',
+      TITLE_KEY: Buffer.alloc(32, 1).toString('base64'),
+      TOKEN_SECRET: Buffer.alloc(32, 2).toString('base64'),
+      RECEIPT_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----',
+    };
+    expect(parseConfig(production).DEMO_SEED).toBe(false);
+    expect(() => parseConfig({ ...production, DEMO_SEED: 'true' })).toThrow(/DEMO_SEED: a production start makes no demo org/);
+  });
+
   it('names the bad variable', () => {
     expect(() => parseConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => parseConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);

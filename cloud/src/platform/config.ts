@@ -1,8 +1,6 @@
 import { z } from 'zod';
 
-const Base64Key32 = z
-  .string()
-  .refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded' });
+const Base64Key32 = z.string().refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded' });
 
 /** Every setting the server reads, parsed once at start; nothing else reads process.env. */
 export const ConfigSchema = z.object({
@@ -21,7 +19,11 @@ export const ConfigSchema = z.object({
   TOKEN_SECRET: Base64Key32.optional(),
   /** Ed25519 private key (PKCS#8 PEM) that signs consent receipts. Unset: generated once. */
   RECEIPT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PKCS#8 PEM private key' }).optional(),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(4 * 1024 * 1024),
   /** Slow clients: whole headers within this, the whole request within REQUEST_TIMEOUT_MS (Node's 300 s default lets a trickle hold a socket). */
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
@@ -58,12 +60,13 @@ export const ConfigSchema = z.object({
   NOTIFY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** A device with no sync for this many days is reported to the org's admins (daily check). */
   DEVICE_SILENT_DAYS: z.coerce.number().int().min(1).max(365).default(3),
+  /** A demo org on a first start; default on, except in production (whose first admin comes from `npm run admin`). */
   DEMO_SEED: z
     .enum(['true', 'false'])
-    .default('true')
-    .transform((v) => v === 'true'),
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true')),
 });
-export type Config = z.infer<typeof ConfigSchema>;
+export type Config = Omit<z.infer<typeof ConfigSchema>, 'DEMO_SEED'> & { DEMO_SEED: boolean };
 
 export class ConfigError extends Error {}
 
@@ -73,9 +76,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = ConfigSchema.safeParse(present);
   if (result.success) {
     if (result.data.NODE_ENV === 'production') {
-      const missing = (['TITLE_KEY', 'TOKEN_SECRET', 'RECEIPT_SIGNING_KEY', 'DATABASE_URL'] as const).filter(
-        (k) => result.data[k] === undefined,
-      );
+      const missing = (['TITLE_KEY', 'TOKEN_SECRET', 'RECEIPT_SIGNING_KEY', 'DATABASE_URL'] as const).filter((k) => result.data[k] === undefined);
       if (missing.length > 0) throw new ConfigError(`Invalid configuration: ${missing.join(', ')} must be set in production`);
     }
     const oidc = (['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_ORG_ID'] as const).filter((k) => result.data[k] === undefined);
@@ -83,7 +84,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     if ((result.data.TLS_CERT === undefined) !== (result.data.TLS_KEY === undefined)) {
       throw new ConfigError(`Invalid configuration: ${result.data.TLS_CERT === undefined ? 'TLS_CERT' : 'TLS_KEY'} must be set too to serve TLS`);
     }
-    return result.data;
+    if (result.data.NODE_ENV === 'production' && result.data.DEMO_SEED === true) {
+      throw new ConfigError(
+        'Invalid configuration: DEMO_SEED: a production start makes no demo org (create the first admin with npm run admin -- create-admin)',
+      );
+    }
+    return { ...result.data, DEMO_SEED: result.data.DEMO_SEED ?? result.data.NODE_ENV !== 'production' };
   }
   const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);

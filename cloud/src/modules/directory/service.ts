@@ -43,6 +43,11 @@ export function createDirectoryService(store: DirectoryStore) {
       return { id };
     },
 
+    /** A new password (argon2id); the caller ends the person's sessions. */
+    async setPassword(userId: string, password: string): Promise<void> {
+      await store.setPasswordHash(userId, await hash(password));
+    },
+
     listTeams: store.listTeams,
     listMembers: store.listMembers,
     membershipHistory: store.membershipHistory,

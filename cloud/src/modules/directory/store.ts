@@ -81,11 +81,17 @@ export function createDirectoryStore({ db }: Database, now: () => Date = () => n
     async usersByEmails(emails: string[]): Promise<UserRow[]> {
       if (emails.length === 0) return [];
       const lowered = emails.map((e) => e.toLowerCase());
-      return db.select().from(users).where(inArray(sql`lower(${users.email})`, lowered));
+      return db
+        .select()
+        .from(users)
+        .where(inArray(sql`lower(${users.email})`, lowered));
     },
     async managedTeamIds(userId: string): Promise<string[]> {
       const rows = await db.select({ teamId: teamManagers.teamId }).from(teamManagers).where(eq(teamManagers.userId, userId));
       return rows.map((r) => r.teamId);
+    },
+    async setPasswordHash(userId: string, passwordHash: string) {
+      await db.update(users).set({ passwordHash }).where(eq(users.id, userId));
     },
     async setTotpSecret(userId: string, secret: string | null) {
       await db.update(users).set({ totpSecret: secret, totpLastStep: null }).where(eq(users.id, userId));
@@ -113,10 +119,16 @@ export function createDirectoryStore({ db }: Database, now: () => Date = () => n
         }
         for (const u of plan.updatedUsers) {
           const { id, ...changes } = u;
-          await tx.update(users).set(changes).where(and(eq(users.id, id), eq(users.orgId, plan.orgId)));
+          await tx
+            .update(users)
+            .set(changes)
+            .where(and(eq(users.id, id), eq(users.orgId, plan.orgId)));
         }
         // Every team change the file makes, and every new person's first team, enter the history.
-        const memberships = [...plan.newUsers.flatMap((u) => (u.id ? [{ userId: u.id, teamId: u.teamId ?? null }] : [])), ...plan.updatedUsers.map((u) => ({ userId: u.id, teamId: u.teamId }))];
+        const memberships = [
+          ...plan.newUsers.flatMap((u) => (u.id ? [{ userId: u.id, teamId: u.teamId ?? null }] : [])),
+          ...plan.updatedUsers.map((u) => ({ userId: u.id, teamId: u.teamId })),
+        ];
         await recordMemberships(tx, plan.orgId, memberships, now());
         if (plan.teamManagers.length > 0) {
           await tx.insert(teamManagers).values(plan.teamManagers).onConflictDoNothing();

@@ -67,7 +67,14 @@ export function createAuthService(deps: {
   async function countFailure(email: string, orgId: string | undefined, reason: string) {
     const at = now();
     const lockedUntil = await store.recordFailure(email, at, LOCKOUT_RULE);
-    if (orgId) await audit.record({ orgId, actorType: 'system', actorId: 'gateway', action: 'auth.sign_in_failed', details: { email, reason, locked: lockedUntil !== null } });
+    if (orgId)
+      await audit.record({
+        orgId,
+        actorType: 'system',
+        actorId: 'gateway',
+        action: 'auth.sign_in_failed',
+        details: { email, reason, locked: lockedUntil !== null },
+      });
     if (lockedUntil) throw lockedError(lockedUntil, at);
   }
 
@@ -110,7 +117,8 @@ export function createAuthService(deps: {
       const email = input.email.trim().toLowerCase();
       await refuseIfLocked(email);
       const user = await directory.findUserByEmail(email);
-      const ok = user?.passwordHash && !user.deactivatedAt ? await verify(user.passwordHash, input.password) : (await verify(await decoy(), input.password), false);
+      const ok =
+        user?.passwordHash && !user.deactivatedAt ? await verify(user.passwordHash, input.password) : (await verify(await decoy(), input.password), false);
       if (!ok || !user) {
         await countFailure(email, user?.orgId, 'password');
         throw new AppError('unauthorized', 'Email or password is wrong', [{ path: 'password', problem: 'email or password is wrong' }]);
@@ -194,7 +202,16 @@ export function createAuthService(deps: {
         session,
         stage,
         hasTotp: user.totpSecret !== null,
-        user: { userId: user.id, orgId: user.orgId, email: user.email, name: user.name, role: user.role, managedTeamIds, teamId: user.teamId, sessionId: session.id },
+        user: {
+          userId: user.id,
+          orgId: user.orgId,
+          email: user.email,
+          name: user.name,
+          role: user.role,
+          managedTeamIds,
+          teamId: user.teamId,
+          sessionId: session.id,
+        },
       };
     },
 
@@ -203,6 +220,13 @@ export function createAuthService(deps: {
       if (!session) return;
       await store.delete(sessionId);
       await audit.record({ orgId: session.orgId, actorType: 'user', actorId: session.userId, action: 'auth.sign_out' });
+    },
+
+    /** Ends every session of a person (after a password reset), and lifts a lockout of their address. */
+    async signOutEverywhere(userId: string): Promise<number> {
+      const user = await directory.findUser(userId);
+      if (user) await store.clearFailures(user.email);
+      return store.deleteForUser(userId);
     },
 
     /** Sets a person's TOTP seed (sealed); enrolment confirms through this, seeds and tests call it. */

@@ -19,6 +19,10 @@ export function createSessionStore({ db }: Database) {
     async delete(id: string) {
       await db.delete(sessions).where(eq(sessions.id, id));
     },
+    async deleteForUser(userId: string): Promise<number> {
+      const gone = await db.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id });
+      return gone.length;
+    },
     async deleteExpired(now: Date): Promise<number> {
       const gone = await db.delete(sessions).where(lt(sessions.expiresAt, now)).returning({ id: sessions.id });
       return gone.length;

@@ -1,0 +1,97 @@
+// `npm run admin -- <command>`: the first admin of a production install, and a lost password.
+// Runs against the database the server uses (DATABASE_URL, or PGlite under DATA_DIR while the
+// server is stopped), through the modules' services; every change is audited.
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { createApp } from '../src/app';
+import { defaultPolicy } from '../src/modules/consent';
+import { ConfigError, parseConfig } from '../src/platform/config';
+import { openDatabase } from '../src/platform/db/client';
+import { loadSecrets } from '../src/platform/secrets';
+
+const USAGE = `Usage:
+  npm run admin -- create-admin --email <email> --name <name> [--org <organisation name>] [--time-zone <IANA zone>]
+      The first admin: creates the organisation when there is none yet (with the default policy).
+  npm run admin -- reset-password --email <email>
+      A new one-time password for that person, printed once.`;
+
+class UsageError extends Error {}
+
+const newPassword = () => randomBytes(12).toString('base64url');
+
+async function main(argv: string[]) {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: { email: { type: 'string' }, name: { type: 'string' }, org: { type: 'string' }, 'time-zone': { type: 'string' } },
+    strict: true,
+  });
+  if (command !== 'create-admin' && command !== 'reset-password') throw new UsageError(command ? `Unknown command "${command}"` : 'No command given');
+  const email = values.email?.trim().toLowerCase();
+  if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new UsageError('--email: a valid email address is required');
+
+  // The demo org is never made here, whatever DEMO_SEED says.
+  const config = parseConfig({ ...process.env, DEMO_SEED: 'false' });
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 2 });
+  const cloud = createApp({ config, database, secrets: loadSecrets(config), logger: pino({ level: 'warn' }) });
+  const { directory, consent, audit, auth } = cloud.services;
+  try {
+    if (command === 'reset-password') {
+      const user = await directory.findUserByEmail(email);
+      if (!user) throw new UsageError(`--email: nobody is registered as ${email}`);
+      const password = newPassword();
+      await directory.setPassword(user.id, password);
+      await auth.signOutEverywhere(user.id);
+      await audit.record({
+        orgId: user.orgId,
+        actorType: 'system',
+        actorId: 'admin-cli',
+        action: 'user.password_reset',
+        subjectUserIds: [user.id],
+        details: { by: 'command line' },
+      });
+      process.stdout.write(`New password for ${email}: ${password}\n(shown once; every session of this person was signed out)\n`);
+      return;
+    }
+
+    const name = values.name?.trim();
+    if (!name) throw new UsageError('--name: the admin\u2019s name is required');
+    if (await directory.findUserByEmail(email)) throw new UsageError(`--email: ${email} is registered already (reset-password sets a new password)`);
+    let org = await directory.firstOrg();
+    if (!org) {
+      const orgName = values.org?.trim();
+      if (!orgName) throw new UsageError('--org: there is no organisation yet, so its name is required');
+      org = await directory.createOrg({ name: orgName, timeZone: values['time-zone'] ?? 'UTC' });
+      await consent.publish(org.id, defaultPolicy(org.name), { type: 'system', id: 'admin-cli' });
+      process.stdout.write(`Organisation "${org.name}" created with the default policy (review it under Policies).\n`);
+    }
+    const password = newPassword();
+    const admin = await directory.createUser({ orgId: org.id, email, name, role: 'admin', password });
+    await audit.record({
+      orgId: org.id,
+      actorType: 'system',
+      actorId: 'admin-cli',
+      action: 'user.admin_created',
+      subjectUserIds: [admin.id],
+      details: { by: 'command line' },
+    });
+    process.stdout.write(`Admin sign-in: ${email} / ${password}\n(shown once; set up the second factor at the first sign-in)\n`);
+  } finally {
+    await cloud.stop();
+    await database.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (
+    error instanceof UsageError ||
+    error instanceof ConfigError ||
+    (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+  ) {
+    process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`Failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
