@@ -3,6 +3,11 @@ import { once } from 'node:events';
 import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
 import { uuidv7 } from 'uuidv7';
+import pino from 'pino';
+import { createApp } from '../../cloud/src/app';
+import { parseConfig } from '../../cloud/src/platform/config';
+import { openDatabase } from '../../cloud/src/platform/db/client';
+import { loadSecrets } from '../../cloud/src/platform/secrets';
 import { createTestDatabase } from '../../cloud/test/support/database';
 import { createTestDevice, type TestDevice } from '../../cloud/test/support/device-client';
 import { WIRE_PATHS } from '@icarus/shared';
@@ -57,6 +62,27 @@ async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; 
   return { child, url, token };
 }
 
+/** `count` people of the server's demo org, each with an enrollment token that binds to them. */
+async function perPersonTokens(databaseUrl: string, count: number): Promise<string[]> {
+  const config = parseConfig({ DATABASE_URL: databaseUrl, DEMO_SEED: 'false', LOG_LEVEL: 'silent' });
+  const database = await openDatabase({ databaseUrl, dataDir: config.DATA_DIR, poolSize: 2 });
+  const cloud = createApp({ config, database, secrets: loadSecrets(config), logger: pino({ level: 'silent' }) });
+  try {
+    const { directory, devices } = cloud.services;
+    const org = await directory.firstOrg();
+    if (!org) throw new Error('the bench server made no demo org');
+    const tokens: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const person = await directory.createUser({ orgId: org.id, email: `bench-user-${i}@bench.test`, name: `Bench ${i}`, role: 'employee' });
+      tokens.push((await devices.createEnrollmentToken({ orgId: org.id, userId: person.id, label: `bench ${i}`, validDays: 1, maxUses: 1 })).token);
+    }
+    return tokens;
+  } finally {
+    await cloud.stop();
+    await database.close();
+  }
+}
+
 /** The same server's ceiling for the insert alone: json_to_recordset + on conflict, 4 connections. */
 async function rawCeiling(databaseUrl: string, batchSize: number, seconds: number): Promise<number> {
   const sql = postgres(databaseUrl, { max: 4, onnotice: () => {} });
@@ -68,7 +94,13 @@ async function rawCeiling(databaseUrl: string, batchSize: number, seconds: numbe
     Array.from({ length: 4 }, async () => {
       while (Date.now() < until) {
         let t = Date.now();
-        const rows = Array.from({ length: batchSize }, () => ({ id: uuidv7(), start: new Date((t += 1000)).toISOString(), duration_ms: 900, app: 'Code', idle: false }));
+        const rows = Array.from({ length: batchSize }, () => ({
+          id: uuidv7(),
+          start: new Date((t += 1000)).toISOString(),
+          duration_ms: 900,
+          app: 'Code',
+          idle: false,
+        }));
         await sql`insert into spans (id, start, org_id, device_id, user_id, duration_ms, app, idle)
           select u.id, u.start, ${org}::uuid, ${device}::uuid, null, u.duration_ms, u.app, u.idle
           from json_to_recordset(${JSON.stringify(rows)}::text::json) as u(id uuid, start timestamptz, duration_ms int, app text, idle boolean)
@@ -139,8 +171,11 @@ export async function benchIngest(options: { runs?: number; seconds?: number; ba
     try {
       const fetchPath = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init);
       const devices: TestDevice[] = [];
+      // The fleet token binds no one, so each simulated person gets a per-person token (as IT
+      // deploys by MDM), made through the directory and devices services of the same database.
+      const personTokens = await perPersonTokens(databaseUrl, DEVICES);
       for (let i = 0; i < DEVICES; i++) {
-        const device = await createTestDevice(fetchPath, server.url, server.token, `bench-user-${i}`);
+        const device = await createTestDevice(fetchPath, server.url, personTokens[i] ?? server.token, `bench-user-${i}`);
         await device.consent(['app_usage', 'idle']);
         devices.push(device);
       }

@@ -72,7 +72,7 @@ describe('consent receipts', () => {
     await proxy.up();
     [cloud, bundle] = await Promise.all([startTestCloud(undefined, { PUBLIC_URL: proxy.url }), agentBundle()]);
     home = agentHome(bundle.file, process.env, { ICARUS_CAPTURE_BACKEND: 'get-windows' });
-    const enrolled = await home.cli(['enroll', '--server', proxy.url, '--token', cloud.enrollmentToken]);
+    const enrolled = await home.cli(['enroll', '--server', proxy.url, '--token', (await cloud.personToken('Rita')).token]);
     expect(enrolled.code, enrolled.stderr).toBe(0);
   });
   afterAll(async () => {

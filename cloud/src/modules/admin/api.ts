@@ -74,6 +74,8 @@ export function adminApiRoutes(deps: { drafts: PolicyDrafts; fleet: FleetAdmin; 
     })
     .post(ADMIN_API.assignDevice, admin, async (c) => {
       const deviceId = idParam(c, 'deviceId');
+      // The device is looked up before the body is read: another org's admin learns nothing from a validation error.
+      await fleet.requireOwnDevice(c.get('user'), deviceId);
       return c.json(await fleet.assignDevice(c.get('user'), deviceId, await readJson(c, DeviceAssignment, deps.maxBodyBytes)));
     });
 }

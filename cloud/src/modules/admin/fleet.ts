@@ -24,7 +24,13 @@ export const DeviceAssignment = z.strictObject({
 export type TokenState = 'live' | 'expired' | 'used_up' | 'revoked';
 
 /** Devices and enrollment tokens of the signed-in admin's org; the services scope every row by org. */
-export function createFleetAdmin(deps: { devices: DeviceService; bindings: BindingService; directory: DirectoryService; audit: AuditService; now?: () => Date }) {
+export function createFleetAdmin(deps: {
+  devices: DeviceService;
+  bindings: BindingService;
+  directory: DirectoryService;
+  audit: AuditService;
+  now?: () => Date;
+}) {
   const { devices, bindings, directory, audit } = deps;
   const now = deps.now ?? (() => new Date());
 
@@ -51,14 +57,29 @@ export function createFleetAdmin(deps: { devices: DeviceService; bindings: Bindi
       });
       // Owners and last-sync times are personal data: the read is on their "who viewed" list.
       const subjects = [...new Set(list.flatMap((d) => (d.owner ? [d.owner.userId] : [])))];
-      await audit.record({ orgId: user.orgId, actorType: 'user', actorId: user.userId, action: 'admin.devices_viewed', subjectUserIds: subjects, details: { devices: list.length } });
+      await audit.record({
+        orgId: user.orgId,
+        actorType: 'user',
+        actorId: user.userId,
+        action: 'admin.devices_viewed',
+        subjectUserIds: subjects,
+        details: { devices: list.length },
+      });
       return list;
     },
 
     revokeDevice: (user: SignedInUser, deviceId: string) => devices.revoke(deviceId, user.orgId, user.userId),
 
+    /** An active device of the admin's org, or a 404 (another org's device is not named as such). */
+    async requireOwnDevice(user: SignedInUser, deviceId: string): Promise<void> {
+      const device = await devices.requireActive(deviceId).catch(() => undefined);
+      if (!device || device.orgId !== user.orgId)
+        throw new AppError('not_found', 'No such active device in this org', [{ path: 'deviceId', problem: 'not found' }]);
+    },
+
     /** Binds the device to a person of the org, or unbinds it (userId null); audited. */
-    assignDevice: (user: SignedInUser, deviceId: string, input: z.infer<typeof DeviceAssignment>) => bindings.assign(user.orgId, deviceId, input.userId, user.userId),
+    assignDevice: (user: SignedInUser, deviceId: string, input: z.infer<typeof DeviceAssignment>) =>
+      bindings.assign(user.orgId, deviceId, input.userId, user.userId),
 
     async listTokens(user: SignedInUser) {
       const [rows, teams] = await Promise.all([devices.listEnrollmentTokens(user.orgId), directory.listTeams(user.orgId)]);
@@ -86,10 +107,20 @@ export function createFleetAdmin(deps: { devices: DeviceService; bindings: Bindi
       if (input.teamId) {
         const team = await directory.findTeam(input.teamId);
         if (!team || team.orgId !== user.orgId) {
-          throw new AppError('validation_failed', 'Invalid body: teamId: not a team of this organisation', [{ path: 'teamId', problem: 'not a team of this organisation' }]);
+          throw new AppError('validation_failed', 'Invalid body: teamId: not a team of this organisation', [
+            { path: 'teamId', problem: 'not a team of this organisation' },
+          ]);
         }
       }
-      const created = await devices.createEnrollmentToken({ orgId: user.orgId, label: input.label, validDays: input.validDays, maxUses: input.maxUses, teamId: input.teamId ?? null, userId: input.userId ?? null, createdBy: user.userId });
+      const created = await devices.createEnrollmentToken({
+        orgId: user.orgId,
+        label: input.label,
+        validDays: input.validDays,
+        maxUses: input.maxUses,
+        teamId: input.teamId ?? null,
+        userId: input.userId ?? null,
+        createdBy: user.userId,
+      });
       return { tokenId: created.id, token: created.token, expiresAt: created.expiresAt.toISOString() };
     },
 

@@ -58,9 +58,8 @@ describe.each(testDatabaseKinds())('suppression in comparisons and trends on %s'
     // Another org with a team active on the same days: none of it may reach org A's reports.
     const orgB = await directory.createOrg({ name: 'Org B', timeZone: 'Europe/Berlin' });
     await consent.publish(orgB.id, defaultPolicy('Org B'), { type: 'system', id: 'test' });
-    const { token } = await devices.createEnrollmentToken({ orgId: orgB.id, label: 'B', validDays: 1, maxUses: 50 });
     teams.foreign = (await directory.createTeam(orgB.id, 'Team foreign')).id;
-    people.foreign = await addPeople(cloud, { teamId: teams.foreign, count: 5, consentFrom, orgId: orgB.id, enrollmentToken: token });
+    people.foreign = await addPeople(cloud, { teamId: teams.foreign, count: 5, consentFrom, orgId: orgB.id });
     const adminB = await directory.createUser({ orgId: orgB.id, email: 'admin@b.test', name: 'Admin B', role: 'admin' });
     otherAdmin = asAdmin(adminB, orgB.id, 'admin@b.test');
 
@@ -91,7 +90,9 @@ describe.each(testDatabaseKinds())('suppression in comparisons and trends on %s'
   afterAll(async () => cloud?.stopAll());
 
   const lastAudit = async (action: string) =>
-    (await cloud.database.rows<{ subject_user_ids: string[] }>(sql`select subject_user_ids from audit_log where action = ${action} order by seq desc limit 1`))[0];
+    (
+      await cloud.database.rows<{ subject_user_ids: string[] }>(sql`select subject_user_ids from audit_log where action = ${action} order by seq desc limit 1`)
+    )[0];
 
   it('people who moved between teams in the range count in each team only on the days they were in it, so no two teams share a cell', async () => {
     const cmp = await cloud.cloud.services.reports.teamComparison(admin, comparison);
@@ -102,7 +103,6 @@ describe.each(testDatabaseKinds())('suppression in comparisons and trends on %s'
     expect(byId.get(teams.fresh)).toMatchObject({ people: 5, figures: { activeMs: 5 * HOUR }, hidden: null });
     expect(byId.get(teams.other)).toMatchObject({ people: 5, figures: { activeMs: 5 * HOUR }, hidden: null });
     expect(cmp.org).toMatchObject({ people: 11, figures: { activeMs: 16 * HOUR }, hidden: null });
-
   });
 
   it('counts only the org\u2019s own people in the comparison and in its audit', async () => {
@@ -121,7 +121,13 @@ describe.each(testDatabaseKinds())('suppression in comparisons and trends on %s'
     const trend = await cloud.cloud.services.reports.teamTrend(admin, { teamId: teams.trend, from: weeks.older, to: dayAdd(weeks.newer, 6) });
     expect(trend.scope).toMatchObject({ kind: 'team', id: teams.trend });
     expect(trend.weeks).toMatchObject([
-      { week: weeks.older, people: null, figures: null, hidden: expect.objectContaining({ reason: 'too_few_people' }), leftOut: [{ day: dayAdd(weeks.older, 2), reason: 'too_few_people' }] },
+      {
+        week: weeks.older,
+        people: null,
+        figures: null,
+        hidden: expect.objectContaining({ reason: 'too_few_people' }),
+        leftOut: [{ day: dayAdd(weeks.older, 2), reason: 'too_few_people' }],
+      },
       { week: weeks.newer, people: 5, figures: { activeMs: 5 * HOUR, idleMs: 0, productiveShare: 1 }, hidden: null },
     ]);
     expect(trend.weeks).toHaveLength(2);
@@ -133,7 +139,13 @@ describe.each(testDatabaseKinds())('suppression in comparisons and trends on %s'
     const trend = await cloud.cloud.services.reports.orgTrend(admin, { from: weeks.older, to: dayAdd(weeks.newer, 6) });
     expect(trend.scope).toMatchObject({ kind: 'org', id: admin.orgId, name: 'Demo Org' });
     expect(trend.weeks).toMatchObject([
-      { week: weeks.older, people: null, figures: null, hidden: expect.objectContaining({ reason: 'too_few_people' }), leftOut: [{ day: dayAdd(weeks.older, 2), reason: 'too_few_people' }] },
+      {
+        week: weeks.older,
+        people: null,
+        figures: null,
+        hidden: expect.objectContaining({ reason: 'too_few_people' }),
+        leftOut: [{ day: dayAdd(weeks.older, 2), reason: 'too_few_people' }],
+      },
       { week: weeks.newer, people: 5, figures: { activeMs: 5 * HOUR, idleMs: 0, productiveShare: 1 }, hidden: null },
     ]);
     expect(trend.weeks).toHaveLength(2);
@@ -141,7 +153,9 @@ describe.each(testDatabaseKinds())('suppression in comparisons and trends on %s'
     expect([...(audited?.subject_user_ids ?? [])].sort()).toEqual([...ids(people.trend)].sort());
     // Over the comparison's days: Big and Other, not the other org's five.
     const earlier = await cloud.cloud.services.reports.orgTrend(admin, comparison);
-    expect(earlier.weeks).toMatchObject([{ week: mondayOf(comparison.from), people: 11, figures: { activeMs: 16 * HOUR, idleMs: 0, productiveShare: 1 }, hidden: null }]);
+    expect(earlier.weeks).toMatchObject([
+      { week: mondayOf(comparison.from), people: 11, figures: { activeMs: 16 * HOUR, idleMs: 0, productiveShare: 1 }, hidden: null },
+    ]);
     expect(earlier.weeks).toHaveLength(1);
   });
 
