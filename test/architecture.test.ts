@@ -70,7 +70,9 @@ const rules: Rule[] = [
     name: 'shared imports nothing but zod',
     // Its colocated tests import vitest; they are not part of what the package ships.
     check: (g) =>
-      g.filter((n) => n.file.startsWith('shared/src/') && !isTest(n.file)).flatMap((n) => n.imports.filter((i) => !i.spec.startsWith('.') && i.spec !== 'zod').map((i) => `${n.file} -> ${i.spec}`)),
+      g
+        .filter((n) => n.file.startsWith('shared/src/') && !isTest(n.file))
+        .flatMap((n) => n.imports.filter((i) => !i.spec.startsWith('.') && i.spec !== 'zod').map((i) => `${n.file} -> ${i.spec}`)),
   },
   {
     name: 'agent core is plain Node: no electron, no cloud',
@@ -219,7 +221,10 @@ const planted: Record<string, Node[]> = {
   ],
   'a module uses another only through its index.ts': [
     { file: 'cloud/src/schema.ts', imports: [{ spec: './modules/audit/store', typeOnly: false, target: 'cloud/src/modules/audit/store.ts' }] },
-    { file: 'cloud/src/modules/reporting/service.ts', imports: [{ spec: '../analytics/store', typeOnly: true, target: 'cloud/src/modules/analytics/store.ts' }] },
+    {
+      file: 'cloud/src/modules/reporting/service.ts',
+      imports: [{ spec: '../analytics/store', typeOnly: true, target: 'cloud/src/modules/analytics/store.ts' }],
+    },
   ],
   'platform, adapters and ui import no module': [
     { file: 'cloud/src/platform/env.ts', imports: [{ spec: '../modules/devices', typeOnly: true, target: 'cloud/src/modules/devices/index.ts' }] },
@@ -227,8 +232,12 @@ const planted: Record<string, Node[]> = {
   'platform imports no adapter and no ui': [
     { file: 'cloud/src/platform/x.ts', imports: [{ spec: '../ui/page', typeOnly: false, target: 'cloud/src/ui/page.tsx' }] },
   ],
-  'drizzle only in stores and tables (and the database client)': [{ file: 'cloud/src/modules/audit/viewer.ts', imports: [{ spec: 'drizzle-orm', typeOnly: false }] }],
-  'services hold the rules: no hono and no drizzle in service.ts': [{ file: 'cloud/src/modules/audit/service.ts', imports: [{ spec: 'hono', typeOnly: true }] }],
+  'drizzle only in stores and tables (and the database client)': [
+    { file: 'cloud/src/modules/audit/viewer.ts', imports: [{ spec: 'drizzle-orm', typeOnly: false }] },
+  ],
+  'services hold the rules: no hono and no drizzle in service.ts': [
+    { file: 'cloud/src/modules/audit/service.ts', imports: [{ spec: 'hono', typeOnly: true }] },
+  ],
   'nothing in src imports test support': [
     { file: 'cloud/src/start.ts', imports: [{ spec: '../test/support/cloud', typeOnly: false, target: 'cloud/test/support/cloud.ts' }] },
   ],
@@ -244,7 +253,9 @@ const planted: Record<string, Node[]> = {
 
 describe('house rules', () => {
   it('the scanner sees imports of every kind, so the rules cannot pass vacuously', () => {
-    expect(importsIn("import type { A } from './a';\nexport { b } from \"./b\";\nconst c = await import('./c');\nimport './d';").map((i) => [i.spec, i.typeOnly])).toEqual([
+    expect(
+      importsIn("import type { A } from './a';\nexport { b } from \"./b\";\nconst c = await import('./c');\nimport './d';").map((i) => [i.spec, i.typeOnly]),
+    ).toEqual([
       ['./a', true],
       ['./b', false],
       ['./d', false],

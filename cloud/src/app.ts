@@ -191,8 +191,12 @@ export function createApp(deps: AppDeps) {
   app.onError(renderError);
   app.notFound((c) => c.json(new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`).toBody(c.get('requestId')), 404));
 
-  const byAddress = rateLimit(limits, 'address', RATE_RULES.perAddress, (c) => clientAddress(c, config.TRUST_PROXY), (n) =>
-    metrics.rateLimited.inc({ limit: n }),
+  const byAddress = rateLimit(
+    limits,
+    'address',
+    RATE_RULES.perAddress,
+    (c) => clientAddress(c, config.TRUST_PROXY),
+    (n) => metrics.rateLimited.inc({ limit: n }),
   );
   app.use('/api/*', identity.guardApi);
   app.use(WIRE_PATHS.enroll, byAddress);

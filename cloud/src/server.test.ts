@@ -62,10 +62,13 @@ describe.each(testDatabaseKinds())('stopping on %s', (kind) => {
     // A request the server never received cannot be finished; count the ones it had at close.
     let settled = 0;
     const inFlight = batches.map((spans) =>
-      device.ingest(spans).then(
-        (r) => r.status,
-        () => 0,
-      ).finally(() => settled++),
+      device
+        .ingest(spans)
+        .then(
+          (r) => r.status,
+          () => 0,
+        )
+        .finally(() => settled++),
     );
     const gauge = cloud.cloud.services.metrics.inFlight;
     const inFlightNow = async () => (await gauge.get()).values[0]?.value ?? 0;

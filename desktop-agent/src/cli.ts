@@ -54,9 +54,16 @@ const stamp = (line: string) => out(`${new Date().toISOString()} ${line}\n`);
 function flagsLayer(values: Record<string, string | boolean | undefined>): Record<string, string> {
   const layer: Record<string, string> = {};
   const map: Record<string, string> = {
-    server: 'server', token: 'enrollmentToken', name: 'deviceName', 'data-dir': 'dataDir',
-    'sample-interval-ms': 'sampleIntervalMs', 'sync-interval-ms': 'syncIntervalMs', 'heartbeat-interval-ms': 'heartbeatIntervalMs',
-    'capture-backend': 'captureBackend', 'update-url': 'updateUrl', 'update-keys': 'updateKeys',
+    server: 'server',
+    token: 'enrollmentToken',
+    name: 'deviceName',
+    'data-dir': 'dataDir',
+    'sample-interval-ms': 'sampleIntervalMs',
+    'sync-interval-ms': 'syncIntervalMs',
+    'heartbeat-interval-ms': 'heartbeatIntervalMs',
+    'capture-backend': 'captureBackend',
+    'update-url': 'updateUrl',
+    'update-keys': 'updateKeys',
   };
   for (const [flag, key] of Object.entries(map)) {
     const value = values[flag];
@@ -96,7 +103,9 @@ async function startUi(agent: Agent, dir: string): Promise<UiServer> {
     return await serveAgentUi(agent, systemClock, dir);
   } catch (error) {
     // A bundled agent cannot compile the pages (their sources are not next to it): say where it looked.
-    throw new ConfigError(`no built screens in ${dir} and they cannot be built here (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); pass --ui-dir DIR`);
+    throw new ConfigError(
+      `no built screens in ${dir} and they cannot be built here (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); pass --ui-dir DIR`,
+    );
   }
 }
 
@@ -161,7 +170,8 @@ function watchWrapper(onGone: () => void): NodeJS.Timeout | undefined {
 function rightsOf(store: AgentStore): RightsClient {
   const device = store.state.device();
   if (!device) throw new ConfigError('this device is not enrolled: run `icarus-agent enroll --server URL --token T`');
-  if (store.state.get('revoked')) throw new ConfigError('this device was revoked by your organisation, so the server no longer answers it; use the web app or ask IT');
+  if (store.state.get('revoked'))
+    throw new ConfigError('this device was revoked by your organisation, so the server no longer answers it; use the web app or ask IT');
   return new RightsClient(new TokenSource(device));
 }
 
@@ -170,10 +180,22 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      server: { type: 'string' }, token: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' },
-      format: { type: 'string' }, 'sample-interval-ms': { type: 'string' }, 'sync-interval-ms': { type: 'string' },
+      server: { type: 'string' },
+      token: { type: 'string' },
+      name: { type: 'string' },
+      'data-dir': { type: 'string' },
+      format: { type: 'string' },
+      'sample-interval-ms': { type: 'string' },
+      'sync-interval-ms': { type: 'string' },
       'heartbeat-interval-ms': { type: 'string' },
-      'capture-backend': { type: 'string' }, 'update-url': { type: 'string' }, 'update-keys': { type: 'string' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, local: { type: 'boolean' }, ui: { type: 'boolean' }, 'ui-dir': { type: 'string' },
+      'capture-backend': { type: 'string' },
+      'update-url': { type: 'string' },
+      'update-keys': { type: 'string' },
+      check: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      local: { type: 'boolean' },
+      ui: { type: 'boolean' },
+      'ui-dir': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -206,7 +228,13 @@ async function main(argv: string[]): Promise<number> {
       return withStore(config, (store) => {
         const device = store.state.device();
         const revoked = store.state.get('revoked');
-        const gate = { consent: store.state.get('consent'), policy: store.state.get('policy'), pauseUntilMs: store.state.get('pauseUntilMs'), revoked, now: Date.now() };
+        const gate = {
+          consent: store.state.get('consent'),
+          policy: store.state.get('policy'),
+          pauseUntilMs: store.state.get('pauseUntilMs'),
+          revoked,
+          now: Date.now(),
+        };
         out(`device: ${device ? `${device.deviceId} (${device.serverUrl})` : 'not enrolled'}${revoked ? ' REVOKED' : ''}\ndata: ${store.file}\n`);
         if (revoked) {
           out(`revoked: your organisation revoked this device on ${new Date(revoked.atMs).toISOString()} (the server said: ${revoked.serverSaid})\n`);
@@ -220,8 +248,10 @@ async function main(argv: string[]): Promise<number> {
         const runtime = store.state.get('runtime');
         if (runtime) {
           out(`agent process ${runtime.pid}, last report ${new Date(runtime.updatedMs).toISOString()}\n`);
-          for (const s of runtime.sources) out(`  source ${s.name}: ${s.ok ? 'ok' : s.problem ?? 'failing'}\n`);
-          out(`  last sync: ${runtime.lastSyncMs ? new Date(runtime.lastSyncMs).toISOString() : 'never'}${runtime.lastSyncError ? `; last error: ${runtime.lastSyncError}` : ''}\n`);
+          for (const s of runtime.sources) out(`  source ${s.name}: ${s.ok ? 'ok' : (s.problem ?? 'failing')}\n`);
+          out(
+            `  last sync: ${runtime.lastSyncMs ? new Date(runtime.lastSyncMs).toISOString() : 'never'}${runtime.lastSyncError ? `; last error: ${runtime.lastSyncError}` : ''}\n`,
+          );
         }
         for (const m of store.state.get('messages') ?? []) out(`message from your organisation: ${m.text}\n`);
         return 0;
@@ -324,8 +354,15 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const known = error instanceof StoreError || error instanceof ConfigError || error instanceof HttpError || error instanceof NetworkError || error instanceof UpdateRefused;
-    process.stderr.write(`icarus-agent: ${known || !(error instanceof Error) ? String(error instanceof Error ? error.message : error) : error.stack ?? error.message}\n`);
+    const known =
+      error instanceof StoreError ||
+      error instanceof ConfigError ||
+      error instanceof HttpError ||
+      error instanceof NetworkError ||
+      error instanceof UpdateRefused;
+    process.stderr.write(
+      `icarus-agent: ${known || !(error instanceof Error) ? String(error instanceof Error ? error.message : error) : (error.stack ?? error.message)}\n`,
+    );
     process.exit(error instanceof StoreError ? 3 : 1);
   },
 );

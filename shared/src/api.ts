@@ -95,7 +95,9 @@ export const PairRequest = z.strictObject({
     .string()
     .max(64)
     .transform(normalizePairingCode)
-    .pipe(z.string().regex(new RegExp(`^[${PAIRING_CODE_ALPHABET}]{${PAIRING_CODE_LENGTH}}$`), `${PAIRING_CODE_LENGTH} characters from ${PAIRING_CODE_ALPHABET}`)),
+    .pipe(
+      z.string().regex(new RegExp(`^[${PAIRING_CODE_ALPHABET}]{${PAIRING_CODE_LENGTH}}$`), `${PAIRING_CODE_LENGTH} characters from ${PAIRING_CODE_ALPHABET}`),
+    ),
 });
 export type PairRequest = z.infer<typeof PairRequest>;
 

@@ -21,10 +21,7 @@ export function isRealDay(day: string): boolean {
   return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === day;
 }
 
-export const Day = z
-  .string()
-  .regex(DAY_PATTERN, { message: 'must be a date YYYY-MM-DD', abort: true })
-  .refine(isRealDay, 'is not a real date');
+export const Day = z.string().regex(DAY_PATTERN, { message: 'must be a date YYYY-MM-DD', abort: true }).refine(isRealDay, 'is not a real date');
 export type Day = z.infer<typeof Day>;
 
 const time = (day: string) => Date.parse(`${day}T00:00:00Z`);

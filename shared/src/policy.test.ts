@@ -28,8 +28,15 @@ const wider: { change: string; next: PolicyContent; from?: PolicyContent }[] = [
   { change: 'a scope added', next: { ...narrow, scopes: [...narrow.scopes, idleScope] } },
   { change: 'titles full instead of hashed', next: { ...narrow, titleMode: 'full' } },
   { change: 'titles redacted instead of hashed', next: { ...narrow, titleMode: 'redacted' } },
-  { change: 'a scope moved from consent to legitimate interest', next: { ...narrow, scopes: narrow.scopes.map((s) => (s.scope === 'app_usage' ? { ...s, legalBasis: 'legitimate_interest' as const } : s)) } },
-  { change: 'a redaction rule dropped', next: { ...narrow, redactionRules: [] }, from: { ...narrow, redactionRules: [{ pattern: '\\S+@\\S+', replacement: '[email]' }] } },
+  {
+    change: 'a scope moved from consent to legitimate interest',
+    next: { ...narrow, scopes: narrow.scopes.map((s) => (s.scope === 'app_usage' ? { ...s, legalBasis: 'legitimate_interest' as const } : s)) },
+  },
+  {
+    change: 'a redaction rule dropped',
+    next: { ...narrow, redactionRules: [] },
+    from: { ...narrow, redactionRules: [{ pattern: '\\S+@\\S+', replacement: '[email]' }] },
+  },
   { change: 'a shorter review before send', next: { ...narrow, reviewBeforeSendMinutes: 0 }, from: { ...narrow, reviewBeforeSendMinutes: 60 } },
 ];
 

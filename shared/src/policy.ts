@@ -37,7 +37,10 @@ export const PolicyContent = z.strictObject({
   minGroupSize: z.int().min(MIN_GROUP_SIZE_FLOOR).max(1000),
   managersSeeIndividuals: z.boolean(),
   /** 0 = off; otherwise spans wait this long on the device before they may be sent. */
-  reviewBeforeSendMinutes: z.int().min(0).max(7 * 24 * 60),
+  reviewBeforeSendMinutes: z
+    .int()
+    .min(0)
+    .max(7 * 24 * 60),
   /** How many days of unsent spans the device keeps before dropping the oldest. */
   localRetentionDays: z.int().min(1).max(365),
   controller: z.strictObject({ name: safeText(z.string().min(1).max(200)), contact: safeText(z.string().min(1).max(200)) }),

@@ -112,7 +112,12 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
  * - runs: rounds measured.
  */
 export async function benchReports(databaseUrl: string): Promise<Record<string, number>> {
-  const config = parseConfig({ DATABASE_URL: databaseUrl, DATA_DIR: mkdtempSync(join(tmpdir(), 'icarus-bench-')), LOG_LEVEL: 'silent', DATABASE_POOL_SIZE: '8' });
+  const config = parseConfig({
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'icarus-bench-')),
+    LOG_LEVEL: 'silent',
+    DATABASE_POOL_SIZE: '8',
+  });
   const database = await openDatabase({ databaseUrl, dataDir: config.DATA_DIR, poolSize: 8 });
   const secrets = loadSecrets(config);
   const cloud = createApp({ config, database, secrets, logger: pino({ level: 'silent' }) });
@@ -126,7 +131,16 @@ export async function benchReports(databaseUrl: string): Promise<Record<string, 
     const members = await services.directory.listMembers(orgId);
     const admin = members.find((m) => m.role === 'admin');
     if (!admin) throw new Error('demo org has no admin');
-    const user: SignedInUser = { userId: admin.id, orgId, email: admin.email, name: admin.name, role: 'admin', managedTeamIds: [], teamId: null, sessionId: 'bench' };
+    const user: SignedInUser = {
+      userId: admin.id,
+      orgId,
+      email: admin.email,
+      name: admin.name,
+      role: 'admin',
+      managedTeamIds: [],
+      teamId: null,
+      sessionId: 'bench',
+    };
     const teams = await services.directory.listTeams(orgId);
     const { today } = await services.analytics.orgCalendar(orgId);
     const from = addDays(today, -89);
@@ -139,7 +153,10 @@ export async function benchReports(databaseUrl: string): Promise<Record<string, 
       // The same calls with no ingestion first: the floor this machine gives right now.
       const quietSummary = await timed(30, (i) => services.reports.teamSummary(user, { teamId: teams[(i * 7) % teams.length]?.id ?? '', from, to: today }));
       const quietTrend = await timed(15, () => services.reports.orgTrend(user, { from, to: today }));
-      const ingest = INGEST_RATE > 0 ? startIngest({ databaseUrl, orgId, devices: fleet, rate: INGEST_RATE, batch: INGEST_BATCH, concurrency: INGEST_CONCURRENCY }) : undefined;
+      const ingest =
+        INGEST_RATE > 0
+          ? startIngest({ databaseUrl, orgId, devices: fleet, rate: INGEST_RATE, batch: INGEST_BATCH, concurrency: INGEST_CONCURRENCY })
+          : undefined;
       await new Promise((r) => setTimeout(r, 1500));
       const measuredFrom = { at: performance.now(), spans: ingest?.accepted() ?? 0 };
 
@@ -163,10 +180,9 @@ export async function benchReports(databaseUrl: string): Promise<Record<string, 
       let rawRows = 0;
       if (database.pg) {
         await database.pg`select day, user_id, app, category, productivity, active_ms, idle_ms, spans
-          from rollup_user_daily where org_id = ${orgId} and day between ${from}::date and ${today}::date`
-          .cursor(EXPORT_CURSOR_ROWS, (rows) => {
-            rawRows += rows.length;
-          });
+          from rollup_user_daily where org_id = ${orgId} and day between ${from}::date and ${today}::date`.cursor(EXPORT_CURSOR_ROWS, (rows) => {
+          rawRows += rows.length;
+        });
       }
       const rawSeconds = (performance.now() - rawStarted) / 1000;
 

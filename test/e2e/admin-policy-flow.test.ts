@@ -43,7 +43,15 @@ for (const kind of testDatabaseKinds()) {
         agentBundle(),
         chromium.launch({
           executablePath: CHROMIUM,
-          args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+          args: [
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-quic',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+          ],
         }),
       ]);
       const { directory } = cloud.cloud.services;
@@ -52,7 +60,14 @@ for (const kind of testDatabaseKinds()) {
       const admin = await directory.createUser({ orgId, email: adminEmail, name: 'Ada Admin', role: 'admin', password: PASSWORD });
       await cloud.cloud.services.auth.storeTotpSecret(admin.id, totp);
       // IT deploys a per-user token to the employee's computer: that, not the OS account, binds it.
-      const employee = await directory.createUser({ orgId, email: employeeEmail, name: 'Emil Employee', role: 'employee', teamId: team.id, osUser: userInfo().username });
+      const employee = await directory.createUser({
+        orgId,
+        email: employeeEmail,
+        name: 'Emil Employee',
+        role: 'employee',
+        teamId: team.id,
+        osUser: userInfo().username,
+      });
       employeeToken = await cloud.tokenFor(employee.id);
       home = agentHome(bundle.file, x.env, { ICARUS_SAMPLE_INTERVAL_MS: '250', ICARUS_SYNC_INTERVAL_MS: '700' });
     });
@@ -144,7 +159,7 @@ for (const kind of testDatabaseKinds()) {
 
       // The notification outbox mails the employee a confirmation of each decision: v1's, then v2's.
       const confirmations = () => smtp.mails.filter((m) => m.to.includes(employeeEmail) && /consent was recorded/i.test(m.subject)).length;
-      for (const deadline = Date.now() + 15_000; confirmations() < 2 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+      for (const deadline = Date.now() + 15_000; confirmations() < 2 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
       expect(confirmations(), JSON.stringify(smtp.mails.map((m) => [m.to, m.subject]))).toBe(2);
     });
   });

@@ -63,7 +63,13 @@ describe.skipIf(noX !== undefined)('capture on a real X display', () => {
       merger: new SpanMerger({
         intervalMs: 100,
         idleThresholdMs,
-        title: { titleMode, redactionRules: [{ pattern: '[\\w.]+@[\\w.]+', replacement: '[email]' }, { pattern: '\\?.*$', replacement: '' }] },
+        title: {
+          titleMode,
+          redactionRules: [
+            { pattern: '[\\w.]+@[\\w.]+', replacement: '[email]' },
+            { pattern: '\\?.*$', replacement: '' },
+          ],
+        },
       }),
       clock: systemClock,
       intervalMs: 100,
@@ -76,11 +82,7 @@ describe.skipIf(noX !== undefined)('capture on a real X display', () => {
   it.each<[TitleMode, string, string]>([
     ['full', EDITOR_TITLE, MAIL_TITLE],
     ['redacted', 'report.txt = draft', 'Posteingang — Zürich 東京 (3) [email]'],
-    [
-      'hashed',
-      createHash('sha256').update(EDITOR_TITLE).digest('hex'),
-      createHash('sha256').update(MAIL_TITLE).digest('hex'),
-    ],
+    ['hashed', createHash('sha256').update(EDITOR_TITLE).digest('hex'), createHash('sha256').update(MAIL_TITLE).digest('hex')],
   ])('records app and %s titles of the window in front, with durations', async (mode, editorTitle, mailTitle) => {
     const { store, x11, collector } = await capture(mode, ['app_usage', 'window_titles']);
     await x.nudge();
@@ -102,7 +104,10 @@ describe.skipIf(noX !== undefined)('capture on a real X display', () => {
     ]);
     expectBetween(spans[1]?.durationMs, toMail, toEditor, 150); // 100 ms sampling
     expect(spans[1]?.durationMs).toBeGreaterThanOrEqual(650);
-    expect(collector.sourceStatus()).toEqual([{ name: 'x11-window', ok: true }, { name: 'x11-idle', ok: true }]);
+    expect(collector.sourceStatus()).toEqual([
+      { name: 'x11-window', ok: true },
+      { name: 'x11-idle', ok: true },
+    ]);
   });
 
   it('keeps no title without window_titles, and records idle only with the idle scope', async () => {

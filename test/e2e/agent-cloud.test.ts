@@ -102,7 +102,9 @@ for (const kind of testDatabaseKinds()) {
         sql`select id::text as id, duration_ms, app from spans where device_id = ${device?.deviceId ?? ''}`,
       );
       expect(rows.map((r) => r.id).sort()).toEqual(local.map((s) => s.id).sort());
-      const [owner] = await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from spans where device_id = ${device?.deviceId ?? ''} and user_id = ${person.id}`);
+      const [owner] = await cloud.database.rows<{ n: number }>(
+        sql`select count(*)::int as n from spans where device_id = ${device?.deviceId ?? ''} and user_id = ${person.id}`,
+      );
       expect(owner?.n).toBe(rows.length);
       const byId = new Map(rows.map((r) => [r.id, r]));
       for (const s of local) expect(byId.get(s.id)?.duration_ms).toBe(s.durationMs);

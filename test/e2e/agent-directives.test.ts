@@ -47,7 +47,10 @@ describe('agent directives from the real cloud', () => {
     const a = await inProcessAgent(cloud.url, cloud.enrollmentToken, 'leaver', { syncIntervalMs: 500, heartbeatIntervalMs: 1000 });
     agents.push(a);
     const t0 = Date.now() - 60_000;
-    a.store.spans.insert([0, 1].map((i) => ({ id: uuidv7(), start: t0 + i * 1000, durationMs: 1000, app: 'Editor' })), Date.now());
+    a.store.spans.insert(
+      [0, 1].map((i) => ({ id: uuidv7(), start: t0 + i * 1000, durationMs: 1000, app: 'Editor' })),
+      Date.now(),
+    );
     await cloud.cloud.services.devices.revoke(a.device.deviceId, a.device.orgId, 'test-admin');
     await a.agent.start();
     await a.waitForLog(/this device was revoked by your organisation: syncing and capture have stopped; the 2 unsent spans stay/);
@@ -55,7 +58,10 @@ describe('agent directives from the real cloud', () => {
     expect(a.agent.scopesNow().size).toBe(0);
     // No retry loop: several sync and heartbeat intervals later, still the one attempt.
     await new Promise((r) => setTimeout(r, 2500));
-    expect(a.log.filter((l) => /^this device was revoked|^sync:/.test(l)), a.log.join("\n")).toHaveLength(1);
+    expect(
+      a.log.filter((l) => /^this device was revoked|^sync:/.test(l)),
+      a.log.join('\n'),
+    ).toHaveLength(1);
     expect(a.store.spans.pendingCount()).toBe(2);
 
     const handlers = createAgentHandlers(portOfAgent(a.agent, { clock: { now: () => Date.now() }, osUser: 'leaver', agentVersion: 'test' }));

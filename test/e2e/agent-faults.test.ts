@@ -128,7 +128,14 @@ describe.skipIf(noX !== undefined)('agent faults against the real cloud', () => 
   function local(home: AgentHome) {
     const store = AgentStore.open(home.dataDir);
     try {
-      return { ids: store.spans.everything().map((s) => s.id).sort(), pending: store.spans.pendingCount(), spans: store.spans.everything() };
+      return {
+        ids: store.spans
+          .everything()
+          .map((s) => s.id)
+          .sort(),
+        pending: store.spans.pendingCount(),
+        spans: store.spans.everything(),
+      };
     } finally {
       store.close();
     }
@@ -147,7 +154,10 @@ describe.skipIf(noX !== undefined)('agent faults against the real cloud', () => 
     // A backlog of 2,500 spans after the consent took effect: three batches to send.
     const seed = AgentStore.open(home.dataDir);
     const from = (seed.state.get('consent')?.effectiveFromMs ?? Date.now()) + 1;
-    seed.spans.insert(Array.from({ length: 2500 }, (_, i) => ({ id: uuidv7(), start: from + Math.floor(i / 5), durationMs: 1, app: 'Backlog' })), Date.now());
+    seed.spans.insert(
+      Array.from({ length: 2500 }, (_, i) => ({ id: uuidv7(), start: from + Math.floor(i / 5), durationMs: 1, app: 'Backlog' })),
+      Date.now(),
+    );
     seed.close();
     await sleep(600);
 

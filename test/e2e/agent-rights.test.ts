@@ -53,7 +53,10 @@ describe('data rights from the agent', () => {
 
   it('`icarus-agent erase` asks first; --local also empties this device; the screen can request it too', { timeout: 30_000 }, async () => {
     const t0 = Date.now() - 120_000;
-    alice.store.spans.insert([0, 1, 2].map((i) => ({ id: uuidv7(), start: t0 + i * 1000, durationMs: 1000, app: 'Editor' })), Date.now());
+    alice.store.spans.insert(
+      [0, 1, 2].map((i) => ({ id: uuidv7(), start: t0 + i * 1000, durationMs: 1000, app: 'Editor' })),
+      Date.now(),
+    );
 
     const declined = await home.cli(['erase', '--local'], 'n\n');
     expect(declined.code).toBe(1);
@@ -83,7 +86,7 @@ describe('data rights from the agent', () => {
     expect(requests.map((r) => r.eraseLocal).sort()).toEqual([false, true]);
   });
 
-  it('a device bound to no person gets the server\'s reason, not a crash', async () => {
+  it("a device bound to no person gets the server's reason, not a crash", async () => {
     const nobody = await inProcessAgent(cloud.url, cloud.enrollmentToken, 'kiosk');
     const kiosk = agentHome(bundle.file, process.env, { ICARUS_DATA_DIR: nobody.config.dataDir });
     try {

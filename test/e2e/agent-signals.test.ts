@@ -30,7 +30,14 @@ async function wrapperStopsAgent(command: string, args: string[], cwd: string): 
   await enrollOffline(dataDir);
   const wrapper: ChildProcess = spawn(command, args, {
     cwd,
-    env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), ICARUS_DATA_DIR: dataDir, ICARUS_MANAGED_CONFIG: join(dir, 'managed.json'), ICARUS_CAPTURE_BACKEND: 'get-windows' },
+    env: {
+      ...process.env,
+      HOME: dir,
+      XDG_CONFIG_HOME: join(dir, 'config'),
+      ICARUS_DATA_DIR: dataDir,
+      ICARUS_MANAGED_CONFIG: join(dir, 'managed.json'),
+      ICARUS_CAPTURE_BACKEND: 'get-windows',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

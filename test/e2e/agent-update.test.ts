@@ -25,7 +25,16 @@ describe('icarus-agent update --check', () => {
     version,
     channel: 'stable',
     publishedAt: '2026-11-25T10:00:00.000Z',
-    artifacts: [{ platform: 'linux', arch: process.arch === 'arm64' ? 'arm64' : 'x64', kind: 'deb', url: `${base}/icarus-nova-agent_${version}.deb`, sha256: createHash('sha256').update(pkg).digest('hex'), size: pkg.length }],
+    artifacts: [
+      {
+        platform: 'linux',
+        arch: process.arch === 'arm64' ? 'arm64' : 'x64',
+        kind: 'deb',
+        url: `${base}/icarus-nova-agent_${version}.deb`,
+        sha256: createHash('sha256').update(pkg).digest('hex'),
+        size: pkg.length,
+      },
+    ],
   });
   const check = () => home.cli(['update', '--check']);
 

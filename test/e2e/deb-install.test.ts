@@ -26,7 +26,12 @@ const AUTOSTART = '/etc/xdg/autostart/icarus-agent.desktop';
 const hasDpkg = existsSync('/usr/bin/dpkg') && existsSync('/usr/bin/dpkg-deb');
 if (!hasDpkg) console.log('deb-install: skipped, dpkg/dpkg-deb are not present on this machine');
 
-async function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function sh(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(cmd, args, { env, timeout: 120_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
@@ -49,13 +54,19 @@ describe.skipIf(!hasDpkg)('headless agent .deb: build, verify, install, run, syn
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     writeFileSync(join(work, 'release.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
     writeFileSync(join(work, 'release.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
-    [cloud, x] = await Promise.all([startTestCloud(), startXDisplay(), run('sh', [join(ROOT, 'installers/linux/build-deb.sh'), out, join(work, 'release.pem')], { cwd: ROOT })]);
+    [cloud, x] = await Promise.all([
+      startTestCloud(),
+      startXDisplay(),
+      run('sh', [join(ROOT, 'installers/linux/build-deb.sh'), out, join(work, 'release.pem')], { cwd: ROOT }),
+    ]);
   }, 180_000);
 
   const debFile = () => join(out, readFileSync(join(out, 'SHA256SUMS'), 'utf8').trim().split(/\s+/)[1] ?? '');
   /** Every entry under /etc/systemd/user that names the agent's unit (enable links, masks). */
   const unitLinks = (dir = '/etc/systemd/user'): string[] =>
-    !existsSync(dir) ? [] : readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? unitLinks(join(dir, e.name)) : e.name === UNIT ? [join(dir, e.name)] : []));
+    !existsSync(dir)
+      ? []
+      : readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? unitLinks(join(dir, e.name)) : e.name === UNIT ? [join(dir, e.name)] : []));
 
   afterAll(async () => {
     await sh('dpkg', ['--purge', 'icarus-nova-agent']);
@@ -89,14 +100,18 @@ describe.skipIf(!hasDpkg)('headless agent .deb: build, verify, install, run, syn
     expect(lint.code, lint.stdout + lint.stderr).toBe(0);
     // What a person or IT reads: a manual page for the command, the licences, the changelog.
     const files = (await sh('dpkg-deb', ['-c', debFile()])).stdout;
-    for (const f of ['./usr/share/man/man1/icarus-agent.1.gz', './usr/share/doc/icarus-nova-agent/copyright', './usr/share/doc/icarus-nova-agent/changelog.gz']) expect(files).toContain(f);
+    for (const f of ['./usr/share/man/man1/icarus-agent.1.gz', './usr/share/doc/icarus-nova-agent/copyright', './usr/share/doc/icarus-nova-agent/changelog.gz'])
+      expect(files).toContain(f);
     // Only what runs on Linux: no macOS/Windows binaries, tests, docs or npm files from node_modules.
-    const modules = files.split('\n').filter((l) => l.includes('/node_modules/')).map((l) => l.split(/\s+/).pop() ?? '');
+    const modules = files
+      .split('\n')
+      .filter((l) => l.includes('/node_modules/'))
+      .map((l) => l.split(/\s+/).pop() ?? '');
     expect(modules.filter((f) => /\/(test|tests|docs?)\/|\.(md|npmignore|travis\.yml|d\.ts)$|darwin|win32|LICEN[CS]E/i.test(f))).toEqual([]);
     expect(modules.filter((f) => f.endsWith('.node'))).toEqual(['./usr/lib/icarus-nova/node_modules/better-sqlite3/build/Release/better_sqlite3.node']);
   });
 
-  it("depends on the Node major it was built with, so dpkg will not install it next to another", async () => {
+  it('depends on the Node major it was built with, so dpkg will not install it next to another', async () => {
     const major = Number(process.versions.node.split('.')[0]);
     const depends = (await sh('dpkg-deb', ['-f', debFile(), 'Depends'])).stdout.trim();
     const nodejs = depends.split(/,\s*/).filter((d) => d.startsWith('nodejs'));
@@ -126,7 +141,14 @@ describe.skipIf(!hasDpkg)('headless agent .deb: build, verify, install, run, syn
     expect(install.stdout).toContain('verified: icarus-nova-agent_');
     const listed = (await sh('dpkg', ['-L', 'icarus-nova-agent'])).stdout.split('\n').filter((p) => p.startsWith('/'));
     const installedFiles = listed.filter((p) => existsSync(p) && statSync(p).isFile());
-    expect(installedFiles).toEqual(expect.arrayContaining(['/usr/bin/icarus-agent', '/usr/lib/systemd/user/icarus-agent.service', AUTOSTART, '/usr/lib/icarus-nova/node_modules/better-sqlite3/build/Release/better_sqlite3.node']));
+    expect(installedFiles).toEqual(
+      expect.arrayContaining([
+        '/usr/bin/icarus-agent',
+        '/usr/lib/systemd/user/icarus-agent.service',
+        AUTOSTART,
+        '/usr/lib/icarus-nova/node_modules/better-sqlite3/build/Release/better_sqlite3.node',
+      ]),
+    );
     // The unit is enabled for every user's session, as `systemctl --global enable` would.
     expect(readlinkSync('/etc/systemd/user/default.target.wants/icarus-agent.service')).toBe('/usr/lib/systemd/user/icarus-agent.service');
     // `man icarus-agent` finds the page and it covers every command the agent has.
@@ -148,14 +170,25 @@ describe.skipIf(!hasDpkg)('headless agent .deb: build, verify, install, run, syn
     if (existsSync('/usr/bin/systemd-analyze')) {
       // systemd's own check of the unit as a user manager loads it (no systemd needs to run).
       const runtime = mkdtempSync(join(tmpdir(), 'icarus-xdg-runtime-'));
-      const verified = await sh('systemd-analyze', ['--user', 'verify', '--man=no', '/usr/lib/systemd/user/icarus-agent.service'], { ...process.env, HOME: home, XDG_RUNTIME_DIR: runtime });
+      const verified = await sh('systemd-analyze', ['--user', 'verify', '--man=no', '/usr/lib/systemd/user/icarus-agent.service'], {
+        ...process.env,
+        HOME: home,
+        XDG_RUNTIME_DIR: runtime,
+      });
       rmSync(runtime, { recursive: true, force: true });
       expect(verified.code, verified.stderr).toBe(0);
       expect(verified.stderr + verified.stdout).toBe('');
     }
 
     // The person's environment: their own HOME, a display, and a server setting managed config overrides.
-    const env = { ...x.env, HOME: home, XDG_DATA_HOME: join(home, '.local/share'), XDG_CONFIG_HOME: join(home, '.config'), ICARUS_SERVER: 'http://127.0.0.1:9/not-this-one', PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    const env = {
+      ...x.env,
+      HOME: home,
+      XDG_DATA_HOME: join(home, '.local/share'),
+      XDG_CONFIG_HOME: join(home, '.config'),
+      ICARUS_SERVER: 'http://127.0.0.1:9/not-this-one',
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+    };
     // First login: run the unit's ExecStartPre as systemd would, %h being the person's home.
     const dataDir = join(home, '.local/share/icarus-nova');
     expect(existsSync(dataDir)).toBe(false);

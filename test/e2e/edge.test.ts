@@ -106,12 +106,16 @@ describe.each(testDatabaseKinds())('the edge in front of two clouds on %s', (kin
   it('refuses a body larger than 16 MB at the edge, before reading it', async () => {
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       // Only the declared length is sent: the edge must answer without waiting for the body.
-      const req = request(`${base}/v1/ingest`, { method: 'POST', ca: cert.ca, headers: { 'content-type': 'application/json', 'content-length': String(17 * 1024 * 1024) } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = request(
+        `${base}/v1/ingest`,
+        { method: 'POST', ca: cert.ca, headers: { 'content-type': 'application/json', 'content-length': String(17 * 1024 * 1024) } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       req.flushHeaders();
     });

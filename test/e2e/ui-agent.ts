@@ -69,7 +69,14 @@ export async function startUiAgent(now: number): Promise<UiAgent> {
     clock,
     agentVersion: '0.1.0',
     osUser: 'alex',
-    runtime: () => ({ captureSources: [{ name: 'x11', ok: true }, { name: 'xprintidle', ok: true }], lastSyncMs: undefined, lastSyncError: undefined }),
+    runtime: () => ({
+      captureSources: [
+        { name: 'x11', ok: true },
+        { name: 'xprintidle', ok: true },
+      ],
+      lastSyncMs: undefined,
+      lastSyncError: undefined,
+    }),
     frontWindow: async () => ({ app: 'firefox', title: 'Q3 plan — mail from alex@example.com — Mozilla Firefox' }),
     idleMs: async () => 4_000,
     binding: new BindingClient(store, tokens),

@@ -21,7 +21,15 @@ describe.skipIf(!existsSync(CHROMIUM))('agent screens in Chromium (loopback serv
     agent = await startUiAgent(now);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 900, height: 1100 }, locale: 'en-GB', timezoneId: 'UTC' });
   });
@@ -42,7 +50,9 @@ describe.skipIf(!existsSync(CHROMIUM))('agent screens in Chromium (loopback serv
     expect(example).not.toContain('alex@example.com');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Privacy and consent');
     // Whose consent this is, before anything is asked: the person the server bound the computer to.
-    expect(await page.getByRole('region', { name: 'Who this computer records for' }).textContent()).toContain('This computer records for alex <alex@people.test>');
+    expect(await page.getByRole('region', { name: 'Who this computer records for' }).textContent()).toContain(
+      'This computer records for alex <alex@people.test>',
+    );
     await page.screenshot({ path: `${SHOTS}agent-consent.png`, fullPage: true });
 
     // Keyboard only: Tab into each radio group, Space to choose, arrow to change.
@@ -56,7 +66,9 @@ describe.skipIf(!existsSync(CHROMIUM))('agent screens in Chromium (loopback serv
     await page.keyboard.press('Tab'); // window_titles group
     await page.keyboard.press('Space'); // Allow...
     await page.keyboard.press('ArrowRight'); // ...changed to "Do not allow"
-    const focused = await page.evaluate(() => (document.activeElement instanceof HTMLInputElement ? `${document.activeElement.name}=${document.activeElement.value}` : ''));
+    const focused = await page.evaluate(() =>
+      document.activeElement instanceof HTMLInputElement ? `${document.activeElement.name}=${document.activeElement.value}` : '',
+    );
     expect(focused).toBe('scope-window_titles=decline');
     await page.keyboard.press('Tab'); // policy link
     await page.keyboard.press('Tab'); // submit

@@ -12,7 +12,15 @@ import { loadSecrets } from '../../cloud/src/platform/secrets';
 import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 import { testDatabaseKinds } from '../../cloud/test/support/database';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const PASSWORD = 'correct horse battery staple';
 
 type Who = 'nobody' | 'half-signed-in admin' | 'admin' | 'manager' | 'auditor' | 'employee';
@@ -75,7 +83,9 @@ describe.each(testDatabaseKinds())('cloud pages under the strict CSP in Chromium
   }
 
   it('renders every page with nothing refused and nothing inline', async () => {
-    const [policy] = await cloud.database.rows<{ version: number }>(sql`select max(version)::int as version from policies where org_id = ${cloud.bootstrap.orgId} and state = 'published'`);
+    const [policy] = await cloud.database.rows<{ version: number }>(
+      sql`select max(version)::int as version from policies where org_id = ${cloud.bootstrap.orgId} and state = 'published'`,
+    );
     const pages: [Who, string, string?][] = [
       ['nobody', '/sign-in', 'form'],
       ['half-signed-in admin', '/sign-in/totp', 'form'],

@@ -38,7 +38,15 @@ export async function inProcessAgent(server: string, enrollmentToken: string, os
   // An empty environment and a managed file that does not exist: only `layer` configures it.
   const config = resolveConfig({ dataDir: join(dir, 'data'), ...layer }, { HOME: dir, ICARUS_MANAGED_CONFIG: join(dir, 'none.json') });
   const store = AgentStore.open(config.dataDir);
-  const device = await enroll({ serverUrl: server, enrollmentToken, deviceName: `${osUser}-box`, osUser, platform: 'linux', agentVersion: AGENT_VERSION, keyFile: store.keyFile });
+  const device = await enroll({
+    serverUrl: server,
+    enrollmentToken,
+    deviceName: `${osUser}-box`,
+    osUser,
+    platform: 'linux',
+    agentVersion: AGENT_VERSION,
+    keyFile: store.keyFile,
+  });
   store.state.setDevice(device);
   const log: string[] = [];
   const agent = new Agent(store, device, config, fixedSources(), undefined, (line) => log.push(line));

@@ -51,7 +51,10 @@ export async function ensureNodeImage(): Promise<string> {
   try {
     if (!(await imageExists(DEBIAN_IMAGE))) {
       const tar = join(work, 'base.tar');
-      await run('mmdebstrap', ['--variant=minbase', '--include=ca-certificates,libstdc++6', 'bookworm', tar], { timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
+      await run('mmdebstrap', ['--variant=minbase', '--include=ca-certificates,libstdc++6', 'bookworm', tar], {
+        timeout: 600_000,
+        maxBuffer: 64 * 1024 * 1024,
+      });
       await podman(['import', tar, DEBIAN_IMAGE], { timeoutMs: 300_000 });
     }
     // As the official image lays them out: node in /usr/local/bin, npm beside it.
@@ -88,8 +91,7 @@ export async function buildCloudImage(tag: string): Promise<void> {
   const base = await ensureNodeImage();
   const ca = process.env.NODE_EXTRA_CA_CERTS;
   const caArgs = ca && existsSync(ca) ? ['--volume', `${ca}:/run/build-ca.pem:ro`, '--build-arg', 'NODE_EXTRA_CA_CERTS=/run/build-ca.pem'] : [];
-  await podman(
-    ['build', '--format', 'docker', '--network=host', '--isolation=chroot', '--build-arg', `NODE_IMAGE=${base}`, ...caArgs, '-t', tag, repoRoot],
-    { timeoutMs: 900_000 },
-  );
+  await podman(['build', '--format', 'docker', '--network=host', '--isolation=chroot', '--build-arg', `NODE_IMAGE=${base}`, ...caArgs, '-t', tag, repoRoot], {
+    timeoutMs: 900_000,
+  });
 }

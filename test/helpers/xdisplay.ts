@@ -17,10 +17,7 @@ const REQUIRED = ['Xvfb', 'openbox', 'xdotool', 'wmctrl', 'xprop', 'xprintidle',
 export function xDisplayUnavailableReason(): string | undefined {
   const missing = REQUIRED.filter((bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0);
   if (missing.length === 0) return undefined;
-  return (
-    `missing ${missing.join(', ')}: apt-get install -y --no-install-recommends ` +
-    'xvfb openbox xdotool wmctrl x11-utils xprintidle xterm'
-  );
+  return `missing ${missing.join(', ')}: apt-get install -y --no-install-recommends ` + 'xvfb openbox xdotool wmctrl x11-utils xprintidle xterm';
 }
 
 export interface XWindow {
@@ -164,9 +161,7 @@ async function startXDisplayOnce(): Promise<XDisplay> {
       },
       async activate(window) {
         await x('wmctrl', ['-i', '-a', `0x${Number(window.id).toString(16).padStart(8, '0')}`]);
-        await poll(`window ${window.id} to become active`, 10_000, async () =>
-          (await activeId()) === window.id ? true : undefined,
-        );
+        await poll(`window ${window.id} to become active`, 10_000, async () => ((await activeId()) === window.id ? true : undefined));
       },
       async nudge() {
         await x('xdotool', ['mousemove_relative', '--', '1', '1']);

@@ -36,9 +36,7 @@ describe.each(testDatabaseKinds())('rate limits over HTTP on %s', (kind) => {
         await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - started))));
       }
       frozenAt = Date.now();
-      const flood = await Promise.all(
-        Array.from({ length: RATE_RULES.perDevice.burst + 20 }, () => device.ingest([], { batchId: uuidv7() })),
-      );
+      const flood = await Promise.all(Array.from({ length: RATE_RULES.perDevice.burst + 20 }, () => device.ingest([], { batchId: uuidv7() })));
       const limited = flood.find((r) => r.status === 429);
       expect(limited?.headers.get('retry-after')).toMatch(/^\d+$/);
 

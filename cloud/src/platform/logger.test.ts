@@ -23,7 +23,15 @@ describe('logger redaction', () => {
     ['an enrollment token', { body: { enrollmentToken: SECRET } }],
     ['a TOTP code', { body: { totp: SECRET } }],
     ['a span title', { span: { app: 'Excel', title: SECRET } }],
-    ['titles of a batch of spans', { spans: [{ app: 'Excel', title: SECRET }, { app: 'Code', title: SECRET }] }],
+    [
+      'titles of a batch of spans',
+      {
+        spans: [
+          { app: 'Excel', title: SECRET },
+          { app: 'Code', title: SECRET },
+        ],
+      },
+    ],
   ])('keeps %s out of the log', (_what, fields) => {
     const line = logged(fields);
     expect(line).toContain('[redacted]');
@@ -31,7 +39,11 @@ describe('logger redaction', () => {
   });
 
   it('keeps what is not sensitive, so the log is still useful', () => {
-    const line = JSON.parse(logged({ span: { app: 'Excel', title: TITLE }, orgId: 'org-1' })) as { span: { app: string; title: string }; orgId: string; service: string };
+    const line = JSON.parse(logged({ span: { app: 'Excel', title: TITLE }, orgId: 'org-1' })) as {
+      span: { app: string; title: string };
+      orgId: string;
+      service: string;
+    };
     expect(line).toMatchObject({ span: { app: 'Excel', title: '[redacted]' }, orgId: 'org-1', service: 'icarus-cloud' });
   });
 });

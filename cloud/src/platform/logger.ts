@@ -56,7 +56,14 @@ export function loggableError(error: unknown, depth = 0): LoggableError {
     type: error.name,
     message: withoutParameters(error.message),
     ...(typeof code === 'string' ? { code } : {}),
-    ...(error.stack && depth === 0 ? { stack: error.stack.split('\n').filter((line) => line.trimStart().startsWith('at ')).join('\n') } : {}),
+    ...(error.stack && depth === 0
+      ? {
+          stack: error.stack
+            .split('\n')
+            .filter((line) => line.trimStart().startsWith('at '))
+            .join('\n'),
+        }
+      : {}),
     ...(cause ? { cause } : {}),
   };
 }

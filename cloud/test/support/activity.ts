@@ -42,7 +42,9 @@ export async function addPeople(
     const decided = await device.consent(options.scopes ?? ['app_usage', 'idle']);
     if (decided.status !== 201) throw new Error(`consent failed: ${decided.status} ${await decided.text()}`);
     if (options.consentFrom) {
-      await cloud.database.rows(sql`update consent_records set effective_at = ${options.consentFrom.toISOString()}::timestamptz where device_id = ${device.deviceId}`);
+      await cloud.database.rows(
+        sql`update consent_records set effective_at = ${options.consentFrom.toISOString()}::timestamptz where device_id = ${device.deviceId}`,
+      );
     }
     people.push({ userId: id, email, device });
   }

@@ -46,7 +46,9 @@ export async function startTestCloud(
     tokenFor,
     async personToken(name: string) {
       const email = `${name.toLowerCase()}@people.test`;
-      const user = (await directory.findUserByEmail(email)) ?? (await directory.createUser({ orgId: running.bootstrap.orgId, email, name, role: 'employee', osUser: name }));
+      const user =
+        (await directory.findUserByEmail(email)) ??
+        (await directory.createUser({ orgId: running.bootstrap.orgId, email, name, role: 'employee', osUser: name }));
       return { userId: user.id, token: await tokenFor(user.id) };
     },
     fetchPath: (path, init) => fetch(`${running.url}${path}`, init),

@@ -33,17 +33,30 @@ export function genOrg(k: fc.Arbitrary<number>, shape: { maxTeams: number; minSi
         days: fc.constant(days),
         // -1: no team.
         people: fc.array(
-          fc.record({ team: fc.integer({ min: -1, max: teams - 1 }), move: fc.option(fc.record({ day: fc.integer({ min: 1, max: days - 1 }), to: fc.integer({ min: -1, max: teams - 1 }) }), { freq: 3 }) }),
+          fc.record({
+            team: fc.integer({ min: -1, max: teams - 1 }),
+            move: fc.option(fc.record({ day: fc.integer({ min: 1, max: days - 1 }), to: fc.integer({ min: -1, max: teams - 1 }) }), { freq: 3 }),
+          }),
           { minLength: size, maxLength: size },
         ),
         activity: fc.array(
           fc.array(
-            fc.option(fc.uniqueArray(fc.record({ app: fc.integer({ min: 0, max: APPS.length - 1 }), active: ms, idle: fc.oneof(fc.constant(0), ms) }), { minLength: 1, maxLength: 3, selector: (u) => u.app }), { freq: 4, nil: null }),
+            fc.option(
+              fc.uniqueArray(fc.record({ app: fc.integer({ min: 0, max: APPS.length - 1 }), active: ms, idle: fc.oneof(fc.constant(0), ms) }), {
+                minLength: 1,
+                maxLength: 3,
+                selector: (u) => u.app,
+              }),
+              { freq: 4, nil: null },
+            ),
             { minLength: days, maxLength: days },
           ),
           { minLength: size, maxLength: size },
         ),
-        ranges: fc.array(fc.tuple(fc.integer({ min: 0, max: days - 1 }), fc.integer({ min: 0, max: days - 1 })).map(([a, b]): [number, number] => (a <= b ? [a, b] : [b, a])), { minLength: 2, maxLength: 5 }),
+        ranges: fc.array(
+          fc.tuple(fc.integer({ min: 0, max: days - 1 }), fc.integer({ min: 0, max: days - 1 })).map(([a, b]): [number, number] => (a <= b ? [a, b] : [b, a])),
+          { minLength: 2, maxLength: 5 },
+        ),
       }),
     );
 }
@@ -110,7 +123,11 @@ export function findLeak(org: GenOrg, numbers: readonly Published[]): { leak: st
     if (d === 0) return null;
     checked++;
     const people = c.flatMap((v, p) => (v === 0 ? [] : [p]));
-    const hit = subsetSums(people.map((p) => c[p] ?? 0), org.k - 1, d);
+    const hit = subsetSums(
+      people.map((p) => c[p] ?? 0),
+      org.k - 1,
+      d,
+    );
     return hit ? `${what} = ${d}: the exact time of people ${hit.map((i) => people[i]).join(', ')} (k = ${org.k})` : null;
   };
   for (let i = 0; i < numbers.length; i++) {
@@ -125,7 +142,11 @@ export function findLeak(org: GenOrg, numbers: readonly Published[]): { leak: st
       if (!b || !vb || a.filter !== b.filter) continue;
       if (a.scope !== b.scope && a.scope !== 'org' && b.scope !== 'org') continue;
       if (!a.days.some((d) => b.days.includes(d))) continue;
-      const leak = test(a.value - b.value, va.map((v, p) => v - (vb[p] ?? 0)), `${a.label} - ${b.label}`);
+      const leak = test(
+        a.value - b.value,
+        va.map((v, p) => v - (vb[p] ?? 0)),
+        `${a.label} - ${b.label}`,
+      );
       if (leak) return { leak, checked };
     }
   }

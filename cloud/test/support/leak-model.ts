@@ -42,7 +42,17 @@ export function appRowsOf(org: GenOrg, group: number, from: number, to: number, 
         const app = APPS[u.app];
         if (!app) continue;
         const key = `${d}|${app.app}`;
-        const row = rows.get(key) ?? { day: dayOf(d), userId: null, app: app.app, category: app.category, productivity: app.productivity, activeMs: 0, idleMs: 0, spans: 0, peopleIds: [] };
+        const row = rows.get(key) ?? {
+          day: dayOf(d),
+          userId: null,
+          app: app.app,
+          category: app.category,
+          productivity: app.productivity,
+          activeMs: 0,
+          idleMs: 0,
+          spans: 0,
+          peopleIds: [],
+        };
         row.activeMs += u.active;
         row.idleMs += u.idle;
         row.spans += 1;
@@ -66,7 +76,14 @@ export function orgCellsOf(org: GenOrg, from: number, to: number, k: number, tea
       const id = g === -1 ? null : teamId(g);
       const people = rows.filter((r) => r.activeMs > 0).map((r) => Number(r.userId));
       const sum = (f: (r: UserDayTotal) => number) => rows.reduce((n, r) => n + f(r), 0);
-      cells.cells.push({ teamId: id, day: dayOf(d), people: people.length, activeMs: sum((r) => r.activeMs), idleMs: sum((r) => r.idleMs), productiveMs: sum((r) => r.productiveMs) });
+      cells.cells.push({
+        teamId: id,
+        day: dayOf(d),
+        people: people.length,
+        activeMs: sum((r) => r.activeMs),
+        idleMs: sum((r) => r.idleMs),
+        productiveMs: sum((r) => r.productiveMs),
+      });
       if (!passes(people.length, k)) continue;
       const week = mondayOf(dayOf(d));
       for (const p of people) {
@@ -89,7 +106,8 @@ export function summaryNumbers(label: string, group: number, from: number, to: n
   const out: Published[] = [];
   const days = span(from, to);
   if (s.totals) out.push({ label: `${label} total`, scope: group, days, filter: 'all', value: s.totals.activeMs });
-  for (const d of s.days) if (d.figures) out.push({ label: `${label} day ${d.day}`, scope: group, days: [indexOfDay(d.day)], filter: 'all', value: d.figures.activeMs });
+  for (const d of s.days)
+    if (d.figures) out.push({ label: `${label} day ${d.day}`, scope: group, days: [indexOfDay(d.day)], filter: 'all', value: d.figures.activeMs });
   for (const a of s.topApps) out.push({ label: `${label} app ${a.app}`, scope: group, days, filter: `app:${a.app}`, value: a.activeMs });
   for (const c of s.categories) out.push({ label: `${label} category ${c.category}`, scope: group, days, filter: `cat:${c.category}`, value: c.activeMs });
   if (s.otherApps) out.push({ label: `${label} other apps`, scope: group, days, filter: 'other', value: s.otherApps.activeMs });
@@ -97,10 +115,18 @@ export function summaryNumbers(label: string, group: number, from: number, to: n
 }
 
 export function trendNumbers(label: string, scope: number | 'org', from: number, to: number, weeks: Trend['weeks']): Published[] {
-  return weeks.flatMap((w) => (w.figures ? [{ label: `${label} week ${w.week}`, scope, days: weekDays(w.week, from, to), filter: 'all', value: w.figures.activeMs }] : []));
+  return weeks.flatMap((w) =>
+    w.figures ? [{ label: `${label} week ${w.week}`, scope, days: weekDays(w.week, from, to), filter: 'all', value: w.figures.activeMs }] : [],
+  );
 }
 
-export function comparisonNumbers(label: string, from: number, to: number, c: Omit<TeamComparison, 'range' | 'minGroupSize'>, groupOf: (teamId: string) => number): Published[] {
+export function comparisonNumbers(
+  label: string,
+  from: number,
+  to: number,
+  c: Omit<TeamComparison, 'range' | 'minGroupSize'>,
+  groupOf: (teamId: string) => number,
+): Published[] {
   const days = span(from, to);
   const out: Published[] = [];
   if (c.org.figures) out.push({ label: `${label} org`, scope: 'org', days, filter: 'all', value: c.org.figures.activeMs });
@@ -133,7 +159,10 @@ export function modelNumbers(org: GenOrg): Published[] {
       out.push(...trendNumbers(`trend ${t} ${tag}`, t, from, to, teamWeeks(team(t), personDays, org.k)));
       const csv: string[] = [];
       for (const d of span(from, to)) {
-        const { shown, pool } = judgeDayRows(apps.filter((r) => r.day === dayOf(d)), org.k);
+        const { shown, pool } = judgeDayRows(
+          apps.filter((r) => r.day === dayOf(d)),
+          org.k,
+        );
         for (const r of shown) csv.push(`${r.day},${r.app},,,,${r.activeMs}`);
         if (pool.rows > 0 && pool.people.size >= org.k) csv.push(`${dayOf(d)},(other apps),,,,${pool.active}`);
       }

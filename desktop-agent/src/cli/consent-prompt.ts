@@ -13,9 +13,7 @@ export function exampleFor(scope: Scope, policy: Policy, front: FrontWindow | un
     case 'app_usage':
       return `which app is in front and for how long, e.g. ${front ? JSON.stringify(front.app) : '"Firefox"'} from 09:14 to 09:21`;
     case 'window_titles':
-      return `${describeTitleMode(c.titleMode)}, e.g. ${
-        front ? JSON.stringify(transformTitle(front.title, c)) : '(no window is in front right now)'
-      }`;
+      return `${describeTitleMode(c.titleMode)}, e.g. ${front ? JSON.stringify(transformTitle(front.title, c)) : '(no window is in front right now)'}`;
     case 'idle':
       return `when there was no keyboard or mouse input for ${c.idleThresholdSeconds} s or more, as a period with no app or title, e.g. idle from 12:02 to 12:47`;
   }
@@ -28,7 +26,8 @@ export function printPolicy(policy: Policy, write: Write): void {
   write(`${c.purpose}\n\n`);
   write(`Kept on the server for ${c.retentionDays} days. Reports group at least ${c.minGroupSize} people; `);
   write(c.managersSeeIndividuals ? 'managers may see individual data.\n' : 'managers never see individuals.\n');
-  if (c.reviewBeforeSendMinutes > 0) write(`Spans wait ${c.reviewBeforeSendMinutes} minutes on this device before they are sent; see them with \`icarus-agent my-data\`.\n`);
+  if (c.reviewBeforeSendMinutes > 0)
+    write(`Spans wait ${c.reviewBeforeSendMinutes} minutes on this device before they are sent; see them with \`icarus-agent my-data\`.\n`);
   for (const problem of redactionProblems(c)) write(`Note: ${problem}.\n`);
   write('No screenshots, keystrokes, or webcam, ever.\n\n');
 }
@@ -53,7 +52,12 @@ function question(terms: ScopeTerms): string {
  * terminal (so it can be driven by a pipe in tests, but never skipped: there is no flag).
  * Returns the scopes granted, or undefined when input ended before every scope was answered.
  */
-export async function askScopes(policy: Policy, front: FrontWindow | undefined, write: Write, input: NodeJS.ReadableStream = process.stdin): Promise<Scope[] | undefined> {
+export async function askScopes(
+  policy: Policy,
+  front: FrontWindow | undefined,
+  write: Write,
+  input: NodeJS.ReadableStream = process.stdin,
+): Promise<Scope[] | undefined> {
   const rl = createInterface({ input, terminal: false });
   const lines = rl[Symbol.asyncIterator]();
   const granted: Scope[] = [];
@@ -92,7 +96,7 @@ export function printReceipt(outcome: DecisionOutcome, write: Write): void {
   write(`  visibility: ${p.visibility.summary}\n`);
   write(
     outcome.verified
-      ? '  signature: verified against the server\'s published receipt key (Ed25519)\n'
+      ? "  signature: verified against the server's published receipt key (Ed25519)\n"
       : `  signature: NOT verified (${outcome.verifyProblem ?? 'unknown problem'}); the receipt is kept, marked unverified\n`,
   );
   if (outcome.withdrawn.length > 0) {

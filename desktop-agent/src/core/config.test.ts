@@ -11,7 +11,12 @@ afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force
 function files(managed?: object, user?: object) {
   const dir = mkdtempSync(join(tmpdir(), 'icarus-config-'));
   dirs.push(dir);
-  const env: NodeJS.ProcessEnv = { HOME: dir, XDG_DATA_HOME: join(dir, 'data'), ICARUS_MANAGED_CONFIG: join(dir, 'managed.json'), ICARUS_CONFIG: join(dir, 'user.json') };
+  const env: NodeJS.ProcessEnv = {
+    HOME: dir,
+    XDG_DATA_HOME: join(dir, 'data'),
+    ICARUS_MANAGED_CONFIG: join(dir, 'managed.json'),
+    ICARUS_CONFIG: join(dir, 'user.json'),
+  };
   if (managed) writeFileSync(join(dir, 'managed.json'), JSON.stringify(managed));
   if (user) writeFileSync(join(dir, 'user.json'), JSON.stringify(user));
   return env;
@@ -65,7 +70,10 @@ describe('dependency direction', () => {
 describe('update settings', () => {
   it('reads the trusted update keys as JSON from the environment and refuses what is not a public key', () => {
     const pem = '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n';
-    const config = resolveConfig({}, { ...files(), ICARUS_UPDATE_URL: 'https://updates.example/manifest.json', ICARUS_UPDATE_KEYS: JSON.stringify({ 'release-2026': pem }) });
+    const config = resolveConfig(
+      {},
+      { ...files(), ICARUS_UPDATE_URL: 'https://updates.example/manifest.json', ICARUS_UPDATE_KEYS: JSON.stringify({ 'release-2026': pem }) },
+    );
     expect(config.updateUrl).toBe('https://updates.example/manifest.json');
     expect(config.updateKeys).toEqual({ 'release-2026': pem });
     expect(() => resolveConfig({}, { ...files(), ICARUS_UPDATE_KEYS: 'not json' })).toThrow(/ICARUS_UPDATE_KEYS: /);

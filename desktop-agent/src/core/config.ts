@@ -29,7 +29,9 @@ const Fields = {
    */
   updateKeys: z.preprocess(
     (value) => (typeof value === 'string' ? jsonOrText(value) : value),
-    z.record(z.string().min(1).max(64), z.string().startsWith('-----BEGIN PUBLIC KEY-----')).refine((keys) => Object.keys(keys).length > 0, 'name at least one key'),
+    z
+      .record(z.string().min(1).max(64), z.string().startsWith('-----BEGIN PUBLIC KEY-----'))
+      .refine((keys) => Object.keys(keys).length > 0, 'name at least one key'),
   ),
 };
 type Key = keyof typeof Fields;

@@ -16,7 +16,10 @@ const fake = vi.hoisted(() => {
         return this;
       },
       off(event: string, l: Listener) {
-        listeners.set(event, (listeners.get(event) ?? []).filter((x) => x !== l));
+        listeners.set(
+          event,
+          (listeners.get(event) ?? []).filter((x) => x !== l),
+        );
       },
       emit(event: string, ...args: unknown[]) {
         for (const l of listeners.get(event) ?? []) l(...args);
@@ -123,11 +126,21 @@ vi.mock('electron', () => ({
   shell: { openExternal: () => Promise.resolve() },
 }));
 
-
 function status(over: Partial<StatusView>): StatusView {
   return {
-    state: 'recording', summary: '', pausedUntil: null, pendingSpans: 0, droppedSpans: 0, lastSyncAt: null, lastSyncError: null,
-    scopesActive: ['app_usage'], captureSources: [], agentVersion: '0.1.0', serverUrl: 'https://icarus.example', deviceId: 'd-1', ...over,
+    state: 'recording',
+    summary: '',
+    pausedUntil: null,
+    pendingSpans: 0,
+    droppedSpans: 0,
+    lastSyncAt: null,
+    lastSyncError: null,
+    scopesActive: ['app_usage'],
+    captureSources: [],
+    agentVersion: '0.1.0',
+    serverUrl: 'https://icarus.example',
+    deviceId: 'd-1',
+    ...over,
   };
 }
 
@@ -161,7 +174,9 @@ function fakeAgent() {
     onChange: (l) => void listeners.push(l),
   };
   return {
-    agent, calls, sleeps,
+    agent,
+    calls,
+    sleeps,
     set(next: StatusView, needsDecision: boolean) {
       current = next;
       decisionNeeded = needsDecision;
@@ -240,7 +255,12 @@ describe('tray app main process (fake electron)', () => {
     expect(win?.webContents.getURL()).toBe('file:///opt/icarus/ui/consent.html');
     expect(win?.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, preload: paths.preloadFile });
     expect(win?.webContents.openHandler?.({ url: 'https://evil.example' })).toEqual({ action: 'deny' });
-    const nav = { prevented: false, preventDefault() { this.prevented = true; } };
+    const nav = {
+      prevented: false,
+      preventDefault() {
+        this.prevented = true;
+      },
+    };
     win?.webContents.events.emit('will-navigate', nav, 'https://evil.example/');
     expect(nav.prevented).toBe(true);
     const tray = fake.state.trays[0];

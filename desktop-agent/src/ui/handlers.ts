@@ -1,4 +1,14 @@
-import { SCOPES, type AgentState, type IpcHandlers, type MyDataView, type Policy, type ReceiptView, type Scope, type SpanView, type StatusView } from '@icarus/shared';
+import {
+  SCOPES,
+  type AgentState,
+  type IpcHandlers,
+  type MyDataView,
+  type Policy,
+  type ReceiptView,
+  type Scope,
+  type SpanView,
+  type StatusView,
+} from '@icarus/shared';
 import { describeGate, effectiveScopes } from '../core/consent/gate';
 import { describeTitleMode, transformTitle } from '../core/capture/title';
 import type { StoredReceipt } from '../core/store/state';
@@ -171,7 +181,8 @@ export function createAgentHandlers(agent: AgentPort): IpcHandlers {
         : [];
       // A revoked device can send no decision, so it never asks for one.
       // Nor does a computer bound to nobody: no one could give it.
-      const decisionNeeded = policy !== undefined && !unbound && store.state.get('revoked') === undefined && (consent === undefined || consent.pending.length > 0);
+      const decisionNeeded =
+        policy !== undefined && !unbound && store.state.get('revoked') === undefined && (consent === undefined || consent.pending.length > 0);
       // Re-asked after a policy change: say what changed since the version they decided on.
       // The comparison only helps; the full policy below is what they decide on, so a server
       // that cannot be reached just leaves it out.
@@ -217,7 +228,8 @@ export function createAgentHandlers(agent: AgentPort): IpcHandlers {
       const policy = store.state.get('policy');
       if (!policy) throw new IpcRefusal('unavailable', 'No policy on this device yet: the agent has not reached the server.');
       // The person read a specific version; if a newer one arrived meanwhile they must read that.
-      if (policy.version !== policyVersion) throw new IpcRefusal('failed', `The policy changed to version ${policy.version} while you were reading; please review it again.`);
+      if (policy.version !== policyVersion)
+        throw new IpcRefusal('failed', `The policy changed to version ${policy.version} while you were reading; please review it again.`);
       const offered = new Set(policy.content.scopes.map((s) => s.scope));
       const unknown = granted.filter((s) => !offered.has(s));
       if (unknown.length > 0) throw new IpcRefusal('failed', `Policy version ${policy.version} does not ask for: ${unknown.join(', ')}`);

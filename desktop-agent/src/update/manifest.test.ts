@@ -14,7 +14,16 @@ const manifest: UpdateManifest = {
   version: '0.2.0',
   channel: 'stable',
   publishedAt: '2026-11-25T10:00:00.000Z',
-  artifacts: [{ platform: 'linux', arch: 'x64', kind: 'deb', url: 'https://updates.example/icarus-nova-agent_0.2.0_amd64.deb', sha256: createHash('sha256').update(pkg).digest('hex'), size: pkg.length }],
+  artifacts: [
+    {
+      platform: 'linux',
+      arch: 'x64',
+      kind: 'deb',
+      url: 'https://updates.example/icarus-nova-agent_0.2.0_amd64.deb',
+      sha256: createHash('sha256').update(pkg).digest('hex'),
+      size: pkg.length,
+    },
+  ],
 };
 const running = { version: '0.1.0', platform: 'linux', arch: 'x64', kind: 'deb' as const };
 

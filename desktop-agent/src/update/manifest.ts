@@ -84,7 +84,10 @@ export function verifyManifest(raw: unknown, trusted: TrustedKeys): UpdateManife
 export type UpdateDecision = { update: false; reason: string } | { update: true; version: string; artifact: UpdateArtifact };
 
 /** What to do with a verified manifest on this machine. A feed older than what runs is refused. */
-export function decideUpdate(manifest: UpdateManifest, running: { version: string; platform: string; arch: string; kind: UpdateArtifact['kind'] }): UpdateDecision {
+export function decideUpdate(
+  manifest: UpdateManifest,
+  running: { version: string; platform: string; arch: string; kind: UpdateArtifact['kind'] },
+): UpdateDecision {
   const order = compareVersions(manifest.version, running.version);
   // A validly signed but older manifest is a replayed feed (or a rollback attack): never install it, say so.
   if (order < 0) throw new UpdateRefused(`update manifest refused: it offers ${manifest.version}, older than the running ${running.version} (a downgrade)`);

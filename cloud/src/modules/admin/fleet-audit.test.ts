@@ -41,14 +41,29 @@ describe.each(testDatabaseKinds())('devices, tokens, audit viewer on %s', (kind)
 
   it('devices: owner and health listed, revocation bites at once, never across orgs', async () => {
     // A per-user token binds the device to the employee; the OS account name alone would not.
-    const { token } = (await (await admin.send('POST', ADMIN_API.tokens, { label: 'one', validDays: 1, maxUses: 1, userId: bed.orgA.people.employee.id })).json()) as { token: string };
+    const { token } = (await (
+      await admin.send('POST', ADMIN_API.tokens, { label: 'one', validDays: 1, maxUses: 1, userId: bed.orgA.people.employee.id })
+    ).json()) as { token: string };
     const device = await createTestDevice(bed.cloud.fetchPath, bed.cloud.url, token, 'emp-f');
     await device.consent(['app_usage', 'idle']);
     const status = { agentVersion: '9.9.9', pendingSpans: 3, droppedSpans: 1, captureSources: [{ name: 'x11', ok: false, problem: 'no display' }] };
     expect((await device.ingest(makeSpans(1, { from: Date.now() + 5 }), { extra: { status } })).status).toBe(200);
-    const list = (await (await admin.get(ADMIN_API.devices)).json()) as { deviceId: string; owner: { name: string } | null; agentVersion: string; pendingSpans: number; droppedSpans: number; failingSources: unknown[]; lastSyncAt: string | null }[];
+    const list = (await (await admin.get(ADMIN_API.devices)).json()) as {
+      deviceId: string;
+      owner: { name: string } | null;
+      agentVersion: string;
+      pendingSpans: number;
+      droppedSpans: number;
+      failingSources: unknown[];
+      lastSyncAt: string | null;
+    }[];
     expect(list.find((d) => d.deviceId === device.deviceId)).toMatchObject({
-      owner: { name: 'employee' }, agentVersion: '9.9.9', pendingSpans: 3, droppedSpans: 1, failingSources: [{ name: 'x11', problem: 'no display' }], lastSyncAt: expect.any(String),
+      owner: { name: 'employee' },
+      agentVersion: '9.9.9',
+      pendingSpans: 3,
+      droppedSpans: 1,
+      failingSources: [{ name: 'x11', problem: 'no display' }],
+      lastSyncAt: expect.any(String),
     });
     expect(JSON.stringify(await (await otherAdmin.get(ADMIN_API.devices)).json())).not.toContain(device.deviceId);
     expect((await otherAdmin.send('POST', ADMIN_API.revokeDevice.replace(':deviceId', device.deviceId))).status).toBe(404);
@@ -63,22 +78,36 @@ describe.each(testDatabaseKinds())('devices, tokens, audit viewer on %s', (kind)
 
   it('audit viewer: filters, pages, CSV, chain; compliance report JSON and CSV; employees refused; other org sees none of it', async () => {
     const auditor = await bed.as('auditor');
-    const byAction = (await (await auditor.get(`${AUDIT_API.events}?action=enrollment_token.*&limit=2`)).json()) as { events: { seq: number; action: string }[]; nextBefore: number | null };
+    const byAction = (await (await auditor.get(`${AUDIT_API.events}?action=enrollment_token.*&limit=2`)).json()) as {
+      events: { seq: number; action: string }[];
+      nextBefore: number | null;
+    };
     expect(byAction.events).toHaveLength(2);
     expect(byAction.events.every((e) => e.action.startsWith('enrollment_token.'))).toBe(true);
     expect(byAction.nextBefore).not.toBeNull();
-    const next = (await (await auditor.get(`${AUDIT_API.events}?action=enrollment_token.*&limit=2&before=${byAction.nextBefore}`)).json()) as { events: { seq: number }[] };
+    const next = (await (await auditor.get(`${AUDIT_API.events}?action=enrollment_token.*&limit=2&before=${byAction.nextBefore}`)).json()) as {
+      events: { seq: number }[];
+    };
     expect(Math.max(...next.events.map((e) => e.seq))).toBeLessThan(Math.min(...byAction.events.map((e) => e.seq)));
-    const aboutEmployee = (await (await auditor.get(`${AUDIT_API.events}?subject=${bed.orgA.people.employee.id}`)).json()) as { events: { subjectUserIds: string[] }[] };
+    const aboutEmployee = (await (await auditor.get(`${AUDIT_API.events}?subject=${bed.orgA.people.employee.id}`)).json()) as {
+      events: { subjectUserIds: string[] }[];
+    };
     expect(aboutEmployee.events.length).toBeGreaterThan(0);
     expect(aboutEmployee.events.every((e) => e.subjectUserIds.includes(bed.orgA.people.employee.id))).toBe(true);
-    expect((await errorOf(await auditor.get(`${AUDIT_API.events}?subject=nobody&from=yesterday`))).fields?.map((f) => f.path).sort()).toEqual(['from', 'subject']);
+    expect((await errorOf(await auditor.get(`${AUDIT_API.events}?subject=nobody&from=yesterday`))).fields?.map((f) => f.path).sort()).toEqual([
+      'from',
+      'subject',
+    ]);
 
     const csv = await (await auditor.get(`${AUDIT_API.exportCsv}?action=device.revoked`)).text();
     expect(csv.split('\r\n')[0]).toBe('seq,at,actor_type,actor_id,action,subject_user_ids,details,hash');
     expect(csv).toContain(',device.revoked,');
 
-    const report = (await (await auditor.get(COMPLIANCE_API.report)).json()) as { coverage: { teamName: string; policyVersion: number | null; granted: number }[]; chain: { ok: boolean }; personalDataAccess: { action: string }[] };
+    const report = (await (await auditor.get(COMPLIANCE_API.report)).json()) as {
+      coverage: { teamName: string; policyVersion: number | null; granted: number }[];
+      chain: { ok: boolean };
+      personalDataAccess: { action: string }[];
+    };
     expect(report.chain.ok).toBe(true);
     expect(report.coverage.find((c) => c.teamName === 'Sales' && c.policyVersion === 1)?.granted).toBe(1);
     expect(report.personalDataAccess.map((a) => a.action)).toContain('admin.devices_viewed');
@@ -87,7 +116,8 @@ describe.each(testDatabaseKinds())('devices, tokens, audit viewer on %s', (kind)
     expect((await errorOf(await admin.get(`${COMPLIANCE_API.report}?from=2025-02-30`))).fields?.[0]?.path).toBe('from');
 
     const employee = await bed.as('employee');
-    for (const path of [AUDIT_API.events, AUDIT_API.exportCsv, COMPLIANCE_API.report, '/audit', ADMIN_API.devices]) expect((await employee.get(path)).status, path).toBe(403);
+    for (const path of [AUDIT_API.events, AUDIT_API.exportCsv, COMPLIANCE_API.report, '/audit', ADMIN_API.devices])
+      expect((await employee.get(path)).status, path).toBe(403);
     const theirs = await (await otherAdmin.get(`${AUDIT_API.events}?limit=500`)).text();
     for (const id of [bed.orgA.people.admin.id, bed.orgA.people.employee.id]) expect(theirs).not.toContain(id);
     const page = await (await auditor.get('/audit?action=device.revoked')).text();

@@ -16,7 +16,9 @@ function AssignForm(props: { deviceId: string; csrf: string; people: Person[]; c
       <input type="hidden" name="_csrf" value={props.csrf} />
       <select name="userId" aria-label="Person">
         <option value="">nobody (unbound)</option>
-        {props.people.map((p) => <option value={p.id} selected={props.current === p.id}>{`${p.name} <${p.email}>`}</option>)}
+        {props.people.map((p) => (
+          <option value={p.id} selected={props.current === p.id}>{`${p.name} <${p.email}>`}</option>
+        ))}
       </select>
       <button type="submit">Assign</button>
     </form>
@@ -30,15 +32,30 @@ export function DevicesPage(props: { user: SignedInUser; csrf: string; devices: 
       <Info text={props.info} />
       <table>
         <thead>
-          <tr><th>Device</th><th>Owner</th><th>Platform</th><th>Agent</th><th>Last sync</th><th>Pending</th><th>Dropped</th><th>Failing capture</th><th></th></tr>
+          <tr>
+            <th>Device</th>
+            <th>Owner</th>
+            <th>Platform</th>
+            <th>Agent</th>
+            <th>Last sync</th>
+            <th>Pending</th>
+            <th>Dropped</th>
+            <th>Failing capture</th>
+            <th></th>
+          </tr>
         </thead>
         <tbody>
           {props.devices.map((d) => (
             <tr>
-              <td>{d.name}<br /><code>{d.deviceId}</code></td>
+              <td>
+                {d.name}
+                <br />
+                <code>{d.deviceId}</code>
+              </td>
               <td>
                 {d.owner ? <a href={`/admin/people/${d.owner.userId}/consent`}>{d.owner.name}</a> : 'unbound'}
-                <br /><small>{`OS account: ${d.osUser} (a hint, not proof)`}</small>
+                <br />
+                <small>{`OS account: ${d.osUser} (a hint, not proof)`}</small>
                 {d.revokedAt ? null : <AssignForm deviceId={d.deviceId} csrf={props.csrf} people={props.people} current={d.owner?.userId ?? null} />}
               </td>
               <td>{d.platform}</td>
@@ -47,7 +64,13 @@ export function DevicesPage(props: { user: SignedInUser; csrf: string; devices: 
               <td>{d.pendingSpans ?? '—'}</td>
               <td>{d.droppedSpans ?? '—'}</td>
               <td>{d.failingSources.length > 0 ? d.failingSources.map((s) => `${s.name}: ${s.problem}`).join('; ') : 'none'}</td>
-              <td>{d.revokedAt ? `revoked ${when(d.revokedAt)}` : <ActionButton action={`/admin/devices/${d.deviceId}/revoke`} csrf={props.csrf} label="Revoke" danger />}</td>
+              <td>
+                {d.revokedAt ? (
+                  `revoked ${when(d.revokedAt)}`
+                ) : (
+                  <ActionButton action={`/admin/devices/${d.deviceId}/revoke`} csrf={props.csrf} label="Revoke" danger />
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -56,7 +79,17 @@ export function DevicesPage(props: { user: SignedInUser; csrf: string; devices: 
   );
 }
 
-export function TokensPage(props: { user: SignedInUser; csrf: string; tokens: Tokens; teams: { id: string; name: string }[]; people: Person[]; created?: { token: string; expiresAt: string }; values?: Record<string, string> } & PageMessages) {
+export function TokensPage(
+  props: {
+    user: SignedInUser;
+    csrf: string;
+    tokens: Tokens;
+    teams: { id: string; name: string }[];
+    people: Person[];
+    created?: { token: string; expiresAt: string };
+    values?: Record<string, string>;
+  } & PageMessages,
+) {
   const v = props.values ?? {};
   return (
     <Layout title="Enrollment tokens" user={props.user} current="/admin/enrollment-tokens">
@@ -65,7 +98,9 @@ export function TokensPage(props: { user: SignedInUser; csrf: string; tokens: To
       {props.created ? (
         <div class="notice info" role="status">
           <p>New token, shown this once (valid until {when(props.created.expiresAt)}):</p>
-          <p><code id="new-token">{props.created.token}</code></p>
+          <p>
+            <code id="new-token">{props.created.token}</code>
+          </p>
         </div>
       ) : null}
       <form method="post" action="/admin/enrollment-tokens" aria-label="New enrollment token">
@@ -79,23 +114,47 @@ export function TokensPage(props: { user: SignedInUser; csrf: string; tokens: To
         <label for="teamId">Team</label>
         <select id="teamId" name="teamId">
           <option value="">no team</option>
-          {props.teams.map((t) => <option value={t.id} selected={v.teamId === t.id}>{t.name}</option>)}
+          {props.teams.map((t) => (
+            <option value={t.id} selected={v.teamId === t.id}>
+              {t.name}
+            </option>
+          ))}
         </select>
         <label for="userId">For one person (binds every device enrolled with it to them)</label>
         <select id="userId" name="userId">
           <option value="">fleet token: devices stay unbound until paired or assigned</option>
-          {props.people.map((p) => <option value={p.id} selected={v.userId === p.id}>{`${p.name} <${p.email}>`}</option>)}
+          {props.people.map((p) => (
+            <option value={p.id} selected={v.userId === p.id}>{`${p.name} <${p.email}>`}</option>
+          ))}
         </select>
         <button type="submit">Create token</button>
       </form>
       <table>
-        <thead><tr><th>Label</th><th>Team</th><th>State</th><th>Uses</th><th>Expires</th><th>Created</th><th></th></tr></thead>
+        <thead>
+          <tr>
+            <th>Label</th>
+            <th>Team</th>
+            <th>State</th>
+            <th>Uses</th>
+            <th>Expires</th>
+            <th>Created</th>
+            <th></th>
+          </tr>
+        </thead>
         <tbody>
           {props.tokens.map((t) => (
             <tr>
-              <td>{t.label}</td><td>{t.team?.name ?? '—'}</td><td>{t.state.replace('_', ' ')}</td><td>{t.uses} / {t.maxUses}</td>
-              <td>{when(t.expiresAt)}</td><td>{when(t.createdAt)}</td>
-              <td>{t.state === 'revoked' ? '' : <ActionButton action={`/admin/enrollment-tokens/${t.tokenId}/revoke`} csrf={props.csrf} label="Revoke" danger />}</td>
+              <td>{t.label}</td>
+              <td>{t.team?.name ?? '—'}</td>
+              <td>{t.state.replace('_', ' ')}</td>
+              <td>
+                {t.uses} / {t.maxUses}
+              </td>
+              <td>{when(t.expiresAt)}</td>
+              <td>{when(t.createdAt)}</td>
+              <td>
+                {t.state === 'revoked' ? '' : <ActionButton action={`/admin/enrollment-tokens/${t.tokenId}/revoke`} csrf={props.csrf} label="Revoke" danger />}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -9,15 +9,30 @@ import { adminApiRoutes } from './api';
 import { createFleetAdmin } from './fleet';
 import { adminPageRoutes } from './page-routes';
 
-export function createAdminModule(deps: { drafts: PolicyDrafts; consent: ConsentService; devices: DeviceService; bindings: BindingService; directory: DirectoryService; audit: AuditService }) {
+export function createAdminModule(deps: {
+  drafts: PolicyDrafts;
+  consent: ConsentService;
+  devices: DeviceService;
+  bindings: BindingService;
+  directory: DirectoryService;
+  audit: AuditService;
+}) {
   const fleet = createFleetAdmin({ devices: deps.devices, bindings: deps.bindings, directory: deps.directory, audit: deps.audit });
   return {
     fleet,
     /** `/api/admin/*` and the `/admin*` pages. */
     routes: (options: { requireUser: RequireUser; maxBodyBytes: number; csrfOf: (c: Context<AppEnv>) => Promise<string> }) =>
-      new Hono<AppEnv>()
-        .route('/', adminApiRoutes({ drafts: deps.drafts, fleet, requireUser: options.requireUser, maxBodyBytes: options.maxBodyBytes }))
-        .route('/', adminPageRoutes({ drafts: deps.drafts, consent: deps.consent, fleet, directory: deps.directory, requireUser: options.requireUser, csrfOf: options.csrfOf })),
+      new Hono<AppEnv>().route('/', adminApiRoutes({ drafts: deps.drafts, fleet, requireUser: options.requireUser, maxBodyBytes: options.maxBodyBytes })).route(
+        '/',
+        adminPageRoutes({
+          drafts: deps.drafts,
+          consent: deps.consent,
+          fleet,
+          directory: deps.directory,
+          requireUser: options.requireUser,
+          csrfOf: options.csrfOf,
+        }),
+      ),
   };
 }
 export type AdminModule = ReturnType<typeof createAdminModule>;

@@ -11,7 +11,6 @@ import { DevicesPage, TokensPage } from './fleet-pages';
 import { contentFromForm, formFromBody, formFromContent, type PolicyForm } from './policy-form';
 import { ConsentHistoryPage, PolicyListPage, PolicyVersionPage, type PageMessages } from './policy-pages';
 
-
 const DONE: Record<string, string> = {
   created: 'Draft created from the current policy.',
   saved: 'Draft saved.',
@@ -49,7 +48,9 @@ export function adminPageRoutes(deps: {
     const view = await drafts.get(user, version);
     const person = await deps.directory.findUser(user.userId);
     const canApprove = user.role === 'admin' || person?.worksCouncil === true;
-    return c.html(<PolicyVersionPage user={user} csrf={await csrfOf(c)} view={view} form={form ?? formFromContent(view.content)} canApprove={canApprove} {...messages} />);
+    return c.html(
+      <PolicyVersionPage user={user} csrf={await csrfOf(c)} view={view} form={form ?? formFromContent(view.content)} canApprove={canApprove} {...messages} />,
+    );
   }
 
   async function listPage(c: Context<AppEnv>, messages: PageMessages = {}) {

@@ -43,7 +43,11 @@ describe.each(testDatabaseKinds())('policy versions on %s', (kind) => {
   }
 
   it('refuses an invalid policy naming the field: bad regex, retention of 0 days', async () => {
-    const badRegex = await admin.send('POST', ADMIN_API.policies, { ...base, titleMode: 'redacted', redactionRules: [{ pattern: '(unclosed', replacement: 'x' }] });
+    const badRegex = await admin.send('POST', ADMIN_API.policies, {
+      ...base,
+      titleMode: 'redacted',
+      redactionRules: [{ pattern: '(unclosed', replacement: 'x' }],
+    });
     expect(badRegex.status).toBe(400);
     expect((await errorOf(badRegex)).fields?.map((f) => f.path)).toContain('redactionRules.0.pattern');
     const noRetention = await admin.send('POST', ADMIN_API.policies, { ...base, retentionDays: 0 });
@@ -72,7 +76,14 @@ describe.each(testDatabaseKinds())('policy versions on %s', (kind) => {
     const actions = await bed.cloud.database.rows<{ action: string }>(
       sql`select action from audit_log where org_id = ${bed.orgA.orgId} and action like 'policy.%' order by seq`,
     );
-    expect(actions.map((a) => a.action)).toEqual(['policy.published', 'policy.draft_created', 'policy.draft_updated', 'policy.submitted', 'policy.approved', 'policy.published']);
+    expect(actions.map((a) => a.action)).toEqual([
+      'policy.published',
+      'policy.draft_created',
+      'policy.draft_updated',
+      'policy.submitted',
+      'policy.approved',
+      'policy.published',
+    ]);
     const versions = (await (await admin.get(ADMIN_API.policies)).json()) as { version: number; state: string }[];
     expect(versions.filter((p) => p.state === 'published').map((p) => p.version)).toEqual([version]);
   });
@@ -133,14 +144,19 @@ describe.each(testDatabaseKinds())('policy versions on %s', (kind) => {
 
     // Titles hashed -> full widens a scope already granted: held from publication until decided again.
     const fuller = await release(wider(base, { titleMode: 'full' }));
-    const held = IngestResult.parse(await (await device.ingest([...makeSpans(1, { title: 'Budget.xlsx', from: Date.now() + 5 }), ...makeSpans(1, { from: Date.now() + 10 })])).json());
+    const held = IngestResult.parse(
+      await (await device.ingest([...makeSpans(1, { title: 'Budget.xlsx', from: Date.now() + 5 }), ...makeSpans(1, { from: Date.now() + 10 })])).json(),
+    );
     expect(held.accepted).toBe(1);
     expect(held.rejected.map((r) => r.reason)).toEqual(['no_consent']);
     expect(held.directives).toContainEqual({ type: 'policy_changed', policyVersion: fuller, scopesNeedingConsent: ['window_titles'] });
 
     const history = await admin.get(ADMIN_API.consentHistory.replace(':userId', orgA.people.employee.id));
     const records = ((await history.json()) as { records: { decision: string; policyVersion: number; supersededAt: string | null }[] }).records;
-    expect(records.map((r) => [r.decision, r.policyVersion])).toEqual([['granted', decidedOn], ['granted', version]]);
+    expect(records.map((r) => [r.decision, r.policyVersion])).toEqual([
+      ['granted', decidedOn],
+      ['granted', version],
+    ]);
     expect(records[0]?.supersededAt).not.toBeNull();
   });
 

@@ -13,14 +13,34 @@ export const NO_APP = '(no app)';
 
 /** Built-in rules for common applications; an org's own rules are tried first. */
 export const DEFAULT_RULES: readonly CategoryRule[] = [
-  { app: '^(code|code - oss|vscodium|cursor|idea|intellij.*|pycharm.*|webstorm|goland|clion|rider|android studio|xcode|eclipse|vim|nvim|neovim|emacs|sublime_text|sublime text|zed)$', category: 'Development', productivity: 'productive' },
-  { app: '^(gnome-terminal.*|konsole|alacritty|kitty|wezterm|iterm2?|terminal|windowsterminal|windows terminal|xterm|tilix|warp|powershell|cmd)$', category: 'Development', productivity: 'productive' },
-  { app: '^(libreoffice.*|soffice|winword|microsoft word|excel|microsoft excel|powerpnt|microsoft powerpoint|pages|numbers|keynote|onlyoffice.*|notion|obsidian|acrobat.*|evince|okular)$', category: 'Documents', productivity: 'productive' },
+  {
+    app: '^(code|code - oss|vscodium|cursor|idea|intellij.*|pycharm.*|webstorm|goland|clion|rider|android studio|xcode|eclipse|vim|nvim|neovim|emacs|sublime_text|sublime text|zed)$',
+    category: 'Development',
+    productivity: 'productive',
+  },
+  {
+    app: '^(gnome-terminal.*|konsole|alacritty|kitty|wezterm|iterm2?|terminal|windowsterminal|windows terminal|xterm|tilix|warp|powershell|cmd)$',
+    category: 'Development',
+    productivity: 'productive',
+  },
+  {
+    app: '^(libreoffice.*|soffice|winword|microsoft word|excel|microsoft excel|powerpnt|microsoft powerpoint|pages|numbers|keynote|onlyoffice.*|notion|obsidian|acrobat.*|evince|okular)$',
+    category: 'Documents',
+    productivity: 'productive',
+  },
   { app: '^(figma|inkscape|gimp|krita|blender|photoshop|illustrator|sketch|affinity.*)$', category: 'Design', productivity: 'productive' },
-  { app: '^(slack|microsoft teams|teams|ms-teams|discord|mattermost|element|signal|telegram.*|whatsapp|rocket\\.chat)$', category: 'Chat', productivity: 'neutral' },
+  {
+    app: '^(slack|microsoft teams|teams|ms-teams|discord|mattermost|element|signal|telegram.*|whatsapp|rocket\\.chat)$',
+    category: 'Chat',
+    productivity: 'neutral',
+  },
   { app: '^(thunderbird|outlook|microsoft outlook|mail|evolution|geary|mailspring)$', category: 'Email', productivity: 'neutral' },
   { app: '^(zoom|zoom\\.us|webex|gotomeeting|skype|jitsi.*|google meet)$', category: 'Meetings', productivity: 'neutral' },
-  { app: '^(firefox|firefox-esr|google-chrome|chrome|chromium|microsoft edge|msedge|safari|brave|brave-browser|opera|vivaldi)$', category: 'Web browsing', productivity: 'neutral' },
+  {
+    app: '^(firefox|firefox-esr|google-chrome|chrome|chromium|microsoft edge|msedge|safari|brave|brave-browser|opera|vivaldi)$',
+    category: 'Web browsing',
+    productivity: 'neutral',
+  },
   { app: '^(steam|lutris|minecraft.*|solitaire|epic games launcher|battle\\.net|league of legends)$', category: 'Games', productivity: 'unproductive' },
   { app: '^(facebook|instagram|tiktok|twitter|x|reddit|youtube|netflix|spotify)$', category: 'Social & entertainment', productivity: 'unproductive' },
   { app: '^(nautilus|files|dolphin|finder|explorer|thunar|nemo)$', category: 'Files', productivity: 'neutral' },

@@ -197,7 +197,14 @@ export function createRollupQueries(database: Database) {
           group by grouping sets ((date_trunc('week', d.day)), (d.team_id), ())`),
       ]);
       const result: OrgCells = {
-        cells: cells.map((r) => ({ teamId: r.team_id === null ? null : String(r.team_id), day: String(r.day), people: num(r.n), activeMs: num(r.a), idleMs: num(r.i), productiveMs: num(r.p) })),
+        cells: cells.map((r) => ({
+          teamId: r.team_id === null ? null : String(r.team_id),
+          day: String(r.day),
+          people: num(r.n),
+          activeMs: num(r.a),
+          idleMs: num(r.i),
+          productiveMs: num(r.p),
+        })),
         peopleByWeek: new Map(),
         peopleByGroup: new Map(),
         people: 0,
@@ -275,4 +282,3 @@ function daysInRange(from: string, to: string) {
 function sameTeam(teamId: string | null, column = sql`team_id`) {
   return teamId === null ? sql`${column} is null` : sql`${column} = ${teamId}::uuid`;
 }
-

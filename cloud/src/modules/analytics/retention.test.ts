@@ -33,7 +33,11 @@ describe.each(testDatabaseKinds())('retention on %s', (kind) => {
       orgIds.set(org.name, id);
       await consent.publish(id, { ...defaultPolicy(org.name), retentionDays: org.retentionDays }, { type: 'system', id: 'test' });
       const people = await addPeople(cloud, { teamId: null, count: 1, orgId: id, consentFrom: noonDaysAgo(130) });
-      await record(cloud, people, org.activeDaysAgo.map((d) => ({ at: noonDaysAgo(d), ms: 60_000 })));
+      await record(
+        cloud,
+        people,
+        org.activeDaysAgo.map((d) => ({ at: noonDaysAgo(d), ms: 60_000 })),
+      );
     }
   }, SETUP_MS);
   afterAll(async () => cloud?.stopAll());

@@ -23,7 +23,14 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
     cloud = await startTestCloud(kind);
     const { orgId } = cloud.bootstrap;
     const team = await cloud.cloud.services.directory.createTeam(orgId, 'Platform');
-    const user = await cloud.cloud.services.directory.createUser({ orgId, email: 'alice@demo.test', name: 'Alice', role: 'employee', osUser: 'alice', teamId: team.id });
+    const user = await cloud.cloud.services.directory.createUser({
+      orgId,
+      email: 'alice@demo.test',
+      name: 'Alice',
+      role: 'employee',
+      osUser: 'alice',
+      teamId: team.id,
+    });
     const device = await createTestDevice(cloud.fetchPath, cloud.url, await cloud.tokenFor(user.id), 'alice');
     expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
     consentAt = Date.now() + 1000;
@@ -42,66 +49,81 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
 
   it('equal the raw spans whatever the duplicates, order and batching', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(span, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 1000 }), async (raw, batches, seed) => {
-        const spans = raw.map((s) => ({
-          id: uuidv7(),
-          start: new Date(consentAt + s.offsetMs).toISOString(),
-          durationMs: s.durationMs,
-          ...(s.app !== null ? { app: s.app } : {}),
-          ...(s.idle ? { idle: true as const } : {}),
-        }));
-        // Resend a shuffled copy with some spans repeated, split into several batches.
-        const resend = [...spans, ...spans.filter((_, i) => (i + seed) % 3 === 0)].sort((a, b) => ((a.id.charCodeAt(35) + seed) % 7) - ((b.id.charCodeAt(35) + seed) % 7));
-        const size = Math.ceil(resend.length / batches);
-        for (let i = 0; i < resend.length; i += size) {
-          await cloud.cloud.services.ingestion.ingest(owner, { batchId: uuidv7(), spans: resend.slice(i, i + size) });
-        }
-        await cloud.cloud.services.ingestion.ingest(owner, { batchId: uuidv7(), spans });
-        for (const s of spans) accepted.set(s.id, { start: Date.parse(s.start), durationMs: s.durationMs, app: s.app ?? null, idle: s.idle === true });
-        await cloud.cloud.services.analytics.flush();
-
-        const expected = new Map<string, { active: number; idle: number }>();
-        for (const s of accepted.values()) {
-          const key = `${zone(new Date(s.start))}|${s.app ?? '(no app)'}`;
-          const e = expected.get(key) ?? { active: 0, idle: 0 };
-          if (s.idle) e.idle += s.durationMs;
-          else e.active += s.durationMs;
-          expected.set(key, e);
-        }
-        const queries = createRollupQueries(cloud.database);
-        const got = new Map<string, { active: number; idle: number }>();
-        for await (const page of queries.exportRows(owner.orgId, [owner.userId ?? ''], zone(new Date(consentAt - 86_400_000)), zone(new Date(consentAt + 9 * 86_400_000)))) {
-          for (const r of page) {
-            const key = `${r.day}|${r.app}`;
-            const g = got.get(key) ?? { active: 0, idle: 0 };
-            g.active += r.activeMs;
-            g.idle += r.idleMs;
-            got.set(key, g);
+      fc.asyncProperty(
+        fc.array(span, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 1000 }),
+        async (raw, batches, seed) => {
+          const spans = raw.map((s) => ({
+            id: uuidv7(),
+            start: new Date(consentAt + s.offsetMs).toISOString(),
+            durationMs: s.durationMs,
+            ...(s.app !== null ? { app: s.app } : {}),
+            ...(s.idle ? { idle: true as const } : {}),
+          }));
+          // Resend a shuffled copy with some spans repeated, split into several batches.
+          const resend = [...spans, ...spans.filter((_, i) => (i + seed) % 3 === 0)].sort(
+            (a, b) => ((a.id.charCodeAt(35) + seed) % 7) - ((b.id.charCodeAt(35) + seed) % 7),
+          );
+          const size = Math.ceil(resend.length / batches);
+          for (let i = 0; i < resend.length; i += size) {
+            await cloud.cloud.services.ingestion.ingest(owner, { batchId: uuidv7(), spans: resend.slice(i, i + size) });
           }
-        }
-        expect(Object.fromEntries(got)).toEqual(Object.fromEntries(expected));
+          await cloud.cloud.services.ingestion.ingest(owner, { batchId: uuidv7(), spans });
+          for (const s of spans) accepted.set(s.id, { start: Date.parse(s.start), durationMs: s.durationMs, app: s.app ?? null, idle: s.idle === true });
+          await cloud.cloud.services.analytics.flush();
 
-        // The person-day and org-week rollups the reports read must tell the same story.
-        const perDay = new Map<string, { active: number; idle: number }>();
-        const perWeek = new Map<string, { active: number; idle: number }>();
-        for (const [key, e] of expected) {
-          const day = key.slice(0, 10);
-          for (const [map, k] of [[perDay, day], [perWeek, weekOf(day).week]] as const) {
-            const a = map.get(k) ?? { active: 0, idle: 0 };
-            a.active += e.active;
-            a.idle += e.idle;
-            map.set(k, a);
+          const expected = new Map<string, { active: number; idle: number }>();
+          for (const s of accepted.values()) {
+            const key = `${zone(new Date(s.start))}|${s.app ?? '(no app)'}`;
+            const e = expected.get(key) ?? { active: 0, idle: 0 };
+            if (s.idle) e.idle += s.durationMs;
+            else e.active += s.durationMs;
+            expected.set(key, e);
           }
-        }
-        const from = zone(new Date(consentAt - 86_400_000));
-        const to = zone(new Date(consentAt + 9 * 86_400_000));
-        const days = await queries.userDayTotals(owner.orgId, [owner.userId ?? ''], from, to);
-        expect(Object.fromEntries(days.map((d) => [d.day, { active: d.activeMs, idle: d.idleMs }]))).toEqual(Object.fromEntries(perDay));
-        const weeks = await queries.orgWeeks(owner.orgId, from, to);
-        expect(Object.fromEntries(weeks.map((w) => [w.week, { active: w.activeMs, idle: w.idleMs, people: w.people }]))).toEqual(
-          Object.fromEntries([...perWeek].map(([w, t]) => [w, { ...t, people: 1 }])),
-        );
-      }),
+          const queries = createRollupQueries(cloud.database);
+          const got = new Map<string, { active: number; idle: number }>();
+          for await (const page of queries.exportRows(
+            owner.orgId,
+            [owner.userId ?? ''],
+            zone(new Date(consentAt - 86_400_000)),
+            zone(new Date(consentAt + 9 * 86_400_000)),
+          )) {
+            for (const r of page) {
+              const key = `${r.day}|${r.app}`;
+              const g = got.get(key) ?? { active: 0, idle: 0 };
+              g.active += r.activeMs;
+              g.idle += r.idleMs;
+              got.set(key, g);
+            }
+          }
+          expect(Object.fromEntries(got)).toEqual(Object.fromEntries(expected));
+
+          // The person-day and org-week rollups the reports read must tell the same story.
+          const perDay = new Map<string, { active: number; idle: number }>();
+          const perWeek = new Map<string, { active: number; idle: number }>();
+          for (const [key, e] of expected) {
+            const day = key.slice(0, 10);
+            for (const [map, k] of [
+              [perDay, day],
+              [perWeek, weekOf(day).week],
+            ] as const) {
+              const a = map.get(k) ?? { active: 0, idle: 0 };
+              a.active += e.active;
+              a.idle += e.idle;
+              map.set(k, a);
+            }
+          }
+          const from = zone(new Date(consentAt - 86_400_000));
+          const to = zone(new Date(consentAt + 9 * 86_400_000));
+          const days = await queries.userDayTotals(owner.orgId, [owner.userId ?? ''], from, to);
+          expect(Object.fromEntries(days.map((d) => [d.day, { active: d.activeMs, idle: d.idleMs }]))).toEqual(Object.fromEntries(perDay));
+          const weeks = await queries.orgWeeks(owner.orgId, from, to);
+          expect(Object.fromEntries(weeks.map((w) => [w.week, { active: w.activeMs, idle: w.idleMs, people: w.people }]))).toEqual(
+            Object.fromEntries([...perWeek].map(([w, t]) => [w, { ...t, people: 1 }])),
+          );
+        },
+      ),
       { numRuns: 12 },
     );
   });

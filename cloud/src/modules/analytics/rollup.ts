@@ -38,7 +38,12 @@ export function dayInZone(timeZone: string): (at: Date) => string {
  * Sums span facts into rollup rows, one row per key, so a single upsert never touches a row
  * twice. Categories are looked up through the categorizer's per-app cache.
  */
-export function aggregate(orgId: string, facts: Iterable<SpanFact>, categorizer: Categorizer, teamOf: (userId: string, day: string) => string | null): RollupChanges {
+export function aggregate(
+  orgId: string,
+  facts: Iterable<SpanFact>,
+  categorizer: Categorizer,
+  teamOf: (userId: string, day: string) => string | null,
+): RollupChanges {
   const users = new Map<string, UserDayRow>();
   const teams = new Map<string, TeamDayRow>();
   const presence = new Map<string, PresenceRow>();
@@ -95,5 +100,11 @@ export function aggregate(orgId: string, facts: Iterable<SpanFact>, categorizer:
       teams.set(teamKey, { orgId, teamId, day: f.day, category, productivity, activeMs: active, idleMs: idle, spans: f.spans });
     }
   }
-  return { users: [...users.values()], teams: [...teams.values()], presence: [...presence.values()], weeks: [...weeks.values()], orgDays: [...orgDays.values()] };
+  return {
+    users: [...users.values()],
+    teams: [...teams.values()],
+    presence: [...presence.values()],
+    weeks: [...weeks.values()],
+    orgDays: [...orgDays.values()],
+  };
 }

@@ -174,10 +174,11 @@ export function createAnalyticsService(deps: Deps) {
     },
 
     /** Erasure: the person leaves every rollup, old days too (see erase.ts); queued deltas are written first. */
-    eraseUser: (orgId: string, userId: string) => exclusive(async () => {
-      await flushNow();
-      return deps.eraser.eraseUser(orgId, userId);
-    }),
+    eraseUser: (orgId: string, userId: string) =>
+      exclusive(async () => {
+        await flushNow();
+        return deps.eraser.eraseUser(orgId, userId);
+      }),
 
     rebuild(orgId: string, fromDay: string, toDay: string) {
       return exclusive(async () => {

@@ -61,8 +61,7 @@ const asUserRecords = (rows: UserDayRow[]) =>
   JSON.stringify(rows.map((r) => [r.orgId, r.userId, r.day, r.app, r.category, r.productivity, r.activeMs, r.idleMs, r.spans]));
 const asTeamRecords = (rows: TeamDayRow[]) =>
   JSON.stringify(rows.map((r) => [r.orgId, r.teamId, r.day, r.category, r.productivity, r.activeMs, r.idleMs, r.spans]));
-const asPresenceRecords = (rows: PresenceRow[]) =>
-  JSON.stringify(rows.map((r) => [r.orgId, r.day, r.userId, r.teamId, r.activeMs, r.idleMs, r.productiveMs]));
+const asPresenceRecords = (rows: PresenceRow[]) => JSON.stringify(rows.map((r) => [r.orgId, r.day, r.userId, r.teamId, r.activeMs, r.idleMs, r.productiveMs]));
 const asWeekRecords = (rows: UserWeekRow[]) => JSON.stringify(rows.map((r) => [r.orgId, r.week, r.userId, r.days]));
 const asOrgDayRecords = (rows: OrgDayRow[]) => JSON.stringify(rows.map((r) => [r.orgId, r.day, r.activeMs, r.idleMs, r.productiveMs, r.spans]));
 
@@ -155,7 +154,11 @@ export function createAnalyticsStore(database: Database) {
     },
 
     /** Per person and day, what the rollup holds: compared with raw spans by the nightly check. */
-    async dailyTotals(orgId: string, fromDay: string, toDay: string): Promise<{ user_id: string; day: string; active_ms: number; idle_ms: number; spans: number }[]> {
+    async dailyTotals(
+      orgId: string,
+      fromDay: string,
+      toDay: string,
+    ): Promise<{ user_id: string; day: string; active_ms: number; idle_ms: number; spans: number }[]> {
       const rows = await database.rows<{ user_id: string; day: string; active_ms: number; idle_ms: number; spans: number }>(sql`
         select user_id, to_char(day, 'YYYY-MM-DD') as day, sum(active_ms)::float8 as active_ms, sum(idle_ms)::float8 as idle_ms, sum(spans)::int as spans
         from rollup_user_daily where org_id = ${orgId} and day between ${fromDay}::date and ${toDay}::date

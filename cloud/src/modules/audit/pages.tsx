@@ -8,9 +8,13 @@ import type { AuditEventView } from './viewer';
 export function Chain(props: { chain: ChainVerification }) {
   const c = props.chain;
   return c.ok ? (
-    <p class="ok" role="status">Audit chain verified: {c.checked} entries, every hash and link intact (last hash <code>{c.lastHash.slice(0, 16)}…</code>).</p>
+    <p class="ok" role="status">
+      Audit chain verified: {c.checked} entries, every hash and link intact (last hash <code>{c.lastHash.slice(0, 16)}…</code>).
+    </p>
   ) : (
-    <p class="bad" role="alert">Audit chain BROKEN at entry {c.brokenAt?.seq} ({c.brokenAt?.reason.replace('_', ' ')}) after {c.checked} good entries.</p>
+    <p class="bad" role="alert">
+      Audit chain BROKEN at entry {c.brokenAt?.seq} ({c.brokenAt?.reason.replace('_', ' ')}) after {c.checked} good entries.
+    </p>
   );
 }
 
@@ -24,7 +28,8 @@ export function AuditPage(props: {
   fields?: FieldProblem[] | undefined;
 }) {
   const q = props.query;
-  const params = (extra: Record<string, string>) => new URLSearchParams(Object.entries({ ...q, ...extra }).filter(([k, v]) => v !== '' && k !== 'before')).toString();
+  const params = (extra: Record<string, string>) =>
+    new URLSearchParams(Object.entries({ ...q, ...extra }).filter(([k, v]) => v !== '' && k !== 'before')).toString();
   const field = (name: string, label: string, placeholder: string) => (
     <label>
       {label}
@@ -47,16 +52,37 @@ export function AuditPage(props: {
         <a href={`/api/audit/export.csv?${params({})}`}>Export these entries as CSV</a>
       </p>
       <table>
-        <thead><tr><th>#</th><th>When</th><th>Actor</th><th>Action</th><th>People</th><th>Details</th></tr></thead>
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>When</th>
+            <th>Actor</th>
+            <th>Action</th>
+            <th>People</th>
+            <th>Details</th>
+          </tr>
+        </thead>
         <tbody>
           {props.events.map((e) => (
             <tr>
               <td>{e.seq}</td>
               <td>{when(e.at)}</td>
-              <td>{e.actorType} <code>{e.actorId}</code></td>
+              <td>
+                {e.actorType} <code>{e.actorId}</code>
+              </td>
               <td>{e.action}</td>
-              <td>{e.subjectUserIds.map((id) => <div><a href={`/audit?subject=${id}`}><code>{id}</code></a></div>)}</td>
-              <td><code>{JSON.stringify(e.details)}</code></td>
+              <td>
+                {e.subjectUserIds.map((id) => (
+                  <div>
+                    <a href={`/audit?subject=${id}`}>
+                      <code>{id}</code>
+                    </a>
+                  </div>
+                ))}
+              </td>
+              <td>
+                <code>{JSON.stringify(e.details)}</code>
+              </td>
             </tr>
           ))}
         </tbody>

@@ -20,7 +20,9 @@ function conditions(orgId: string, f: AuditFilter): SQL[] {
   if (f.actorId) where.push(eq(auditLog.actorId, f.actorId));
   if (f.action) {
     const prefix = f.action.replace(/\*$/, '');
-    where.push(f.action.endsWith('*') || f.action.endsWith('.') ? like(auditLog.action, `${prefix.replace(/[\\%_]/g, '\\$&')}%`) : eq(auditLog.action, f.action));
+    where.push(
+      f.action.endsWith('*') || f.action.endsWith('.') ? like(auditLog.action, `${prefix.replace(/[\\%_]/g, '\\$&')}%`) : eq(auditLog.action, f.action),
+    );
   }
   // jsonb containment uses the GIN index on subject_user_ids.
   if (f.subjectUserId) where.push(sql`${auditLog.subjectUserIds} @> ${JSON.stringify([f.subjectUserId])}::jsonb`);
@@ -39,12 +41,7 @@ export function createAuditStore(database: Database) {
     async append(orgId: string, build: (prevHash: string) => NewRow): Promise<void> {
       await db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${orgId}, 7))`);
-        const [last] = await tx
-          .select({ hash: auditLog.hash })
-          .from(auditLog)
-          .where(eq(auditLog.orgId, orgId))
-          .orderBy(desc(auditLog.seq))
-          .limit(1);
+        const [last] = await tx.select({ hash: auditLog.hash }).from(auditLog).where(eq(auditLog.orgId, orgId)).orderBy(desc(auditLog.seq)).limit(1);
         await tx.insert(auditLog).values(build(last?.hash ?? GENESIS_HASH));
       });
     },
@@ -53,7 +50,12 @@ export function createAuditStore(database: Database) {
     async search(orgId: string, filter: AuditFilter, page: { beforeSeq?: number | undefined; limit: number }): Promise<StoredAuditEvent[]> {
       const where = conditions(orgId, filter);
       if (page.beforeSeq !== undefined) where.push(lt(auditLog.seq, page.beforeSeq));
-      return db.select().from(auditLog).where(and(...where)).orderBy(desc(auditLog.seq)).limit(page.limit);
+      return db
+        .select()
+        .from(auditLog)
+        .where(and(...where))
+        .orderBy(desc(auditLog.seq))
+        .limit(page.limit);
     },
 
     /**

@@ -10,14 +10,21 @@ const Instant = z
   .string()
   .max(40)
   // A day alone must exist (Date.parse would read 2026-02-30 as 2 March); a date-time only needs to parse.
-  .refine((v) => (v.length === 10 ? isRealDay(v) : /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})?$/.test(v) && !Number.isNaN(Date.parse(v))), 'must be a date (YYYY-MM-DD) or an ISO date-time');
+  .refine(
+    (v) => (v.length === 10 ? isRealDay(v) : /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})?$/.test(v) && !Number.isNaN(Date.parse(v))),
+    'must be a date (YYYY-MM-DD) or an ISO date-time',
+  );
 
 /** The viewer's filters as query parameters; blank ones (an empty form field) are left out. */
 export const AuditQuery = z.preprocess(
   (raw) => (raw && typeof raw === 'object' ? Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== '')) : raw),
   z.strictObject({
     actor: z.string().max(100).optional(),
-    action: z.string().max(100).regex(/^[a-z0-9_.]+\*?$/, 'letters, digits, "_" and "." only; end with "*" or "." for a prefix').optional(),
+    action: z
+      .string()
+      .max(100)
+      .regex(/^[a-z0-9_.]+\*?$/, 'letters, digits, "_" and "." only; end with "*" or "." for a prefix')
+      .optional(),
     subject: z.uuid('must be a person id').optional(),
     from: Instant.optional(),
     to: Instant.optional(),
@@ -96,7 +103,17 @@ export function createAuditViewer(audit: AuditService) {
       let rows = 0;
       for await (const page of audit.matching(user.orgId, filterOf(q), EXPORT_MAX_ROWS)) {
         for (const e of page) {
-          text += [String(e.seq), e.at.toISOString(), e.actorType, csvField(e.actorId), csvField(e.action), csvField(e.subjectUserIds.join(' ')), csvField(JSON.stringify(e.details)), e.hash].join(',') + '\r\n';
+          text +=
+            [
+              String(e.seq),
+              e.at.toISOString(),
+              e.actorType,
+              csvField(e.actorId),
+              csvField(e.action),
+              csvField(e.subjectUserIds.join(' ')),
+              csvField(JSON.stringify(e.details)),
+              e.hash,
+            ].join(',') + '\r\n';
           rows++;
         }
       }

@@ -16,19 +16,39 @@ const SETUP_MS = 240_000;
 describe.each(testDatabaseKinds())('compliance reports on %s', (kind) => {
   let cloud: TestCloud;
   let admin: SignedInUser;
-  const who: Record<'granted' | 'withdrawn' | 'declined' | 'onNewVersion' | 'undecided', string> = { granted: '', withdrawn: '', declined: '', onNewVersion: '', undecided: '' };
+  const who: Record<'granted' | 'withdrawn' | 'declined' | 'onNewVersion' | 'undecided', string> = {
+    granted: '',
+    withdrawn: '',
+    declined: '',
+    onNewVersion: '',
+    undecided: '',
+  };
   const device: Record<'fresh' | 'stale' | 'revoked' | 'recent', string> = { fresh: '', stale: '', revoked: '', recent: '' };
 
-  const seen = (deviceId: string, at: Date) => cloud.database.rows(sql`update devices set last_seen_at = ${at.toISOString()}::timestamptz where id = ${deviceId}`);
+  const seen = (deviceId: string, at: Date) =>
+    cloud.database.rows(sql`update devices set last_seen_at = ${at.toISOString()}::timestamptz where id = ${deviceId}`);
   const lastAudit = async (action: string) =>
-    (await cloud.database.rows<{ actor_id: string; subject_user_ids: string[] }>(sql`select actor_id, subject_user_ids from audit_log where action = ${action} order by seq desc limit 1`))[0];
+    (
+      await cloud.database.rows<{ actor_id: string; subject_user_ids: string[] }>(
+        sql`select actor_id, subject_user_ids from audit_log where action = ${action} order by seq desc limit 1`,
+      )
+    )[0];
 
   beforeAll(async () => {
     cloud = await startTestCloud(kind);
     const { directory, consent, devices } = cloud.cloud.services;
     const { orgId } = cloud.bootstrap;
     const adminRow = await directory.findUserByEmail(cloud.bootstrap.adminEmail);
-    admin = { userId: adminRow?.id ?? '', orgId, email: cloud.bootstrap.adminEmail, name: 'Admin', role: 'admin', managedTeamIds: [], teamId: null, sessionId: 's' };
+    admin = {
+      userId: adminRow?.id ?? '',
+      orgId,
+      email: cloud.bootstrap.adminEmail,
+      name: 'Admin',
+      role: 'admin',
+      managedTeamIds: [],
+      teamId: null,
+      sessionId: 's',
+    };
     const team = await directory.createTeam(orgId, 'Ops');
     const [granted, withdrawn, declined] = await addPeople(cloud, { teamId: team.id, count: 3 });
     if (!granted || !withdrawn || !declined) throw new Error('three people expected');
@@ -39,7 +59,13 @@ describe.each(testDatabaseKinds())('compliance reports on %s', (kind) => {
     const [onNewVersion] = await addPeople(cloud, { teamId: team.id, count: 1, scopes: ['app_usage'] });
     const undecided = await directory.createUser({ orgId, email: 'undecided@coverage.test', name: 'Undecided', role: 'employee', teamId: team.id });
     if (!onNewVersion) throw new Error('one person expected');
-    Object.assign(who, { granted: granted.userId, withdrawn: withdrawn.userId, declined: declined.userId, onNewVersion: onNewVersion.userId, undecided: undecided.id });
+    Object.assign(who, {
+      granted: granted.userId,
+      withdrawn: withdrawn.userId,
+      declined: declined.userId,
+      onNewVersion: onNewVersion.userId,
+      undecided: undecided.id,
+    });
 
     const pick = (p: ActivePerson) => p.device.deviceId;
     Object.assign(device, { fresh: pick(granted), stale: pick(declined), revoked: pick(withdrawn), recent: pick(onNewVersion) });

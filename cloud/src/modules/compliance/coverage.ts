@@ -8,7 +8,9 @@ const STALE_AFTER_MS = 3 * 86_400_000;
 const WITHDRAWALS_WINDOW_MS = 30 * 86_400_000;
 
 /** Compliance reports for admins and auditors: consent coverage and device health. */
-export function createComplianceReports(deps: ReportDeps & { viewed: (user: SignedInUser, action: string, subjects: Iterable<string>, details: Record<string, unknown>) => Promise<void> }) {
+export function createComplianceReports(
+  deps: ReportDeps & { viewed: (user: SignedInUser, action: string, subjects: Iterable<string>, details: Record<string, unknown>) => Promise<void> },
+) {
   const now = deps.now ?? (() => new Date());
   return {
     async consentCoverage(user: SignedInUser): Promise<ConsentCoverage> {
@@ -48,7 +50,12 @@ export function createComplianceReports(deps: ReportDeps & { viewed: (user: Sign
           decidedAt: c ? c.effectiveAt.toISOString() : null,
         };
       });
-      await deps.viewed(user, 'report.consent_coverage.viewed', people.map((p) => p.id), { policyVersion: version });
+      await deps.viewed(
+        user,
+        'report.consent_coverage.viewed',
+        people.map((p) => p.id),
+        { policyVersion: version },
+      );
       return {
         policyVersion: version,
         people: people.length,
@@ -77,7 +84,12 @@ export function createComplianceReports(deps: ReportDeps & { viewed: (user: Sign
       }));
       const versions: Record<string, number> = {};
       for (const r of rows) if (!r.revoked) versions[r.agentVersion ?? 'unknown'] = (versions[r.agentVersion ?? 'unknown'] ?? 0) + 1;
-      await deps.viewed(user, 'report.device_health.viewed', rows.flatMap((r) => (r.userId ? [r.userId] : [])), { devices: rows.length });
+      await deps.viewed(
+        user,
+        'report.device_health.viewed',
+        rows.flatMap((r) => (r.userId ? [r.userId] : [])),
+        { devices: rows.length },
+      );
       return {
         devices: rows,
         summary: {

@@ -50,7 +50,9 @@ describe.each(testDatabaseKinds())('day ranges of reports and the compliance rep
 
   it('the audit viewer refuses an impossible day, and still takes a real one or a date-time', async () => {
     const auditor = await bed.as('auditor');
-    expect((await errorOf(await auditor.get(`${AUDIT_API.events}?from=2026-02-30`))).fields).toEqual([{ path: 'from', problem: 'must be a date (YYYY-MM-DD) or an ISO date-time' }]);
+    expect((await errorOf(await auditor.get(`${AUDIT_API.events}?from=2026-02-30`))).fields).toEqual([
+      { path: 'from', problem: 'must be a date (YYYY-MM-DD) or an ISO date-time' },
+    ]);
     expect((await errorOf(await auditor.get(`${AUDIT_API.exportCsv}?to=2025-04-31`))).fields?.map((f) => f.path)).toEqual(['to']);
     expect((await auditor.get(`${AUDIT_API.events}?from=2024-02-29&to=2026-03-01T12:00:00Z`)).status).toBe(200);
   });

@@ -11,39 +11,100 @@ export function CompliancePage(props: { user: SignedInUser; report: ComplianceRe
   return (
     <Layout title={`Compliance report ${r.period.from} to ${r.period.to}`} user={props.user} current="/audit/compliance">
       <form method="get" action="/audit/compliance" aria-label="Period">
-        <label>From <input name="from" value={r.period.from} /></label>
-        <label>To <input name="to" value={r.period.to} /></label>
+        <label>
+          From <input name="from" value={r.period.from} />
+        </label>
+        <label>
+          To <input name="to" value={r.period.to} />
+        </label>
         <button type="submit">Show</button>
       </form>
       <p class="noprint">
         <a href={`/api/compliance/report.csv?${qs}`}>Download CSV</a> · print this page for a paper copy.
       </p>
-      <p>Generated {when(r.generatedAt)}. Current policy: {r.currentPolicyVersion ? `v${r.currentPolicyVersion}` : 'none'}.</p>
+      <p>
+        Generated {when(r.generatedAt)}. Current policy: {r.currentPolicyVersion ? `v${r.currentPolicyVersion}` : 'none'}.
+      </p>
       <Chain chain={r.chain} />
       <h2>Consent coverage per team and policy version</h2>
       <table aria-label="Consent coverage">
-        <thead><tr><th>Team</th><th>Policy</th><th>People</th><th>Granted</th><th>Declined</th><th>Withdrawn</th><th>No decision</th><th>Pending re-consent</th>{ALL_SCOPES.map((s) => <th>{s}</th>)}</tr></thead>
+        <thead>
+          <tr>
+            <th>Team</th>
+            <th>Policy</th>
+            <th>People</th>
+            <th>Granted</th>
+            <th>Declined</th>
+            <th>Withdrawn</th>
+            <th>No decision</th>
+            <th>Pending re-consent</th>
+            {ALL_SCOPES.map((s) => (
+              <th>{s}</th>
+            ))}
+          </tr>
+        </thead>
         <tbody>
           {r.coverage.map((c) => (
             <tr>
-              <td>{c.teamName}</td><td>{c.policyVersion ? `v${c.policyVersion}` : '—'}</td><td>{c.people}</td><td>{c.granted}</td><td>{c.declined}</td><td>{c.withdrawn}</td>
-              <td>{c.noDecision}</td><td>{c.pendingReconsent}</td>{ALL_SCOPES.map((s) => <td>{c.byScope[s]}</td>)}
+              <td>{c.teamName}</td>
+              <td>{c.policyVersion ? `v${c.policyVersion}` : '—'}</td>
+              <td>{c.people}</td>
+              <td>{c.granted}</td>
+              <td>{c.declined}</td>
+              <td>{c.withdrawn}</td>
+              <td>{c.noDecision}</td>
+              <td>{c.pendingReconsent}</td>
+              {ALL_SCOPES.map((s) => (
+                <td>{c.byScope[s]}</td>
+              ))}
             </tr>
           ))}
         </tbody>
       </table>
       <h2>Withdrawals</h2>
-      {r.withdrawals.length === 0 ? <p>None in this period.</p> : (
-        <ul>{r.withdrawals.map((w) => <li>{when(w.at)}: {w.name}, still granted: {w.remaining.join(', ') || 'nothing'}</li>)}</ul>
+      {r.withdrawals.length === 0 ? (
+        <p>None in this period.</p>
+      ) : (
+        <ul>
+          {r.withdrawals.map((w) => (
+            <li>
+              {when(w.at)}: {w.name}, still granted: {w.remaining.join(', ') || 'nothing'}
+            </li>
+          ))}
+        </ul>
       )}
       <h2>Erasures</h2>
-      {r.erasures.length === 0 ? <p>None in this period.</p> : (
-        <ul>{r.erasures.map((e) => <li>{when(e.at)}: {e.action} for {e.subjectUserIds.join(', ')}</li>)}</ul>
+      {r.erasures.length === 0 ? (
+        <p>None in this period.</p>
+      ) : (
+        <ul>
+          {r.erasures.map((e) => (
+            <li>
+              {when(e.at)}: {e.action} for {e.subjectUserIds.join(', ')}
+            </li>
+          ))}
+        </ul>
       )}
       <h2>Access to personal data</h2>
       <table aria-label="Access to personal data">
-        <thead><tr><th>Action</th><th>Events</th><th>By (people)</th><th>About (people)</th></tr></thead>
-        <tbody>{r.personalDataAccess.map((a) => <tr><td>{a.action}</td><td>{a.events}</td><td>{a.actors}</td><td>{a.people}</td></tr>)}</tbody>
+        <thead>
+          <tr>
+            <th>Action</th>
+            <th>Events</th>
+            <th>By (people)</th>
+            <th>About (people)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {r.personalDataAccess.map((a) => (
+            <tr>
+              <td>{a.action}</td>
+              <td>{a.events}</td>
+              <td>{a.actors}</td>
+              <td>{a.people}</td>
+            </tr>
+          ))}
+        </tbody>
       </table>
     </Layout>
   );

@@ -48,11 +48,18 @@ export function resolvePeriod(q: PeriodQuery, now: Date): { from: Date; to: Date
  * module's coverage, which audits the read), withdrawals, erasures and reads of personal
  * data in the period (from the audit log), and the chain's verification.
  */
-export function createComplianceReport(deps: { compliance: ComplianceReports; consent: ConsentService; directory: DirectoryService; audit: AuditService; now?: () => Date }) {
+export function createComplianceReport(deps: {
+  compliance: ComplianceReports;
+  consent: ConsentService;
+  directory: DirectoryService;
+  audit: AuditService;
+  now?: () => Date;
+}) {
   const now = deps.now ?? (() => new Date());
   return {
     async build(user: SignedInUser, query: PeriodQuery): Promise<ComplianceReport> {
-      if (user.role !== 'admin' && user.role !== 'auditor') throw new AppError('forbidden', `The compliance report needs the role admin or auditor; you are ${user.role}`);
+      if (user.role !== 'admin' && user.role !== 'auditor')
+        throw new AppError('forbidden', `The compliance report needs the role admin or auditor; you are ${user.role}`);
       const period = resolvePeriod(query, now());
       const [coverage, teams, people, withdrawals, erasures, access, chain] = await Promise.all([
         deps.compliance.consentCoverage(user),
@@ -74,7 +81,12 @@ export function createComplianceReport(deps: { compliance: ComplianceReports; co
             teamId: row.teamId,
             teamName: row.teamId ? (teamName.get(row.teamId) ?? 'unknown team') : 'no team',
             policyVersion: row.policyVersion,
-            people: 0, granted: 0, declined: 0, withdrawn: 0, noDecision: 0, pendingReconsent: 0,
+            people: 0,
+            granted: 0,
+            declined: 0,
+            withdrawn: 0,
+            noDecision: 0,
+            pendingReconsent: 0,
             byScope: perScope(() => 0),
           };
           groups.set(key, group);
@@ -102,7 +114,13 @@ export function createComplianceReport(deps: { compliance: ComplianceReports; co
         coverage: [...groups.values()].sort((a, b) => a.teamName.localeCompare(b.teamName) || (a.policyVersion ?? 0) - (b.policyVersion ?? 0)),
         withdrawals: withdrawals
           .filter((w) => w.effectiveAt < period.to)
-          .map((w) => ({ userId: w.userId, name: (w.userId && names.get(w.userId)) || 'unknown person', deviceId: w.deviceId, at: w.effectiveAt.toISOString(), remaining: w.granted })),
+          .map((w) => ({
+            userId: w.userId,
+            name: (w.userId && names.get(w.userId)) || 'unknown person',
+            deviceId: w.deviceId,
+            at: w.effectiveAt.toISOString(),
+            remaining: w.granted,
+          })),
         erasures: erasures.map((e) => ({ at: e.at.toISOString(), action: e.action, subjectUserIds: e.subjectUserIds, actorId: e.actorId })),
         personalDataAccess: access,
         chain,

@@ -64,7 +64,12 @@ describe.each(testDatabaseKinds())('consent decisions on %s', (kind) => {
     expect(protectedHeader).toMatchObject({ alg: 'EdDSA', kid: jwk.kid });
     const signed: unknown = JSON.parse(new TextDecoder().decode(payload));
     expect(signed).toEqual(receipt.payload);
-    expect(receipt.payload).toMatchObject({ decision: 'granted', scopesGranted: ['app_usage'], principal: { deviceId: device.deviceId }, policy: { version: 1 } });
+    expect(receipt.payload).toMatchObject({
+      decision: 'granted',
+      scopesGranted: ['app_usage'],
+      principal: { deviceId: device.deviceId },
+      policy: { version: 1 },
+    });
     expect(receipt.payload.purposes.find((p) => p.scope === 'idle')?.granted).toBe(false);
     // A changed byte of the payload no longer verifies.
     const [head, body, signature] = receipt.jws.split('.');
@@ -103,10 +108,25 @@ describe.each(testDatabaseKinds())('consent decisions on %s', (kind) => {
     const device = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('consent-person')).token);
     const { orgId } = cloud.bootstrap;
     const current = await cloud.cloud.services.consent.currentPolicy(orgId);
-    await cloud.cloud.services.consent.publish(orgId, { ...current.content, retentionDays: current.content.retentionDays + 30 }, { type: 'system', id: 'test' });
-    const token = (await (await cloud.fetchPath(WIRE_PATHS.token, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ assertion: await device.assertion() }) })).json()) as { accessToken: string };
+    await cloud.cloud.services.consent.publish(
+      orgId,
+      { ...current.content, retentionDays: current.content.retentionDays + 30 },
+      { type: 'system', id: 'test' },
+    );
+    const token = (await (
+      await cloud.fetchPath(WIRE_PATHS.token, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ assertion: await device.assertion() }),
+      })
+    ).json()) as { accessToken: string };
     const diff = await cloud.fetchPath(`/v1/policy/diff?from=${current.version}`, { headers: { authorization: `Bearer ${token.accessToken}` } });
     expect(diff.status).toBe(200);
-    expect(await diff.json()).toMatchObject({ fromVersion: current.version, toVersion: current.version + 1, widens: true, changes: [{ field: 'retentionDays', widens: true }] });
+    expect(await diff.json()).toMatchObject({
+      fromVersion: current.version,
+      toVersion: current.version + 1,
+      widens: true,
+      changes: [{ field: 'retentionDays', widens: true }],
+    });
   });
 });

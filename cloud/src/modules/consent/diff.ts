@@ -29,15 +29,28 @@ export function diffPolicies(from: { version: number; content: PolicyContent } |
   const number = (field: keyof PolicyContent & string, label: string, widensWhen: (x: number, y: number) => boolean) => {
     const x = a?.[field];
     const y = b[field];
-    if (typeof y === 'number' && x !== y) add(field, `${label}: ${typeof x === 'number' ? x : 'none'} -> ${y}`, typeof x === 'number' ? x : null, y, typeof x === 'number' && widensWhen(x, y));
+    if (typeof y === 'number' && x !== y)
+      add(field, `${label}: ${typeof x === 'number' ? x : 'none'} -> ${y}`, typeof x === 'number' ? x : null, y, typeof x === 'number' && widensWhen(x, y));
   };
   if (!a || a.titleMode !== b.titleMode) {
-    add('titleMode', `Window titles are sent ${b.titleMode}${a ? ` (was ${a.titleMode})` : ''}`, a?.titleMode ?? null, b.titleMode, !!a && TITLE_RANK[b.titleMode] > TITLE_RANK[a.titleMode]);
+    add(
+      'titleMode',
+      `Window titles are sent ${b.titleMode}${a ? ` (was ${a.titleMode})` : ''}`,
+      a?.titleMode ?? null,
+      b.titleMode,
+      !!a && TITLE_RANK[b.titleMode] > TITLE_RANK[a.titleMode],
+    );
   }
   if (!a || canonicalJson(a.redactionRules) !== canonicalJson(b.redactionRules)) {
     const kept = new Set(b.redactionRules.map((r) => r.pattern));
     const dropped = (a?.redactionRules ?? []).filter((r) => !kept.has(r.pattern)).length;
-    add('redactionRules', `Redaction rules changed (${b.redactionRules.length} rules${dropped ? `, ${dropped} removed` : ''})`, a?.redactionRules ?? null, b.redactionRules, dropped > 0);
+    add(
+      'redactionRules',
+      `Redaction rules changed (${b.redactionRules.length} rules${dropped ? `, ${dropped} removed` : ''})`,
+      a?.redactionRules ?? null,
+      b.redactionRules,
+      dropped > 0,
+    );
   }
   number('retentionDays', 'Server retention in days', (x, y) => y > x);
   number('minGroupSize', 'Smallest group shown in reports', (x, y) => y < x);

@@ -69,7 +69,11 @@ export function createPolicyDrafts(deps: Deps) {
   }
 
   async function view(user: SignedInUser, row: PolicyRow): Promise<PolicyVersionView> {
-    const [approvals, org, current] = await Promise.all([store.approvals(user.orgId, row.version), directory.findOrg(user.orgId), store.currentPolicy(user.orgId)]);
+    const [approvals, org, current] = await Promise.all([
+      store.approvals(user.orgId, row.version),
+      directory.findOrg(user.orgId),
+      store.currentPolicy(user.orgId),
+    ]);
     const worksCouncilRequired = org?.worksCouncilRequired ?? false;
     // A version not yet published is compared with the one in force; a published one with its predecessor.
     const open = row.state === 'draft' || row.state === 'in_review';
@@ -109,7 +113,13 @@ export function createPolicyDrafts(deps: Deps) {
     async list(user: SignedInUser) {
       await assertReviewer(user);
       const rows = await store.listPolicies(user.orgId);
-      return rows.map((r) => ({ version: r.version, state: r.state, hash: r.hash, createdAt: r.createdAt.toISOString(), publishedAt: r.publishedAt?.toISOString() ?? null }));
+      return rows.map((r) => ({
+        version: r.version,
+        state: r.state,
+        hash: r.hash,
+        createdAt: r.createdAt.toISOString(),
+        publishedAt: r.publishedAt?.toISOString() ?? null,
+      }));
     },
 
     async get(user: SignedInUser, version: number): Promise<PolicyVersionView> {
@@ -121,7 +131,10 @@ export function createPolicyDrafts(deps: Deps) {
     async createDraft(user: SignedInUser, content: PolicyContent): Promise<PolicyVersionView> {
       assertRunnablePatterns(content);
       const open = (await store.listPolicies(user.orgId)).find((r) => r.state === 'draft' || r.state === 'in_review');
-      if (open) throw new AppError('conflict', `Version ${open.version} is still ${open.state.replace('_', ' ')}; edit or publish it first`, [{ path: 'version', problem: `open version ${open.version}` }]);
+      if (open)
+        throw new AppError('conflict', `Version ${open.version} is still ${open.state.replace('_', ' ')}; edit or publish it first`, [
+          { path: 'version', problem: `open version ${open.version}` },
+        ]);
       const version = (await store.lastVersion(user.orgId)) + 1;
       try {
         await store.insertPolicy({ orgId: user.orgId, version, content, hash: policyHash(content), state: 'draft', createdBy: user.userId });
@@ -173,10 +186,16 @@ export function createPolicyDrafts(deps: Deps) {
       if (user.role !== 'admin') throw new AppError('forbidden', 'Only an admin may publish a policy version');
       const row = await find(user, version);
       if (row.state !== 'in_review') throw wrongState(row, 'in review and approved');
-      const [approvals, org, previous] = await Promise.all([store.approvals(user.orgId, version), directory.findOrg(user.orgId), store.currentPolicy(user.orgId)]);
+      const [approvals, org, previous] = await Promise.all([
+        store.approvals(user.orgId, version),
+        directory.findOrg(user.orgId),
+        store.currentPolicy(user.orgId),
+      ]);
       const lacking = missing(approvals, org?.worksCouncilRequired ?? false);
       if (lacking.length > 0) {
-        throw new AppError('conflict', `Not approved yet: still needs ${lacking.join(' and ')}`, [{ path: 'approvals', problem: `needs ${lacking.join(' and ')}` }]);
+        throw new AppError('conflict', `Not approved yet: still needs ${lacking.join(' and ')}`, [
+          { path: 'approvals', problem: `needs ${lacking.join(' and ')}` },
+        ]);
       }
       if (previous && previous.version > version) throw wrongState(previous, 'older than the draft');
       if (!(await store.publishReviewed(user.orgId, version, now()))) throw wrongState(row, 'in review');
@@ -202,9 +221,17 @@ export function createPolicyDrafts(deps: Deps) {
     /** A person's decisions on every device, oldest first; 404 for someone outside the org. */
     async consentHistory(user: SignedInUser, userId: string) {
       const person = await directory.findUser(userId);
-      if (!person || person.orgId !== user.orgId) throw new AppError('not_found', 'No such person in this organisation', [{ path: 'userId', problem: 'not found' }]);
+      if (!person || person.orgId !== user.orgId)
+        throw new AppError('not_found', 'No such person in this organisation', [{ path: 'userId', problem: 'not found' }]);
       const rows = await store.consentHistory(user.orgId, userId);
-      await audit.record({ orgId: user.orgId, actorType: 'user', actorId: user.userId, action: 'consent.history_viewed', subjectUserIds: [userId], details: { records: rows.length } });
+      await audit.record({
+        orgId: user.orgId,
+        actorType: 'user',
+        actorId: user.userId,
+        action: 'consent.history_viewed',
+        subjectUserIds: [userId],
+        details: { records: rows.length },
+      });
       return {
         person: { id: person.id, name: person.name, email: person.email },
         records: rows.map((r) => ({

@@ -24,7 +24,15 @@ export function createConsentModule(deps: {
   publicUrl: () => string;
 }) {
   const store = createConsentStore(deps.database);
-  const service = createConsentService({ store, audit: deps.audit, directory: deps.directory, bindings: deps.bindings, receiptKey: deps.receiptKey, receiptKeyId: deps.receiptKeyId, publicUrl: deps.publicUrl });
+  const service = createConsentService({
+    store,
+    audit: deps.audit,
+    directory: deps.directory,
+    bindings: deps.bindings,
+    receiptKey: deps.receiptKey,
+    receiptKeyId: deps.receiptKeyId,
+    publicUrl: deps.publicUrl,
+  });
   const drafts = createPolicyDrafts({ store, consent: service, audit: deps.audit, directory: deps.directory });
   return {
     service,
@@ -32,7 +40,16 @@ export function createConsentModule(deps: {
     /** `/v1/policy`, `/v1/policy/diff`, `/v1/consent`, `/v1/receipt-keys`, and the public policy text at `/privacy/policy/*`. */
     routes: (options: { deviceAuth: MiddlewareHandler<AppEnv>; maxBodyBytes: number }) =>
       new Hono<AppEnv>()
-        .route('/', consentRoutes({ consent: service, deviceAuth: options.deviceAuth, maxBodyBytes: options.maxBodyBytes, receiptPublicKey: deps.receiptPublicKey, receiptKeyId: deps.receiptKeyId }))
+        .route(
+          '/',
+          consentRoutes({
+            consent: service,
+            deviceAuth: options.deviceAuth,
+            maxBodyBytes: options.maxBodyBytes,
+            receiptPublicKey: deps.receiptPublicKey,
+            receiptKeyId: deps.receiptKeyId,
+          }),
+        )
         .route('/', policyPageRoutes(service)),
   };
 }

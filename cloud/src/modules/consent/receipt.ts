@@ -24,9 +24,7 @@ export function visibilitySummary(content: PolicyContent): string {
 }
 
 export async function signReceipt(payload: ReceiptPayload, key: KeyObject, kid: string): Promise<string> {
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'consent-receipt+jws' })
-    .sign(key);
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'EdDSA', kid, typ: 'consent-receipt+jws' }).sign(key);
 }
 
 export async function receiptJwks(publicKey: KeyObject, kid: string) {

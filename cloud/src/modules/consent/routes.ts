@@ -22,20 +22,25 @@ export function consentRoutes(deps: {
 }) {
   const { consent } = deps;
   const jwks = receiptJwks(deps.receiptPublicKey, deps.receiptKeyId);
-  return new Hono<AppEnv>()
-    .get(WIRE_PATHS.receiptKeys, async (c) => c.json(await jwks))
-    .get(WIRE_PATHS.policy, deps.deviceAuth, async (c) => c.json(await consent.currentPolicy(c.get('device').orgId)))
-    // What changed since the version the device decided on, so the agent can show it before asking again.
-    .get(POLICY_DIFF_PATH, deps.deviceAuth, async (c) => {
-      const parsed = DiffQuery.safeParse(c.req.query());
-      if (!parsed.success) throw AppError.fromZod(parsed.error, 'query');
-      const diff = await consent.diff(c.get('device').orgId, parsed.data.from, parsed.data.to);
-      if (!diff) throw new AppError('not_found', 'No such published policy version', [{ path: parsed.data.to === undefined ? 'from' : 'to', problem: 'not a published version' }]);
-      return c.json(diff);
-    })
-    .post(WIRE_PATHS.consent, deps.deviceAuth, async (c) => {
-      const decision = await readJson(c, ConsentDecision, deps.maxBodyBytes);
-      const receipt = await consent.decide(c.get('device'), decision);
-      return c.json({ receipt }, 201);
-    });
+  return (
+    new Hono<AppEnv>()
+      .get(WIRE_PATHS.receiptKeys, async (c) => c.json(await jwks))
+      .get(WIRE_PATHS.policy, deps.deviceAuth, async (c) => c.json(await consent.currentPolicy(c.get('device').orgId)))
+      // What changed since the version the device decided on, so the agent can show it before asking again.
+      .get(POLICY_DIFF_PATH, deps.deviceAuth, async (c) => {
+        const parsed = DiffQuery.safeParse(c.req.query());
+        if (!parsed.success) throw AppError.fromZod(parsed.error, 'query');
+        const diff = await consent.diff(c.get('device').orgId, parsed.data.from, parsed.data.to);
+        if (!diff)
+          throw new AppError('not_found', 'No such published policy version', [
+            { path: parsed.data.to === undefined ? 'from' : 'to', problem: 'not a published version' },
+          ]);
+        return c.json(diff);
+      })
+      .post(WIRE_PATHS.consent, deps.deviceAuth, async (c) => {
+        const decision = await readJson(c, ConsentDecision, deps.maxBodyBytes);
+        const receipt = await consent.decide(c.get('device'), decision);
+        return c.json({ receipt }, 201);
+      })
+  );
 }

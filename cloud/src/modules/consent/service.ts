@@ -1,13 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import {
-  ALL_SCOPES,
-  widenedScopes,
-  type ConsentDecision,
-  type ConsentReceipt,
-  type Directive,
-  type ReceiptPayload,
-  type Scope,
-} from '@icarus/shared';
+import { ALL_SCOPES, widenedScopes, type ConsentDecision, type ConsentReceipt, type Directive, type ReceiptPayload, type Scope } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
 import type { AuditService } from '../audit';
 import type { BindingService } from '../devices';
@@ -91,9 +83,11 @@ export function createConsentService(deps: Deps) {
     async decide(device: EnrolledDevice, decision: ConsentDecision): Promise<ConsentReceipt> {
       const person = device.userId && device.bindingId ? await directory.findUser(device.userId).catch(() => undefined) : undefined;
       if (!device.userId || !device.bindingId || !person || person.orgId !== device.orgId) {
-        throw new AppError('device_unbound', 'This device is not bound to a person, so no one can consent on it yet: pair it with a code from My data → Pair a computer, or ask IT to assign it', [
-          { path: 'device', problem: 'not bound to a person' },
-        ]);
+        throw new AppError(
+          'device_unbound',
+          'This device is not bound to a person, so no one can consent on it yet: pair it with a code from My data → Pair a computer, or ask IT to assign it',
+          [{ path: 'device', problem: 'not bound to a person' }],
+        );
       }
       const bindingId = device.bindingId;
       const policy = await currentPolicyRow(device.orgId);
@@ -164,7 +158,16 @@ export function createConsentService(deps: Deps) {
         subjectUserIds: [person.id],
         details: { receiptId, bindingId, policyVersion: policy.version, granted, previouslyGranted: [...before] },
       });
-      await announce({ type: 'consent.decided', orgId: device.orgId, deviceId: device.deviceId, userId: device.userId, decision: decision.decision, receiptId, policyVersion: policy.version, granted });
+      await announce({
+        type: 'consent.decided',
+        orgId: device.orgId,
+        deviceId: device.deviceId,
+        userId: device.userId,
+        decision: decision.decision,
+        receiptId,
+        policyVersion: policy.version,
+        granted,
+      });
       return { jws, payload };
     },
 
@@ -202,7 +205,12 @@ export function createConsentService(deps: Deps) {
           const widened = new Set(widenedScopes(decidedOn.content, later.content));
           if (![...r.granted].some((s) => widened.has(s))) continue;
           const held = entries[entries.length - 1]?.granted ?? new Set<Scope>();
-          entries.push({ fromMs: Math.max(at, fromMs), granted: new Set([...held].filter((s) => !widened.has(s))), policyVersion: r.policyVersion, bindingId: r.bindingId });
+          entries.push({
+            fromMs: Math.max(at, fromMs),
+            granted: new Set([...held].filter((s) => !widened.has(s))),
+            policyVersion: r.policyVersion,
+            bindingId: r.bindingId,
+          });
         }
       });
       return { decisions: entries };

@@ -33,7 +33,10 @@ export function createConsentStore({ db }: Database) {
 
     /** The highest version number used in the org, drafts included (the next draft takes the one after). */
     async lastVersion(orgId: string): Promise<number> {
-      const [row] = await db.select({ v: max(policies.version) }).from(policies).where(eq(policies.orgId, orgId));
+      const [row] = await db
+        .select({ v: max(policies.version) })
+        .from(policies)
+        .where(eq(policies.orgId, orgId));
       return row?.v ?? 0;
     },
 
@@ -157,7 +160,13 @@ export function createConsentStore({ db }: Database) {
     /** The device's decisions in time order: what was granted from when. */
     async timeline(deviceId: string): Promise<Pick<ConsentRow, 'orgId' | 'effectiveAt' | 'granted' | 'policyVersion' | 'bindingId'>[]> {
       return db
-        .select({ orgId: consentRecords.orgId, effectiveAt: consentRecords.effectiveAt, granted: consentRecords.granted, policyVersion: consentRecords.policyVersion, bindingId: consentRecords.bindingId })
+        .select({
+          orgId: consentRecords.orgId,
+          effectiveAt: consentRecords.effectiveAt,
+          granted: consentRecords.granted,
+          policyVersion: consentRecords.policyVersion,
+          bindingId: consentRecords.bindingId,
+        })
         .from(consentRecords)
         .where(eq(consentRecords.deviceId, deviceId))
         .orderBy(asc(consentRecords.effectiveAt));
@@ -165,4 +174,3 @@ export function createConsentStore({ db }: Database) {
   };
 }
 export type ConsentStore = ReturnType<typeof createConsentStore>;
-

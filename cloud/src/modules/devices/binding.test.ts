@@ -73,7 +73,9 @@ describe.each(testDatabaseKinds())('who a device speaks for, on %s', (kind) => {
     // Nothing happened to the colleague: no erasure, no wipe queued for their laptop, their data intact.
     const [erasures] = await bed.cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from erasure_requests where user_id = ${ids.employee}`);
     expect(erasures?.n).toBe(0);
-    const [wipes] = await bed.cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from device_directives where device_id = ${own.deviceId} and directive->>'type' = 'erase_local'`);
+    const [wipes] = await bed.cloud.database.rows<{ n: number }>(
+      sql`select count(*)::int as n from device_directives where device_id = ${own.deviceId} and directive->>'type' = 'erase_local'`,
+    );
     expect(wipes?.n).toBe(0);
     expect(await spansOfDevice(own.deviceId)).toBe(3);
   });
@@ -82,15 +84,26 @@ describe.each(testDatabaseKinds())('who a device speaks for, on %s', (kind) => {
     const laptop = await fleetDevice('whoever');
     const code = await newCode(employee);
     expect(code).toMatch(/^[23456789ABCDEFGHJKMNPQRSTVWXYZ]{8}$/);
-    const [stored] = await bed.cloud.database.rows<{ code_hash: string }>(sql`select code_hash from pairing_codes where user_id = ${ids.employee} order by created_at desc limit 1`);
+    const [stored] = await bed.cloud.database.rows<{ code_hash: string }>(
+      sql`select code_hash from pairing_codes where user_id = ${ids.employee} order by created_at desc limit 1`,
+    );
     expect(stored?.code_hash).not.toContain(code);
     // Typed the way people do: lower case, with the dash the page shows.
     const paired = await pair(laptop, `${code.slice(0, 4).toLowerCase()}-${code.slice(4)}`);
     expect(paired.status).toBe(200);
-    expect(DeviceBinding.parse(await paired.json())).toMatchObject({ boundTo: { name: 'employee', email: bed.orgA.people.employee.email }, method: 'pairing_code' });
+    expect(DeviceBinding.parse(await paired.json())).toMatchObject({
+      boundTo: { name: 'employee', email: bed.orgA.people.employee.email },
+      method: 'pairing_code',
+    });
     expect((await bed.cloud.fetchPath('/v1/me/spans', { headers: bearer(laptop) })).status).toBe(200);
     const receipt = ConsentResponse.parse(await (await laptop.consent(['app_usage'])).json()).receipt;
-    expect(receipt.payload.principal).toEqual({ userId: ids.employee, name: 'employee', email: bed.orgA.people.employee.email, osUser: 'whoever', deviceId: laptop.deviceId });
+    expect(receipt.payload.principal).toEqual({
+      userId: ids.employee,
+      name: 'employee',
+      email: bed.orgA.people.employee.email,
+      osUser: 'whoever',
+      deviceId: laptop.deviceId,
+    });
     expect(await audited('device.bound', laptop.deviceId)).toEqual([{ actor_id: laptop.deviceId, subject_user_ids: [ids.employee] }]);
     const mine = (await (await employee.get(MY_DEVICES.api)).json()) as { devices: { deviceId: string }[] };
     expect(mine.devices.map((d) => d.deviceId)).toContain(laptop.deviceId);

@@ -58,7 +58,9 @@ export function createBindingService(deps: Deps) {
   async function personOf(orgId: string, userId: string, field: string) {
     const user = await directory.findUser(userId).catch(() => undefined);
     if (!user || user.orgId !== orgId || user.deactivatedAt) {
-      throw new AppError('validation_failed', `Invalid body: ${field}: not an active person of this organisation`, [{ path: field, problem: 'not an active person of this organisation' }]);
+      throw new AppError('validation_failed', `Invalid body: ${field}: not an active person of this organisation`, [
+        { path: field, problem: 'not an active person of this organisation' },
+      ]);
     }
     return user;
   }
@@ -78,7 +80,14 @@ export function createBindingService(deps: Deps) {
       actorId: actor.id,
       action: userId ? 'device.bound' : 'device.unbound',
       subjectUserIds: subjects,
-      details: { deviceId, method, bindingId, previousUserId: previous?.userId ?? null, previousBindingId: previous?.id ?? null, ...(reason ? { reason } : {}) },
+      details: {
+        deviceId,
+        method,
+        bindingId,
+        previousUserId: previous?.userId ?? null,
+        previousBindingId: previous?.id ?? null,
+        ...(reason ? { reason } : {}),
+      },
     });
     return { bindingId, at };
   }
@@ -94,7 +103,14 @@ export function createBindingService(deps: Deps) {
       const code = makeCode();
       const expiresAt = new Date(at.getTime() + PAIRING_CODE_TTL_MS);
       await store.insertPairingCode({ id: uuidv7(), orgId: person.orgId, userId: person.userId, codeHash: hashCode(code), expiresAt });
-      await audit.record({ orgId: person.orgId, actorType: 'user', actorId: person.userId, action: 'pairing_code.created', subjectUserIds: [person.userId], details: { expiresAt: expiresAt.toISOString() } });
+      await audit.record({
+        orgId: person.orgId,
+        actorType: 'user',
+        actorId: person.userId,
+        action: 'pairing_code.created',
+        subjectUserIds: [person.userId],
+        details: { expiresAt: expiresAt.toISOString() },
+      });
       return { code, expiresAt };
     },
 
@@ -107,7 +123,13 @@ export function createBindingService(deps: Deps) {
       if (!taken) {
         const known = await store.findPairingCode(device.orgId, hash);
         const why = !known ? 'is not a code of this organisation' : known.usedAt ? 'was already used' : 'has expired';
-        await audit.record({ orgId: device.orgId, actorType: 'device', actorId: device.deviceId, action: 'device.pairing_refused', details: { deviceId: device.deviceId, why } });
+        await audit.record({
+          orgId: device.orgId,
+          actorType: 'device',
+          actorId: device.deviceId,
+          action: 'device.pairing_refused',
+          details: { deviceId: device.deviceId, why },
+        });
         throw new AppError('validation_failed', `Pairing code ${why}; make a new one under My data → Pair a computer`, [{ path: 'code', problem: why }]);
       }
       await personOf(device.orgId, taken.userId, 'code');
@@ -154,7 +176,9 @@ export function createBindingService(deps: Deps) {
     /** The active devices bound to a person now (their "My computers" list). */
     async devicesOf(person: { orgId: string; userId: string }) {
       const rows = await store.listDevices(person.orgId);
-      return rows.filter((d) => d.userId === person.userId && !d.revokedAt).map((d) => ({ deviceId: d.id, name: d.name, platform: d.platform, osUser: d.osUser, lastSeenAt: d.lastSeenAt }));
+      return rows
+        .filter((d) => d.userId === person.userId && !d.revokedAt)
+        .map((d) => ({ deviceId: d.id, name: d.name, platform: d.platform, osUser: d.osUser, lastSeenAt: d.lastSeenAt }));
     },
   };
 }

@@ -49,7 +49,13 @@ export function createDevicesModule(deps: {
   const limit = perDeviceLimit(deps.limits, deps.perDevice, deps.metrics);
   /** A device's bearer token proven, then its rate limit taken: the guard of every device route. */
   const deviceAuth: MiddlewareHandler<AppEnv> = requireDevice(service, limit);
-  const wire = deviceRoutes({ devices: service, bindings, deviceAuth, maxBodyBytes: deps.maxBodyBytes, tokenAudience: () => `${deps.publicUrl()}${WIRE_PATHS.token}` });
+  const wire = deviceRoutes({
+    devices: service,
+    bindings,
+    deviceAuth,
+    maxBodyBytes: deps.maxBodyBytes,
+    tokenAudience: () => `${deps.publicUrl()}${WIRE_PATHS.token}`,
+  });
   return {
     service,
     bindings,

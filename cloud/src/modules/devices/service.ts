@@ -2,14 +2,7 @@ import type { DeviceIdentity, EnrolledDevice } from '../../platform/env';
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, importJWK, jwtVerify, SignJWT } from 'jose';
 import { isUsableEd25519Key } from './ed25519-key';
-import {
-  Directive,
-  MAX_ASSERTION_LIFETIME_S,
-  type AgentStatus,
-  type EnrollRequest,
-  type EnrollResponse,
-  type TokenResponse,
-} from '@icarus/shared';
+import { Directive, MAX_ASSERTION_LIFETIME_S, type AgentStatus, type EnrollRequest, type EnrollResponse, type TokenResponse } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
 import { AppError } from '../../platform/errors';
 import type { AuditService } from '../audit';
@@ -61,7 +54,9 @@ export function createDeviceService(deps: Deps) {
       if (input.userId) {
         const user = await directory.findUser(input.userId).catch(() => undefined);
         if (!user || user.orgId !== input.orgId || user.deactivatedAt) {
-          throw new AppError('validation_failed', 'Invalid body: userId: not an active person of this organisation', [{ path: 'userId', problem: 'not an active person of this organisation' }]);
+          throw new AppError('validation_failed', 'Invalid body: userId: not an active person of this organisation', [
+            { path: 'userId', problem: 'not an active person of this organisation' },
+          ]);
         }
       }
       const token = TOKEN_PREFIX + randomBytes(24).toString('base64url');
@@ -84,7 +79,14 @@ export function createDeviceService(deps: Deps) {
         actorId: input.createdBy ?? 'system',
         action: 'enrollment_token.created',
         subjectUserIds: input.userId ? [input.userId] : [],
-        details: { tokenId: id, label: input.label, maxUses: input.maxUses, teamId: input.teamId ?? null, userId: input.userId ?? null, expiresAt: expiresAt.toISOString() },
+        details: {
+          tokenId: id,
+          label: input.label,
+          maxUses: input.maxUses,
+          teamId: input.teamId ?? null,
+          userId: input.userId ?? null,
+          expiresAt: expiresAt.toISOString(),
+        },
       });
       return { id, token, expiresAt };
     },
@@ -100,13 +102,7 @@ export function createDeviceService(deps: Deps) {
       const token = await store.consumeEnrollmentToken(tokenHash, now());
       if (!token) {
         const known = await store.findEnrollmentToken(tokenHash);
-        const why = !known
-          ? 'is not known'
-          : known.revokedAt
-            ? 'was revoked'
-            : known.expiresAt <= now()
-              ? 'has expired'
-              : 'has reached its use limit';
+        const why = !known ? 'is not known' : known.revokedAt ? 'was revoked' : known.expiresAt <= now() ? 'has expired' : 'has reached its use limit';
         throw new AppError('unauthorized', `Enrollment token ${why}`, [{ path: 'enrollmentToken', problem: why }]);
       }
       // The fleet token proves only "a device of this org": the OS account is a hint, never
@@ -221,7 +217,14 @@ export function createDeviceService(deps: Deps) {
       const device = await store.findDevice(deviceId);
       if (!device) throw unauthorized('unknown device');
       if (device.revokedAt) throw revoked();
-      return { deviceId: device.id, orgId: device.orgId, userId: device.userId, bindingId: device.bindingId, osUser: device.osUser, lastSeenAt: device.lastSeenAt };
+      return {
+        deviceId: device.id,
+        orgId: device.orgId,
+        userId: device.userId,
+        bindingId: device.bindingId,
+        osUser: device.osUser,
+        lastSeenAt: device.lastSeenAt,
+      };
     },
 
     async authenticate(bearer: string | undefined): Promise<EnrolledDevice> {

@@ -118,7 +118,10 @@ export function createDeviceStore({ db }: Database) {
     },
 
     async findPairingCode(orgId: string, codeHash: string) {
-      const [row] = await db.select().from(pairingCodes).where(and(eq(pairingCodes.orgId, orgId), eq(pairingCodes.codeHash, codeHash)));
+      const [row] = await db
+        .select()
+        .from(pairingCodes)
+        .where(and(eq(pairingCodes.orgId, orgId), eq(pairingCodes.codeHash, codeHash)));
       return row;
     },
 
@@ -141,11 +144,7 @@ export function createDeviceStore({ db }: Database) {
 
     /** Records an assertion id; false when it was already used (a replay). */
     async rememberAssertion(jti: string, deviceId: string, expiresAt: Date): Promise<boolean> {
-      const inserted = await db
-        .insert(usedAssertions)
-        .values({ jti, deviceId, expiresAt })
-        .onConflictDoNothing()
-        .returning({ jti: usedAssertions.jti });
+      const inserted = await db.insert(usedAssertions).values({ jti, deviceId, expiresAt }).onConflictDoNothing().returning({ jti: usedAssertions.jti });
       return inserted.length === 1;
     },
 

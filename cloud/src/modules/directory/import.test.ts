@@ -79,7 +79,10 @@ describe.each(testDatabaseKinds())('directory import on %s', (kind) => {
         expect(paths.some((p) => p.startsWith('line 2'))).toBe(false);
       }
       // Cross-row problems are found once every row is valid on its own.
-      const crossRow = await upload(['email,name,managerEmail', 'lea@import.example,Lea,', 'lea@import.example,Lea 2,', 'kim@import.example,Kim,ghost@import.example'].join('\n'), true);
+      const crossRow = await upload(
+        ['email,name,managerEmail', 'lea@import.example,Lea,', 'lea@import.example,Lea 2,', 'kim@import.example,Kim,ghost@import.example'].join('\n'),
+        true,
+      );
       const fields = ((await crossRow.json()) as { error: { fields: { path: string; problem: string }[] } }).error.fields;
       expect(fields).toEqual([
         { path: 'line 3: email', problem: 'duplicate of line 2' },

@@ -70,7 +70,8 @@ export function parseImportFile(text: string): ParsedImport {
 
   const columns: (ImportColumn | undefined)[] = header.fields.map((h) => COLUMNS[h.toLowerCase().replace(/[^a-z0-9]/g, '')]);
   header.fields.forEach((h, i) => {
-    if (!columns[i]) problems.push({ line: header.line, field: h || `column ${i + 1}`, problem: 'unknown column; expected email, name, osUser, team, managerEmail, role' });
+    if (!columns[i])
+      problems.push({ line: header.line, field: h || `column ${i + 1}`, problem: 'unknown column; expected email, name, osUser, team, managerEmail, role' });
   });
   for (const required of ['email', 'name'] as const) {
     if (!columns.includes(required)) problems.push({ line: header.line, field: required, problem: 'required column is missing' });
@@ -90,7 +91,8 @@ export function parseImportFile(text: string): ParsedImport {
     });
     const result = ImportRow.safeParse(raw);
     if (result.success) rows.push({ line: record.line, row: result.data });
-    else for (const issue of result.error.issues) problems.push({ line: record.line, field: issue.path.map(String).join('.') || 'row', problem: issue.message });
+    else
+      for (const issue of result.error.issues) problems.push({ line: record.line, field: issue.path.map(String).join('.') || 'row', problem: issue.message });
   }
   return { rows, columns: new Set(columns.filter((c): c is ImportColumn => c !== undefined)), problems };
 }
@@ -168,7 +170,9 @@ export function planImport(parsed: ParsedImport, ctx: PlanContext): PlanResult {
     const teamId = parsed.columns.has('team') ? (row.team ? teamIdOf(row.team) : null) : (existing?.teamId ?? null);
     const osUser = parsed.columns.has('osUser') ? (row.osUser ?? null) : (existing?.osUser ?? null);
     const managerId = parsed.columns.has('managerEmail')
-      ? (row.managerEmail ? (managerOf.get(row.managerEmail.toLowerCase())?.id ?? null) : null)
+      ? row.managerEmail
+        ? (managerOf.get(row.managerEmail.toLowerCase())?.id ?? null)
+        : null
       : (existing?.managerId ?? null);
     if (existing) plan.updatedUsers.push({ id, name: row.name, osUser, teamId, role, managerId });
     else plan.newUsers.push({ id, orgId: ctx.orgId, email: row.email, name: row.name, osUser, teamId, role, managerId });

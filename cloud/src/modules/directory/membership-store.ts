@@ -33,7 +33,16 @@ export async function recordMemberships(tx: Tx, orgId: string, changes: readonly
   const open = await tx
     .select()
     .from(teamMemberships)
-    .where(and(eq(teamMemberships.orgId, orgId), isNull(teamMemberships.validTo), inArray(teamMemberships.userId, changes.map((c) => c.userId))));
+    .where(
+      and(
+        eq(teamMemberships.orgId, orgId),
+        isNull(teamMemberships.validTo),
+        inArray(
+          teamMemberships.userId,
+          changes.map((c) => c.userId),
+        ),
+      ),
+    );
   const current = new Map(open.map((m) => [m.userId, m]));
   const inserts: (typeof teamMemberships.$inferInsert)[] = [];
   for (const change of changes) {

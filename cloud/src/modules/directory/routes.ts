@@ -16,7 +16,9 @@ export function directoryRoutes(deps: { importer: DirectoryImporter; requireUser
     if (!query.success) throw AppError.fromZod(query.error, 'query');
     const type = c.req.header('content-type') ?? '';
     if (!/^text\/(csv|plain)\b/i.test(type)) {
-      throw new AppError('unsupported_media_type', `Content-Type must be text/csv, got "${type || 'none'}"`, [{ path: 'content-type', problem: 'expected text/csv' }]);
+      throw new AppError('unsupported_media_type', `Content-Type must be text/csv, got "${type || 'none'}"`, [
+        { path: 'content-type', problem: 'expected text/csv' },
+      ]);
     }
     const text = await readText(c, deps.maxBodyBytes);
     const user = c.get('user');

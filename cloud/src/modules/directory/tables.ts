@@ -34,9 +34,7 @@ export const users = pgTable(
     email: text('email').notNull(),
     name: text('name').notNull(),
     osUser: text('os_user'),
-    role: text('role', { enum: ROLES })
-      .notNull()
-      .default('employee'),
+    role: text('role', { enum: ROLES }).notNull().default('employee'),
     teamId: uuid('team_id').references(() => teams.id),
     managerId: uuid('manager_id'),
     passwordHash: text('password_hash'),
@@ -47,11 +45,7 @@ export const users = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
   },
-  (t) => [
-    uniqueIndex('users_email').on(sql`lower(${t.email})`),
-    index('users_org_os_user').on(t.orgId, t.osUser),
-    index('users_team').on(t.teamId),
-  ],
+  (t) => [uniqueIndex('users_email').on(sql`lower(${t.email})`), index('users_org_os_user').on(t.orgId, t.osUser), index('users_team').on(t.teamId)],
 );
 
 /** Who manages which team: a manager reads personal data of these teams' members only. */

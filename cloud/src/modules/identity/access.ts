@@ -54,7 +54,9 @@ export function createAccess(auth: AuthService) {
       token = typeof field === 'string' ? field : undefined;
     }
     if (!sameToken(token, session.session.csrfSecret)) {
-      throw new AppError('forbidden', 'Missing or wrong CSRF token', [{ path: 'X-CSRF-Token', problem: 'must equal the csrfToken of GET /api/me or the form' }]);
+      throw new AppError('forbidden', 'Missing or wrong CSRF token', [
+        { path: 'X-CSRF-Token', problem: 'must equal the csrfToken of GET /api/me or the form' },
+      ]);
     }
   }
 
@@ -68,7 +70,8 @@ export function createAccess(auth: AuthService) {
     if (stage === 'needs_enrollment') {
       throw new AppError('forbidden', 'Set up two-factor authentication first (POST /api/account/totp)', [{ path: 'totp', problem: 'required for admins' }]);
     }
-    if (stage === 'needs_totp') throw new AppError('unauthorized', 'Enter your authenticator code first (POST /api/session/totp)', [{ path: 'code', problem: 'second factor required' }]);
+    if (stage === 'needs_totp')
+      throw new AppError('unauthorized', 'Enter your authenticator code first (POST /api/session/totp)', [{ path: 'code', problem: 'second factor required' }]);
     throw new AppError('unauthorized', 'Not signed in');
   }
 

@@ -26,7 +26,10 @@ describe.each(testDatabaseKinds())('people and access on %s', (kind) => {
     body?: string;
   }
   async function call(method: string, path: string, opts: Call = {}) {
-    const headers: Record<string, string> = { 'x-forwarded-for': `10.0.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`, ...opts.headers };
+    const headers: Record<string, string> = {
+      'x-forwarded-for': `10.0.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`,
+      ...opts.headers,
+    };
     if (opts.json !== undefined) headers['content-type'] = 'application/json';
     if (opts.cookie) headers.cookie = `icarus_session=${opts.cookie}`;
     if (opts.csrf) headers['x-csrf-token'] = opts.csrf;
@@ -42,7 +45,11 @@ describe.each(testDatabaseKinds())('people and access on %s', (kind) => {
   }
   async function signIn(email: string, password = PASSWORD) {
     const response = await call('POST', '/api/session', { json: { email, password } });
-    return { response, cookie: response.status === 201 ? sessionCookieOf(response) : '', body: (await response.json()) as { stage: string; csrfToken: string } };
+    return {
+      response,
+      cookie: response.status === 201 ? sessionCookieOf(response) : '',
+      body: (await response.json()) as { stage: string; csrfToken: string },
+    };
   }
 
   describe('password sign-in', () => {
@@ -103,7 +110,10 @@ describe.each(testDatabaseKinds())('people and access on %s', (kind) => {
       expect(statuses.filter((s) => s === 429)).toHaveLength(10);
       const limited = responses.find((r) => r.status === 429);
       expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThan(0);
-      const elsewhere = await call('POST', '/api/session', { json: { email: 'guess-x@auth.example', password: 'x' }, headers: { 'x-forwarded-for': '203.0.113.10' } });
+      const elsewhere = await call('POST', '/api/session', {
+        json: { email: 'guess-x@auth.example', password: 'x' },
+        headers: { 'x-forwarded-for': '203.0.113.10' },
+      });
       expect(elsewhere.status).toBe(401);
     });
   });
@@ -215,7 +225,12 @@ describe.each(testDatabaseKinds())('people and access on %s', (kind) => {
 
     it('signs in through the form with the double-submit token and redirects to a safe next', async () => {
       const page = await call('GET', '/sign-in?next=//evil.example');
-      const csrf = page.headers.getSetCookie().find((l) => l.startsWith('icarus_csrf='))?.split(';')[0]?.split('=')[1] ?? '';
+      const csrf =
+        page.headers
+          .getSetCookie()
+          .find((l) => l.startsWith('icarus_csrf='))
+          ?.split(';')[0]
+          ?.split('=')[1] ?? '';
       const html = await page.text();
       expect(html).toContain(`value="${csrf}"`);
       const response = await call('POST', '/sign-in', {
@@ -281,7 +296,8 @@ describe.each(testDatabaseKinds())('people and access on %s', (kind) => {
         paths: Record<string, unknown>;
         components: { securitySchemes: Record<string, { name?: string }> };
       };
-      for (const p of ['/api/session', '/api/me', '/api/account/totp', '/api/directory/import', '/api/audit/verify']) expect(Object.keys(doc.paths)).toContain(p);
+      for (const p of ['/api/session', '/api/me', '/api/account/totp', '/api/directory/import', '/api/audit/verify'])
+        expect(Object.keys(doc.paths)).toContain(p);
       expect(doc.components.securitySchemes.csrf?.name).toBe('X-CSRF-Token');
     });
   });

@@ -67,7 +67,13 @@ describe.each(testDatabaseKinds())('CSRF on every form route on %s', (kind) => {
 
   it('finds the form routes of the pages', () => {
     const keys = formRoutes().map((r) => `${r.method} ${r.path}`);
-    for (const known of ['POST /sign-in', 'POST /sign-out', 'POST /admin/enrollment-tokens', 'POST /admin/policies/:version/publish', 'POST /me/data/erasure']) {
+    for (const known of [
+      'POST /sign-in',
+      'POST /sign-out',
+      'POST /admin/enrollment-tokens',
+      'POST /admin/policies/:version/publish',
+      'POST /me/data/erasure',
+    ]) {
       expect(keys).toContain(known);
     }
   });

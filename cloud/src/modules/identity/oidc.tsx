@@ -76,7 +76,13 @@ export function oidcRoutes(deps: { settings: OidcSettings; auth: AuthService; co
       const state = client.randomState();
       const nonce = client.randomNonce();
       const payload = Buffer.from(JSON.stringify({ state, nonce, verifier, next: safeNext(c.req.query('next')) })).toString('base64url');
-      setCookie(c, STATE_COOKIE, `${payload}.${sign(payload)}`, { httpOnly: true, sameSite: 'Lax', secure: deps.secure(c), path: '/sso/oidc', maxAge: STATE_MAX_AGE_S });
+      setCookie(c, STATE_COOKIE, `${payload}.${sign(payload)}`, {
+        httpOnly: true,
+        sameSite: 'Lax',
+        secure: deps.secure(c),
+        path: '/sso/oidc',
+        maxAge: STATE_MAX_AGE_S,
+      });
       const url = client.buildAuthorizationUrl(configured, {
         redirect_uri: settings.redirectUri,
         scope: 'openid email profile',
@@ -138,12 +144,15 @@ export function oidcRoutes(deps: { settings: OidcSettings; auth: AuthService; co
 }
 
 /** Reads the OIDC settings from config: all four set, or SSO is off. */
-export function oidcSettingsFrom(config: {
-  OIDC_ISSUER?: string | undefined;
-  OIDC_CLIENT_ID?: string | undefined;
-  OIDC_CLIENT_SECRET?: string | undefined;
-  OIDC_ORG_ID?: string | undefined;
-}, publicUrl: string): OidcSettings | undefined {
+export function oidcSettingsFrom(
+  config: {
+    OIDC_ISSUER?: string | undefined;
+    OIDC_CLIENT_ID?: string | undefined;
+    OIDC_CLIENT_SECRET?: string | undefined;
+    OIDC_ORG_ID?: string | undefined;
+  },
+  publicUrl: string,
+): OidcSettings | undefined {
   const { OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_ORG_ID } = config;
   if (!OIDC_ISSUER || !OIDC_CLIENT_ID || !OIDC_CLIENT_SECRET || !OIDC_ORG_ID) return undefined;
   return { issuer: OIDC_ISSUER, clientId: OIDC_CLIENT_ID, clientSecret: OIDC_CLIENT_SECRET, orgId: OIDC_ORG_ID, redirectUri: `${publicUrl}/sso/oidc/callback` };

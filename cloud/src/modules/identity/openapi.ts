@@ -89,6 +89,10 @@ export function documentPeopleApi(app: OpenAPIHono<AppEnv>) {
       query: z.object({ dryRun: z.enum(['true', 'false']).default('true') }),
       body: { required: true, content: { 'text/csv': { schema: z.string().describe('email,name,osUser,team,managerEmail,role') } } },
     },
-    responses: { 200: { description: 'Dry run: what would change', ...json(ImportSummary) }, 201: { description: 'Imported', ...json(ImportSummary) }, ...errors },
+    responses: {
+      200: { description: 'Dry run: what would change', ...json(ImportSummary) },
+      201: { description: 'Imported', ...json(ImportSummary) },
+      ...errors,
+    },
   });
 }

@@ -116,9 +116,7 @@ export function gatewayPageRoutes(deps: {
       clearSessionCookie(c, deps.secure(c));
       return c.redirect('/sign-in', 303);
     })
-    .get('/account/security', enrolling, (c) =>
-      securityPage(c, c.req.query('enrolled') ? { info: 'Two-factor authentication is set up.' } : {}),
-    )
+    .get('/account/security', enrolling, (c) => securityPage(c, c.req.query('enrolled') ? { info: 'Two-factor authentication is set up.' } : {}))
     .post('/account/security/totp', enrolling, async (c) => securityPage(c, { enrollment: await auth.beginTotpEnrollment(c.get('user').sessionId) }))
     .post('/account/security/totp/confirm', enrolling, async (c) => {
       try {

@@ -60,7 +60,13 @@ export function gatewayApiRoutes(deps: GatewayRouteDeps) {
     .get('/api/audit/verify', access.requireUser('admin', 'auditor'), async (c) => {
       const user = c.get('user');
       const result = await audit.verify(user.orgId);
-      await audit.record({ orgId: user.orgId, actorType: 'user', actorId: user.userId, action: 'audit.verify', details: { ok: result.ok, checked: result.checked } });
+      await audit.record({
+        orgId: user.orgId,
+        actorType: 'user',
+        actorId: user.userId,
+        action: 'audit.verify',
+        details: { ok: result.ok, checked: result.checked },
+      });
       return c.json(result);
     });
 }

@@ -61,7 +61,13 @@ export function createIngestionService(deps: Deps) {
     },
 
     /** One page of a person's spans, oldest first, after the (start, id) cursor; titles decrypted for their owner. */
-    async spansOfUser(orgId: string, userId: string, after: { start: string; id: string } | undefined, limit: number, range?: { from: Date; to: Date }): Promise<UserSpan[]> {
+    async spansOfUser(
+      orgId: string,
+      userId: string,
+      after: { start: string; id: string } | undefined,
+      limit: number,
+      range?: { from: Date; to: Date },
+    ): Promise<UserSpan[]> {
       const rows = await store.spansOfUser(orgId, userId, after, limit, range);
       return rows.map((r) => {
         let title: string | null = null;

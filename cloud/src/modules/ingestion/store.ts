@@ -80,17 +80,13 @@ export function createIngestionStore(database: Database) {
         returning id`);
       if (inserted.length === 0) return [];
       const fresh = new Set(inserted.map((r) => r.id));
-      return rows
-        .filter((r) => fresh.has(r.id))
-        .map((r) => ({ id: r.id, start: new Date(r.start), durationMs: r.durationMs, app: r.app, idle: r.idle }));
+      return rows.filter((r) => fresh.has(r.id)).map((r) => ({ id: r.id, start: new Date(r.start), durationMs: r.durationMs, app: r.app, idle: r.idle }));
     },
 
     /** Which device holds each of these span ids (to tell a resend from a collision). */
     async ownersOf(ids: string[]): Promise<Map<string, string>> {
       if (ids.length === 0) return new Map();
-      const rows = await database.rows<{ id: string; device_id: string }>(
-        sql`select id, device_id from spans where id = any(${`{${ids.join(',')}}`}::uuid[])`,
-      );
+      const rows = await database.rows<{ id: string; device_id: string }>(sql`select id, device_id from spans where id = any(${`{${ids.join(',')}}`}::uuid[])`);
       return new Map(rows.map((r) => [r.id, r.device_id]));
     },
 
@@ -115,7 +111,13 @@ export function createIngestionStore(database: Database) {
     },
 
     /** One page of a person's spans, oldest first, after the (start, id) cursor, optionally within [from, to). */
-    async spansOfUser(orgId: string, userId: string, after: { start: string; id: string } | undefined, limit: number, range?: { from: Date; to: Date }): Promise<UserSpanRow[]> {
+    async spansOfUser(
+      orgId: string,
+      userId: string,
+      after: { start: string; id: string } | undefined,
+      limit: number,
+      range?: { from: Date; to: Date },
+    ): Promise<UserSpanRow[]> {
       const cursor = after ? sql`and (s.start, s.id) > (${after.start}::timestamptz, ${after.id}::uuid)` : sql``;
       const within = range ? sql`and s.start >= ${range.from.toISOString()}::timestamptz and s.start < ${range.to.toISOString()}::timestamptz` : sql``;
       return database.rows<UserSpanRow>(sql`

@@ -15,8 +15,7 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
   let cloud: TestCloud;
   let device: TestDevice;
 
-  const spanCount = async () =>
-    (await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from spans`))[0]?.n ?? -1;
+  const spanCount = async () => (await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from spans`))[0]?.n ?? -1;
   const errorOf = async (res: Response) => ApiError.parse(await res.json()).error;
 
   beforeAll(async () => {

@@ -33,12 +33,20 @@ describe.each(testDatabaseKinds())('notifications on %s', (kind) => {
     // SMTP is down at first: the port is free and nothing listens until a test starts it.
     smtpPort = await freePort();
     hooks = await startWebhookReceiver(() => secret);
-    cloud = await startTestCloud(kind, { SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, MAIL_FROM: 'Icarus <notices@icarus.test>', NOTIFY_POLL_MS: '50', NOTIFY_RETRY_BASE_MS: '100' });
+    cloud = await startTestCloud(kind, {
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      MAIL_FROM: 'Icarus <notices@icarus.test>',
+      NOTIFY_POLL_MS: '50',
+      NOTIFY_RETRY_BASE_MS: '100',
+    });
     const { directory, notifications } = cloud.cloud.services;
     orgId = cloud.bootstrap.orgId;
     aliceId = (await directory.createUser({ orgId, email: 'alice@notify.test', name: 'Alice', role: 'employee', osUser: 'alice' })).id;
     const admin = await directory.findUserByEmail(cloud.bootstrap.adminEmail);
-    const added = await notifications.addWebhook({ userId: admin?.id ?? '', orgId }, { url: hooks.url, events: ['consent.granted', 'consent.withdrawn', 'device.silent'] });
+    const added = await notifications.addWebhook(
+      { userId: admin?.id ?? '', orgId },
+      { url: hooks.url, events: ['consent.granted', 'consent.withdrawn', 'device.silent'] },
+    );
     secret = added.secret;
     device = await createTestDevice(cloud.fetchPath, cloud.url, await cloud.tokenFor(aliceId), 'alice');
   });
@@ -105,24 +113,51 @@ describe.each(testDatabaseKinds())('notifications on %s', (kind) => {
     expect(await notificationJobs.silentDevices(later)).toBe(0);
     const mail = await waitFor(() => smtp?.mails.find((m) => m.subject.startsWith('Device "test-laptop" has not synced')));
     expect(mail.to).toEqual([cloud.bootstrap.adminEmail]);
-    await expect(notifications.setPreferences({ userId: aliceId, orgId }, [{ event: 'erasure.completed', channel: 'email', enabled: false }])).rejects.toThrow(/cannot be switched off/);
+    await expect(notifications.setPreferences({ userId: aliceId, orgId }, [{ event: 'erasure.completed', channel: 'email', enabled: false }])).rejects.toThrow(
+      /cannot be switched off/,
+    );
   });
 
   it.runIf(kind === 'postgres')('two workers sharing the outbox never deliver the same message twice', async () => {
     const url = cloud.testDb.databaseUrl ?? '';
-    const extra: Database[] = [await openDatabase({ databaseUrl: url, dataDir: ':memory:', poolSize: 4 }), await openDatabase({ databaseUrl: url, dataDir: ':memory:', poolSize: 4 })];
+    const extra: Database[] = [
+      await openDatabase({ databaseUrl: url, dataDir: ':memory:', poolSize: 4 }),
+      await openDatabase({ databaseUrl: url, dataDir: ':memory:', poolSize: 4 }),
+    ];
     const workers = extra.map((database) => {
       const store = createNotificationStore(database);
-      const channels = createChannels({ devices: cloud.cloud.services.devices, store, mailer: createSmtpMailer(undefined), mailFrom: 'x@y.z', webhookTimeoutMs: 5000, now: () => new Date() });
+      const channels = createChannels({
+        devices: cloud.cloud.services.devices,
+        store,
+        mailer: createSmtpMailer(undefined),
+        mailFrom: 'x@y.z',
+        webhookTimeoutMs: 5000,
+        now: () => new Date(),
+      });
       return createOutboxWorker({ store, channels, logger: pino({ level: 'silent' }), retryBaseMs: 100 });
     });
     const before = hooks.received.length;
     const { notifications } = cloud.cloud.services;
-    const events = Array.from({ length: 60 }, (_, i) => ({ type: 'device.silent' as const, orgId, deviceId: device.deviceId, deviceName: `d${i}`, ownerName: null, lastSeenAt: null, days: 9 }));
+    const events = Array.from({ length: 60 }, (_, i) => ({
+      type: 'device.silent' as const,
+      orgId,
+      deviceId: device.deviceId,
+      deviceName: `d${i}`,
+      ownerName: null,
+      lastSeenAt: null,
+      days: 9,
+    }));
     await Promise.all(events.map((e, i) => notifications.publish(e, `race-${i}`)));
     // The app's own worker races too: three pollers at once.
     await Promise.all([...workers.map((w) => w.poll()), ...workers.map((w) => w.poll())]);
-    await waitFor(async () => (await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from notification_outbox where dedupe_key like 'race-%' and status <> 'delivered'`))[0]?.n === 0);
+    await waitFor(
+      async () =>
+        (
+          await cloud.database.rows<{ n: number }>(
+            sql`select count(*)::int as n from notification_outbox where dedupe_key like 'race-%' and status <> 'delivered'`,
+          )
+        )[0]?.n === 0,
+    );
     const ids = hooks.received.slice(before).map((h) => h.deliveryId);
     expect(ids.length).toBe(60);
     expect(new Set(ids).size).toBe(60);

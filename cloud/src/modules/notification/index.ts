@@ -17,7 +17,10 @@ import { createNotificationService } from './service';
 import { createNotificationStore } from './store';
 import { createOutboxWorker } from './worker';
 
-type NotificationConfig = Pick<Config, 'SMTP_URL' | 'MAIL_FROM' | 'NOTIFY_POLL_MS' | 'NOTIFY_RETRY_BASE_MS' | 'NOTIFY_MAX_ATTEMPTS' | 'NOTIFY_WEBHOOK_TIMEOUT_MS' | 'DEVICE_SILENT_DAYS'>;
+type NotificationConfig = Pick<
+  Config,
+  'SMTP_URL' | 'MAIL_FROM' | 'NOTIFY_POLL_MS' | 'NOTIFY_RETRY_BASE_MS' | 'NOTIFY_MAX_ATTEMPTS' | 'NOTIFY_WEBHOOK_TIMEOUT_MS' | 'DEVICE_SILENT_DAYS'
+>;
 
 /** The notification module wired from its dependencies: one call from the composition root. */
 export function createNotificationModule(deps: {
@@ -37,7 +40,14 @@ export function createNotificationModule(deps: {
   const { config, devices, directory, logger } = deps;
   const store = createNotificationStore(deps.database);
   const now = () => new Date();
-  const channels = createChannels({ devices, store, mailer: createSmtpMailer(config.SMTP_URL), mailFrom: config.MAIL_FROM, webhookTimeoutMs: config.NOTIFY_WEBHOOK_TIMEOUT_MS, now });
+  const channels = createChannels({
+    devices,
+    store,
+    mailer: createSmtpMailer(config.SMTP_URL),
+    mailFrom: config.MAIL_FROM,
+    webhookTimeoutMs: config.NOTIFY_WEBHOOK_TIMEOUT_MS,
+    now,
+  });
   const notifications = createNotificationService({
     store,
     devices,
@@ -50,7 +60,15 @@ export function createNotificationModule(deps: {
   });
   deps.consent.onEvent((event) => notifications.onConsentEvent(event));
   const worker = createOutboxWorker({ store, channels, logger, retryBaseMs: config.NOTIFY_RETRY_BASE_MS, now });
-  const jobs = createNotificationJobs({ notifications, devices, directory, reports: deps.reports, orgIds: deps.orgIds, silentDays: config.DEVICE_SILENT_DAYS, logger });
+  const jobs = createNotificationJobs({
+    notifications,
+    devices,
+    directory,
+    reports: deps.reports,
+    orgIds: deps.orgIds,
+    silentDays: config.DEVICE_SILENT_DAYS,
+    logger,
+  });
   let scheduled: { stop: () => Promise<void> } | undefined;
 
   return {

@@ -9,7 +9,10 @@ import { EVENT_TYPES, type EventType } from './templates';
 const EventName = z.enum(EVENT_TYPES as [EventType, ...EventType[]]);
 
 export const PreferencesBody = z.strictObject({
-  preferences: z.array(z.strictObject({ event: EventName, channel: z.enum(['email', 'agent']), enabled: z.boolean() })).min(1).max(50),
+  preferences: z
+    .array(z.strictObject({ event: EventName, channel: z.enum(['email', 'agent']), enabled: z.boolean() }))
+    .min(1)
+    .max(50),
 });
 export const WebhookBody = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).max(2000),

@@ -94,7 +94,10 @@ export function createNotificationService(deps: Deps) {
       const base = { orgId: event.orgId, event: event.type, maxAttempts: deps.maxAttempts, nextAttemptAt: at };
       const rows: NewOutboxRow[] = [];
       const { people, deviceIds } = await audience(event);
-      const off = await disabledFor(people.map((p) => p.id), event.type);
+      const off = await disabledFor(
+        people.map((p) => p.id),
+        event.type,
+      );
       for (const person of people) {
         const message = render(event, person.name);
         if (deps.emailEnabled && !off.has(`${person.id}:email`)) {
@@ -111,7 +114,15 @@ export function createNotificationService(deps: Deps) {
         if (!endpoint.events.includes(event.type)) continue;
         const { orgId, type, ...data } = event;
         const body = JSON.stringify({ id: eventId, type, orgId, occurredAt: at.toISOString(), data });
-        rows.push({ ...base, id: uuidv7(), channel: 'webhook', userId: null, target: endpoint.id, payload: { kind: 'webhook', body }, dedupeKey: `${eventId}:webhook:${endpoint.id}` });
+        rows.push({
+          ...base,
+          id: uuidv7(),
+          channel: 'webhook',
+          userId: null,
+          target: endpoint.id,
+          payload: { kind: 'webhook', body },
+          dedupeKey: `${eventId}:webhook:${endpoint.id}`,
+        });
       }
       const queued = await store.enqueue(rows);
       logger.debug({ event: event.type, eventId, queued }, 'notification: queued');
@@ -122,7 +133,10 @@ export function createNotificationService(deps: Deps) {
     async onConsentEvent(event: ConsentEvent): Promise<void> {
       try {
         if (event.type === 'policy.published') {
-          await this.publish({ type: 'policy.published', orgId: event.orgId, version: event.version, widens: event.widens }, `policy:${event.orgId}:${event.version}`);
+          await this.publish(
+            { type: 'policy.published', orgId: event.orgId, version: event.version, widens: event.widens },
+            `policy:${event.orgId}:${event.version}`,
+          );
         } else if (event.decision === 'granted' || event.decision === 'withdrawn') {
           const { decision, type: _type, ...rest } = event;
           await this.publish({ ...rest, type: `consent.${decision}` }, `consent:${event.receiptId}`);
@@ -143,7 +157,10 @@ export function createNotificationService(deps: Deps) {
       );
     },
 
-    async setPreferences(user: { userId: string; orgId: string }, prefs: { event: EventType; channel: 'email' | 'agent'; enabled: boolean }[]): Promise<Preference[]> {
+    async setPreferences(
+      user: { userId: string; orgId: string },
+      prefs: { event: EventType; channel: 'email' | 'agent'; enabled: boolean }[],
+    ): Promise<Preference[]> {
       const fields = prefs.flatMap((p, i) =>
         MANDATORY_EVENTS.has(p.event) && !p.enabled ? [{ path: `preferences.${i}.enabled`, problem: `"${p.event}" notifications cannot be switched off` }] : [],
       );
@@ -157,7 +174,13 @@ export function createNotificationService(deps: Deps) {
       const id = uuidv7();
       const secret = `whsec_${randomBytes(24).toString('base64url')}`;
       await store.insertEndpoint({ id, orgId: admin.orgId, url: input.url, events: input.events, secret, createdBy: admin.userId });
-      await audit.record({ orgId: admin.orgId, actorType: 'user', actorId: admin.userId, action: 'webhook.created', details: { endpointId: id, url: input.url, events: input.events } });
+      await audit.record({
+        orgId: admin.orgId,
+        actorType: 'user',
+        actorId: admin.userId,
+        action: 'webhook.created',
+        details: { endpointId: id, url: input.url, events: input.events },
+      });
       return { id, url: input.url, events: input.events, secret };
     },
 

@@ -97,7 +97,12 @@ export function createNotificationStore(database: Database) {
     async preferences(userIds: string[]): Promise<{ userId: string; event: string; channel: Channel; enabled: boolean }[]> {
       if (userIds.length === 0) return [];
       return db
-        .select({ userId: notificationPreferences.userId, event: notificationPreferences.event, channel: notificationPreferences.channel, enabled: notificationPreferences.enabled })
+        .select({
+          userId: notificationPreferences.userId,
+          event: notificationPreferences.event,
+          channel: notificationPreferences.channel,
+          enabled: notificationPreferences.enabled,
+        })
         .from(notificationPreferences)
         .where(inArray(notificationPreferences.userId, userIds));
     },

@@ -23,7 +23,9 @@ export const notificationOutbox = pgTable(
     payload: jsonb('payload').$type<OutboxPayload>().notNull(),
     /** Makes queueing idempotent: the same event for the same target is queued once. */
     dedupeKey: text('dedupe_key').unique(),
-    status: text('status', { enum: ['pending', 'delivered', 'failed'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] })
+      .notNull()
+      .default('pending'),
     attempts: integer('attempts').notNull().default(0),
     maxAttempts: integer('max_attempts').notNull(),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, precision: 3 }).notNull(),
@@ -35,9 +37,7 @@ export const notificationOutbox = pgTable(
 );
 
 export type OutboxPayload =
-  | { kind: 'agent'; text: string }
-  | { kind: 'email'; subject: string; text: string; html: string }
-  | { kind: 'webhook'; body: string };
+  { kind: 'agent'; text: string } | { kind: 'email'; subject: string; text: string; html: string } | { kind: 'webhook'; body: string };
 
 /** A person's choice for one event on one channel; no row means the default (on). */
 export const notificationPreferences = pgTable(

@@ -2,14 +2,29 @@ import { SCOPES, type Scope } from '@icarus/shared';
 
 /** Every event the notification service sends, with the facts its messages need. */
 export type NotificationEvent =
-  | { type: 'consent.granted' | 'consent.withdrawn'; orgId: string; userId: string | null; deviceId: string; receiptId: string; policyVersion: number; granted: Scope[] }
+  | {
+      type: 'consent.granted' | 'consent.withdrawn';
+      orgId: string;
+      userId: string | null;
+      deviceId: string;
+      receiptId: string;
+      policyVersion: number;
+      granted: Scope[];
+    }
   | { type: 'policy.published'; orgId: string; version: number; widens: boolean }
   | { type: 'device.silent'; orgId: string; deviceId: string; deviceName: string; ownerName: string | null; lastSeenAt: string | null; days: number }
   | { type: 'report.weekly'; orgId: string; userId: string; teamId: string; teamName: string; from: string; to: string; lines: string[] }
   | { type: 'erasure.completed'; orgId: string; userId: string; requestId: string; spansRemoved: number; eraseLocal: boolean };
 export type EventType = NotificationEvent['type'];
 
-export const EVENT_TYPES: readonly EventType[] = ['consent.granted', 'consent.withdrawn', 'policy.published', 'device.silent', 'report.weekly', 'erasure.completed'];
+export const EVENT_TYPES: readonly EventType[] = [
+  'consent.granted',
+  'consent.withdrawn',
+  'policy.published',
+  'device.silent',
+  'report.weekly',
+  'erasure.completed',
+];
 
 /**
  * Confirmations of a person's own decisions and of changes to how they are monitored

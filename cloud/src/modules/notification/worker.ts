@@ -17,13 +17,7 @@ export function backoffMs(failedAttempts: number, baseMs: number, random: () => 
  * Polls the outbox and delivers what is due. Several workers (in one process or many)
  * may run against one database: claims never overlap.
  */
-export function createOutboxWorker(deps: {
-  store: NotificationStore;
-  channels: Channels;
-  logger: Logger;
-  retryBaseMs: number;
-  now?: () => Date;
-}) {
+export function createOutboxWorker(deps: { store: NotificationStore; channels: Channels; logger: Logger; retryBaseMs: number; now?: () => Date }) {
   const { store, channels, logger } = deps;
   const now = deps.now ?? (() => new Date());
   let timer: NodeJS.Timeout | undefined;

@@ -38,7 +38,8 @@ describe.each(testDatabaseKinds())('report access on %s', (kind) => {
   }
   const get = (who: 'manager', path: string) => cloud.cloud.app.request(path, { headers: sessions[who] });
   const reportAudits = async (actorId: string) =>
-    (await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from audit_log where actor_id = ${actorId} and action like 'report.%'`))[0]?.n ?? -1;
+    (await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from audit_log where actor_id = ${actorId} and action like 'report.%'`))[0]?.n ??
+    -1;
 
   beforeAll(async () => {
     cloud = await startTestCloud(kind);
@@ -129,7 +130,16 @@ describe.each(testDatabaseKinds())('report access on %s', (kind) => {
     // As the demo admin, through the services the routes call (an admin session needs TOTP).
     const { directory, reports, exportCsv } = cloud.cloud.services;
     const admin = await directory.findUserByEmail(cloud.bootstrap.adminEmail);
-    const user: SignedInUser = { userId: admin?.id ?? '', orgId: cloud.bootstrap.orgId, email: cloud.bootstrap.adminEmail, name: 'Admin', role: 'admin', managedTeamIds: [], teamId: null, sessionId: 's' };
+    const user: SignedInUser = {
+      userId: admin?.id ?? '',
+      orgId: cloud.bootstrap.orgId,
+      email: cloud.bootstrap.adminEmail,
+      name: 'Admin',
+      role: 'admin',
+      managedTeamIds: [],
+      teamId: null,
+      sessionId: 's',
+    };
     const q = { teamId: teams.studio, from: studioDay, to: studioDay };
     const summary = await reports.teamSummary(user, q);
     // Figma (2 people) is too small; Slack (5) alone would reveal it by subtraction, so both pool.
@@ -137,7 +147,11 @@ describe.each(testDatabaseKinds())('report access on %s', (kind) => {
     expect(summary.otherApps).toEqual({ apps: 2, activeMs: 5 * 20 * MIN + 2 * 10 * MIN });
 
     const { body } = await exportCsv(user, { ...q, level: 'team' });
-    const lines = (await new Response(body).text()).trim().split('\n').slice(1).map((l) => l.split(','));
+    const lines = (await new Response(body).text())
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
     const shown = lines.filter((l) => l[1] !== '(other apps)').map((l) => l[1]);
     expect(shown).toEqual(summary.topApps.map((a) => a.app));
     const other = lines.find((l) => l[1] === '(other apps)');

@@ -33,7 +33,11 @@ export interface ResolvedRange {
 }
 
 /** A report range in the org's calendar: open ends default to the shared range up to today. */
-export async function resolveRange(analytics: AnalyticsService, orgId: string, q: { from?: string | undefined; to?: string | undefined }): Promise<ResolvedRange> {
+export async function resolveRange(
+  analytics: AnalyticsService,
+  orgId: string,
+  q: { from?: string | undefined; to?: string | undefined },
+): Promise<ResolvedRange> {
   const { today, timeZone } = await analytics.orgCalendar(orgId);
   const { from, to } = defaultDayRange(q, today);
   const bad = dayRangeProblem(from, to);

@@ -19,21 +19,25 @@ const MODEL_TIME_LIMIT_MS = 60_000;
 const SERVICE_RUNS = 12;
 
 describe('differencing (model of the rollup reads, the reports’ own code)', () => {
-  it(`finds no leak in up to ${MODEL_RUNS} generated orgs (k = 3..5)`, () => {
-    let runs = 0;
-    let differences = 0;
-    fc.assert(
-      fc.property(genOrg(fc.integer({ min: 3, max: 5 })), (org) => {
-        runs++;
-        const { leak, checked } = findLeak(org, modelNumbers(org));
-        differences += checked;
-        if (leak) throw new Error(leak);
-      }),
-      { numRuns: MODEL_RUNS, interruptAfterTimeLimit: MODEL_TIME_LIMIT_MS, markInterruptAsFailure: false },
-    );
-    console.info(`differencing model: ${runs} orgs, ${differences} non-zero numbers and differences checked`);
-    expect(runs).toBeGreaterThan(500);
-  }, MODEL_TIME_LIMIT_MS + 60_000);
+  it(
+    `finds no leak in up to ${MODEL_RUNS} generated orgs (k = 3..5)`,
+    () => {
+      let runs = 0;
+      let differences = 0;
+      fc.assert(
+        fc.property(genOrg(fc.integer({ min: 3, max: 5 })), (org) => {
+          runs++;
+          const { leak, checked } = findLeak(org, modelNumbers(org));
+          differences += checked;
+          if (leak) throw new Error(leak);
+        }),
+        { numRuns: MODEL_RUNS, interruptAfterTimeLimit: MODEL_TIME_LIMIT_MS, markInterruptAsFailure: false },
+      );
+      console.info(`differencing model: ${runs} orgs, ${differences} non-zero numbers and differences checked`);
+      expect(runs).toBeGreaterThan(500);
+    },
+    MODEL_TIME_LIMIT_MS + 60_000,
+  );
 });
 
 describe.each(testDatabaseKinds())('differencing through the real reports on %s', (kind) => {
@@ -50,13 +54,32 @@ describe.each(testDatabaseKinds())('differencing through the real reports on %s'
     const tag = `r${run++}`;
     const { id: orgId } = await directory.createOrg({ name: `Org ${tag}`, timeZone: 'UTC' });
     const adminId = (await directory.createUser({ orgId, email: `admin-${tag}@prop.test`, name: 'Admin', role: 'admin' })).id;
-    const admin: SignedInUser = { userId: adminId, orgId, email: `admin-${tag}@prop.test`, name: 'Admin', role: 'admin', managedTeamIds: [], teamId: null, sessionId: 's' };
+    const admin: SignedInUser = {
+      userId: adminId,
+      orgId,
+      email: `admin-${tag}@prop.test`,
+      name: 'Admin',
+      role: 'admin',
+      managedTeamIds: [],
+      teamId: null,
+      sessionId: 's',
+    };
     const teamIds: string[] = [];
     for (let t = 0; t < org.teams; t++) teamIds.push((await directory.createTeam(orgId, `Team ${t}`)).id);
     const team = (t: number) => (t < 0 ? null : (teamIds[t] ?? null));
     const users: string[] = [];
     for (const [p, person] of org.people.entries()) {
-      users.push((await directory.createUser({ orgId, email: `p${p}-${tag}@prop.test`, name: `P${p}`, role: 'employee', teamId: team(person.move ? person.move.to : person.team) })).id);
+      users.push(
+        (
+          await directory.createUser({
+            orgId,
+            email: `p${p}-${tag}@prop.test`,
+            name: `P${p}`,
+            role: 'employee',
+            teamId: team(person.move ? person.move.to : person.team),
+          })
+        ).id,
+      );
     }
     // The rollups as the analytics flush writes them: each person-day with the team of that day.
     const seed: SeedPersonDay[] = [];
@@ -81,7 +104,17 @@ describe.each(testDatabaseKinds())('differencing through the real reports on %s'
         out.push(...summaryNumbers(`summary ${t} ${tagged}`, t, from, to, await reports.teamSummary(admin, { teamId, ...range })));
         out.push(...trendNumbers(`trend ${t} ${tagged}`, t, from, to, (await reports.teamTrend(admin, { teamId, ...range })).weeks));
         const csv = await new Response((await exportCsv(admin, { teamId, level: 'team', ...range })).body).text();
-        out.push(...csvNumbers(`csv ${t} ${tagged}`, t, csv.trim().split('\n').slice(1).filter((l) => l.length > 0)));
+        out.push(
+          ...csvNumbers(
+            `csv ${t} ${tagged}`,
+            t,
+            csv
+              .trim()
+              .split('\n')
+              .slice(1)
+              .filter((l) => l.length > 0),
+          ),
+        );
       }
       out.push(...trendNumbers(`org trend ${tagged}`, 'org', from, to, (await reports.orgTrend(admin, range)).weeks));
       out.push(...comparisonNumbers(`comparison ${tagged}`, from, to, await reports.teamComparison(admin, range), groupOf));

@@ -29,7 +29,16 @@ describe.each(testDatabaseKinds())('differencing attacks on %s', (kind) => {
     const { directory, analytics } = cloud.cloud.services;
     const { orgId } = cloud.bootstrap;
     const adminRow = await directory.findUserByEmail(cloud.bootstrap.adminEmail);
-    admin = { userId: adminRow?.id ?? '', orgId, email: cloud.bootstrap.adminEmail, name: 'Admin', role: 'admin', managedTeamIds: [], teamId: null, sessionId: 's' };
+    admin = {
+      userId: adminRow?.id ?? '',
+      orgId,
+      email: cloud.bootstrap.adminEmail,
+      name: 'Admin',
+      role: 'admin',
+      managedTeamIds: [],
+      teamId: null,
+      sessionId: 's',
+    };
     teamA = (await directory.createTeam(orgId, 'Team A')).id;
     teamB = (await directory.createTeam(orgId, 'Team B')).id;
     const person = async (list: string[], teamId: string | null, tag: string) => {
@@ -93,7 +102,12 @@ describe.each(testDatabaseKinds())('differencing attacks on %s', (kind) => {
     const before = await reports.teamSummary(admin, { teamId: teamA, from: d1, to: d1 });
     const beforeB = await reports.teamSummary(admin, { teamId: teamB, from: d1, to: d1 });
     const victim = await directory.findUser(a[0] ?? '');
-    await importer.importCsv({ orgId: admin.orgId, actorUserId: admin.userId, text: `email,name,team\n${victim?.email},${victim?.name},Team B\n`, dryRun: false });
+    await importer.importCsv({
+      orgId: admin.orgId,
+      actorUserId: admin.userId,
+      text: `email,name,team\n${victim?.email},${victim?.name},Team B\n`,
+      dryRun: false,
+    });
     expect((await directory.findUser(a[0] ?? ''))?.teamId).toBe(teamB);
     // Past the reports' 5-second directory cache, so today's membership would be what they read.
     await new Promise((resolve) => setTimeout(resolve, 5_100));

@@ -47,7 +47,10 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
     }
     const directory = new Map(members.map((m) => [m.id, m]));
     // Team level reads the person-days attributed to the team, whoever is in it today.
-    const subjects = q.level === 'team' && scope ? await deps.queries.groupPersonDays(user.orgId, scope.team.id, range.from, range.to).then((r) => r.map((d) => d.userId)) : people;
+    const subjects =
+      q.level === 'team' && scope
+        ? await deps.queries.groupPersonDays(user.orgId, scope.team.id, range.from, range.to).then((r) => r.map((d) => d.userId))
+        : people;
     await reports.viewed(user, 'report.csv.exported', subjects, { teamId: scope?.team.id ?? null, from: range.from, to: range.to, level: q.level });
     // Team level: the team's person-days as they were attributed each day (not today's members).
     const rows =

@@ -3,7 +3,19 @@ import type { z } from 'zod';
 import type { AppEnv } from '../../platform/env';
 import { errorResponses, json } from '../../platform/openapi';
 import { REPORT_PATHS } from './routes';
-import { ConsentCoverage, DeviceHealth, ExportQuery, PersonDetail, PersonRangeQuery, RangeFields, TeamComparison, TeamList, TeamRangeQuery, TeamSummary, Trend } from './schemas';
+import {
+  ConsentCoverage,
+  DeviceHealth,
+  ExportQuery,
+  PersonDetail,
+  PersonRangeQuery,
+  RangeFields,
+  TeamComparison,
+  TeamList,
+  TeamRangeQuery,
+  TeamSummary,
+  Trend,
+} from './schemas';
 
 const errors = errorResponses({
   400: 'Invalid query; `fields` names each problem',
@@ -19,7 +31,12 @@ export function documentReportsApi(app: OpenAPIHono<AppEnv>) {
   const security = [{ session: [] }];
   const paths: { path: string; summary: string; query?: z.ZodObject; response: z.ZodType; contentType?: string }[] = [
     { path: REPORT_PATHS.teams, summary: 'Teams you may report on, and today in the org time zone', response: TeamList },
-    { path: REPORT_PATHS.teamSummary, summary: 'Team summary: active, idle, productive share, top apps and categories, per day', query: TeamRangeQuery, response: TeamSummary },
+    {
+      path: REPORT_PATHS.teamSummary,
+      summary: 'Team summary: active, idle, productive share, top apps and categories, per day',
+      query: TeamRangeQuery,
+      response: TeamSummary,
+    },
     { path: REPORT_PATHS.teamTrend, summary: "A team's weekly trend", query: TeamRangeQuery, response: Trend },
     { path: REPORT_PATHS.orgTrend, summary: 'Org-wide weekly trend (admins)', query: RangeFields, response: Trend },
     { path: REPORT_PATHS.teamComparison, summary: 'Teams compared, with the org total (admins)', query: RangeFields, response: TeamComparison },

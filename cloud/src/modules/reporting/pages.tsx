@@ -25,13 +25,7 @@ function DateRange(props: { from: string; to: string }) {
 export function TeamReportPage(props: { user: SignedInUser; teams: { id: string; name: string }[]; teamId: string | undefined; from: string; to: string }) {
   const { user, teams } = props;
   return (
-    <Layout
-      title="Team report"
-      user={user}
-      current="/reports/team"
-      styles={REPORT_STYLES}
-      scripts={REPORT_SCRIPTS}
-    >
+    <Layout title="Team report" user={user} current="/reports/team" styles={REPORT_STYLES} scripts={REPORT_SCRIPTS}>
       {teams.length === 0 ? (
         <p class="notice">You do not manage any team yet.</p>
       ) : (
@@ -68,13 +62,7 @@ export function TeamReportPage(props: { user: SignedInUser; teams: { id: string;
 /** Org-wide trend and team comparison (admins). */
 export function OrgReportPage(props: { user: SignedInUser; from: string; to: string }) {
   return (
-    <Layout
-      title="Organisation"
-      user={props.user}
-      current="/reports/org"
-      styles={REPORT_STYLES}
-      scripts={REPORT_SCRIPTS}
-    >
+    <Layout title="Organisation" user={props.user} current="/reports/org" styles={REPORT_STYLES} scripts={REPORT_SCRIPTS}>
       <form class="filters" method="get" action="/reports/org" aria-label="Report filters">
         <DateRange from={props.from} to={props.to} />
         <button type="submit">Show report</button>

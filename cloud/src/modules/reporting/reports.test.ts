@@ -21,9 +21,21 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
     const { directory, ingestion, analytics } = cloud.cloud.services;
     const { orgId } = cloud.bootstrap;
     const adminRow = await directory.findUserByEmail(cloud.bootstrap.adminEmail);
-    admin = { userId: adminRow?.id ?? '', orgId, email: cloud.bootstrap.adminEmail, name: 'Admin', role: 'admin', managedTeamIds: [], teamId: null, sessionId: 's' };
+    admin = {
+      userId: adminRow?.id ?? '',
+      orgId,
+      email: cloud.bootstrap.adminEmail,
+      name: 'Admin',
+      role: 'admin',
+      managedTeamIds: [],
+      teamId: null,
+      sessionId: 's',
+    };
     let n = 0;
-    for (const [key, size] of [['five', 5], ['four', 4]] as const) {
+    for (const [key, size] of [
+      ['five', 5],
+      ['four', 4],
+    ] as const) {
       const team = await directory.createTeam(orgId, `Team ${key}`);
       teams[key].id = team.id;
       for (let i = 0; i < size; i++) {
@@ -48,7 +60,9 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
   afterAll(async () => cloud?.stopAll());
 
   const auditRows = (action: string) =>
-    cloud.database.rows<{ subject_user_ids: string[]; actor_id: string }>(sql`select subject_user_ids, actor_id from audit_log where action = ${action} order by seq`);
+    cloud.database.rows<{ subject_user_ids: string[]; actor_id: string }>(
+      sql`select subject_user_ids, actor_id from audit_log where action = ${action} order by seq`,
+    );
 
   it('shows a team of 5 and audits whose data the view read', async () => {
     const summary = await cloud.cloud.services.reports.teamSummary(admin, { teamId: teams.five.id, ...range() });

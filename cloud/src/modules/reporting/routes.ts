@@ -18,25 +18,21 @@ export const REPORT_PATHS = {
 } as const;
 
 /** Reports API: JSON for the pages and for anyone with a session; CSV export streamed. */
-export function reportRoutes(deps: {
-  reports: ReportingService;
-  exportCsv: ReturnType<typeof import('./export').createCsvExport>;
-  requireUser: RequireUser;
-}) {
+export function reportRoutes(deps: { reports: ReportingService; exportCsv: ReturnType<typeof import('./export').createCsvExport>; requireUser: RequireUser }) {
   const { reports, requireUser } = deps;
   const teamReaders = requireUser('manager', 'admin');
-  return new Hono<AppEnv>()
-    .get(REPORT_PATHS.teams, teamReaders, async (c) => c.json(await reports.teams(c.get('user'))))
-    .get(REPORT_PATHS.teamSummary, teamReaders, async (c) => c.json(await reports.teamSummary(c.get('user'), readQuery(c, TeamRangeQuery))))
-    .get(REPORT_PATHS.teamTrend, teamReaders, async (c) => c.json(await reports.teamTrend(c.get('user'), readQuery(c, TeamRangeQuery))))
-    .get(REPORT_PATHS.orgTrend, requireUser('admin'), async (c) => c.json(await reports.orgTrend(c.get('user'), readQuery(c, RangeQuery))))
-    .get(REPORT_PATHS.teamComparison, requireUser('admin'), async (c) =>
-      c.json(await reports.teamComparison(c.get('user'), readQuery(c, RangeQuery))),
-    )
-    // Everyone may read their own detail; the service applies the policy and consent for others.
-    .get(REPORT_PATHS.person, requireUser(), async (c) => c.json(await reports.personDetail(c.get('user'), readQuery(c, PersonRangeQuery))))
-    .get(REPORT_PATHS.exportCsv, teamReaders, async (c) => {
-      const { filename, body } = await deps.exportCsv(c.get('user'), readQuery(c, ExportQuery));
-      return csvResponse(body, filename);
-    });
+  return (
+    new Hono<AppEnv>()
+      .get(REPORT_PATHS.teams, teamReaders, async (c) => c.json(await reports.teams(c.get('user'))))
+      .get(REPORT_PATHS.teamSummary, teamReaders, async (c) => c.json(await reports.teamSummary(c.get('user'), readQuery(c, TeamRangeQuery))))
+      .get(REPORT_PATHS.teamTrend, teamReaders, async (c) => c.json(await reports.teamTrend(c.get('user'), readQuery(c, TeamRangeQuery))))
+      .get(REPORT_PATHS.orgTrend, requireUser('admin'), async (c) => c.json(await reports.orgTrend(c.get('user'), readQuery(c, RangeQuery))))
+      .get(REPORT_PATHS.teamComparison, requireUser('admin'), async (c) => c.json(await reports.teamComparison(c.get('user'), readQuery(c, RangeQuery))))
+      // Everyone may read their own detail; the service applies the policy and consent for others.
+      .get(REPORT_PATHS.person, requireUser(), async (c) => c.json(await reports.personDetail(c.get('user'), readQuery(c, PersonRangeQuery))))
+      .get(REPORT_PATHS.exportCsv, teamReaders, async (c) => {
+        const { filename, body } = await deps.exportCsv(c.get('user'), readQuery(c, ExportQuery));
+        return csvResponse(body, filename);
+      })
+  );
 }

@@ -8,7 +8,9 @@ const TeamRangeFields = z.object({ teamId: z.uuid(), ...DayRangeFields });
 export const TeamRangeQuery = TeamRangeFields.superRefine(checkDayRange);
 export const PersonRangeQuery = z.object({ userId: z.uuid(), ...DayRangeFields }).superRefine(checkDayRange);
 /** No teamId: the whole org, person level only, for admins (see createCsvExport). */
-export const ExportQuery = TeamRangeFields.extend({ teamId: z.uuid().optional(), level: z.enum(['team', 'person']).default('team') }).superRefine(checkDayRange);
+export const ExportQuery = TeamRangeFields.extend({ teamId: z.uuid().optional(), level: z.enum(['team', 'person']).default('team') }).superRefine(
+  checkDayRange,
+);
 
 export const SuppressionReason = z.enum(['too_few_people', 'differs_by_too_few', 'complements_hidden']);
 export const Hidden = z.object({ reason: SuppressionReason, explanation: z.string() });

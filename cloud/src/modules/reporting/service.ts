@@ -77,7 +77,12 @@ export function createReportingService(deps: ReportDeps) {
       // read; nothing is returned unless both succeed.
       const [personDays, appRows] = await Promise.all([
         queries.groupPersonDays(user.orgId, team.id, range.from, range.to).then(async (rows) => {
-          await viewed(user, 'report.team_summary.viewed', rows.map((r) => r.userId), { teamId: team.id, from: range.from, to: range.to });
+          await viewed(
+            user,
+            'report.team_summary.viewed',
+            rows.map((r) => r.userId),
+            { teamId: team.id, from: range.from, to: range.to },
+          );
           return rows;
         }),
         queries.groupAppDays(user.orgId, team.id, range.from, range.to),
@@ -93,7 +98,12 @@ export function createReportingService(deps: ReportDeps) {
         visibilityRules(deps.consent, user.orgId),
       ]);
       const rows = await queries.groupPersonDays(user.orgId, team.id, range.from, range.to);
-      await viewed(user, 'report.team_trend.viewed', rows.map((r) => r.userId), { teamId: team.id, from: range.from, to: range.to });
+      await viewed(
+        user,
+        'report.team_trend.viewed',
+        rows.map((r) => r.userId),
+        { teamId: team.id, from: range.from, to: range.to },
+      );
       return { scope: { kind: 'team', id: team.id, name: team.name }, range: rangeOut(range), minGroupSize: k, weeks: teamWeeks(team.id, rows, k) };
     },
 
@@ -105,7 +115,9 @@ export function createReportingService(deps: ReportDeps) {
       const [cells, org] = await Promise.all([
         queries.orgCells(user.orgId, range.from, range.to, k),
         directory.findOrg(user.orgId),
-        queries.peopleInRange(user.orgId, range.from, range.to).then((subjects) => viewed(user, 'report.org_trend.viewed', subjects, { from: range.from, to: range.to })),
+        queries
+          .peopleInRange(user.orgId, range.from, range.to)
+          .then((subjects) => viewed(user, 'report.org_trend.viewed', subjects, { from: range.from, to: range.to })),
       ]);
       return { scope: { kind: 'org', id: user.orgId, name: org?.name ?? '' }, range: rangeOut(range), minGroupSize: k, weeks: orgWeeks(cells, k) };
     },
@@ -117,7 +129,9 @@ export function createReportingService(deps: ReportDeps) {
       const [teams, cells] = await Promise.all([
         directory.listTeams(user.orgId),
         queries.orgCells(user.orgId, range.from, range.to, k),
-        queries.peopleInRange(user.orgId, range.from, range.to).then((subjects) => viewed(user, 'report.team_comparison.viewed', subjects, { from: range.from, to: range.to })),
+        queries
+          .peopleInRange(user.orgId, range.from, range.to)
+          .then((subjects) => viewed(user, 'report.team_comparison.viewed', subjects, { from: range.from, to: range.to })),
       ]);
       return { range: rangeOut(range), minGroupSize: k, ...compareGroups(cells, teams, k) };
     },
@@ -152,4 +166,3 @@ export function createReportingService(deps: ReportDeps) {
   };
 }
 export type ReportingService = ReturnType<typeof createReportingService>;
-

@@ -19,7 +19,8 @@ export interface Judged<T> extends Slice<T> {
 
 export const EXPLANATIONS: Record<Suppression, string> = {
   too_few_people: 'Hidden: fewer people than the policy\u2019s minimum group size.',
-  differs_by_too_few: 'Hidden: differs from another figure shown by fewer people than the minimum group size, so subtracting one from the other would reveal them.',
+  differs_by_too_few:
+    'Hidden: differs from another figure shown by fewer people than the minimum group size, so subtracting one from the other would reveal them.',
   complements_hidden: 'Hidden: showing it would let a hidden small group be worked out from the total.',
 };
 
@@ -73,9 +74,7 @@ export function judgeSlices<T>(slices: readonly Slice<T>[], k: number, options: 
       if (hidden.length === 0) break;
       const pooled = union(hidden).size;
       if (pooled === 0 || pooled >= k) break;
-      const next = judged
-        .filter((j) => j.suppressed === null)
-        .sort((a, b) => a.people.size - b.people.size || a.key.localeCompare(b.key))[0];
+      const next = judged.filter((j) => j.suppressed === null).sort((a, b) => a.people.size - b.people.size || a.key.localeCompare(b.key))[0];
       if (!next) break;
       next.suppressed = 'complements_hidden';
     }

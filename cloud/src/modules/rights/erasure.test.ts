@@ -20,7 +20,9 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
   const spanCount = async (userId: string) =>
     (await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from spans where user_id = ${userId}`))[0]?.n ?? -1;
   const rollupMs = async (userId: string) =>
-    Number((await cloud.database.rows<{ ms: number | null }>(sql`select sum(active_ms)::float8 as ms from rollup_user_daily where user_id = ${userId}`))[0]?.ms ?? 0);
+    Number(
+      (await cloud.database.rows<{ ms: number | null }>(sql`select sum(active_ms)::float8 as ms from rollup_user_daily where user_id = ${userId}`))[0]?.ms ?? 0,
+    );
   /** A user's or team's rollup rows per (day, category, productivity), sorted: the figures reports read. */
   const userRollup = async (userId: string) =>
     cloud.database.rows<{ day: string; category: string; productivity: string; active: number; idle: number; spans: number }>(sql`
@@ -43,7 +45,9 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
   const weekRows = async (userId: string) =>
     (await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from rollup_user_weeks where user_id = ${userId}`))[0]?.n ?? -1;
   const presenceDays = async (userId: string) =>
-    (await cloud.database.rows<{ day: string }>(sql`select to_char(day, 'YYYY-MM-DD') as day from rollup_user_days where user_id = ${userId} order by 1`)).map((r) => r.day);
+    (await cloud.database.rows<{ day: string }>(sql`select to_char(day, 'YYYY-MM-DD') as day from rollup_user_days where user_id = ${userId} order by 1`)).map(
+      (r) => r.day,
+    );
   const bearer = (d: TestDevice | undefined) => ({ authorization: `Bearer ${d?.accessToken ?? ''}` });
 
   beforeAll(async () => {
@@ -92,7 +96,9 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
     const response = await cloud.fetchPath('/v1/me/viewers', { headers: bearer(devices.alice) });
     expect(response.status).toBe(200);
     const { viewers } = (await response.json()) as { viewers: { action: string; actor: { id: string; role: string } }[] };
-    expect(viewers).toContainEqual(expect.objectContaining({ action: 'report.team_summary.viewed', actor: expect.objectContaining({ id: ids.manager, role: 'manager' }) }));
+    expect(viewers).toContainEqual(
+      expect.objectContaining({ action: 'report.team_summary.viewed', actor: expect.objectContaining({ id: ids.manager, role: 'manager' }) }),
+    );
     // The same list on the web, for the person signed in.
     const alice = await auth.signInWithPassword({ email: 'alice@rights.test', password: PASSWORD });
     const web = await cloud.fetchPath('/api/me/viewers', { headers: { cookie: `icarus_session=${alice.token}` } });
@@ -100,10 +106,15 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
   });
 
   it('shows and exports the own spans with readable titles, as JSON and CSV', async () => {
-    const own = (await (await cloud.fetchPath(`/v1/me/spans?to=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`, { headers: bearer(devices.alice) })).json()) as { spans: { title: string; app: string }[] };
+    const own = (await (
+      await cloud.fetchPath(`/v1/me/spans?to=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`, { headers: bearer(devices.alice) })
+    ).json()) as { spans: { title: string; app: string }[] };
     expect(own.spans).toHaveLength(6);
     expect(own.spans[0]).toMatchObject({ app: 'Code', title: 'Quarterly plan.odt' });
-    const exported = (await (await cloud.fetchPath('/v1/me/export?format=json', { headers: bearer(devices.alice) })).json()) as { person: { userId: string }; spans: unknown[] };
+    const exported = (await (await cloud.fetchPath('/v1/me/export?format=json', { headers: bearer(devices.alice) })).json()) as {
+      person: { userId: string };
+      spans: unknown[];
+    };
     expect(exported.person.userId).toBe(ids.alice);
     expect(exported.spans).toHaveLength(6);
     const csv = await cloud.fetchPath('/v1/me/export?format=csv', { headers: bearer(devices.alice) });
@@ -119,7 +130,8 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
     // Rollups of a day 120 days back whose raw spans retention has already dropped: fed to the
     // rollup stage directly, as ingest did back then. Erasure must still take alice's share out.
     const longAgo = new Date(Date.now() - 120 * 86_400_000);
-    const oldSpans = (n: number, app: string) => Array.from({ length: n }, (_, i) => ({ id: crypto.randomUUID(), start: new Date(longAgo.getTime() + i * 1000), durationMs: 700, app, idle: false }));
+    const oldSpans = (n: number, app: string) =>
+      Array.from({ length: n }, (_, i) => ({ id: crypto.randomUUID(), start: new Date(longAgo.getTime() + i * 1000), durationMs: 700, app, idle: false }));
     analytics.enqueue({ deviceId: crypto.randomUUID(), orgId, userId: ids.alice }, oldSpans(3, 'Slack'));
     analytics.enqueue({ deviceId: crypto.randomUUID(), orgId, userId: ids.bob }, oldSpans(2, 'Slack'));
     await analytics.flush();
@@ -172,11 +184,20 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
 
     const mail = await waitFor(() => smtp.mails.find((m) => m.subject === 'Your data was erased'));
     expect(mail.to).toEqual(['alice@rights.test']);
-    await waitFor(async () => (await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from notification_outbox where event = 'erasure.completed' and status = 'delivered'`))[0]?.n === 2);
+    await waitFor(
+      async () =>
+        (
+          await cloud.database.rows<{ n: number }>(
+            sql`select count(*)::int as n from notification_outbox where event = 'erasure.completed' and status = 'delivered'`,
+          )
+        )[0]?.n === 2,
+    );
     const sync = (await (await devices.alice?.ingest([]))?.json()) as { directives: { type: string }[] };
     expect(sync.directives.map((d) => d.type)).toEqual(expect.arrayContaining(['erase_local', 'message']));
 
-    const listed = (await (await cloud.fetchPath('/v1/me/erasures', { headers: bearer(devices.alice) })).json()) as { erasures: { id: string; state: string; spansRemoved: number }[] };
+    const listed = (await (await cloud.fetchPath('/v1/me/erasures', { headers: bearer(devices.alice) })).json()) as {
+      erasures: { id: string; state: string; spansRemoved: number }[];
+    };
     expect(listed.erasures[0]).toMatchObject({ id, state: 'completed', spansRemoved: 6 });
   });
 });

@@ -48,7 +48,10 @@ export function documentRightsApi(app: OpenAPIHono<AppEnv>) {
     tags,
     security,
     request: { query: SpansQuery },
-    responses: { 200: { description: 'Spans', ...json(z.object({ from: z.iso.datetime(), to: z.iso.datetime(), spans: z.array(OwnSpan), truncated: z.boolean() })) }, ...errors },
+    responses: {
+      200: { description: 'Spans', ...json(z.object({ from: z.iso.datetime(), to: z.iso.datetime(), spans: z.array(OwnSpan), truncated: z.boolean() })) },
+      ...errors,
+    },
   });
   registry.registerPath({
     method: 'get',
@@ -66,7 +69,20 @@ export function documentRightsApi(app: OpenAPIHono<AppEnv>) {
     security,
     request: { query: ExportFormatQuery },
     responses: {
-      200: { description: 'The export', content: { 'application/json': { schema: z.object({ person: z.object({ userId: z.uuid(), orgId: z.uuid() }), generatedAt: z.iso.datetime(), viewers: z.array(Viewer), spans: z.array(OwnSpan) }) }, 'text/csv': { schema: z.string() } } },
+      200: {
+        description: 'The export',
+        content: {
+          'application/json': {
+            schema: z.object({
+              person: z.object({ userId: z.uuid(), orgId: z.uuid() }),
+              generatedAt: z.iso.datetime(),
+              viewers: z.array(Viewer),
+              spans: z.array(OwnSpan),
+            }),
+          },
+          'text/csv': { schema: z.string() },
+        },
+      },
       ...errors,
     },
   });

@@ -9,7 +9,14 @@ export const MY_DATA_PAGE = '/me/data';
 
 const minutes = (ms: number) => `${Math.round(ms / 600) / 100} min`;
 
-function MyDataPage(props: { user: SignedInUser; spans: OwnSpan[]; viewers: Viewer[]; erasures: Awaited<ReturnType<RightsService['erasures']>>; csrf: string; info?: string | undefined }) {
+function MyDataPage(props: {
+  user: SignedInUser;
+  spans: OwnSpan[];
+  viewers: Viewer[];
+  erasures: Awaited<ReturnType<RightsService['erasures']>>;
+  csrf: string;
+  info?: string | undefined;
+}) {
   return (
     <Layout title="My data" width="reading" user={props.user} current={MY_DATA_PAGE}>
       <Notice kind="info" text={props.info} />
@@ -19,7 +26,13 @@ function MyDataPage(props: { user: SignedInUser; spans: OwnSpan[]; viewers: View
       ) : (
         <DataTable label="Recorded in the last 24 hours" head={['Start', 'Length', 'Application', 'Title', 'Idle']} numeric={[false, true]}>
           {props.spans.map((s) => (
-            <tr><td>{when(s.start)}</td><td class="num">{minutes(s.durationMs)}</td><td>{s.app ?? ''}</td><td>{s.title ?? ''}</td><td>{s.idle ? 'yes' : ''}</td></tr>
+            <tr>
+              <td>{when(s.start)}</td>
+              <td class="num">{minutes(s.durationMs)}</td>
+              <td>{s.app ?? ''}</td>
+              <td>{s.title ?? ''}</td>
+              <td>{s.idle ? 'yes' : ''}</td>
+            </tr>
           ))}
         </DataTable>
       )}
@@ -27,21 +40,37 @@ function MyDataPage(props: { user: SignedInUser; spans: OwnSpan[]; viewers: View
       {props.viewers.length === 0 ? (
         <p>No manager, admin or auditor has read your data.</p>
       ) : (
-        <ul>{props.viewers.map((v) => <li>{`${when(v.at)}: ${v.actor.name} (${v.actor.role}) — ${v.action}`}</li>)}</ul>
+        <ul>
+          {props.viewers.map((v) => (
+            <li>{`${when(v.at)}: ${v.actor.name} (${v.actor.role}) — ${v.action}`}</li>
+          ))}
+        </ul>
       )}
       <h2>My computers</h2>
-      <p><a href="/me/devices">Pair a computer, or see which computers record as you</a></p>
+      <p>
+        <a href="/me/devices">Pair a computer, or see which computers record as you</a>
+      </p>
       <h2>Export</h2>
-      <p><a href="/api/me/export?format=json">All my data as JSON</a> · <a href="/api/me/export?format=csv">as CSV</a></p>
+      <p>
+        <a href="/api/me/export?format=json">All my data as JSON</a> · <a href="/api/me/export?format=csv">as CSV</a>
+      </p>
       <h2>Erase</h2>
       <p>Removes every recorded span and your share of team totals. The audit log keeps that you asked and that it was done.</p>
       <form method="post" action={`${MY_DATA_PAGE}/erasure`}>
         <input type="hidden" name="_csrf" value={props.csrf} />
-        <p><label class="check"><input type="checkbox" name="eraseLocal" value="true" /> Also wipe what my devices still hold</label></p>
+        <p>
+          <label class="check">
+            <input type="checkbox" name="eraseLocal" value="true" /> Also wipe what my devices still hold
+          </label>
+        </p>
         <button type="submit">Erase my data</button>
       </form>
       {props.erasures.length > 0 && (
-        <ul>{props.erasures.map((e) => <li>{`${when(e.requestedAt)}: ${e.state}${e.spansRemoved === null ? '' : `, ${e.spansRemoved} spans removed`}`}</li>)}</ul>
+        <ul>
+          {props.erasures.map((e) => (
+            <li>{`${when(e.requestedAt)}: ${e.state}${e.spansRemoved === null ? '' : `, ${e.spansRemoved} spans removed`}`}</li>
+          ))}
+        </ul>
       )}
     </Layout>
   );

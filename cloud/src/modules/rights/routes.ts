@@ -34,14 +34,22 @@ function devicePrincipal(c: Context<AppEnv>): Principal {
   // Only a binding proven by the person (pairing code) or by IT says whose data this is; the
   // OS account the device enrolled under never does.
   if (!device.userId || !device.bindingId) {
-    throw new AppError('device_unbound', 'This device is not bound to a person, so it can read no one\'s data: pair it with a code from My data → Pair a computer, or ask IT to assign it', [
-      { path: 'device', problem: 'not bound to a person' },
-    ]);
+    throw new AppError(
+      'device_unbound',
+      "This device is not bound to a person, so it can read no one's data: pair it with a code from My data → Pair a computer, or ask IT to assign it",
+      [{ path: 'device', problem: 'not bound to a person' }],
+    );
   }
   return { orgId: device.orgId, userId: device.userId, via: 'device', actorType: 'device', actorId: device.deviceId };
 }
 
-function routesFor(paths: (typeof RIGHTS_PATHS)['web' | 'device'], guard: MiddlewareHandler<AppEnv>, principal: (c: Context<AppEnv>) => Principal, rights: RightsService, maxBodyBytes: number) {
+function routesFor(
+  paths: (typeof RIGHTS_PATHS)['web' | 'device'],
+  guard: MiddlewareHandler<AppEnv>,
+  principal: (c: Context<AppEnv>) => Principal,
+  rights: RightsService,
+  maxBodyBytes: number,
+) {
   return new Hono<AppEnv>()
     .get(paths.spans, guard, async (c) => {
       const q = readQuery(c, SpansQuery);

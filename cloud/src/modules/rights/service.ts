@@ -71,7 +71,10 @@ export function createRightsService(deps: RightsDeps) {
         subjectUserIds: [userId],
         details: { requestId: id, spansRemoved: removed.count, rollupDaysErased: rollups.days, eraseLocal: request.eraseLocal },
       });
-      await deps.notifications.publish({ type: 'erasure.completed', orgId, userId, requestId: id, spansRemoved: removed.count, eraseLocal: request.eraseLocal }, `erasure:${id}`);
+      await deps.notifications.publish(
+        { type: 'erasure.completed', orgId, userId, requestId: id, spansRemoved: removed.count, eraseLocal: request.eraseLocal },
+        `erasure:${id}`,
+      );
     } catch (err) {
       logger.error({ err, requestId: id }, 'rights: erasure failed');
       await store.finishErasure(id, { state: 'failed', error: err instanceof Error ? err.message.slice(0, 500) : 'unknown error' }).catch(() => undefined);
@@ -107,7 +110,14 @@ export function createRightsService(deps: RightsDeps) {
 
     /** All the person's spans, page by page (exports stream these). The export itself is audited. */
     async *allSpans(who: Principal, format: 'json' | 'csv'): AsyncGenerator<OwnSpan[]> {
-      await audit.record({ orgId: who.orgId, actorType: who.actorType, actorId: who.actorId, action: 'rights.exported', subjectUserIds: [who.userId], details: { format, via: who.via } });
+      await audit.record({
+        orgId: who.orgId,
+        actorType: who.actorType,
+        actorId: who.actorId,
+        action: 'rights.exported',
+        subjectUserIds: [who.userId],
+        details: { format, via: who.via },
+      });
       let after: { start: string; id: string } | undefined;
       for (;;) {
         const page = await ingestion.spansOfUser(who.orgId, who.userId, after, PAGE);

@@ -15,7 +15,11 @@ export function createRightsStore(database: Database) {
     async finishErasure(id: string, outcome: { state: 'completed'; spansRemoved: number; at: Date } | { state: 'failed'; error: string }): Promise<void> {
       await db
         .update(erasureRequests)
-        .set(outcome.state === 'completed' ? { state: 'completed', completedAt: outcome.at, spansRemoved: outcome.spansRemoved, lastError: null } : { state: 'failed', lastError: outcome.error })
+        .set(
+          outcome.state === 'completed'
+            ? { state: 'completed', completedAt: outcome.at, spansRemoved: outcome.spansRemoved, lastError: null }
+            : { state: 'failed', lastError: outcome.error },
+        )
         .where(eq(erasureRequests.id, id));
     },
 

@@ -15,7 +15,9 @@ export const erasureRequests = pgTable(
     via: text('via', { enum: ['web', 'device'] }).notNull(),
     /** The person also asked their devices to wipe what they still hold locally. */
     eraseLocal: boolean('erase_local').notNull(),
-    state: text('state', { enum: ['requested', 'completed', 'failed'] }).notNull().default('requested'),
+    state: text('state', { enum: ['requested', 'completed', 'failed'] })
+      .notNull()
+      .default('requested'),
     requestedAt: timestamp('requested_at', { withTimezone: true, precision: 3 }).notNull(),
     completedAt: timestamp('completed_at', { withTimezone: true, precision: 3 }),
     spansRemoved: integer('spans_removed'),

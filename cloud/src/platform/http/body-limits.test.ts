@@ -28,11 +28,12 @@ async function sendChunked(socket: Socket, total: number, chunk: Buffer, answere
   while (sent < total && !answered() && !socket.destroyed) {
     const ok = socket.write(frame);
     sent += chunk.length;
-    if (!ok) await new Promise<void>((resolve) => {
-      const done = () => (socket.off('drain', done), socket.off('close', done), resolve());
-      socket.once('drain', done);
-      socket.once('close', done);
-    });
+    if (!ok)
+      await new Promise<void>((resolve) => {
+        const done = () => (socket.off('drain', done), socket.off('close', done), resolve());
+        socket.once('drain', done);
+        socket.once('close', done);
+      });
   }
   return sent;
 }

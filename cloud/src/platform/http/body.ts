@@ -49,9 +49,7 @@ export async function readBodyBytes(c: Context, options: BodyOptions): Promise<B
   const inflatedLimit = maxBytes * GZIP_INFLATION_FACTOR;
   try {
     const wire: ReadableStream<BufferSource> = counted;
-    return await collect(wire.pipeThrough(new DecompressionStream('gzip')), inflatedLimit, idleMs, () =>
-      tooLarge(inflatedLimit, 'after decompression'),
-    );
+    return await collect(wire.pipeThrough(new DecompressionStream('gzip')), inflatedLimit, idleMs, () => tooLarge(inflatedLimit, 'after decompression'));
   } catch (error) {
     if (error instanceof AppError) throw error;
     throw new AppError('bad_request', 'Body is not valid gzip', [{ path: 'content-encoding', problem: 'invalid gzip data' }]);
@@ -171,7 +169,5 @@ export async function readText(c: Context, maxBytes: number): Promise<string> {
 
 function tooLarge(limit: number, when = ''): AppError {
   const suffix = when ? ` ${when}` : '';
-  return new AppError('payload_too_large', `Body exceeds ${limit} bytes${suffix}`, [
-    { path: 'body', problem: `larger than ${limit} bytes${suffix}` },
-  ]);
+  return new AppError('payload_too_large', `Body exceeds ${limit} bytes${suffix}`, [{ path: 'body', problem: `larger than ${limit} bytes${suffix}` }]);
 }

@@ -9,7 +9,8 @@ import { createApp } from '../../app';
 import { loadSecrets } from '../secrets';
 import { CONTENT_SECURITY_POLICY, HSTS } from './security-headers';
 
-const STRICT_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const STRICT_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 describe.each(testDatabaseKinds())('security headers on %s', (kind) => {
   let cloud: TestCloud;

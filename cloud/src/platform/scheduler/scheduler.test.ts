@@ -71,45 +71,45 @@ if (testDatabaseKinds().includes('postgres')) {
       await testDb?.drop();
     });
 
-  it('with two instances one leads; when its connection dies the other takes over within seconds, and no tick runs twice', async () => {
-    const ran: { instance: string; at: number }[] = [];
-    const schedules: { stop: () => Promise<void> }[] = [];
-    const make = (database: Database, instance: string): Scheduler => {
-      const s = createScheduler({ database, logger, instanceId: instance, retryMs: 200 });
-      s.start();
-      schedules.push(s.schedule([{ name: 'shared-job', cron: '* * * * * *', run: async () => void ran.push({ instance, at: Date.now() }) }]));
-      return s;
-    };
-    const a = make(first, 'a');
-    await waitFor('a leads', () => a.isLeader());
-    const b = make(second, 'b');
-    await waitFor('a few ticks', () => ran.length >= 3);
-    expect(b.isLeader()).toBe(false);
-    expect(new Set(ran.map((r) => r.instance))).toEqual(new Set(['a']));
+    it('with two instances one leads; when its connection dies the other takes over within seconds, and no tick runs twice', async () => {
+      const ran: { instance: string; at: number }[] = [];
+      const schedules: { stop: () => Promise<void> }[] = [];
+      const make = (database: Database, instance: string): Scheduler => {
+        const s = createScheduler({ database, logger, instanceId: instance, retryMs: 200 });
+        s.start();
+        schedules.push(s.schedule([{ name: 'shared-job', cron: '* * * * * *', run: async () => void ran.push({ instance, at: Date.now() }) }]));
+        return s;
+      };
+      const a = make(first, 'a');
+      await waitFor('a leads', () => a.isLeader());
+      const b = make(second, 'b');
+      await waitFor('a few ticks', () => ran.length >= 3);
+      expect(b.isLeader()).toBe(false);
+      expect(new Set(ran.map((r) => r.instance))).toEqual(new Set(['a']));
 
-    // The leader dies: its lock connection is cut and its pool goes with it, as when its process is killed.
-    const admin = postgres(testDb.databaseUrl ?? '', { max: 1, onnotice: () => {} });
-    const cut = Date.now();
-    // Only the holder of the scheduler's lock (key 0x1ca705ced01e) in this test's own database.
-    const killed = await admin`
+      // The leader dies: its lock connection is cut and its pool goes with it, as when its process is killed.
+      const admin = postgres(testDb.databaseUrl ?? '', { max: 1, onnotice: () => {} });
+      const cut = Date.now();
+      // Only the holder of the scheduler's lock (key 0x1ca705ced01e) in this test's own database.
+      const killed = await admin`
       select pg_terminate_backend(pid) as ok from pg_locks
       where locktype = 'advisory' and granted and classid = ${0x1ca7} and objid = ${0x05ced01e}
         and database = (select oid from pg_database where datname = current_database())`;
-    expect(killed.length).toBe(1);
-    const ended = first.close();
-    await admin.end();
-    await waitFor('b takes over', () => b.isLeader(), 5_000);
-    expect(Date.now() - cut).toBeLessThan(5_000);
-    const before = ran.length;
-    await waitFor('b runs ticks', () => ran.filter((r) => r.instance === 'b').length >= 2);
-    expect(ran.length).toBeGreaterThan(before);
+      expect(killed.length).toBe(1);
+      const ended = first.close();
+      await admin.end();
+      await waitFor('b takes over', () => b.isLeader(), 5_000);
+      expect(Date.now() - cut).toBeLessThan(5_000);
+      const before = ran.length;
+      await waitFor('b runs ticks', () => ran.filter((r) => r.instance === 'b').length >= 2);
+      expect(ran.length).toBeGreaterThan(before);
 
-    for (const s of schedules) await s.stop();
-    await Promise.all([a.stop(), b.stop(), ended]);
-    const claims = await createSchedulerStore(second).runs('shared-job');
-    // Every run had a claim of its own: one run per tick, whoever led.
-    expect(claims.length).toBe(ran.length);
-    expect(new Set(claims.map((c) => c.tick.getTime())).size).toBe(claims.length);
-  });
+      for (const s of schedules) await s.stop();
+      await Promise.all([a.stop(), b.stop(), ended]);
+      const claims = await createSchedulerStore(second).runs('shared-job');
+      // Every run had a claim of its own: one run per tick, whoever led.
+      expect(claims.length).toBe(ran.length);
+      expect(new Set(claims.map((c) => c.tick.getTime())).size).toBe(claims.length);
+    });
   });
 }

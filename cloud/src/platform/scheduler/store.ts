@@ -12,7 +12,10 @@ export function createSchedulerStore(database: Database) {
       return rows.length === 1;
     },
     async finish(job: string, tick: Date): Promise<void> {
-      await db.update(schedulerRuns).set({ finishedAt: sql`now()` }).where(and(eq(schedulerRuns.job, job), eq(schedulerRuns.tick, tick)));
+      await db
+        .update(schedulerRuns)
+        .set({ finishedAt: sql`now()` })
+        .where(and(eq(schedulerRuns.job, job), eq(schedulerRuns.tick, tick)));
     },
     /** Claims older than `before` are history; kept a while so an operator can see what ran where. */
     async forget(before: Date): Promise<void> {

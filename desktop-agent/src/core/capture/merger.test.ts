@@ -35,9 +35,7 @@ describe('SpanMerger', () => {
     expect(feed(m, 0, 10)).toEqual([]);
     const closed = feed(m, 10_000, 1, { window: { app: 'Browser', title: 'news' } });
     expect(closed).toEqual([{ id: 'id-1', start: T0, durationMs: 10_000, app: 'Editor', title: 'a.ts' }]);
-    expect(m.close(T0 + 15_000)).toEqual([
-      { id: 'id-2', start: T0 + 10_000, durationMs: 5000, app: 'Browser', title: 'news' },
-    ]);
+    expect(m.close(T0 + 15_000)).toEqual([{ id: 'id-2', start: T0 + 10_000, durationMs: 5000, app: 'Browser', title: 'news' }]);
   });
 
   it('closes on a title change only when titles are kept', () => {
@@ -59,9 +57,7 @@ describe('SpanMerger', () => {
     expect(out).toEqual([{ id: 'id-1', start: T0, durationMs: 29_000, app: 'Editor', title: 'a.ts' }]);
     const back = feed(m, 101_000, 1, { idleMs: 500 }); // input at 100.5 s
     expect(back).toEqual([{ id: 'id-2', start: T0 + 29_000, durationMs: 71_500, idle: true }]);
-    expect(m.close(T0 + 110_000)).toEqual([
-      { id: 'id-3', start: T0 + 100_500, durationMs: 9500, app: 'Editor', title: 'a.ts' },
-    ]);
+    expect(m.close(T0 + 110_000)).toEqual([{ id: 'id-3', start: T0 + 100_500, durationMs: 9500, app: 'Editor', title: 'a.ts' }]);
   });
 
   it('leaves idle time as a gap without the idle scope', () => {
@@ -84,9 +80,7 @@ describe('SpanMerger', () => {
   it('closes on pause (no scopes) and records nothing while paused', () => {
     const m = merger();
     feed(m, 0, 5);
-    expect(feed(m, 5000, 10, { scopes: NONE })).toEqual([
-      { id: 'id-1', start: T0, durationMs: 5000, app: 'Editor', title: 'a.ts' },
-    ]);
+    expect(feed(m, 5000, 10, { scopes: NONE })).toEqual([{ id: 'id-1', start: T0, durationMs: 5000, app: 'Editor', title: 'a.ts' }]);
     // Idle time that began during the pause is not recorded after it.
     feed(m, 15_000, 1, { idleMs: 120_000 });
     expect(m.close(T0 + 20_000)).toEqual([{ id: 'id-2', start: T0 + 15_000, durationMs: 5000, idle: true }]);
@@ -96,7 +90,10 @@ describe('SpanMerger', () => {
     const m = merger();
     const start = -2000; // 08:59:58
     const closed = [...feed(m, start, 5), ...m.close(T0 + 3000)];
-    expect(closed.map((s) => [s.start - T0, s.durationMs])).toEqual([[-2000, 2000], [0, 3000]]);
+    expect(closed.map((s) => [s.start - T0, s.durationMs])).toEqual([
+      [-2000, 2000],
+      [0, 3000],
+    ]);
     expect(closed[0]?.id).not.toEqual(closed[1]?.id);
   });
 
@@ -116,7 +113,13 @@ describe('SpanMerger', () => {
     expect(hashed.close(T0 + 2000)[0]?.title).toBe(createHash('sha256').update('Inbox (3)').digest('hex'));
 
     const redacted = merger({
-      title: { titleMode: 'redacted', redactionRules: [{ pattern: '\\(\\d+\\)', replacement: '(n)' }, { pattern: '[\\w.]+@[\\w.]+', replacement: '[email]' }] },
+      title: {
+        titleMode: 'redacted',
+        redactionRules: [
+          { pattern: '\\(\\d+\\)', replacement: '(n)' },
+          { pattern: '[\\w.]+@[\\w.]+', replacement: '[email]' },
+        ],
+      },
     });
     feed(redacted, 0, 2, { window: { app: 'Mail', title: 'Inbox (3) - ann@example.com' } });
     expect(redacted.close(T0 + 2000)[0]?.title).toBe('Inbox (n) - [email]');

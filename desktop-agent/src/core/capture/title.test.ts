@@ -4,7 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { redactionProblems, transformTitle, type TitlePolicy } from './title';
 
-const redacting = (...patterns: string[]): TitlePolicy => ({ titleMode: 'redacted', redactionRules: patterns.map((pattern) => ({ pattern, replacement: '[x]' })) });
+const redacting = (...patterns: string[]): TitlePolicy => ({
+  titleMode: 'redacted',
+  redactionRules: patterns.map((pattern) => ({ pattern, replacement: '[x]' })),
+});
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 describe('redaction rules on the device', () => {
@@ -16,14 +19,26 @@ describe('redaction rules on the device', () => {
       const policy = { titleMode: 'redacted', redactionRules: [{ pattern: '^(a|a)*$', replacement: '[x]' }] };
       process.stdout.write(JSON.stringify([transformTitle('a'.repeat(30) + '!', policy), transformTitle('a'.repeat(30), policy)]));
     });`;
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), encoding: 'utf8', timeout: 20_000 });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(run.signal, `killed after 20 s: the pattern backtracked (stderr: ${run.stderr})`).toBeNull();
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual(['a'.repeat(30) + '!', '[x]']);
   });
 
   it('keeps what JavaScript patterns meant: classes, groups in the replacement, Unicode', () => {
-    expect(transformTitle('Inbox (3) - ann@example.com', { titleMode: 'redacted', redactionRules: [{ pattern: '\\(\\d+\\)', replacement: '(n)' }, { pattern: '([\\w.]+)@([\\w.]+)', replacement: '[$2]' }] })).toBe('Inbox (n) - [example.com]');
+    expect(
+      transformTitle('Inbox (3) - ann@example.com', {
+        titleMode: 'redacted',
+        redactionRules: [
+          { pattern: '\\(\\d+\\)', replacement: '(n)' },
+          { pattern: '([\\w.]+)@([\\w.]+)', replacement: '[$2]' },
+        ],
+      }),
+    ).toBe('Inbox (n) - [example.com]');
     expect(transformTitle('Zürich 東京 Zürich', redacting('Zürich'))).toBe('[x] 東京 [x]');
   });
 

@@ -44,7 +44,11 @@ export function redactionProblems(policy: TitlePolicy): string[] {
   if (policy.titleMode !== 'redacted') return [];
   return policy.redactionRules.flatMap((rule, i) => {
     const c = compile(rule.pattern);
-    return c.ok ? [] : [`redaction rule ${i + 1} (${JSON.stringify(rule.pattern)}) cannot run on this device: ${c.problem}; window titles are kept only as a SHA-256 hash until the policy fixes it`];
+    return c.ok
+      ? []
+      : [
+          `redaction rule ${i + 1} (${JSON.stringify(rule.pattern)}) cannot run on this device: ${c.problem}; window titles are kept only as a SHA-256 hash until the policy fixes it`,
+        ];
   });
 }
 

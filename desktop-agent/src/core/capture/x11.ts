@@ -122,9 +122,7 @@ export class X11Connection {
         head.writeUInt16LE(0, 4);
         head.writeUInt16LE(name.length, 6);
         head.writeUInt16LE(data.length, 8);
-        socket.write(
-          Buffer.concat([head, name, Buffer.alloc(pad4(name.length)), data, Buffer.alloc(pad4(data.length))]),
-        );
+        socket.write(Buffer.concat([head, name, Buffer.alloc(pad4(name.length)), data, Buffer.alloc(pad4(data.length))]));
       });
     });
   }

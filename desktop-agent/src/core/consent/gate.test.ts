@@ -143,7 +143,13 @@ describe('directives', () => {
     const device = { deviceId: '01900000-0000-7000-8000-000000000002', orgId: 'o', serverUrl: 'http://127.0.0.1:9', keyFile: join(dir, 'k'), enrolledMs: T0 };
     const service = new ConsentService(store, new TokenSource(device, clock), clock, 'test');
     store.state.set('consent', consent(['app_usage', 'idle']));
-    store.spans.insert([{ id: 'a', start: T0, durationMs: 5, idle: true }, { id: 'b', start: T0, durationMs: 5, app: 'X' }], T0);
+    store.spans.insert(
+      [
+        { id: 'a', start: T0, durationMs: 5, idle: true },
+        { id: 'b', start: T0, durationMs: 5, app: 'X' },
+      ],
+      T0,
+    );
     const notes = await service.applyDirectives([
       { type: 'pause', until: new Date(T0 + 3_600_000).toISOString(), reason: 'holiday' },
       { type: 'consent_revoked', scopes: ['idle'], reason: 'admin' },

@@ -27,7 +27,8 @@ export function effectiveScopes({ consent, policy, pauseUntilMs, revoked, now }:
 /** One line for status displays. */
 export function describeGate(input: GateInput): string {
   const { consent, policy, pauseUntilMs, revoked, now } = input;
-  if (revoked) return `not capturing: this device was revoked by your organisation on ${new Date(revoked.atMs).toISOString()}; nothing is sent, and what is on this device stays here`;
+  if (revoked)
+    return `not capturing: this device was revoked by your organisation on ${new Date(revoked.atMs).toISOString()}; nothing is sent, and what is on this device stays here`;
   if (!consent) return 'not capturing: no consent decision yet (run `icarus-agent consent`)';
   if (pauseUntilMs !== undefined && now < pauseUntilMs) return `paused until ${new Date(pauseUntilMs).toISOString()}`;
   const scopes = [...effectiveScopes(input)];

@@ -20,7 +20,9 @@ import type { TokenSource } from '../sync/auth';
 import { withDecision, withNewPolicy } from './gate';
 
 const Jwks = z.object({
-  keys: z.array(z.looseObject({ kty: z.string(), crv: z.string().optional(), x: z.string().optional(), kid: z.string().optional(), alg: z.string().optional() })),
+  keys: z.array(
+    z.looseObject({ kty: z.string(), crv: z.string().optional(), x: z.string().optional(), kid: z.string().optional(), alg: z.string().optional() }),
+  ),
 });
 
 export interface DecisionOutcome {

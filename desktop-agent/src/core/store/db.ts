@@ -54,7 +54,10 @@ function describe(error: unknown, file: string): StoreError {
   const code = error instanceof Database.SqliteError ? error.code : '';
   const detail = error instanceof Error ? error.message : String(error);
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new StoreError(`The agent database ${file} is locked by another process (${detail}); is another icarus-agent running? The file was not touched.`, file);
+    return new StoreError(
+      `The agent database ${file} is locked by another process (${detail}); is another icarus-agent running? The file was not touched.`,
+      file,
+    );
   }
   if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT') || /malformed|not a database/i.test(detail)) {
     return new StoreError(

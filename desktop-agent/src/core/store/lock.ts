@@ -13,7 +13,10 @@ const Holder = z.object({ pid: z.int(), sinceMs: z.int() });
 
 /** Another agent (headless or tray) is capturing into this data folder. */
 export class DataFolderBusy extends StoreError {
-  constructor(dataDir: string, readonly holder: z.infer<typeof Holder> | undefined) {
+  constructor(
+    dataDir: string,
+    readonly holder: z.infer<typeof Holder> | undefined,
+  ) {
     super(
       holder
         ? `The data folder ${dataDir} is in use by another icarus agent (pid ${holder.pid}, since ${new Date(holder.sinceMs).toISOString()}); stop it first, or use another --data-dir. Nothing was captured.`

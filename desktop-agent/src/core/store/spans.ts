@@ -56,14 +56,15 @@ export class SpanStore {
   ) {}
 
   private all(sql: string, ...params: unknown[]): StoredSpan[] {
-    return this.db.prepare<unknown[], Row>(sql).all(...params).map(fromRow);
+    return this.db
+      .prepare<unknown[], Row>(sql)
+      .all(...params)
+      .map(fromRow);
   }
 
   insert(spans: readonly LocalSpan[], recordedMs: number): void {
     if (spans.length === 0) return;
-    const stmt = this.db.prepare(
-      'INSERT OR IGNORE INTO spans (id, start_ms, duration_ms, app, title, idle, recorded_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
+    const stmt = this.db.prepare('INSERT OR IGNORE INTO spans (id, start_ms, duration_ms, app, title, idle, recorded_ms) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.db.transaction(() => {
       for (const s of spans) stmt.run(s.id, s.start, s.durationMs, s.app ?? null, s.title ?? null, s.idle ? 1 : 0, recordedMs);
     })();
@@ -75,23 +76,26 @@ export class SpanStore {
    * unassigned unsent spans that ended before `endedBefore` (review before send).
    */
   nextBatch(limit: number, endedBefore: number): Batch | undefined {
-    return this.db.transaction((): Batch | undefined => {
-      const open = this.db
-        .prepare<[], { batch_id: string }>(`SELECT batch_id FROM spans WHERE batch_id IS NOT NULL AND ${UNSENT} ORDER BY start_ms LIMIT 1`)
-        .get();
-      if (open) return { batchId: open.batch_id, spans: this.all(`SELECT * FROM spans WHERE batch_id = ? AND ${UNSENT} ORDER BY start_ms, id`, open.batch_id) };
-      const ids = this.db
-        .prepare<[number, number], { id: string }>(
-          `SELECT id FROM spans WHERE batch_id IS NULL AND ${UNSENT} AND start_ms + duration_ms <= ? ORDER BY start_ms, id LIMIT ?`,
-        )
-        .all(endedBefore, limit)
-        .map((r) => r.id);
-      if (ids.length === 0) return undefined;
-      const batchId = this.newBatchId();
-      const assign = this.db.prepare('UPDATE spans SET batch_id = ? WHERE id = ?');
-      for (const id of ids) assign.run(batchId, id);
-      return { batchId, spans: this.all(`SELECT * FROM spans WHERE batch_id = ? ORDER BY start_ms, id`, batchId) };
-    }).immediate();
+    return this.db
+      .transaction((): Batch | undefined => {
+        const open = this.db
+          .prepare<[], { batch_id: string }>(`SELECT batch_id FROM spans WHERE batch_id IS NOT NULL AND ${UNSENT} ORDER BY start_ms LIMIT 1`)
+          .get();
+        if (open)
+          return { batchId: open.batch_id, spans: this.all(`SELECT * FROM spans WHERE batch_id = ? AND ${UNSENT} ORDER BY start_ms, id`, open.batch_id) };
+        const ids = this.db
+          .prepare<[number, number], { id: string }>(
+            `SELECT id FROM spans WHERE batch_id IS NULL AND ${UNSENT} AND start_ms + duration_ms <= ? ORDER BY start_ms, id LIMIT ?`,
+          )
+          .all(endedBefore, limit)
+          .map((r) => r.id);
+        if (ids.length === 0) return undefined;
+        const batchId = this.newBatchId();
+        const assign = this.db.prepare('UPDATE spans SET batch_id = ? WHERE id = ?');
+        for (const id of ids) assign.run(batchId, id);
+        return { batchId, spans: this.all(`SELECT * FROM spans WHERE batch_id = ? ORDER BY start_ms, id`, batchId) };
+      })
+      .immediate();
   }
 
   /** The server answered 2xx: every span of the batch is synced except the rejected ones. */

@@ -107,7 +107,15 @@ export class StateStore {
   addReceipt(receipt: ConsentReceipt, receivedMs: number, verified: boolean): void {
     this.db
       .prepare('INSERT OR REPLACE INTO receipts (receipt_id, received_ms, decision, policy_version, jws, payload, verified) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(receipt.payload.receiptId, receivedMs, receipt.payload.decision, receipt.payload.policy.version, receipt.jws, JSON.stringify(receipt.payload), verified ? 1 : 0);
+      .run(
+        receipt.payload.receiptId,
+        receivedMs,
+        receipt.payload.decision,
+        receipt.payload.policy.version,
+        receipt.jws,
+        JSON.stringify(receipt.payload),
+        verified ? 1 : 0,
+      );
   }
 
   receipts(): StoredReceipt[] {

@@ -19,7 +19,13 @@ afterEach(() => {
 });
 
 const T0 = Date.UTC(2026, 10, 25, 9);
-const span = (i: number, extra: object = {}) => ({ id: `0190a000-0000-7000-8000-${String(i).padStart(12, '0')}`, start: T0 + i * 1000, durationMs: 1000, app: 'Editor', ...extra });
+const span = (i: number, extra: object = {}) => ({
+  id: `0190a000-0000-7000-8000-${String(i).padStart(12, '0')}`,
+  start: T0 + i * 1000,
+  durationMs: 1000,
+  app: 'Editor',
+  ...extra,
+});
 
 describe('AgentStore', () => {
   it('creates the file in WAL mode with the schema version set, and reopens it', () => {

@@ -14,7 +14,11 @@ export class AgentStore {
   readonly file: string;
   readonly keyFile: string;
 
-  private constructor(private readonly db: Database.Database, readonly dataDir: string, file: string) {
+  private constructor(
+    private readonly db: Database.Database,
+    readonly dataDir: string,
+    file: string,
+  ) {
     this.file = file;
     this.keyFile = join(dataDir, KEY_FILE);
     this.spans = new SpanStore(db);

@@ -50,7 +50,9 @@ export class RightsClient {
 
   /** Newest first. A device not matched to a person gets the server's 403 explaining that. */
   async viewers(): Promise<DataView[]> {
-    const { viewers } = await this.tokens.api.request('GET', RIGHTS_PATHS.viewers, z.object({ viewers: z.array(DataView) }), { bearer: await this.tokens.token() });
+    const { viewers } = await this.tokens.api.request('GET', RIGHTS_PATHS.viewers, z.object({ viewers: z.array(DataView) }), {
+      bearer: await this.tokens.token(),
+    });
     return viewers;
   }
 
@@ -66,7 +68,9 @@ export class RightsClient {
 
   /** Newest first, with their state. */
   async erasures(): Promise<ErasureRequest[]> {
-    const { erasures } = await this.tokens.api.request('GET', RIGHTS_PATHS.erasures, z.object({ erasures: z.array(ErasureRequest) }), { bearer: await this.tokens.token() });
+    const { erasures } = await this.tokens.api.request('GET', RIGHTS_PATHS.erasures, z.object({ erasures: z.array(ErasureRequest) }), {
+      bearer: await this.tokens.token(),
+    });
     return erasures;
   }
 }

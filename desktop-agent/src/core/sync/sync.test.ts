@@ -144,7 +144,11 @@ describe('Syncer', () => {
   it('backs off on 500s with growing, jittered delays, honours Retry-After, then succeeds', async () => {
     store.spans.insert(spans(3), T0);
     const error = { error: { code: 'internal', message: 'boom' } };
-    cloud.script = [{ status: 500, body: error }, { status: 503, body: error }, { status: 429, body: error, headers: { 'retry-after': '7' } }];
+    cloud.script = [
+      { status: 500, body: error },
+      { status: 503, body: error },
+      { status: 429, body: error, headers: { 'retry-after': '7' } },
+    ];
     const delays: number[] = [];
     for (let i = 0; i < 3; i++) {
       const r = await syncer.syncOnce();
@@ -167,7 +171,9 @@ describe('Syncer', () => {
     expect(store.spans.everything().map((s) => s.rejectedReason)).toEqual([null, 'no_consent']);
     store.spans.insert([c], T0);
     // A 400 that names no span (here the batch's status) refuses the whole batch, as before.
-    cloud.script = [{ status: 400, body: { error: { code: 'validation_failed', message: 'bad', fields: [{ path: 'status.agentVersion', problem: 'too long' }] } } }];
+    cloud.script = [
+      { status: 400, body: { error: { code: 'validation_failed', message: 'bad', fields: [{ path: 'status.agentVersion', problem: 'too long' }] } } },
+    ];
     const refused = await syncer.syncOnce();
     expect(refused.error).toMatch(/validation_failed: bad \(status.agentVersion: too long\)/);
     expect(store.spans.everything().find((s) => s.id === c.id)?.rejectedReason).toBe('refused: validation_failed (400)');
@@ -198,7 +204,9 @@ describe('Syncer', () => {
     expect(first).toMatchObject({ sent: 0, rejected: 2, retryInMs: 0 });
     const byId = new Map(store.spans.everything().map((s) => [s.id, s]));
     expect(byId.get(five[3]?.id ?? '')?.rejectedReason).toBe('refused by the server: spans.3.app: Too big: expected string to have <=256 characters');
-    expect(byId.get(five[1]?.id ?? '')?.rejectedReason).toBe('refused by the server: spans.1.durationMs: Too big: expected number to be <=3600000; spans.1.app: Invalid input');
+    expect(byId.get(five[1]?.id ?? '')?.rejectedReason).toBe(
+      'refused by the server: spans.1.durationMs: Too big: expected number to be <=3600000; spans.1.app: Invalid input',
+    );
     expect([0, 2, 4].map((i) => byId.get(five[i]?.id ?? '')?.rejectedReason)).toEqual([null, null, null]);
 
     const second = await syncer.syncOnce();
@@ -254,7 +262,9 @@ describe('Syncer', () => {
     const proxy = await syncer.syncOnce();
     expect(proxy.revoked).toBeUndefined();
     expect(proxy.retryInMs).toBeGreaterThanOrEqual(0);
-    cloud.script = [{ status: 403, body: { error: { code: 'forbidden', message: 'This device has been revoked', fields: [{ path: 'device', problem: 'revoked' }] } } }];
+    cloud.script = [
+      { status: 403, body: { error: { code: 'forbidden', message: 'This device has been revoked', fields: [{ path: 'device', problem: 'revoked' }] } } },
+    ];
     const revoked = await syncer.syncOnce();
     expect(revoked).toMatchObject({ sent: 0, revoked: true });
     expect(revoked.retryInMs).toBeUndefined();

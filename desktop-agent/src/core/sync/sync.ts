@@ -74,8 +74,7 @@ export class Syncer {
 
   private async post(batch: IngestBatch): Promise<IngestResult> {
     const { tokens } = this.deps;
-    const send = async () =>
-      tokens.api.request('POST', WIRE_PATHS.ingest, IngestResult, { body: batch, bearer: await tokens.token(), gzip: true });
+    const send = async () => tokens.api.request('POST', WIRE_PATHS.ingest, IngestResult, { body: batch, bearer: await tokens.token(), gzip: true });
     try {
       return await send();
     } catch (error) {

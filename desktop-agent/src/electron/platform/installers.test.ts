@@ -42,7 +42,10 @@ describe('electron-builder configuration', () => {
   it('the MSI hook adds the silent-install properties and writes them as policy, still valid XML', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wxs-'));
     const file = join(dir, 'project.wxs');
-    writeFileSync(file, '<?xml version="1.0"?><Wix xmlns="http://schemas.microsoft.com/wix/2006/wi"><Product Id="*" Name="Icarus Nova"><Feature Id="ProductFeature"/></Product></Wix>');
+    writeFileSync(
+      file,
+      '<?xml version="1.0"?><Wix xmlns="http://schemas.microsoft.com/wix/2006/wi"><Product Id="*" Name="Icarus Nova"><Feature Id="ProductFeature"/></Product></Wix>',
+    );
     const hook = require(join(installers, 'hooks/msi-project-created.cjs')) as (f: string) => Promise<void>;
     await hook(file);
     const wxs = parseXml(readFileSync(file, 'utf8'));
@@ -68,7 +71,9 @@ describe('managed configuration templates', () => {
     const refs = [...read('windows/IcarusNova.admx').matchAll(/\$\((string|presentation)\.(\w+)\)/g)];
     expect(refs.length).toBeGreaterThan(10);
     for (const [, kind, id] of refs) expect((kind === 'string' ? strings : presentations).has(id ?? '')).toBe(true);
-    const valueNames = findAll(admx, 'text').concat(findAll(admx, 'decimal')).map((e) => e.attrs.valueName);
+    const valueNames = findAll(admx, 'text')
+      .concat(findAll(admx, 'decimal'))
+      .map((e) => e.attrs.valueName);
     expect(valueNames.sort()).toEqual([...POLICY_NAMES].sort());
   });
 
@@ -85,20 +90,29 @@ describe('managed configuration templates', () => {
     const managed = parseRegQuery(sample);
     expect(managed.updateFeedUrl).toBe('https://updates.example/agent');
     // Outranks flags and the environment, and counts as managed (the person cannot change it).
-    const config = resolveConfig({ server: 'https://flag.example', syncIntervalMs: 1000 }, { ICARUS_SERVER: 'https://user-choice.example', ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() }, managed);
+    const config = resolveConfig(
+      { server: 'https://flag.example', syncIntervalMs: 1000 },
+      { ICARUS_SERVER: 'https://user-choice.example', ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() },
+      managed,
+    );
     expect(config.server).toBe('https://icarus.example.com');
     expect(config.syncIntervalMs).toBe(60_000);
     expect(config.managedKeys.sort()).toEqual(['enrollmentToken', 'server', 'syncIntervalMs']);
     const bad = parseRegQuery('    SyncIntervalMs    REG_DWORD    0x1\r\n');
-    expect(() => resolveConfig({}, { ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() }, bad)).toThrow(/registry HKLM\\SOFTWARE\\Policies\\IcarusNova\\Agent: syncIntervalMs: /);
+    expect(() => resolveConfig({}, { ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() }, bad)).toThrow(
+      /registry HKLM\\SOFTWARE\\Policies\\IcarusNova\\Agent: syncIntervalMs: /,
+    );
     expect(config.enrollmentToken).toBe('enroll-0123456789abcdef');
   });
 
-  it('macOS profile: a Custom Settings payload for the agent\'s domain, holding every key the agent reads', () => {
+  it("macOS profile: a Custom Settings payload for the agent's domain, holding every key the agent reads", () => {
     const text = read('macos/com.icarusnova.agent.mobileconfig');
     const profile = parsePlist(text);
     // A second, independent parser: Python's plistlib reads it to the same value.
-    const python = execFileSync('python3', ['-c', 'import json, plistlib, sys; print(json.dumps(plistlib.loads(sys.stdin.buffer.read())))'], { input: text, encoding: 'utf8' });
+    const python = execFileSync('python3', ['-c', 'import json, plistlib, sys; print(json.dumps(plistlib.loads(sys.stdin.buffer.read())))'], {
+      input: text,
+      encoding: 'utf8',
+    });
     expect(JSON.parse(python)).toEqual(profile);
     const dict = (v: PlistValue | undefined, what: string): Record<string, PlistValue> => {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${what} is not a <dict>`);
@@ -128,10 +142,17 @@ describe('managed configuration templates', () => {
     // What macOS writes to /Library/Managed Preferences/com.icarusnova.agent.plist: those
     // settings as a flat dict (here written by plistlib, with the placeholders filled in).
     const asManagedPrefs = (values: Record<string, PlistValue>) =>
-      execFileSync('python3', ['-c', 'import json, plistlib, sys; sys.stdout.buffer.write(plistlib.dumps(json.load(sys.stdin)))'], { input: JSON.stringify(values), encoding: 'utf8' });
+      execFileSync('python3', ['-c', 'import json, plistlib, sys; sys.stdout.buffer.write(plistlib.dumps(json.load(sys.stdin)))'], {
+        input: JSON.stringify(values),
+        encoding: 'utf8',
+      });
     const managed = parseManagedPlist(asManagedPrefs({ ...settings, EnrollmentToken: 'enroll-0123456789abcdef', DeviceName: 'mac-042' }));
     expect(managed.updateFeedUrl).toBe(settings.UpdateFeedUrl);
-    const config = resolveConfig({ server: 'https://flag.example', deviceName: 'chosen-by-person' }, { ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() }, managed);
+    const config = resolveConfig(
+      { server: 'https://flag.example', deviceName: 'chosen-by-person' },
+      { ICARUS_MANAGED_CONFIG: '/nonexistent', HOME: tmpdir() },
+      managed,
+    );
     expect(config.server).toBe('https://icarus.example.com');
     expect(config.deviceName).toBe('mac-042');
     expect(config.syncIntervalMs).toBe(60_000);

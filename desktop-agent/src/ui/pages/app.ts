@@ -12,8 +12,7 @@ const pages: Record<string, (root: HTMLElement) => Promise<void>> = {
 };
 
 function nav(current: string): HTMLElement {
-  const link = (page: string, href: string, label: string) =>
-    h('a', { href, 'aria-current': page === current ? 'page' : undefined }, label);
+  const link = (page: string, href: string, label: string) => h('a', { href, 'aria-current': page === current ? 'page' : undefined }, label);
   return h(
     'nav',
     { 'aria-label': common.appName },

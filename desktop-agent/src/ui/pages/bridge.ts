@@ -14,13 +14,14 @@ if (fragment) {
 const token = sessionStorage.getItem('icarus-token') ?? '';
 
 // In Electron the preload has already exposed the API (read-only): leave it alone.
-if (!Reflect.has(window, 'icarus')) window.icarus = buildApi(async (channel, request) => {
-  const response = await fetch(`${IPC_HTTP_PREFIX}${channel}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(request),
+if (!Reflect.has(window, 'icarus'))
+  window.icarus = buildApi(async (channel, request) => {
+    const response = await fetch(`${IPC_HTTP_PREFIX}${channel}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(request),
+    });
+    // The envelope is checked by buildApi; a non-JSON answer (e.g. a 401 page) becomes an error there.
+    const body: unknown = await response.json().catch(() => ({ ok: false, error: { code: 'failed', message: `the agent answered ${response.status}` } }));
+    return body;
   });
-  // The envelope is checked by buildApi; a non-JSON answer (e.g. a 401 page) becomes an error there.
-  const body: unknown = await response.json().catch(() => ({ ok: false, error: { code: 'failed', message: `the agent answered ${response.status}` } }));
-  return body;
-});

@@ -13,10 +13,14 @@ function receiptCard(view: ReceiptView, heading: string): HTMLElement {
     h(
       'dl',
       {},
-      h('dt', {}, t.receiptId), h('dd', {}, p.receiptId),
-      h('dt', {}, t.receiptTime), h('dd', {}, localDateTime(p.consentTimestamp)),
-      h('dt', {}, t.receiptGranted), h('dd', {}, p.scopesGranted.map((s) => t.scopeNames[s] ?? s).join(', ') || common.none),
-      h('dt', {}, t.receiptPolicyHash), h('dd', { class: 'mono' }, p.policy.hash),
+      h('dt', {}, t.receiptId),
+      h('dd', {}, p.receiptId),
+      h('dt', {}, t.receiptTime),
+      h('dd', {}, localDateTime(p.consentTimestamp)),
+      h('dt', {}, t.receiptGranted),
+      h('dd', {}, p.scopesGranted.map((s) => t.scopeNames[s] ?? s).join(', ') || common.none),
+      h('dt', {}, t.receiptPolicyHash),
+      h('dd', { class: 'mono' }, p.policy.hash),
     ),
     h('details', {}, h('summary', {}, 'JWS'), h('pre', { class: 'mono' }, view.receipt.jws)),
   );
@@ -75,7 +79,13 @@ function bindingSection(view: ConsentView): HTMLElement {
 /** The pairing-code field: right under the binding while unbound, at the end to pair again. */
 function pairForm(onPair: (code: string) => Promise<void>): HTMLFormElement {
   const input = h('input', { id: 'pairing-code', name: 'code', autocomplete: 'off', spellcheck: 'false', maxlength: '64' });
-  const form = h('form', { 'aria-label': t.pairButton }, h('label', { for: 'pairing-code' }, t.pairLabel), input, h('button', { type: 'submit' }, t.pairButton));
+  const form = h(
+    'form',
+    { 'aria-label': t.pairButton },
+    h('label', { for: 'pairing-code' }, t.pairLabel),
+    input,
+    h('button', { type: 'submit' }, t.pairButton),
+  );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void onPair(input.value);
@@ -164,17 +174,23 @@ export async function renderConsent(root: HTMLElement): Promise<void> {
   if (receipts.length > 0) {
     root.append(h('h2', {}, t.receiptsHeading), ...receipts.slice(0, 5).map((r) => receiptCard(r, localDateTime(r.receipt.payload.consentTimestamp))));
     root.append(
-      h('section', { 'aria-labelledby': 'withdraw-heading' },
+      h(
+        'section',
+        { 'aria-labelledby': 'withdraw-heading' },
         h('h2', { id: 'withdraw-heading' }, t.withdrawHeading),
         h('p', {}, t.withdrawIntro),
-        button(t.withdrawAll, async () => {
-          try {
-            const receipt = await api.withdraw([]);
-            note.say(`${t.receiptHeading}: ${receipt.receipt.payload.receiptId}`);
-          } catch (error) {
-            note.say(common.errorPrefix + errorText(error), true);
-          }
-        }, { class: 'danger' }),
+        button(
+          t.withdrawAll,
+          async () => {
+            try {
+              const receipt = await api.withdraw([]);
+              note.say(`${t.receiptHeading}: ${receipt.receipt.payload.receiptId}`);
+            } catch (error) {
+              note.say(common.errorPrefix + errorText(error), true);
+            }
+          },
+          { class: 'danger' },
+        ),
       ),
     );
   }

@@ -12,7 +12,20 @@ function timelineTable(view: MyDataView): HTMLTableElement {
   return h(
     'table',
     { 'aria-labelledby': 'timeline-heading' },
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, t.deleteSelected)), h('th', { scope: 'col' }, c.start), h('th', { scope: 'col' }, c.duration), h('th', { scope: 'col' }, c.app), h('th', { scope: 'col' }, c.title), h('th', { scope: 'col' }, c.status))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, t.deleteSelected)),
+        h('th', { scope: 'col' }, c.start),
+        h('th', { scope: 'col' }, c.duration),
+        h('th', { scope: 'col' }, c.app),
+        h('th', { scope: 'col' }, c.title),
+        h('th', { scope: 'col' }, c.status),
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -61,48 +74,115 @@ export async function renderMyData(root: HTMLElement): Promise<void> {
       { 'aria-labelledby': 'review-heading' },
       h('h2', { id: 'review-heading' }, t.reviewHeading),
       h('p', {}, view.reviewBeforeSendMinutes > 0 ? format(t.reviewIntro, { minutes: String(view.reviewBeforeSendMinutes) }) : t.reviewOff),
-      button(t.deleteSelected, attempt(async () => {
-        const ids = [...root.querySelectorAll<HTMLInputElement>('input[name="span"]:checked')].map((i) => i.value);
-        if (ids.length === 0) return;
-        const { deleted } = await api.forget(ids);
-        await draw();
-        note.say(format(t.deleted, { n: String(deleted) }));
-      })),
+      button(
+        t.deleteSelected,
+        attempt(async () => {
+          const ids = [...root.querySelectorAll<HTMLInputElement>('input[name="span"]:checked')].map((i) => i.value);
+          if (ids.length === 0) return;
+          const { deleted } = await api.forget(ids);
+          await draw();
+          note.say(format(t.deleted, { n: String(deleted) }));
+        }),
+      ),
     );
     root.replaceChildren(
       h('h1', {}, t.title),
       note.el,
-      h('section', { 'aria-labelledby': 'counts-heading' }, h('h2', { id: 'counts-heading' }, t.countsHeading),
-        h('p', {}, format(t.counts, { sent: String(k.sent), pending: String(k.pending), held: String(k.heldForReview), rejected: String(k.rejected) }))),
-      h('section', { 'aria-labelledby': 'totals-heading' }, h('h2', { id: 'totals-heading' }, t.totalsHeading),
-        view.totals.length === 0 ? h('p', {}, t.empty) : h('table', { 'aria-labelledby': 'totals-heading' },
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t.columns.app), h('th', { scope: 'col' }, t.columns.duration))),
-          h('tbody', {}, ...view.totals.map((r) => h('tr', {}, h('th', { scope: 'row' }, r.app), h('td', {}, duration(r.activeMs)))))),
-        h('p', {}, format(t.idleTotal, { time: duration(view.idleMs) }))),
-      h('section', { 'aria-labelledby': 'timeline-heading' }, h('h2', { id: 'timeline-heading' }, `${t.timelineHeading} (${view.day})`),
-        view.timeline.length === 0 ? h('p', {}, t.empty) : timelineTable(view)),
+      h(
+        'section',
+        { 'aria-labelledby': 'counts-heading' },
+        h('h2', { id: 'counts-heading' }, t.countsHeading),
+        h('p', {}, format(t.counts, { sent: String(k.sent), pending: String(k.pending), held: String(k.heldForReview), rejected: String(k.rejected) })),
+      ),
+      h(
+        'section',
+        { 'aria-labelledby': 'totals-heading' },
+        h('h2', { id: 'totals-heading' }, t.totalsHeading),
+        view.totals.length === 0
+          ? h('p', {}, t.empty)
+          : h(
+              'table',
+              { 'aria-labelledby': 'totals-heading' },
+              h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t.columns.app), h('th', { scope: 'col' }, t.columns.duration))),
+              h('tbody', {}, ...view.totals.map((r) => h('tr', {}, h('th', { scope: 'row' }, r.app), h('td', {}, duration(r.activeMs))))),
+            ),
+        h('p', {}, format(t.idleTotal, { time: duration(view.idleMs) })),
+      ),
+      h(
+        'section',
+        { 'aria-labelledby': 'timeline-heading' },
+        h('h2', { id: 'timeline-heading' }, `${t.timelineHeading} (${view.day})`),
+        view.timeline.length === 0 ? h('p', {}, t.empty) : timelineTable(view),
+      ),
       reviewSection,
-      h('section', { 'aria-labelledby': 'viewers-heading' }, h('h2', { id: 'viewers-heading' }, t.viewersHeading),
-        !viewers.available ? h('p', {}, viewers.reason ?? '') : viewers.entries.length === 0 ? h('p', {}, t.viewersEmpty)
-          : h('ul', {}, ...viewers.entries.map((v) => h('li', {}, `${localDateTime(v.at)}: ${v.actor} (${v.role}) ${v.what}`)))),
-      h('section', { 'aria-labelledby': 'pause-heading' }, h('h2', { id: 'pause-heading' }, t.pauseHeading),
-        h('div', { class: 'row' },
+      h(
+        'section',
+        { 'aria-labelledby': 'viewers-heading' },
+        h('h2', { id: 'viewers-heading' }, t.viewersHeading),
+        !viewers.available
+          ? h('p', {}, viewers.reason ?? '')
+          : viewers.entries.length === 0
+            ? h('p', {}, t.viewersEmpty)
+            : h('ul', {}, ...viewers.entries.map((v) => h('li', {}, `${localDateTime(v.at)}: ${v.actor} (${v.role}) ${v.what}`))),
+      ),
+      h(
+        'section',
+        { 'aria-labelledby': 'pause-heading' },
+        h('h2', { id: 'pause-heading' }, t.pauseHeading),
+        h(
+          'div',
+          { class: 'row' },
           ...(['15m', '1h', 'tomorrow'] as const).map((preset) =>
-            button(pauseLabel[preset], attempt(async () => {
-              const s = await api.pause(preset);
-              note.say(format(statusText.pausedUntil, { until: s.pausedUntil ? localDateTime(s.pausedUntil) : '' }));
-            }))))),
-      h('section', { 'aria-labelledby': 'export-heading' }, h('h2', { id: 'export-heading' }, t.exportHeading),
-        h('div', { class: 'row' },
-          button(t.exportJson, attempt(async () => { const f = await api.exportData('json'); download(f.filename, f.mimeType, f.content); })),
-          button(t.exportCsv, attempt(async () => { const f = await api.exportData('csv'); download(f.filename, f.mimeType, f.content); })))),
-      h('section', { 'aria-labelledby': 'erase-heading' }, h('h2', { id: 'erase-heading' }, t.eraseHeading), h('p', {}, t.eraseIntro),
-        button(t.eraseButton, attempt(async () => {
-          if (!window.confirm(t.eraseConfirm)) return;
-          const r = await api.requestErasure();
-          note.say(r.available && r.requestedAt ? format(t.eraseDone, { at: localDateTime(r.requestedAt) }) : (r.reason ?? ''), !r.available);
-        }), { class: 'danger' }),
-        ' ', h('a', { href: 'consent.html' }, t.withdrawLink)),
+            button(
+              pauseLabel[preset],
+              attempt(async () => {
+                const s = await api.pause(preset);
+                note.say(format(statusText.pausedUntil, { until: s.pausedUntil ? localDateTime(s.pausedUntil) : '' }));
+              }),
+            ),
+          ),
+        ),
+      ),
+      h(
+        'section',
+        { 'aria-labelledby': 'export-heading' },
+        h('h2', { id: 'export-heading' }, t.exportHeading),
+        h(
+          'div',
+          { class: 'row' },
+          button(
+            t.exportJson,
+            attempt(async () => {
+              const f = await api.exportData('json');
+              download(f.filename, f.mimeType, f.content);
+            }),
+          ),
+          button(
+            t.exportCsv,
+            attempt(async () => {
+              const f = await api.exportData('csv');
+              download(f.filename, f.mimeType, f.content);
+            }),
+          ),
+        ),
+      ),
+      h(
+        'section',
+        { 'aria-labelledby': 'erase-heading' },
+        h('h2', { id: 'erase-heading' }, t.eraseHeading),
+        h('p', {}, t.eraseIntro),
+        button(
+          t.eraseButton,
+          attempt(async () => {
+            if (!window.confirm(t.eraseConfirm)) return;
+            const r = await api.requestErasure();
+            note.say(r.available && r.requestedAt ? format(t.eraseDone, { at: localDateTime(r.requestedAt) }) : (r.reason ?? ''), !r.available);
+          }),
+          { class: 'danger' },
+        ),
+        ' ',
+        h('a', { href: 'consent.html' }, t.withdrawLink),
+      ),
     );
   };
   await draw();

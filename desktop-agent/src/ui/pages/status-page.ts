@@ -43,14 +43,31 @@ export async function renderStatus(root: HTMLElement): Promise<void> {
       s.state === 'revoked'
         ? h('p', { class: 'warn' }, t.revokedNote)
         : s.pausedUntil
-        ? h('div', { class: 'row' }, h('p', {}, format(t.pausedUntil, { until: localDateTime(s.pausedUntil) })), button(t.resume, act(() => api.resume())))
-        : h(
-            'div',
-            { class: 'row' },
-            button(t.pause15, act(() => api.pause('15m'))),
-            button(t.pause60, act(() => api.pause('1h'))),
-            button(t.pauseTomorrow, act(() => api.pause('tomorrow'))),
-          ),
+          ? h(
+              'div',
+              { class: 'row' },
+              h('p', {}, format(t.pausedUntil, { until: localDateTime(s.pausedUntil) })),
+              button(
+                t.resume,
+                act(() => api.resume()),
+              ),
+            )
+          : h(
+              'div',
+              { class: 'row' },
+              button(
+                t.pause15,
+                act(() => api.pause('15m')),
+              ),
+              button(
+                t.pause60,
+                act(() => api.pause('1h')),
+              ),
+              button(
+                t.pauseTomorrow,
+                act(() => api.pause('tomorrow')),
+              ),
+            ),
     );
   };
   draw(await api.status());

@@ -13,7 +13,7 @@ export function format(template: string, values: Record<string, string>): string
 
 export const examples = {
   serverLacksViewers: 'Your organisation\'s server does not offer the "who viewed my data" report yet.',
-  serverLacksErasure: 'Your organisation\'s server does not accept erasure requests from the agent yet; ask your administrator.',
+  serverLacksErasure: "Your organisation's server does not accept erasure requests from the agent yet; ask your administrator.",
 };
 
 export const tray = {
@@ -52,17 +52,21 @@ export const consentText = {
   title: 'Privacy and consent',
   bindingHeading: 'Who this computer records for',
   boundTo: 'This computer records for {name} <{email}>. Not you? Pair it again from your own account, or ask IT.',
-  unbound: 'This computer is not bound to anyone yet, so nothing is recorded or sent as anyone, and no one is asked to consent. Make a pairing code in the web app (My data → Pair a computer) and type it here, or ask IT to assign this computer (its OS account is {osUser}).',
+  unbound:
+    'This computer is not bound to anyone yet, so nothing is recorded or sent as anyone, and no one is asked to consent. Make a pairing code in the web app (My data → Pair a computer) and type it here, or ask IT to assign this computer (its OS account is {osUser}).',
   bindingUnknown: 'The agent has not reached the server yet, so it cannot say who this computer records for.',
   pairLabel: 'Pairing code',
   pairButton: 'Pair this computer',
   intro: 'Nothing is recorded until you decide. You can change your mind at any time from the tray menu.',
-  noPolicy: 'The agent has not received your organisation\'s policy yet. It will ask you as soon as it has.',
+  noPolicy: "The agent has not received your organisation's policy yet. It will ask you as soon as it has.",
   policyHeading: 'Policy version {version} from {controller}',
   purposeHeading: 'Why',
   scopesHeading: 'What may be recorded',
   scopeNames: perScope((s) => SCOPES[s].employeeLabel),
-  basis: { consent: 'Based on your consent: declining has no consequence for you.', legitimate_interest: 'Based on the employer\'s legitimate interest: shown so you can object.' } as Record<string, string>,
+  basis: {
+    consent: 'Based on your consent: declining has no consequence for you.',
+    legitimate_interest: "Based on the employer's legitimate interest: shown so you can object.",
+  } as Record<string, string>,
   exampleLabel: 'Example from this computer',
   grant: 'Allow',
   decline: 'Do not allow',
@@ -101,14 +105,14 @@ export const consentText = {
 export const myDataText = {
   title: 'My data',
   dayLabel: 'Day',
-  timelineHeading: 'Today\'s timeline',
+  timelineHeading: "Today's timeline",
   totalsHeading: 'Time per application',
   idleTotal: 'Away from the keyboard: {time}',
   countsHeading: 'Sent and waiting',
   counts: '{sent} sent, {pending} waiting to be sent, {held} held for your review, {rejected} refused by the server',
   reviewHeading: 'Review before sending',
   reviewIntro: 'Records wait {minutes} minutes here before they are sent. Select any you do not want sent and delete them.',
-  reviewOff: 'Review before sending is off in your organisation\'s policy.',
+  reviewOff: "Review before sending is off in your organisation's policy.",
   deleteSelected: 'Delete selected records',
   deleted: '{n} records deleted from this computer.',
   selectSpan: 'Select {app} from {start} for deletion',
@@ -142,7 +146,8 @@ export const statusText = {
     not_enrolled: 'Not set up',
     revoked: 'Revoked by your organisation',
   } as Record<string, string>,
-  revokedNote: 'Your organisation revoked this device: nothing is recorded or sent any more. What it already holds stays on this computer; you can still see, export and delete it under My data.',
+  revokedNote:
+    'Your organisation revoked this device: nothing is recorded or sent any more. What it already holds stays on this computer; you can still see, export and delete it under My data.',
   scopes: 'Recording now',
   pending: 'Waiting to be sent',
   dropped: 'Dropped (kept too long unsent)',
