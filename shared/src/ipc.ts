@@ -161,7 +161,6 @@ export const IPC_CONTRACT = {
 } as const;
 
 export type IpcChannel = keyof typeof IPC_CONTRACT;
-export const IPC_CHANNELS = Object.keys(IPC_CONTRACT) as IpcChannel[];
 export type IpcRequest<C extends IpcChannel> = z.input<(typeof IPC_CONTRACT)[C]['request']>;
 export type IpcResponse<C extends IpcChannel> = z.output<(typeof IPC_CONTRACT)[C]['response']>;
 

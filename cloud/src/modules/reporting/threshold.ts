@@ -82,9 +82,3 @@ export function judgeSlices<T>(slices: readonly Slice<T>[], k: number, options: 
   return judged;
 }
 
-/** The people of hidden slices pooled, shown as one "other" figure only if they reach `k`. */
-export function pooledHidden<T>(judged: readonly Judged<T>[], k: number): { people: number; slices: number; shown: boolean } {
-  const hidden = judged.filter((j) => j.suppressed !== null);
-  const people = union(hidden).size;
-  return { people, slices: hidden.length, shown: hidden.length > 0 && people >= k };
-}
