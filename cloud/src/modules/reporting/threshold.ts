@@ -81,4 +81,3 @@ export function judgeSlices<T>(slices: readonly Slice<T>[], k: number, options: 
   }
   return judged;
 }
-
