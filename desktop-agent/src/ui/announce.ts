@@ -1,5 +1,6 @@
-import { closeSync, fchmodSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writePrivateFile } from '../core/store/private-files';
 
 /** Where a non-interactive `icarus-agent ui` leaves the token-bearing address, in the data folder. */
 export const SCREENS_ADDRESS_FILE = 'screens-address';
@@ -23,21 +24,7 @@ export function announceScreens(pageUrl: string, options: { isTTY: boolean; data
   if (options.isTTY) return { line: `screens: ${pageUrl} (also consent.html and my-data.html, same token)`, file: undefined, cleanup: () => {} };
   const file = join(options.dataDir, SCREENS_ADDRESS_FILE);
   // A fresh file renamed over any old one: an existing file's looser mode is never reused.
-  const tmp = `${file}.${process.pid}.tmp`;
-  rmSync(tmp, { force: true }); // left by a crash of an earlier agent with this pid
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    fchmodSync(fd, 0o600); // whatever the umask
-    writeSync(fd, `${pageUrl}\n`);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, file);
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    throw error;
-  }
+  writePrivateFile(file, `${pageUrl}\n`);
   const bare = pageUrl.replace(/#.*$/, '');
   return {
     line: `screens: ${bare} (open the address in ${file}, readable only by you: it carries the session token; also consent.html and my-data.html, same token)`,

@@ -1,27 +1,15 @@
 // The reporting module: team and org reports from the rollups, suppressed below the minimum group size, every view audited.
 import { Hono } from 'hono';
 import type { AppEnv, RequireUser } from '../../platform/env';
-import type { AnalyticsService, RollupQueries } from '../analytics';
-import type { AuditService } from '../audit';
-import type { ConsentService } from '../consent';
-import type { DeviceService } from '../devices';
-import type { DirectoryService } from '../directory';
-import type { PersonalDataAccess, ReportDeps } from './context';
+import type { ReportDeps } from './context';
 import { createCsvExport } from './export';
 import { webRoutes } from './page-routes';
 import { reportRoutes } from './routes';
 import { createReportingService } from './service';
 
-export function createReportingModule(deps: {
-  queries: RollupQueries;
-  analytics: AnalyticsService;
-  directory: DirectoryService;
-  consent: ConsentService;
-  devices: DeviceService;
-  audit: AuditService;
-  access: PersonalDataAccess;
-}) {
-  const reportDeps: ReportDeps = deps;
+/** Built from what reports read: the rollup queries, analytics, directory, consent, devices, audit and the access rule. */
+export function createReportingModule(deps: ReportDeps) {
+  const reportDeps = deps;
   const service = createReportingService(reportDeps);
   const exportCsv = createCsvExport(reportDeps, service);
   return {
