@@ -106,7 +106,8 @@ const rules: Rule[] = [
     check: (g) =>
       g.flatMap((n) => {
         const from = moduleOf(n.file);
-        if (!n.file.startsWith(CLOUD)) return [];
+        // The cloud's own scripts (the seed, the admin command) use modules as any module does.
+        if (!n.file.startsWith(CLOUD) && !(n.file.startsWith('cloud/scripts/') && !isTest(n.file))) return [];
         return n.imports
           .filter((i) => {
             const to = i.target && moduleOf(i.target);
@@ -220,6 +221,7 @@ const planted: Record<string, Node[]> = {
     { file: 'desktop-agent/src/cli.ts', imports: [{ spec: 'electron', typeOnly: false }] },
   ],
   'a module uses another only through its index.ts': [
+    { file: 'cloud/scripts/seed-demo.ts', imports: [{ spec: '../src/modules/consent/store', typeOnly: false, target: 'cloud/src/modules/consent/store.ts' }] },
     { file: 'cloud/src/schema.ts', imports: [{ spec: './modules/audit/store', typeOnly: false, target: 'cloud/src/modules/audit/store.ts' }] },
     {
       file: 'cloud/src/modules/reporting/service.ts',

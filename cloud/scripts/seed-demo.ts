@@ -1,17 +1,12 @@
 import { pathToFileURL } from 'node:url';
 import { exportJWK, generateKeyPair } from 'jose';
-import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import type { CloudApp } from '../src/app';
 import { createApp } from '../src/app';
 import { bootstrapDemoOrg, DEMO_ADMIN_EMAIL } from '../src/bootstrap';
 import { parseConfig } from '../src/platform/config';
-import { defaultPolicy } from '../src/modules/consent/default-policy';
-import { createConsentService } from '../src/modules/consent/service';
-import { createConsentStore } from '../src/modules/consent/store';
+import { createConsentModule, defaultPolicy } from '../src/modules/consent';
 import { openDatabase, type Database } from '../src/platform/db/client';
-import { createDirectoryImporter } from '../src/modules/directory/importer';
-import { createDirectoryStore } from '../src/modules/directory/store';
 import { loadSecrets, type Secrets } from '../src/platform/secrets';
 import { addDays } from '@icarus/shared';
 
@@ -38,8 +33,9 @@ const APP_MIX: Record<(typeof TEAM_KINDS)[number], string[]> = {
 
 /**
  * Fills the database with a realistic org: people and teams through the directory import,
- * devices through enrollment, consent through the consent service (dated before the
- * spans), then spans in one generate_series insert and rollups rebuilt from them.
+ * devices through enrollment, consent through the consent module (dated before the
+ * spans), then spans from ingestion's workload generator and rollups rebuilt from them:
+ * every step through a module's services.
  */
 export async function seedDemo(
   cloud: CloudApp,
@@ -77,24 +73,25 @@ export async function seedDemo(
       `person${i}@demo.icarus.local,${FIRST[i % FIRST.length]} ${LAST[Math.floor(i / FIRST.length) % LAST.length]} ${i},person${i},${teamName(t)},${manager},employee`,
     );
   }
-  const importer = createDirectoryImporter({ store: createDirectoryStore(database), audit: services.audit });
-  await importer.importCsv({ orgId, actorUserId: admin?.id ?? 'seed-demo', text: lines.join('\n'), dryRun: false });
+  await services.importer.importCsv({ orgId, actorUserId: admin?.id ?? 'seed-demo', text: lines.join('\n'), dryRun: false });
   log(`directory: ${options.teams} teams, ${options.employees} people (${Math.round(performance.now() - started)} ms)`);
 
   // Devices enroll as the agent would; one key pair serves the whole demo fleet.
   const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
   const jwk = await exportJWK(publicKey);
   const consentStart = new Date(Date.now() - (options.days + 1) * 86_400_000);
-  const backdated = createConsentService({
-    store: createConsentStore(database),
+  // The consent module on a clock of its own, so decisions are dated before the spans.
+  const backdated = createConsentModule({
+    database,
     audit: services.audit,
     directory: services.directory,
     bindings: services.bindings,
     receiptKey: secrets.receiptPrivateKey,
+    receiptPublicKey: secrets.receiptPublicKey,
     receiptKeyId: secrets.receiptKeyId,
     publicUrl: () => 'http://localhost',
     now: () => consentStart,
-  });
+  }).service;
   const policy = await services.consent.currentPolicy(orgId);
   const devices: { device: string; user: string; kind: number }[] = [];
   const members = new Map((await services.directory.listMembers(orgId)).map((m) => [m.email, m]));
@@ -148,41 +145,20 @@ export async function seedDemo(
   const to = new Date();
   const from = new Date(to.getTime() - options.days * 86_400_000);
   await services.ingestion.ensureDailyPartitions(from, new Date(to.getTime() + 8 * 86_400_000));
-  const people = JSON.stringify(devices.map((d) => [d.user, d.device, d.kind]));
-  const mixes = JSON.stringify(TEAM_KINDS.map((k) => APP_MIX[k]));
-  const slotMs = Math.floor((8.5 * 3_600_000) / options.spansPerDay);
-  // One statement: person x day x slot. Working days in the org's zone, start 7:30-10:00,
-  // about 9% of slots idle, a few people working some weekends.
-  await database.rows(sql`
-    with p as (
-      select (e->>0)::uuid as user_id, (e->>1)::uuid as device_id, (e->>2)::int as kind, row_number() over () as n
-      from json_array_elements(${people}::json) e
-    ), m as (
-      select ordinality - 1 as kind, array(select json_array_elements_text(value)) as apps
-      from json_array_elements(${mixes}::json) with ordinality
-    ), d as (
-      select g::date as day from generate_series((${from.toISOString()}::timestamptz at time zone ${org.timeZone})::date,
-                                                  (${to.toISOString()}::timestamptz at time zone ${org.timeZone})::date - 1, interval '1 day') g
-    ), pd as (
-      select p.*, d.day, ((d.day + time '07:30') + ((hashtext(p.user_id::text || d.day::text) & 255) * interval '35 seconds')) as local_start
-      from p cross join d
-      where extract(isodow from d.day) < 6 or (p.n % 23 = 0 and extract(isodow from d.day) = 6)
-    )
-    insert into spans (id, start, org_id, device_id, user_id, duration_ms, app, idle)
-    select gen_random_uuid(), (pd.local_start + k * ${slotMs} * interval '1 millisecond') at time zone ${org.timeZone},
-           ${orgId}::uuid, pd.device_id, pd.user_id, ${slotMs} - 1000 - (random() * 20000)::int,
-           m.apps[1 + floor(random() * array_length(m.apps, 1))::int], random() < 0.09
-    from pd join m on m.kind = pd.kind cross join generate_series(0, ${options.spansPerDay - 1}) k`);
+  await services.ingestion.insertGeneratedSpans({
+    orgId,
+    timeZone: org.timeZone,
+    people: devices.map((d) => ({ userId: d.user, deviceId: d.device, mix: d.kind })),
+    mixes: TEAM_KINDS.map((k) => APP_MIX[k]),
+    from,
+    to,
+    spansPerDay: options.spansPerDay,
+  });
   log(`spans inserted (${Math.round(performance.now() - started)} ms)`);
 
   const { today } = await services.analytics.orgCalendar(orgId);
   await services.analytics.rebuild(orgId, addDays(today, -options.days - 1), today);
-  // Millions of rows just arrived: without fresh statistics the planner takes the rollups for
-  // empty (sorts spill to disk, wrong joins) until autovacuum gets round to them, and the
-  // first reads would pay for setting hint bits on every page.
-  for (const table of ['rollup_user_daily', 'rollup_team_daily', 'rollup_user_days', 'rollup_user_weeks', 'rollup_org_daily']) {
-    await database.rows(sql.raw(`vacuum (analyze) ${table}`));
-  }
+  await services.analytics.analyzeRollups();
   log(`rollups built and analysed (${Math.round(performance.now() - started)} ms)`);
   return { orgId, created: true, admin: boot.created ? { email: boot.adminEmail, password: boot.adminPassword ?? '' } : undefined };
 }

@@ -180,6 +180,9 @@ export function createAnalyticsService(deps: Deps) {
         return deps.eraser.eraseUser(orgId, userId);
       }),
 
+    /** After a bulk load (the demo seed): fresh planner statistics for the rollups. */
+    analyzeRollups: () => store.analyzeRollups(),
+
     rebuild(orgId: string, fromDay: string, toDay: string) {
       return exclusive(async () => {
         await flushNow();

@@ -76,6 +76,16 @@ export function createAnalyticsStore(database: Database) {
   const { db } = database;
   return {
     /**
+     * Fresh planner statistics for the rollups after a bulk load: without them the planner takes
+     * millions of new rows for an empty table (sorts spill, wrong joins) until autovacuum runs.
+     */
+    async analyzeRollups(): Promise<void> {
+      for (const table of ['rollup_user_daily', 'rollup_team_daily', 'rollup_user_days', 'rollup_user_weeks', 'rollup_org_daily']) {
+        await database.rows(sql.raw(`vacuum (analyze) ${table}`));
+      }
+    },
+
+    /**
      * Adds deltas to all five rollups in one statement (data-modifying CTEs), so a flush is
      * one round trip and one transaction: the rollups never disagree with each other.
      * Keys must be unique within each list: the caller pre-aggregates.

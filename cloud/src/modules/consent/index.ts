@@ -22,6 +22,8 @@ export function createConsentModule(deps: {
   receiptPublicKey: KeyObject;
   receiptKeyId: string;
   publicUrl: () => string;
+  /** The consent service's clock; the demo seed dates decisions before the spans it makes. */
+  now?: () => Date;
 }) {
   const store = createConsentStore(deps.database);
   const service = createConsentService({
@@ -32,6 +34,7 @@ export function createConsentModule(deps: {
     receiptKey: deps.receiptKey,
     receiptKeyId: deps.receiptKeyId,
     publicUrl: deps.publicUrl,
+    ...(deps.now ? { now: deps.now } : {}),
   });
   const drafts = createPolicyDrafts({ store, consent: service, audit: deps.audit, directory: deps.directory });
   return {

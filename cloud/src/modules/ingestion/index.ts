@@ -39,4 +39,4 @@ export function createIngestionModule(deps: {
 export type IngestionModule = ReturnType<typeof createIngestionModule>;
 
 export type { IngestionService, UserSpan, InsertedListener } from './service';
-export type { InsertedSpan } from './store';
+export type { InsertedSpan, GeneratedWorkload } from './store';

@@ -44,6 +44,8 @@ export function createIngestionService(deps: Deps) {
     spanTotals: store.spanTotals,
     orgIdsWithSpans: store.orgIdsWithSpans,
     ensureDailyPartitions: store.ensureDailyPartitions,
+    /** Demo and benchmark data straight into the spans table (the seed); rollups are rebuilt after. */
+    insertGeneratedSpans: store.insertGeneratedSpans,
     dropPartitionsBefore: store.dropPartitionsBefore,
     deleteOrgSpansBefore: store.deleteOrgSpansBefore,
 

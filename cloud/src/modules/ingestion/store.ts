@@ -57,6 +57,17 @@ function dayRange(fromDay: string, toDay: string, timeZone: string) {
     and s.start < ((${toDay}::date + 1)::timestamp at time zone ${timeZone})`;
 }
 
+/** A synthetic workload: who, on which device, with which app mix (an index into `mixes`), over which days. */
+export interface GeneratedWorkload {
+  orgId: string;
+  timeZone: string;
+  people: readonly { userId: string; deviceId: string; mix: number }[];
+  mixes: readonly (readonly string[])[];
+  from: Date;
+  to: Date;
+  spansPerDay: number;
+}
+
 export function createIngestionStore(database: Database) {
   return {
     /**
@@ -176,6 +187,38 @@ export function createIngestionStore(database: Database) {
     },
 
     /** Creates the daily partitions of [from, to) that do not exist yet. */
+    /**
+     * A synthetic workload for demos and benchmarks, in one statement: person x day x slot on
+     * working days in the org's zone (start 7:30-10:00, about 9% of slots idle, a few people
+     * working some Saturdays), apps drawn from each person's mix. Spans are new ids, so nothing
+     * stored is touched.
+     */
+    async insertGeneratedSpans(w: GeneratedWorkload): Promise<void> {
+      const people = JSON.stringify(w.people.map((p) => [p.userId, p.deviceId, p.mix]));
+      const mixes = JSON.stringify(w.mixes);
+      const slotMs = Math.floor((8.5 * 3_600_000) / w.spansPerDay);
+      await database.rows(sql`
+        with p as (
+          select (e->>0)::uuid as user_id, (e->>1)::uuid as device_id, (e->>2)::int as kind, row_number() over () as n
+          from json_array_elements(${people}::json) e
+        ), m as (
+          select ordinality - 1 as kind, array(select json_array_elements_text(value)) as apps
+          from json_array_elements(${mixes}::json) with ordinality
+        ), d as (
+          select g::date as day from generate_series((${w.from.toISOString()}::timestamptz at time zone ${w.timeZone})::date,
+                                                      (${w.to.toISOString()}::timestamptz at time zone ${w.timeZone})::date - 1, interval '1 day') g
+        ), pd as (
+          select p.*, d.day, ((d.day + time '07:30') + ((hashtext(p.user_id::text || d.day::text) & 255) * interval '35 seconds')) as local_start
+          from p cross join d
+          where extract(isodow from d.day) < 6 or (p.n % 23 = 0 and extract(isodow from d.day) = 6)
+        )
+        insert into spans (id, start, org_id, device_id, user_id, duration_ms, app, idle)
+        select gen_random_uuid(), (pd.local_start + k * ${slotMs} * interval '1 millisecond') at time zone ${w.timeZone},
+               ${w.orgId}::uuid, pd.device_id, pd.user_id, ${slotMs} - 1000 - (random() * 20000)::int,
+               m.apps[1 + floor(random() * array_length(m.apps, 1))::int], random() < 0.09
+        from pd join m on m.kind = pd.kind cross join generate_series(0, ${w.spansPerDay - 1}) k`);
+    },
+
     async ensureDailyPartitions(from: Date, to: Date): Promise<string[]> {
       const created: string[] = [];
       for (let day = startOfUtcDay(from); day < to; day = new Date(day.getTime() + 86_400_000)) {
