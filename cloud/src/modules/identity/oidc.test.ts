@@ -55,7 +55,11 @@ describe.each(testDatabaseKinds())('OIDC single sign-on on %s', (kind) => {
         },
       ],
       // devInteractions take any login as the account id: the test logs in with an email.
-      findAccount: (_ctx, id) => ({ accountId: id, claims: () => ({ sub: id, email: id, email_verified: true }) }),
+      // Logins starting "unverified" get an account whose provider never vouched for the address.
+      findAccount: (_ctx, id) => ({
+        accountId: id,
+        claims: () => (id.startsWith('unverified') ? { sub: id, email: id } : { sub: id, email: id, email_verified: true }),
+      }),
       claims: { openid: ['sub'], email: ['email', 'email_verified'] },
       cookies: { keys: ['oidc-test-cookie-key'] },
       features: { devInteractions: { enabled: true } },
@@ -147,6 +151,17 @@ describe.each(testDatabaseKinds())('OIDC single sign-on on %s', (kind) => {
       const html = await response.text();
       expect(html).toContain('stranger@nowhere.example');
       expect(html).toMatch(/directory/);
+      expect(browser.cookie(cloudUrl, 'icarus_session')).toBeUndefined();
+    });
+
+    it('refuses an email the provider does not say is verified, even when the directory has it', async () => {
+      const email = 'unverified.person@sso.test';
+      await cloud.services.directory.createUser({ orgId: org.orgId, email, name: 'Una Verified', role: 'employee' });
+      const browser = new CookieClient();
+      const { response, url } = await signInThroughProvider(browser, email);
+      expect(url.startsWith(`${cloudUrl}/sso/oidc/callback`)).toBe(true);
+      expect(response.status).toBe(403);
+      expect(await response.text()).toContain('not verified');
       expect(browser.cookie(cloudUrl, 'icarus_session')).toBeUndefined();
     });
 

@@ -116,11 +116,15 @@ export function oidcRoutes(deps: { settings: OidcSettings; auth: AuthService; co
         });
         const idClaims = tokens.claims();
         if (!idClaims) throw new AppError('unauthorized', 'The provider returned no ID token');
-        // Providers put email in the ID token or only in userinfo; ask userinfo when it is absent.
-        const claims = typeof idClaims.email === 'string' ? idClaims : await client.fetchUserInfo(configured, tokens.access_token, idClaims.sub);
+        // Providers put email (and whether it is verified) in the ID token or only in userinfo; ask userinfo when either is absent.
+        const claims =
+          typeof idClaims.email === 'string' && typeof idClaims.email_verified === 'boolean'
+            ? idClaims
+            : await client.fetchUserInfo(configured, tokens.access_token, idClaims.sub);
         const identity = IdentityClaims.safeParse(claims);
         if (!identity.success) return refuse(c, 403, 'Your company account did not share an email address, so it cannot be matched to the directory.');
-        if (identity.data.email_verified === false) return refuse(c, 403, 'Your company account’s email address is not verified.');
+        // An address the provider does not vouch for is anyone's to type in: only a verified one is matched.
+        if (identity.data.email_verified !== true) return refuse(c, 403, 'Your company account’s email address is not verified.');
         email = identity.data.email;
       } catch (error) {
         const detail = error instanceof Error ? error.message : 'unknown error';
