@@ -1,5 +1,6 @@
 // The command line that makes a production install's first admin and resets a lost password,
 // run as a real process against the same database a production server then starts on.
+// Each test starts several processes and servers: minutes on a loaded 2-core machine.
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../tes
 
 const script = new URL('./admin.ts', import.meta.url).pathname;
 const tsx = new URL('../../node_modules/.bin/tsx', import.meta.url).pathname;
+const SLOW_MS = 240_000;
 
 describe.each(testDatabaseKinds())('npm run admin on %s', (kind) => {
   let testDb: TestDatabase;
@@ -39,65 +41,73 @@ describe.each(testDatabaseKinds())('npm run admin on %s', (kind) => {
   });
   afterAll(async () => testDb?.drop());
 
-  it('a fresh start makes no demo; create-admin makes the organisation and its admin, who can sign in', async () => {
-    let cloud = await serve();
-    expect(cloud.bootstrap).toMatchObject({ created: false, orgId: '' });
-    expect(await cloud.cloud.services.directory.firstOrg()).toBeUndefined();
-    await cloud.close();
+  it(
+    'a fresh start makes no demo; create-admin makes the organisation and its admin, who can sign in',
+    async () => {
+      let cloud = await serve();
+      expect(cloud.bootstrap).toMatchObject({ created: false, orgId: '' });
+      expect(await cloud.cloud.services.directory.firstOrg()).toBeUndefined();
+      await cloud.close();
 
-    const refused = admin('create-admin', '--email', 'it@acme.test', '--name', 'Ida Admin');
-    expect(refused.status).toBe(2);
-    expect(refused.stderr).toContain('--org: there is no organisation yet');
+      const refused = admin('create-admin', '--email', 'it@acme.test', '--name', 'Ida Admin');
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toContain('--org: there is no organisation yet');
 
-    const made = admin('create-admin', '--email', 'IT@acme.test', '--name', 'Ida Admin', '--org', 'Acme', '--time-zone', 'Europe/Vienna');
-    expect(made.status, made.stderr).toBe(0);
-    const password = /Admin sign-in: it@acme\.test \/ (\S+)/.exec(made.stdout)?.[1] ?? '';
-    expect(password.length).toBeGreaterThanOrEqual(16);
+      const made = admin('create-admin', '--email', 'IT@acme.test', '--name', 'Ida Admin', '--org', 'Acme', '--time-zone', 'Europe/Vienna');
+      expect(made.status, made.stderr).toBe(0);
+      const password = /Admin sign-in: it@acme\.test \/ (\S+)/.exec(made.stdout)?.[1] ?? '';
+      expect(password.length).toBeGreaterThanOrEqual(16);
 
-    cloud = await serve();
-    try {
-      const org = await cloud.cloud.services.directory.firstOrg();
-      expect(org).toMatchObject({ name: 'Acme', timeZone: 'Europe/Vienna' });
-      expect((await cloud.cloud.services.consent.currentPolicy(org?.id ?? '')).version).toBe(1);
-      const session = await signIn(cloud, 'it@acme.test', password);
+      cloud = await serve();
+      try {
+        const org = await cloud.cloud.services.directory.firstOrg();
+        expect(org).toMatchObject({ name: 'Acme', timeZone: 'Europe/Vienna' });
+        expect((await cloud.cloud.services.consent.currentPolicy(org?.id ?? '')).version).toBe(1);
+        const session = await signIn(cloud, 'it@acme.test', password);
+        expect(session.status).toBe(201);
+        expect(await session.json()).toMatchObject({ stage: 'needs_enrollment' });
+        expect((await signIn(cloud, 'it@acme.test', 'wrong password')).status).toBe(401);
+        const audited = await cloud.cloud.services.audit.verify(org?.id ?? '');
+        expect(audited.ok).toBe(true);
+      } finally {
+        await cloud.close();
+      }
+    },
+    SLOW_MS,
+  );
+
+  it(
+    'reset-password prints a new password once; the old one stops working and sessions end',
+    async () => {
+      let cloud = await serve();
+      const before = admin('reset-password', '--email', 'nobody@acme.test');
+      expect(before.status).toBe(2);
+      expect(before.stderr).toContain('--email: nobody is registered as nobody@acme.test');
+      await cloud.close();
+
+      const first = admin('reset-password', '--email', 'it@acme.test');
+      expect(first.status, first.stderr).toBe(0);
+      const oldPassword = /New password for it@acme\.test: (\S+)/.exec(first.stdout)?.[1] ?? '';
+      cloud = await serve();
+      const session = await signIn(cloud, 'it@acme.test', oldPassword);
       expect(session.status).toBe(201);
-      expect(await session.json()).toMatchObject({ stage: 'needs_enrollment' });
-      expect((await signIn(cloud, 'it@acme.test', 'wrong password')).status).toBe(401);
-      const audited = await cloud.cloud.services.audit.verify(org?.id ?? '');
-      expect(audited.ok).toBe(true);
-    } finally {
+      const cookie = session.headers.get('set-cookie')?.split(';')[0] ?? '';
       await cloud.close();
-    }
-  });
 
-  it('reset-password prints a new password once; the old one stops working and sessions end', async () => {
-    let cloud = await serve();
-    const before = admin('reset-password', '--email', 'nobody@acme.test');
-    expect(before.status).toBe(2);
-    expect(before.stderr).toContain('--email: nobody is registered as nobody@acme.test');
-    await cloud.close();
-
-    const first = admin('reset-password', '--email', 'it@acme.test');
-    expect(first.status, first.stderr).toBe(0);
-    const oldPassword = /New password for it@acme\.test: (\S+)/.exec(first.stdout)?.[1] ?? '';
-    cloud = await serve();
-    const session = await signIn(cloud, 'it@acme.test', oldPassword);
-    expect(session.status).toBe(201);
-    const cookie = session.headers.get('set-cookie')?.split(';')[0] ?? '';
-    await cloud.close();
-
-    const second = admin('reset-password', '--email', 'it@acme.test');
-    expect(second.status, second.stderr).toBe(0);
-    const newPassword = /New password for it@acme\.test: (\S+)/.exec(second.stdout)?.[1] ?? '';
-    cloud = await serve();
-    try {
-      expect((await signIn(cloud, 'it@acme.test', oldPassword)).status).toBe(401);
-      expect((await signIn(cloud, 'it@acme.test', newPassword)).status).toBe(201);
-      // The session made with the old password was ended by the reset.
-      const me = await fetch(`${cloud.url}/api/me`, { headers: { cookie } });
-      expect(me.status).toBe(401);
-    } finally {
-      await cloud.close();
-    }
-  });
+      const second = admin('reset-password', '--email', 'it@acme.test');
+      expect(second.status, second.stderr).toBe(0);
+      const newPassword = /New password for it@acme\.test: (\S+)/.exec(second.stdout)?.[1] ?? '';
+      cloud = await serve();
+      try {
+        expect((await signIn(cloud, 'it@acme.test', oldPassword)).status).toBe(401);
+        expect((await signIn(cloud, 'it@acme.test', newPassword)).status).toBe(201);
+        // The session made with the old password was ended by the reset.
+        const me = await fetch(`${cloud.url}/api/me`, { headers: { cookie } });
+        expect(me.status).toBe(401);
+      } finally {
+        await cloud.close();
+      }
+    },
+    SLOW_MS,
+  );
 });

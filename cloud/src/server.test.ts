@@ -36,7 +36,9 @@ describe('server start', () => {
       expect(first.exitCode).toBe(0);
       const second = await runServerOnce(dataDir);
       expect(second.output).not.toMatch(/Enrollment token/);
-      expect(second.output).toMatch(/Admin sign-in: admin@demo\.icarus\.local \(password shown on first start\)/);
+      expect(second.output).toMatch(
+        /Admin sign-in: admin@demo\.icarus\.local \(password shown on first start; a new one: npm run admin -- reset-password --email admin@demo\.icarus\.local\)/,
+      );
       expect(second.exitCode).toBe(0);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
