@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { sql } from 'drizzle-orm';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode, newTotpSecret } from '../../cloud/src/modules/identity/totp';
 import { startSmtpServer } from '../../cloud/test/support/servers';
@@ -16,7 +17,6 @@ import { testDatabaseKinds } from '../../cloud/test/support/database';
 import { startXDisplay, xDisplayUnavailableReason, type XDisplay } from '../helpers/xdisplay';
 import { agentBundle, agentHome, type AgentHome } from './agent-helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'correct horse battery staple';
 const noX = xDisplayUnavailableReason();
 const skip = noX ?? (existsSync(CHROMIUM) ? undefined : `no ${CHROMIUM}`);
@@ -41,18 +41,7 @@ for (const kind of testDatabaseKinds()) {
         startTestCloud(kind, { SMTP_URL: smtp.url, MAIL_FROM: 'Icarus <notices@icarus.test>', NOTIFY_POLL_MS: '100' }),
         startXDisplay(),
         agentBundle(),
-        chromium.launch({
-          executablePath: CHROMIUM,
-          args: [
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-        }),
+        launchChromium(),
       ]);
       const { directory } = cloud.cloud.services;
       const orgId = cloud.bootstrap.orgId;

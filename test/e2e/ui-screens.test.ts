@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../helpers/browser';
 import { uuidv7 } from 'uuidv7';
 import { richPolicy, startUiAgent, type UiAgent } from './ui-agent';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
 const MIN = 60_000;
 
@@ -19,18 +19,7 @@ describe.skipIf(!existsSync(CHROMIUM))('agent screens in Chromium (loopback serv
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     agent = await startUiAgent(now);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 900, height: 1100 }, locale: 'en-GB', timezoneId: 'UTC' });
   });
 

@@ -3,7 +3,8 @@
  * nothing the browser refuses. Real cloud, real PGlite, real Chromium.
  */
 import { sql } from 'drizzle-orm';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, seedDemo } from '../../cloud/scripts/seed-demo';
 import { newTotpSecret, totpCode } from '../../cloud/src/modules/identity/totp';
@@ -12,15 +13,6 @@ import { loadSecrets } from '../../cloud/src/platform/secrets';
 import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 import { testDatabaseKinds } from '../../cloud/test/support/database';
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PASSWORD = 'correct horse battery staple';
 
 type Who = 'nobody' | 'half-signed-in admin' | 'admin' | 'manager' | 'auditor' | 'employee';
@@ -33,7 +25,7 @@ describe.each(testDatabaseKinds())('cloud pages under the strict CSP in Chromium
   beforeAll(async () => {
     cloud = await startTestCloud(kind);
     await seedDemo(cloud.cloud, cloud.database, loadSecrets(cloud.config), { employees: 12, teams: 2, days: 14, spansPerDay: 6 });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const { auth, directory } = cloud.cloud.services;
     const orgId = cloud.bootstrap.orgId;
     await directory.createUser({ orgId, email: 'auditor@csp.example', name: 'Avery Auditor', role: 'auditor', password: PASSWORD });

@@ -1,21 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, seedDemo } from '../../cloud/scripts/seed-demo';
 import { loadSecrets } from '../../cloud/src/platform/secrets';
 import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 
 const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe('manager web reports in Chromium', () => {
   let cloud: TestCloud;
@@ -25,7 +17,7 @@ describe('manager web reports in Chromium', () => {
     cloud = await startTestCloud('pglite');
     // A small demo org: 40 people in 4 teams over three weeks; team 1 is the demo manager's.
     await seedDemo(cloud.cloud, cloud.database, loadSecrets(cloud.config), { employees: 40, teams: 4, days: 21, spansPerDay: 8 });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
   }, 180_000);
   afterAll(async () => {
