@@ -1,3 +1,4 @@
+import { weekOf } from '@icarus/shared';
 import type { ExportRow, UserDayTotal } from '../analytics';
 import { judgeSlices } from './threshold';
 
@@ -99,6 +100,5 @@ export function byDay<T extends { day: string }>(rows: readonly T[]): Map<string
 
 /** The Monday (ISO week start) of a day, as PostgreSQL's date_trunc('week') gives it. */
 export function mondayOf(day: string): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  return new Date(d.getTime() - ((d.getUTCDay() + 6) % 7) * 86_400_000).toISOString().slice(0, 10);
+  return weekOf(day).week;
 }

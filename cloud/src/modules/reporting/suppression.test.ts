@@ -5,9 +5,8 @@ import { addPeople, record, type ActivePerson } from '../../../test/support/acti
 import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
 import { defaultPolicy } from '../consent';
-import { addDays as dayAdd, weekOf } from '@icarus/shared';
-
-const mondayOf = (day: string) => weekOf(day).week;
+import { addDays as dayAdd } from '@icarus/shared';
+import { mondayOf } from './cells';
 
 /** Setting up dozens of devices and sessions: minutes when the shared machine is busy. */
 const SETUP_MS = 240_000;
