@@ -111,6 +111,7 @@ export function createApp(deps: AppDeps) {
     consent: consent.service,
     audit: audit.service,
     logger,
+    metrics,
     scheduler,
   });
   const reporting = createReportingModule({
@@ -202,9 +203,11 @@ export function createApp(deps: AppDeps) {
   app.use(WIRE_PATHS.enroll, byAddress);
   app.use(WIRE_PATHS.token, byAddress);
 
-  // Operations.
-  app.get('/healthz', (c) => c.json({ ok: true }));
-  app.get('/readyz', async (c) => {
+  // Operations: probes on the public app, and alone on a process without the api role.
+  const probes = new Hono<AppEnv>();
+  probes.onError(renderError);
+  probes.get('/healthz', (c) => c.json({ ok: true, roles: [...config.ROLES] }));
+  probes.get('/readyz', async (c) => {
     try {
       await database.ping();
       return c.json({ ok: true, database: database.kind });
@@ -212,6 +215,7 @@ export function createApp(deps: AppDeps) {
       throw new AppError('unavailable', 'Database is not reachable');
     }
   });
+  app.route('/', probes);
   // Metrics name routes and volumes: behind a bearer token when one is set, and only on
   // METRICS_PORT (never the public port) when that is set.
   const metricsApp = new Hono<AppEnv>();
@@ -223,6 +227,11 @@ export function createApp(deps: AppDeps) {
     return c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
   });
   if (config.METRICS_PORT === undefined) app.route('/', metricsApp);
+  // A worker or scheduler process answers probes and metrics only.
+  const operationsApp = new Hono<AppEnv>();
+  operationsApp.route('/', probes);
+  if (config.METRICS_PORT === undefined) operationsApp.route('/', metricsApp);
+  operationsApp.notFound((c) => c.json(new AppError('not_found', `This process (${[...config.ROLES].join(', ')}) serves no ${c.req.path}`).toBody(), 404));
 
   // The URL map. Each module's routes carry their full paths, listed here per module.
   const requireUser = identity.access.requireUser;
@@ -248,13 +257,19 @@ export function createApp(deps: AppDeps) {
   documentRightsApi(app);
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Icarus Nova API', version: '1' } });
 
-  /** Background work in start order; stopped in reverse (erasures finish, then the outbox, then rollups flush). */
-  const running = [scheduler, identity, analytics, notification, rights];
+  /**
+   * Background work in start order, by role; stopped in reverse (erasures finish, then the
+   * notification outbox, then the rollup consumer). The scheduler role leads the cron jobs the
+   * modules registered; the worker role consumes the outboxes.
+   */
+  const running = [...(config.ROLES.has('scheduler') ? [scheduler] : []), ...(config.ROLES.has('worker') ? [identity, analytics, notification, rights] : [])];
   const extraStops: (() => Promise<void>)[] = [];
   return {
     app,
     /** Just /metrics, for start-up code to serve on METRICS_PORT. */
     metricsApp,
+    /** Probes and metrics only: what a process without the api role serves. */
+    operationsApp,
     /** Module services, for the start-up code and for tests that drive a service directly. */
     services: {
       audit: audit.service,

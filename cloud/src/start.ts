@@ -50,14 +50,16 @@ export async function startCloud(options: StartOptions = {}): Promise<RunningClo
   const effective: Config = { ...config, PORT: port, PUBLIC_URL: config.PUBLIC_URL ?? `${scheme}://127.0.0.1:${port}` };
   const cloud = createApp({ config: effective, database, secrets, logger, ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}) });
   cloud.start();
-  handler = cloud.app.fetch;
+  handler = config.ROLES.has('api') ? cloud.app.fetch : cloud.operationsApp.fetch;
   const metricsServer = config.METRICS_PORT === undefined ? undefined : await listen(config, config.METRICS_PORT, cloud.metricsApp.fetch);
 
   const now = new Date();
   await cloud.services.ingestion.preparePartitions(now);
-  const bootstrap = config.DEMO_SEED
-    ? await bootstrapDemoOrg(cloud)
-    : { created: false, orgId: (await cloud.services.directory.firstOrg())?.id ?? '', adminEmail: '' };
+  // The demo is made by a process that serves it (one with the api role).
+  const bootstrap =
+    config.DEMO_SEED && config.ROLES.has('api')
+      ? await bootstrapDemoOrg(cloud)
+      : { created: false, orgId: (await cloud.services.directory.firstOrg())?.id ?? '', adminEmail: '' };
 
   let closing: Promise<void> | undefined;
   return {

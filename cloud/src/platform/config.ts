@@ -2,6 +2,9 @@ import { z } from 'zod';
 
 const Base64Key32 = z.string().refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded' });
 
+export const PROCESS_ROLES = ['api', 'worker', 'scheduler'] as const;
+export type ProcessRole = (typeof PROCESS_ROLES)[number];
+
 /** Every setting the server reads, parsed once at start; nothing else reads process.env. */
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -60,6 +63,17 @@ export const ConfigSchema = z.object({
   NOTIFY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** A device with no sync for this many days is reported to the org's admins (daily check). */
   DEVICE_SILENT_DAYS: z.coerce.number().int().min(1).max(365).default(3),
+  /**
+   * What this process does (comma-separated): `api` serves HTTP, `worker` consumes the rollup
+   * outbox, delivers notifications and runs erasures, `scheduler` runs the cron jobs (once per
+   * tick across all instances). All three by default: `npm start` is one process.
+   */
+  ROLES: z
+    .string()
+    .default('api,worker,scheduler')
+    .transform((v) => v.split(',').map((r) => r.trim()))
+    .pipe(z.array(z.enum(PROCESS_ROLES)).min(1, { message: 'must name at least one role' }))
+    .transform((roles) => new Set(roles) as ReadonlySet<ProcessRole>),
   /** A demo org on a first start; default on, except in production (whose first admin comes from `npm run admin`). */
   DEMO_SEED: z
     .enum(['true', 'false'])

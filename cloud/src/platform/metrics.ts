@@ -33,6 +33,16 @@ export function createMetrics() {
       labelNames: ['outcome', 'reason'] as const,
       registers: [registry],
     }),
+    rollupRepairs: new Counter({
+      name: 'icarus_rollup_repaired_days_total',
+      help: 'Days the consistency check found different from the raw spans and rebuilt (expected to stay 0)',
+      registers: [registry],
+    }),
+    rollupOwed: new Gauge({
+      name: 'icarus_rollup_owed_batches',
+      help: 'Stored batches whose rollup deltas are not written yet (the outbox), after the last consumer run',
+      registers: [registry],
+    }),
     rateLimited: new Counter({
       name: 'icarus_rate_limited_total',
       help: 'Requests refused with 429, by limit',

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../platform/db/client';
 import type { RequireUser } from '../../platform/env';
+import type { Metrics } from '../../platform/metrics';
 import type { Scheduler } from '../../platform/scheduler';
 import type { AuditService } from '../audit';
 import type { ConsentService } from '../consent';
@@ -21,18 +22,23 @@ export function createAnalyticsModule(deps: {
   consent: ConsentService;
   audit: AuditService;
   logger: Logger;
+  metrics: Metrics;
   scheduler: Scheduler;
 }) {
   const service = createAnalyticsService({
+    database: deps.database,
     store: createAnalyticsStore(deps.database),
-    eraser: createRollupEraser(deps.database),
+    storeIn: createAnalyticsStore,
+    eraserIn: createRollupEraser,
+    metrics: deps.metrics,
     ingestion: deps.ingestion,
     directory: deps.directory,
     audit: deps.audit,
     logger: deps.logger,
   });
-  // Rollups are fed from newly inserted spans, queued in memory and flushed every second.
-  deps.ingestion.onInserted((owner, spans) => service.enqueue(owner, spans));
+  // Rollups are fed from the outbox ingestion writes beside the spans; a local insert only
+  // wakes the consumer sooner (other instances' batches are found by polling).
+  deps.ingestion.onInserted((owner, spans) => service.inserted(owner, spans));
   const jobs = createAnalyticsJobs({ analytics: service, ingestion: deps.ingestion, consent: deps.consent, logger: deps.logger });
   let scheduled: { stop: () => Promise<void> } | undefined;
   return {
@@ -46,7 +52,7 @@ export function createAnalyticsModule(deps: {
       service.start();
       scheduled ??= jobs.schedule(deps.scheduler.schedule);
     },
-    /** The schedule ends first, then the spans still queued are flushed. */
+    /** The schedule ends first, then the consumer; owed batches stay in the outbox. */
     async stop() {
       await scheduled?.stop();
       scheduled = undefined;

@@ -6,6 +6,8 @@ import type { DeviceIdentity } from '../devices';
 import { AppError } from '../../platform/errors';
 import type { IngestionService } from '../ingestion';
 import type { InsertedSpan } from '../ingestion';
+import type { Database } from '../../platform/db/client';
+import type { Metrics } from '../../platform/metrics';
 import type { RollupEraser } from './erase-store';
 import { createCategorizer, DEFAULT_RULES, type Categorizer } from './categories';
 import { aggregate, dayInZone, type SpanFact } from './rollup';
@@ -13,14 +15,18 @@ import type { AnalyticsStore } from './store';
 import type { CategoryRule } from './tables';
 
 interface Deps {
+  database: Database;
   store: AnalyticsStore;
-  eraser: RollupEraser;
+  /** The same stores over a transaction's handle: consumer, rebuild, check and erasure each run in one. */
+  storeIn: (tx: Database) => AnalyticsStore;
+  eraserIn: (tx: Database) => RollupEraser;
   ingestion: IngestionService;
   directory: DirectoryService;
   audit: AuditService;
   logger: Logger;
-  /** How often queued spans are flushed into the rollups. */
-  flushIntervalMs?: number;
+  metrics?: Metrics;
+  /** How often each worker looks for batches the rollups owe (other instances' too). */
+  pollIntervalMs?: number;
   now?: () => Date;
 }
 
@@ -35,24 +41,29 @@ interface OrgContext {
 }
 
 const TEAM_CACHE_MS = 60_000;
-/** Days rebuilt per statement group: bounded memory whatever the range. */
+/** Days rebuilt per transaction: bounded memory and lock time whatever the range. */
 const REBUILD_CHUNK_DAYS = 7;
+/** Stored batches taken per consumer transaction (each up to 1,000 spans). */
+const CLAIM_BATCHES = 50;
+/** After a local insert, how long the consumer waits to gather more before it runs. */
+const GATHER_MS = 100;
+
+/** Raised inside a consumer transaction that met an org (or person) its cached directory lacks. */
+class DirectoryMiss extends Error {
+  constructor(readonly orgIds: string[]) {
+    super('directory not loaded for the claimed batches');
+  }
+}
 
 export function createAnalyticsService(deps: Deps) {
-  const { store, ingestion, directory, logger } = deps;
+  const { database, store, ingestion, directory, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const contexts = new Map<string, Promise<OrgContext>>();
-  let queue: { orgId: string; userId: string; spans: InsertedSpan[] }[] = [];
-  /** Flushes, rebuilds and rule changes run one at a time, so a rebuild never races a flush. */
-  let chain: Promise<unknown> = Promise.resolve();
   const background = new Set<Promise<unknown>>();
   let timer: NodeJS.Timeout | undefined;
-
-  function exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = chain.then(work, work);
-    chain = run.catch(() => undefined);
-    return run;
-  }
+  let soon: NodeJS.Timeout | undefined;
+  /** One drain at a time in this process; other processes are kept apart by row and org locks. */
+  let draining: Promise<number> | undefined;
 
   function inBackground(what: string, work: () => Promise<unknown>) {
     const p = work().catch((err: unknown) => logger.error({ err }, `analytics: ${what} failed`));
@@ -88,39 +99,78 @@ export function createAnalyticsService(deps: Deps) {
     return ctx;
   }
 
-  async function flushNow(): Promise<number> {
-    if (queue.length === 0) return 0;
-    const taken = queue;
-    queue = [];
-    let count = 0;
-    const byOrg = new Map<string, typeof taken>();
-    for (const item of taken) byOrg.set(item.orgId, [...(byOrg.get(item.orgId) ?? []), item]);
-    for (const [orgId, items] of byOrg) {
-      let ctx = await context(orgId);
-      // Someone new to the cached directory (just imported or enrolled): reload it once.
-      if (items.some((item) => !ctx.teams.has(item.userId))) {
-        contexts.delete(orgId);
-        ctx = await context(orgId);
-      }
-      const { dayOf } = ctx;
-      const facts = function* (): Generator<SpanFact> {
-        for (const item of items) {
-          for (const s of item.spans) {
-            yield { userId: item.userId, day: dayOf(s.start), app: s.app, title: s.title ?? null, idle: s.idle, ms: s.durationMs, spans: 1 };
-          }
-        }
-      };
-      const changes = aggregate(orgId, facts(), ctx.categorizer, ctx.teamOf);
+  /** A context already loaded (never a query: inside a PGlite transaction the pool would wait on it). */
+  async function cached(orgId: string): Promise<OrgContext | undefined> {
+    const ctx = contexts.get(orgId);
+    return ctx ? ctx.catch(() => undefined) : undefined;
+  }
+
+  /**
+   * One consumer transaction: takes owed batches, writes their deltas under each org's rollup
+   * lock, and settles the batches, all or nothing. Returns how many batches it settled.
+   */
+  async function consumeOnce(): Promise<number> {
+    const ready = new Map<string, OrgContext>();
+    for (const orgId of await ingestion.owedOrgIds(CLAIM_BATCHES)) ready.set(orgId, await context(orgId));
+    for (let attempt = 0; ; attempt++) {
       try {
-        await store.addDeltas(changes);
+        return await database.transaction(async (tx) => {
+          const owed = ingestion.within(tx);
+          // Titles are opened only for orgs whose rules look at them (an org not seen yet: opened).
+          const batches = await owed.claim(CLAIM_BATCHES, (orgId) => ready.get(orgId)?.categorizer.hasTitleRules ?? true);
+          if (batches.length === 0) return 0;
+          const orgIds = [...new Set(batches.map((b) => b.orgId))].sort();
+          const known = new Map<string, OrgContext>();
+          const missing: string[] = [];
+          for (const orgId of orgIds) {
+            const ctx = ready.get(orgId) ?? (await cached(orgId));
+            // Someone new to the cached directory (just imported or enrolled): reload it, once.
+            if (!ctx || (attempt === 0 && batches.some((b) => b.orgId === orgId && !ctx.teams.has(b.userId)))) missing.push(orgId);
+            else known.set(orgId, ctx);
+          }
+          if (missing.length > 0) throw new DirectoryMiss(missing);
+          const rollups = deps.storeIn(tx);
+          await rollups.lockOrgs(orgIds);
+          for (const orgId of orgIds) {
+            const ctx = known.get(orgId) as OrgContext;
+            const facts = function* (): Generator<SpanFact> {
+              for (const b of batches) {
+                if (b.orgId !== orgId) continue;
+                for (const sp of b.spans) {
+                  yield { userId: b.userId, day: ctx.dayOf(sp.start), app: sp.app, title: sp.title, idle: sp.idle, ms: sp.durationMs, spans: 1 };
+                }
+              }
+            };
+            await rollups.addDeltas(aggregate(orgId, facts(), ctx.categorizer, ctx.teamOf));
+          }
+          await owed.settle(batches.map((b) => b.seq));
+          return batches.length;
+        });
       } catch (err) {
-        // Lost deltas are found and repaired by the consistency check; never block ingestion.
-        logger.error({ err, orgId, spans: items.length }, 'analytics: rollup flush failed');
-        continue;
+        if (!(err instanceof DirectoryMiss) || attempt >= 2) throw err;
+        for (const orgId of err.orgIds) contexts.delete(orgId);
+        for (const orgId of err.orgIds) ready.set(orgId, await context(orgId));
       }
-      for (const item of items) count += item.spans.length;
     }
-    return count;
+  }
+
+  /** Consumes until nothing is owed that this process can take; returns how many batches it settled. */
+  function drain(): Promise<number> {
+    draining ??= (async () => {
+      let settled = 0;
+      try {
+        for (let n = await consumeOnce(); n > 0; n = await consumeOnce()) settled += n;
+        if (deps.metrics) deps.metrics.rollupOwed.set(await ingestion.owedCount());
+      } finally {
+        draining = undefined;
+      }
+      return settled;
+    })();
+    return draining;
+  }
+
+  function drainInBackground() {
+    void drain().catch((err: unknown) => logger.error({ err }, 'analytics: rollup consumer failed; the batches stay owed'));
   }
 
   /** Rebuilds [fromDay, toDay] of one org from raw spans (categories as the rules say now). */
@@ -129,79 +179,97 @@ export function createAnalyticsService(deps: Deps) {
     const ctx = await context(orgId);
     for (let from = fromDay; from <= toDay; from = addDays(from, REBUILD_CHUNK_DAYS)) {
       const to = addDays(from, REBUILD_CHUNK_DAYS - 1) < toDay ? addDays(from, REBUILD_CHUNK_DAYS - 1) : toDay;
-      let facts: SpanFact[];
-      if (ctx.categorizer.hasTitleRules) {
-        const spans = await ingestion.spansForRollup(orgId, from, to, ctx.timeZone);
-        facts = spans.map((s) => ({ userId: s.userId, day: s.day, app: s.app, title: s.title, idle: s.idle, ms: s.durationMs, spans: 1 }));
-      } else {
-        const totals = await ingestion.spanTotals(orgId, from, to, ctx.timeZone, true);
-        facts = totals.map((t) => ({ userId: t.user_id, day: t.day, app: t.app, title: null, idle: t.idle, ms: t.ms, spans: t.spans }));
-      }
-      await store.replaceDays(orgId, from, to, aggregate(orgId, facts, ctx.categorizer, ctx.teamOf));
+      // Under the org's rollup lock no consumer writes these days; spans still owed are left out
+      // of the raw read (same statement) and added by the consumer afterwards: counted once.
+      await database.transaction(async (tx) => {
+        const rollups = deps.storeIn(tx);
+        const raw = ingestion.within(tx);
+        await rollups.lockOrgs([orgId]);
+        let facts: SpanFact[];
+        if (ctx.categorizer.hasTitleRules) {
+          const spans = await raw.spansForRollup(orgId, from, to, ctx.timeZone);
+          facts = spans.map((sp) => ({ userId: sp.userId, day: sp.day, app: sp.app, title: sp.title, idle: sp.idle, ms: sp.durationMs, spans: 1 }));
+        } else {
+          const totals = await raw.spanTotals(orgId, from, to, ctx.timeZone, true);
+          facts = totals.map((t) => ({ userId: t.user_id, day: t.day, app: t.app, title: null, idle: t.idle, ms: t.ms, spans: t.spans }));
+        }
+        await rollups.replaceDays(orgId, from, to, aggregate(orgId, facts, ctx.categorizer, ctx.teamOf));
+      });
     }
   }
 
   return {
-    /** The onInserted listener: queues only, so ingestion never waits for rollups. */
-    enqueue(owner: DeviceIdentity, spans: InsertedSpan[]) {
-      if (owner.userId === null || spans.length === 0) return;
-      queue.push({ orgId: owner.orgId, userId: owner.userId, spans });
+    /** The onInserted listener: a nudge only (the batch is already owed in the database). */
+    inserted(owner: DeviceIdentity, spans: InsertedSpan[]) {
+      if (owner.userId === null || spans.length === 0 || !timer || soon) return;
+      soon = setTimeout(() => {
+        soon = undefined;
+        drainInBackground();
+      }, GATHER_MS);
+      soon.unref();
     },
 
-    /** Writes everything queued so far into the rollups; returns how many spans it wrote. */
-    flush: () => exclusive(flushNow),
+    /** Writes every owed batch this process can take into the rollups; returns how many batches. */
+    flush: drain,
 
-    start(intervalMs = deps.flushIntervalMs ?? 1000) {
+    /** How many stored batches the rollups still owe (all instances). */
+    owed: () => ingestion.owedCount(),
+
+    start(intervalMs = deps.pollIntervalMs ?? 1000) {
       if (timer) return;
-      timer = setInterval(() => {
-        if (queue.length > 0) void exclusive(flushNow).catch((err: unknown) => logger.error({ err }, 'analytics: flush failed'));
-      }, intervalMs);
+      timer = setInterval(drainInBackground, intervalMs);
       timer.unref();
+      drainInBackground();
     },
 
-    /** Stops the flush timer and writes what is still queued. */
+    /** Stops the consumer; what is owed stays in the outbox for the next worker. */
     async stop() {
       if (timer) clearInterval(timer);
+      if (soon) clearTimeout(soon);
       timer = undefined;
+      soon = undefined;
       await Promise.allSettled([...background]);
-      await exclusive(flushNow);
+      await draining?.catch(() => undefined);
     },
 
     /** Resolves when background rebuilds (after a rule change) have finished: tests and shutdown. */
     async idle() {
       while (background.size > 0) await Promise.allSettled([...background]);
-      await exclusive(async () => undefined);
+      await draining?.catch(() => undefined);
     },
 
-    /** Erasure: the person leaves every rollup, old days too (see erase.ts); queued deltas are written first. */
+    /**
+     * Erasure: the person leaves every rollup, old days too (see erase-store.ts). Their raw spans
+     * and owed batches are already gone (ingestion deletes both in one statement), and the org's
+     * rollup lock waits for any consumer that took their batches before that.
+     */
     eraseUser: (orgId: string, userId: string) =>
-      exclusive(async () => {
-        await flushNow();
-        return deps.eraser.eraseUser(orgId, userId);
+      database.transaction(async (tx) => {
+        await deps.storeIn(tx).lockOrgs([orgId]);
+        return deps.eraserIn(tx).eraseUser(orgId, userId);
       }),
 
     /** After a bulk load (the demo seed): fresh planner statistics for the rollups. */
     analyzeRollups: () => store.analyzeRollups(),
 
-    rebuild(orgId: string, fromDay: string, toDay: string) {
-      return exclusive(async () => {
-        await flushNow();
-        await rebuildNow(orgId, fromDay, toDay);
-      });
-    },
+    rebuild: (orgId: string, fromDay: string, toDay: string) => rebuildNow(orgId, fromDay, toDay),
 
     /**
-     * Compares each person-day of [fromDay, toDay] with the raw spans and rebuilds the days
-     * that differ: the repair path for deltas lost in a crash or a failed flush.
+     * Compares each person-day of [fromDay, toDay] with the raw spans the rollups already owe
+     * nothing for, and rebuilds the days that differ: the safety net (a bug, a hand edit, spans
+     * inserted outside ingestion). It should find nothing; it says so either way.
      */
     async checkConsistency(orgId: string, fromDay: string, toDay: string): Promise<{ checkedDays: number; repairedDays: string[] }> {
-      await this.flush();
       const ctx = await context(orgId);
-      const [raw, rolled, rolledDays] = await Promise.all([
-        ingestion.spanTotals(orgId, fromDay, toDay, ctx.timeZone, false),
-        store.dailyTotals(orgId, fromDay, toDay),
-        store.rolledUpDays(orgId, fromDay, toDay),
-      ]);
+      const { raw, rolled, rolledDays } = await database.transaction(async (tx) => {
+        const rollups = deps.storeIn(tx);
+        await rollups.lockOrgs([orgId]);
+        return {
+          raw: await ingestion.within(tx).spanTotals(orgId, fromDay, toDay, ctx.timeZone, false),
+          rolled: await rollups.dailyTotals(orgId, fromDay, toDay),
+          rolledDays: await rollups.rolledUpDays(orgId, fromDay, toDay),
+        };
+      });
       const expected = new Map<string, { active: number; idle: number; spans: number }>();
       for (const r of raw) {
         const key = `${r.user_id}|${r.day}`;
@@ -222,7 +290,9 @@ export function createAnalyticsService(deps: Deps) {
       for (const key of expected.keys()) bad.add(key.slice(key.indexOf('|') + 1));
       const repairedDays = [...bad].sort();
       for (const day of repairedDays) await this.rebuild(orgId, day, day);
+      deps.metrics?.rollupRepairs.inc(repairedDays.length);
       if (repairedDays.length > 0) logger.warn({ orgId, repairedDays }, 'analytics: rollups differed from raw spans; rebuilt');
+      else logger.info({ orgId, checkedDays: days.size }, 'analytics: rollups match the raw spans; nothing to repair');
       return { checkedDays: days.size, repairedDays };
     },
 

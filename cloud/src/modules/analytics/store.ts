@@ -86,6 +86,16 @@ export function createAnalyticsStore(database: Database) {
     },
 
     /**
+     * Takes each org's rollup lock until the transaction ends, in a fixed order (no deadlock
+     * between two consumers): consumers, rebuilds, checks and erasure of one org never interleave.
+     */
+    async lockOrgs(orgIds: string[]): Promise<void> {
+      for (const orgId of [...orgIds].sort()) {
+        await database.rows(sql`select pg_advisory_xact_lock(hashtextextended(${`rollups:${orgId}`}, 0))`);
+      }
+    },
+
+    /**
      * Adds deltas to all five rollups in one statement (data-modifying CTEs), so a flush is
      * one round trip and one transaction: the rollups never disagree with each other.
      * Keys must be unique within each list: the caller pre-aggregates.

@@ -24,6 +24,7 @@ export function createIngestionModule(deps: {
 }) {
   const service = createIngestionService({
     store: createIngestionStore(deps.database),
+    storeIn: createIngestionStore,
     consent: deps.consent,
     devices: deps.devices,
     audit: deps.audit,
@@ -38,5 +39,5 @@ export function createIngestionModule(deps: {
 }
 export type IngestionModule = ReturnType<typeof createIngestionModule>;
 
-export type { IngestionService, UserSpan, InsertedListener } from './service';
+export type { IngestionService, UserSpan, InsertedListener, OwedBatch } from './service';
 export type { InsertedSpan, GeneratedWorkload } from './store';

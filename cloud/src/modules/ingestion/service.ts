@@ -4,7 +4,8 @@ import { grantedAt, inForce, type ConsentHistory, type ConsentService } from '..
 import type { DeviceIdentity, DeviceService, EnrolledDevice } from '../devices';
 import { AppError } from '../../platform/errors';
 import type { Metrics } from '../../platform/metrics';
-import type { IngestionStore, InsertedSpan, SpanRow } from './store';
+import type { Database } from '../../platform/db/client';
+import type { IngestionStore, InsertedSpan, OwedSpanRow, SpanRow } from './store';
 import type { TitleCipher } from './title-cipher';
 
 /** A person's own span with the title opened for them (full, redacted or hashed, as the device sent it). */
@@ -18,11 +19,21 @@ export interface UserSpan {
   deviceId: string;
 }
 
+/** A stored batch the rollups still owe, with its spans as stored now (erased or expired ones are gone). */
+export interface OwedBatch {
+  seq: number;
+  orgId: string;
+  userId: string;
+  spans: { start: Date; durationMs: number; app: string | null; idle: boolean; title: string | null }[];
+}
+
 /** Called with the spans a batch newly stored (never duplicates), e.g. by the rollup stage. */
 export type InsertedListener = (owner: DeviceIdentity, spans: InsertedSpan[]) => void;
 
 interface Deps {
   store: IngestionStore;
+  /** The same store over a transaction's handle (the rollup consumer's). */
+  storeIn: (tx: Database) => IngestionStore;
   consent: ConsentService;
   devices: DeviceService;
   audit: AuditService;
@@ -34,32 +45,78 @@ export function createIngestionService(deps: Deps) {
   const { store, consent, devices, audit, titles, metrics } = deps;
   const listeners: InsertedListener[] = [];
 
+  function opened(titleEnc: Uint8Array | null): string | null {
+    if (!titleEnc) return null;
+    try {
+      return titles.decrypt(titleEnc);
+    } catch {
+      // Sealed under a key since rotated away: categorised as if untitled.
+      return null;
+    }
+  }
+
+  function owedBatches(rows: OwedSpanRow[], wantsTitles: (orgId: string) => boolean): OwedBatch[] {
+    const batches = new Map<number, OwedBatch>();
+    for (const r of rows) {
+      const seq = Number(r.seq);
+      let batch = batches.get(seq);
+      if (!batch) {
+        batch = { seq, orgId: r.org_id, userId: r.user_id, spans: [] };
+        batches.set(seq, batch);
+      }
+      if (r.start === null || r.duration_ms === null) continue;
+      batch.spans.push({
+        start: new Date(r.start),
+        durationMs: r.duration_ms,
+        app: r.app,
+        idle: r.idle === true,
+        title: wantsTitles(r.org_id) ? opened(r.title_enc) : null,
+      });
+    }
+    return [...batches.values()];
+  }
+
+  /** Reads for rollups, through one handle (the pool, or a transaction's). */
+  function rollupReads(s: IngestionStore) {
+    return {
+      /** Raw totals per person and day (and app) without spans the outbox still owes: what rollups must equal. */
+      spanTotals: s.spanTotals,
+      /** Spans of a range with titles opened, for categories that depend on titles (outbox-owed ones left out). */
+      async spansForRollup(orgId: string, fromDay: string, toDay: string, timeZone: string) {
+        const rows = await s.spansForRollup(orgId, fromDay, toDay, timeZone);
+        return rows.map((r) => ({ userId: r.user_id, day: r.day, app: r.app, idle: r.idle, durationMs: r.duration_ms, title: opened(r.title_enc) }));
+      },
+    };
+  }
+
   return {
     /** Daily partitions a week back and a week ahead, so inserts rarely fall to the default. */
     async preparePartitions(now: Date): Promise<string[]> {
       return store.ensureDailyPartitions(new Date(now.getTime() - 7 * 86_400_000), new Date(now.getTime() + 8 * 86_400_000));
     },
 
-    /** Raw totals per person and day (and app), the ground truth rollups are checked against. */
-    spanTotals: store.spanTotals,
+    ...rollupReads(store),
     orgIdsWithSpans: store.orgIdsWithSpans,
     ensureDailyPartitions: store.ensureDailyPartitions,
     /** Demo and benchmark data straight into the spans table (the seed); rollups are rebuilt after. */
     insertGeneratedSpans: store.insertGeneratedSpans,
     dropPartitionsBefore: store.dropPartitionsBefore,
     deleteOrgSpansBefore: store.deleteOrgSpansBefore,
+    /** Orgs of the oldest owed batches, and how many batches are owed (a gauge). */
+    owedOrgIds: store.owedOrgIds,
+    owedCount: store.owedCount,
 
-    /** Spans of a range with titles decrypted, for categories that depend on titles. */
-    async spansForRollup(orgId: string, fromDay: string, toDay: string, timeZone: string) {
-      const rows = await store.spansForRollup(orgId, fromDay, toDay, timeZone);
-      return rows.map((r) => ({
-        userId: r.user_id,
-        day: r.day,
-        app: r.app,
-        idle: r.idle,
-        durationMs: r.duration_ms,
-        title: r.title_enc ? titles.decrypt(r.title_enc) : null,
-      }));
+    /**
+     * The rollups' outbox inside the caller's transaction: `claim` takes batches no other worker
+     * holds (locked until the transaction ends), `settle` removes those whose deltas were written.
+     */
+    within(tx: Database) {
+      const s = deps.storeIn(tx);
+      return {
+        ...rollupReads(s),
+        claim: async (limit: number, wantsTitles: (orgId: string) => boolean) => owedBatches(await s.claimOwed(limit), wantsTitles),
+        settle: s.settleOwed,
+      };
     },
 
     /** One page of a person's spans, oldest first, after the (start, id) cursor; titles decrypted for their owner. */

@@ -51,6 +51,27 @@ export type SpanForRollup = {
   title_enc: Uint8Array | null;
 };
 
+/**
+ * Spans whose outbox row is still waiting: a rebuild or check leaves them out, in the same
+ * statement (one snapshot), and the consumer adds them on top when it takes them.
+ */
+function notOwed(orgId: string) {
+  // NOT IN over a subquery is a hashed subplan: built once, one probe per span (ids are never null).
+  return sql`s.id not in (select unnest(o.span_ids) from span_inserts o where o.org_id = ${orgId})`;
+}
+
+/** One span owed to the rollups, read back from the spans table; null fields when the span is gone (erased, retention). */
+export interface OwedSpanRow extends Record<string, unknown> {
+  seq: number | string;
+  org_id: string;
+  user_id: string;
+  start: Date | string | null;
+  duration_ms: number | null;
+  app: string | null;
+  idle: boolean | null;
+  title_enc: Uint8Array | null;
+}
+
 /** Bounds of [fromDay, toDay] in the org's zone, written so partitions prune. */
 function dayRange(fromDay: string, toDay: string, timeZone: string) {
   return sql`s.start >= (${fromDay}::date::timestamp at time zone ${timeZone})
@@ -80,15 +101,26 @@ export function createIngestionStore(database: Database) {
         rows.map((r) => ({ id: r.id, start: r.start, duration_ms: r.durationMs, app: r.app, title_enc: r.titleEnc, idle: r.idle })),
       );
       // Only ids come back: the rest is already in hand, and parsing 500 timestamps per batch
-      // was a visible share of the server's CPU.
+      // was a visible share of the server's CPU. A bound device's new spans are written to the
+      // rollups' outbox in the same statement, so they reach the rollups even if this process dies.
+      const outbox =
+        owner.userId === null
+          ? sql``
+          : sql`, owed as (
+              insert into span_inserts (org_id, user_id, span_ids, starts)
+              select ${owner.orgId}::uuid, ${owner.userId}::uuid, array_agg(id), array_agg(start) from stored having count(*) > 0
+            )`;
       const inserted = await database.rows<{ id: string }>(sql`
-        insert into spans (id, start, org_id, device_id, user_id, duration_ms, app, title_enc, idle)
-        select u.id, u.start, ${owner.orgId}::uuid, ${owner.deviceId}::uuid, ${owner.userId}::uuid, u.duration_ms, u.app,
-               decode(u.title_enc, 'base64'), u.idle
-        from json_to_recordset(${recordset}::json)
-          as u(id uuid, start timestamptz, duration_ms int, app text, title_enc text, idle boolean)
-        on conflict do nothing
-        returning id`);
+        with stored as (
+          insert into spans (id, start, org_id, device_id, user_id, duration_ms, app, title_enc, idle)
+          select u.id, u.start, ${owner.orgId}::uuid, ${owner.deviceId}::uuid, ${owner.userId}::uuid, u.duration_ms, u.app,
+                 decode(u.title_enc, 'base64'), u.idle
+          from json_to_recordset(${recordset}::json)
+            as u(id uuid, start timestamptz, duration_ms int, app text, title_enc text, idle boolean)
+          on conflict do nothing
+          returning id, start
+        )${outbox}
+        select id from stored`);
       if (inserted.length === 0) return [];
       const fresh = new Set(inserted.map((r) => r.id));
       return rows.filter((r) => fresh.has(r.id)).map((r) => ({ id: r.id, start: new Date(r.start), durationMs: r.durationMs, app: r.app, idle: r.idle }));
@@ -108,7 +140,7 @@ export function createIngestionStore(database: Database) {
         select s.user_id, to_char((s.start at time zone ${timeZone})::date, 'YYYY-MM-DD') as day, ${app} as app, s.idle,
                sum(s.duration_ms)::float8 as ms, count(*)::int as spans
         from spans s
-        where s.org_id = ${orgId} and s.user_id is not null and ${dayRange(fromDay, toDay, timeZone)}
+        where s.org_id = ${orgId} and s.user_id is not null and ${dayRange(fromDay, toDay, timeZone)} and ${notOwed(orgId)}
         group by 1, 2, 3, 4`);
       return rows.map((r) => ({ ...r, ms: Number(r.ms), spans: Number(r.spans) }));
     },
@@ -118,7 +150,42 @@ export function createIngestionStore(database: Database) {
       return database.rows<SpanForRollup>(sql`
         select s.user_id, to_char((s.start at time zone ${timeZone})::date, 'YYYY-MM-DD') as day, s.app, s.idle, s.duration_ms, s.title_enc
         from spans s
-        where s.org_id = ${orgId} and s.user_id is not null and ${dayRange(fromDay, toDay, timeZone)}`);
+        where s.org_id = ${orgId} and s.user_id is not null and ${dayRange(fromDay, toDay, timeZone)} and ${notOwed(orgId)}`);
+    },
+
+    /**
+     * Takes up to `limit` outbox rows no other worker holds (FOR UPDATE SKIP LOCKED: they stay
+     * locked until the caller's transaction ends) with their spans. Call inside a transaction.
+     */
+    async claimOwed(limit: number): Promise<OwedSpanRow[]> {
+      return database.rows<OwedSpanRow>(sql`
+        with claimed as (
+          select seq, org_id, user_id, span_ids, starts from span_inserts order by seq limit ${limit} for update skip locked
+        )
+        select c.seq, c.org_id, c.user_id, s.start, s.duration_ms, s.app, s.idle, s.title_enc
+        from claimed c
+        cross join lateral unnest(c.span_ids, c.starts) as k(id, start)
+        left join spans s on s.id = k.id and s.start = k.start and s.org_id = c.org_id
+        order by c.seq`);
+    },
+
+    /** Removes outbox rows whose deltas the caller wrote in the same transaction. */
+    async settleOwed(seqs: number[]): Promise<void> {
+      if (seqs.length === 0) return;
+      await database.rows(sql`delete from span_inserts where seq = any(${`{${seqs.join(',')}}`}::bigint[])`);
+    },
+
+    /** The orgs of the oldest outbox rows: their directories are loaded before a transaction takes the rows. */
+    async owedOrgIds(limit: number): Promise<string[]> {
+      const rows = await database.rows<{ org_id: string }>(sql`
+        select distinct org_id from (select org_id from span_inserts order by seq limit ${limit}) o`);
+      return rows.map((r) => r.org_id);
+    },
+
+    /** How many outbox rows (stored batches) the rollups still owe. */
+    async owedCount(): Promise<number> {
+      const [row] = await database.rows<{ n: number }>(sql`select count(*)::int as n from span_inserts`);
+      return Number(row?.n ?? 0);
     },
 
     /** One page of a person's spans, oldest first, after the (start, id) cursor, optionally within [from, to). */
@@ -141,8 +208,10 @@ export function createIngestionStore(database: Database) {
 
     /** Deletes every raw span of the person; returns how many and the time they covered. */
     async deleteSpansOfUser(orgId: string, userId: string): Promise<{ count: number; first: Date | null; last: Date | null }> {
+      // The person's owed outbox rows go in the same statement: nothing queued can bring them back.
       const [row] = await database.rows<{ n: number | string; first: Date | string | null; last: Date | string | null }>(sql`
-        with d as (delete from spans where org_id = ${orgId} and user_id = ${userId} returning start)
+        with d as (delete from spans where org_id = ${orgId} and user_id = ${userId} returning start),
+        o as (delete from span_inserts where org_id = ${orgId} and user_id = ${userId})
         select count(*)::int as n, min(start) as first, max(start) as last from d`);
       const toDate = (v: Date | string | null | undefined) => (v === null || v === undefined ? null : new Date(v));
       return { count: Number(row?.n ?? 0), first: toDate(row?.first), last: toDate(row?.last) };

@@ -1,4 +1,4 @@
-import { boolean, customType, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, customType, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
@@ -23,4 +23,23 @@ export const spans = pgTable(
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.id, t.start] }), index('spans_org_user_start').on(t.orgId, t.userId, t.start)],
+);
+
+/**
+ * What the rollups still owe: one row per stored batch of a bound device, written in the same
+ * statement as its spans (a transactional outbox), and deleted in the same transaction as the
+ * rollup deltas it caused. Whatever process dies when, every stored span reaches the rollups
+ * exactly once. Keys only: the spans themselves are read back by (id, start).
+ */
+export const spanInserts = pgTable(
+  'span_inserts',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    orgId: uuid('org_id').notNull(),
+    userId: uuid('user_id').notNull(),
+    spanIds: uuid('span_ids').array().notNull(),
+    starts: timestamp('starts', { withTimezone: true, precision: 3 }).array().notNull(),
+    insertedAt: timestamp('inserted_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('span_inserts_org_user').on(t.orgId, t.userId)],
 );

@@ -127,14 +127,22 @@ describe.each(testDatabaseKinds())('employee data rights on %s', (kind) => {
 
   it('erases spans and rollup contributions, keeps the audit trail, confirms, and leaves others untouched', async () => {
     const { rights, analytics } = cloud.cloud.services;
-    // Rollups of a day 120 days back whose raw spans retention has already dropped: fed to the
-    // rollup stage directly, as ingest did back then. Erasure must still take alice's share out.
+    // Rollups of a day 120 days back whose raw spans retention has since dropped: stored, rolled
+    // up, then removed as retention removes them. Erasure must still take alice's share out.
     const longAgo = new Date(Date.now() - 120 * 86_400_000);
-    const oldSpans = (n: number, app: string) =>
-      Array.from({ length: n }, (_, i) => ({ id: crypto.randomUUID(), start: new Date(longAgo.getTime() + i * 1000), durationMs: 700, app, idle: false }));
-    analytics.enqueue({ deviceId: crypto.randomUUID(), orgId, userId: ids.alice }, oldSpans(3, 'Slack'));
-    analytics.enqueue({ deviceId: crypto.randomUUID(), orgId, userId: ids.bob }, oldSpans(2, 'Slack'));
-    await analytics.flush();
+    const { timeZone: zoneOfOrg } = await analytics.orgCalendar(orgId);
+    const longAgoDay = new Intl.DateTimeFormat('en-CA', { timeZone: zoneOfOrg, year: 'numeric', month: '2-digit', day: '2-digit' }).format(longAgo);
+    for (const [userId, n] of [
+      [ids.alice, 3],
+      [ids.bob, 2],
+    ] as const) {
+      for (let i = 0; i < n; i++) {
+        await cloud.database.rows(sql`insert into spans (id, start, org_id, device_id, user_id, duration_ms, app, idle)
+          values (${crypto.randomUUID()}, ${new Date(longAgo.getTime() + i * 1000).toISOString()}, ${orgId}, ${crypto.randomUUID()}, ${userId}, 700, 'Slack', false)`);
+      }
+    }
+    await analytics.rebuild(orgId, longAgoDay, longAgoDay);
+    await cloud.database.rows(sql`delete from spans where org_id = ${orgId} and start < ${new Date(Date.now() - 100 * 86_400_000).toISOString()}`);
     const { timeZone } = await analytics.orgCalendar(orgId);
     const oldDay = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(longAgo);
     const aliceDays = await presenceDays(ids.alice);

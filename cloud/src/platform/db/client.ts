@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import type { SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -22,6 +22,13 @@ export interface Database {
   rows<T extends Record<string, unknown>>(query: SQL): Promise<T[]>;
   /** postgres.js client, present only on PostgreSQL: the hot ingest path uses it directly. */
   readonly pg?: postgres.Sql;
+  /**
+   * Runs `work` in one transaction on one connection; the handle it gets is a Database whose
+   * statements all belong to that transaction (stores are made over it as over the pool).
+   * On PGlite, a statement on the outer handle inside `work` would wait for the transaction
+   * to end: inside, use only the handle given.
+   */
+  transaction<T>(work: (tx: Database) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   /**
    * A session-level advisory lock on a connection of its own, or undefined when another
@@ -33,6 +40,25 @@ export interface Database {
 
 /** How long a lock's connection may take to answer before the lock counts as lost. */
 const LOCK_CHECK_MS = 1_500;
+
+/** A Database over a drizzle transaction: the same surface, bound to the transaction's connection. */
+function inTransaction(kind: Database['kind'], tx: Drizzle, rowsOf: (result: unknown) => Record<string, unknown>[]): Database {
+  const handle: Database = {
+    kind,
+    db: tx,
+    async rows<T extends Record<string, unknown>>(query: SQL) {
+      return rowsOf(await tx.execute(query)) as T[];
+    },
+    // Nested: a savepoint on the same connection.
+    transaction: (work) => tx.transaction((inner) => work(inTransaction(kind, inner, rowsOf))),
+    ping: async () => {
+      await tx.execute(sql`select 1`);
+    },
+    tryAdvisoryLock: () => Promise.reject(new Error('advisory session locks are not taken inside a transaction')),
+    close: () => Promise.reject(new Error('a transaction handle is not closed; its transaction ends with its callback')),
+  };
+  return handle;
+}
 
 /** The promise's value, or undefined when it fails or takes longer than `ms`. */
 async function within<T>(ms: number, work: PromiseLike<T>): Promise<T | undefined> {
@@ -75,14 +101,15 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   const db = drizzlePostgres(pg);
   let ending = false;
   await migratePostgres(db, { migrationsFolder: MIGRATIONS });
+  const rowsOf = (result: unknown) => [...(result as Iterable<Record<string, unknown>>)];
   return {
     kind: 'postgres',
     db,
     pg,
     async rows<T extends Record<string, unknown>>(query: SQL) {
-      const result = await db.execute(query);
-      return [...result] as unknown as T[];
+      return rowsOf(await db.execute(query)) as T[];
     },
+    transaction: (work) => db.transaction((tx) => work(inTransaction('postgres', tx, rowsOf))),
     async ping() {
       await pg`select 1`;
     },
@@ -133,13 +160,14 @@ async function openPglite(dir: string): Promise<Database> {
   const client = new PGlite(dir);
   const db = drizzlePglite(client);
   await migratePglite(db, { migrationsFolder: MIGRATIONS });
+  const rowsOf = (result: unknown) => (result as { rows: Record<string, unknown>[] }).rows;
   return {
     kind: 'pglite',
     db,
     async rows<T extends Record<string, unknown>>(query: SQL) {
-      const result = await db.execute(query);
-      return result.rows as T[];
+      return rowsOf(await db.execute(query)) as T[];
     },
+    transaction: (work) => db.transaction((tx) => work(inTransaction('pglite', tx, rowsOf))),
     async ping() {
       await client.query('select 1');
     },
