@@ -90,6 +90,8 @@ export async function seedDemo(
     receiptPublicKey: secrets.receiptPublicKey,
     receiptKeyId: secrets.receiptKeyId,
     publicUrl: () => 'http://localhost',
+    // The running cloud's bus: its cached timelines hear of the decisions made here.
+    bus: services.bus,
     now: () => consentStart,
   }).service;
   const policy = await services.consent.currentPolicy(orgId);
@@ -232,7 +234,7 @@ async function main() {
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 4 });
   const secrets = loadSecrets(config);
   const cloud = createApp({ config, database, secrets, logger: pino({ level: 'warn' }) });
-  cloud.start();
+  await cloud.start();
   try {
     await cloud.services.ingestion.preparePartitions(new Date());
     const result = await seedDemo(cloud, database, secrets, DEMO_SIZE, (line) => process.stdout.write(`${line}\n`));

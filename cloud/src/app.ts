@@ -29,6 +29,7 @@ import { clientAddress } from './platform/http/client-address';
 import { rateLimit, type RateLimitStore } from './platform/http/rate-limit';
 import { securityHeaders } from './platform/http/security-headers';
 import { createMetrics } from './platform/metrics';
+import { createLocalBus, createPostgresBus, type InvalidationBus } from './platform/invalidation';
 import { documentWireApi } from './platform/openapi';
 import { createScheduler } from './platform/scheduler';
 import type { Secrets } from './platform/secrets';
@@ -40,6 +41,8 @@ export interface AppDeps {
   secrets: Secrets;
   logger: Logger;
   rateLimits?: RateLimitStore;
+  /** How instances tell each other a cached row changed (Redis when configured; else PostgreSQL NOTIFY, or local on PGlite). */
+  bus?: InvalidationBus;
 }
 
 /** Limits: a whole office may share one address; a device catching up sends 5+ batches/s. */
@@ -56,6 +59,7 @@ export function createApp(deps: AppDeps) {
   const maxBodyBytes = config.MAX_BODY_BYTES;
   // Cron jobs run on one instance at a time (the leader), once per tick.
   const scheduler = createScheduler({ database, logger });
+  const bus = deps.bus ?? (database.pg ? createPostgresBus(database.pg, logger) : createLocalBus());
 
   // Modules, each after the ones it depends on.
   const audit = createAuditModule({ database });
@@ -83,9 +87,11 @@ export function createApp(deps: AppDeps) {
     metrics,
     publicUrl,
     maxBodyBytes,
+    bus,
   });
   const consent = createConsentModule({
     database,
+    bus,
     audit: audit.service,
     directory: directory.service,
     bindings: devices.bindings,
@@ -297,8 +303,11 @@ export function createApp(deps: AppDeps) {
       rights: rights.rights,
       fleet: admin.fleet,
       scheduler,
+      bus,
     },
-    start() {
+    /** Starts the invalidation listener, then the background work of this process's roles. */
+    async start() {
+      await bus.start();
       for (const module of running) module.start();
     },
     /** Background work registers here; stop() runs it down before the database closes. */
@@ -308,6 +317,7 @@ export function createApp(deps: AppDeps) {
     async stop() {
       for (const hook of extraStops.reverse()) await hook();
       for (const module of [...running].reverse()) await module.stop();
+      await bus.stop();
     },
   };
 }

@@ -49,7 +49,7 @@ export async function startCloud(options: StartOptions = {}): Promise<RunningClo
   const scheme = tls ? 'https' : 'http';
   const effective: Config = { ...config, PORT: port, PUBLIC_URL: config.PUBLIC_URL ?? `${scheme}://127.0.0.1:${port}` };
   const cloud = createApp({ config: effective, database, secrets, logger, ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}) });
-  cloud.start();
+  await cloud.start();
   handler = config.ROLES.has('api') ? cloud.app.fetch : cloud.operationsApp.fetch;
   const metricsServer = config.METRICS_PORT === undefined ? undefined : await listen(config, config.METRICS_PORT, cloud.metricsApp.fetch);
 

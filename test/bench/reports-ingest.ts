@@ -32,7 +32,7 @@ async function run(input: IngestWorkerInput) {
   const config = parseConfig({ DATABASE_URL: input.databaseUrl, DATA_DIR: mkdtempSync(join(tmpdir(), 'icarus-bench-ingest-')), LOG_LEVEL: 'silent' });
   const database = await openDatabase({ databaseUrl: input.databaseUrl, dataDir: config.DATA_DIR, poolSize: input.concurrency + 2 });
   const cloud = createApp({ config, database, secrets: loadSecrets(config), logger: pino({ level: 'silent' }) });
-  cloud.start();
+  await cloud.start();
   const { ingestion } = cloud.services;
   const { devices, rate, batch } = input;
   // As ingestion sees them per request: the binding in force decides whose consent counts.

@@ -121,7 +121,7 @@ export async function benchReports(databaseUrl: string): Promise<Record<string, 
   const database = await openDatabase({ databaseUrl, dataDir: config.DATA_DIR, poolSize: 8 });
   const secrets = loadSecrets(config);
   const cloud = createApp({ config, database, secrets, logger: pino({ level: 'silent' }) });
-  cloud.start();
+  await cloud.start();
   const { services } = cloud;
   const runs = Number(process.env.BENCH_RUNS ?? 3);
   try {

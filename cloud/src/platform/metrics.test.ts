@@ -38,6 +38,8 @@ describe('metrics', () => {
       icarus_http_requests_in_flight: 'gauge',
       icarus_ingest_spans_total: 'counter',
       icarus_rate_limited_total: 'counter',
+      icarus_rollup_repairs_total: 'counter',
+      icarus_rollup_owed_batches: 'gauge',
     });
     metrics.httpRequests.inc({ method: 'GET', route: '/api/reports/team-summary', status: '200' });
     metrics.spans.inc({ outcome: 'rejected', reason: 'no_consent' }, 3);

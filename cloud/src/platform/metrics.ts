@@ -34,8 +34,8 @@ export function createMetrics() {
       registers: [registry],
     }),
     rollupRepairs: new Counter({
-      name: 'icarus_rollup_repaired_days_total',
-      help: 'Days the consistency check found different from the raw spans and rebuilt (expected to stay 0)',
+      name: 'icarus_rollup_repairs_total',
+      help: 'Rollup days the consistency check found different from the raw spans and rebuilt (expected to stay 0)',
       registers: [registry],
     }),
     rollupOwed: new Gauge({

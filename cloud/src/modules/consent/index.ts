@@ -11,6 +11,8 @@ import { policyPageRoutes } from './page-routes';
 import { consentRoutes } from './routes';
 import { createConsentService } from './service';
 import { createConsentStore } from './store';
+import { withTimelineCache } from './cached-store';
+import type { InvalidationBus } from '../../platform/invalidation';
 
 export function createConsentModule(deps: {
   database: Database;
@@ -22,12 +24,15 @@ export function createConsentModule(deps: {
   receiptPublicKey: KeyObject;
   receiptKeyId: string;
   publicUrl: () => string;
+  bus: InvalidationBus;
   /** The consent service's clock; the demo seed dates decisions before the spans it makes. */
   now?: () => Date;
 }) {
-  const store = createConsentStore(deps.database);
+  // Each device's decisions are read by every sync: cached, emptied everywhere by the bus on a decision.
+  const store = withTimelineCache(createConsentStore(deps.database), deps.bus);
   const service = createConsentService({
     store,
+    bus: deps.bus,
     audit: deps.audit,
     directory: deps.directory,
     bindings: deps.bindings,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, policyWidens, type Policy, type PolicyContent } from '@icarus/shared';
 import type { AuditService } from '../audit';
+import type { InvalidationBus } from '../../platform/invalidation';
 import { AppError } from '../../platform/errors';
 import { diffPolicies, type PolicyDiff } from './diff';
 import type { ConsentEvent } from './events';
@@ -10,8 +11,11 @@ export function policyHash(content: PolicyContent): string {
   return createHash('sha256').update(canonicalJson(content)).digest('hex');
 }
 
-/** Re-read "which version is current" this often: another instance may publish. */
-const CURRENT_TTL_MS = 2000;
+/**
+ * Re-read "which version is current" this often at the latest: a publication on any instance
+ * empties these caches at once through the bus; the lifetime covers a lost message.
+ */
+const CURRENT_TTL_MS = 30_000;
 
 /**
  * Policy publication and the policy reads behind every decision and sync: published versions
@@ -24,6 +28,7 @@ export function createPolicyPublication(deps: {
   publicUrl: () => string;
   now: () => Date;
   announce: (event: ConsentEvent) => Promise<void>;
+  bus: InvalidationBus;
 }) {
   const { store, audit, now, announce } = deps;
   const publishedVersions = new Map<string, PolicyRow>();
@@ -41,10 +46,16 @@ export function createPolicyPublication(deps: {
     };
   }
 
-  function forgetCurrent(orgId: string) {
+  function forgetCurrent(orgId: string | null) {
+    if (orgId === null) {
+      currentVersions.clear();
+      publishedLists.clear();
+      return;
+    }
     currentVersions.delete(orgId);
     publishedLists.delete(orgId);
   }
+  deps.bus.subscribe('policy', forgetCurrent);
 
   async function cachedCurrentPolicy(orgId: string): Promise<PolicyRow | undefined> {
     const hit = currentVersions.get(orgId);
@@ -131,7 +142,7 @@ export function createPolicyPublication(deps: {
 
       /** After an approved draft is published (consent/drafts.ts): drop cached "current", tell listeners. */
       async afterPublish(orgId: string, version: number, widens: boolean) {
-        forgetCurrent(orgId);
+        await deps.bus.publish('policy', orgId);
         await announce({ type: 'policy.published', orgId, version, widens });
       },
     },

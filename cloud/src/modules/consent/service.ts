@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { ALL_SCOPES, widenedScopes, type ConsentDecision, type ConsentReceipt, type Directive, type ReceiptPayload, type Scope } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
 import type { AuditService } from '../audit';
+import type { InvalidationBus } from '../../platform/invalidation';
 import type { BindingService } from '../devices';
 import type { DirectoryService } from '../directory';
 import type { EnrolledDevice } from '../../platform/env';
@@ -14,6 +15,8 @@ import type { ConsentStore } from './store';
 export type { ConsentEvent, ConsentListener } from './events';
 
 interface Deps {
+  /** Tells every instance that a policy was published (their policy caches empty at once). */
+  bus: InvalidationBus;
   store: ConsentStore;
   audit: AuditService;
   directory: Pick<DirectoryService, 'findUser'>;
@@ -66,7 +69,7 @@ export function createConsentService(deps: Deps) {
     await Promise.allSettled(listeners.map((listener) => listener(event)));
   };
 
-  const policies = createPolicyPublication({ store, audit, publicUrl: deps.publicUrl, now, announce });
+  const policies = createPolicyPublication({ store, audit, publicUrl: deps.publicUrl, now, announce, bus: deps.bus });
   const { toPolicy, currentPolicyRow, cachedCurrentPolicy, cachedPublishedVersion, cachedPublishedList } = policies;
 
   return {

@@ -15,6 +15,8 @@ import { myDevicesRoutes } from './my-devices';
 import { deviceRoutes } from './routes';
 import { createDeviceService } from './service';
 import { createDeviceStore } from './store';
+import { withDeviceCache } from './cached-store';
+import type { InvalidationBus } from '../../platform/invalidation';
 
 export function createDevicesModule(deps: {
   database: Database;
@@ -27,8 +29,10 @@ export function createDevicesModule(deps: {
   metrics: Metrics;
   publicUrl: () => string;
   maxBodyBytes: number;
+  bus: InvalidationBus;
 }) {
-  const store = createDeviceStore(deps.database);
+  // The device row and "directives waiting" are read by every sync: cached, emptied everywhere by the bus on a change.
+  const store = withDeviceCache(createDeviceStore(deps.database), deps.bus);
   const bindings = createBindingService({
     store,
     audit: deps.audit,
