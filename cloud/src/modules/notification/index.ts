@@ -10,6 +10,7 @@ import type { RequireUser } from '../../platform/env';
 import type { Scheduler } from '../../platform/scheduler';
 import type { ReportingService } from '../reporting';
 import { createSmtpMailer } from '../../adapters/mail';
+import { createWebhookClient } from '../../adapters/webhook';
 import { createChannels } from './channels';
 import { createNotificationJobs } from './jobs';
 import { notificationRoutes } from './routes';
@@ -19,7 +20,14 @@ import { createOutboxWorker } from './worker';
 
 type NotificationConfig = Pick<
   Config,
-  'SMTP_URL' | 'MAIL_FROM' | 'NOTIFY_POLL_MS' | 'NOTIFY_RETRY_BASE_MS' | 'NOTIFY_MAX_ATTEMPTS' | 'NOTIFY_WEBHOOK_TIMEOUT_MS' | 'DEVICE_SILENT_DAYS'
+  | 'SMTP_URL'
+  | 'MAIL_FROM'
+  | 'NOTIFY_POLL_MS'
+  | 'NOTIFY_RETRY_BASE_MS'
+  | 'NOTIFY_MAX_ATTEMPTS'
+  | 'NOTIFY_WEBHOOK_TIMEOUT_MS'
+  | 'WEBHOOK_ALLOW_HOSTS'
+  | 'DEVICE_SILENT_DAYS'
 >;
 
 /** The notification module wired from its dependencies: one call from the composition root. */
@@ -40,12 +48,13 @@ export function createNotificationModule(deps: {
   const { config, devices, directory, logger } = deps;
   const store = createNotificationStore(deps.database);
   const now = () => new Date();
+  const webhooks = createWebhookClient({ allowHosts: config.WEBHOOK_ALLOW_HOSTS, timeoutMs: config.NOTIFY_WEBHOOK_TIMEOUT_MS });
   const channels = createChannels({
     devices,
     store,
     mailer: createSmtpMailer(config.SMTP_URL),
     mailFrom: config.MAIL_FROM,
-    webhookTimeoutMs: config.NOTIFY_WEBHOOK_TIMEOUT_MS,
+    webhooks,
     now,
   });
   const notifications = createNotificationService({
@@ -55,6 +64,7 @@ export function createNotificationModule(deps: {
     audit: deps.audit,
     logger,
     emailEnabled: channels.emailEnabled,
+    checkWebhookUrl: webhooks.check,
     maxAttempts: config.NOTIFY_MAX_ATTEMPTS,
     now,
   });
