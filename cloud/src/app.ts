@@ -58,7 +58,12 @@ export function createApp(deps: AppDeps) {
   const scheduler = createScheduler({ database, logger });
 
   // Modules, each after the ones it depends on.
-  const audit = createAuditModule({ database });
+  const audit = createAuditModule({
+    database,
+    keys: { privateKey: secrets.auditPrivateKey, publicKey: secrets.auditPublicKey, keyId: secrets.auditKeyId },
+    scheduler,
+    logger,
+  });
   const directory = createDirectoryModule({ database, audit: audit.service });
   const identity = createIdentityModule({
     config,
@@ -231,11 +236,11 @@ export function createApp(deps: AppDeps) {
   app.route('/', devices.routes({ requireUser, csrfOf })); // /v1/devices/enroll|token|pair|binding, /me/devices, /api/me/devices*, /api/me/pairing-codes
   app.route('/', consent.routes({ deviceAuth, maxBodyBytes })); // /v1/policy, /v1/policy/diff, /v1/consent, /v1/receipt-keys, /privacy/policy/*
   app.route('/', ingestion.routes); // /v1/ingest
-  app.route('/', identity.routes); // /api/session*, /api/me, /api/account/*, /api/audit/verify, /sign-in*, /sign-out, /account/*, /sso/oidc/*
+  app.route('/', identity.routes); // /api/session*, /api/me, /api/account/*, /api/audit/verify (GET, POST), /sign-in*, /sign-out, /account/*, /sso/oidc/*
   app.route('/', directory.routes({ requireUser, maxBodyBytes })); // /api/directory/import
   app.route('/', analytics.routes({ requireUser, maxBodyBytes })); // /api/categories/rules
   app.route('/', admin.routes({ requireUser, maxBodyBytes, csrfOf })); // /api/admin/*, /admin*
-  app.route('/', audit.routes({ requireUser })); // /api/audit/events, /api/audit/export.csv, /audit
+  app.route('/', audit.routes({ requireUser })); // /api/audit/events, /api/audit/export.csv, /audit, /v1/audit-keys
   app.route('/', compliance.routes({ requireUser })); // /api/compliance/*, /api/reports/consent-coverage, /api/reports/device-health, /audit/compliance
   app.route('/', notification.routes); // /api/notifications/*, /api/me/notifications
   app.route('/', rights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf })); // /v1/me/*, /api/me/*, /me/data
@@ -249,7 +254,7 @@ export function createApp(deps: AppDeps) {
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Icarus Nova API', version: '1' } });
 
   /** Background work in start order; stopped in reverse (erasures finish, then the outbox, then rollups flush). */
-  const running = [scheduler, identity, analytics, notification, rights];
+  const running = [scheduler, audit, identity, analytics, notification, rights];
   const extraStops: (() => Promise<void>)[] = [];
   return {
     app,

@@ -20,6 +20,11 @@ export const ConfigSchema = z.object({
   TOKEN_SECRET: Base64Key32.optional(),
   /** Ed25519 private key (PKCS#8 PEM) that signs consent receipts. Unset: generated once. */
   RECEIPT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PKCS#8 PEM private key' }).optional(),
+  /**
+   * Ed25519 private key (PKCS#8 PEM) that signs audit chain checkpoints. Unset: derived from the
+   * receipt signing key (HKDF), so it is never in the database either way.
+   */
+  AUDIT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PKCS#8 PEM private key' }).optional(),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()
