@@ -62,7 +62,11 @@ export function createApp(deps: AppDeps) {
   const bus = deps.bus ?? (database.pg ? createPostgresBus(database.pg, logger) : createLocalBus());
 
   // Modules, each after the ones it depends on.
-  const audit = createAuditModule({ database });
+  const audit = createAuditModule({
+    database,
+    keys: { privateKey: secrets.auditPrivateKey, publicKey: secrets.auditPublicKey, keyId: secrets.auditKeyId },
+    logger,
+  });
   const directory = createDirectoryModule({ database, audit: audit.service });
   const identity = createIdentityModule({
     config,
@@ -118,7 +122,6 @@ export function createApp(deps: AppDeps) {
     audit: audit.service,
     logger,
     metrics,
-    scheduler,
   });
   const reporting = createReportingModule({
     queries: analytics.queries,
@@ -148,7 +151,6 @@ export function createApp(deps: AppDeps) {
     requireUser: identity.access.requireUser,
     maxBodyBytes,
     logger,
-    scheduler,
   });
   const rights = createRightsModule({
     database,
@@ -246,11 +248,11 @@ export function createApp(deps: AppDeps) {
   app.route('/', devices.routes({ requireUser, csrfOf })); // /v1/devices/enroll|token|pair|binding, /me/devices, /api/me/devices*, /api/me/pairing-codes
   app.route('/', consent.routes({ deviceAuth, maxBodyBytes })); // /v1/policy, /v1/policy/diff, /v1/consent, /v1/receipt-keys, /privacy/policy/*
   app.route('/', ingestion.routes); // /v1/ingest
-  app.route('/', identity.routes); // /api/session*, /api/me, /api/account/*, /api/audit/verify, /sign-in*, /sign-out, /account/*, /sso/oidc/*
+  app.route('/', identity.routes); // /api/session*, /api/me, /api/account/*, /api/audit/verify (GET, POST), /sign-in*, /sign-out, /account/*, /sso/oidc/*
   app.route('/', directory.routes({ requireUser, maxBodyBytes })); // /api/directory/import
   app.route('/', analytics.routes({ requireUser, maxBodyBytes })); // /api/categories/rules
   app.route('/', admin.routes({ requireUser, maxBodyBytes, csrfOf })); // /api/admin/*, /admin*
-  app.route('/', audit.routes({ requireUser })); // /api/audit/events, /api/audit/export.csv, /audit
+  app.route('/', audit.routes({ requireUser })); // /api/audit/events, /api/audit/export.csv, /audit, /v1/audit-keys
   app.route('/', compliance.routes({ requireUser })); // /api/compliance/*, /api/reports/consent-coverage, /api/reports/device-health, /audit/compliance
   app.route('/', notification.routes); // /api/notifications/*, /api/me/notifications
   app.route('/', rights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf })); // /v1/me/*, /api/me/*, /me/data
@@ -264,11 +266,13 @@ export function createApp(deps: AppDeps) {
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Icarus Nova API', version: '1' } });
 
   /**
-   * Background work in start order, by role; stopped in reverse (erasures finish, then the
-   * notification outbox, then the rollup consumer). The scheduler role leads the cron jobs the
-   * modules registered; the worker role consumes the outboxes.
+   * Background work by role, in start order; stopped in reverse (erasures finish, then the
+   * notification outbox, then the rollup consumer). The worker role consumes the outboxes; the
+   * scheduler role registers every module's cron jobs and leads them (once per tick across instances).
    */
-  const running = [...(config.ROLES.has('scheduler') ? [scheduler] : []), ...(config.ROLES.has('worker') ? [identity, analytics, notification, rights] : [])];
+  const running = config.ROLES.has('worker') ? [identity, analytics, notification, rights] : [];
+  const cronJobs = config.ROLES.has('scheduler') ? [audit.jobs, analytics.jobs, notification.jobs] : [];
+  let scheduled: { stop: () => Promise<void> }[] = [];
   const extraStops: (() => Promise<void>)[] = [];
   return {
     app,
@@ -308,6 +312,10 @@ export function createApp(deps: AppDeps) {
     /** Starts the invalidation listener, then the background work of this process's roles. */
     async start() {
       await bus.start();
+      if (cronJobs.length > 0 && scheduled.length === 0) {
+        scheduled = cronJobs.map((jobs) => jobs.schedule(scheduler.schedule));
+        scheduler.start();
+      }
       for (const module of running) module.start();
     },
     /** Background work registers here; stop() runs it down before the database closes. */
@@ -317,6 +325,9 @@ export function createApp(deps: AppDeps) {
     async stop() {
       for (const hook of extraStops.reverse()) await hook();
       for (const module of [...running].reverse()) await module.stop();
+      await Promise.all(scheduled.map((s) => s.stop()));
+      scheduled = [];
+      await scheduler.stop();
       await bus.stop();
     },
   };

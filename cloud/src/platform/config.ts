@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAllowedHosts, type AllowedHost } from './outbound-address';
 
 const Base64Key32 = z.string().refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded' });
 
@@ -22,6 +23,11 @@ export const ConfigSchema = z.object({
   TOKEN_SECRET: Base64Key32.optional(),
   /** Ed25519 private key (PKCS#8 PEM) that signs consent receipts. Unset: generated once. */
   RECEIPT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PKCS#8 PEM private key' }).optional(),
+  /**
+   * Ed25519 private key (PKCS#8 PEM) that signs audit chain checkpoints. Unset: derived from the
+   * receipt signing key (HKDF), so it is never in the database either way.
+   */
+  AUDIT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PKCS#8 PEM private key' }).optional(),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()
@@ -61,6 +67,21 @@ export const ConfigSchema = z.object({
   NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
   NOTIFY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /**
+   * Hosts webhooks may reach although they resolve to private, loopback or link-local addresses,
+   * and over plain http: comma-separated `host`, `host:port` or `[v6]:port`. Unset: public https only.
+   */
+  WEBHOOK_ALLOW_HOSTS: z
+    .string()
+    .default('')
+    .transform((value, ctx): AllowedHost[] => {
+      try {
+        return parseAllowedHosts(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+        return z.NEVER;
+      }
+    }),
   /** A device with no sync for this many days is reported to the org's admins (daily check). */
   DEVICE_SILENT_DAYS: z.coerce.number().int().min(1).max(365).default(3),
   /**

@@ -102,4 +102,10 @@ export function documentWireApi(app: OpenAPIHono<AppEnv>) {
     summary: 'JWKS with the public key that signs consent receipts',
     responses: { 200: { description: 'JWKS' } },
   });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/audit-keys',
+    summary: 'JWKS with the public key that signs audit chain checkpoints',
+    responses: { 200: { description: 'JWKS' } },
+  });
 }

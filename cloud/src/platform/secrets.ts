@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -11,7 +11,27 @@ export interface Secrets {
   receiptPublicKey: KeyObject;
   /** Key id of the receipt key, stable across restarts: the first 16 hex of its SHA-256. */
   receiptKeyId: string;
+  /** Signs audit chain checkpoints; only the process holds it, never the database. */
+  auditPrivateKey: KeyObject;
+  auditPublicKey: KeyObject;
+  auditKeyId: string;
 }
+
+/** PKCS#8 DER of an Ed25519 private key is this prefix and the 32-byte seed (RFC 8410). */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/** The audit key when none is configured: an Ed25519 seed derived from the receipt key's by HKDF-SHA256. */
+function derivedAuditKey(receiptKey: KeyObject): KeyObject {
+  const seed = Buffer.from(receiptKey.export({ format: 'jwk' }).d ?? '', 'base64url');
+  const derived = Buffer.from(hkdfSync('sha256', seed, Buffer.alloc(0), 'icarus-nova audit checkpoint key v1', 32));
+  return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, derived]), format: 'der', type: 'pkcs8' });
+}
+
+const keyIdOf = (publicKey: KeyObject) =>
+  createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
 
 const SecretsFile = z.object({
   titleKey: z.string(),
@@ -38,13 +58,20 @@ export function loadSecrets(config: Config): Secrets {
     throw new Error('Invalid configuration:\n  RECEIPT_SIGNING_KEY: must be an Ed25519 key');
   }
   const receiptPublicKey = createPublicKey(receiptPrivateKey);
-  const spki = receiptPublicKey.export({ type: 'spki', format: 'der' });
+  const auditPrivateKey = config.AUDIT_SIGNING_KEY ? createPrivateKey(config.AUDIT_SIGNING_KEY) : derivedAuditKey(receiptPrivateKey);
+  if (auditPrivateKey.asymmetricKeyType !== 'ed25519') {
+    throw new Error('Invalid configuration:\n  AUDIT_SIGNING_KEY: must be an Ed25519 key');
+  }
+  const auditPublicKey = createPublicKey(auditPrivateKey);
   return {
     titleKey: Buffer.from(titleKey, 'base64'),
     tokenSecret: new Uint8Array(Buffer.from(tokenSecret, 'base64')),
     receiptPrivateKey,
     receiptPublicKey,
-    receiptKeyId: createHash('sha256').update(spki).digest('hex').slice(0, 16),
+    receiptKeyId: keyIdOf(receiptPublicKey),
+    auditPrivateKey,
+    auditPublicKey,
+    auditKeyId: keyIdOf(auditPublicKey),
   };
 }
 

@@ -16,6 +16,7 @@ export const ROUTE_ACCESS: Record<string, { public: true } | { roles: readonly R
   'POST /api/account/totp': { roles: ALL_ROLES },
   'POST /api/account/totp/confirm': { roles: ALL_ROLES },
   'GET /api/audit/verify': { roles: ['admin', 'auditor'] },
+  'POST /api/audit/verify': { roles: ['admin', 'auditor'] },
   'POST /api/directory/import': { roles: ['admin'] },
 
   // Admin (admin/api.ts). Listing, reading and approving policy versions pass the route guard

@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { Database } from '../../platform/db/client';
 import type { RequireUser } from '../../platform/env';
 import type { Metrics } from '../../platform/metrics';
-import type { Scheduler } from '../../platform/scheduler';
 import type { AuditService } from '../audit';
 import type { ConsentService } from '../consent';
 import type { DirectoryService } from '../directory';
@@ -23,7 +22,6 @@ export function createAnalyticsModule(deps: {
   audit: AuditService;
   logger: Logger;
   metrics: Metrics;
-  scheduler: Scheduler;
 }) {
   const service = createAnalyticsService({
     database: deps.database,
@@ -40,7 +38,6 @@ export function createAnalyticsModule(deps: {
   // wakes the consumer sooner (other instances' batches are found by polling).
   deps.ingestion.onInserted((owner, spans) => service.inserted(owner, spans));
   const jobs = createAnalyticsJobs({ analytics: service, ingestion: deps.ingestion, consent: deps.consent, logger: deps.logger });
-  let scheduled: { stop: () => Promise<void> } | undefined;
   return {
     service,
     jobs,
@@ -50,12 +47,9 @@ export function createAnalyticsModule(deps: {
     routes: (options: { requireUser: RequireUser; maxBodyBytes: number }) => analyticsRoutes({ analytics: service, ...options }),
     start() {
       service.start();
-      scheduled ??= jobs.schedule(deps.scheduler.schedule);
     },
     /** The schedule ends first, then the consumer; owed batches stay in the outbox. */
     async stop() {
-      await scheduled?.stop();
-      scheduled = undefined;
       await service.stop();
     },
   };

@@ -1,29 +1,55 @@
-// The audit module: the hash-chained, append-only log of who did what, its viewer and verification.
+// The audit module: the hash-chained, append-only log of who did what, its signed checkpoints,
+// its viewer and verification.
 import { Hono } from 'hono';
+import type { Logger } from 'pino';
 import type { Database } from '../../platform/db/client';
 import type { AppEnv, RequireUser } from '../../platform/env';
+import type { ScheduleJobs } from '../../platform/scheduler';
+import { createCheckpointStore } from './checkpoint-store';
+import { createCheckpoints, createCheckpointSigner, type AuditKeys } from './checkpoints';
 import { auditPageRoutes } from './page-routes';
-import { auditApiRoutes } from './routes';
+import { auditApiRoutes, auditKeyRoutes } from './routes';
 import { createAuditService } from './service';
 import { createAuditStore } from './store';
 import { createAuditViewer } from './viewer';
 
-export function createAuditModule(deps: { database: Database }) {
-  const service = createAuditService(createAuditStore(deps.database));
+export function createAuditModule(deps: { database: Database; keys: AuditKeys; logger: Logger; now?: () => Date }) {
+  const store = createAuditStore(deps.database);
+  const signer = createCheckpointSigner(deps.keys);
+  const checkpoints = createCheckpoints({ store, checkpoints: createCheckpointStore(deps.database), signer, now: deps.now ?? (() => new Date()) });
+  const service = createAuditService({ store, checkpoints, signer });
   const viewer = createAuditViewer(service);
+
+  /** Hourly: a checkpoint of every org's head, so a copy exists even when nobody exports. */
+  async function checkpointJob() {
+    const result = await service.checkpointAll();
+    if (result.withProblems.length > 0) {
+      deps.logger.error({ orgIds: result.withProblems }, 'audit: chain changed since its last checkpoint; no new checkpoint signed for these orgs');
+    }
+  }
+
   return {
     service,
     viewer,
-    /** `/api/audit/*` (events, CSV export) and the `/audit` viewer page. */
+    /** `/api/audit/*` (events, CSV export), the `/audit` viewer page and the public `/v1/audit-keys`. */
     routes: (options: { requireUser: RequireUser }) =>
       new Hono<AppEnv>()
+        .route('/', auditKeyRoutes({ audit: service }))
         .route('/', auditApiRoutes({ viewer, requireUser: options.requireUser }))
         .route('/', auditPageRoutes({ viewer, requireUser: options.requireUser })),
+    /** The hourly checkpoint, registered by a process with the scheduler role. */
+    jobs: {
+      checkpoint: checkpointJob,
+      schedule: (scheduleJobs: ScheduleJobs) => scheduleJobs([{ name: 'audit-checkpoints', cron: '17 * * * *', run: checkpointJob }]),
+    },
   };
 }
 export type AuditModule = ReturnType<typeof createAuditModule>;
 
-export type { AuditEvent, AuditService, ChainVerification } from './service';
+export type { AuditEvent, AuditService, ChainVerification, CheckedCheckpoint } from './service';
+export { ChainVerificationSchema } from './service';
+export type { Checkpoint, AuditKeys } from './checkpoints';
+export type { ChainProblem } from './chain';
 export type { AuditViewer } from './viewer';
 export { AUDIT_API } from './routes';
 export { Chain } from './pages';

@@ -2,7 +2,6 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import type { AppEnv, SignedInUser, RequireUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { AuditPage } from './pages';
-import { readQuery } from '../../platform/http/query';
 import { AuditQuery, type AuditViewer } from './viewer';
 
 /** The audit viewer, for admins and auditors. */
@@ -10,15 +9,20 @@ export function auditPageRoutes(deps: { viewer: AuditViewer; requireUser: Requir
   const readers = deps.requireUser('admin', 'auditor');
   return new Hono<AppEnv>().get('/audit', readers, async (c) => {
     const user = c.get('user');
-    const raw = c.req.query();
-    const chain = await deps.viewer.verify(user);
+    const { checkpoint: supplied = '', ...raw } = c.req.query();
+    const checkpoint = await deps.viewer.checkpoint(user);
+    const shown = { user, query: raw, checkpoint, supplied };
     try {
-      const page = await deps.viewer.page(user, readQuery(c, AuditQuery));
-      return c.html(<AuditPage user={user} query={raw} events={page.events} nextBefore={page.nextBefore} chain={chain} />);
+      // A pasted checkpoint is held against the chain too; one that is not ours is a 400 naming it.
+      const chain = await deps.viewer.verify(user, supplied === '' ? undefined : supplied);
+      const filters = AuditQuery.safeParse(raw);
+      if (!filters.success) throw AppError.fromZod(filters.error, 'query');
+      const page = await deps.viewer.page(user, filters.data);
+      return c.html(<AuditPage {...shown} events={page.events} nextBefore={page.nextBefore} chain={chain} />);
     } catch (error) {
       if (!(error instanceof AppError) || error.status !== 400) throw error;
       c.status(400);
-      return c.html(<AuditPage user={user} query={raw} events={[]} nextBefore={null} chain={chain} error={error.message} fields={error.fields} />);
+      return c.html(<AuditPage {...shown} events={[]} nextBefore={null} chain={null} error={error.message} fields={error.fields} />);
     }
   });
 }

@@ -2,11 +2,14 @@ import { Hono } from 'hono';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import { readQuery } from '../../platform/http/query';
 import { csvResponse } from '../../platform/http/csv';
+import type { AuditService } from './service';
 import { AuditQuery, type AuditViewer } from './viewer';
 
 export const AUDIT_API = {
   events: '/api/audit/events',
   exportCsv: '/api/audit/export.csv',
+  /** Public: the key that signs checkpoints, for verifiers outside. */
+  keys: '/v1/audit-keys',
 } as const;
 
 /** The audit log as JSON and CSV, for admins and auditors. */
@@ -15,4 +18,10 @@ export function auditApiRoutes(deps: { viewer: AuditViewer; requireUser: Require
   return new Hono<AppEnv>()
     .get(AUDIT_API.events, readers, async (c) => c.json(await deps.viewer.page(c.get('user'), readQuery(c, AuditQuery))))
     .get(AUDIT_API.exportCsv, readers, async (c) => csvResponse(await deps.viewer.exportCsv(c.get('user'), readQuery(c, AuditQuery)), 'audit-log.csv'));
+}
+
+/** The checkpoint key as a JWKS: public, like the receipt keys, since whoever kept a checkpoint verifies it. */
+export function auditKeyRoutes(deps: { audit: AuditService }) {
+  const jwks = deps.audit.checkpointKeys();
+  return new Hono<AppEnv>().get(AUDIT_API.keys, async (c) => c.json(await jwks));
 }

@@ -1,7 +1,11 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
+import { z } from 'zod';
+import { AppError } from '../../platform/errors';
+import { hashAuditRow, walkChain, type ChainProblem, type ChainReference } from './chain';
+import type { Checkpoint, CheckpointRejection, Checkpoints, CheckpointSigner } from './checkpoints';
 import { GENESIS_HASH, type AuditFilter, type AuditStore, type StoredAuditEvent } from './store';
+
+export { hashAuditRow } from './chain';
 
 export interface AuditEvent {
   orgId: string;
@@ -13,30 +17,65 @@ export interface AuditEvent {
   details?: Record<string, unknown>;
 }
 
+/** A checkpoint the chain was held against: the newest stored one, or one the verifier kept. */
+export interface CheckedCheckpoint extends Omit<Checkpoint, 'jws'> {
+  source: 'stored' | 'supplied';
+  jws: string;
+}
+
 export interface ChainVerification {
+  /** No finding of any kind. */
   ok: boolean;
+  /** Entries found intact before the first changed row or broken link. */
   checked: number;
-  /** The first row whose hash or link does not match, when `ok` is false. */
+  entries: number;
+  lastSeq: number | null;
+  /** The first row whose hash or link does not match. */
   brokenAt?: { seq: number; reason: 'hash_mismatch' | 'link_mismatch' };
   lastHash: string;
+  /** Every finding, each kind on its own (see ChainProblem); stored checkpoints that do not verify as `checkpoint_forged`. */
+  problems: (ChainProblem | { kind: 'checkpoint_forged'; checkpointSeq: number })[];
+  checkpoints: CheckedCheckpoint[];
 }
 
-/** The exact bytes each row's hash covers; the verifier recomputes the same. */
-export function hashAuditRow(prevHash: string, row: Omit<StoredAuditEvent, 'seq' | 'prevHash' | 'hash'>): string {
-  const content = canonicalJson({
-    id: row.id,
-    orgId: row.orgId,
-    at: row.at.toISOString(),
-    actorType: row.actorType,
-    actorId: row.actorId,
-    action: row.action,
-    subjectUserIds: row.subjectUserIds,
-    details: row.details,
-  });
-  return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
-}
+/** The same shape as a schema, for the OpenAPI document. */
+export const ChainVerificationSchema = z.object({
+  ok: z.boolean(),
+  checked: z.int(),
+  entries: z.int(),
+  lastSeq: z.int().nullable(),
+  brokenAt: z.object({ seq: z.int(), reason: z.enum(['hash_mismatch', 'link_mismatch']) }).optional(),
+  lastHash: z.string(),
+  problems: z.array(
+    z.union([
+      z.object({ kind: z.enum(['hash_mismatch', 'link_mismatch']), seq: z.int() }),
+      z.object({ kind: z.literal('truncated'), checkpointSeq: z.int(), lastSeq: z.int().nullable() }),
+      z.object({ kind: z.literal('rechained'), checkpointSeq: z.int(), foundHash: z.string().nullable() }),
+      z.object({ kind: z.literal('checkpoint_forged'), checkpointSeq: z.int() }),
+    ]),
+  ),
+  checkpoints: z.array(
+    z.object({
+      source: z.enum(['stored', 'supplied']),
+      org: z.string(),
+      seq: z.int(),
+      size: z.int(),
+      hash: z.string(),
+      at: z.string(),
+      kid: z.string(),
+      jws: z.string(),
+    }),
+  ),
+});
 
-export function createAuditService(store: AuditStore) {
+const REJECTION_WORDS: Record<CheckpointRejection, string> = {
+  not_a_checkpoint: 'is not an audit checkpoint (a compact JWS from a compliance report or audit export)',
+  other_key: "is signed with another key than this server's audit key (/v1/audit-keys)",
+  bad_signature: "does not verify with this server's audit key (/v1/audit-keys)",
+};
+
+export function createAuditService(deps: { store: AuditStore; checkpoints: Checkpoints; signer: CheckpointSigner }) {
+  const { store, checkpoints, signer } = deps;
   return {
     async record(event: AuditEvent): Promise<void> {
       await store.append(event.orgId, (prevHash) => {
@@ -75,24 +114,71 @@ export function createAuditService(store: AuditStore) {
 
     personalDataAccess: (orgId: string, from: Date, to: Date) => store.personalDataAccess(orgId, from, to),
 
-    /** Recomputes every hash of the org's chain in order, reading in pages. */
-    async verify(orgId: string): Promise<ChainVerification> {
-      let prevHash = GENESIS_HASH;
-      let checked = 0;
-      for await (const page of store.pages(orgId, 2000)) {
-        for (const row of page) {
-          if (row.prevHash !== prevHash) {
-            return { ok: false, checked, brokenAt: { seq: row.seq, reason: 'link_mismatch' }, lastHash: prevHash };
-          }
-          if (hashAuditRow(prevHash, row) !== row.hash) {
-            return { ok: false, checked, brokenAt: { seq: row.seq, reason: 'hash_mismatch' }, lastHash: prevHash };
-          }
-          prevHash = row.hash;
-          checked++;
+    /**
+     * Recomputes every hash of the org's chain in order, reading in pages, and holds it against
+     * the newest stored checkpoint and against `supplied` (a checkpoint's JWS the verifier kept
+     * outside, since the tables themselves can be rewritten). A supplied checkpoint that is not
+     * ours or not this org's is refused as bad input naming `checkpoint`.
+     */
+    async verify(orgId: string, options: { supplied?: string | undefined } = {}): Promise<ChainVerification> {
+      const used: CheckedCheckpoint[] = [];
+      if (options.supplied !== undefined) {
+        const opened = await signer.open(options.supplied.trim());
+        if ('rejected' in opened) {
+          const problem = REJECTION_WORDS[opened.rejected];
+          throw new AppError('validation_failed', `Invalid checkpoint: ${problem}`, [{ path: 'checkpoint', problem }]);
         }
+        if (opened.checkpoint.org !== orgId) {
+          const problem = "is another organisation's checkpoint";
+          throw new AppError('validation_failed', `Invalid checkpoint: ${problem}`, [{ path: 'checkpoint', problem }]);
+        }
+        used.push({ ...opened.checkpoint, source: 'supplied' });
       }
-      return { ok: true, checked, lastHash: prevHash };
+      const stored = await checkpoints.latestStored(orgId);
+      if (stored.checkpoint) used.unshift({ ...stored.checkpoint, source: 'stored' });
+      const references: ChainReference[] = used.map((c) => ({ seq: c.seq, size: c.size, hash: c.hash }));
+      const walk = await walkChain(store.pages(orgId, 2000), { prevHash: GENESIS_HASH, entries: 0 }, references);
+      // The same checkpoint stored and supplied is one finding, not two.
+      const seen = new Set<string>();
+      const problems: ChainVerification['problems'] = [
+        ...walk.problems.filter((p) => {
+          const key = JSON.stringify(p);
+          return !seen.has(key) && !!seen.add(key);
+        }),
+        ...stored.forged.map((seq) => ({ kind: 'checkpoint_forged' as const, checkpointSeq: seq })),
+      ];
+      return {
+        ok: problems.length === 0,
+        checked: walk.checked,
+        entries: walk.entries,
+        lastSeq: walk.lastSeq,
+        ...(walk.brokenAt ? { brokenAt: walk.brokenAt } : {}),
+        lastHash: walk.lastHash,
+        problems,
+        checkpoints: used,
+      };
     },
+
+    /** The newest valid stored checkpoint, signing nothing. */
+    latestCheckpoint: async (orgId: string): Promise<Checkpoint | null> => (await checkpoints.latestStored(orgId)).checkpoint ?? null,
+
+    /** Signs the org's head if it moved since the last checkpoint (see Checkpoints.checkpoint). */
+    checkpoint: (orgId: string) => checkpoints.checkpoint(orgId),
+
+    /** A checkpoint of every org with entries: the scheduled job. */
+    async checkpointAll(): Promise<{ checkpointed: number; withProblems: string[] }> {
+      let checkpointed = 0;
+      const withProblems: string[] = [];
+      for (const orgId of await checkpoints.orgIds()) {
+        const result = await checkpoints.checkpoint(orgId);
+        if (result.problems.length > 0) withProblems.push(orgId);
+        else if (result.checkpoint) checkpointed++;
+      }
+      return { checkpointed, withProblems };
+    },
+
+    /** The audit key's public half as a JWKS. */
+    checkpointKeys: () => signer.jwks(),
   };
 }
 export type AuditService = ReturnType<typeof createAuditService>;

@@ -89,8 +89,9 @@ export function createAuditStore(database: Database) {
         group by a.action order by a.action`);
     },
 
-    async *pages(orgId: string, size: number): AsyncGenerator<StoredAuditEvent[]> {
-      let after = 0;
+    /** The org's entries in chain order, from the one at `fromSeq` on. */
+    async *pages(orgId: string, size: number, fromSeq = 0): AsyncGenerator<StoredAuditEvent[]> {
+      let after = fromSeq - 1;
       for (;;) {
         const page = await db
           .select()

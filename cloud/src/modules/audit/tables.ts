@@ -1,4 +1,4 @@
-import { bigint, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /**
  * Append-only, hash-chained per org. UPDATE, DELETE and TRUNCATE are refused by triggers
@@ -27,4 +27,25 @@ export const auditLog = pgTable(
     index('audit_log_org_actor').on(t.orgId, t.actorId, t.seq),
     index('audit_log_subjects').using('gin', t.subjectUserIds),
   ],
+);
+
+/**
+ * Signed checkpoints of each org's chain: the head row's seq and hash and the number of
+ * entries up to it, signed with the audit key (Ed25519, from the process's secrets, never in
+ * this database). Append-only like the log (migration triggers). A superuser can delete rows
+ * here too: the copies that count are the ones kept outside (compliance reports, exports).
+ */
+export const auditCheckpoints = pgTable(
+  'audit_checkpoints',
+  {
+    orgId: uuid('org_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    hash: text('hash').notNull(),
+    signedAt: timestamp('signed_at', { withTimezone: true, precision: 3 }).notNull(),
+    keyId: text('key_id').notNull(),
+    /** Compact JWS over the checkpoint statement: what a verifier keeps and hands back. */
+    jws: text('jws').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.seq] })],
 );

@@ -96,10 +96,21 @@ export function createAuditViewer(audit: AuditService) {
       return { events, nextBefore: rows.length > q.limit ? (events[events.length - 1]?.seq ?? null) : null };
     },
 
-    /** CSV, newest first, built page by page. */
+    /**
+     * CSV, newest first, built page by page. The first row is a signed checkpoint of the whole
+     * chain as it is now (action `audit.checkpoint`, the JWS in details): a copy kept outside
+     * that later verification can be held against.
+     */
     async exportCsv(user: SignedInUser, q: AuditQuery): Promise<string> {
       assertReader(user);
       let text = 'seq,at,actor_type,actor_id,action,subject_user_ids,details,hash\r\n';
+      const { checkpoint } = await audit.checkpoint(user.orgId);
+      if (checkpoint) {
+        const details = JSON.stringify({ size: checkpoint.size, jws: checkpoint.jws });
+        text +=
+          [String(checkpoint.seq), checkpoint.at, 'system', csvField(checkpoint.kid), 'audit.checkpoint', '', csvField(details), checkpoint.hash].join(',') +
+          '\r\n';
+      }
       let rows = 0;
       for await (const page of audit.matching(user.orgId, filterOf(q), EXPORT_MAX_ROWS)) {
         for (const e of page) {
@@ -117,13 +128,20 @@ export function createAuditViewer(audit: AuditService) {
           rows++;
         }
       }
-      await logged(user, 'audit.exported', q, { rows });
+      await logged(user, 'audit.exported', q, { rows, checkpointSeq: checkpoint?.seq ?? null });
       return text;
     },
 
-    verify: async (user: SignedInUser) => {
+    /** Verification for the viewer page, against a checkpoint the reader pasted when there is one. */
+    verify: async (user: SignedInUser, supplied?: string) => {
       assertReader(user);
-      return audit.verify(user.orgId);
+      return audit.verify(user.orgId, { supplied });
+    },
+
+    /** The newest stored checkpoint, for the reader to keep (the page signs none: every view is itself an entry). */
+    checkpoint: async (user: SignedInUser) => {
+      assertReader(user);
+      return audit.latestCheckpoint(user.orgId);
     },
   };
 }

@@ -46,8 +46,22 @@ export function complianceCsv(r: ComplianceReport): string {
   );
   block(
     'audit chain',
-    ['ok', 'checked', 'broken_at_seq', 'last_hash'],
-    [[r.chain.ok ? 'yes' : 'NO', r.chain.checked, r.chain.brokenAt?.seq ?? null, r.chain.lastHash]],
+    ['ok', 'entries', 'checked', 'broken_at_seq', 'last_hash', 'problems'],
+    [
+      [
+        r.chain.ok ? 'yes' : 'NO',
+        r.chain.entries,
+        r.chain.checked,
+        r.chain.brokenAt?.seq ?? null,
+        r.chain.lastHash,
+        r.chain.problems.map((p) => p.kind).join(' '),
+      ],
+    ],
+  );
+  block(
+    `audit checkpoint (keep this; public key at ${r.checkpointKeys})`,
+    ['seq', 'size', 'hash', 'signed_at', 'key_id', 'jws'],
+    r.checkpoint ? [[r.checkpoint.seq, r.checkpoint.size, r.checkpoint.hash, r.checkpoint.at, r.checkpoint.kid, r.checkpoint.jws]] : [],
   );
   return lines.join('\r\n') + '\r\n';
 }

@@ -26,6 +26,19 @@ export function CompliancePage(props: { user: SignedInUser; report: ComplianceRe
         Generated {when(r.generatedAt)}. Current policy: {r.currentPolicyVersion ? `v${r.currentPolicyVersion}` : 'none'}.
       </p>
       <Chain chain={r.chain} />
+      {r.checkpoint ? (
+        <section aria-label="Audit checkpoint">
+          <h2>Audit checkpoint</h2>
+          <p>
+            Entry {r.checkpoint.seq} ({r.checkpoint.size} entries), hash <code>{r.checkpoint.hash}</code>, signed {r.checkpoint.at} with key{' '}
+            <code>{r.checkpoint.kid}</code> (public key at <code>{r.checkpointKeys}</code>). Keep it with this report: verifying against it later finds entries
+            deleted or re-chained since.
+          </p>
+          <p>
+            <code>{r.checkpoint.jws}</code>
+          </p>
+        </section>
+      ) : null}
       <h2>Consent coverage per team and policy version</h2>
       <table aria-label="Consent coverage">
         <thead>

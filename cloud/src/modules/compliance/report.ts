@@ -5,7 +5,7 @@ import type { DirectoryService } from '../directory';
 import type { SignedInUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import type { ComplianceReports } from './coverage';
-import type { AuditService, ChainVerification } from '../audit';
+import type { AuditService, ChainVerification, Checkpoint } from '../audit';
 
 export const PeriodQuery = z.strictObject(DayRangeFields).superRefine(checkDayRange);
 export type PeriodQuery = z.infer<typeof PeriodQuery>;
@@ -32,6 +32,13 @@ export interface ComplianceReport {
   erasures: { at: string; action: string; subjectUserIds: string[]; actorId: string }[];
   personalDataAccess: { action: string; events: number; actors: number; people: number }[];
   chain: ChainVerification;
+  /**
+   * The chain's signed checkpoint as of this report (the JWS, and what it says): kept with the
+   * report, it lets a later verification find entries deleted or re-chained since.
+   */
+  checkpoint: Checkpoint | null;
+  /** Where the key that signed it is published. */
+  checkpointKeys: string;
 }
 
 /** A period of whole UTC days, `to` inclusive; open ends default to the shared range up to today. */
@@ -61,6 +68,8 @@ export function createComplianceReport(deps: {
       if (user.role !== 'admin' && user.role !== 'auditor')
         throw new AppError('forbidden', `The compliance report needs the role admin or auditor; you are ${user.role}`);
       const period = resolvePeriod(query, now());
+      // Signed first, so the verification below holds the chain against this very checkpoint.
+      const { checkpoint } = await deps.audit.checkpoint(user.orgId);
       const [coverage, teams, people, withdrawals, erasures, access, chain] = await Promise.all([
         deps.compliance.consentCoverage(user),
         deps.directory.listTeams(user.orgId),
@@ -124,6 +133,8 @@ export function createComplianceReport(deps: {
         erasures: erasures.map((e) => ({ at: e.at.toISOString(), action: e.action, subjectUserIds: e.subjectUserIds, actorId: e.actorId })),
         personalDataAccess: access,
         chain,
+        checkpoint,
+        checkpointKeys: '/v1/audit-keys',
       };
     },
   };

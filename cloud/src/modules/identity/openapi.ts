@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { AppEnv } from '../../platform/env';
 import { errorResponses, json } from '../../platform/openapi';
 import { SESSION_COOKIE } from './cookies';
-import { CodeRequest, SignInRequest } from './routes';
+import { ChainVerificationSchema } from '../audit';
+import { CodeRequest, SignInRequest, VerifyRequest } from './routes';
 
 const errors = errorResponses({
   400: 'Invalid input; `fields` names each problem',
@@ -38,12 +39,6 @@ const ImportSummary = z.object({
   usersCreated: z.int(),
   usersUpdated: z.int(),
   managerAssignments: z.int(),
-});
-const Verification = z.object({
-  ok: z.boolean(),
-  checked: z.int(),
-  brokenAt: z.object({ seq: z.int(), reason: z.enum(['hash_mismatch', 'link_mismatch']) }).optional(),
-  lastHash: z.string(),
 });
 
 /** Documents the people-and-access JSON API from the schemas the handlers use. */
@@ -79,9 +74,14 @@ export function documentPeopleApi(app: OpenAPIHono<AppEnv>) {
     request: { body: { required: true, ...json(CodeRequest) } },
     responses: { 200: { description: 'Enrolled', ...json(z.object({ enrolled: z.literal(true) })) }, ...errors },
   });
-  path('get', '/api/audit/verify', "Recompute the org's audit hash chain (admin, auditor)", {
+  path('get', '/api/audit/verify', "Recompute the org's audit hash chain and hold it against the latest signed checkpoint (admin, auditor)", {
     security: session,
-    responses: { 200: { description: 'Chain verification', ...json(Verification) }, ...errors },
+    responses: { 200: { description: 'Chain verification: every finding by kind', ...json(ChainVerificationSchema) }, ...errors },
+  });
+  path('post', '/api/audit/verify', 'Verify the chain against a checkpoint kept outside too (its compact JWS, from a compliance report or audit export)', {
+    security: write,
+    request: { body: { required: true, ...json(VerifyRequest) } },
+    responses: { 200: { description: 'Chain verification: every finding by kind', ...json(ChainVerificationSchema) }, ...errors },
   });
   path('post', '/api/directory/import', 'Import people from CSV (admin): all rows valid or nothing is written', {
     security: write,

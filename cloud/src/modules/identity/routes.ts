@@ -12,6 +12,8 @@ export const SignInRequest = z.strictObject({
   email: z.email('not a valid email address').max(320),
   password: safeText(z.string().min(1, 'is required').max(1024)),
 });
+/** A checkpoint the verifier kept outside (compliance report, audit export): its compact JWS. */
+export const VerifyRequest = z.strictObject({ checkpoint: z.string().min(1, 'is required').max(4096) });
 export const CodeRequest = z.strictObject({ code: z.string().regex(/^\s*\d{6}\s*$/, 'must be the 6 digits your authenticator shows') });
 
 const MAX_AUTH_BODY = 8 * 1024;
@@ -28,7 +30,7 @@ export interface GatewayRouteDeps {
 /** The JSON side of sign-in, the second factor, the signed-in user, and audit verification. */
 export function gatewayApiRoutes(deps: GatewayRouteDeps) {
   const { auth, access, audit } = deps;
-  return new Hono<AppEnv>()
+  const routes = new Hono<AppEnv>()
     .post('/api/session', deps.signInLimit, async (c) => {
       const body = await readJson(c, SignInRequest, MAX_AUTH_BODY);
       const started = await auth.signInWithPassword(body);
@@ -57,16 +59,28 @@ export function gatewayApiRoutes(deps: GatewayRouteDeps) {
       await auth.confirmTotpEnrollment(c.get('user').sessionId, code);
       return c.json({ enrolled: true });
     })
-    .get('/api/audit/verify', access.requireUser('admin', 'auditor'), async (c) => {
-      const user = c.get('user');
-      const result = await audit.verify(user.orgId);
-      await audit.record({
-        orgId: user.orgId,
-        actorType: 'user',
-        actorId: user.userId,
-        action: 'audit.verify',
-        details: { ok: result.ok, checked: result.checked },
-      });
-      return c.json(result);
+    .get('/api/audit/verify', access.requireUser('admin', 'auditor'), async (c) => c.json(await verified(c.get('user'), undefined)))
+    .post('/api/audit/verify', access.requireUser('admin', 'auditor'), async (c) => {
+      const { checkpoint } = await readJson(c, VerifyRequest, MAX_AUTH_BODY);
+      return c.json(await verified(c.get('user'), checkpoint));
     });
+
+  /** Verification, against the newest stored checkpoint and the one supplied; the check itself is audited. */
+  async function verified(user: { orgId: string; userId: string }, supplied: string | undefined) {
+    const result = await audit.verify(user.orgId, { supplied });
+    await audit.record({
+      orgId: user.orgId,
+      actorType: 'user',
+      actorId: user.userId,
+      action: 'audit.verify',
+      details: {
+        ok: result.ok,
+        checked: result.checked,
+        problems: result.problems.map((p) => p.kind),
+        checkpoints: result.checkpoints.map((k) => ({ source: k.source, seq: k.seq })),
+      },
+    });
+    return result;
+  }
+  return routes;
 }

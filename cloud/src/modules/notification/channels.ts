@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Mailer } from '../../adapters/mail';
-import { postWebhook } from '../../adapters/webhook';
+import { OutboundRefused, type WebhookClient } from '../../adapters/webhook';
 import type { DeviceService } from '../devices';
 import type { ClaimedDelivery, NotificationStore } from './store';
 
@@ -21,7 +21,7 @@ export function createChannels(deps: {
   store: NotificationStore;
   mailer: Mailer;
   mailFrom: string;
-  webhookTimeoutMs: number;
+  webhooks: WebhookClient;
   now: () => Date;
 }) {
   const { mailer } = deps;
@@ -49,16 +49,20 @@ export function createChannels(deps: {
     const endpoint = await deps.store.findEndpoint(d.target);
     if (!endpoint || endpoint.disabledAt) throw new Error('webhook endpoint was removed');
     const timestamp = String(Math.floor(deps.now().getTime() / 1000));
-    const status = await postWebhook({
-      url: endpoint.url,
-      headers: {
-        [TIMESTAMP_HEADER]: timestamp,
-        [SIGNATURE_HEADER]: signWebhook(endpoint.secret, timestamp, d.payload.body),
-        [DELIVERY_HEADER]: d.id,
-      },
-      body: d.payload.body,
-      timeoutMs: deps.webhookTimeoutMs,
-    });
+    // The URL is checked again at every delivery: its name may resolve elsewhere than when it was registered.
+    const status = await deps.webhooks
+      .post({
+        url: endpoint.url,
+        headers: {
+          [TIMESTAMP_HEADER]: timestamp,
+          [SIGNATURE_HEADER]: signWebhook(endpoint.secret, timestamp, d.payload.body),
+          [DELIVERY_HEADER]: d.id,
+        },
+        body: d.payload.body,
+      })
+      .catch((err: unknown) => {
+        throw err instanceof OutboundRefused ? new Error(`refused: the webhook URL ${err.message}`) : err;
+      });
     if (status < 200 || status >= 300) throw new Error(`webhook answered HTTP ${status}`);
   };
 

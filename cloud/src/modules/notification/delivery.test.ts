@@ -6,6 +6,8 @@ import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
 import { createTestDevice, makeSpans, type TestDevice } from '../../../test/support/device-client';
 import { createSmtpMailer } from '../../adapters/mail';
+import { createWebhookClient } from '../../adapters/webhook';
+import { parseAllowedHosts } from '../../platform/outbound-address';
 import { createChannels } from './channels';
 import { createNotificationStore } from './store';
 import { freePort, startSmtpServer, startWebhookReceiver, waitFor } from '../../../test/support/servers';
@@ -38,6 +40,8 @@ describe.each(testDatabaseKinds())('notifications on %s', (kind) => {
       MAIL_FROM: 'Icarus <notices@icarus.test>',
       NOTIFY_POLL_MS: '50',
       NOTIFY_RETRY_BASE_MS: '100',
+      // The receiver is on loopback: reachable only because the operator allows it.
+      WEBHOOK_ALLOW_HOSTS: new URL(hooks.url).host,
     });
     const { directory, notifications } = cloud.cloud.services;
     orgId = cloud.bootstrap.orgId;
@@ -131,7 +135,7 @@ describe.each(testDatabaseKinds())('notifications on %s', (kind) => {
         store,
         mailer: createSmtpMailer(undefined),
         mailFrom: 'x@y.z',
-        webhookTimeoutMs: 5000,
+        webhooks: createWebhookClient({ allowHosts: parseAllowedHosts(new URL(hooks.url).host), timeoutMs: 5000 }),
         now: () => new Date(),
       });
       return createOutboxWorker({ store, channels, logger: pino({ level: 'silent' }), retryBaseMs: 100 });

@@ -7,9 +7,9 @@ import type { Database } from '../../platform/db/client';
 import type { DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
 import type { RequireUser } from '../../platform/env';
-import type { Scheduler } from '../../platform/scheduler';
 import type { ReportingService } from '../reporting';
 import { createSmtpMailer } from '../../adapters/mail';
+import { createWebhookClient } from '../../adapters/webhook';
 import { createChannels } from './channels';
 import { createNotificationJobs } from './jobs';
 import { notificationRoutes } from './routes';
@@ -19,7 +19,14 @@ import { createOutboxWorker } from './worker';
 
 type NotificationConfig = Pick<
   Config,
-  'SMTP_URL' | 'MAIL_FROM' | 'NOTIFY_POLL_MS' | 'NOTIFY_RETRY_BASE_MS' | 'NOTIFY_MAX_ATTEMPTS' | 'NOTIFY_WEBHOOK_TIMEOUT_MS' | 'DEVICE_SILENT_DAYS'
+  | 'SMTP_URL'
+  | 'MAIL_FROM'
+  | 'NOTIFY_POLL_MS'
+  | 'NOTIFY_RETRY_BASE_MS'
+  | 'NOTIFY_MAX_ATTEMPTS'
+  | 'NOTIFY_WEBHOOK_TIMEOUT_MS'
+  | 'WEBHOOK_ALLOW_HOSTS'
+  | 'DEVICE_SILENT_DAYS'
 >;
 
 /** The notification module wired from its dependencies: one call from the composition root. */
@@ -35,17 +42,17 @@ export function createNotificationModule(deps: {
   requireUser: RequireUser;
   maxBodyBytes: number;
   logger: Logger;
-  scheduler: Scheduler;
 }) {
   const { config, devices, directory, logger } = deps;
   const store = createNotificationStore(deps.database);
   const now = () => new Date();
+  const webhooks = createWebhookClient({ allowHosts: config.WEBHOOK_ALLOW_HOSTS, timeoutMs: config.NOTIFY_WEBHOOK_TIMEOUT_MS });
   const channels = createChannels({
     devices,
     store,
     mailer: createSmtpMailer(config.SMTP_URL),
     mailFrom: config.MAIL_FROM,
-    webhookTimeoutMs: config.NOTIFY_WEBHOOK_TIMEOUT_MS,
+    webhooks,
     now,
   });
   const notifications = createNotificationService({
@@ -55,6 +62,7 @@ export function createNotificationModule(deps: {
     audit: deps.audit,
     logger,
     emailEnabled: channels.emailEnabled,
+    checkWebhookUrl: webhooks.check,
     maxAttempts: config.NOTIFY_MAX_ATTEMPTS,
     now,
   });
@@ -69,7 +77,6 @@ export function createNotificationModule(deps: {
     silentDays: config.DEVICE_SILENT_DAYS,
     logger,
   });
-  let scheduled: { stop: () => Promise<void> } | undefined;
 
   return {
     notifications,
@@ -78,12 +85,9 @@ export function createNotificationModule(deps: {
     routes: notificationRoutes({ notifications, requireUser: deps.requireUser, maxBodyBytes: deps.maxBodyBytes }),
     start() {
       worker.start(config.NOTIFY_POLL_MS);
-      scheduled ??= jobs.schedule(deps.scheduler.schedule);
     },
     /** Ends the schedule, lets the delivery pass in progress finish, then closes the SMTP pool. */
     async stop() {
-      await scheduled?.stop();
-      scheduled = undefined;
       await worker.stop();
       channels.close();
     },

@@ -6,6 +6,7 @@ import type { ConsentEvent } from '../consent';
 import type { DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
 import { AppError } from '../../platform/errors';
+import { OutboundRefused } from '../../platform/outbound-address';
 import type { NewOutboxRow, NotificationStore } from './store';
 import type { Channel } from './tables';
 import { EVENT_TYPES, MANDATORY_EVENTS, render, type EventType, type NotificationEvent } from './templates';
@@ -17,6 +18,8 @@ interface Deps {
   audit: AuditService;
   logger: Logger;
   emailEnabled: boolean;
+  /** Refuses (OutboundRefused) a URL a delivery would refuse: not https, or not a public address. */
+  checkWebhookUrl: (url: string) => Promise<unknown>;
   maxAttempts: number;
   now?: () => Date;
 }
@@ -171,6 +174,12 @@ export function createNotificationService(deps: Deps) {
 
     /** Adds an org endpoint; the signing secret is returned here once and never listed again. */
     async addWebhook(admin: { userId: string; orgId: string }, input: { url: string; events: EventType[] }) {
+      try {
+        await deps.checkWebhookUrl(input.url);
+      } catch (err) {
+        if (!(err instanceof OutboundRefused)) throw err;
+        throw new AppError('validation_failed', `Invalid body: url: ${err.message}`, [{ path: 'url', problem: err.message }]);
+      }
       const id = uuidv7();
       const secret = `whsec_${randomBytes(24).toString('base64url')}`;
       await store.insertEndpoint({ id, orgId: admin.orgId, url: input.url, events: input.events, secret, createdBy: admin.userId });

@@ -32,7 +32,9 @@ export function createOutboxWorker(deps: { store: NotificationStore; channels: C
       const message = err instanceof Error ? err.message : String(err);
       const retryAt = d.attempt < d.maxAttempts ? new Date(now().getTime() + backoffMs(d.attempt, deps.retryBaseMs)) : undefined;
       await store.markFailed(d.id, message.slice(0, 500), retryAt);
-      logger.warn({ deliveryId: d.id, channel: d.channel, event: d.event, attempt: d.attempt, retryAt, err: message }, 'notification: delivery failed');
+      // The operator's log keeps the transport detail that the admins' delivery log does not show.
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+      logger.warn({ deliveryId: d.id, channel: d.channel, event: d.event, attempt: d.attempt, retryAt, err: message, cause }, 'notification: delivery failed');
       return false;
     }
   }
