@@ -110,4 +110,36 @@ describe.each(testDatabaseKinds())('npm run admin on %s', (kind) => {
     },
     SLOW_MS,
   );
+  it(
+    'reset-password needs --org when the email is a person in two organisations, and resets only that one',
+    async () => {
+      let cloud = await serve();
+      const { directory } = cloud.cloud.services;
+      const beta = await directory.createOrg({ name: 'Beta', timeZone: 'UTC' });
+      await directory.createUser({ orgId: beta.id, email: 'IT@acme.test', name: 'Ida at Beta', role: 'employee', password: 'a beta password' });
+      await cloud.close();
+
+      const ambiguous = admin('reset-password', '--email', 'it@acme.test');
+      expect(ambiguous.status).toBe(2);
+      expect(ambiguous.stderr).toContain('--org: it@acme.test is registered in 2 organisations ("Acme", "Beta"); name one');
+      const unknownOrg = admin('reset-password', '--email', 'it@acme.test', '--org', 'Gamma');
+      expect(unknownOrg.status).toBe(2);
+      expect(unknownOrg.stderr).toContain('--org: there is no organisation "Gamma"');
+
+      const reset = admin('reset-password', '--email', 'it@acme.test', '--org', 'beta');
+      expect(reset.status, reset.stderr).toBe(0);
+      const password = /New password for it@acme\.test in "Beta": (\S+)/.exec(reset.stdout)?.[1] ?? '';
+      cloud = await serve();
+      try {
+        const session = await signIn(cloud, 'it@acme.test', password);
+        expect(session.status).toBe(201);
+        const me = await fetch(`${cloud.url}/api/me`, { headers: { cookie: session.headers.get('set-cookie')?.split(';')[0] ?? '' } });
+        expect(await me.json()).toMatchObject({ user: { orgId: beta.id, name: 'Ida at Beta' } });
+        expect((await signIn(cloud, 'it@acme.test', 'a beta password')).status).toBe(401);
+      } finally {
+        await cloud.close();
+      }
+    },
+    SLOW_MS,
+  );
 });

@@ -11,10 +11,12 @@ import { openDatabase } from '../src/platform/db/client';
 import { loadSecrets } from '../src/platform/secrets';
 
 const USAGE = `Usage:
-  npm run admin -- create-admin --email <email> --name <name> [--org <organisation name>] [--time-zone <IANA zone>]
-      The first admin: creates the organisation when there is none yet (with the default policy).
-  npm run admin -- reset-password --email <email>
-      A new one-time password for that person, printed once.`;
+  npm run admin -- create-admin --email <email> --name <name> [--org <organisation name or id>] [--time-zone <IANA zone>]
+      An admin of that organisation (the first one when --org is left out); creates the
+      organisation when there is none yet (with the default policy).
+  npm run admin -- reset-password --email <email> [--org <organisation name or id>]
+      A new one-time password for that person, printed once; --org is needed when the
+      email is in more than one organisation.`;
 
 class UsageError extends Error {}
 
@@ -36,10 +38,27 @@ async function main(argv: string[]) {
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 2 });
   const cloud = createApp({ config, database, secrets: loadSecrets(config), logger: pino({ level: 'warn' }) });
   const { directory, consent, audit, auth } = cloud.services;
+  const named = values.org?.trim();
   try {
+    const orgs = await directory.listOrgs();
+    // An organisation by its id or by its name (any case); undefined when --org names none.
+    const orgNamed = (value: string) => orgs.find((o) => o.id === value) ?? orgs.find((o) => o.name.toLowerCase() === value.toLowerCase());
+    const nameOf = (orgId: string) => orgs.find((o) => o.id === orgId)?.name ?? orgId;
     if (command === 'reset-password') {
-      const user = await directory.findUserByEmail(email);
-      if (!user) throw new UsageError(`--email: nobody is registered as ${email}`);
+      // Emails are unique per organisation: the same address may be a person in several.
+      const everywhere = await directory.findUsersByEmail(email);
+      let people = everywhere;
+      if (named !== undefined) {
+        const org = orgNamed(named);
+        if (!org) throw new UsageError(`--org: there is no organisation "${named}"`);
+        people = people.filter((p) => p.orgId === org.id);
+      }
+      const [user, ...others] = people;
+      if (!user) throw new UsageError(`--email: nobody is registered as ${email}${named === undefined ? '' : ` in ${named}`}`);
+      if (others.length > 0) {
+        const names = people.map((p) => `"${nameOf(p.orgId)}"`).join(', ');
+        throw new UsageError(`--org: ${email} is registered in ${people.length} organisations (${names}); name one`);
+      }
       const password = newPassword();
       await directory.setPassword(user.id, password);
       await auth.signOutEverywhere(user.id);
@@ -51,18 +70,20 @@ async function main(argv: string[]) {
         subjectUserIds: [user.id],
         details: { by: 'command line' },
       });
-      process.stdout.write(`New password for ${email}: ${password}\n(shown once; every session of this person was signed out)\n`);
+      const where = everywhere.length > 1 ? ` in "${nameOf(user.orgId)}"` : '';
+      process.stdout.write(`New password for ${email}${where}: ${password}\n(shown once; every session of this person was signed out)\n`);
       return;
     }
 
     const name = values.name?.trim();
     if (!name) throw new UsageError('--name: the admin\u2019s name is required');
-    if (await directory.findUserByEmail(email)) throw new UsageError(`--email: ${email} is registered already (reset-password sets a new password)`);
-    let org = await directory.firstOrg();
+    let org = named === undefined ? orgs[0] : orgNamed(named);
+    if (!org && orgs.length > 0) throw new UsageError(`--org: there is no organisation "${named}" (there are: ${orgs.map((o) => `"${o.name}"`).join(', ')})`);
+    if (org && (await directory.findUserByEmail(org.id, email)))
+      throw new UsageError(`--email: ${email} is registered already in "${org.name}" (reset-password sets a new password)`);
     if (!org) {
-      const orgName = values.org?.trim();
-      if (!orgName) throw new UsageError('--org: there is no organisation yet, so its name is required');
-      org = await directory.createOrg({ name: orgName, timeZone: values['time-zone'] ?? 'UTC' });
+      if (!named) throw new UsageError('--org: there is no organisation yet, so its name is required');
+      org = await directory.createOrg({ name: named, timeZone: values['time-zone'] ?? 'UTC' });
       await consent.publish(org.id, defaultPolicy(org.name), { type: 'system', id: 'admin-cli' });
       process.stdout.write(`Organisation "${org.name}" created with the default policy (review it under Policies).\n`);
     }

@@ -73,12 +73,12 @@ export function createApp(deps: AppDeps) {
     database,
     directory: directory.service,
     audit: audit.service,
-    limits,
     cookieKey: secrets.tokenSecret,
     dataKey: secrets.titleKey,
     publicUrl,
     onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }),
     onPurgeError: (err) => logger.error({ err }, 'session purge failed'),
+    onAlertError: (err) => logger.error({ err }, 'could not tell an account holder of failed sign-ins'),
   });
   const devices = createDevicesModule({
     database,
@@ -146,6 +146,7 @@ export function createApp(deps: AppDeps) {
     directory: directory.service,
     audit: audit.service,
     consent: consent.service,
+    signIns: identity.auth,
     reports: reporting.service,
     orgIds: ingestion.service.orgIdsWithSpans,
     requireUser: identity.access.requireUser,

@@ -47,7 +47,7 @@ export async function startTestCloud(
     async personToken(name: string) {
       const email = `${name.toLowerCase()}@people.test`;
       const user =
-        (await directory.findUserByEmail(email)) ??
+        (await directory.findUserByEmail(running.bootstrap.orgId, email)) ??
         (await directory.createUser({ orgId: running.bootstrap.orgId, email, name, role: 'employee', osUser: name }));
       return { userId: user.id, token: await tokenFor(user.id) };
     },

@@ -38,7 +38,7 @@ describe.each(testDatabaseKinds())('compliance reports on %s', (kind) => {
     cloud = await startTestCloud(kind);
     const { directory, consent, devices } = cloud.cloud.services;
     const { orgId } = cloud.bootstrap;
-    const adminRow = await directory.findUserByEmail(cloud.bootstrap.adminEmail);
+    const adminRow = await directory.findUserByEmail(cloud.bootstrap.orgId, cloud.bootstrap.adminEmail);
     admin = {
       userId: adminRow?.id ?? '',
       orgId,

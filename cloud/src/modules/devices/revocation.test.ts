@@ -44,7 +44,7 @@ describe.each(testDatabaseKinds())('cached device state on %s', (kind) => {
     device = await createTestDevice(cloud.fetchPath, cloud.url, token, 'rita');
     expect((await device.consent(['app_usage'])).ok).toBe(true);
     await new Promise((r) => setTimeout(r, 50));
-    const admin = await cloud.cloud.services.directory.findUserByEmail(cloud.bootstrap.adminEmail);
+    const admin = await cloud.cloud.services.directory.findUserByEmail(cloud.bootstrap.orgId, cloud.bootstrap.adminEmail);
     adminId = admin?.id ?? '';
   }, 120_000);
   afterAll(async () => {

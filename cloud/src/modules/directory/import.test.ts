@@ -109,9 +109,9 @@ describe.each(testDatabaseKinds())('directory import on %s', (kind) => {
       expect(real.status).toBe(201);
       expect(await count('users')).toBe(before + 3);
       const { directory } = cloud.cloud.services;
-      const boss = await directory.findUserByEmail('boss@import.example');
+      const boss = await directory.findUserByEmail(org.orgId, 'boss@import.example');
       expect(boss).toMatchObject({ name: 'Boss, The', role: 'manager' });
-      const ann = await directory.findUserByEmail('ann@import.example');
+      const ann = await directory.findUserByEmail(org.orgId, 'ann@import.example');
       expect(ann?.managerId).toBe(boss?.id);
       expect((await directory.findUser(org.people.employee.id))?.name).toBe('Renamed Employee');
       const managed = await directory.managedTeamIds(boss?.id ?? '');
@@ -128,6 +128,25 @@ describe.each(testDatabaseKinds())('directory import on %s', (kind) => {
       // Importing the same file again changes nothing new: upsert by email.
       const again = await upload(csv, false);
       expect(await again.json()).toMatchObject({ usersCreated: 0, usersUpdated: 4, teamsCreated: 0 });
+    });
+
+    it('an email another org has is a new person here, and the answer says nothing of that org', async () => {
+      const { directory } = cloud.cloud.services;
+      const other = await directory.createOrg({ name: 'Other Org', timeZone: 'UTC' });
+      await directory.createUser({ orgId: other.id, email: 'Shared@Import.example', name: 'Theirs', role: 'employee' });
+      await directory.createUser({ orgId: other.id, email: 'their-boss@import.example', name: 'Their Boss', role: 'manager' });
+      const csv = 'email,name\nshared@import.example,Ours';
+      const dry = await upload(csv, true);
+      expect(dry.status).toBe(200);
+      expect(await dry.json()).toMatchObject({ usersCreated: 1, usersUpdated: 0 });
+      expect((await upload(csv, false)).status).toBe(201);
+      expect((await directory.findUserByEmail(org.orgId, 'shared@import.example'))?.name).toBe('Ours');
+      expect((await directory.findUserByEmail(other.id, 'shared@import.example'))?.name).toBe('Theirs');
+      // Another org's manager is no one here: the same answer as for an address nobody has.
+      const managed = await upload('email,name,managerEmail\nnew@import.example,New,their-boss@import.example', true);
+      const body = (await managed.json()) as { error: { fields: { path: string; problem: string }[] } };
+      expect(body.error.fields).toEqual([{ path: 'line 2: managerEmail', problem: 'no such person in this file or the directory' }]);
+      expect(JSON.stringify(body)).not.toMatch(/other org|another org/i);
     });
 
     it('only an admin may import', async () => {

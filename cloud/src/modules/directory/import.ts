@@ -102,7 +102,7 @@ export interface PlanContext {
   /** The admin running the import: the file may not change their own role (no self lock-out). */
   actorUserId: string;
   existingTeams: TeamRow[];
-  /** Directory entries with any email named in the file, in any org. */
+  /** This org's directory entries with any email named in the file (other orgs are never consulted). */
   existingUsers: UserRow[];
 }
 
@@ -115,17 +115,17 @@ export interface PlanResult {
 /** Resolves teams, people and managers against the directory; pure, so a dry run is exact. */
 export function planImport(parsed: ParsedImport, ctx: PlanContext): PlanResult {
   const problems: ImportProblem[] = [];
-  const byEmail = new Map(ctx.existingUsers.map((u) => [u.email.toLowerCase(), u]));
+  const byEmail = new Map(ctx.existingUsers.filter((u) => u.orgId === ctx.orgId).map((u) => [u.email.toLowerCase(), u]));
   const teamIds = new Map(ctx.existingTeams.map((t) => [t.name.toLowerCase(), t.id]));
   const plan: DirectoryImportPlan = { orgId: ctx.orgId, newTeams: [], newUsers: [], updatedUsers: [], teamManagers: [] };
 
-  // First pass: one id per email in the file, duplicates and other orgs refused.
+  // First pass: one id per email in the file, duplicates refused. An email another org also
+  // has is simply a person of this org: nothing here may say what another org holds.
   const inFile = new Map<string, { line: number; row: ImportRow; id: string; existing?: UserRow }>();
   for (const { line, row } of parsed.rows) {
     const key = row.email.toLowerCase();
     const existing = byEmail.get(key);
     if (inFile.has(key)) problems.push({ line, field: 'email', problem: `duplicate of line ${inFile.get(key)?.line}` });
-    else if (existing && existing.orgId !== ctx.orgId) problems.push({ line, field: 'email', problem: 'already in use by another organization' });
     else inFile.set(key, { line, row, id: existing?.id ?? uuidv7(), ...(existing ? { existing } : {}) });
   }
 
@@ -138,7 +138,7 @@ export function planImport(parsed: ParsedImport, ctx: PlanContext): PlanResult {
     const existing = byEmail.get(key);
     if (key === row.email.toLowerCase()) problems.push({ line, field: 'managerEmail', problem: 'a person cannot be their own manager' });
     else if (listed) managerOf.set(key, { id: listed.id, role: listed.row.role ?? listed.existing?.role });
-    else if (existing && existing.orgId === ctx.orgId) managerOf.set(key, { id: existing.id, role: existing.role });
+    else if (existing) managerOf.set(key, { id: existing.id, role: existing.role });
     else problems.push({ line, field: 'managerEmail', problem: 'no such person in this file or the directory' });
   }
   for (const [key, manager] of managerOf) {

@@ -29,7 +29,10 @@ export function createDirectoryImporter(deps: { store: DirectoryStore; audit: Au
       if (problems.length === 0) {
         const [existingTeams, existingUsers] = await Promise.all([
           store.teamsOfOrg(input.orgId),
-          store.usersByEmails(parsed.rows.flatMap(({ row }) => (row.managerEmail ? [row.email, row.managerEmail] : [row.email]))),
+          store.usersByEmails(
+            input.orgId,
+            parsed.rows.flatMap(({ row }) => (row.managerEmail ? [row.email, row.managerEmail] : [row.email])),
+          ),
         ]);
         result = planImport(parsed, { orgId: input.orgId, actorUserId: input.actorUserId, existingTeams, existingUsers });
         problems = result.problems;

@@ -57,8 +57,15 @@ export function createDirectoryService(store: DirectoryStore) {
     setTotpSecret: store.setTotpSecret,
     claimTotpStep: store.claimTotpStep,
     firstOrg: store.firstOrg,
+    listOrgs: store.listOrgs,
     findUser: store.findUser,
+    /** The org's person with this email (any case): emails are unique per org only. */
     findUserByEmail: store.findUserByEmail,
+    /**
+     * Everyone with this email in any org, for password sign-in, which learns the org from the
+     * password (and the admin command line). Nothing shown to an org may come from this.
+     */
+    findUsersByEmail: store.findUsersByEmail,
     /** The directory entry behind a device's OS account, matched case-insensitively. */
     findByOsUser: store.findUserByOsUser,
   };

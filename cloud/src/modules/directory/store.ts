@@ -45,12 +45,22 @@ export function createDirectoryStore({ db }: Database, now: () => Date = () => n
       const [row] = await db.select().from(users).where(eq(users.id, id));
       return row;
     },
-    async findUserByEmail(email: string): Promise<UserRow | undefined> {
+    async listOrgs(): Promise<OrgRow[]> {
+      return db.select().from(orgs).orderBy(orgs.createdAt);
+    },
+    async findUserByEmail(orgId: string, email: string): Promise<UserRow | undefined> {
       const [row] = await db
         .select()
         .from(users)
-        .where(sql`lower(${users.email}) = lower(${email})`);
+        .where(and(eq(users.orgId, orgId), sql`lower(${users.email}) = lower(${email})`));
       return row;
+    },
+    async findUsersByEmail(email: string): Promise<UserRow[]> {
+      return db
+        .select()
+        .from(users)
+        .where(sql`lower(${users.email}) = lower(${email})`)
+        .orderBy(users.createdAt);
     },
     /** The org's teams by name (report pickers, comparisons). */
     async listTeams(orgId: string): Promise<{ id: string; name: string }[]> {
@@ -78,13 +88,14 @@ export function createDirectoryStore({ db }: Database, now: () => Date = () => n
     async teamsOfOrg(orgId: string): Promise<TeamRow[]> {
       return db.select().from(teams).where(eq(teams.orgId, orgId));
     },
-    async usersByEmails(emails: string[]): Promise<UserRow[]> {
+    /** This org's people with any of these emails; other orgs' people are never looked at. */
+    async usersByEmails(orgId: string, emails: string[]): Promise<UserRow[]> {
       if (emails.length === 0) return [];
       const lowered = emails.map((e) => e.toLowerCase());
       return db
         .select()
         .from(users)
-        .where(inArray(sql`lower(${users.email})`, lowered));
+        .where(and(eq(users.orgId, orgId), inArray(sql`lower(${users.email})`, lowered)));
     },
     async managedTeamIds(userId: string): Promise<string[]> {
       const rows = await db.select({ teamId: teamManagers.teamId }).from(teamManagers).where(eq(teamManagers.userId, userId));

@@ -23,7 +23,7 @@ export const teams = pgTable(
   (t) => [uniqueIndex('teams_org_name').on(t.orgId, t.name)],
 );
 
-/** Everyone in an org's directory; `role` is the highest role they hold. */
+/** Everyone in an org's directory; `role` is the highest role they hold. An email is unique per org, not across orgs. */
 export const users = pgTable(
   'users',
   {
@@ -45,7 +45,14 @@ export const users = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
   },
-  (t) => [uniqueIndex('users_email').on(sql`lower(${t.email})`), index('users_org_os_user').on(t.orgId, t.osUser), index('users_team').on(t.teamId)],
+  (t) => [
+    // One person per email within an org; another org may have the same address for its own person.
+    uniqueIndex('users_org_email').on(t.orgId, sql`lower(${t.email})`),
+    // Sign-in looks an email up in every org before it knows which one.
+    index('users_email_lookup').on(sql`lower(${t.email})`),
+    index('users_org_os_user').on(t.orgId, t.osUser),
+    index('users_team').on(t.teamId),
+  ],
 );
 
 /** Who manages which team: a manager reads personal data of these teams' members only. */

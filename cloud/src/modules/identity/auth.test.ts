@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthService, SESSION_RULES } from './auth';
 import { createSecretBox } from '../../platform/secret-box';
 import { createSessionStore } from './session-store';
+import { createSignInThrottle } from './throttle';
+import { createThrottleStore } from './throttle-store';
 import { totpCode } from './totp';
 import { makeTestOrg, PASSWORD, startPeopleCloud, type PeopleCloud, type TestOrg } from '../../../test/support/people';
 import { testDatabaseKinds } from '../../../test/support/database';
@@ -73,14 +75,19 @@ describe.each(testDatabaseKinds())('people and access on %s', (kind) => {
       expect(shape(wrong.body)).toEqual(shape(unknown.body));
     });
 
-    it('locks the account after 5 failures, even for the right password, with Retry-After', async () => {
+    it('slows a guesser at one address after 3 failures, even for the right password, with Retry-After', async () => {
       const email = org.people.outsider.email;
+      const from = { 'x-forwarded-for': '192.0.2.44' };
       const statuses: number[] = [];
-      for (let i = 0; i < 5; i++) statuses.push((await signIn(email, `wrong-${i}`)).response.status);
-      expect(statuses).toEqual([401, 401, 401, 401, 429]);
-      const locked = await signIn(email);
-      expect(locked.response.status).toBe(429);
-      expect(Number(locked.response.headers.get('retry-after'))).toBeGreaterThan(800);
+      for (let i = 0; i < 4; i++) statuses.push((await call('POST', '/api/session', { json: { email, password: `wrong-${i}` }, headers: from })).status);
+      expect(statuses).toEqual([401, 401, 401, 429]);
+      const slowed = await call('POST', '/api/session', { json: { email, password: PASSWORD }, headers: from });
+      expect(slowed.status).toBe(429);
+      expect(Number(slowed.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(Number(slowed.headers.get('retry-after'))).toBeLessThanOrEqual(2);
+      expect(((await slowed.json()) as { error: { message: string } }).error.message).toMatch(/from your address; try again in \d s/);
+      // The holder elsewhere is not slowed by it.
+      expect((await signIn(email)).response.status).toBe(201);
     });
 
     it('signs out: the cookie stops working', async () => {
@@ -248,7 +255,9 @@ describe.each(testDatabaseKinds())('people and access on %s', (kind) => {
       let clock = Date.now();
       const { directory, audit } = cloud.cloud.services;
       const totpBox = createSecretBox(Buffer.alloc(32, 7), 'totp-secrets');
-      const auth = createAuthService({ directory, audit, totpBox, store: createSessionStore(cloud.database), now: () => new Date(clock) });
+      const now = () => new Date(clock);
+      const throttle = createSignInThrottle({ store: createThrottleStore(cloud.database), now });
+      const auth = createAuthService({ directory, audit, totpBox, store: createSessionStore(cloud.database), throttle, now });
       const { token } = await auth.signInWithPassword({ email: org.people.teammate.email, password: PASSWORD });
       // Used every 11 hours: each use pushes the 12-hour idle expiry forward.
       for (let i = 0; i < 3; i++) {

@@ -7,7 +7,11 @@ import type { SignedInUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import type { SecretBox } from '../../platform/secret-box';
 import type { SessionRow, SessionStore } from './session-store';
+import type { Attempt, SignInAlert, SignInThrottle } from './throttle';
 import { matchTotpStep, newTotpSecret, totpUri } from './totp';
+
+/** Where a request came from when a service is called without one (seeds, tests, the command line). */
+const NO_ADDRESS = 'local';
 
 /** Sliding idle timeout, hard cap, and how long a half-signed-in session may wait for TOTP. */
 export const SESSION_RULES = {
@@ -17,9 +21,6 @@ export const SESSION_RULES = {
   /** Expiry is pushed forward at most once a minute, not on every request. */
   touchEveryMs: 60_000,
 } as const;
-
-/** 5 failures within 15 minutes lock the account for 15 minutes. */
-export const LOCKOUT_RULE = { windowMs: 15 * 60_000, max: 5, lockMs: 15 * 60_000 } as const;
 
 /** What the session still needs before the person is fully signed in. */
 export type SessionStage = 'active' | 'needs_totp' | 'needs_enrollment';
@@ -37,6 +38,19 @@ export interface StartedSession {
   stage: SessionStage;
 }
 
+/**
+ * The email and password open accounts in more than one organisation: the caller asks which
+ * one and tries again with its id. Only these organisations are named, to someone who has just
+ * proven the password of each; a wrong password never gets this far.
+ */
+export class OrganizationChoiceNeeded extends AppError {
+  constructor(readonly organizations: { id: string; name: string }[]) {
+    super('conflict', 'This email and password open accounts in more than one organization; choose one', [
+      { path: 'orgId', problem: 'choose the organization to sign in to' },
+    ]);
+  }
+}
+
 export const sessionIdOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
 function stageOf(user: UserRow, session: Pick<SessionRow, 'totpVerified'>): SessionStage {
@@ -48,34 +62,48 @@ function stageOf(user: UserRow, session: Pick<SessionRow, 'totpVerified'>): Sess
 export function createAuthService(deps: {
   directory: DirectoryService;
   store: SessionStore;
+  throttle: SignInThrottle;
   audit: AuditService;
   /** Seals TOTP seeds at rest: a database dump alone must not yield second factors. */
   totpBox: SecretBox;
   now?: () => Date;
+  /** Errors of the work that tells a holder of failed attempts; it never fails a sign-in. */
+  onAlertError?: (error: unknown) => void;
 }) {
-  const { directory, store, audit, totpBox } = deps;
+  const { directory, store, throttle, audit, totpBox } = deps;
   const now = deps.now ?? (() => new Date());
   // Verifying against a real hash for unknown emails keeps the timing the same for both.
   let decoyHash: Promise<string> | undefined;
   const decoy = () => (decoyHash ??= hash(randomBytes(16).toString('hex')));
 
-  async function refuseIfLocked(email: string) {
-    const until = await store.lockedUntil(email);
-    const at = now();
-    if (until && until > at) throw lockedError(until, at);
+  const alertListeners: ((alert: SignInAlert) => Promise<void>)[] = [];
+  const alerting = new Set<Promise<void>>();
+
+  /**
+   * After a failed attempt: audited in each org that has the email, and the holder told when
+   * the attempt crosses a threshold. Both run beside the answer, not before it, so they add no
+   * time that would set known emails apart from unknown ones.
+   */
+  function failed(attempt: Attempt, orgIds: string[], reason: 'password' | 'totp') {
+    const telling = (async () => {
+      for (const orgId of orgIds)
+        await audit.record({
+          orgId,
+          actorType: 'system',
+          actorId: 'gateway',
+          action: 'auth.sign_in_failed',
+          details: { email: attempt.email, reason, address: attempt.address, failuresFromAddress: attempt.addressFailures },
+        });
+      const alert = await throttle.alertFor(attempt);
+      if (alert) for (const listener of alertListeners) await listener(alert);
+    })().catch((error: unknown) => deps.onAlertError?.(error));
+    alerting.add(telling);
+    void telling.finally(() => alerting.delete(telling));
   }
-  async function countFailure(email: string, orgId: string | undefined, reason: string) {
-    const at = now();
-    const lockedUntil = await store.recordFailure(email, at, LOCKOUT_RULE);
-    if (orgId)
-      await audit.record({
-        orgId,
-        actorType: 'system',
-        actorId: 'gateway',
-        action: 'auth.sign_in_failed',
-        details: { email, reason, locked: lockedUntil !== null },
-      });
-    if (lockedUntil) throw lockedError(lockedUntil, at);
+
+  /** The attempt's sign-in is complete once no factor is missing: the address's count is cleared. */
+  async function completedIf(stage: SessionStage, attempt: Attempt) {
+    if (stage !== 'needs_totp') await throttle.completed(attempt);
   }
 
   async function start(user: UserRow, method: SessionRow['method']): Promise<StartedSession> {
@@ -113,24 +141,40 @@ export function createAuthService(deps: {
   }
 
   return {
-    async signInWithPassword(input: { email: string; password: string }): Promise<StartedSession> {
+    /**
+     * Email and password, from `address` (the client address; see throttle.ts). The email may
+     * be in several orgs: the password is tried against each, and `orgId` picks one when it
+     * opens more than one.
+     */
+    async signInWithPassword(input: { email: string; password: string; orgId?: string | undefined; address?: string }): Promise<StartedSession> {
       const email = input.email.trim().toLowerCase();
-      await refuseIfLocked(email);
-      const user = await directory.findUserByEmail(email);
-      const ok =
-        user?.passwordHash && !user.deactivatedAt ? await verify(user.passwordHash, input.password) : (await verify(await decoy(), input.password), false);
-      if (!ok || !user) {
-        await countFailure(email, user?.orgId, 'password');
+      const address = input.address ?? NO_ADDRESS;
+      const attempt = await throttle.admit(email, address);
+      const people = await directory.findUsersByEmail(email);
+      const candidates = people.filter((u) => u.passwordHash && !u.deactivatedAt && (input.orgId === undefined || u.orgId === input.orgId));
+      // Tried side by side, so an email in two orgs costs about the time of one; none: the decoy.
+      const opened =
+        candidates.length === 0
+          ? (await verify(await decoy(), input.password), [])
+          : (await Promise.all(candidates.map(async (u) => ((await verify(u.passwordHash ?? '', input.password)) ? [u] : [])))).flat();
+      const [user, ...others] = opened;
+      if (!user) {
+        failed(attempt, [...new Set(people.map((u) => u.orgId))], 'password');
         throw new AppError('unauthorized', 'Email or password is wrong', [{ path: 'password', problem: 'email or password is wrong' }]);
       }
-      await store.clearFailures(email);
-      return start(user, 'password');
+      if (others.length > 0) {
+        const organizations = await Promise.all(opened.map(async (u) => ({ id: u.orgId, name: (await directory.findOrg(u.orgId))?.name ?? u.orgId })));
+        throw new OrganizationChoiceNeeded(organizations.sort((a, b) => a.name.localeCompare(b.name)));
+      }
+      const started = await start(user, 'password');
+      await completedIf(started.stage, attempt);
+      return started;
     },
 
     /** The identity provider proved the email; the directory decides who that is. */
     async signInWithVerifiedEmail(email: string, orgId: string): Promise<StartedSession> {
-      const user = await directory.findUserByEmail(email.trim());
-      if (!user || user.orgId !== orgId || user.deactivatedAt) {
+      const user = await directory.findUserByEmail(orgId, email.trim());
+      if (!user || user.deactivatedAt) {
         throw new AppError('forbidden', `No active person with the email ${email} in this organization's directory`, [
           { path: 'email', problem: 'not in the directory' },
         ]);
@@ -139,17 +183,18 @@ export function createAuthService(deps: {
     },
 
     /** The second step of sign-in: a TOTP code for a session still waiting for one. */
-    async verifyTotp(sessionId: string, code: string): Promise<void> {
+    /** Wrong codes count with wrong passwords, per (account, address): a right password clears nothing. */
+    async verifyTotp(sessionId: string, code: string, address: string = NO_ADDRESS): Promise<void> {
       const { session, user } = await requireSession(sessionId);
       if (!user.totpSecret) throw new AppError('conflict', 'This account has no authenticator set up', [{ path: 'code', problem: 'no TOTP enrolled' }]);
       const secret = totpBox.open(user.totpSecret, user.id);
       const email = user.email.toLowerCase();
-      await refuseIfLocked(email);
+      const attempt = await throttle.admit(email, address);
       if (!(await claimCode(user, secret, code.trim()))) {
-        await countFailure(email, user.orgId, 'totp');
+        failed(attempt, [user.orgId], 'totp');
         throw new AppError('unauthorized', 'The code is wrong, expired or already used', [{ path: 'code', problem: 'wrong, expired or already used' }]);
       }
-      await store.clearFailures(email);
+      await throttle.completed(attempt);
       const at = now();
       await store.update(session.id, { totpVerified: true, lastSeenAt: at, expiresAt: new Date(at.getTime() + SESSION_RULES.idleMs) });
       await audit.record({ orgId: user.orgId, actorType: 'user', actorId: user.id, action: 'auth.totp_verified' });
@@ -222,11 +267,21 @@ export function createAuthService(deps: {
       await audit.record({ orgId: session.orgId, actorType: 'user', actorId: session.userId, action: 'auth.sign_out' });
     },
 
-    /** Ends every session of a person (after a password reset), and lifts a lockout of their address. */
+    /** Ends every session of a person (after a password reset), and lifts any slowdown of their account. */
     async signOutEverywhere(userId: string): Promise<number> {
       const user = await directory.findUser(userId);
-      if (user) await store.clearFailures(user.email);
+      if (user) await throttle.lift(user.email.toLowerCase());
       return store.deleteForUser(userId);
+    },
+
+    /** Called with each alert for the holder of an account (the notification module sends it). */
+    onAlert(listener: (alert: SignInAlert) => Promise<void>) {
+      alertListeners.push(listener);
+    },
+
+    /** Waits for the alerts already under way (before the database closes). */
+    async settle(): Promise<void> {
+      await Promise.all([...alerting]);
     },
 
     /** Sets a person's TOTP seed (sealed); enrolment confirms through this, seeds and tests call it. */
@@ -234,20 +289,12 @@ export function createAuthService(deps: {
       await directory.setTotpSecret(userId, totpBox.seal(secret, userId));
     },
 
-    /** Drops expired sessions and finished failure counts; both tables would otherwise only grow. */
+    /** Drops expired sessions and finished failure counts; both would otherwise only grow. */
     async purgeExpired(): Promise<{ sessions: number; failures: number }> {
-      const at = now();
-      const sessions = await store.deleteExpired(at);
-      const failures = await store.deleteStaleFailures(new Date(at.getTime() - LOCKOUT_RULE.windowMs), at);
+      const sessions = await store.deleteExpired(now());
+      const failures = await throttle.purge();
       return { sessions, failures };
     },
   };
 }
 export type AuthService = ReturnType<typeof createAuthService>;
-
-function lockedError(until: Date, at: Date): AppError {
-  const seconds = Math.max(1, Math.ceil((until.getTime() - at.getTime()) / 1000));
-  return new AppError('rate_limited', `Too many failed sign-ins; this account is locked for ${Math.ceil(seconds / 60)} min`, undefined, {
-    'Retry-After': String(seconds),
-  });
-}

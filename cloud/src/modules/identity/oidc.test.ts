@@ -136,6 +136,18 @@ describe.each(testDatabaseKinds())('OIDC single sign-on on %s', (kind) => {
       expect(await me.json()).toMatchObject({ user: { email: org.people.manager.email, role: 'manager', orgId: org.orgId }, stage: 'active' });
     });
 
+    it('matches the person of the SSO org when another org has the same email', async () => {
+      const { directory } = cloud.services;
+      const other = await directory.createOrg({ name: 'Elsewhere', timeZone: 'UTC' });
+      await directory.createUser({ orgId: other.id, email: 'twin@sso.test', name: 'Twin Elsewhere', role: 'admin' });
+      await directory.createUser({ orgId: org.orgId, email: 'twin@sso.test', name: 'Twin Here', role: 'employee' });
+      const browser = new CookieClient();
+      const { url } = await signInThroughProvider(browser, 'twin@sso.test');
+      expect(url).toBe(`${cloudUrl}/`);
+      const me = await browser.fetch(`${cloudUrl}/api/me`);
+      expect(await me.json()).toMatchObject({ user: { orgId: org.orgId, name: 'Twin Here', role: 'employee' } });
+    });
+
     it('an admin coming through SSO still gives the TOTP code', async () => {
       const browser = new CookieClient();
       const { url } = await signInThroughProvider(browser, org.people.admin.email);

@@ -11,11 +11,15 @@ const errors = errorResponses({
   400: 'Invalid input; `fields` names each problem',
   401: 'Not signed in, or the second factor is still missing',
   403: 'Role not allowed, CSRF token missing, or an admin must enrol TOTP first',
-  429: 'Rate limited or account locked; see Retry-After',
+  429: 'Too many requests, or failed sign-ins from this address (or, for new addresses, to this account); see Retry-After',
 });
 
 const Stage = z.enum(['active', 'needs_totp', 'needs_enrollment']);
 const SessionStarted = z.object({ stage: Stage, csrfToken: z.string() });
+const OrganizationChoice = z.object({
+  stage: z.literal('choose_organization'),
+  organizations: z.array(z.object({ id: z.uuid(), name: z.string() })).describe('Send the request again with one of these as `orgId`'),
+});
 const Me = z.object({
   user: z.object({
     userId: z.uuid(),
@@ -53,7 +57,11 @@ export function documentPeopleApi(app: OpenAPIHono<AppEnv>) {
 
   path('post', '/api/session', 'Sign in with email and password; sets the session cookie', {
     request: { body: { required: true, ...json(SignInRequest) } },
-    responses: { 201: { description: 'Session started; `stage` says what is still needed', ...json(SessionStarted) }, ...errors },
+    responses: {
+      200: { description: 'No session yet: the email and password open accounts in several organizations; choose one', ...json(OrganizationChoice) },
+      201: { description: 'Session started; `stage` says what is still needed', ...json(SessionStarted) },
+      ...errors,
+    },
   });
   path('post', '/api/session/totp', 'Second step of sign-in: the TOTP code', {
     security: write,

@@ -7,7 +7,7 @@ import type { AppEnv } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { readForm } from '../../platform/http/body';
 import { sameToken, type Access } from './access';
-import type { AuthService } from './auth';
+import { OrganizationChoiceNeeded, type AuthService } from './auth';
 import { clearSessionCookie, PRESESSION_CSRF_COOKIE, setSessionCookie } from './cookies';
 import { SecurityPage } from './pages/security';
 import { SignInPage, TotpPage } from './pages/sign-in';
@@ -15,6 +15,8 @@ import { SignInPage, TotpPage } from './pages/sign-in';
 const SignInForm = z.object({
   email: safeText(z.string().max(320)),
   password: safeText(z.string().max(1024)),
+  /** Asked for only when the email and password open accounts in more than one organization. */
+  orgId: z.union([z.literal(''), z.uuid('not an organization id')]).optional(),
   next: z.string().max(2000).optional(),
   _csrf: z.string().max(200).optional(),
 });
@@ -60,6 +62,7 @@ export function gatewayPageRoutes(deps: {
   access: Access;
   signInLimit: MiddlewareHandler;
   secure: (c: Context) => boolean;
+  addressOf: (c: Context) => string;
   ssoEnabled: boolean;
 }) {
   const { auth, access } = deps;
@@ -85,18 +88,26 @@ export function gatewayPageRoutes(deps: {
       const body = await form(c, SignInForm);
       const csrf = getCookie(c, PRESESSION_CSRF_COOKIE) ?? '';
       const next = safeNext(body.next);
-      const again = (error: string) => c.html(<SignInPage csrf={csrf} next={next} email={body.email} error={error} sso={deps.ssoEnabled} />);
+      const again = (error: string, organizations?: { id: string; name: string }[]) =>
+        c.html(<SignInPage csrf={csrf} next={next} email={body.email} error={error} sso={deps.ssoEnabled} {...(organizations ? { organizations } : {})} />);
       if (!csrf || !sameToken(body._csrf, csrf)) {
         c.status(403);
         return again('The form expired; please sign in again.');
       }
       try {
-        const started = await auth.signInWithPassword({ email: body.email, password: body.password });
+        const started = await auth.signInWithPassword({
+          email: body.email,
+          password: body.password,
+          orgId: body.orgId || undefined,
+          address: deps.addressOf(c),
+        });
         setSessionCookie(c, started.token, deps.secure(c));
         if (started.stage === 'needs_totp') return c.redirect('/sign-in/totp', 303);
         if (started.stage === 'needs_enrollment') return c.redirect('/account/security', 303);
         return c.redirect(next, 303);
       } catch (error) {
+        if (error instanceof OrganizationChoiceNeeded)
+          return again('Choose the organization to sign in to, and enter your password again.', error.organizations);
         return failed(c, error, again);
       }
     })
@@ -105,7 +116,7 @@ export function gatewayPageRoutes(deps: {
       const csrf = await csrfOf(c);
       try {
         const { code } = await form(c, CodeForm);
-        await auth.verifyTotp(c.get('user').sessionId, code);
+        await auth.verifyTotp(c.get('user').sessionId, code, deps.addressOf(c));
         return c.redirect('/', 303);
       } catch (error) {
         return failed(c, error, (message) => c.html(<TotpPage csrf={csrf} error={message} />));

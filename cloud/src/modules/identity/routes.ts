@@ -4,13 +4,15 @@ import { safeText } from '@icarus/shared';
 import type { AuditService } from '../audit';
 import type { AppEnv } from '../../platform/env';
 import type { Access } from './access';
-import type { AuthService } from './auth';
+import { OrganizationChoiceNeeded, type AuthService } from './auth';
 import { readJson } from '../../platform/http/body';
 import { clearSessionCookie, setSessionCookie } from './cookies';
 
 export const SignInRequest = z.strictObject({
   email: z.email('not a valid email address').max(320),
   password: safeText(z.string().min(1, 'is required').max(1024)),
+  /** Only when the answer asked to choose: the email and password open accounts in several orgs. */
+  orgId: z.uuid('not an organization id').optional(),
 });
 /** A checkpoint the verifier kept outside (compliance report, audit export): its compact JWS. */
 export const VerifyRequest = z.strictObject({ checkpoint: z.string().min(1, 'is required').max(4096) });
@@ -25,6 +27,8 @@ export interface GatewayRouteDeps {
   /** Per-address limit on the routes that take passwords and codes. */
   signInLimit: MiddlewareHandler;
   secure: (c: Parameters<MiddlewareHandler>[0]) => boolean;
+  /** The client address (behind a trusted proxy, the forwarded one): sign-in attempts are counted per account and address. */
+  addressOf: (c: Parameters<MiddlewareHandler>[0]) => string;
 }
 
 /** The JSON side of sign-in, the second factor, the signed-in user, and audit verification. */
@@ -33,13 +37,20 @@ export function gatewayApiRoutes(deps: GatewayRouteDeps) {
   const routes = new Hono<AppEnv>()
     .post('/api/session', deps.signInLimit, async (c) => {
       const body = await readJson(c, SignInRequest, MAX_AUTH_BODY);
-      const started = await auth.signInWithPassword(body);
+      let started;
+      try {
+        started = await auth.signInWithPassword({ ...body, address: deps.addressOf(c) });
+      } catch (error) {
+        // No session yet: the caller sends the same request again with one of these orgIds.
+        if (error instanceof OrganizationChoiceNeeded) return c.json({ stage: 'choose_organization' as const, organizations: error.organizations }, 200);
+        throw error;
+      }
       setSessionCookie(c, started.token, deps.secure(c));
       return c.json({ stage: started.stage, csrfToken: started.session.csrfSecret }, 201);
     })
     .post('/api/session/totp', deps.signInLimit, async (c) => {
       const { code } = await readJson(c, CodeRequest, MAX_AUTH_BODY);
-      await auth.verifyTotp(c.get('user').sessionId, code);
+      await auth.verifyTotp(c.get('user').sessionId, code, deps.addressOf(c));
       return c.json({ stage: 'active' as const });
     })
     .delete('/api/session', async (c) => {

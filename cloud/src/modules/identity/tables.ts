@@ -1,4 +1,4 @@
-import { boolean, integer, pgTable, text, timestamp, uuid, index } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /**
  * Web sessions. The id is sha256(token): the cookie's token never rests in the database,
@@ -26,12 +26,50 @@ export const sessions = pgTable(
 );
 
 /**
- * Failed sign-ins per email (lower-cased), known or not, so lockout behaves the same for
- * unknown addresses and gives away nothing about who exists.
+ * Failed sign-in attempts per account and client address. The account is the email as typed
+ * (lower-cased), known or not, so unknown addresses are throttled exactly like real ones. An
+ * attempt counts from the moment it is made until its sign-in completes; after a few, each
+ * next attempt from that address must wait longer (`next_attempt_at`).
  */
-export const signInThrottle = pgTable('sign_in_throttle', {
+export const signInFailures = pgTable(
+  'sign_in_failures',
+  {
+    email: text('email').notNull(),
+    address: text('address').notNull(),
+    failures: integer('failures').notNull(),
+    firstFailedAt: timestamp('first_failed_at', { withTimezone: true }).notNull(),
+    lastFailedAt: timestamp('last_failed_at', { withTimezone: true }).notNull(),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.email, t.address] }), index('sign_in_failures_last').on(t.lastFailedAt)],
+);
+
+/**
+ * Failures per account across every address in a fixed window: past the ceiling, addresses the
+ * account has not signed in from are paced (`next_attempt_at`). `alerted_at`: when the holder
+ * was last told, so one attack sends one notice per hour, whichever instance sees it.
+ */
+export const signInAccounts = pgTable('sign_in_accounts', {
   email: text('email').primaryKey(),
-  failures: integer('failures').notNull(),
   windowStartedAt: timestamp('window_started_at', { withTimezone: true }).notNull(),
-  lockedUntil: timestamp('locked_until', { withTimezone: true }),
+  failures: integer('failures').notNull(),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull(),
+  alertedAt: timestamp('alerted_at', { withTimezone: true }),
+});
+
+/** Addresses an account completed a sign-in from: the holder's own, spared the account-wide pace. */
+export const signInKnownAddresses = pgTable(
+  'sign_in_known_addresses',
+  {
+    email: text('email').notNull(),
+    address: text('address').notNull(),
+    lastSignedInAt: timestamp('last_signed_in_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.email, t.address] })],
+);
+
+/** The per-address limit on the sign-in routes (GCRA: one theoretical arrival time per key), shared by every instance. */
+export const signInRate = pgTable('sign_in_rate', {
+  key: text('key').primaryKey(),
+  arrivalAt: timestamp('arrival_at', { withTimezone: true }).notNull(),
 });

@@ -46,7 +46,7 @@ describe.each(testDatabaseKinds())('notifications on %s', (kind) => {
     const { directory, notifications } = cloud.cloud.services;
     orgId = cloud.bootstrap.orgId;
     aliceId = (await directory.createUser({ orgId, email: 'alice@notify.test', name: 'Alice', role: 'employee', osUser: 'alice' })).id;
-    const admin = await directory.findUserByEmail(cloud.bootstrap.adminEmail);
+    const admin = await directory.findUserByEmail(cloud.bootstrap.orgId, cloud.bootstrap.adminEmail);
     const added = await notifications.addWebhook(
       { userId: admin?.id ?? '', orgId },
       { url: hooks.url, events: ['consent.granted', 'consent.withdrawn', 'device.silent'] },

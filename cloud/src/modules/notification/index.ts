@@ -6,6 +6,7 @@ import type { ConsentService } from '../consent';
 import type { Database } from '../../platform/db/client';
 import type { DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
+import type { AuthService } from '../identity';
 import type { RequireUser } from '../../platform/env';
 import type { ReportingService } from '../reporting';
 import { createSmtpMailer } from '../../adapters/mail';
@@ -37,6 +38,8 @@ export function createNotificationModule(deps: {
   directory: DirectoryService;
   audit: AuditService;
   consent: ConsentService;
+  /** Sign-in tells of failed attempts here; the holder is notified. */
+  signIns: Pick<AuthService, 'onAlert'>;
   reports: ReportingService;
   orgIds: () => Promise<string[]>;
   requireUser: RequireUser;
@@ -67,6 +70,7 @@ export function createNotificationModule(deps: {
     now,
   });
   deps.consent.onEvent((event) => notifications.onConsentEvent(event));
+  deps.signIns.onAlert((alert) => notifications.onSignInAlert(alert));
   const worker = createOutboxWorker({ store, channels, logger, retryBaseMs: config.NOTIFY_RETRY_BASE_MS, now });
   const jobs = createNotificationJobs({
     notifications,

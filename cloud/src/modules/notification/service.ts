@@ -5,6 +5,7 @@ import type { AuditService } from '../audit';
 import type { ConsentEvent } from '../consent';
 import type { DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
+import type { SignInAlert } from '../identity';
 import { AppError } from '../../platform/errors';
 import { OutboundRefused } from '../../platform/outbound-address';
 import type { NewOutboxRow, NotificationStore } from './store';
@@ -78,6 +79,10 @@ export function createNotificationService(deps: Deps) {
       }
       case 'report.weekly':
         return { people: await one(event.userId), deviceIds: new Map() };
+      case 'sign_in.failed_attempts': {
+        const people = await one(event.userId);
+        return { people, deviceIds: await devicesOf(people) };
+      }
     }
   }
 
@@ -147,6 +152,26 @@ export function createNotificationService(deps: Deps) {
       } catch (err) {
         // The decision stands whatever happens here; the person can still see it on the device.
         logger.error({ err, event: event.type }, 'notification: could not queue a consent notification');
+      }
+    },
+
+    /** Tells every active person with the alert's email (one per org that has it) of the failed attempts. */
+    async onSignInAlert(alert: SignInAlert): Promise<void> {
+      const people = (await directory.findUsersByEmail(alert.email)).filter((p) => !p.deactivatedAt);
+      for (const person of people) {
+        await this.publish(
+          {
+            type: 'sign_in.failed_attempts',
+            orgId: person.orgId,
+            userId: person.id,
+            address: alert.address,
+            addressFailures: alert.addressFailures,
+            firstFailedAt: alert.firstFailedAt.toISOString(),
+            lastFailedAt: alert.lastFailedAt.toISOString(),
+            accountFailures: alert.accountFailures,
+          },
+          `sign-in:${alert.email}:${alert.lastFailedAt.toISOString()}`,
+        );
       }
     },
 

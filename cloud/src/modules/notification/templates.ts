@@ -14,7 +14,19 @@ export type NotificationEvent =
   | { type: 'policy.published'; orgId: string; version: number; widens: boolean }
   | { type: 'device.silent'; orgId: string; deviceId: string; deviceName: string; ownerName: string | null; lastSeenAt: string | null; days: number }
   | { type: 'report.weekly'; orgId: string; userId: string; teamId: string; teamName: string; from: string; to: string; lines: string[] }
-  | { type: 'erasure.completed'; orgId: string; userId: string; requestId: string; spansRemoved: number; eraseLocal: boolean };
+  | { type: 'erasure.completed'; orgId: string; userId: string; requestId: string; spansRemoved: number; eraseLocal: boolean }
+  | {
+      type: 'sign_in.failed_attempts';
+      orgId: string;
+      userId: string;
+      /** The client address of the latest failures, and how many came from it since `firstFailedAt`. */
+      address: string;
+      addressFailures: number;
+      firstFailedAt: string;
+      lastFailedAt: string;
+      /** Failures from every address in the account's current hour. */
+      accountFailures: number;
+    };
 export type EventType = NotificationEvent['type'];
 
 export const EVENT_TYPES: readonly EventType[] = [
@@ -24,13 +36,21 @@ export const EVENT_TYPES: readonly EventType[] = [
   'device.silent',
   'report.weekly',
   'erasure.completed',
+  'sign_in.failed_attempts',
 ];
 
 /**
  * Confirmations of a person's own decisions and of changes to how they are monitored
  * cannot be switched off: the person must learn of them. The rest are conveniences.
  */
-export const MANDATORY_EVENTS: ReadonlySet<EventType> = new Set(['consent.granted', 'consent.withdrawn', 'policy.published', 'erasure.completed']);
+export const MANDATORY_EVENTS: ReadonlySet<EventType> = new Set([
+  'consent.granted',
+  'consent.withdrawn',
+  'policy.published',
+  'erasure.completed',
+  // Someone is trying the person's password: they must hear of it to act.
+  'sign_in.failed_attempts',
+]);
 
 export interface Rendered {
   subject: string;
@@ -121,5 +141,23 @@ export function render(event: NotificationEvent, name: string): Rendered {
         ],
         `Erasure complete: ${event.spansRemoved} spans removed.`,
       );
+    case 'sign_in.failed_attempts': {
+      const others = event.accountFailures - event.addressFailures;
+      return compose(
+        'Failed attempts to sign in to your Icarus Nova account',
+        hello,
+        [
+          `There were ${event.addressFailures} failed attempts to sign in as you from the address ${event.address}, between ${event.firstFailedAt} and ${event.lastFailedAt} (UTC).` +
+            (others > 0 ? ` In the last hour there were ${event.accountFailures} failed attempts from all addresses.` : ''),
+          'Further attempts from that address are being slowed down. Signing in from an address you used before is not affected, and no one got in: an attempt that succeeds does not count as failed.',
+          [
+            '- If it was you (a mistyped password or an old code), nothing needs doing.',
+            '- If it was not you: someone knows your email address and may be trying passwords. If you use this password anywhere else, change it there, and ask your administrator to reset it here.',
+            '- Tell your administrator, who can see these attempts in the audit log.',
+          ].join('\n'),
+        ],
+        `${event.addressFailures} failed sign-in attempts as you from ${event.address}; if this was not you, tell your administrator.`,
+      );
+    }
   }
 }

@@ -129,7 +129,7 @@ describe.each(testDatabaseKinds())('report access on %s', (kind) => {
   it('the team CSV pools small apps into one row exactly as the team summary pools them', async () => {
     // As the demo admin, through the services the routes call (an admin session needs TOTP).
     const { directory, reports, exportCsv } = cloud.cloud.services;
-    const admin = await directory.findUserByEmail(cloud.bootstrap.adminEmail);
+    const admin = await directory.findUserByEmail(cloud.bootstrap.orgId, cloud.bootstrap.adminEmail);
     const user: SignedInUser = {
       userId: admin?.id ?? '',
       orgId: cloud.bootstrap.orgId,

@@ -43,7 +43,7 @@ describe.each(testDatabaseKinds())('suppression in comparisons and trends on %s'
     cloud = await startTestCloud(kind);
     const { directory, consent, devices, analytics } = cloud.cloud.services;
     const { orgId } = cloud.bootstrap;
-    const adminRow = await directory.findUserByEmail(cloud.bootstrap.adminEmail);
+    const adminRow = await directory.findUserByEmail(cloud.bootstrap.orgId, cloud.bootstrap.adminEmail);
     admin = asAdmin({ id: adminRow?.id ?? '' }, orgId, cloud.bootstrap.adminEmail);
     const today = (await analytics.orgCalendar(orgId)).today;
     const thisWeek = mondayOf(today);

@@ -1,7 +1,15 @@
 import { Notice } from '../../../ui/components';
 import { Layout } from '../../../ui/layout';
 
-export function SignInPage(props: { csrf: string; next: string; email?: string; error?: string; sso: boolean }) {
+export function SignInPage(props: {
+  csrf: string;
+  next: string;
+  email?: string;
+  error?: string;
+  sso: boolean;
+  /** Only after a password that opened accounts in each of these. */
+  organizations?: { id: string; name: string }[];
+}) {
   return (
     <Layout title="Sign in" width="narrow">
       <Notice kind="error" text={props.error} />
@@ -9,9 +17,19 @@ export function SignInPage(props: { csrf: string; next: string; email?: string; 
         <input type="hidden" name="_csrf" value={props.csrf} />
         <input type="hidden" name="next" value={props.next} />
         <label for="email">Email</label>
-        <input id="email" name="email" type="email" autocomplete="username" required autofocus value={props.email ?? ''} />
+        <input id="email" name="email" type="email" autocomplete="username" required autofocus={props.organizations === undefined} value={props.email ?? ''} />
         <label for="password">Password</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        <input id="password" name="password" type="password" autocomplete="current-password" required autofocus={props.organizations !== undefined} />
+        {props.organizations ? (
+          <>
+            <label for="orgId">Organization</label>
+            <select id="orgId" name="orgId" required>
+              {props.organizations.map((o) => (
+                <option value={o.id}>{o.name}</option>
+              ))}
+            </select>
+          </>
+        ) : null}
         <button type="submit">Sign in</button>
       </form>
       {props.sso ? (
