@@ -2,7 +2,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
+import { Redis } from 'ioredis';
+import { createMemoryRateLimitStore } from './adapters/rate-limit-memory';
+import { createRedisRateLimitStore } from './adapters/rate-limit-redis';
 import { createApp, type CloudApp } from './app';
+import { createRedisBus } from './platform/invalidation';
 import { bootstrapDemoOrg, type BootstrapResult } from './bootstrap';
 import { parseConfig, type Config } from './platform/config';
 import { openDatabase, type Database } from './platform/db/client';
@@ -41,6 +45,7 @@ export async function startCloud(options: StartOptions = {}): Promise<RunningClo
   const logger = options.silent ? pino({ level: 'silent' }) : createLogger(config.LOG_LEVEL);
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE });
   const secrets = loadSecrets(config);
+  const shared = config.REDIS_URL ? await connectRedis(config.REDIS_URL, config.REDIS_PREFIX, logger) : undefined;
 
   // Listen first: with PORT=0 the token audience depends on the port the OS picks.
   let handler: ((req: Request) => Response | Promise<Response>) | undefined;
@@ -48,7 +53,15 @@ export async function startCloud(options: StartOptions = {}): Promise<RunningClo
   const port = (server.address() as AddressInfo).port;
   const scheme = tls ? 'https' : 'http';
   const effective: Config = { ...config, PORT: port, PUBLIC_URL: config.PUBLIC_URL ?? `${scheme}://127.0.0.1:${port}` };
-  const cloud = createApp({ config: effective, database, secrets, logger, ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}) });
+  const rateLimits = options.rateLimits ?? shared?.rateLimits;
+  const cloud = createApp({
+    config: effective,
+    database,
+    secrets,
+    logger,
+    ...(rateLimits ? { rateLimits } : {}),
+    ...(shared ? { bus: shared.bus } : {}),
+  });
   await cloud.start();
   handler = config.ROLES.has('api') ? cloud.app.fetch : cloud.operationsApp.fetch;
   const metricsServer = config.METRICS_PORT === undefined ? undefined : await listen(config, config.METRICS_PORT, cloud.metricsApp.fetch);
@@ -75,9 +88,36 @@ export async function startCloud(options: StartOptions = {}): Promise<RunningClo
       closing ??= (async () => {
         await Promise.all([server, metricsServer].map((s) => (s ? closeServer(s) : undefined)));
         await cloud.stop();
+        await shared?.close();
         await database.close();
       })();
       return closing;
+    },
+  };
+}
+
+/**
+ * Redis (REDIS_URL): rate-limit buckets every instance shares, and cache invalidation over
+ * pub/sub. Commands fail at once while Redis is away (no offline queue), and the rate limits
+ * fall back to this process's memory meanwhile; the start waits a little for the first
+ * connection but does not fail without it.
+ */
+async function connectRedis(url: string, prefix: string, logger: Logger) {
+  const options = { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, connectTimeout: 2_000 } as const;
+  const commands = new Redis(url, options);
+  const subscriber = new Redis(url, { ...options, enableOfflineQueue: true });
+  for (const [name, client] of [
+    ['commands', commands],
+    ['subscriber', subscriber],
+  ] as const) {
+    client.on('error', (err: Error) => logger.warn({ err, connection: name }, 'redis: connection error'));
+    await client.connect().catch((err: unknown) => logger.warn({ err, connection: name }, 'redis: not reachable at start; retrying'));
+  }
+  return {
+    rateLimits: createRedisRateLimitStore(commands, prefix, createMemoryRateLimitStore(), logger),
+    bus: createRedisBus(commands, subscriber, prefix, logger),
+    async close() {
+      await Promise.all([commands.quit().catch(() => commands.disconnect()), subscriber.quit().catch(() => subscriber.disconnect())]);
     },
   };
 }

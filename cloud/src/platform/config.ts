@@ -84,6 +84,13 @@ export const ConfigSchema = z.object({
     }),
   /** A device with no sync for this many days is reported to the org's admins (daily check). */
   DEVICE_SILENT_DAYS: z.coerce.number().int().min(1).max(365).default(3),
+  /** Redis for what instances share in memory: rate-limit buckets and cache invalidation (memory and PostgreSQL NOTIFY without it). */
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** Prefix of every Redis key and channel this deployment uses (several deployments can share one Redis). */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,40}$/, { message: 'letters, digits, colons, dashes or underscores, at most 40' })
+    .default('icarus:'),
   /**
    * What this process does (comma-separated): `api` serves HTTP, `worker` consumes the rollup
    * outbox, delivers notifications and runs erasures, `scheduler` runs the cron jobs (once per

@@ -32,7 +32,24 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       censor: '[redacted]',
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? stdoutWithoutBlocking());
+}
+
+/**
+ * stdout written asynchronously: a log line per request must not stop the event loop on a
+ * write (synchronous stdout writes were a visible share of the server's CPU under load). What
+ * is still buffered is written out synchronously when the process exits.
+ */
+function stdoutWithoutBlocking(): DestinationStream {
+  const stream = pino.destination({ dest: 1, sync: false });
+  process.once('exit', () => {
+    try {
+      stream.flushSync();
+    } catch {
+      // Nothing left to write, or stdout already closed.
+    }
+  });
+  return stream;
 }
 
 export interface LoggableError {

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, type RunningCloud } from '../../start';
 import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
-import { testDatabaseKinds } from '../../../test/support/database';
+import { testDatabaseKinds, type TestDatabaseKind } from '../../../test/support/database';
 import { createTestDevice, type TestDevice } from '../../../test/support/device-client';
 import { uuidv7 } from 'uuidv7';
 
@@ -10,7 +10,12 @@ import { uuidv7 } from 'uuidv7';
  * Every sync reads the device and its consent from memory; a revocation or a withdrawal made
  * anywhere empties those caches everywhere at once (PostgreSQL NOTIFY between instances).
  */
-describe.each(testDatabaseKinds())('cached device state on %s', (kind) => {
+/** PostgreSQL twice: instances told through NOTIFY, and through Redis pub/sub (REDIS_URL). */
+const variants: [string, 'local' | 'notify' | 'redis'][] = testDatabaseKinds().flatMap((kind) =>
+  kind === 'postgres' ? [[kind, 'notify'] as [string, 'notify'], [kind, 'redis'] as [string, 'redis']] : [[kind, 'local'] as [string, 'local']],
+);
+
+describe.each(variants)('cached device state on %s (%s)', (kind, bus) => {
   let cloud: TestCloud;
   let other: RunningCloud | undefined;
   let device: TestDevice;
@@ -18,13 +23,16 @@ describe.each(testDatabaseKinds())('cached device state on %s', (kind) => {
   const span = () => [{ id: uuidv7(), start: new Date().toISOString(), durationMs: 10, app: 'Code' }];
   // One deployment: both instances share the keys.
   const keys = {
+    ...(bus === 'redis'
+      ? { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_PREFIX: `icarus-test-${randomBytes(4).toString('hex')}:` }
+      : {}),
     TITLE_KEY: randomBytes(32).toString('base64'),
     TOKEN_SECRET: randomBytes(32).toString('base64'),
     RECEIPT_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
   };
 
   beforeAll(async () => {
-    cloud = await startTestCloud(kind, keys);
+    cloud = await startTestCloud(kind as TestDatabaseKind, keys);
     // A second instance on the same PostgreSQL database (PGlite belongs to one process).
     if (kind === 'postgres') {
       other = await startCloud({
