@@ -11,8 +11,14 @@ import { uuidv7 } from 'uuidv7';
  * anywhere empties those caches everywhere at once (PostgreSQL NOTIFY between instances).
  */
 /** PostgreSQL twice: instances told through NOTIFY, and through Redis pub/sub (REDIS_URL). */
-const variants: [string, 'local' | 'notify' | 'redis'][] = testDatabaseKinds().flatMap((kind) =>
-  kind === 'postgres' ? [[kind, 'notify'] as [string, 'notify'], [kind, 'redis'] as [string, 'redis']] : [[kind, 'local'] as [string, 'local']],
+type Variant = [string, 'local' | 'notify' | 'redis'];
+const variants: Variant[] = testDatabaseKinds().flatMap((kind): Variant[] =>
+  kind === 'postgres'
+    ? [
+        [kind, 'notify'],
+        [kind, 'redis'],
+      ]
+    : [[kind, 'local']],
 );
 
 describe.each(variants)('cached device state on %s (%s)', (kind, bus) => {
