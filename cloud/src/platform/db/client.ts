@@ -15,11 +15,21 @@ const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 /** The drizzle handle every store uses; both drivers share the PostgreSQL dialect. Stores name their own tables, so no schema is attached. */
 export type Drizzle = PgDatabase<PgQueryResultHKT>;
 
-export interface Database {
+/** What a store needs to run statements: the database itself, or one transaction of it. */
+export interface Queryable {
   readonly kind: 'postgres' | 'pglite';
   readonly db: Drizzle;
   /** Runs a raw statement and returns its rows, the same shape on both drivers. */
   rows<T extends Record<string, unknown>>(query: SQL): Promise<T[]>;
+}
+
+export interface Database extends Queryable {
+  /**
+   * Runs `work` in one transaction on one connection (committed when it resolves, rolled back
+   * when it throws). Only `tx` may be used inside: on PGlite, every other statement waits for the
+   * transaction to end.
+   */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   /** postgres.js client, present only on PostgreSQL: the hot ingest path uses it directly. */
   readonly pg?: postgres.Sql;
   ping(): Promise<void>;
@@ -83,6 +93,17 @@ async function openPostgres(url: string, max: number): Promise<Database> {
       const result = await db.execute(query);
       return [...result] as unknown as T[];
     },
+    async transaction(work) {
+      return db.transaction(async (tx) =>
+        work({
+          kind: 'postgres',
+          db: tx,
+          async rows<T extends Record<string, unknown>>(query: SQL) {
+            return [...(await tx.execute(query))] as unknown as T[];
+          },
+        }),
+      );
+    },
     async ping() {
       await pg`select 1`;
     },
@@ -139,6 +160,17 @@ async function openPglite(dir: string): Promise<Database> {
     async rows<T extends Record<string, unknown>>(query: SQL) {
       const result = await db.execute(query);
       return result.rows as T[];
+    },
+    async transaction(work) {
+      return db.transaction(async (tx) =>
+        work({
+          kind: 'pglite',
+          db: tx,
+          async rows<T extends Record<string, unknown>>(query: SQL) {
+            return (await tx.execute(query)).rows as T[];
+          },
+        }),
+      );
     },
     async ping() {
       await client.query('select 1');
