@@ -5,15 +5,6 @@ import { createIngestionStore, type IngestionStore } from './store';
 /** Advisory locks taken here use this first key, so they meet no other lock of the product. */
 const SPAN_LOCK_NAMESPACE = 0x5350414e; // "SPAN"
 
-/** A batch span as the truth check needs it: where it is, and where its id says it was made. */
-export interface SpanProbe {
-  id: string;
-  start: string;
-  /** Where to look for another copy of the id: around the time its uuidv7 was minted. */
-  mintedFrom: string;
-  mintedTo: string;
-}
-
 /** A stored span: its id, where it is and whose. */
 export interface StoredSpanFact {
   id: string;
@@ -60,21 +51,28 @@ export interface FactsQuery {
   userId: string;
   deviceId: string;
   timeZone: string;
-  /** Local days (YYYY-MM-DD) whose totals are wanted; the device's spans are looked for in them too. */
-  days: string[];
+  /**
+   * Disjoint [from, to) ranges (ISO instants) to read: the local days the batch's spans start in
+   * (whole days, for their totals), the hour before each span, and where each id was minted.
+   */
+  ranges: { from: string; to: string }[];
   /** The device's spans reaching into [from, to) are returned. */
   from: string;
   to: string;
-  probes: SpanProbe[];
+  ids: string[];
 }
 
 /**
- * One statement over the (org_id, user_id, start) index for the days asked (each day its own
- * range, so partitions prune) and the primary key for the ids: day totals, the device's spans
- * near the batch, and stored copies of the batch's ids.
+ * One statement: the person's spans in the ranges over the (org_id, user_id, start) index and
+ * the batch's ids over the primary key in the same ranges. The ranges are parameters, so each
+ * plan reads only their daily partitions. Answers day totals, the device's spans near the
+ * batch, and stored copies of the batch's ids.
  */
 async function storedFacts(tx: Queryable, q: FactsQuery): Promise<StoredFacts> {
-  const probes = JSON.stringify(q.probes.map((p) => ({ id: p.id, start: p.start, lo: p.mintedFrom, hi: p.mintedTo })));
+  const within = sql.join(
+    q.ranges.map((r) => sql`(s.start >= ${r.from}::timestamptz and s.start < ${r.to}::timestamptz)`),
+    sql` or `,
+  );
   const rows = await tx.rows<{
     kind: string;
     day: string | null;
@@ -83,30 +81,19 @@ async function storedFacts(tx: Queryable, q: FactsQuery): Promise<StoredFacts> {
     start: Date | string | null;
     device_id: string | null;
   }>(sql`
-    with d as (
-      select x::date as day from unnest(${`{${q.days.join(',')}}`}::text[]) x
-    ), mine as materialized (
-      select d.day, s.id, s.start, s.duration_ms, s.device_id
-      from d cross join lateral (
-        select s.id, s.start, s.duration_ms, s.device_id from spans s
-        where s.org_id = ${q.orgId}::uuid and s.user_id = ${q.userId}::uuid
-          and s.start >= (d.day::timestamp at time zone ${q.timeZone}) and s.start < ((d.day + 1)::timestamp at time zone ${q.timeZone})
-      ) s
-    ), b as (
-      select * from json_to_recordset(${probes}::json) as b(id uuid, start timestamptz, lo timestamptz, hi timestamptz)
+    with mine as materialized (
+      select s.id, s.start, s.duration_ms, s.device_id from spans s
+      where s.org_id = ${q.orgId}::uuid and s.user_id = ${q.userId}::uuid and (${within})
     )
-    select 'day' as kind, to_char(day, 'YYYY-MM-DD') as day, sum(duration_ms)::float8 as ms, null::uuid as id, null::timestamptz as start, null::uuid as device_id
-    from mine group by day
+    select 'day' as kind, to_char((start at time zone ${q.timeZone})::date, 'YYYY-MM-DD') as day, sum(duration_ms)::float8 as ms,
+           null::uuid as id, null::timestamptz as start, null::uuid as device_id
+    from mine group by 2
     union all
     select 'device', null, duration_ms::float8, id, start, device_id from mine
     where device_id = ${q.deviceId}::uuid and start < ${q.to}::timestamptz and start + duration_ms * interval '1 millisecond' > ${q.from}::timestamptz
     union all
-    select 'known', null, duration_ms::float8, id, start, device_id from mine where id in (select id from b)
-    union all
-    select 'known', null, k.duration_ms::float8, k.id, k.start, k.device_id from b cross join lateral (
-      select s.id, s.start, s.duration_ms, s.device_id from spans s
-      where s.id = b.id and (s.start = b.start or (s.start >= b.lo and s.start < b.hi))
-    ) k`);
+    select 'known', null, s.duration_ms::float8, s.id, s.start, s.device_id from spans s
+    where s.id = any(${`{${q.ids.join(',')}}`}::uuid[]) and (${within})`);
   const facts: StoredFacts = { dayTotals: new Map(), deviceSpans: [], known: [] };
   for (const r of rows) {
     if (r.kind === 'day') {

@@ -25,18 +25,80 @@ function mintedAt(id: string): number {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** The local day (YYYY-MM-DD) of an instant in a time zone: the day rollups count a span for. */
-export function dayIn(timeZone: string): (ms: number) => string {
+function formatterOf(timeZone: string): Intl.DateTimeFormat {
   let format = formatters.get(timeZone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
     formatters.set(timeZone, format);
   }
-  const f = format;
-  return (ms) => f.format(ms);
+  return format;
 }
 
-/** What to read for a batch: the local days its spans start in (and the hour before), and its ids. */
+/** The local wall clock of an instant, read as if it were UTC (its offset is the difference). */
+function wallClock(ms: number, timeZone: string): number {
+  const parts: Record<string, number> = {};
+  for (const p of formatterOf(timeZone).formatToParts(ms)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  return Date.UTC(parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
+}
+
+const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+const QUARTER_HOUR = 900_000;
+
+/** The local day (YYYY-MM-DD) of an instant in a time zone: the day rollups count a span for. */
+export function dayIn(timeZone: string): (ms: number) => string {
+  let format = dayFormatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormatters.set(timeZone, format);
+  }
+  const f = format;
+  // Zones change offset on quarter hours at the finest: one answer per quarter hour.
+  const cache = new Map<number, string>();
+  return (ms) => {
+    const bucket = Math.floor(ms / QUARTER_HOUR);
+    let day = cache.get(bucket);
+    if (day === undefined) {
+      day = f.format(bucket * QUARTER_HOUR);
+      cache.set(bucket, day);
+    }
+    return day;
+  };
+}
+
+/** The instant a local day begins in a time zone: local midnight's offset, found in two steps. */
+function dayStart(day: string, timeZone: string): number {
+  const midnight = Date.parse(`${day}T00:00:00Z`);
+  let at = midnight - (wallClock(midnight, timeZone) - midnight);
+  at = midnight - (wallClock(at, timeZone) - at);
+  return at;
+}
+
+/** [from, to) ranges merged where they touch or overlap. */
+function merged(ranges: [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const r of [...ranges].sort((a, b) => a[0] - b[0])) {
+    const last = out.at(-1);
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else out.push([r[0], r[1]]);
+  }
+  return out;
+}
+
+/**
+ * What to read for a batch: the whole local days its spans start in (their totals), the hour
+ * before each span (a stored span of the device overlapping it started at most MAX_SPAN_MS
+ * earlier), and the hour either side of where each id was minted (an agent mints a span's id
+ * when the span opens, so an earlier copy sent with another start is there).
+ */
 export function factsQuery(
   owner: { orgId: string; userId: string; deviceId: string },
   timeZone: string,
@@ -44,31 +106,29 @@ export function factsQuery(
 ): FactsQuery & { dayOf: (ms: number) => string } {
   const dayOf = dayIn(timeZone);
   const days = new Set<string>();
+  const ranges: [number, number][] = [];
   let from = Number.POSITIVE_INFINITY;
   let to = Number.NEGATIVE_INFINITY;
   for (const c of candidates) {
     days.add(dayOf(c.startMs));
-    // A stored span of the device that overlaps this one started at most MAX_SPAN_MS before it.
-    days.add(dayOf(c.startMs - MAX_SPAN_MS));
+    const end = c.startMs + c.row.durationMs;
+    ranges.push([c.startMs - MAX_SPAN_MS, end + 1]);
+    const minted = mintedAt(c.row.id);
+    ranges.push([minted - MAX_SPAN_MS, minted + MAX_SPAN_MS]);
     from = Math.min(from, c.startMs);
-    to = Math.max(to, c.startMs + c.row.durationMs);
+    to = Math.max(to, end);
   }
-  const probes = candidates.map((c) => {
-    const around = mintedAt(c.row.id);
-    return {
-      id: c.row.id,
-      start: new Date(c.startMs).toISOString(),
-      mintedFrom: new Date(around - MAX_SPAN_MS).toISOString(),
-      mintedTo: new Date(around + MAX_SPAN_MS).toISOString(),
-    };
-  });
+  for (const day of days) {
+    const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    ranges.push([dayStart(day, timeZone), dayStart(next, timeZone)]);
+  }
   return {
     ...owner,
     timeZone,
-    days: [...days].sort(),
+    ranges: merged(ranges).map(([a, b]) => ({ from: new Date(a).toISOString(), to: new Date(b).toISOString() })),
     from: new Date(from).toISOString(),
     to: new Date(Math.max(to, from + 1)).toISOString(),
-    probes,
+    ids: candidates.map((c) => c.row.id),
     dayOf,
   };
 }
