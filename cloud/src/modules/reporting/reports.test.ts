@@ -109,6 +109,18 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
     await expect(cloud.cloud.services.reports.personDetail(admin, { userId: teams.five.people[0] ?? '' })).rejects.toThrow(/policy/);
   });
 
+  it('answers an export whose first read fails with an error, never a 200 with a header and nothing after', async () => {
+    const { exportCsv } = cloud.cloud.services;
+    await cloud.database.rows(sql`alter table rollup_user_daily rename to rollup_user_daily_away`);
+    try {
+      await expect(exportCsv(admin, { teamId: teams.five.id, level: 'team', ...range() })).rejects.toThrow(/rollup_user_daily/);
+    } finally {
+      await cloud.database.rows(sql`alter table rollup_user_daily_away rename to rollup_user_daily`);
+    }
+    const { body } = await exportCsv(admin, { teamId: teams.five.id, level: 'team', ...range() });
+    expect((await new Response(body).text()).split('\n').length).toBeGreaterThan(2);
+  });
+
   it('exports the whole org per person for an admin only, never org-wide sums', async () => {
     const { exportCsv, consent, directory } = cloud.cloud.services;
     const manager: SignedInUser = { ...admin, role: 'manager', managedTeamIds: [teams.five.id] };
