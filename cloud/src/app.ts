@@ -108,6 +108,7 @@ export function createApp(deps: AppDeps) {
     database,
     consent: consent.service,
     devices: devices.service,
+    directory: directory.service,
     audit: audit.service,
     titleKey: secrets.titleKey,
     metrics,

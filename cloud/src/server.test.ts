@@ -60,7 +60,10 @@ describe.each(testDatabaseKinds())('stopping on %s', (kind) => {
     const cloud = await startTestCloud(kind);
     const device = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('alice')).token);
     await device.consent(['app_usage']);
-    const batches = Array.from({ length: 5 }, () => makeSpans(200));
+    // Five batches of an hour ago, one after the other (as a device catching up sends them).
+    await cloud.database.rows(sql`update devices set enrolled_at = now() - interval '2 hours' where id = ${device.deviceId}`);
+    await cloud.database.rows(sql`update consent_records set effective_at = now() - interval '2 hours' where device_id = ${device.deviceId}`);
+    const batches = Array.from({ length: 5 }, (_, i) => makeSpans(200, { from: Date.now() - 3_600_000 + i * 200_000 }));
     // A request the server never received cannot be finished; count the ones it had at close.
     let settled = 0;
     const inFlight = batches.map((spans) =>

@@ -57,6 +57,31 @@ export const IngestBatch = z.strictObject({
 });
 export type IngestBatch = z.infer<typeof IngestBatch>;
 
-/** device_unbound: the device is bound to no person yet; the agent keeps the span. */
-export const RejectReason = z.enum(['no_consent', 'id_conflict', 'device_unbound']);
+/** How far a device clock may run ahead of the server's before a span counts as not yet ended. */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+/** No person-day (org time zone, all their devices together) holds more than this. */
+export const MAX_DAY_MS = 24 * 3_600_000;
+
+/**
+ * Why the server did not store one span of a 200 answer; the agent keeps the span, marked, and
+ * never sends it again.
+ * - no_consent: its scope had no consent at its start.
+ * - id_conflict: another device holds this span id.
+ * - device_unbound: the device is bound to no person yet.
+ * - in_future: it ends more than CLOCK_SKEW_MS after the server's now.
+ * - before_enrollment: it starts more than CLOCK_SKEW_MS before the device was enrolled.
+ * - overlap: it overlaps a span of the same device, stored or earlier in the same batch.
+ * - start_changed: this device already sent this span id with another start.
+ * - day_over_24h: it would take the person's day (org time zone, all devices) over MAX_DAY_MS.
+ */
+export const RejectReason = z.enum([
+  'no_consent',
+  'id_conflict',
+  'device_unbound',
+  'in_future',
+  'before_enrollment',
+  'overlap',
+  'start_changed',
+  'day_over_24h',
+]);
 export type RejectReason = z.infer<typeof RejectReason>;

@@ -29,8 +29,14 @@ export interface IngestFigures {
   seconds: number;
 }
 
-/** Realistic device spans: merged per app, seconds to minutes long, some idle, one device's day. */
-function realisticBatch(size: number, startMs: number): { body: Blob; count: number } {
+/** How far back the simulated devices were enrolled: their batches are days of work already done. */
+const HISTORY_MS = 90 * 86_400_000;
+
+/**
+ * Realistic device spans: merged per app, seconds to minutes long, some idle, back to back
+ * from `startMs` (a device's spans never overlap); `end` is where the next batch may start.
+ */
+function realisticBatch(size: number, startMs: number): { body: Blob; count: number; end: number } {
   let t = startMs;
   const spans = Array.from({ length: size }, (_, i) => {
     const durationMs = 5_000 + ((i * 7919) % 240_000);
@@ -41,7 +47,7 @@ function realisticBatch(size: number, startMs: number): { body: Blob; count: num
     t += durationMs + 1000;
     return span;
   });
-  return { body: new Blob([new Uint8Array(gzipSync(JSON.stringify({ batchId: uuidv7(), spans })))]), count: size };
+  return { body: new Blob([new Uint8Array(gzipSync(JSON.stringify({ batchId: uuidv7(), spans })))]), count: size, end: t };
 }
 
 async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; url: string; token: string }> {
@@ -83,6 +89,16 @@ async function perPersonTokens(databaseUrl: string, count: number): Promise<stri
   }
 }
 
+/** The devices enrolled and consenting HISTORY_MS ago: the server refuses spans from before either. */
+async function backdate(databaseUrl: string, devices: TestDevice[]): Promise<void> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const ids = devices.map((d) => d.deviceId);
+  const since = new Date(Date.now() - HISTORY_MS - 86_400_000).toISOString();
+  await sql`update devices set enrolled_at = ${since}::timestamptz where id = any(${ids}::uuid[])`;
+  await sql`update consent_records set effective_at = ${since}::timestamptz where device_id = any(${ids}::uuid[])`;
+  await sql.end();
+}
+
 /** The same server's ceiling for the insert alone: json_to_recordset + on conflict, 4 connections. */
 async function rawCeiling(databaseUrl: string, batchSize: number, seconds: number): Promise<number> {
   const sql = postgres(databaseUrl, { max: 4, onnotice: () => {} });
@@ -113,12 +129,19 @@ async function rawCeiling(databaseUrl: string, batchSize: number, seconds: numbe
   return inserted / seconds;
 }
 
-async function loadRun(url: string, devices: TestDevice[], batchSize: number, concurrency: number, seconds: number) {
-  // Bodies are made before the clock starts so the load generator costs little CPU.
+async function loadRun(url: string, devices: TestDevice[], timelines: Map<TestDevice, number>, batchSize: number, concurrency: number, seconds: number) {
+  // Bodies are made before the clock starts so the load generator costs little CPU; each
+  // continues its device's timeline, so the server sees what a real agent sends.
   const perClient = Math.ceil((seconds * 200) / concurrency) + 20;
-  const bodies = Array.from({ length: concurrency }, (_, c) =>
-    Array.from({ length: perClient }, (_, i) => realisticBatch(batchSize, Date.now() + (c * perClient + i) * 60_000)),
+  const bodies = Array.from({ length: perClient }, (_, i) =>
+    Array.from({ length: concurrency }, (_, c) => {
+      const device = devices[(c + i * concurrency) % devices.length];
+      const batch = realisticBatch(batchSize, (device && timelines.get(device)) ?? Date.now() - HISTORY_MS);
+      if (device) timelines.set(device, batch.end + 1000);
+      return batch;
+    }),
   );
+  const byClient = Array.from({ length: concurrency }, (_, c) => bodies.map((row) => row[c]).filter((b) => b !== undefined));
   const latencies: number[] = [];
   let events = 0;
   let failures = 0;
@@ -126,7 +149,7 @@ async function loadRun(url: string, devices: TestDevice[], batchSize: number, co
   const started = performance.now();
   const until = started + seconds * 1000;
   await Promise.all(
-    bodies.map(async (mine, c) => {
+    byClient.map(async (mine, c) => {
       // A fleet, not one device: each device stays within its own rate limit.
       for (const [i, batch] of mine.entries()) {
         const device = devices[(c + i * concurrency) % devices.length];
@@ -142,7 +165,9 @@ async function loadRun(url: string, devices: TestDevice[], batchSize: number, co
         const res = await send().catch(send);
         const text = await res.text();
         latencies.push(performance.now() - t0);
-        if (res.status === 200) events += batch.count;
+        const accepted = res.status === 200 ? (JSON.parse(text) as { accepted: number }).accepted : -1;
+        // Counted only when stored: a 200 that refuses spans is a failure of the workload.
+        if (accepted === batch.count) events += batch.count;
         else {
           failures++;
           firstFailure ||= `${res.status} ${text.slice(0, 200)}`;
@@ -179,8 +204,10 @@ export async function benchIngest(options: { runs?: number; seconds?: number; ba
         await device.consent(['app_usage', 'idle']);
         devices.push(device);
       }
-      await loadRun(server.url, devices, batchSize, concurrency, 2); // warm-up
-      const result = await loadRun(server.url, devices, batchSize, concurrency, seconds);
+      await backdate(databaseUrl, devices);
+      const timelines = new Map<TestDevice, number>();
+      await loadRun(server.url, devices, timelines, batchSize, concurrency, 2); // warm-up
+      const result = await loadRun(server.url, devices, timelines, batchSize, concurrency, seconds);
       if (result.failures > 0) throw new Error(`${result.failures} batches failed during the run: ${result.firstFailure}`);
       throughputs.push(result.eventsPerSecond);
       p50.push(percentile(result.latencies, 50));

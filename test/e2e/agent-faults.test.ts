@@ -155,7 +155,7 @@ describe.skipIf(noX !== undefined)('agent faults against the real cloud', () => 
     const seed = AgentStore.open(home.dataDir);
     const from = (seed.state.get('consent')?.effectiveFromMs ?? Date.now()) + 1;
     seed.spans.insert(
-      Array.from({ length: 2500 }, (_, i) => ({ id: uuidv7(), start: from + Math.floor(i / 5), durationMs: 1, app: 'Backlog' })),
+      Array.from({ length: 2500 }, (_, i) => ({ id: uuidv7(), start: from + i, durationMs: 1, app: 'Backlog' })),
       Date.now(),
     );
     seed.close();

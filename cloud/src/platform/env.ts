@@ -12,10 +12,10 @@ export interface DeviceIdentity {
 }
 
 /**
- * A device as authenticated per request: the binding in force (null while it speaks for no one)
- * and the OS account it enrolled under, a hint only.
+ * A device as authenticated per request: the binding in force (null while it speaks for no one),
+ * the OS account it enrolled under (a hint only) and when it enrolled (no span of it starts earlier).
  */
-export type EnrolledDevice = DeviceIdentity & { osUser: string; bindingId: string | null };
+export type EnrolledDevice = DeviceIdentity & { osUser: string; bindingId: string | null; enrolledAt: Date };
 
 /** A person signed in to the web UI or API with a session. */
 export interface SignedInUser {

@@ -42,6 +42,8 @@ export async function addPeople(
     const decided = await device.consent(options.scopes ?? ['app_usage', 'idle']);
     if (decided.status !== 201) throw new Error(`consent failed: ${decided.status} ${await decided.text()}`);
     if (options.consentFrom) {
+      // Enrolled then too: the server refuses spans from before a device's enrollment.
+      await cloud.database.rows(sql`update devices set enrolled_at = ${options.consentFrom.toISOString()}::timestamptz where id = ${device.deviceId}`);
       await cloud.database.rows(
         sql`update consent_records set effective_at = ${options.consentFrom.toISOString()}::timestamptz where device_id = ${device.deviceId}`,
       );

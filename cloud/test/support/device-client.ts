@@ -63,9 +63,16 @@ export function json(body: unknown, headers: Record<string, string> = {}): Reque
   return { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
-/** Active spans of one app, one a second from `from` (default: now, i.e. after any consent so far). */
+/** Where the next default batch may begin: spans of one device never overlap, so calls follow each other. */
+let nextFree = 0;
+
+/**
+ * Active spans of one app, one a second from `from` (default: now, i.e. after any consent so far,
+ * or after the spans of the previous default call, whichever is later).
+ */
 export function makeSpans(count: number, options: { app?: string; title?: string; from?: number } = {}): Span[] {
-  const from = options.from ?? Date.now();
+  const from = options.from ?? Math.max(Date.now(), nextFree);
+  if (options.from === undefined) nextFree = from + count * 1000;
   return Array.from({ length: count }, (_, i) => ({
     id: uuidv7(),
     start: new Date(from + i * 1000).toISOString(),

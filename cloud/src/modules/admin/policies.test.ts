@@ -145,7 +145,7 @@ describe.each(testDatabaseKinds())('policy versions on %s', (kind) => {
     // Titles hashed -> full widens a scope already granted: held from publication until decided again.
     const fuller = await release(wider(base, { titleMode: 'full' }));
     const held = IngestResult.parse(
-      await (await device.ingest([...makeSpans(1, { title: 'Budget.xlsx', from: Date.now() + 5 }), ...makeSpans(1, { from: Date.now() + 10 })])).json(),
+      await (await device.ingest([...makeSpans(1, { title: 'Budget.xlsx', from: Date.now() + 5 }), ...makeSpans(1, { from: Date.now() + 1000 })])).json(),
     );
     expect(held.accepted).toBe(1);
     expect(held.rejected.map((r) => r.reason)).toEqual(['no_consent']);

@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
 import { weekOf } from '@icarus/shared';
+import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,8 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
   let cloud: TestCloud;
   let owner: EnrolledDevice;
   let consentAt: number;
+  /** Where the next span may start: after every span sent so far. */
+  let cursor: number;
   let zone: (at: Date) => string;
   /** Every distinct span ever accepted: the oracle the rollups must equal. */
   const accepted = new Map<string, { start: number; durationMs: number; app: string | null; idle: boolean }>();
@@ -34,7 +36,12 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
     });
     const device = await createTestDevice(cloud.fetchPath, cloud.url, await cloud.tokenFor(user.id), 'alice');
     expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
-    consentAt = Date.now() + 1000;
+    // Enrolled and consenting weeks ago: every run lays its spans after the last run's, all in the past.
+    consentAt = Date.now() - 25 * 86_400_000;
+    cursor = consentAt + 1000;
+    const since = new Date(consentAt).toISOString();
+    await cloud.database.rows(sql`update devices set enrolled_at = ${since}::timestamptz where id = ${device.deviceId}`);
+    await cloud.database.rows(sql`update consent_records set effective_at = ${since}::timestamptz where device_id = ${device.deviceId}`);
     owner = await cloud.cloud.services.devices.requireActive(device.deviceId);
     const org = await cloud.cloud.services.directory.findOrg(orgId);
     zone = dayInZone(org?.timeZone ?? 'UTC');
@@ -42,7 +49,7 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
   afterAll(async () => cloud?.stopAll());
 
   const span = fc.record({
-    offsetMs: fc.integer({ min: 0, max: 3 * 86_400_000 }),
+    offsetMs: fc.integer({ min: 0, max: 10 * 60_000 }),
     durationMs: fc.integer({ min: 1, max: 3_600_000 }),
     app: fc.constantFrom(...APPS),
     idle: fc.boolean(),
@@ -55,13 +62,18 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
         fc.integer({ min: 1, max: 4 }),
         fc.integer({ min: 0, max: 1000 }),
         async (raw, batches, seed) => {
-          const spans = raw.map((s) => ({
-            id: uuidv7(),
-            start: new Date(consentAt + s.offsetMs).toISOString(),
-            durationMs: s.durationMs,
-            ...(s.app !== null ? { app: s.app } : {}),
-            ...(s.idle ? { idle: true as const } : {}),
-          }));
+          // One device's spans never overlap: each starts a gap (offsetMs) after the one before.
+          const spans = raw.map((s) => {
+            const start = cursor + s.offsetMs;
+            cursor = start + s.durationMs;
+            return {
+              id: uuidv7(),
+              start: new Date(start).toISOString(),
+              durationMs: s.durationMs,
+              ...(s.app !== null ? { app: s.app } : {}),
+              ...(s.idle ? { idle: true as const } : {}),
+            };
+          });
           // Resend a shuffled copy with some spans repeated, split into several batches.
           const resend = [...spans, ...spans.filter((_, i) => (i + seed) % 3 === 0)].sort(
             (a, b) => ((a.id.charCodeAt(35) + seed) % 7) - ((b.id.charCodeAt(35) + seed) % 7),
@@ -70,8 +82,13 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
           for (let i = 0; i < resend.length; i += size) {
             await cloud.cloud.services.ingestion.ingest(owner, { batchId: uuidv7(), spans: resend.slice(i, i + size) });
           }
-          await cloud.cloud.services.ingestion.ingest(owner, { batchId: uuidv7(), spans });
-          for (const s of spans) accepted.set(s.id, { start: Date.parse(s.start), durationMs: s.durationMs, app: s.app ?? null, idle: s.idle === true });
+          // Sent once more whole: each span is now a duplicate (stored) or refused (a day over 24 h).
+          const last = await cloud.cloud.services.ingestion.ingest(owner, { batchId: uuidv7(), spans });
+          expect(last.accepted).toBe(0);
+          expect(last.rejected.every((r) => r.reason === 'day_over_24h')).toBe(true);
+          const refused = new Set(last.rejected.map((r) => r.id));
+          for (const s of spans.filter((x) => !refused.has(x.id)))
+            accepted.set(s.id, { start: Date.parse(s.start), durationMs: s.durationMs, app: s.app ?? null, idle: s.idle === true });
           await cloud.cloud.services.analytics.flush();
 
           const expected = new Map<string, { active: number; idle: number }>();
@@ -88,7 +105,7 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
             owner.orgId,
             [owner.userId ?? ''],
             zone(new Date(consentAt - 86_400_000)),
-            zone(new Date(consentAt + 9 * 86_400_000)),
+            zone(new Date(Date.now() + 86_400_000)),
           )) {
             for (const r of page) {
               const key = `${r.day}|${r.app}`;
@@ -116,7 +133,7 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
             }
           }
           const from = zone(new Date(consentAt - 86_400_000));
-          const to = zone(new Date(consentAt + 9 * 86_400_000));
+          const to = zone(new Date(Date.now() + 86_400_000));
           const days = await queries.userDayTotals(owner.orgId, [owner.userId ?? ''], from, to);
           expect(Object.fromEntries(days.map((d) => [d.day, { active: d.activeMs, idle: d.idleMs }]))).toEqual(Object.fromEntries(perDay));
           const weeks = await queries.orgWeeks(owner.orgId, from, to);
@@ -135,7 +152,7 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
     expect(first.repairedDays).toEqual([]);
     // Spans that reached the table without the ingest path (a restore, a hand repair): no
     // outbox row, so no deltas. Only the safety net can bring the rollups back in line.
-    const lost = { id: uuidv7(), start: new Date(consentAt + 5 * 86_400_000).toISOString(), durationMs: 60_000, app: 'Code' };
+    const lost = { id: uuidv7(), start: new Date(cursor + 60_000).toISOString(), durationMs: 60_000, app: 'Code' };
     await cloud.database.rows(sql`insert into spans (id, start, org_id, device_id, user_id, duration_ms, app)
       values (${lost.id}, ${lost.start}, ${owner.orgId}, ${owner.deviceId}, ${owner.userId}, ${lost.durationMs}, ${lost.app})`);
     const second = await analytics.checkConsistency(owner.orgId, '2000-01-01', '2100-01-01');

@@ -26,7 +26,12 @@ describe.each(variants)('cached device state on %s (%s)', (kind, bus) => {
   let other: RunningCloud | undefined;
   let device: TestDevice;
   let adminId = '';
-  const span = () => [{ id: uuidv7(), start: new Date().toISOString(), durationMs: 10, app: 'Code' }];
+  // Each span after the last (the cloud refuses overlapping spans of one device).
+  let next = 0;
+  const span = () => {
+    next = Math.max(next + 20, Date.now());
+    return [{ id: uuidv7(), start: new Date(next).toISOString(), durationMs: 10, app: 'Code' }];
+  };
   // One deployment: both instances share the keys.
   const keys = {
     ...(bus === 'redis'

@@ -224,6 +224,7 @@ export function createDeviceService(deps: Deps) {
         bindingId: device.bindingId,
         osUser: device.osUser,
         lastSeenAt: device.lastSeenAt,
+        enrolledAt: device.enrolledAt,
       };
     },
 

@@ -1,4 +1,5 @@
-// The ingestion module: span batches from devices, validated, consent-checked again, stored once.
+// The ingestion module: span batches from devices, validated, consent-checked again, checked against
+// what is stored (no overlap, no day over 24 h, ids keep their start), stored once.
 import type { Context } from 'hono';
 import type { Database } from '../../platform/db/client';
 import type { AppEnv, DeviceIdentity } from '../../platform/env';
@@ -6,15 +7,18 @@ import type { Metrics } from '../../platform/metrics';
 import type { AuditService } from '../audit';
 import type { ConsentService } from '../consent';
 import type { DeviceService } from '../devices';
+import type { DirectoryService } from '../directory';
 import { ingestionRoutes } from './routes';
 import { createIngestionService } from './service';
 import { createIngestionStore } from './store';
 import { createTitleCipher } from './title-cipher';
+import { createTruthStore } from './truth-store';
 
 export function createIngestionModule(deps: {
   database: Database;
   consent: ConsentService;
   devices: DeviceService;
+  directory: DirectoryService;
   audit: AuditService;
   titleKey: Buffer;
   metrics: Metrics;
@@ -25,8 +29,10 @@ export function createIngestionModule(deps: {
   const service = createIngestionService({
     store: createIngestionStore(deps.database),
     storeIn: createIngestionStore,
+    truth: createTruthStore(deps.database),
     consent: deps.consent,
     devices: deps.devices,
+    directory: deps.directory,
     audit: deps.audit,
     titles: createTitleCipher(deps.titleKey),
     metrics: deps.metrics,

@@ -1,12 +1,15 @@
-import { scopesOfSpan, type IngestBatch, type IngestResult, type RejectReason } from '@icarus/shared';
+import { scopesOfSpan, CLOCK_SKEW_MS, type IngestBatch, type IngestResult, type RejectReason } from '@icarus/shared';
 import type { AuditService } from '../audit';
 import { grantedAt, inForce, type ConsentHistory, type ConsentService } from '../consent';
 import type { DeviceIdentity, DeviceService, EnrolledDevice } from '../devices';
+import type { DirectoryService } from '../directory';
 import { AppError } from '../../platform/errors';
 import type { Metrics } from '../../platform/metrics';
 import type { Database } from '../../platform/db/client';
 import type { IngestionStore, InsertedSpan, OwedSpanRow, SpanRow } from './store';
 import type { TitleCipher } from './title-cipher';
+import type { TruthStore } from './truth-store';
+import { factsQuery, judge, type Candidate } from './truth';
 
 /** A person's own span with the title opened for them (full, redacted or hashed, as the device sent it). */
 export interface UserSpan {
@@ -34,16 +37,37 @@ interface Deps {
   store: IngestionStore;
   /** The same store over a transaction's handle (the rollup consumer's). */
   storeIn: (tx: Database) => IngestionStore;
+  truth: TruthStore;
   consent: ConsentService;
+  /** The org's time zone: a person-day is a day there. */
+  directory: Pick<DirectoryService, 'findOrg'>;
   devices: DeviceService;
   audit: AuditService;
   titles: TitleCipher;
   metrics: Metrics;
+  now?: () => Date;
 }
 
+/** An org's time zone is read at most this often (it decides which day a span counts for). */
+const TIME_ZONE_CACHE_MS = 60_000;
+
 export function createIngestionService(deps: Deps) {
-  const { store, consent, devices, audit, titles, metrics } = deps;
+  const { store, truth, consent, devices, directory, audit, titles, metrics } = deps;
+  const now = deps.now ?? (() => new Date());
   const listeners: InsertedListener[] = [];
+  const timeZones = new Map<string, { timeZone: Promise<string>; at: number }>();
+
+  function timeZoneOf(orgId: string): Promise<string> {
+    const cached = timeZones.get(orgId);
+    if (cached && Date.now() - cached.at < TIME_ZONE_CACHE_MS) return cached.timeZone;
+    const timeZone = directory.findOrg(orgId).then((org) => {
+      if (!org) throw new AppError('not_found', 'No such organisation');
+      return org.timeZone;
+    });
+    timeZones.set(orgId, { timeZone, at: Date.now() });
+    timeZone.catch(() => timeZones.delete(orgId));
+    return timeZone;
+  }
 
   function opened(titleEnc: Uint8Array | null): string | null {
     if (!titleEnc) return null;
@@ -167,49 +191,82 @@ export function createIngestionService(deps: Deps) {
       // Only decisions of the person the device is bound to now count; unbound, it speaks for no one.
       const unbound = device.userId === null || device.bindingId === null;
       const timeline = inForce(knownHistory ?? (await consent.timeline(device.deviceId)), device.bindingId);
-      const rejected: { id: string; reason: RejectReason }[] = [];
-      const rows: SpanRow[] = [];
-      const seen = new Set<string>();
+      const rejected: { id: string; reason: RejectReason; at: number }[] = [];
+      const candidates: Candidate[] = [];
+      const seen = new Map<string, number>();
       let duplicatesInBatch = 0;
-      for (const span of batch.spans) {
+      // What no agent sends: a span not yet ended, or begun before the device existed.
+      const latestEnd = now().getTime() + CLOCK_SKEW_MS;
+      const earliestStart = device.enrolledAt.getTime() - CLOCK_SKEW_MS;
+      for (const [at, span] of batch.spans.entries()) {
         // PostgreSQL answers uuids in lower case; compare in the same form.
         const id = span.id.toLowerCase();
-        if (seen.has(id)) {
-          duplicatesInBatch++;
+        const startMs = Date.parse(span.start);
+        const again = seen.get(id);
+        if (again !== undefined) {
+          if (again === startMs) duplicatesInBatch++;
+          else rejected.push({ id, reason: 'start_changed', at });
           continue;
         }
-        seen.add(id);
-        if (unbound) {
-          rejected.push({ id, reason: 'device_unbound' });
+        seen.set(id, startMs);
+        let reason: RejectReason | undefined;
+        if (unbound) reason = 'device_unbound';
+        else if (startMs + span.durationMs > latestEnd) reason = 'in_future';
+        else if (startMs < earliestStart) reason = 'before_enrollment';
+        else {
+          const granted = grantedAt(timeline, startMs);
+          if (!granted || !scopesOfSpan(span).every((s) => granted.has(s))) reason = 'no_consent';
+        }
+        if (reason) {
+          rejected.push({ id, reason, at });
           continue;
         }
-        const granted = grantedAt(timeline, Date.parse(span.start));
-        if (!granted || !scopesOfSpan(span).every((s) => granted.has(s))) {
-          rejected.push({ id, reason: 'no_consent' });
-          continue;
-        }
-        rows.push({
-          id,
-          start: span.start,
-          durationMs: span.durationMs,
-          app: span.app ?? null,
-          titleEnc: span.title === undefined ? null : titles.encrypt(span.title).toString('base64'),
-          idle: span.idle === true,
+        candidates.push({
+          at,
+          startMs,
+          row: {
+            id,
+            start: span.start,
+            durationMs: span.durationMs,
+            app: span.app ?? null,
+            titleEnc: span.title === undefined ? null : titles.encrypt(span.title).toString('base64'),
+            idle: span.idle === true,
+          },
         });
       }
 
       // Read-only and usually empty: checked alongside the insert, taken only once it succeeded.
-      const [inserted, directivesWaiting] = await Promise.all([store.insertSpans(device, rows), devices.hasPendingDirectives(device.deviceId)]);
+      const directivesWaiting = devices.hasPendingDirectives(device.deviceId);
+      // Awaited below; a failure meanwhile is not unhandled.
+      directivesWaiting.catch(() => undefined);
+      let inserted: InsertedSpan[] = [];
+      let rows: SpanRow[] = [];
       let duplicates = duplicatesInBatch;
+      if (candidates.length > 0 && device.userId !== null) {
+        const owner = { orgId: device.orgId, userId: device.userId, deviceId: device.deviceId };
+        const q = factsQuery(owner, await timeZoneOf(device.orgId), candidates);
+        // Checked against what is stored and stored in one transaction per person: a second batch
+        // of the same person waits, then sees this one's spans.
+        inserted = await truth.serialized(q, async (facts, spans) => {
+          const verdict = judge(owner.deviceId, candidates, facts, q.dayOf);
+          duplicates += verdict.duplicates;
+          for (const r of verdict.rejected) rejected.push(r);
+          rows = verdict.accepted;
+          return spans.insertSpans(device, rows);
+        });
+      }
       if (inserted.length < rows.length) {
+        // Another device stored the same (id, start) between the check and the insert.
         const fresh = new Set(inserted.map((s) => s.id));
         const others = rows.filter((r) => !fresh.has(r.id)).map((r) => r.id);
         const owners = await store.ownersOf(others);
         for (const id of others) {
           if (owners.get(id) === device.deviceId) duplicates++;
-          else rejected.push({ id, reason: 'id_conflict' });
+          else rejected.push({ id, reason: 'id_conflict', at: batch.spans.length });
         }
       }
+      rejected.sort((a, b) => a.at - b.at);
+      const answer = rejected.map(({ id, reason }) => ({ id, reason }));
 
       metrics.spans.inc({ outcome: 'accepted', reason: 'none' }, inserted.length);
       if (duplicates > 0) metrics.spans.inc({ outcome: 'duplicate', reason: 'none' }, duplicates);
@@ -223,7 +280,7 @@ export function createIngestionService(deps: Deps) {
           actorId: device.deviceId,
           action: 'ingest.rejected',
           subjectUserIds: device.userId ? [device.userId] : [],
-          details: { batchId: batch.batchId, byReason, spanIds: rejected.slice(0, 100).map((r) => r.id) },
+          details: { batchId: batch.batchId, byReason, spanIds: answer.slice(0, 100).map((r) => r.id) },
         });
       }
       if (inserted.length > 0) {
@@ -236,13 +293,13 @@ export function createIngestionService(deps: Deps) {
       const [policyDirective, queued] = await Promise.all([
         // An unbound device is not asked for consent: nobody could give it yet.
         unbound ? undefined : consent.policyDirective(device.orgId, timeline),
-        directivesWaiting ? devices.takeDirectives(device.deviceId) : [],
+        (await directivesWaiting) ? devices.takeDirectives(device.deviceId) : [],
         devices.recordSync(device, batch.status),
       ]);
       return {
         accepted: inserted.length,
         duplicates,
-        rejected,
+        rejected: answer,
         directives: policyDirective ? [policyDirective, ...queued] : queued,
       };
     },

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Database } from '../../platform/db/client';
+import type { Queryable } from '../../platform/db/client';
 
 export interface SpanRow {
   id: string;
@@ -89,7 +89,7 @@ export interface GeneratedWorkload {
   spansPerDay: number;
 }
 
-export function createIngestionStore(database: Database) {
+export function createIngestionStore(database: Queryable) {
   return {
     /**
      * One statement for the whole batch: a JSON recordset insert with ON CONFLICT DO NOTHING,

@@ -67,6 +67,8 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
 
   it('rejects spans whose scope had no consent at their start and stores none of them', async () => {
     const before = await spanCount();
+    // Enrolled days before it consented: a span in between is the device's, but without consent.
+    await cloud.database.rows(sql`update devices set enrolled_at = now() - interval '4 days' where id = ${device.deviceId}`);
     const titled = makeSpans(3, { title: 'Quarterly plan.xlsx' });
     const ok = makeSpans(2, { app: 'Terminal' });
     const earlier = makeSpans(1, { from: Date.now() - 86_400_000 * 3 }); // before consent was given
@@ -128,7 +130,7 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
       ['unknown field', JSON.stringify({ batchId: uuidv7(), spans: [], colour: 'red' }), 400, 'colour'],
       ['unknown span field', JSON.stringify({ batchId: uuidv7(), spans: [{ ...makeSpans(1)[0], keys: 12 }] }), 400, 'spans.0.keys'],
       ['span over an hour', JSON.stringify({ batchId: uuidv7(), spans: [{ ...makeSpans(1)[0], durationMs: 3_600_001 }] }), 400, 'spans.0.durationMs'],
-      ['too many spans', JSON.stringify({ batchId: uuidv7(), spans: makeSpans(1001) }), 400, 'spans'],
+      ['too many spans', JSON.stringify({ batchId: uuidv7(), spans: makeSpans(1001, { from: Date.now() }) }), 400, 'spans'],
     ])('%s -> %i naming %s', async (_name, body, status, path) => {
       const before = await spanCount();
       const res = await post(body);
@@ -159,8 +161,10 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
     });
 
     it("another device's span ids are rejected, not counted as duplicates, and not overwritten", async () => {
+      const owner = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('olivia')).token, 'olivia');
+      await owner.consent(['app_usage']);
       const spans = makeSpans(2, { app: 'Mail', from: Date.now() + 5000 });
-      await device.ingest(spans);
+      expect(IngestResult.parse(await (await owner.ingest(spans)).json()).accepted).toBe(2);
       const thief = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('mallory')).token, 'mallory');
       await thief.consent(['app_usage']);
       const result = IngestResult.parse(await (await thief.ingest(spans.map((s) => ({ ...s, app: 'Evil' })))).json());

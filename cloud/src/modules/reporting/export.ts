@@ -1,4 +1,4 @@
-import { csvField } from '../../platform/http/csv';
+import { csvField, streamCsv } from '../../platform/http/csv';
 import type { SignedInUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { grantedScopesOfPerson } from './consent-state';
@@ -17,12 +17,15 @@ const HEADER_PERSON = 'day,person,email,app,category,productivity,active_ms,idle
  * with fewer than k people are left out; person level only for people the policy and their
  * own consent allow. Without a team: the whole org, person level only and for admins, since
  * org-wide sums beside team sums would let one team be worked out by subtraction. Audited
- * before the first byte is sent.
+ * before the first byte is sent; the first page is read before the status, so a failure there
+ * is an error response, and one later aborts the transfer instead of ending it short.
  */
 export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
   return async function exportCsv(
     user: SignedInUser,
     q: { teamId?: string | undefined; from?: string | undefined; to?: string | undefined; level: 'team' | 'person' },
+    /** Told of a failure after the first byte, when the transfer can only be aborted. */
+    onError: (error: unknown) => void = () => {},
   ): Promise<{ filename: string; body: ReadableStream<Uint8Array> }> {
     if (q.teamId === undefined) {
       requireRole(user, 'admin');
@@ -77,39 +80,31 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
       }
       return hit;
     };
-    const encoder = new TextEncoder();
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(encoder.encode(q.level === 'person' ? HEADER_PERSON : HEADER_TEAM));
-      },
-      async pull(controller) {
-        const next = await rows.next();
-        if (next.done) {
-          controller.close();
-          return;
-        }
+    // Read and rendered before the answer's status: a failing query or row is an error response;
+    // later failures abort the transfer (logged by the caller's onError).
+    const body = await streamCsv(
+      q.level === 'person' ? HEADER_PERSON : HEADER_TEAM,
+      rows,
+      (page) => {
+        if (q.level !== 'person') return [...byDay(page).values()].map((dayRows) => teamDayCsv(dayRows, k));
+        // Encoded every CHUNK_ROWS rows: short-lived strings of ~100 kB instead of one of
+        // megabytes per read, which kept the garbage collector busy for a third of the time.
+        const chunks: string[] = [];
         let text = '';
-        if (q.level === 'person') {
-          // Encoded every CHUNK_ROWS rows: short-lived strings of ~100 kB instead of one of
-          // megabytes per read, which kept the garbage collector busy for a third of the time.
-          let n = 0;
-          for (const r of next.value) {
-            text += `${r.day},${personCsv(r.userId)},${quoted(r.app)},${quoted(r.category)},${r.productivity},${r.activeMs},${r.idleMs},${r.spans}\n`;
-            if (++n === CHUNK_ROWS) {
-              controller.enqueue(encoder.encode(text));
-              text = '';
-              n = 0;
-            }
+        let n = 0;
+        for (const r of page) {
+          text += `${r.day},${personCsv(r.userId)},${quoted(r.app)},${quoted(r.category)},${r.productivity},${r.activeMs},${r.idleMs},${r.spans}\n`;
+          if (++n === CHUNK_ROWS) {
+            chunks.push(text);
+            text = '';
+            n = 0;
           }
-        } else {
-          for (const dayRows of byDay(next.value).values()) text += teamDayCsv(dayRows, k);
         }
-        if (text.length > 0) controller.enqueue(encoder.encode(text));
+        chunks.push(text);
+        return chunks;
       },
-      async cancel() {
-        await rows.return(undefined);
-      },
-    });
+      onError,
+    );
     const filename = `${(scope?.team.name ?? 'organisation').replace(/[^\w.-]+/g, '-')}-${range.from}-to-${range.to}-${q.level}.csv`;
     return { filename, body };
   };

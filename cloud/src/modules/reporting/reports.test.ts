@@ -44,8 +44,11 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
         teams[key].people.push(user.id);
         const device = await createTestDevice(cloud.fetchPath, cloud.url, await cloud.tokenFor(user.id), os);
         expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
-        // After this person's consent: earlier spans would be refused.
-        const start = Date.now() + 1000;
+        // Enrolled and consenting an hour ago: spans before that would be refused, and so would
+        // spans not ended yet.
+        await cloud.database.rows(sql`update devices set enrolled_at = now() - interval '1 hour' where id = ${device.deviceId}`);
+        await cloud.database.rows(sql`update consent_records set effective_at = now() - interval '1 hour' where device_id = ${device.deviceId}`);
+        const start = Date.now() - 25 * 60_000;
         const spans = [
           { id: uuidv7(), start: new Date(start + 1000).toISOString(), durationMs: 600_000, app: 'Code' },
           { id: uuidv7(), start: new Date(start + 700_000).toISOString(), durationMs: 300_000, app: 'mystery-tool' },
@@ -104,6 +107,18 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
     expect((await auditRows('report.csv.exported')).length).toBe(1);
     await expect(cloud.cloud.services.exportCsv(admin, { teamId: teams.five.id, level: 'person', ...range() })).rejects.toThrow(/policy/);
     await expect(cloud.cloud.services.reports.personDetail(admin, { userId: teams.five.people[0] ?? '' })).rejects.toThrow(/policy/);
+  });
+
+  it('answers an export whose first read fails with an error, never a 200 with a header and nothing after', async () => {
+    const { exportCsv } = cloud.cloud.services;
+    await cloud.database.rows(sql`alter table rollup_user_daily rename to rollup_user_daily_away`);
+    try {
+      await expect(exportCsv(admin, { teamId: teams.five.id, level: 'team', ...range() })).rejects.toThrow(/rollup_user_daily/);
+    } finally {
+      await cloud.database.rows(sql`alter table rollup_user_daily_away rename to rollup_user_daily`);
+    }
+    const { body } = await exportCsv(admin, { teamId: teams.five.id, level: 'team', ...range() });
+    expect((await new Response(body).text()).split('\n').length).toBeGreaterThan(2);
   });
 
   it('exports the whole org per person for an admin only, never org-wide sums', async () => {

@@ -31,7 +31,10 @@ export function reportRoutes(deps: { reports: ReportingService; exportCsv: Retur
       // Everyone may read their own detail; the service applies the policy and consent for others.
       .get(REPORT_PATHS.person, requireUser(), async (c) => c.json(await reports.personDetail(c.get('user'), readQuery(c, PersonRangeQuery))))
       .get(REPORT_PATHS.exportCsv, teamReaders, async (c) => {
-        const { filename, body } = await deps.exportCsv(c.get('user'), readQuery(c, ExportQuery));
+        const log = c.get('log');
+        const { filename, body } = await deps.exportCsv(c.get('user'), readQuery(c, ExportQuery), (err) =>
+          log.error({ err }, 'export.csv aborted after its first byte: the client sees a broken transfer'),
+        );
         return csvResponse(body, filename);
       })
   );

@@ -15,11 +15,15 @@ const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 /** The drizzle handle every store uses; both drivers share the PostgreSQL dialect. Stores name their own tables, so no schema is attached. */
 export type Drizzle = PgDatabase<PgQueryResultHKT>;
 
-export interface Database {
+/** What a store needs to run statements: the database itself, or one transaction of it. */
+export interface Queryable {
   readonly kind: 'postgres' | 'pglite';
   readonly db: Drizzle;
   /** Runs a raw statement and returns its rows, the same shape on both drivers. */
   rows<T extends Record<string, unknown>>(query: SQL): Promise<T[]>;
+}
+
+export interface Database extends Queryable {
   /** postgres.js client, present only on PostgreSQL: the hot ingest path uses it directly. */
   readonly pg?: postgres.Sql;
   /**

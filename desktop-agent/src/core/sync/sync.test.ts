@@ -28,6 +28,8 @@ class FakeCloud {
   script: Reply[] = [];
   directives: Directive[] = [];
   rejectIds = new Set<string>();
+  /** Spans answered as rejected with this reason (any string: a newer server may know reasons this agent does not). */
+  rejectAs = new Map<string, string>();
   url = '';
 
   constructor() {
@@ -65,7 +67,9 @@ class FakeCloud {
     if (scripted) return send(scripted);
     const result: IngestResult = { accepted: 0, duplicates: 0, rejected: [], directives: this.directives.splice(0) };
     for (const s of batch.spans) {
-      if (this.rejectIds.has(s.id)) result.rejected.push({ id: s.id, reason: 'no_consent' });
+      const reason = this.rejectAs.get(s.id);
+      if (reason !== undefined) (result.rejected as { id: string; reason: string }[]).push({ id: s.id, reason });
+      else if (this.rejectIds.has(s.id)) result.rejected.push({ id: s.id, reason: 'no_consent' });
       else if (this.stored.has(s.id)) result.duplicates += 1;
       else {
         this.stored.add(s.id);
@@ -160,6 +164,19 @@ describe('Syncer', () => {
     expect(delays[2]).toBe(7000);
     expect((await syncer.syncOnce()).sent).toBe(3);
     expect(syncer.backoff.failures).toBe(0);
+  });
+
+  it('keeps spans the server refuses for not being true, and any reason it names later, never resending them', async () => {
+    const all = spans(7);
+    const reasons = ['in_future', 'before_enrollment', 'overlap', 'start_changed', 'day_over_24h', 'a_reason_from_a_newer_server'];
+    reasons.forEach((reason, i) => cloud.rejectAs.set(all[i]?.id ?? '', reason));
+    store.spans.insert(all, T0);
+    const first = await syncer.syncOnce();
+    expect(first).toMatchObject({ sent: 7, batches: 1, rejected: 6 });
+    expect(first.error).toBeUndefined();
+    expect(store.spans.everything().map((s) => s.rejectedReason)).toEqual([...reasons, null]);
+    expect(await syncer.syncOnce()).toMatchObject({ sent: 0, batches: 0 });
+    expect(cloud.batches).toHaveLength(1);
   });
 
   it('keeps per-span rejections with their reason and a refused batch marked, never resending them', async () => {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { IngestResult, MAX_BATCH_SPANS, WIRE_PATHS, type AgentStatus, type Directive, type IngestBatch, type Span } from '@icarus/shared';
 import type { Clock } from '../clock';
 import type { Batch, SpanStore, StoredSpan } from '../store/spans';
@@ -31,6 +32,14 @@ function spansNamed(fields: readonly { path: string; problem: string }[], batch:
   }
   return new Map([...reasons].map(([id, list]) => [id, `refused by the server: ${list.join('; ')}`.slice(0, 500)]));
 }
+
+/**
+ * The ingest answer as the agent reads it: a rejection reason this agent does not know yet (a
+ * newer server's) is still a rejection, kept with its reason. Parsing it strictly would fail
+ * the whole answer, and the batch would go again and again.
+ */
+const IngestAnswer = IngestResult.extend({ rejected: z.array(z.strictObject({ id: z.string(), reason: z.string().min(1).max(64) })) });
+type IngestAnswer = z.infer<typeof IngestAnswer>;
 
 export interface SyncDeps {
   spans: SpanStore;
@@ -72,9 +81,9 @@ export class Syncer {
 
   constructor(private readonly deps: SyncDeps) {}
 
-  private async post(batch: IngestBatch): Promise<IngestResult> {
+  private async post(batch: IngestBatch): Promise<IngestAnswer> {
     const { tokens } = this.deps;
-    const send = async () => tokens.api.request('POST', WIRE_PATHS.ingest, IngestResult, { body: batch, bearer: await tokens.token(), gzip: true });
+    const send = async () => tokens.api.request('POST', WIRE_PATHS.ingest, IngestAnswer, { body: batch, bearer: await tokens.token(), gzip: true });
     try {
       return await send();
     } catch (error) {
@@ -94,7 +103,7 @@ export class Syncer {
       // The batch id is written before sending, so after a crash the same batch goes again.
       const batch = spans.nextBatch(this.deps.batchSize ?? MAX_BATCH_SPANS, clock.now() - this.deps.holdMs());
       if (!batch) break;
-      let result: IngestResult;
+      let result: IngestAnswer;
       try {
         result = await this.post({
           batchId: batch.batchId,
@@ -112,7 +121,7 @@ export class Syncer {
       await this.answered(result);
     }
     if (report.batches === 0 && this.heartbeatDue()) {
-      let result: IngestResult;
+      let result: IngestAnswer;
       try {
         // A fresh id each time: an empty batch stores nothing, so a resend needs no identity.
         result = await this.post({ batchId: uuidv7(), deviceId: this.deps.deviceId, spans: [], status: this.deps.status() });
@@ -131,7 +140,7 @@ export class Syncer {
     return this.lastSuccessMs === undefined || this.deps.clock.now() - this.lastSuccessMs >= every;
   }
 
-  private async answered(result: IngestResult): Promise<void> {
+  private async answered(result: IngestAnswer): Promise<void> {
     this.backoff.reset();
     this.lastError = undefined;
     this.lastSuccessMs = this.deps.clock.now();
