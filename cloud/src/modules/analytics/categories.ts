@@ -51,7 +51,11 @@ export const DEFAULT_RULES: readonly CategoryRule[] = [
     category: 'Project work',
     productivity: 'productive',
   },
-  { app: '^(thunderbird|outlook|microsoft outlook|new outlook|mail|apple mail|evolution|geary|mailspring|superhuman|gmail)$', category: 'Email', productivity: 'productive' },
+  {
+    app: '^(thunderbird|outlook|microsoft outlook|new outlook|mail|apple mail|evolution|geary|mailspring|superhuman|gmail)$',
+    category: 'Email',
+    productivity: 'productive',
+  },
   { app: '^(zoom|zoom\\.us|webex|gotomeeting|skype|jitsi.*|google meet)$', category: 'Meetings', productivity: 'neutral' },
   {
     app: '^(firefox|firefox-esr|google-chrome|chrome|chromium|microsoft edge|msedge|safari|brave|brave-browser|opera|vivaldi)$',
