@@ -6,6 +6,7 @@ export const RangeFields = z.object(DayRangeFields);
 export const RangeQuery = RangeFields.superRefine(checkDayRange);
 const TeamRangeFields = z.object({ teamId: z.uuid(), ...DayRangeFields });
 export const TeamRangeQuery = TeamRangeFields.superRefine(checkDayRange);
+export const TeamQuery = z.object({ teamId: z.uuid() });
 export const PersonRangeQuery = z.object({ userId: z.uuid(), ...DayRangeFields }).superRefine(checkDayRange);
 /** No teamId: the whole org, person level only, for admins (see createCsvExport). */
 export const ExportQuery = TeamRangeFields.extend({ teamId: z.uuid().optional(), level: z.enum(['team', 'person']).default('team') }).superRefine(
