@@ -78,11 +78,19 @@ describe.each(testDatabaseKinds())('cloud pages under the strict CSP in Chromium
     const [policy] = await cloud.database.rows<{ version: number }>(
       sql`select max(version)::int as version from policies where org_id = ${cloud.bootstrap.orgId} and state = 'published'`,
     );
+    const [member] = await cloud.database.rows<{ id: string; team_id: string }>(sql`
+      select u.id, u.team_id from users u join team_managers m on m.team_id = u.team_id join users me on me.id = m.user_id
+      where me.email = ${DEMO_MANAGER_EMAIL} and u.role = 'employee' order by u.email limit 1`);
+    const team = member?.team_id ?? '';
     const pages: [Who, string, string?][] = [
       ['nobody', '/sign-in', 'form'],
       ['half-signed-in admin', '/sign-in/totp', 'form'],
       ['manager', '/account/security', 'form'],
       ['manager', '/reports/team', '.uplot canvas'],
+      ['manager', `/reports/team/apps?teamId=${team}`, 'table'],
+      ['manager', `/reports/team/apps?teamId=${team}&category=Development&app=Code`, '.uplot canvas'],
+      ['manager', `/reports/team/people?teamId=${team}`, '#people-report .notice'],
+      ['manager', `/reports/person?userId=${member?.id ?? ''}&teamId=${team}`, 'table'],
       ['admin', '/reports/org', '.uplot canvas'],
       ['admin', '/admin/policies', 'table'],
       ['admin', `/admin/policies/${policy?.version ?? 1}`, 'table'],

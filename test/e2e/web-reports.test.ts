@@ -1,32 +1,80 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { addDays, weekOf } from '@icarus/shared';
 import { sql } from 'drizzle-orm';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, seedDemo } from '../../cloud/scripts/seed-demo';
+import { newTotpSecret, totpCode } from '../../cloud/src/modules/identity/totp';
 import { loadSecrets } from '../../cloud/src/platform/secrets';
 import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
+import { seedRollups } from '../../cloud/test/support/rollups';
 
 const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const PASSWORD = 'correct horse battery staple';
+
+/**
+ * axe-core in the page. The CSP refuses injected script elements (script-src 'self'), so the
+ * engine's source is evaluated through DevTools, which the page's CSP does not govern.
+ */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const found = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: { id: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const result = await axe.run(document);
+    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
+  });
+  return found;
+}
 
 describe('manager web reports in Chromium', () => {
   let cloud: TestCloud;
   let browser: Browser;
+  let manager: BrowserContext;
+  let admin: BrowserContext;
+  let today: string;
+  let pilotTeam: string;
 
   beforeAll(async () => {
     cloud = await startTestCloud('pglite');
     // A small demo org: 40 people in 4 teams over three weeks; team 1 is the demo manager's.
     await seedDemo(cloud.cloud, cloud.database, loadSecrets(cloud.config), { employees: 40, teams: 4, days: 21, spansPerDay: 8 });
+    const { directory, analytics, auth } = cloud.cloud.services;
+    const orgId = cloud.bootstrap.orgId;
+    today = (await analytics.orgCalendar(orgId)).today;
+    // A pilot of 3 people the demo manager also manages: fewer than the policy's 5, every day.
+    pilotTeam = (await directory.createTeam(orgId, 'Pilot')).id;
+    const [me] = await cloud.database.rows<{ id: string }>(sql`select id from users where email = ${DEMO_MANAGER_EMAIL}`);
+    await cloud.database.rows(sql`insert into team_managers (team_id, user_id) values (${pilotTeam}, ${me?.id ?? ''})`);
+    const pilots: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      pilots.push((await directory.createUser({ orgId, email: `pilot${i}@reports.example`, name: `Pilot ${i}`, role: 'employee', teamId: pilotTeam })).id);
+    }
+    await seedRollups(
+      cloud.database,
+      orgId,
+      pilots.flatMap((userId) => [1, 2, 3].map((d) => ({ userId, teamId: pilotTeam, day: addDays(today, -d), apps: [{ app: 'Code', activeMs: 3_600_000 }] }))),
+    );
     browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
-  }, 180_000);
+    const adminUser = await directory.createUser({ orgId, email: 'admin@reports.example', name: 'Ada Admin', role: 'admin', password: PASSWORD });
+    const totp = newTotpSecret();
+    await auth.storeTotpSecret(adminUser.id, totp);
+    const session = await auth.signInWithPassword({ email: 'admin@reports.example', password: PASSWORD });
+    await auth.verifyTotp(session.session.id, totpCode(totp, Date.now()));
+    admin = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await admin.addCookies([{ name: 'icarus_session', value: session.token, url: cloud.url }]);
+  }, 240_000);
   afterAll(async () => {
     await browser?.close();
     await cloud?.stopAll();
   });
 
   it('signs in, reads a team report that matches the database, changes the range and exports CSV', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    manager = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    const page = await manager.newPage();
     await page.goto(`${cloud.url}/reports/team`);
     await page.fill('#email', DEMO_MANAGER_EMAIL);
     await page.fill('#password', DEMO_MANAGER_PASSWORD);
@@ -42,28 +90,175 @@ describe('manager web reports in Chromium', () => {
       select count(distinct r.user_id)::int as n from rollup_user_daily r join users u on u.id = r.user_id
       where u.team_id = ${team} and r.day between ${from}::date and ${to}::date`);
     expect(Number(people)).toBe(rows[0]?.n);
-    await page.screenshot({ path: `${SHOTS}team-report.png`, fullPage: true });
 
     // A one-week range, by keyboard: the form is a plain GET form.
     await page.focus('#from');
-    await page.fill('#from', new Date(Date.parse(`${to}T00:00:00Z`) - 6 * 86_400_000).toISOString().slice(0, 10));
+    await page.fill('#from', addDays(to, -6));
     await page.keyboard.press('Enter');
     await page.waitForURL(/from=/);
     await page.waitForSelector('.cards .value');
-    expect(await page.locator('table caption', { hasText: 'Per day' }).locator('xpath=..').locator('tbody tr').count()).toBe(7);
+    expect(
+      await page
+        .locator('table caption', { hasText: /^Per day/ })
+        .locator('xpath=..')
+        .locator('tbody tr')
+        .count(),
+    ).toBe(7);
 
     const download = page.waitForEvent('download');
     await page.click('#export');
     const csv = await (await download).path();
-    const text = (await import('node:fs')).readFileSync(csv, 'utf8');
-    expect(text.split('\n')[0]).toBe('day,app,category,productivity,people,active_ms,idle_ms,spans');
+    expect(readFileSync(csv, 'utf8').split('\n')[0]).toBe('day,app,category,productivity,people,active_ms,idle_ms,spans');
     const exported = await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from audit_log where action = 'report.csv.exported'`);
     expect(exported[0]?.n).toBe(1);
+    await page.close();
+  }, 120_000);
 
-    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
-    await phone.context().addCookies(await page.context().cookies());
-    await phone.goto(page.url());
-    await phone.waitForSelector('.cards .value');
+  it('answers "what changed" with the previous period, units on the charts and hidden days explained', async () => {
+    const page = await manager.newPage();
+    await page.goto(`${cloud.url}/reports/team`);
+    await page.waitForSelector('ul.highlights li');
+    const highlights = await page.locator('ul.highlights li').allTextContents();
+    expect(highlights[0]).toMatch(/^Active time per person per day: \d+\.\d h/);
+    expect(highlights.join(' ')).toMatch(/Productive share: \d+ %/);
+    expect(await page.textContent('section.panel >> nth=0')).toContain('This period against the previous 28 days');
+    // Axis in hours from zero, a legend with units (not "Time: --"), a readout in words.
+    expect(await page.locator('.chart').first().getAttribute('aria-label')).toMatch(/stacked, from zero.*\(vertical axis: 0 h to \d+ h\)$/);
+    const legend = await page.locator('.uplot .u-legend').first().textContent();
+    expect(legend).toContain('Active (h)');
+    expect(legend).not.toContain('--');
+    await page.locator('.uplot .u-over').first().hover();
+    expect(await page.locator('.readout').first().textContent()).toMatch(/^[A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2}: /);
+    // The demo's weekends have fewer than 5 people or none: each says which, never a bare "hidden".
+    const notes = await page
+      .locator('table caption', { hasText: /^Per day/ })
+      .locator('xpath=..')
+      .locator('tbody td:last-child')
+      .allTextContents();
+    for (const n of notes)
+      expect(n).toMatch(/^(|Hidden: \d of 5 people needed\.|No activity recorded|Not yet: after today|Today, in progress(: nothing yet)?)$/);
+    await page.screenshot({ path: `${SHOTS}team-report.png`, fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('drills down team → category → app, and team → person → day', async () => {
+    const page = await manager.newPage();
+    await page.goto(`${cloud.url}/reports/team`);
+    await page.waitForSelector('table caption:has-text("Categories")');
+    const categories = page.locator('table caption', { hasText: 'Categories' }).locator('xpath=..');
+    const category = (await categories.locator('tbody tr a').first().textContent()) ?? '';
+    await categories.locator('tbody tr a').first().click();
+    await page.waitForURL(/\/reports\/team\/apps\?.*category=/);
+    await expect(page.locator('h1').textContent()).resolves.toContain(category);
+    await page.waitForSelector('table caption:has-text("Apps")');
+    const app = (await page.locator('table tbody tr a').first().textContent()) ?? '';
+    await page.locator('table tbody tr a').first().click();
+    await page.waitForURL(/app=/);
+    await page.waitForSelector('.uplot canvas');
+    expect(await page.locator('nav.crumbs').textContent()).toContain(`${category} › ${app}`);
+    expect(await page.locator('table caption', { hasText: `${app} per day` }).count()).toBe(1);
+
+    await page.goto(`${cloud.url}/reports/team`);
+    await page.click('text=People in this team');
+    await page.waitForURL(/\/reports\/team\/people/);
+    await page.waitForSelector('ul.people li a');
+    // The demo policy lets managers see individuals; the people who declined are counted, not named.
+    expect(await page.locator('.notice').first().textContent()).toContain('lets managers see individuals');
+    const name = (await page.locator('ul.people li a').first().textContent()) ?? '';
+    await page.locator('ul.people li a').first().click();
+    await page.waitForURL(/\/reports\/person\?/);
+    await page.waitForSelector('table caption:has-text("Per day")');
+    expect(await page.locator('#person-report h2').first().textContent()).toContain(name);
+    await page.locator('table caption', { hasText: 'Per day' }).locator('xpath=..').locator('tbody tr a').first().click();
+    await page.waitForSelector('section.panel h2:has-text("Apps that day")');
+    expect(await page.locator('nav.crumbs').last().textContent()).toContain(`${name} ›`);
+    const audited = await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from audit_log where action = 'report.person_detail.viewed'`);
+    expect(audited[0]?.n).toBe(2);
+    await page.close();
+  }, 90_000);
+
+  it('offers presets and a compare mode', async () => {
+    const page = await manager.newPage();
+    await page.goto(`${cloud.url}/reports/team`);
+    await page.click('nav.presets >> text=Last week');
+    const monday = weekOf(today).week;
+    await page.waitForURL(new RegExp(`from=${addDays(monday, -7)}&to=${addDays(monday, -1)}`));
+    await page.waitForSelector('.cards .value');
+    expect(await page.getAttribute('nav.presets a:has-text("Last week")', 'aria-current')).toBe('true');
+    await page.check('#compare');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/compare=previous/);
+    await page.waitForSelector('table caption:has-text("This period and the previous one")');
+    expect(await page.locator('.uplot .u-legend').first().textContent()).toContain('Active, previous period (h)');
+    await page.close();
+  }, 60_000);
+
+  it('says what is wrong with a reversed range and one over 366 days, and why a pilot of 3 shows nothing', async () => {
+    const page = await manager.newPage();
+    await page.goto(`${cloud.url}/reports/team?from=2026-12-05&to=2026-12-01`);
+    expect(await page.locator('.notice.error').textContent()).toContain('The range is reversed: it starts on 2026-12-05, after its end on 2026-12-01');
+    expect(await page.inputValue('#from')).toBe('2026-12-05');
+    expect(await page.locator('#report').count()).toBe(0);
+    await page.goto(`${cloud.url}/reports/team?from=2024-01-01&to=2025-06-01`);
+    expect(await page.locator('.notice.error').textContent()).toContain('is 518 days; a report covers at most 366 days');
+
+    await page.goto(`${cloud.url}/reports/team?teamId=${pilotTeam}`);
+    await page.waitForSelector('#report .notice');
+    expect(await page.locator('#report .notice').textContent()).toContain('Hidden: 3 of 5 people needed');
+    await page.goto(`${cloud.url}/reports/team?from=${addDays(today, 10)}&to=${addDays(today, 20)}`);
+    await page.waitForSelector('#report .notice');
+    expect(await page.locator('#report .notice').textContent()).toContain('This range starts after today');
+    await page.close();
+  }, 60_000);
+
+  it('shows the organisation with highlights, a chart, links to each team and a sortable table', async () => {
+    const page = await admin.newPage();
+    await page.goto(`${cloud.url}/reports/org`);
+    await page.waitForSelector('ol.hbars li a');
+    expect(await page.locator('ul.highlights li').first().textContent()).toMatch(
+      /^Productive share ranges from \d+ % \(.+\) to \d+ % \(.+\) across \d+ teams\.$/,
+    );
+    const table = page.locator('table caption', { hasText: 'Teams' }).locator('xpath=..');
+    await table.locator('th button', { hasText: 'Productive' }).click();
+    expect(await table.locator('th', { hasText: 'Productive' }).getAttribute('aria-sort')).toBe('ascending');
+    const shares = (await table.locator('tbody tr td:nth-child(5)').allTextContents()).filter((t) => t.endsWith('%')).map((t) => Number.parseInt(t, 10));
+    expect(shares).toEqual([...shares].sort((a, b) => a - b));
+    await page.screenshot({ path: `${SHOTS}org-report.png`, fullPage: true });
+    const first = page.locator('ol.hbars li a').first();
+    const name = (await first.textContent()) ?? '';
+    await first.click();
+    await page.waitForURL(/\/reports\/team\?teamId=/);
+    await page.waitForSelector('#report h2');
+    expect(await page.locator('#report h2').first().textContent()).toContain(name);
+    await page.close();
+  }, 60_000);
+
+  it('has no accessibility violations on the report pages (axe-core), and works at phone width', async () => {
+    const [member] = await cloud.database.rows<{ id: string; team_id: string }>(sql`
+      select u.id, u.team_id from users u join team_managers m on m.team_id = u.team_id join users me on me.id = m.user_id
+      where me.email = ${DEMO_MANAGER_EMAIL} and u.role = 'employee' and u.team_id <> ${pilotTeam} order by u.email limit 1`);
+    const team = member?.team_id ?? '';
+    const pages: [BrowserContext, string, string][] = [
+      [manager, '/reports/team', 'ul.highlights'],
+      [manager, `/reports/team/apps?teamId=${team}`, 'table'],
+      [manager, `/reports/team/people?teamId=${team}`, 'ul.people'],
+      [manager, `/reports/person?userId=${member?.id ?? ''}&teamId=${team}`, 'table'],
+      [admin, '/reports/org', 'ol.hbars'],
+    ];
+    for (const [context, path, drawn] of pages) {
+      const page = await context.newPage();
+      await page.goto(`${cloud.url}${path}`);
+      await page.waitForSelector(drawn);
+      expect(await axeViolations(page), path).toEqual([]);
+      await page.close();
+    }
+    const phone = await manager.newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(`${cloud.url}/reports/team`);
+    await phone.waitForSelector('.uplot canvas');
+    // Nothing wider than the screen: tables scroll inside their own box.
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await phone.screenshot({ path: `${SHOTS}team-report-phone.png`, fullPage: true });
+    await phone.close();
   }, 120_000);
 });

@@ -7,6 +7,7 @@ export const APPS = [
   { app: 'Slack', category: 'Communication', productivity: 'neutral' },
   { app: 'Figma', category: 'Design', productivity: 'productive' },
   { app: 'youtube', category: 'Entertainment', productivity: 'unproductive' },
+  { app: 'zoom', category: 'Meetings', productivity: 'neutral' },
 ] as const;
 
 export interface GenOrg {

@@ -3,8 +3,9 @@
 import type { ExportRow, OrgCells, UserDayTotal } from '../../src/modules/analytics';
 import { judgeDayRows, mondayOf, passes } from '../../src/modules/reporting/cells';
 import { addDays as dayAdd } from '@icarus/shared';
-import { compareGroups, orgWeeks, summarize, teamWeeks } from '../../src/modules/reporting/group-reports';
-import type { TeamComparison, TeamSummary, Trend } from '../../src/modules/reporting/schemas';
+import { compareGroups, orgWeeks, summarize, teamWeeks, type SummaryBody } from '../../src/modules/reporting/group-reports';
+import { groupCategories, teamApps, type TeamAppsBody } from '../../src/modules/reporting/breakdowns';
+import type { TeamComparison, Trend } from '../../src/modules/reporting/schemas';
 import { APPS, teamOn, type GenOrg, type Published } from './leak-check';
 
 /** A Monday well in the past. */
@@ -102,15 +103,46 @@ export function orgCellsOf(org: GenOrg, from: number, to: number, k: number, tea
 /** The days of a range inside one week (a trend's week row covers those). */
 const weekDays = (week: string, from: number, to: number) => span(from, to).filter((d) => mondayOf(dayOf(d)) === week);
 
-export function summaryNumbers(label: string, group: number, from: number, to: number, s: Omit<TeamSummary, 'team' | 'range' | 'minGroupSize'>): Published[] {
+/** The previous period of a range [from, to]: as many days, just before. */
+export const previousOf = (from: number, to: number): [number, number] => [from - (to - from + 1), from - 1];
+
+export function summaryNumbers(
+  label: string,
+  group: number,
+  from: number,
+  to: number,
+  s: SummaryBody & { previous: { totals: SummaryBody['totals']; meetings: SummaryBody['meetings'] } | null },
+): Published[] {
   const out: Published[] = [];
   const days = span(from, to);
+  if (s.meetings) out.push({ label: `${label} meetings`, scope: group, days, filter: 'cat:Meetings', value: s.meetings.activeMs });
+  if (s.previous) {
+    const before = span(...previousOf(from, to));
+    if (s.previous.totals) out.push({ label: `${label} previous total`, scope: group, days: before, filter: 'all', value: s.previous.totals.activeMs });
+    if (s.previous.meetings)
+      out.push({ label: `${label} previous meetings`, scope: group, days: before, filter: 'cat:Meetings', value: s.previous.meetings.activeMs });
+  }
   if (s.totals) out.push({ label: `${label} total`, scope: group, days, filter: 'all', value: s.totals.activeMs });
   for (const d of s.days)
     if (d.figures) out.push({ label: `${label} day ${d.day}`, scope: group, days: [indexOfDay(d.day)], filter: 'all', value: d.figures.activeMs });
   for (const a of s.topApps) out.push({ label: `${label} app ${a.app}`, scope: group, days, filter: `app:${a.app}`, value: a.activeMs });
   for (const c of s.categories) out.push({ label: `${label} category ${c.category}`, scope: group, days, filter: `cat:${c.category}`, value: c.activeMs });
   if (s.otherApps) out.push({ label: `${label} other apps`, scope: group, days, filter: 'other', value: s.otherApps.activeMs });
+  return out;
+}
+
+/** A team's drill-down: each app over the range and on each day it has a shown row, and the other apps. */
+export function teamAppsNumbers(label: string, group: number, from: number, to: number, body: TeamAppsBody): Published[] {
+  const days = span(from, to);
+  const out: Published[] = [];
+  for (const a of body.apps) {
+    out.push({ label: `${label} app ${a.app}`, scope: group, days, filter: `app:${a.app}`, value: a.activeMs });
+    for (const d of a.days) {
+      if (d.activeMs !== null)
+        out.push({ label: `${label} app ${a.app} ${d.day}`, scope: group, days: [indexOfDay(d.day)], filter: `app:${a.app}`, value: d.activeMs });
+    }
+  }
+  if (body.otherMs !== null) out.push({ label: `${label} other`, scope: group, days, filter: 'other', value: body.otherMs });
   return out;
 }
 
@@ -124,14 +156,18 @@ export function comparisonNumbers(
   label: string,
   from: number,
   to: number,
-  c: Omit<TeamComparison, 'range' | 'minGroupSize'>,
+  c: Omit<TeamComparison, 'range' | 'minGroupSize' | 'highlights'>,
   groupOf: (teamId: string) => number,
 ): Published[] {
   const days = span(from, to);
   const out: Published[] = [];
   if (c.org.figures) out.push({ label: `${label} org`, scope: 'org', days, filter: 'all', value: c.org.figures.activeMs });
   if (c.noTeam.figures) out.push({ label: `${label} no team`, scope: -1, days, filter: 'all', value: c.noTeam.figures.activeMs });
-  for (const t of c.teams) if (t.figures) out.push({ label: `${label} ${t.name}`, scope: groupOf(t.id), days, filter: 'all', value: t.figures.activeMs });
+  for (const t of c.teams) {
+    if (t.figures) out.push({ label: `${label} ${t.name}`, scope: groupOf(t.id), days, filter: 'all', value: t.figures.activeMs });
+    for (const cat of t.categories)
+      out.push({ label: `${label} ${t.name} ${cat.category}`, scope: groupOf(t.id), days, filter: `cat:${cat.category}`, value: cat.activeMs });
+  }
   return out;
 }
 
@@ -155,7 +191,12 @@ export function modelNumbers(org: GenOrg): Published[] {
     for (let t = 0; t < org.teams; t++) {
       const personDays = personDaysOf(org, t, from, to, user);
       const apps = appRowsOf(org, t, from, to, user);
-      out.push(...summaryNumbers(`summary ${t} ${tag}`, t, from, to, summarize(personDays, apps, { from: dayOf(from), to: dayOf(to) }, org.k)));
+      const [pf, pt] = previousOf(from, to);
+      const previous = summarize(personDaysOf(org, t, pf, pt, user), appRowsOf(org, t, pf, pt, user), { from: dayOf(pf), to: dayOf(pt) }, org.k);
+      const range = { from: dayOf(from), to: dayOf(to) };
+      out.push(...summaryNumbers(`summary ${t} ${tag}`, t, from, to, { ...summarize(personDays, apps, range, org.k), previous }));
+      out.push(...teamAppsNumbers(`apps ${t} ${tag}`, t, from, to, teamApps(personDays, apps, range, org.k, null)));
+      out.push(...teamAppsNumbers(`apps Development ${t} ${tag}`, t, from, to, teamApps(personDays, apps, range, org.k, 'Development')));
       out.push(...trendNumbers(`trend ${t} ${tag}`, t, from, to, teamWeeks(team(t), personDays, org.k)));
       const csv: string[] = [];
       for (const d of span(from, to)) {
@@ -170,7 +211,11 @@ export function modelNumbers(org: GenOrg): Published[] {
     }
     const cells = orgCellsOf(org, from, to, org.k, team);
     out.push(...trendNumbers(`org trend ${tag}`, 'org', from, to, orgWeeks(cells, org.k)));
-    out.push(...comparisonNumbers(`comparison ${tag}`, from, to, compareGroups(cells, teams, org.k), (id) => Number(id.slice(1))));
+    const orgRows = Array.from({ length: org.teams + 1 }, (_, g) => g - 1).flatMap((g) =>
+      appRowsOf(org, g, from, to, user).map((r) => ({ ...r, teamId: g === -1 ? null : team(g) })),
+    );
+    const categories = groupCategories(cells.cells, orgRows, org.k);
+    out.push(...comparisonNumbers(`comparison ${tag}`, from, to, compareGroups(cells, teams, org.k, categories), (id) => Number(id.slice(1))));
   }
   return out;
 }

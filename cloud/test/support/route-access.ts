@@ -48,6 +48,8 @@ export const ROUTE_ACCESS: Record<string, { public: true } | { roles: readonly R
   'GET /api/reports/teams': { roles: ['manager', 'admin'] },
   'GET /api/reports/team-summary': { roles: ['manager', 'admin'] },
   'GET /api/reports/team-trend': { roles: ['manager', 'admin'] },
+  'GET /api/reports/team-apps': { roles: ['manager', 'admin'] },
+  'GET /api/reports/team-people': { roles: ['manager', 'admin'] },
   'GET /api/reports/org-trend': { roles: ['admin'] },
   'GET /api/reports/team-comparison': { roles: ['admin'] },
   'GET /api/reports/person': { roles: ALL_ROLES },

@@ -26,3 +26,27 @@ describe('category rules run in linear time', () => {
     expect(categorizer.of('xy').category).not.toBe('Old');
   });
 });
+
+describe('the built-in rules', () => {
+  const categorizer = createCategorizer([]);
+
+  it.each([
+    ['Microsoft Outlook', 'Email'],
+    ['Salesforce', 'CRM'],
+    ['HubSpot', 'CRM'],
+    ['Zendesk', 'Support desk'],
+    ['Jira', 'Project work'],
+    ['Microsoft Excel', 'Documents'],
+    ['Microsoft Word', 'Documents'],
+    ['LibreOffice-writer', 'Documents'],
+  ])('count the business app %s as %s, productive: sales and support teams are not all "neutral"', (app, category) => {
+    expect(categorizer.of(app)).toEqual({ category, productivity: 'productive' });
+  });
+
+  it('leave chat, meetings and browsers neutral and unknown apps uncategorized', () => {
+    expect(categorizer.of('Slack').productivity).toBe('neutral');
+    expect(categorizer.of('zoom')).toEqual({ category: 'Meetings', productivity: 'neutral' });
+    expect(categorizer.of('Google-chrome').productivity).toBe('neutral');
+    expect(categorizer.of('mystery-tool')).toEqual(UNCATEGORIZED);
+  });
+});

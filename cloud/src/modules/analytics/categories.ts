@@ -23,18 +23,39 @@ export const DEFAULT_RULES: readonly CategoryRule[] = [
     category: 'Development',
     productivity: 'productive',
   },
-  {
-    app: '^(libreoffice.*|soffice|winword|microsoft word|excel|microsoft excel|powerpnt|microsoft powerpoint|pages|numbers|keynote|onlyoffice.*|notion|obsidian|acrobat.*|evince|okular)$',
-    category: 'Documents',
-    productivity: 'productive',
-  },
   { app: '^(figma|inkscape|gimp|krita|blender|photoshop|illustrator|sketch|affinity.*)$', category: 'Design', productivity: 'productive' },
   {
     app: '^(slack|microsoft teams|teams|ms-teams|discord|mattermost|element|signal|telegram.*|whatsapp|rocket\\.chat)$',
     category: 'Chat',
     productivity: 'neutral',
   },
-  { app: '^(thunderbird|outlook|microsoft outlook|mail|evolution|geary|mailspring)$', category: 'Email', productivity: 'neutral' },
+  {
+    app: '^(libreoffice.*|soffice|winword|microsoft word|excel|microsoft excel|powerpnt|microsoft powerpoint|onenote|microsoft onenote|wps office|google docs|google sheets|google slides|pages|numbers|keynote|onlyoffice.*|notion|obsidian|acrobat.*|evince|okular)$',
+    category: 'Documents',
+    productivity: 'productive',
+  },
+  // Business apps: for sales, support and operations teams these are the work itself, so they
+  // count as productive (left to "Uncategorized", whole teams read as idle at their desks).
+  {
+    app: '^(salesforce|salesforce.*|hubspot|hubspot.*|pipedrive|zoho crm|microsoft dynamics.*|dynamics 365.*|sugarcrm|close|copper)$',
+    category: 'CRM',
+    productivity: 'productive',
+  },
+  {
+    app: '^(zendesk|zendesk.*|freshdesk|servicenow|intercom|help scout|helpscout|front|jira service management|otrs|gorgias|kustomer)$',
+    category: 'Support desk',
+    productivity: 'productive',
+  },
+  {
+    app: '^(jira|jira software|confluence|asana|trello|linear|clickup|monday|monday\\.com|basecamp|wrike|smartsheet|microsoft project|azure devops)$',
+    category: 'Project work',
+    productivity: 'productive',
+  },
+  {
+    app: '^(thunderbird|outlook|microsoft outlook|new outlook|mail|apple mail|evolution|geary|mailspring|superhuman|gmail)$',
+    category: 'Email',
+    productivity: 'productive',
+  },
   { app: '^(zoom|zoom\\.us|webex|gotomeeting|skype|jitsi.*|google meet)$', category: 'Meetings', productivity: 'neutral' },
   {
     app: '^(firefox|firefox-esr|google-chrome|chrome|chromium|microsoft edge|msedge|safari|brave|brave-browser|opera|vivaldi)$',

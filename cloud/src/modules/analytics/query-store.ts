@@ -173,6 +173,25 @@ export function createRollupQueries(database: Database) {
     },
 
     /**
+     * Every group's per-day rows by app, category and productivity (each person-day in the team
+     * of that day; null: no team), with the people active in each: the org report's per-team
+     * breakdowns are cut from these exactly as each team summary cuts its own.
+     */
+    async orgAppDays(orgId: string, from: string, to: string): Promise<(ExportRow & { teamId: string | null })[]> {
+      const rows = await database.rows<Record<string, unknown>>(sql`
+        select p.team_id, to_char(r.day, 'YYYY-MM-DD') as day, r.app, r.category, r.productivity,
+               sum(r.active_ms)::float8 as a, sum(r.idle_ms)::float8 as i, sum(r.spans)::int as s,
+               coalesce(array_agg(r.user_id::text) filter (where r.active_ms > 0), '{}') as n
+        from rollup_user_days p
+        join rollup_user_daily r on r.org_id = p.org_id and r.user_id = p.user_id and r.day = p.day
+        where p.org_id = ${orgId} and p.day between ${from}::date and ${to}::date
+          and r.org_id = ${orgId} and r.day between ${from}::date and ${to}::date
+        group by p.team_id, r.day, r.app, r.category, r.productivity
+        order by p.team_id, r.day, r.app collate "C", r.category collate "C", r.productivity collate "C"`);
+      return rows.map((r) => ({ ...exportRow(r, null, Array.isArray(r.n) ? r.n.map(String) : []), teamId: r.team_id === null ? null : String(r.team_id) }));
+    },
+
+    /**
      * Every group's day cells over a range (group = team, or null: no team), and the distinct
      * people active in cells with at least `k` active people: per week, per group and overall.
      * Distinct counts over the passing cells are done here, not from ~1 row per person-day.

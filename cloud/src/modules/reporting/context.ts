@@ -1,4 +1,4 @@
-import { daysBetween, dayRangeProblem, defaultDayRange } from '@icarus/shared';
+import { daysBetween, dayRangeProblem, defaultDayRange, MAX_RANGE_DAYS } from '@icarus/shared';
 import type { AuditService } from '../audit';
 import type { AnalyticsService } from '../analytics';
 import type { RollupQueries } from '../analytics';
@@ -30,6 +30,25 @@ export interface ResolvedRange {
   to: string;
   timeZone: string;
   days: number;
+  today: string;
+}
+
+/** What is wrong with a range, in words a person acts on (the page and the API say the same). */
+export function rangeProblemText(from: string, to: string): { path: 'from'; problem: string; message: string } | undefined {
+  const bad = dayRangeProblem(from, to);
+  if (!bad) return undefined;
+  if (from > to) {
+    return {
+      path: 'from',
+      problem: bad.problem,
+      message: `The range is reversed: it starts on ${from}, after its end on ${to}. Choose a start on or before the end.`,
+    };
+  }
+  return {
+    path: 'from',
+    problem: bad.problem,
+    message: `The range ${from} to ${to} is ${daysBetween(from, to)} days; a report covers at most ${MAX_RANGE_DAYS} days. Choose a shorter range.`,
+  };
 }
 
 /** A report range in the org's calendar: open ends default to the shared range up to today. */
@@ -40,9 +59,9 @@ export async function resolveRange(
 ): Promise<ResolvedRange> {
   const { today, timeZone } = await analytics.orgCalendar(orgId);
   const { from, to } = defaultDayRange(q, today);
-  const bad = dayRangeProblem(from, to);
-  if (bad) throw new AppError('validation_failed', `Invalid query: ${bad.message}`, [{ path: 'from', problem: bad.problem }]);
-  return { from, to, timeZone, days: daysBetween(from, to) };
+  const bad = rangeProblemText(from, to);
+  if (bad) throw new AppError('validation_failed', bad.message, [{ path: bad.path, problem: bad.problem }]);
+  return { from, to, timeZone, days: daysBetween(from, to), today };
 }
 
 export const hidden = (reason: Suppression) => ({ reason, explanation: EXPLANATIONS[reason] });

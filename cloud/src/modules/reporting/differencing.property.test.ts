@@ -4,7 +4,7 @@ import type { SignedInUser } from '../../platform/env';
 import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
 import { APPS, findLeak, genOrg, teamOn, type GenOrg, type Published } from '../../../test/support/leak-check';
-import { comparisonNumbers, csvNumbers, dayOf, modelNumbers, summaryNumbers, trendNumbers } from '../../../test/support/leak-model';
+import { comparisonNumbers, csvNumbers, dayOf, modelNumbers, summaryNumbers, teamAppsNumbers, trendNumbers } from '../../../test/support/leak-model';
 import { seedRollups, type SeedPersonDay } from '../../../test/support/rollups';
 
 /**
@@ -102,6 +102,10 @@ describe.each(testDatabaseKinds())('differencing through the real reports on %s'
       for (let t = 0; t < org.teams; t++) {
         const teamId = teamIds[t] ?? '';
         out.push(...summaryNumbers(`summary ${t} ${tagged}`, t, from, to, await reports.teamSummary(admin, { teamId, ...range })));
+        out.push(...teamAppsNumbers(`apps ${t} ${tagged}`, t, from, to, await reports.teamApps(admin, { teamId, ...range })));
+        out.push(
+          ...teamAppsNumbers(`apps Development ${t} ${tagged}`, t, from, to, await reports.teamApps(admin, { teamId, category: 'Development', ...range })),
+        );
         out.push(...trendNumbers(`trend ${t} ${tagged}`, t, from, to, (await reports.teamTrend(admin, { teamId, ...range })).weeks));
         const csv = await new Response((await exportCsv(admin, { teamId, level: 'team', ...range })).body).text();
         out.push(

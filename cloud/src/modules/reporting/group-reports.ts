@@ -1,7 +1,7 @@
 import type { ExportRow, OrgCells, UserDayTotal } from '../analytics';
 import { addSums, byDay, dayCells, judgeDayRows, mondayOf, passes, zero, type Sums } from './cells';
 import { addDays } from '@icarus/shared';
-import { figures, hidden } from './context';
+import { figures } from './context';
 import type { TeamComparison, TeamSummary, Trend } from './schemas';
 
 /**
@@ -14,29 +14,54 @@ const TOP_APPS = 10;
 type LeftOut = Trend['weeks'][number]['leftOut'];
 const fig = (s: Sums) => figures(s.active, s.idle, s.productive);
 
-export type SummaryBody = Omit<TeamSummary, 'team' | 'range' | 'minGroupSize'>;
+export type SummaryBody = Omit<TeamSummary, 'team' | 'range' | 'minGroupSize' | 'previous' | 'highlights'>;
+
+/** The meetings category of the built-in rules: its share of active time is the meeting load. */
+export const MEETINGS = 'Meetings';
+
+/**
+ * Hidden for too few people, saying how many were active (on the day, or on the busiest day of a
+ * longer period) and how many the policy needs.
+ */
+export function tooFew(people: number, k: number) {
+  return {
+    reason: 'too_few_people' as const,
+    explanation: `Hidden: ${people} of ${k} people needed. Figures are shown only for days on which at least ${k} people were active (the policy\u2019s minimum group size).`,
+    people,
+    needed: k,
+  };
+}
 
 export function summarize(personDays: readonly UserDayTotal[], appRows: readonly ExportRow[], range: { from: string; to: string }, k: number): SummaryBody {
   const cells = dayCells(personDays);
   const people = new Set<string>();
   const total = zero();
-  const days: TeamSummary['days'] = [];
+  const days: SummaryBody['days'] = [];
   let leftOut = 0;
+  let personDaysShown = 0;
+  let most = 0;
   for (let day = range.from; day <= range.to; day = addDays(day, 1)) {
     const cell = cells.get(day);
-    if (!cell) days.push({ day, figures: figures(0, 0, 0), hidden: null });
-    else if (!passes(cell.people.size, k)) {
-      // Fewer than k people active (a day of idle time only included): in no figure of this report.
-      days.push({ day, figures: null, hidden: hidden('too_few_people') });
+    if (!cell || cell.people.size === 0) {
+      // No one active (idle time alone counts no one, and is in no figure): a day of no activity.
+      days.push({ day, state: 'no_activity', figures: figures(0, 0, 0), hidden: null });
+    } else if (!passes(cell.people.size, k)) {
+      // Fewer than k people active: in no figure of this report.
+      days.push({ day, state: 'hidden', figures: null, hidden: tooFew(cell.people.size, k) });
+      most = Math.max(most, cell.people.size);
       leftOut++;
     } else {
-      days.push({ day, figures: fig(cell.sums), hidden: null });
+      days.push({ day, state: 'shown', figures: fig(cell.sums), hidden: null });
       addSums(total, cell.sums);
       for (const p of cell.people) people.add(p);
+      personDaysShown += cell.people.size;
     }
   }
+  const empty = { people: null, totals: null, topApps: [], categories: [], otherApps: null, notes: [], perPerson: null, meetings: null };
   if (people.size < k) {
-    return { hidden: hidden('too_few_people'), people: null, totals: null, days: [], topApps: [], categories: [], otherApps: null, notes: [] };
+    // No passing day: hidden when someone was active (the most on one day of how many needed), else nothing recorded.
+    if (most === 0) return { status: 'no_activity', hidden: null, days, ...empty };
+    return { status: 'hidden', hidden: tooFew(most, k), days: [], ...empty };
   }
 
   const apps = new Map<string, { active: number; categories: Map<string, number> }>();
@@ -72,31 +97,43 @@ export function summarize(personDays: readonly UserDayTotal[], appRows: readonly
     other.active += a.active;
   }
   const notes: string[] = [];
-  if (leftOut > 0) notes.push('Days with fewer people active than the minimum group size are hidden and left out of every total, share and breakdown.');
+  if (leftOut > 0)
+    notes.push(`Days with fewer than ${k} people active (the policy\u2019s minimum group size) are hidden and left out of every total, share and breakdown.`);
   if (other.active > 0 && ranked.length + other.apps.size > topApps.length) {
-    notes.push('Apps and categories used by fewer people than the minimum group size on a day are counted only under other apps.');
+    notes.push(`Apps and categories used by fewer than ${k} people on a day are counted only under other apps.`);
   }
+  const categoryList = [...categories.values()]
+    .filter((c) => c.active > 0)
+    .sort((a, b) => b.active - a.active || a.category.localeCompare(b.category))
+    .map((c) => ({ category: c.category, productivity: c.productivity, activeMs: c.active, share: share(c.active) }));
+  const meetingMs = categoryList.filter((c) => c.category === MEETINGS).reduce((n, c) => n + c.activeMs, 0);
   return {
+    status: 'shown',
     hidden: null,
     people: people.size,
     totals: fig(total),
     days,
     topApps,
-    categories: [...categories.values()]
-      .filter((c) => c.active > 0)
-      .sort((a, b) => b.active - a.active || a.category.localeCompare(b.category))
-      .map((c) => ({ category: c.category, productivity: c.productivity, activeMs: c.active, share: share(c.active) })),
+    categories: categoryList,
     otherApps: other.apps.size > 0 ? { apps: other.apps.size, activeMs: other.active } : null,
     notes,
+    perPerson: {
+      personDays: personDaysShown,
+      activeMsPerPerson: total.active / people.size,
+      activeMsPerPersonDay: total.active / personDaysShown,
+      idleMsPerPersonDay: total.idle / personDaysShown,
+    },
+    meetings: { activeMs: meetingMs, share: share(meetingMs) },
   };
 }
 
 /** A team's weeks: each the sum of its passing days (cells at the day grain). */
 export function teamWeeks(teamId: string, personDays: readonly UserDayTotal[], k: number): Trend['weeks'] {
-  const weeks = new Map<string, { people: Set<string>; sums: Sums; shown: number; leftOut: LeftOut }>();
+  const weeks = new Map<string, { people: Set<string>; sums: Sums; shown: number; most: number; leftOut: LeftOut }>();
   for (const cell of dayCells(personDays).values()) {
     const week = mondayOf(cell.day);
-    const w = weeks.get(week) ?? { people: new Set<string>(), sums: zero(), shown: 0, leftOut: [] };
+    const w = weeks.get(week) ?? { people: new Set<string>(), sums: zero(), shown: 0, most: 0, leftOut: [] };
+    w.most = Math.max(w.most, cell.people.size);
     if (passes(cell.people.size, k)) {
       addSums(w.sums, cell.sums);
       for (const p of cell.people) w.people.add(p);
@@ -106,15 +143,16 @@ export function teamWeeks(teamId: string, personDays: readonly UserDayTotal[], k
   }
   return [...weeks.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([week, w]) => ({ week, ...weekFigures(w.shown, w.people.size, w.sums), leftOut: sortLeftOut(w.leftOut) }));
+    .map(([week, w]) => ({ week, ...weekFigures(w.shown, w.people.size, w.sums, w.most, k), leftOut: sortLeftOut(w.leftOut) }));
 }
 
 /** The org's weeks: each the sum of every group's passing days in it, people without a team included. */
 export function orgWeeks(org: OrgCells, k: number): Trend['weeks'] {
-  const weeks = new Map<string, { sums: Sums; shown: number; leftOut: LeftOut }>();
+  const weeks = new Map<string, { sums: Sums; shown: number; most: number; leftOut: LeftOut }>();
   for (const c of org.cells) {
     const week = mondayOf(c.day);
-    const w = weeks.get(week) ?? { sums: zero(), shown: 0, leftOut: [] };
+    const w = weeks.get(week) ?? { sums: zero(), shown: 0, most: 0, leftOut: [] };
+    w.most = Math.max(w.most, c.people);
     if (passes(c.people, k)) {
       addSums(w.sums, { active: c.activeMs, idle: c.idleMs, productive: c.productiveMs });
       w.shown++;
@@ -123,20 +161,27 @@ export function orgWeeks(org: OrgCells, k: number): Trend['weeks'] {
   }
   return [...weeks.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([week, w]) => ({ week, ...weekFigures(w.shown, org.peopleByWeek.get(week) ?? 0, w.sums), leftOut: sortLeftOut(w.leftOut) }));
+    .map(([week, w]) => ({ week, ...weekFigures(w.shown, org.peopleByWeek.get(week) ?? 0, w.sums, w.most, k), leftOut: sortLeftOut(w.leftOut) }));
 }
 
-function weekFigures(shownCells: number, people: number, sums: Sums) {
-  return shownCells === 0 ? { people: null, figures: null, hidden: hidden('too_few_people') } : { people, figures: fig(sums), hidden: null };
+function weekFigures(shownCells: number, people: number, sums: Sums, most: number, k: number) {
+  return shownCells === 0 ? { people: null, figures: null, hidden: tooFew(most, k) } : { people, figures: fig(sums), hidden: null };
 }
 
 /** Teams, people without a team, and the org: each the sum of its passing cells over the range. */
-export function compareGroups(org: OrgCells, teams: readonly { id: string; name: string }[], k: number): Omit<TeamComparison, 'range' | 'minGroupSize'> {
-  const groups = new Map<string | null, { sums: Sums; cells: number; shown: number }>();
-  const all = { sums: zero(), cells: 0, shown: 0 };
+export function compareGroups(
+  org: OrgCells,
+  teams: readonly { id: string; name: string }[],
+  k: number,
+  categories: ReadonlyMap<string | null, TeamComparison['teams'][number]['categories']> = new Map(),
+): Omit<TeamComparison, 'range' | 'minGroupSize' | 'highlights'> {
+  const groups = new Map<string | null, { sums: Sums; cells: number; shown: number; most: number }>();
+  const all = { sums: zero(), cells: 0, shown: 0, most: 0 };
   const leftOut: LeftOut = [];
   for (const c of org.cells) {
-    const g = groups.get(c.teamId) ?? { sums: zero(), cells: 0, shown: 0 };
+    const g = groups.get(c.teamId) ?? { sums: zero(), cells: 0, shown: 0, most: 0 };
+    g.most = Math.max(g.most, c.people);
+    all.most = Math.max(all.most, c.people);
     if (c.people > 0) {
       g.cells++;
       all.cells++;
@@ -150,14 +195,17 @@ export function compareGroups(org: OrgCells, teams: readonly { id: string; name:
     } else if (c.people > 0) leftOut.push({ teamId: c.teamId, day: c.day, reason: 'too_few_people' });
     groups.set(c.teamId, g);
   }
-  const figuresOf = (g: { sums: Sums; cells: number; shown: number } | undefined, people: number) => {
+  const figuresOf = (g: { sums: Sums; cells: number; shown: number; most: number } | undefined, people: number) => {
     if (!g || g.cells === 0) return { people: 0, figures: fig(zero()), hidden: null };
-    if (g.shown === 0) return { people: null, figures: null, hidden: hidden('too_few_people') };
+    if (g.shown === 0) return { people: null, figures: null, hidden: tooFew(g.most, k) };
     return { people, figures: fig(g.sums), hidden: null };
   };
   return {
     org: figuresOf(all, org.people),
-    teams: teams.map((t) => ({ id: t.id, name: t.name, ...figuresOf(groups.get(t.id), org.peopleByGroup.get(t.id) ?? 0) })),
+    teams: teams.map((t) => {
+      const figured = figuresOf(groups.get(t.id), org.peopleByGroup.get(t.id) ?? 0);
+      return { id: t.id, name: t.name, ...figured, categories: figured.figures ? (categories.get(t.id) ?? []) : [] };
+    }),
     noTeam: figuresOf(groups.get(null), org.peopleByGroup.get(null) ?? 0),
     leftOut: sortLeftOut(leftOut),
   };

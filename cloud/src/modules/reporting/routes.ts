@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import { readQuery } from '../../platform/http/query';
 import { csvResponse } from '../../platform/http/csv';
-import { ExportQuery, PersonRangeQuery, RangeQuery, TeamRangeQuery } from './schemas';
+import { ExportQuery, PersonRangeQuery, RangeQuery, TeamAppsQuery, TeamQuery, TeamRangeQuery } from './schemas';
 import type { ReportingService } from './service';
 
 export const REPORT_PATHS = {
@@ -11,6 +11,8 @@ export const REPORT_PATHS = {
   teamTrend: '/api/reports/team-trend',
   orgTrend: '/api/reports/org-trend',
   teamComparison: '/api/reports/team-comparison',
+  teamApps: '/api/reports/team-apps',
+  teamPeople: '/api/reports/team-people',
   person: '/api/reports/person',
   consentCoverage: '/api/reports/consent-coverage',
   deviceHealth: '/api/reports/device-health',
@@ -25,6 +27,8 @@ export function reportRoutes(deps: { reports: ReportingService; exportCsv: Retur
     new Hono<AppEnv>()
       .get(REPORT_PATHS.teams, teamReaders, async (c) => c.json(await reports.teams(c.get('user'))))
       .get(REPORT_PATHS.teamSummary, teamReaders, async (c) => c.json(await reports.teamSummary(c.get('user'), readQuery(c, TeamRangeQuery))))
+      .get(REPORT_PATHS.teamApps, teamReaders, async (c) => c.json(await reports.teamApps(c.get('user'), readQuery(c, TeamAppsQuery))))
+      .get(REPORT_PATHS.teamPeople, teamReaders, async (c) => c.json(await reports.teamPeople(c.get('user'), readQuery(c, TeamQuery))))
       .get(REPORT_PATHS.teamTrend, teamReaders, async (c) => c.json(await reports.teamTrend(c.get('user'), readQuery(c, TeamRangeQuery))))
       .get(REPORT_PATHS.orgTrend, requireUser('admin'), async (c) => c.json(await reports.orgTrend(c.get('user'), readQuery(c, RangeQuery))))
       .get(REPORT_PATHS.teamComparison, requireUser('admin'), async (c) => c.json(await reports.teamComparison(c.get('user'), readQuery(c, RangeQuery))))

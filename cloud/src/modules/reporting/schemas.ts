@@ -6,6 +6,7 @@ export const RangeFields = z.object(DayRangeFields);
 export const RangeQuery = RangeFields.superRefine(checkDayRange);
 const TeamRangeFields = z.object({ teamId: z.uuid(), ...DayRangeFields });
 export const TeamRangeQuery = TeamRangeFields.superRefine(checkDayRange);
+export const TeamQuery = z.object({ teamId: z.uuid() });
 export const PersonRangeQuery = z.object({ userId: z.uuid(), ...DayRangeFields }).superRefine(checkDayRange);
 /** No teamId: the whole org, person level only, for admins (see createCsvExport). */
 export const ExportQuery = TeamRangeFields.extend({ teamId: z.uuid().optional(), level: z.enum(['team', 'person']).default('team') }).superRefine(
@@ -13,31 +14,62 @@ export const ExportQuery = TeamRangeFields.extend({ teamId: z.uuid().optional(),
 );
 
 export const SuppressionReason = z.enum(['too_few_people', 'differs_by_too_few', 'complements_hidden']);
-export const Hidden = z.object({ reason: SuppressionReason, explanation: z.string() });
+/**
+ * Why a figure is hidden. `people` and `needed` say, for a group too small, how many people were
+ * active and how many the policy needs ("3 of 5 people needed"): counts of people are published
+ * (docs/PRIVACY-MODEL.md), their time is not.
+ */
+export const Hidden = z.object({ reason: SuppressionReason, explanation: z.string(), people: z.int().optional(), needed: z.int().optional() });
 
 /** Cells (group, day) left out of every figure of a report, and why: the group is a team or null, people without a team. */
 export const LeftOut = z.array(z.object({ teamId: z.uuid().nullable(), day: Day, reason: SuppressionReason }));
 
-export const Range = z.object({ from: Day, to: Day, timeZone: z.string(), days: z.int() });
+/** `today` in the org's time zone: days after it have no data yet, and the period holding it is still in progress. */
+export const Range = z.object({ from: Day, to: Day, timeZone: z.string(), days: z.int(), today: Day });
 const Ms = z.number().nonnegative();
 const Share = z.number().min(0).max(1);
 
 export const Figures = z.object({ activeMs: Ms, idleMs: Ms, productiveShare: Share.nullable() });
+const Productivity = z.enum(['productive', 'neutral', 'unproductive']);
+export const CategoryShare = z.object({ category: z.string(), productivity: Productivity, activeMs: Ms, share: Share });
+export const DayState = z.enum(['shown', 'hidden', 'no_activity']);
+export const PerPerson = z.object({ personDays: z.int(), activeMsPerPerson: Ms, activeMsPerPersonDay: Ms, idleMsPerPersonDay: Ms });
 
 export const TeamSummary = z.object({
   team: z.object({ id: z.uuid(), name: z.string() }),
   range: Range,
   minGroupSize: z.int(),
+  /** `shown`; `hidden` (too few people: `hidden` says how many of how many); `no_activity` (nothing recorded in the range). */
+  status: z.enum(['shown', 'hidden', 'no_activity']),
   /** Set when the whole team is hidden; then every figure below is empty. */
   hidden: Hidden.nullable(),
   people: z.int().nullable(),
   totals: Figures.nullable(),
-  days: z.array(z.object({ day: Day, figures: Figures.nullable(), hidden: Hidden.nullable() })),
+  /** Each day: `shown` with figures, `hidden` (with how many people of how many needed) or `no_activity`. */
+  days: z.array(z.object({ day: Day, state: DayState, figures: Figures.nullable(), hidden: Hidden.nullable() })),
+  /** Averages over the passing cells: their sum divided by the people (and person-days) in them. */
+  perPerson: PerPerson.nullable(),
+  /** Time in the Meetings category (shown rows only), and its share of active time. */
+  meetings: z.object({ activeMs: Ms, share: Share }).nullable(),
   topApps: z.array(z.object({ app: z.string(), category: z.string(), activeMs: Ms, share: Share })),
-  categories: z.array(z.object({ category: z.string(), productivity: z.enum(['productive', 'neutral', 'unproductive']), activeMs: Ms, share: Share })),
+  categories: z.array(CategoryShare),
   /** Apps or categories hidden or beyond the top list, pooled; null when the pool itself must stay hidden. */
   otherApps: z.object({ apps: z.int(), activeMs: Ms }).nullable(),
   notes: z.array(z.string()),
+  /** The period of the same length just before, built the same way (its own passing cells). */
+  previous: z
+    .object({
+      range: z.object({ from: Day, to: Day }),
+      status: z.enum(['shown', 'hidden', 'no_activity']),
+      hidden: Hidden.nullable(),
+      people: z.int().nullable(),
+      totals: Figures.nullable(),
+      perPerson: PerPerson.nullable(),
+      meetings: z.object({ activeMs: Ms, share: Share }).nullable(),
+    })
+    .nullable(),
+  /** What changed and what stands out, in plain words, from the figures above only. */
+  highlights: z.array(z.string()),
 });
 export type TeamSummary = z.infer<typeof TeamSummary>;
 
@@ -54,11 +86,23 @@ export const TeamComparison = z.object({
   range: Range,
   minGroupSize: z.int(),
   org: z.object({ people: z.int().nullable(), figures: Figures.nullable(), hidden: Hidden.nullable() }),
-  teams: z.array(z.object({ id: z.uuid(), name: z.string(), people: z.int().nullable(), figures: Figures.nullable(), hidden: Hidden.nullable() })),
+  teams: z.array(
+    z.object({
+      id: z.uuid(),
+      name: z.string(),
+      people: z.int().nullable(),
+      figures: Figures.nullable(),
+      hidden: Hidden.nullable(),
+      /** The team's categories over its passing days (shown rows only, as in its team summary), largest first. */
+      categories: z.array(CategoryShare),
+    }),
+  ),
   /** People without a team, a group like any other. */
   noTeam: z.object({ people: z.int().nullable(), figures: Figures.nullable(), hidden: Hidden.nullable() }),
   /** Cells in no figure above (the org total is the sum of every passing cell, no-team included). */
   leftOut: LeftOut,
+  /** What stands out across teams (productive share and the categories behind it), in plain words. */
+  highlights: z.array(z.string()),
 });
 export type TeamComparison = z.infer<typeof TeamComparison>;
 
@@ -113,3 +157,43 @@ export type DeviceHealth = z.infer<typeof DeviceHealth>;
 
 export const TeamList = z.object({ teams: z.array(z.object({ id: z.uuid(), name: z.string() })), today: Day, timeZone: z.string() });
 export type TeamList = z.infer<typeof TeamList>;
+
+export const TeamAppsQuery = z.object({ teamId: z.uuid(), category: z.string().min(1).max(200).optional(), ...DayRangeFields }).superRefine(checkDayRange);
+
+/** A team's apps (optionally of one category) over its passing days, each app per day: the shown rows of the CSV, summed. */
+export const TeamApps = z.object({
+  team: z.object({ id: z.uuid(), name: z.string() }),
+  range: Range,
+  minGroupSize: z.int(),
+  category: z.string().nullable(),
+  status: z.enum(['shown', 'hidden', 'no_activity']),
+  hidden: Hidden.nullable(),
+  /** Active time of the team's passing days (the base of each share). */
+  totalActiveMs: Ms.nullable(),
+  apps: z.array(
+    z.object({
+      app: z.string(),
+      category: z.string(),
+      productivity: Productivity,
+      activeMs: Ms,
+      share: Share,
+      /** Per day of the range: the app's shown row, or null where it has none (not used, hidden, or pooled into other apps). */
+      days: z.array(z.object({ day: Day, activeMs: Ms.nullable() })),
+    }),
+  ),
+  /** Time of the rows pooled as other apps on passing days (of this category, when one is asked for); null when none. */
+  otherMs: Ms.nullable(),
+});
+export type TeamApps = z.infer<typeof TeamApps>;
+
+/** A team's current members whose detail the reader may open: only where the policy allows individual views and the person consented. */
+export const TeamPeople = z.object({
+  team: z.object({ id: z.uuid(), name: z.string() }),
+  individualViews: z.boolean(),
+  /** Why no one (or not everyone) is listed, in plain words. */
+  explanation: z.string(),
+  people: z.array(z.object({ id: z.uuid(), name: z.string() })),
+  /** Members not listed (no app usage consent in their latest decision, or the policy allows no individual view). */
+  notListed: z.int(),
+});
+export type TeamPeople = z.infer<typeof TeamPeople>;

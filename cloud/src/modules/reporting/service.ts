@@ -3,8 +3,10 @@ import { grantedScopesOfPerson } from './consent-state';
 import type { SignedInUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { figures, requireRole, resolveRange, visibilityRules, type ReportDeps, type ResolvedRange } from './context';
-import type { PersonDetail, TeamComparison, TeamList, TeamSummary, Trend } from './schemas';
+import type { PersonDetail, TeamApps, TeamComparison, TeamList, TeamPeople, TeamSummary, Trend } from './schemas';
 import { compareGroups, orgWeeks, summarize, teamWeeks } from './group-reports';
+import { groupCategories, teamApps } from './breakdowns';
+import { orgHighlights, teamHighlights } from './insights';
 
 const MEMBER_CACHE_MS = 5_000;
 
@@ -51,7 +53,7 @@ export function createReportingService(deps: ReportDeps) {
     return audit.record({ orgId: user.orgId, actorType: 'user', actorId: user.userId, action, subjectUserIds: [...new Set(subjects)].sort(), details });
   }
 
-  const rangeOut = (r: ResolvedRange) => ({ from: r.from, to: r.to, timeZone: r.timeZone, days: r.days });
+  const rangeOut = (r: ResolvedRange) => ({ from: r.from, to: r.to, timeZone: r.timeZone, days: r.days, today: r.today });
 
   return {
     membersOf,
@@ -65,7 +67,10 @@ export function createReportingService(deps: ReportDeps) {
       return { teams: visible, today: calendar.today, timeZone: calendar.timeZone };
     },
 
-    /** A team's days, totals and breakdowns: sums of its passing (team, day) cells only. */
+    /**
+     * A team's days, totals and breakdowns, and the same for the period of equal length just
+     * before (for "what changed"): each a sum of its own passing (team, day) cells only.
+     */
     async teamSummary(user: SignedInUser, q: { teamId: string; from?: string | undefined; to?: string | undefined }): Promise<TeamSummary> {
       // Access, range and policy first, side by side (none reads activity); then the rollups.
       const [{ team }, range, { minGroupSize: k }] = await Promise.all([
@@ -73,21 +78,103 @@ export function createReportingService(deps: ReportDeps) {
         resolveRange(analytics, user.orgId, q),
         visibilityRules(deps.consent, user.orgId),
       ]);
-      // The audit of whose data was read is written while the per-app rows are still being
-      // read; nothing is returned unless both succeed.
+      const before = { from: addDays(range.from, -range.days), to: addDays(range.from, -1) };
+      // One read of both periods; the audit of whose data was read is written while the per-app
+      // rows are still being read, and nothing is returned unless both succeed.
       const [personDays, appRows] = await Promise.all([
-        queries.groupPersonDays(user.orgId, team.id, range.from, range.to).then(async (rows) => {
+        queries.groupPersonDays(user.orgId, team.id, before.from, range.to).then(async (rows) => {
           await viewed(
             user,
             'report.team_summary.viewed',
             rows.map((r) => r.userId),
-            { teamId: team.id, from: range.from, to: range.to },
+            { teamId: team.id, from: range.from, to: range.to, previousFrom: before.from },
+          );
+          return rows;
+        }),
+        queries.groupAppDays(user.orgId, team.id, before.from, range.to),
+      ]);
+      const inside = <T extends { day: string }>(rows: readonly T[], r: { from: string; to: string }) => rows.filter((x) => x.day >= r.from && x.day <= r.to);
+      const now = summarize(inside(personDays, range), inside(appRows, range), range, k);
+      const prev = summarize(inside(personDays, before), inside(appRows, before), before, k);
+      const previous = {
+        range: before,
+        status: prev.status,
+        hidden: prev.hidden,
+        people: prev.people,
+        totals: prev.totals,
+        perPerson: prev.perPerson,
+        meetings: prev.meetings,
+      };
+      return { team, range: rangeOut(range), minGroupSize: k, ...now, previous, highlights: teamHighlights(now, previous, k, range.today) };
+    },
+
+    /** A team's apps (of one category, or all) with each app's shown rows per day: the drill-down under a team. */
+    async teamApps(
+      user: SignedInUser,
+      q: { teamId: string; category?: string | undefined; from?: string | undefined; to?: string | undefined },
+    ): Promise<TeamApps> {
+      const [{ team }, range, { minGroupSize: k }] = await Promise.all([
+        teamOf(user, q.teamId),
+        resolveRange(analytics, user.orgId, q),
+        visibilityRules(deps.consent, user.orgId),
+      ]);
+      const [personDays, appRows] = await Promise.all([
+        queries.groupPersonDays(user.orgId, team.id, range.from, range.to).then(async (rows) => {
+          await viewed(
+            user,
+            'report.team_apps.viewed',
+            rows.map((r) => r.userId),
+            { teamId: team.id, from: range.from, to: range.to, category: q.category ?? null },
           );
           return rows;
         }),
         queries.groupAppDays(user.orgId, team.id, range.from, range.to),
       ]);
-      return { team, range: rangeOut(range), minGroupSize: k, ...summarize(personDays, appRows, range, k) };
+      const category = q.category ?? null;
+      return { team, range: rangeOut(range), minGroupSize: k, category, ...teamApps(personDays, appRows, range, k, category) };
+    },
+
+    /**
+     * The members of a team whose detail the reader may open: everyone when the reader is the
+     * person, otherwise only where the policy lets managers see individuals and the person's
+     * latest consent grants app usage. Names only, no figures: figures of some members beside
+     * the team's total would give the rest's time by subtraction.
+     */
+    async teamPeople(user: SignedInUser, q: { teamId: string }): Promise<TeamPeople> {
+      const { team, memberIds } = await teamOf(user, q.teamId);
+      const [{ managersSeeIndividuals, minGroupSize: k }, consents, people] = await Promise.all([
+        visibilityRules(deps.consent, user.orgId),
+        deps.consent.currentConsents(user.orgId),
+        membersOf(user.orgId),
+      ]);
+      const members = people.filter((m) => memberIds.includes(m.id)).sort((a, b) => a.name.localeCompare(b.name));
+      if (!managersSeeIndividuals) {
+        return {
+          team,
+          individualViews: false,
+          explanation: `The policy does not let managers see individuals: this team is reported only as a group, on days with at least ${k} people active.`,
+          people: [],
+          notListed: members.length,
+        };
+      }
+      const listed = members.filter((m) => grantedScopesOfPerson(consents, m.id).has('app_usage'));
+      await viewed(
+        user,
+        'report.team_people.viewed',
+        listed.map((m) => m.id),
+        { teamId: team.id },
+      );
+      const notListed = members.length - listed.length;
+      return {
+        team,
+        individualViews: true,
+        explanation:
+          notListed === 0
+            ? 'The policy lets managers see individuals, and everyone listed has granted app usage.'
+            : `The policy lets managers see individuals who granted app usage; ${notListed} ${notListed === 1 ? 'person has' : 'people have'} not, and ${notListed === 1 ? 'is' : 'are'} not listed.`,
+        people: listed.map((m) => ({ id: m.id, name: m.name })),
+        notListed,
+      };
     },
 
     /** Weekly trend of one team: each week the sum of its passing days, members as they were each day. */
@@ -126,14 +213,16 @@ export function createReportingService(deps: ReportDeps) {
     async teamComparison(user: SignedInUser, q: { from?: string | undefined; to?: string | undefined }): Promise<TeamComparison> {
       requireRole(user, 'admin');
       const [range, { minGroupSize: k }] = await Promise.all([resolveRange(analytics, user.orgId, q), visibilityRules(deps.consent, user.orgId)]);
-      const [teams, cells] = await Promise.all([
+      const [teams, cells, appRows] = await Promise.all([
         directory.listTeams(user.orgId),
         queries.orgCells(user.orgId, range.from, range.to, k),
+        queries.orgAppDays(user.orgId, range.from, range.to),
         queries
           .peopleInRange(user.orgId, range.from, range.to)
           .then((subjects) => viewed(user, 'report.team_comparison.viewed', subjects, { from: range.from, to: range.to })),
       ]);
-      return { range: rangeOut(range), minGroupSize: k, ...compareGroups(cells, teams, k) };
+      const compared = compareGroups(cells, teams, k, groupCategories(cells.cells, appRows, k));
+      return { range: rangeOut(range), minGroupSize: k, ...compared, highlights: orgHighlights(compared.teams) };
     },
 
     /** One person's detail: only when the policy allows it and that person's latest consent grants app usage. */
