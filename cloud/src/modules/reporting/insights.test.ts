@@ -26,7 +26,7 @@ describe.each(testDatabaseKinds())('team insights on %s', (kind) => {
     cloud = await startTestCloud(kind);
     const { directory, analytics } = cloud.cloud.services;
     const { orgId } = cloud.bootstrap;
-    const adminRow = await directory.findUserByEmail(cloud.bootstrap.adminEmail);
+    const adminRow = await directory.findUserByEmail(orgId, cloud.bootstrap.adminEmail);
     admin = {
       userId: adminRow?.id ?? '',
       orgId,
