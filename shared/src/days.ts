@@ -8,6 +8,7 @@ import { z } from 'zod';
 
 const DAY_MS = 86_400_000;
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+const time = (day: string) => Date.parse(`${day}T00:00:00Z`);
 
 /** A range left open defaults to the four weeks up to `to` (today when `to` is left open too). */
 export const DEFAULT_RANGE_DAYS = 28;
@@ -21,10 +22,28 @@ export function isRealDay(day: string): boolean {
   return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === day;
 }
 
-export const Day = z.string().regex(DAY_PATTERN, { message: 'must be a date YYYY-MM-DD', abort: true }).refine(isRealDay, 'is not a real date');
-export type Day = z.infer<typeof Day>;
+/**
+ * The days a query may name. PostgreSQL has no year 0, a day string has four digits for its
+ * year, and reports step weeks past either end of a range (the default start, whole ISO weeks):
+ * a day far inside both ends keeps every day computed from it a real one. Nothing the product
+ * records predates 1970.
+ */
+export const FIRST_DAY = '1970-01-01';
+export const LAST_DAY = '9998-12-31';
+export const CALENDAR_PROBLEM = `must be between ${FIRST_DAY} and ${LAST_DAY}`;
 
-const time = (day: string) => Date.parse(`${day}T00:00:00Z`);
+/** True for an instant (a day, or an ISO date-time) from FIRST_DAY to the end of LAST_DAY, UTC. */
+export function isInCalendar(dayOrInstant: string): boolean {
+  const t = Date.parse(DAY_PATTERN.test(dayOrInstant) ? `${dayOrInstant}T00:00:00Z` : dayOrInstant);
+  return !Number.isNaN(t) && t >= time(FIRST_DAY) && t < time(LAST_DAY) + DAY_MS;
+}
+
+export const Day = z
+  .string()
+  .regex(DAY_PATTERN, { message: 'must be a date YYYY-MM-DD', abort: true })
+  .refine(isRealDay, { message: 'is not a real date', abort: true })
+  .refine(isInCalendar, CALENDAR_PROBLEM);
+export type Day = z.infer<typeof Day>;
 
 export function addDays(day: string, n: number): string {
   return new Date(time(day) + n * DAY_MS).toISOString().slice(0, 10);

@@ -34,7 +34,8 @@ export class AppError extends Error {
 
   static fromZod(error: ZodError, where = 'body'): AppError {
     const fields = error.issues.slice(0, 50).flatMap((issue) => {
-      const at = (path: PropertyKey[]) => (path.length > 0 ? path.map(String).join('.') : where);
+      // A key may be the empty string ({"": 1}); it is named as "" so the path still names something.
+      const at = (path: PropertyKey[]) => (path.length > 0 ? path.map((key) => (key === '' ? '""' : String(key))).join('.') : where);
       // Name each unknown field itself, not the object holding it.
       if (issue.code === 'unrecognized_keys') {
         return issue.keys.map((key) => ({ path: at([...issue.path, key]), problem: 'unknown field' }));

@@ -24,8 +24,13 @@ export interface AdminTestbed {
   stop(): Promise<void>;
 }
 
-export async function startAdminTestbed(kind: TestDatabaseKind, tag: string, env: Record<string, string> = {}): Promise<AdminTestbed> {
-  const cloud = await startTestCloud(kind, env);
+export async function startAdminTestbed(
+  kind: TestDatabaseKind,
+  tag: string,
+  env: Record<string, string> = {},
+  options: Parameters<typeof startTestCloud>[2] = {},
+): Promise<AdminTestbed> {
+  const cloud = await startTestCloud(kind, env, options);
   const orgA = await makeTestOrg(cloud, `${tag}-a`);
   const orgB = await makeTestOrg(cloud, `${tag}-b`);
   for (const org of [orgA, orgB]) await cloud.cloud.services.consent.publish(org.orgId, defaultPolicy(`Org ${org.orgId}`), { type: 'system', id: 'test' });

@@ -1,3 +1,4 @@
+import { safeText } from '@icarus/shared';
 import { z } from 'zod';
 import type { AuditService } from '../audit';
 import type { BindingService, DeviceService } from '../devices';
@@ -7,7 +8,7 @@ import { AppError } from '../../platform/errors';
 
 /** Blank team in a form means "no team"; the API may send null or leave it out. */
 export const EnrollmentTokenInput = z.strictObject({
-  label: z.string().trim().min(1, 'is required').max(200),
+  label: safeText(z.string().trim().min(1, 'is required').max(200)),
   validDays: z.coerce.number().int('must be a whole number of days').min(1).max(365),
   maxUses: z.coerce.number().int('must be a whole number').min(1).max(100_000),
   teamId: z.preprocess((v) => (v === '' ? null : v), z.uuid('must be a team id').nullable().optional()),

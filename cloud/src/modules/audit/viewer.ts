@@ -1,4 +1,4 @@
-import { isRealDay } from '@icarus/shared';
+import { CALENDAR_PROBLEM, isInCalendar, isRealDay, safeText } from '@icarus/shared';
 import { csvField } from '../../platform/http/csv';
 import { z } from 'zod';
 import type { SignedInUser } from '../../platform/env';
@@ -10,16 +10,19 @@ const Instant = z
   .string()
   .max(40)
   // A day alone must exist (Date.parse would read 2026-02-30 as 2 March); a date-time only needs to parse.
-  .refine(
-    (v) => (v.length === 10 ? isRealDay(v) : /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})?$/.test(v) && !Number.isNaN(Date.parse(v))),
-    'must be a date (YYYY-MM-DD) or an ISO date-time',
-  );
+  .refine((v) => (v.length === 10 ? isRealDay(v) : /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})?$/.test(v) && !Number.isNaN(Date.parse(v))), {
+    message: 'must be a date (YYYY-MM-DD) or an ISO date-time',
+    abort: true,
+  })
+  // Year 0 is no PostgreSQL timestamp: a filter outside the calendar would fail in the query.
+  .refine(isInCalendar, CALENDAR_PROBLEM);
 
 /** The viewer's filters as query parameters; blank ones (an empty form field) are left out. */
 export const AuditQuery = z.preprocess(
   (raw) => (raw && typeof raw === 'object' ? Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== '')) : raw),
   z.strictObject({
-    actor: z.string().max(100).optional(),
+    // A NUL cannot be sent to PostgreSQL as text: refused here, named, instead of failing the query.
+    actor: safeText(z.string().max(100)).optional(),
     action: z
       .string()
       .max(100)

@@ -1,4 +1,4 @@
-import { RoleSchema } from '@icarus/shared';
+import { RoleSchema, safeText } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
 import { z } from 'zod';
 import { CsvSyntaxError, parseCsv } from './csv';
@@ -25,16 +25,15 @@ const COLUMNS: Record<string, ImportColumn> = {
 };
 type ImportColumn = 'email' | 'name' | 'osUser' | 'team' | 'managerEmail' | 'role';
 
+// Text goes into PostgreSQL, which holds no NUL: refused on its line, in the dry run too.
 const optionalText = (max: number) =>
-  z
-    .string()
-    .max(max, `at most ${max} characters`)
+  safeText(z.string().max(max, `at most ${max} characters`))
     .transform((v) => (v === '' ? undefined : v))
     .optional();
 
 export const ImportRow = z.strictObject({
   email: z.email('not a valid email address').max(320),
-  name: z.string().min(1, 'is required').max(200, 'at most 200 characters'),
+  name: safeText(z.string().min(1, 'is required').max(200, 'at most 200 characters')),
   osUser: optionalText(200),
   team: optionalText(200),
   managerEmail: z

@@ -12,7 +12,16 @@ export const PreferencesBody = z.strictObject({
   preferences: z
     .array(z.strictObject({ event: EventName, channel: z.enum(['email', 'agent']), enabled: z.boolean() }))
     .min(1)
-    .max(50),
+    .max(50)
+    // One row per (event, channel) is stored: a second entry for the same pair would say two things at once.
+    .superRefine((prefs, ctx) => {
+      const seen = new Set<string>();
+      prefs.forEach((p, i) => {
+        const key = `${p.event} ${p.channel}`;
+        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, 'event'], message: `"${p.event}" by ${p.channel} is already given above` });
+        seen.add(key);
+      });
+    }),
 });
 export const WebhookBody = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).max(2000),

@@ -1,5 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import { CALENDAR_PROBLEM, isInCalendar } from '@icarus/shared';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { readJson } from '../../platform/http/body';
@@ -7,9 +8,11 @@ import { readQuery } from '../../platform/http/query';
 import { exportStream } from './export';
 import type { Principal, RightsService } from './service';
 
+// Year 0 is no PostgreSQL timestamp: an instant outside the calendar is refused, named, not sent to the query.
+const QueryInstant = z.iso.datetime({ offset: true }).refine(isInCalendar, CALENDAR_PROBLEM);
 export const SpansQuery = z.strictObject({
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: QueryInstant.optional(),
+  to: QueryInstant.optional(),
   limit: z.coerce.number().int().min(1).max(5000).default(1000),
 });
 export const ExportFormatQuery = z.strictObject({ format: z.enum(['json', 'csv']).default('json') });
