@@ -405,7 +405,7 @@ export function send(cloud: TestCloud, req: FuzzRequest): Promise<Response> {
 /**
  * Tables a refusal may change, and why:
  * - audit_log: refusals that matter are audited (a wrong password, a refused pairing code, spans refused);
- * - sign_in_throttle: counting wrong passwords towards the lockout is what a refusal is for;
+ * - sign_in_failures, sign_in_accounts, sign_in_rate: counting wrong passwords towards the sign-in throttle is what a refusal is for;
  * - scheduler_runs: the scheduler claims its ticks on its own clock, whatever requests arrive.
  * Sessions are compared without last_seen_at and expires_at: an authenticated request slides
  * its session's idle expiry before the route refuses the input.
