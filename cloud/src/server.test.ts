@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { startTestCloud } from '../test/support/cloud';
 import { testDatabaseKinds } from '../test/support/database';
 import { createTestDevice, makeSpans } from '../test/support/device-client';
+import { backdateDevice } from '../test/support/backdate';
 
 const serverEntry = new URL('./server.ts', import.meta.url).pathname;
 
@@ -61,8 +62,7 @@ describe.each(testDatabaseKinds())('stopping on %s', (kind) => {
     const device = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('alice')).token);
     await device.consent(['app_usage']);
     // Five batches of an hour ago, one after the other (as a device catching up sends them).
-    await cloud.database.rows(sql`update devices set enrolled_at = now() - interval '2 hours' where id = ${device.deviceId}`);
-    await cloud.database.rows(sql`update consent_records set effective_at = now() - interval '2 hours' where device_id = ${device.deviceId}`);
+    await backdateDevice(cloud, device.deviceId, new Date(Date.now() - 2 * 3_600_000));
     const batches = Array.from({ length: 5 }, (_, i) => makeSpans(200, { from: Date.now() - 3_600_000 + i * 200_000 }));
     // A request the server never received cannot be finished; count the ones it had at close.
     let settled = 0;

@@ -9,6 +9,7 @@ import { WIRE_PATHS } from '@icarus/shared';
 import { startTestCloud } from '../../cloud/test/support/cloud';
 import { createTestDevice } from '../../cloud/test/support/device-client';
 import { median, percentile } from './stats';
+import { backdateDevice } from '../../cloud/test/support/backdate';
 
 const runs = Number(process.argv[2] ?? 5);
 const kind = process.argv[3] === 'pglite' ? 'pglite' : 'postgres';
@@ -34,8 +35,7 @@ try {
       const device = await createTestDevice(cloud.fetchPath, cloud.url, token, name);
       await device.consent(['app_usage', 'idle']);
       const since = new Date(Date.now() - 31 * DAY).toISOString();
-      await cloud.database.rows(sql`update devices set enrolled_at = ${since}::timestamptz where id = ${device.deviceId}`);
-      await cloud.database.rows(sql`update consent_records set effective_at = ${since}::timestamptz where device_id = ${device.deviceId}`);
+      await backdateDevice(cloud, device.deviceId, new Date(since));
       // One timeline per device, ending well before now: whole days of work, as a catching-up agent sends them.
       let t = Date.now() - 30 * DAY;
       const bodies = Array.from({ length: batches }, (_, b) => {

@@ -96,6 +96,8 @@ async function backdate(databaseUrl: string, devices: TestDevice[]): Promise<voi
   const since = new Date(Date.now() - HISTORY_MS - 86_400_000).toISOString();
   await sql`update devices set enrolled_at = ${since}::timestamptz where id = any(${ids}::uuid[])`;
   await sql`update consent_records set effective_at = ${since}::timestamptz where device_id = any(${ids}::uuid[])`;
+  // The server caches device rows and consent timelines: tell it (its invalidation channel) they changed.
+  await sql`select pg_notify('icarus_invalidate', t || chr(1) || id::text) from unnest(${ids}::uuid[]) id, unnest(array['device', 'consent-timeline']) t`;
   await sql.end();
 }
 

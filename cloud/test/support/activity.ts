@@ -5,6 +5,7 @@ import { uuidv7 } from 'uuidv7';
 import type { Role, Scope } from '@icarus/shared';
 import type { TestCloud } from './cloud';
 import { createTestDevice, type TestDevice } from './device-client';
+import { backdateDevice } from './backdate';
 
 export interface ActivePerson {
   userId: string;
@@ -43,10 +44,7 @@ export async function addPeople(
     if (decided.status !== 201) throw new Error(`consent failed: ${decided.status} ${await decided.text()}`);
     if (options.consentFrom) {
       // Enrolled then too: the server refuses spans from before a device's enrollment.
-      await cloud.database.rows(sql`update devices set enrolled_at = ${options.consentFrom.toISOString()}::timestamptz where id = ${device.deviceId}`);
-      await cloud.database.rows(
-        sql`update consent_records set effective_at = ${options.consentFrom.toISOString()}::timestamptz where device_id = ${device.deviceId}`,
-      );
+      await backdateDevice(cloud, device.deviceId, options.consentFrom);
     }
     people.push({ userId: id, email, device });
   }

@@ -115,6 +115,22 @@ export function createRollupQueries(database: Database) {
       }));
     },
 
+    /**
+     * For each person-day of `userIds`, everyone active that day in the same group (the team of
+     * that day, or no team) with the person themselves: the cell their individual figures sit in.
+     */
+    async cellPeopleOf(orgId: string, userIds: readonly string[], from: string, to: string): Promise<{ userId: string; day: string; active: string[] }[]> {
+      if (userIds.length === 0) return [];
+      const rows = await database.rows<Record<string, unknown>>(sql`
+        select p.user_id, to_char(p.day, 'YYYY-MM-DD') as day, coalesce(array_agg(o.user_id::text) filter (where o.active_ms > 0), '{}') as active
+        from rollup_user_days p
+        join rollup_user_days o on o.org_id = p.org_id and o.day = p.day and o.team_id is not distinct from p.team_id
+        where p.org_id = ${orgId} and p.user_id = any(${uuidArray(userIds)}) and p.day between ${from}::date and ${to}::date
+          and o.org_id = ${orgId} and o.day between ${from}::date and ${to}::date
+        group by 1, 2`);
+      return rows.map((r) => ({ userId: String(r.user_id), day: String(r.day), active: Array.isArray(r.active) ? r.active.map(String) : [] }));
+    },
+
     /** Per person-day totals from the person-day rollup (one row each, no per-app rows to sum). */
     async userDayTotals(orgId: string, userIds: readonly string[], from: string, to: string): Promise<UserDayTotal[]> {
       if (userIds.length === 0) return [];

@@ -9,6 +9,7 @@ import { testDatabaseKinds } from '../../../test/support/database';
 import { createTestDevice } from '../../../test/support/device-client';
 import { createRollupQueries } from './query-store';
 import { dayInZone } from './rollup';
+import { backdateDevice } from '../../../test/support/backdate';
 
 const APPS = ['Code', 'firefox', 'Slack', 'steam', 'mystery-tool', null] as const;
 
@@ -40,8 +41,7 @@ describe.each(testDatabaseKinds())('rollups on %s', (kind) => {
     consentAt = Date.now() - 25 * 86_400_000;
     cursor = consentAt + 1000;
     const since = new Date(consentAt).toISOString();
-    await cloud.database.rows(sql`update devices set enrolled_at = ${since}::timestamptz where id = ${device.deviceId}`);
-    await cloud.database.rows(sql`update consent_records set effective_at = ${since}::timestamptz where device_id = ${device.deviceId}`);
+    await backdateDevice(cloud, device.deviceId, new Date(since));
     owner = await cloud.cloud.services.devices.requireActive(device.deviceId);
     const org = await cloud.cloud.services.directory.findOrg(orgId);
     zone = dayInZone(org?.timeZone ?? 'UTC');

@@ -5,6 +5,7 @@ import { IngestResult, type Span } from '@icarus/shared';
 import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
 import { createTestDevice, type TestDevice } from '../../../test/support/device-client';
+import { backdateDevice } from '../../../test/support/backdate';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -29,8 +30,7 @@ describe.each(testDatabaseKinds())('spans that cannot be true, on %s', (kind) =>
     const device = await createTestDevice(cloud.fetchPath, cloud.url, token, name);
     expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
     const at = new Date(Date.now() - since).toISOString();
-    await cloud.database.rows(sql`update devices set enrolled_at = ${at}::timestamptz where id = ${device.deviceId}`);
-    await cloud.database.rows(sql`update consent_records set effective_at = ${at}::timestamptz where device_id = ${device.deviceId}`);
+    await backdateDevice(cloud, device.deviceId, new Date(at));
     return device;
   }
 

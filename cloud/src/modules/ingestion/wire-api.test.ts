@@ -7,6 +7,7 @@ import { ApiError, IngestResult, ReceiptPayload, WIRE_PATHS } from '@icarus/shar
 import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
 import { createTestDevice, json, makeSpans, type TestDevice } from '../../../test/support/device-client';
+import { backdateDevice } from '../../../test/support/backdate';
 
 // Known to the test so it can mint an access token that has already expired.
 const TOKEN_SECRET = Buffer.alloc(32, 7).toString('base64');
@@ -68,7 +69,7 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
   it('rejects spans whose scope had no consent at their start and stores none of them', async () => {
     const before = await spanCount();
     // Enrolled days before it consented: a span in between is the device's, but without consent.
-    await cloud.database.rows(sql`update devices set enrolled_at = now() - interval '4 days' where id = ${device.deviceId}`);
+    await backdateDevice(cloud, device.deviceId, new Date(Date.now() - 4 * 86_400_000), { consent: false });
     const titled = makeSpans(3, { title: 'Quarterly plan.xlsx' });
     const ok = makeSpans(2, { app: 'Terminal' });
     const earlier = makeSpans(1, { from: Date.now() - 86_400_000 * 3 }); // before consent was given

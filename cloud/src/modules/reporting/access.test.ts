@@ -97,13 +97,23 @@ describe.each(testDatabaseKinds())('report access on %s', (kind) => {
   it('person detail and the person-level CSV need the person\u2019s own current app-usage consent, not only the policy', async () => {
     const [granted, withdrawn, declined] = mine;
     if (!granted || !withdrawn || !declined) throw new Error('three people expected');
+    const detail = (userId: string) => get('manager', `${REPORT_PATHS.person}?userId=${userId}&${range}`);
+    const personCsv = async () => {
+      const csv = await get('manager', `${REPORT_PATHS.exportCsv}?teamId=${teams.mine}&level=person&${range}`);
+      expect(csv.status).toBe(200);
+      return (await csv.text()).trim().split('\n').slice(1);
+    };
+    // Everyone in the team shown one by one: nothing is kept back.
+    expect(await (await detail(granted.userId)).json()).toMatchObject({ totals: { activeMs: HOUR }, withheldDays: [] });
+    expect(new Set((await personCsv()).map((r) => r.split(',')[2])).has(granted.email)).toBe(true);
+
     expect((await withdrawn.device.consent(['app_usage'], 'withdrawn')).status).toBe(201);
     expect((await declined.device.consent([], 'declined')).status).toBe(201);
-    const detail = (userId: string) => get('manager', `${REPORT_PATHS.person}?userId=${userId}&${range}`);
-
     const ok = await detail(granted.userId);
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ person: { id: granted.userId }, totals: { activeMs: HOUR } });
+    // Now two of the five are not shown: the team's total minus the three shown would be exactly
+    // those two people's time, so the three keep that day back (the team summary still shows it).
+    expect(await ok.json()).toMatchObject({ person: { id: granted.userId }, totals: { activeMs: 0 }, withheldDays: [workday], days: [] });
     const before = await reportAudits(managerId);
     for (const person of [withdrawn, declined]) {
       const refused = await detail(person.userId);
@@ -112,18 +122,18 @@ describe.each(testDatabaseKinds())('report access on %s', (kind) => {
     }
     expect(await reportAudits(managerId)).toBe(before);
 
-    const csv = await get('manager', `${REPORT_PATHS.exportCsv}?teamId=${teams.mine}&level=person&${range}`);
-    expect(csv.status).toBe(200);
-    const rows = (await csv.text()).trim().split('\n').slice(1);
+    const rows = await personCsv();
     const emails = new Set(rows.map((r) => r.split(',')[2]));
-    expect(emails.has(granted.email)).toBe(true);
     expect(emails.has(withdrawn.email)).toBe(false);
     expect(emails.has(declined.email)).toBe(false);
+    expect(rows.filter((r) => r.startsWith(workday))).toEqual([]);
     const audited = await cloud.database.rows<{ subject_user_ids: string[] }>(
       sql`select subject_user_ids from audit_log where actor_id = ${managerId} and action = 'report.csv.exported' order by seq desc limit 1`,
     );
     expect(audited[0]?.subject_user_ids).not.toContain(withdrawn.userId);
     expect(audited[0]?.subject_user_ids).not.toContain(declined.userId);
+    const summary = (await (await get('manager', `${REPORT_PATHS.teamSummary}?teamId=${teams.mine}&${range}`)).json()) as { people: number };
+    expect(summary.people).toBe(5);
   });
 
   it('the team CSV pools small apps into one row exactly as the team summary pools them', async () => {

@@ -5,7 +5,7 @@ import { grantedScopesOfPerson } from './consent-state';
 import { requireRole, resolveRange, visibilityRules, type ReportDeps } from './context';
 import type { ReportingService } from './service';
 import type { ExportRow } from '../analytics';
-import { byDay, judgeDayRows } from './cells';
+import { byDay, judgeDayRows, withheldPersonDays } from './cells';
 
 /** Rows per encoded chunk of a person-level export. */
 const CHUNK_ROWS = 1_000;
@@ -58,7 +58,10 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
     // Team level: the team's person-days as they were attributed each day (not today's members).
     const rows =
       q.level === 'person' || !scope
-        ? deps.queries.exportRows(user.orgId, people, range.from, range.to)
+        ? withoutWithheld(
+            deps.queries.exportRows(user.orgId, people, range.from, range.to),
+            withheldPersonDays(await deps.queries.cellPeopleOf(user.orgId, people, range.from, range.to), new Set(people), k),
+          )
         : deps.queries.groupExportRows(user.orgId, scope.team.id, range.from, range.to, people.length);
     // A few dozen apps and categories, a few people: quote each once, not once per row.
     const quotedCache = new Map<string, string>();
@@ -108,6 +111,14 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
     const filename = `${(scope?.team.name ?? 'organisation').replace(/[^\w.-]+/g, '-')}-${range.from}-to-${range.to}-${q.level}.csv`;
     return { filename, body };
   };
+}
+
+/**
+ * Person-level rows without the person-days whose team cell holds 1 to k-1 people not in the
+ * export (the same rule as person detail): the team total minus them would be those few people.
+ */
+async function* withoutWithheld(pages: AsyncIterable<ExportRow[]>, withheld: ReadonlySet<string>): AsyncGenerator<ExportRow[]> {
+  for await (const page of pages) yield withheld.size === 0 ? page : page.filter((r) => !withheld.has(`${r.userId ?? ''}|${r.day}`));
 }
 
 /**

@@ -7,6 +7,7 @@ import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
 import { createTestDevice } from '../../../test/support/device-client';
 import { defaultPolicy } from '../consent';
+import { backdateDevice } from '../../../test/support/backdate';
 
 describe.each(testDatabaseKinds())('reports on %s', (kind) => {
   let cloud: TestCloud;
@@ -46,8 +47,7 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
         expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
         // Enrolled and consenting an hour ago: spans before that would be refused, and so would
         // spans not ended yet.
-        await cloud.database.rows(sql`update devices set enrolled_at = now() - interval '1 hour' where id = ${device.deviceId}`);
-        await cloud.database.rows(sql`update consent_records set effective_at = now() - interval '1 hour' where device_id = ${device.deviceId}`);
+        await backdateDevice(cloud, device.deviceId, new Date(Date.now() - 3_600_000));
         const start = Date.now() - 25 * 60_000;
         const spans = [
           { id: uuidv7(), start: new Date(start + 1000).toISOString(), durationMs: 600_000, app: 'Code' },

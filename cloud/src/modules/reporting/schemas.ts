@@ -111,6 +111,11 @@ export const PersonDetail = z.object({
   range: Range,
   totals: Figures,
   days: z.array(z.object({ day: Day, figures: Figures })),
+  /**
+   * Days whose figures are kept back although the person is active: their team's cell that day
+   * holds 1 to k-1 people not shown individually, whose time the difference would reveal.
+   */
+  withheldDays: z.array(Day),
   apps: z.array(z.object({ app: z.string(), category: z.string(), activeMs: Ms, idleMs: Ms })),
 });
 export type PersonDetail = z.infer<typeof PersonDetail>;

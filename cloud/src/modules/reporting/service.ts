@@ -7,6 +7,7 @@ import type { PersonDetail, TeamApps, TeamComparison, TeamList, TeamPeople, Team
 import { compareGroups, orgWeeks, summarize, teamWeeks } from './group-reports';
 import { groupCategories, teamApps } from './breakdowns';
 import { orgHighlights, teamHighlights } from './insights';
+import { withheldPersonDays } from './cells';
 
 const MEMBER_CACHE_MS = 5_000;
 
@@ -230,26 +231,51 @@ export function createReportingService(deps: ReportDeps) {
       await access.assertCanReadPersonalData(user, { userId: q.userId });
       const person = (await membersOf(user.orgId)).find((m) => m.id === q.userId);
       if (!person) throw new AppError('not_found', 'No such person');
+      let shown: Set<string> | undefined;
+      let k = 0;
       if (q.userId !== user.userId) {
-        const [{ managersSeeIndividuals }, consents] = await Promise.all([visibilityRules(deps.consent, user.orgId), deps.consent.currentConsents(user.orgId)]);
+        const [{ managersSeeIndividuals, minGroupSize }, consents] = await Promise.all([
+          visibilityRules(deps.consent, user.orgId),
+          deps.consent.currentConsents(user.orgId),
+        ]);
         if (!managersSeeIndividuals) throw new AppError('forbidden', 'The policy does not let anyone see individual activity; team reports only');
         if (!grantedScopesOfPerson(consents, q.userId).has('app_usage')) {
           throw new AppError('forbidden', 'This person has not granted app usage in their latest consent decision');
         }
+        shown = new Set((await membersOf(user.orgId)).filter((m) => grantedScopesOfPerson(consents, m.id).has('app_usage')).map((m) => m.id));
+        k = minGroupSize;
       }
       const range = await resolveRange(analytics, user.orgId, q);
-      const [dayRows, appRows] = await Promise.all([
+      const [dayRows, appDays, cells] = await Promise.all([
         queries.userDayTotals(user.orgId, [q.userId], range.from, range.to),
-        queries.userAppTotals(user.orgId, [q.userId], range.from, range.to),
+        queries.exportRows(user.orgId, [q.userId], range.from, range.to),
+        shown ? queries.cellPeopleOf(user.orgId, [q.userId], range.from, range.to) : [],
       ]);
+      // A day whose team cell holds 1 to k-1 people not shown one by one keeps this person's
+      // figures back: the team total minus the individual figures would be those few people's.
+      const withheld = shown ? withheldPersonDays(cells, shown, k) : new Set<string>();
+      const keep = (day: string) => !withheld.has(`${q.userId}|${day}`);
       await viewed(user, 'report.person_detail.viewed', [q.userId], { from: range.from, to: range.to });
-      const t = dayRows.reduce((s, r) => ({ a: s.a + r.activeMs, i: s.i + r.idleMs, p: s.p + r.productiveMs }), { a: 0, i: 0, p: 0 });
+      const days = dayRows.filter((r) => keep(r.day));
+      const t = days.reduce((sum, r) => ({ a: sum.a + r.activeMs, i: sum.i + r.idleMs, p: sum.p + r.productiveMs }), { a: 0, i: 0, p: 0 });
+      const apps = new Map<string, { app: string; category: string; activeMs: number; idleMs: number }>();
+      for await (const page of appDays) {
+        for (const r of page) {
+          if (!keep(r.day)) continue;
+          const key = `${r.app}|${r.category}`;
+          const a = apps.get(key) ?? { app: r.app, category: r.category, activeMs: 0, idleMs: 0 };
+          a.activeMs += r.activeMs;
+          a.idleMs += r.idleMs;
+          apps.set(key, a);
+        }
+      }
       return {
         person: { id: person.id, name: person.name, teamId: person.teamId },
         range: rangeOut(range),
         totals: figures(t.a, t.i, t.p),
-        days: dayRows.sort((a, b) => a.day.localeCompare(b.day)).map((r) => ({ day: r.day, figures: figures(r.activeMs, r.idleMs, r.productiveMs) })),
-        apps: appRows.sort((a, b) => b.activeMs - a.activeMs).map((r) => ({ app: r.app, category: r.category, activeMs: r.activeMs, idleMs: r.idleMs })),
+        days: days.sort((a, b) => a.day.localeCompare(b.day)).map((r) => ({ day: r.day, figures: figures(r.activeMs, r.idleMs, r.productiveMs) })),
+        withheldDays: [...withheld].map((key) => key.slice(key.indexOf('|') + 1)).sort(),
+        apps: [...apps.values()].sort((a, b) => b.activeMs - a.activeMs),
       };
     },
   };
