@@ -50,7 +50,7 @@ function realisticBatch(size: number, startMs: number): { body: Blob; count: num
   return { body: new Blob([new Uint8Array(gzipSync(JSON.stringify({ batchId: uuidv7(), spans })))]), count: size, end: t };
 }
 
-async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; url: string; token: string }> {
+export async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; url: string; token: string }> {
   const entry = new URL('../../cloud/src/server.ts', import.meta.url).pathname;
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '8' },
@@ -69,7 +69,7 @@ async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; 
 }
 
 /** `count` people of the server's demo org, each with an enrollment token that binds to them. */
-async function perPersonTokens(databaseUrl: string, count: number): Promise<string[]> {
+export async function perPersonTokens(databaseUrl: string, count: number): Promise<string[]> {
   const config = parseConfig({ DATABASE_URL: databaseUrl, DEMO_SEED: 'false', LOG_LEVEL: 'silent' });
   const database = await openDatabase({ databaseUrl, dataDir: config.DATA_DIR, poolSize: 2 });
   const cloud = createApp({ config, database, secrets: loadSecrets(config), logger: pino({ level: 'silent' }) });
@@ -90,7 +90,7 @@ async function perPersonTokens(databaseUrl: string, count: number): Promise<stri
 }
 
 /** The devices enrolled and consenting HISTORY_MS ago: the server refuses spans from before either. */
-async function backdate(databaseUrl: string, devices: TestDevice[]): Promise<void> {
+export async function backdate(databaseUrl: string, devices: TestDevice[]): Promise<void> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   const ids = devices.map((d) => d.deviceId);
   const since = new Date(Date.now() - HISTORY_MS - 86_400_000).toISOString();
@@ -131,10 +131,19 @@ async function rawCeiling(databaseUrl: string, batchSize: number, seconds: numbe
   return inserted / seconds;
 }
 
-async function loadRun(url: string, devices: TestDevice[], timelines: Map<TestDevice, number>, batchSize: number, concurrency: number, seconds: number) {
+export async function loadRun(
+  url: string,
+  devices: TestDevice[],
+  timelines: Map<TestDevice, number>,
+  batchSize: number,
+  concurrency: number,
+  seconds: number,
+  /** Batches made ahead per second of the run: above what the server can take. */
+  bodiesPerSecond = 200,
+) {
   // Bodies are made before the clock starts so the load generator costs little CPU; each
   // continues its device's timeline, so the server sees what a real agent sends.
-  const perClient = Math.ceil((seconds * 200) / concurrency) + 20;
+  const perClient = Math.ceil((seconds * bodiesPerSecond) / concurrency) + 20;
   const bodies = Array.from({ length: perClient }, (_, i) =>
     Array.from({ length: concurrency }, (_, c) => {
       const device = devices[(c + i * concurrency) % devices.length];
@@ -146,6 +155,7 @@ async function loadRun(url: string, devices: TestDevice[], timelines: Map<TestDe
   const byClient = Array.from({ length: concurrency }, (_, c) => bodies.map((row) => row[c]).filter((b) => b !== undefined));
   const latencies: number[] = [];
   let events = 0;
+  let requests = 0;
   let failures = 0;
   let firstFailure = '';
   const started = performance.now();
@@ -169,6 +179,7 @@ async function loadRun(url: string, devices: TestDevice[], timelines: Map<TestDe
         latencies.push(performance.now() - t0);
         const accepted = res.status === 200 ? (JSON.parse(text) as { accepted: number }).accepted : -1;
         // Counted only when stored: a 200 that refuses spans is a failure of the workload.
+        requests++;
         if (accepted === batch.count) events += batch.count;
         else {
           failures++;
@@ -178,7 +189,7 @@ async function loadRun(url: string, devices: TestDevice[], timelines: Map<TestDe
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  return { eventsPerSecond: events / elapsed, latencies, failures, firstFailure };
+  return { eventsPerSecond: events / elapsed, requestsPerSecond: requests / elapsed, latencies, failures, firstFailure };
 }
 
 export async function benchIngest(options: { runs?: number; seconds?: number; batchSize?: number; concurrency?: number } = {}): Promise<IngestFigures> {

@@ -1,7 +1,8 @@
 import { cpus, totalmem } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { benchAgentCapture, type AgentCaptureFigures } from './agent-capture';
+import { benchFleet, type FleetFigures } from './fleet';
 import { benchIngest, type IngestFigures } from './ingest';
 import { benchReports } from './reports';
 
@@ -49,6 +50,27 @@ function ingestSection(f: IngestFigures): string[] {
   ];
 }
 
+function fleetSection(f: FleetFigures): string[] {
+  const share = (f.requestsPerSecond / f.bareRequestsPerSecond) * 100;
+  return [
+    '## A live fleet: small batches from many devices',
+    '',
+    `${f.devices} bound, consenting devices each sending ${f.batchSize}-span gzip batches (what a working agent sends every minute),`,
+    `${f.concurrency} requests in flight over loopback, ${f.seconds} s per run, median of ${f.runs} runs; beside the same load against`,
+    'a bare Hono server on the same machine that only inflates and parses the body (`test/bench/bare-server.ts`).',
+    '',
+    '| figure | value | goal |',
+    '|---|---|---|',
+    `| requests/s | ${Math.round(f.requestsPerSecond).toLocaleString('en')} | ≥ 3,000 |`,
+    `| p50 latency | ${f.p50Ms.toFixed(1)} ms | |`,
+    `| p95 latency | ${f.p95Ms.toFixed(1)} ms | < 25 ms |`,
+    `| p99 latency | ${f.p99Ms.toFixed(1)} ms | |`,
+    `| bare Hono server, same load, requests/s | ${Math.round(f.bareRequestsPerSecond).toLocaleString('en')} (p95 ${f.bareP95Ms.toFixed(1)} ms) | |`,
+    `| the cloud as a share of that ceiling | ${share.toFixed(0)} % | ≥ 40 % |`,
+    '',
+  ];
+}
+
 function agentSection(f: AgentCaptureFigures): string[] {
   return [
     '## The headless agent capturing under Xvfb',
@@ -87,6 +109,12 @@ async function main() {
     process.stdout.write(`${JSON.stringify(figures)}\n`);
     sections.push(...ingestSection(figures));
   }
+  if (wanted('fleet')) {
+    process.stdout.write('bench: live fleet…\n');
+    const figures = await benchFleet({ runs: Number(process.env.BENCH_RUNS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 10) });
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    sections.push(...fleetSection(figures));
+  }
   if (wanted('agent')) {
     process.stdout.write('bench: headless agent capture…\n');
     const figures = await benchAgentCapture(Number(process.env.BENCH_AGENT_SECONDS ?? 60));
@@ -99,6 +127,12 @@ async function main() {
     process.stdout.write(`${JSON.stringify(figures)}\n`);
     sections.push(...reportsSection(figures));
   }
+  // A run of some benchmarks (`npm run bench -- fleet`) replaces only their sections.
+  const target = new URL('../../docs/BENCHMARKS.md', import.meta.url);
+  const fresh = splitSections(sections.join('\n'));
+  const kept = only.length === 0 || !existsSync(target) ? new Map<string, string>() : splitSections(readFileSync(target, 'utf8'));
+  for (const [title, text] of fresh) kept.set(title, text);
+  kept.delete('Machine');
   const doc = [
     '# Benchmarks',
     '',
@@ -108,11 +142,22 @@ async function main() {
     '',
     ...(await machine()),
     '',
-    ...sections,
+    ...[...kept.values()],
   ].join('\n');
   mkdirSync(new URL('../../docs/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('../../docs/BENCHMARKS.md', import.meta.url), doc);
+  writeFileSync(target, doc);
   process.stdout.write(`bench: wrote docs/BENCHMARKS.md\n`);
+}
+
+/** `## ` sections of a Markdown text by title, each with its heading (what comes before the first is dropped). */
+function splitSections(text: string): Map<string, string> {
+  const sections = new Map<string, string>();
+  for (const part of text.split(/^(?=## )/m)) {
+    if (!part.startsWith('## ')) continue;
+    const title = part.slice(3, part.indexOf('\n') === -1 ? undefined : part.indexOf('\n')).trim();
+    sections.set(title, part.endsWith('\n') ? part : `${part}\n`);
+  }
+  return sections;
 }
 
 main().catch((error: unknown) => {
