@@ -169,6 +169,7 @@ export function createApp(deps: AppDeps) {
     devices: devices.service,
     bindings: devices.bindings,
     directory: directory.service,
+    people: directory.people,
     audit: audit.service,
   });
 

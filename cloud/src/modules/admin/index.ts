@@ -4,7 +4,7 @@ import type { AppEnv, RequireUser } from '../../platform/env';
 import type { AuditService } from '../audit';
 import type { ConsentService, PolicyDrafts } from '../consent';
 import type { BindingService, DeviceService } from '../devices';
-import type { DirectoryService } from '../directory';
+import type { DirectoryService, PeopleAdmin } from '../directory';
 import { adminApiRoutes } from './api';
 import { createFleetAdmin } from './fleet';
 import { adminPageRoutes } from './page-routes';
@@ -15,6 +15,7 @@ export function createAdminModule(deps: {
   devices: DeviceService;
   bindings: BindingService;
   directory: DirectoryService;
+  people: PeopleAdmin;
   audit: AuditService;
 }) {
   const fleet = createFleetAdmin({ devices: deps.devices, bindings: deps.bindings, directory: deps.directory, audit: deps.audit });
@@ -29,6 +30,7 @@ export function createAdminModule(deps: {
           consent: deps.consent,
           fleet,
           directory: deps.directory,
+          people: deps.people,
           requireUser: options.requireUser,
           csrfOf: options.csrfOf,
         }),
