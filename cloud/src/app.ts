@@ -170,6 +170,9 @@ export function createApp(deps: AppDeps) {
     bindings: devices.bindings,
     directory: directory.service,
     people: directory.people,
+    importer: directory.importer,
+    analytics,
+    notifications: notification.notifications,
     audit: audit.service,
   });
 
