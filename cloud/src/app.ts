@@ -170,6 +170,10 @@ export function createApp(deps: AppDeps) {
     devices: devices.service,
     bindings: devices.bindings,
     directory: directory.service,
+    people: directory.people,
+    importer: directory.importer,
+    analytics,
+    notifications: notification.notifications,
     audit: audit.service,
   });
 

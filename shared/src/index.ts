@@ -10,3 +10,4 @@ export * from './api';
 export * from './canonical';
 export * from './ipc';
 export * from './text';
+export * from './visibility';

@@ -11,6 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { CHROMIUM, launchChromium } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode, newTotpSecret } from '../../cloud/src/modules/identity/totp';
+import type { SignedInUser } from '../../cloud/src/platform/env';
 import { startSmtpServer } from '../../cloud/test/support/servers';
 import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 import { testDatabaseKinds } from '../../cloud/test/support/database';
@@ -31,6 +32,7 @@ for (const kind of testDatabaseKinds()) {
     let home: AgentHome;
     let employeeToken: string;
     let browser: Browser;
+    let councilMember: SignedInUser;
     const totp = newTotpSecret();
     const adminEmail = `admin-${kind}@flow.example`;
     const employeeEmail = `employee-${kind}@flow.example`;
@@ -58,6 +60,19 @@ for (const kind of testDatabaseKinds()) {
         osUser: userInfo().username,
       });
       employeeToken = await cloud.tokenFor(employee.id);
+      // The admin drafts; someone else approves (nobody approves their own version): a works-council member.
+      const member = await directory.createUser({ orgId, email: `council-${kind}@flow.example`, name: 'Wes Council', role: 'employee' });
+      await cloud.database.rows(sql`update users set works_council = true where id = ${member.id}`);
+      councilMember = {
+        userId: member.id,
+        orgId,
+        email: `council-${kind}@flow.example`,
+        name: 'Wes Council',
+        role: 'employee',
+        managedTeamIds: [],
+        teamId: null,
+        sessionId: '',
+      };
       home = agentHome(bundle.file, x.env, { ICARUS_SAMPLE_INTERVAL_MS: '250', ICARUS_SYNC_INTERVAL_MS: '700' });
     });
     afterAll(async () => {
@@ -105,7 +120,7 @@ for (const kind of testDatabaseKinds()) {
       // A bad value is refused with the field named, and the form keeps what was typed.
       await page.getByLabel('Server retention (days)').fill('0');
       await page.getByRole('button', { name: 'Save draft' }).click();
-      await expect.poll(() => page.getByRole('alert').textContent()).toContain('retentionDays');
+      await expect.poll(() => page.getByRole('alert').textContent()).toContain('Server retention (days) must be at least 1');
       await page.getByLabel('Server retention (days)').fill('90');
       await page.getByRole('checkbox', { name: 'window_titles' }).check();
       await page.getByLabel('Purpose of window_titles').fill('Which document or site is in front, hashed on the device, to categorize time.');
@@ -114,8 +129,9 @@ for (const kind of testDatabaseKinds()) {
       expect(await page.getByRole('table', { name: 'Changes' }).textContent()).toContain('New scope "window_titles"');
       await page.getByRole('button', { name: 'Submit for review' }).click();
       await page.waitForURL(/done=submit/);
-      await page.getByRole('button', { name: 'Approve' }).click();
-      await page.waitForURL(/done=approve/);
+      expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+      await cloud.cloud.services.drafts.approve(councilMember, 2);
+      await page.reload();
       await page.getByRole('button', { name: 'Publish' }).click();
       await page.waitForURL(/done=publish/);
       expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Policy v2 (published)');

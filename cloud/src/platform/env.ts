@@ -28,6 +28,8 @@ export interface SignedInUser {
   managedTeamIds: string[];
   teamId: string | null;
   sessionId: string;
+  /** A works-council member (any role): reads and approves policy versions, nothing else of admin. */
+  worksCouncil?: boolean;
 }
 
 export type { Role };

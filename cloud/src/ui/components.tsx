@@ -1,9 +1,25 @@
 import type { Child } from 'hono/jsx';
 import type { FieldProblem } from '@icarus/shared';
+import { plainProblems, type FieldLabels } from './plain-problems';
 
-/** A refused action or form: the message and every field zod named, announced on load. */
-export function Problems(props: { message?: string | undefined; fields?: FieldProblem[] | undefined }) {
+/**
+ * A refused action or form: the message and every field zod named, announced on load. With
+ * `labels` (the form's names for its fields) each problem reads as a sentence instead.
+ */
+export function Problems(props: { message?: string | undefined; fields?: FieldProblem[] | undefined; labels?: FieldLabels | undefined }) {
   if (!props.message) return null;
+  if (props.labels && props.fields && props.fields.length > 0) {
+    return (
+      <div class="notice error" role="alert">
+        <p>{props.message}</p>
+        <ul>
+          {plainProblems(props.fields, props.labels).map((line) => (
+            <li>{line}</li>
+          ))}
+        </ul>
+      </div>
+    );
+  }
   return (
     <div class="notice error" role="alert">
       <p>{props.message}</p>

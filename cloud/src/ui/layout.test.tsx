@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Role } from '../platform/env';
 import { Layout } from './layout';
 
-async function render(user?: { name: string; role: Role }, current?: string) {
+async function render(user?: { name: string; role: Role; worksCouncil?: boolean }, current?: string) {
   return String(
     await (
       <Layout title="A page" user={user} current={current}>
@@ -24,7 +24,19 @@ describe('the page layout', () => {
       employee: { main: ['My data'], account: ['Account security'] },
       manager: { main: ['Team report'], account: ['My data', 'Account security'] },
       admin: {
-        main: ['Team report', 'Organisation', 'Policies', 'Devices', 'Enrollment tokens', 'Audit log', 'Compliance report'],
+        main: [
+          'Team report',
+          'Organisation',
+          'Policies',
+          'People',
+          'Teams',
+          'Categories',
+          'Webhooks',
+          'Devices',
+          'Enrollment tokens',
+          'Audit log',
+          'Compliance report',
+        ],
         account: ['My data', 'Account security'],
       },
       auditor: { main: ['Audit log', 'Compliance report'], account: ['My data', 'Account security'] },
@@ -34,6 +46,11 @@ describe('the page layout', () => {
       expect(links(html, 'Main'), role).toEqual(expected[role].main);
       expect(links(html, 'Account'), role).toEqual(expected[role].account);
     }
+  });
+
+  it('shows a works-council member who is not an admin the policies, and nothing else of admin', async () => {
+    const html = await render({ name: 'Wes', role: 'employee', worksCouncil: true });
+    expect(links(html, 'Main')).toEqual(['My data', 'Policies']);
   });
 
   it('marks the current page and links only hashed stylesheet files, with no inline style or script', async () => {

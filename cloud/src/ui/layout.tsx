@@ -6,6 +6,8 @@ interface NavLink {
   href: string;
   label: string;
   roles: readonly Role[];
+  /** Shown to works-council members too, whatever their role. */
+  council?: true;
 }
 
 /** The main navigation: the pages each role works in. */
@@ -13,7 +15,11 @@ const NAV: readonly NavLink[] = [
   { href: '/me/data', label: 'My data', roles: ['employee'] },
   { href: '/reports/team', label: 'Team report', roles: ['manager', 'admin'] },
   { href: '/reports/org', label: 'Organisation', roles: ['admin'] },
-  { href: '/admin/policies', label: 'Policies', roles: ['admin'] },
+  { href: '/admin/policies', label: 'Policies', roles: ['admin'], council: true },
+  { href: '/admin/people', label: 'People', roles: ['admin'] },
+  { href: '/admin/teams', label: 'Teams', roles: ['admin'] },
+  { href: '/admin/categories', label: 'Categories', roles: ['admin'] },
+  { href: '/admin/webhooks', label: 'Webhooks', roles: ['admin'] },
   { href: '/admin/devices', label: 'Devices', roles: ['admin'] },
   { href: '/admin/enrollment-tokens', label: 'Enrollment tokens', roles: ['admin'] },
   { href: '/audit', label: 'Audit log', roles: ['admin', 'auditor'] },
@@ -35,7 +41,7 @@ export type PageWidth = 'wide' | 'reading' | 'narrow';
 export interface LayoutProps {
   title: string;
   /** The signed-in person; pages without one (sign-in, the public policy) have no navigation. */
-  user?: { name: string; role: Role } | undefined;
+  user?: { name: string; role: Role; worksCouncil?: boolean | undefined } | undefined;
   /** The navigation entry to mark as the current page. */
   current?: string;
   width?: PageWidth;
@@ -45,11 +51,11 @@ export interface LayoutProps {
   children: Child;
 }
 
-function Links(props: { links: readonly NavLink[]; role: Role; current: string | undefined }) {
+function Links(props: { links: readonly NavLink[]; role: Role; worksCouncil?: boolean | undefined; current: string | undefined }) {
   return (
     <>
       {props.links
-        .filter((n) => n.roles.includes(props.role))
+        .filter((n) => n.roles.includes(props.role) || (n.council === true && props.worksCouncil === true))
         .map((n) => (
           <a href={n.href} aria-current={n.href === props.current ? 'page' : undefined}>
             {n.label}
@@ -92,7 +98,7 @@ export function Layout(props: LayoutProps) {
             <header class="top">
               <span class="brand">Icarus Nova</span>
               <nav class="main" aria-label="Main">
-                <Links links={NAV} role={user.role} current={props.current} />
+                <Links links={NAV} role={user.role} worksCouncil={user.worksCouncil} current={props.current} />
               </nav>
               <nav class="who" aria-label="Account">
                 <span class="name">

@@ -67,6 +67,7 @@ export const ROUTE_ACCESS: Record<string, { public: true } | { roles: readonly R
   'GET /api/notifications/webhooks': { roles: ['admin'] },
   'POST /api/notifications/webhooks': { roles: ['admin'] },
   'DELETE /api/notifications/webhooks/:id': { roles: ['admin'] },
+  'POST /api/notifications/webhooks/:id/test': { roles: ['admin'] },
   'GET /api/notifications/deliveries': { roles: ['admin'] },
 
   // Employee data rights on the web (rights/routes.ts): every person, for their own data.

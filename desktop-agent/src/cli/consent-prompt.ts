@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import type { Policy, PolicyDiff, Scope, ScopeTerms } from '@icarus/shared';
+import { managerPreview, managersSentence, visibilityOf, type Policy, type PolicyDiff, type Scope, type ScopeTerms } from '@icarus/shared';
 import { describeTitleMode, redactionProblems, transformTitle } from '../core/capture/title';
 import type { FrontWindow } from '../core/capture/sources';
 import type { DecisionOutcome } from '../core/consent/service';
@@ -24,8 +24,9 @@ export function printPolicy(policy: Policy, write: Write): void {
   write(`Policy v${policy.version} of ${c.controller.name} (${c.controller.contact}), published ${policy.publishedAt}\n`);
   write(`  ${policy.url}  sha256 ${policy.hash}\n\n`);
   write(`${c.purpose}\n\n`);
-  write(`Kept on the server for ${c.retentionDays} days. Reports group at least ${c.minGroupSize} people; `);
-  write(c.managersSeeIndividuals ? 'managers may see individual data.\n' : 'managers never see individuals.\n');
+  write(`Kept on the server for ${c.retentionDays} days. ${managersSentence(c)}\n`);
+  write('What your manager will see about you:\n');
+  for (const line of managerPreview(visibilityOf(c))) write(`  - ${line}\n`);
   if (c.reviewBeforeSendMinutes > 0)
     write(`Spans wait ${c.reviewBeforeSendMinutes} minutes on this device before they are sent; see them with \`icarus-agent my-data\`.\n`);
   for (const problem of redactionProblems(c)) write(`Note: ${problem}.\n`);

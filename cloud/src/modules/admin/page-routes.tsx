@@ -1,7 +1,7 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { PolicyDrafts } from '../consent';
 import type { ConsentService } from '../consent';
-import type { DirectoryService } from '../directory';
+import type { DirectoryService, PeopleAdmin } from '../directory';
 import type { AppEnv, SignedInUser, RequireUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { readForm } from '../../platform/http/body';
@@ -18,6 +18,7 @@ const DONE: Record<string, string> = {
   reopen: 'Back to draft; approvals so far were dropped.',
   approve: 'Your approval is recorded.',
   publish: 'Published. Devices ask their people again at their next sync where anything widened.',
+  settings: 'Approval setting saved.',
   revoked: 'Revoked.',
   assigned: 'Assigned: the device now records for that person only, after they consent on it.',
   unassigned: 'Unassigned: the device records for no one until it is bound again.',
@@ -26,7 +27,9 @@ const DONE: Record<string, string> = {
 /** Turns a refused action into the page's error text; anything but an AppError is a real failure. */
 function refused(error: unknown): PageMessages {
   if (!(error instanceof AppError)) throw error;
-  return { error: error.message, fields: error.fields };
+  // A form's problems are listed field by field in plain words below this line.
+  const message = error.code === 'validation_failed' && (error.fields?.length ?? 0) > 0 ? 'Nothing was saved. Please correct:' : error.message;
+  return { error: message, fields: error.fields };
 }
 
 /** Admin pages: policy versions, consent history, devices and enrollment tokens. Forms carry the CSRF token. */
@@ -35,6 +38,7 @@ export function adminPageRoutes(deps: {
   consent: ConsentService;
   fleet: FleetAdmin;
   directory: DirectoryService;
+  people: PeopleAdmin;
   requireUser: RequireUser;
   csrfOf: (c: Context<AppEnv>) => Promise<string>;
 }) {
@@ -47,15 +51,27 @@ export function adminPageRoutes(deps: {
     const user = c.get('user');
     const view = await drafts.get(user, version);
     const person = await deps.directory.findUser(user.userId);
-    const canApprove = user.role === 'admin' || person?.worksCouncil === true;
+    const isAuthor = view.authors.some((a) => a.userId === user.userId);
+    const canApprove = (user.role === 'admin' || person?.worksCouncil === true) && !isAuthor;
     return c.html(
-      <PolicyVersionPage user={user} csrf={await csrfOf(c)} view={view} form={form ?? formFromContent(view.content)} canApprove={canApprove} {...messages} />,
+      <PolicyVersionPage
+        user={user}
+        csrf={await csrfOf(c)}
+        view={view}
+        form={form ?? formFromContent(view.content)}
+        canApprove={canApprove}
+        isAuthor={isAuthor}
+        {...messages}
+      />,
     );
   }
 
   async function listPage(c: Context<AppEnv>, messages: PageMessages = {}) {
     const user = c.get('user');
-    return c.html(<PolicyListPage user={user} csrf={await csrfOf(c)} versions={await drafts.list(user)} {...messages} />);
+    const versions = await drafts.list(user);
+    const [org, members] = await Promise.all([deps.directory.findOrg(user.orgId), deps.people.worksCouncil(user)]);
+    const council = { required: org?.worksCouncilRequired ?? false, members };
+    return c.html(<PolicyListPage user={user} csrf={await csrfOf(c)} versions={versions} council={council} {...messages} />);
   }
 
   async function devicesPage(c: Context<AppEnv>, messages: PageMessages = {}) {
@@ -82,6 +98,17 @@ export function adminPageRoutes(deps: {
       } catch (error) {
         c.status(409);
         return listPage(c, refused(error));
+      }
+    })
+    .post('/admin/policies/settings', admin, async (c) => {
+      const body = await readForm(c);
+      try {
+        await deps.people.setWorksCouncilRequired(c.get('user'), body['worksCouncilRequired'] !== undefined);
+        return c.redirect('/admin/policies?done=settings', 303);
+      } catch (error) {
+        const messages = refused(error);
+        c.status(error instanceof AppError ? error.status : 500);
+        return listPage(c, messages);
       }
     })
     .get('/admin/policies/:version', anyone, async (c) => versionPage(c, versionParam(c), { info: info(c) }))
@@ -144,13 +171,17 @@ export function adminPageRoutes(deps: {
   for (const step of ['submit', 'reopen', 'approve', 'publish'] as const) {
     app.post(`/admin/policies/:version/${step}`, step === 'approve' ? anyone : admin, async (c) => {
       const version = versionParam(c);
+      // "Save and submit" posts the editor itself: what was typed is saved first, or comes back refused.
+      const body = step === 'submit' ? await readForm(c) : {};
+      const form = 'purpose' in body ? formFromBody(body) : undefined;
       try {
+        if (form) await drafts.updateDraft(c.get('user'), version, contentFromForm(form));
         await drafts[step](c.get('user'), version);
         return c.redirect(`/admin/policies/${version}?done=${step}`, 303);
       } catch (error) {
         const messages = refused(error);
         c.status(error instanceof AppError ? error.status : 500);
-        return versionPage(c, version, messages);
+        return versionPage(c, version, messages, form);
       }
     });
   }

@@ -22,16 +22,20 @@ function wider(base: PolicyContent, change: Partial<PolicyContent> = {}): Policy
 describe.each(testDatabaseKinds())('policy versions on %s', (kind) => {
   let bed: AdminTestbed;
   let admin: Caller;
+  /** A works-council member who is not an admin: the second person on every version the admin drafts. */
+  let council: Caller;
   const base = defaultPolicy('Org');
 
   beforeAll(async () => {
     bed = await startAdminTestbed(kind, `pol-${kind}`);
     admin = await bed.as('admin');
+    await bed.cloud.database.rows(sql`update users set works_council = true where id = ${bed.orgA.people.teammate.id}`);
+    council = await bed.as('teammate');
   });
   afterAll(async () => bed?.stop());
 
   /** Draft, submit, approve, publish as the org A admin; returns the version. */
-  async function release(content: PolicyContent, approvers: Caller[] = [admin]): Promise<number> {
+  async function release(content: PolicyContent, approvers: Caller[] = [council]): Promise<number> {
     const created = await admin.send('POST', ADMIN_API.policies, content);
     expect(created.status, await created.clone().text()).toBe(201);
     const { version } = (await created.json()) as { version: number };
@@ -40,6 +44,21 @@ describe.each(testDatabaseKinds())('policy versions on %s', (kind) => {
     const published = await admin.send('POST', at(ADMIN_API.publish, version));
     expect(published.status, await published.clone().text()).toBe(200);
     return version;
+  }
+
+  /** Publishes the open version (made different from the one in force if need be), so the next test can draft. */
+  async function publishOpen(): Promise<void> {
+    const open = ((await (await admin.get(ADMIN_API.policies)).json()) as { version: number; state: string }[]).find(
+      (p) => p.state !== 'published' && p.state !== 'retired',
+    );
+    if (!open) return;
+    const { version } = open;
+    if (open.state === 'in_review') await admin.send('POST', at(ADMIN_API.reopen, version));
+    const current = await bed.cloud.cloud.services.consent.currentPolicy(bed.orgA.orgId);
+    await admin.send('PUT', at(ADMIN_API.policy, version), { ...current.content, retentionDays: current.content.retentionDays + 1 });
+    expect((await admin.send('POST', at(ADMIN_API.submit, version))).status).toBe(200);
+    expect((await council.send('POST', at(ADMIN_API.approve, version))).status).toBe(200);
+    expect((await admin.send('POST', at(ADMIN_API.publish, version))).status).toBe(200);
   }
 
   it('refuses an invalid policy naming the field: bad regex, retention of 0 days', async () => {
@@ -68,7 +87,13 @@ describe.each(testDatabaseKinds())('policy versions on %s', (kind) => {
     const early = await admin.send('POST', at(ADMIN_API.publish, version));
     expect(early.status).toBe(409);
     expect((await errorOf(early)).fields?.[0]?.path).toBe('approvals');
-    expect((await admin.send('POST', at(ADMIN_API.approve, version))).status).toBe(200);
+    // The admin wrote it: their own approval is refused, and someone else's is needed.
+    const own = await admin.send('POST', at(ADMIN_API.approve, version));
+    expect(own.status).toBe(403);
+    expect((await errorOf(own)).message).toMatch(/you cannot approve it/);
+    const approved = await council.send('POST', at(ADMIN_API.approve, version));
+    expect(approved.status).toBe(200);
+    expect(await approved.json()).toMatchObject({ approvals: [{ name: 'teammate', asWorksCouncil: true }], missingApprovals: [] });
     const published = await admin.send('POST', at(ADMIN_API.publish, version));
     expect(published.status).toBe(200);
     expect(await published.json()).toMatchObject({ state: 'published', content: { retentionDays: 60 } });
@@ -88,32 +113,87 @@ describe.each(testDatabaseKinds())('policy versions on %s', (kind) => {
     expect(versions.filter((p) => p.state === 'published').map((p) => p.version)).toEqual([version]);
   });
 
-  it('with works-council approval on, publishes only after an admin and a council member, two different people', async () => {
+  it('with works-council approval on, publishes only after a council member approves; the drafter and other reviewers cannot stand in', async () => {
     const { orgA } = bed;
     await bed.cloud.database.rows(sql`update orgs set works_council_required = true where id = ${orgA.orgId}`);
-    await bed.cloud.database.rows(sql`update users set works_council = true where id in (${orgA.people.teammate.id}, ${orgA.people.admin.id})`);
+    // The admin is on the council too: still the author, so their approval never counts.
+    await bed.cloud.database.rows(sql`update users set works_council = true where id = ${orgA.people.admin.id}`);
     try {
-      const council = await bed.as('teammate');
       const employee = await bed.as('employee');
-      const { version } = (await (await admin.send('POST', ADMIN_API.policies, base)).json()) as { version: number };
-      await admin.send('POST', at(ADMIN_API.submit, version));
+      const manager = await bed.as('manager');
+      const { version } = (await (await admin.send('POST', ADMIN_API.policies, { ...base, retentionDays: 45 })).json()) as { version: number };
+      expect((await admin.send('POST', at(ADMIN_API.submit, version))).status).toBe(200);
       expect((await employee.send('POST', at(ADMIN_API.approve, version))).status).toBe(403);
       expect((await employee.get(at(ADMIN_API.policy, version))).status).toBe(403);
-      // The admin is on the council too, but one person cannot be both approvals.
-      const alone = await admin.send('POST', at(ADMIN_API.approve, version));
-      expect(await alone.json()).toMatchObject({ missingApprovals: [expect.stringContaining('two different people')] });
-      expect((await admin.send('POST', at(ADMIN_API.publish, version))).status).toBe(409);
+      expect((await manager.get(ADMIN_API.policies)).status).toBe(403);
+      expect((await admin.send('POST', at(ADMIN_API.approve, version))).status).toBe(403);
+      const early = await admin.send('POST', at(ADMIN_API.publish, version));
+      expect(early.status).toBe(409);
+      expect((await errorOf(early)).message).toMatch(/works-council member who did not write this version/);
+      // The council member, not an admin, reads the version and approves it; publishing stays the admin's.
+      expect((await council.get(ADMIN_API.policies)).status).toBe(200);
       expect((await council.get(at(ADMIN_API.policy, version))).status).toBe(200);
       expect((await council.send('POST', at(ADMIN_API.publish, version))).status).toBe(403);
+      expect((await council.send('POST', at(ADMIN_API.submit, version))).status).toBe(403);
       expect((await council.send('POST', at(ADMIN_API.approve, version))).status).toBe(200);
       const published = await admin.send('POST', at(ADMIN_API.publish, version));
-      expect(published.status).toBe(200);
-      const body = (await published.json()) as { approvals: { userId: string; asWorksCouncil: boolean }[]; hash: string };
-      expect(body.approvals.map((a) => a.userId).sort()).toEqual([orgA.people.admin.id, orgA.people.teammate.id].sort());
+      expect(published.status, await published.clone().text()).toBe(200);
+      const body = (await published.json()) as { approvals: { userId: string; name: string }[]; authors: { name: string }[]; hash: string };
+      expect(body.approvals.map((a) => [a.userId, a.name])).toEqual([[orgA.people.teammate.id, 'teammate']]);
+      expect(body.authors.map((a) => a.name)).toEqual(['admin']);
       expect((await bed.cloud.cloud.services.consent.currentPolicy(orgA.orgId)).hash).toBe(body.hash);
     } finally {
       await bed.cloud.database.rows(sql`update orgs set works_council_required = false where id = ${orgA.orgId}`);
+      await bed.cloud.database.rows(sql`update users set works_council = false where id = ${orgA.people.admin.id}`);
     }
+  });
+
+  it('only admins edit a draft; its authors are kept by name, and reopening drops the approvals', async () => {
+    const { version } = (await (await admin.send('POST', ADMIN_API.policies, { ...base, retentionDays: 40 })).json()) as { version: number };
+    // Only admins edit; a council member's edit is refused, so the admin stays the one author.
+    expect((await council.send('PUT', at(ADMIN_API.policy, version), { ...base, retentionDays: 41 })).status).toBe(403);
+    expect((await admin.send('PUT', at(ADMIN_API.policy, version), { ...base, retentionDays: 42 })).status).toBe(200);
+    const view = (await (await admin.get(at(ADMIN_API.policy, version))).json()) as { authors: { name: string }[] };
+    expect(view.authors.map((a) => a.name)).toEqual(['admin']);
+    await admin.send('POST', at(ADMIN_API.submit, version));
+    await admin.send('POST', at(ADMIN_API.reopen, version));
+    expect(await (await admin.get(at(ADMIN_API.policy, version))).json()).toMatchObject({ state: 'draft', approvals: [] });
+    await publishOpen();
+  });
+
+  it('"nothing changed" is refused at submit with a clear message, and nothing is published', async () => {
+    const current = await bed.cloud.cloud.services.consent.currentPolicy(bed.orgA.orgId);
+    const created = await admin.send('POST', ADMIN_API.policies, current.content);
+    expect(created.status).toBe(201);
+    const n = ((await created.json()) as { version: number }).version;
+    const view = await (await admin.get(at(ADMIN_API.policy, n))).json();
+    expect(view).toMatchObject({ nothingChanged: true, diff: { changes: [] } });
+    const refused = await admin.send('POST', at(ADMIN_API.submit, n));
+    expect(refused.status).toBe(409);
+    expect((await errorOf(refused)).message).toBe(`Nothing changed from v${current.version}: there is nothing to publish. Change the draft first.`);
+    expect(await (await admin.get(at(ADMIN_API.policy, n))).json()).toMatchObject({ state: 'draft' });
+    expect((await bed.cloud.cloud.services.consent.currentPolicy(bed.orgA.orgId)).version).toBe(current.version);
+    const published = await bed.cloud.database.rows<{ n: number }>(
+      sql`select count(*)::int as n from audit_log where org_id = ${bed.orgA.orgId} and action = 'policy.published' and details->>'version' = ${String(n)}`,
+    );
+    expect(published[0]?.n).toBe(0);
+    // A real change makes it submittable again.
+    expect((await admin.send('PUT', at(ADMIN_API.policy, n), { ...current.content, retentionDays: current.content.retentionDays + 1 })).status).toBe(200);
+    expect((await admin.send('POST', at(ADMIN_API.submit, n))).status).toBe(200);
+    await publishOpen();
+  });
+
+  it('the version tells the admin when the purpose reads differently from who sees what', async () => {
+    const content = { ...base, purpose: 'Reports show team aggregates.', managersSeeIndividuals: true };
+    const view = (await (await admin.send('POST', ADMIN_API.policies, content)).json()) as { conflicts: { field: string; problem: string }[] };
+    expect(view.conflicts).toEqual([{ field: 'purpose', problem: expect.stringContaining('only team totals') }]);
+    const fixed = (await (
+      await admin.send('PUT', at(ADMIN_API.policy, (view as unknown as { version: number }).version), { ...content, purpose: 'Time per app.' })
+    ).json()) as {
+      conflicts: unknown[];
+    };
+    expect(fixed.conflicts).toEqual([]);
+    await publishOpen();
   });
 
   it('a widening version stops the new scope server-side until the person decides, and the device can read the diff', async () => {

@@ -97,3 +97,25 @@ export function contentFromForm(form: PolicyForm): PolicyContent {
   if (!parsed.success) throw AppError.fromZod(parsed.error, 'form');
   return parsed.data;
 }
+
+/** The editor's names for the fields zod reports, for plain-language problems. */
+export const POLICY_LABELS = {
+  purpose: 'the purpose',
+  scopes: 'the scopes',
+  'scopes.*': 'Scope',
+  'scopes.*.purpose': 'the purpose',
+  'scopes.*.legalBasis': 'the legal basis',
+  titleMode: 'the title mode',
+  'redactionRules.*': 'Redaction rule',
+  'redactionRules.*.pattern': 'the pattern',
+  'redactionRules.*.replacement': 'the replacement',
+  idleThresholdSeconds: 'Idle after (seconds)',
+  retentionDays: 'Server retention (days)',
+  minGroupSize: 'Smallest group shown',
+  reviewBeforeSendMinutes: 'Review before send (minutes)',
+  localRetentionDays: 'Unsent data kept on the device (days)',
+  'controller.name': 'the controller',
+  'controller.contact': 'the controller contact',
+  content: 'the draft',
+  approvals: 'approval',
+} as const;

@@ -1,10 +1,10 @@
-import type { FieldProblem } from '@icarus/shared';
+import { managerPreview, managersSentence, visibilityOf, type FieldProblem } from '@icarus/shared';
 import type { PolicyVersionView } from '../consent';
 import type { PolicyDiff } from '../consent';
 import type { SignedInUser } from '../../platform/env';
 import { ActionButton, Info, Problems, when } from '../../ui/components';
 import { Layout } from '../../ui/layout';
-import type { PolicyForm } from './policy-form';
+import { POLICY_LABELS, type PolicyForm } from './policy-form';
 
 export interface PageMessages {
   error?: string | undefined;
@@ -12,14 +12,62 @@ export interface PageMessages {
   info?: string | undefined;
 }
 
+export interface CouncilSettings {
+  required: boolean;
+  members: { id: string; name: string; email: string }[];
+}
+
+/** Who must approve: the works-council setting and its members, changed by admins only. */
+function CouncilSection(props: { csrf: string; council: CouncilSettings; admin: boolean }) {
+  const { council } = props;
+  return (
+    <section aria-labelledby="council-heading">
+      <h2 id="council-heading">Who approves</h2>
+      <p>
+        Nobody approves a version they created or edited. {council.required ? 'Works-council approval is on: ' : 'Works-council approval is off: '}
+        {council.required
+          ? 'a works-council member who did not write the version must approve it before an admin publishes it.'
+          : 'an admin or a works-council member who did not write the version must approve it.'}
+      </p>
+      <p>
+        Works-council members: {council.members.length > 0 ? council.members.map((m) => m.name).join(', ') : 'none yet'}
+        {props.admin ? (
+          <>
+            {' '}
+            (<a href="/admin/people">mark members on the People page</a>)
+          </>
+        ) : null}
+        .
+      </p>
+      {props.admin ? (
+        <form method="post" action="/admin/policies/settings" aria-label="Works-council approval">
+          <input type="hidden" name="_csrf" value={props.csrf} />
+          <label class="check">
+            <input type="checkbox" name="worksCouncilRequired" checked={council.required} /> Require works-council approval before publishing
+          </label>
+          <button type="submit">Save approval setting</button>
+        </form>
+      ) : null}
+    </section>
+  );
+}
+
 export function PolicyListPage(
-  props: { user: SignedInUser; csrf: string; versions: { version: number; state: string; publishedAt: string | null; createdAt: string }[] } & PageMessages,
+  props: {
+    user: SignedInUser;
+    csrf: string;
+    versions: { version: number; state: string; publishedAt: string | null; createdAt: string }[];
+    council: CouncilSettings;
+  } & PageMessages,
 ) {
+  const admin = props.user.role === 'admin';
   return (
     <Layout title="Policies" user={props.user} current="/admin/policies">
-      <Problems message={props.error} fields={props.fields} />
+      <Problems message={props.error} fields={props.fields} labels={{ worksCouncilRequired: 'Works-council approval' }} />
       <Info text={props.info} />
-      <ActionButton action="/admin/policies" csrf={props.csrf} label="New draft from the current policy" />
+      {admin ? <ActionButton action="/admin/policies" csrf={props.csrf} label="New draft from the current policy" /> : null}
+      <CouncilSection csrf={props.csrf} council={props.council} admin={admin} />
+      <h2>Versions</h2>
       <table>
         <thead>
           <tr>
@@ -83,6 +131,35 @@ export function DiffTable(props: { diff: PolicyDiff }) {
         </tbody>
       </table>
     </>
+  );
+}
+
+/** What people will read in the consent dialog about who sees what: the same shared sentences the agent shows. */
+export function WhoSeesWhat(props: { view: PolicyVersionView }) {
+  const settings = visibilityOf(props.view.content);
+  return (
+    <section aria-labelledby="who-sees-heading">
+      <h2 id="who-sees-heading">Who sees what, as the consent dialog will say it</h2>
+      <p>{managersSentence(settings)}</p>
+      <h3>What a manager will see about an employee</h3>
+      <ul>
+        {managerPreview(settings).map((line) => (
+          <li>{line}</li>
+        ))}
+      </ul>
+      {props.view.conflicts.length > 0 ? (
+        <div class="notice error" role="alert">
+          <p>Warning: the text reads differently from these settings, and people would read both in the same dialog.</p>
+          <ul>
+            {props.view.conflicts.map((c) => (
+              <li>
+                {c.field === 'purpose' ? 'The purpose' : `The purpose of ${c.field.split('.')[1] ?? c.field}`} {c.problem}.
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+    </section>
   );
 }
 
@@ -160,37 +237,64 @@ function PolicyEditor(props: { version: number; csrf: string; form: PolicyForm }
         <label for="controller.contact">Controller contact</label>
         <input id="controller.contact" name="controller.contact" value={f.controllerContact} />
       </fieldset>
-      <button type="submit">Save draft</button>
+      <button type="submit">Save draft</button> {/* The same form, so what was typed is saved before it goes to review (nothing typed is lost). */}
+      <button type="submit" formaction={`/admin/policies/${props.version}/submit`}>
+        Save and submit for review
+      </button>
     </form>
   );
 }
 
-export function PolicyVersionPage(props: { user: SignedInUser; csrf: string; view: PolicyVersionView; form: PolicyForm; canApprove: boolean } & PageMessages) {
+function capacity(a: { asAdmin: boolean; asWorksCouncil: boolean }): string {
+  if (a.asAdmin && a.asWorksCouncil) return 'as admin and works-council member';
+  return a.asWorksCouncil ? 'as works-council member' : 'as admin';
+}
+
+export function PolicyVersionPage(
+  props: { user: SignedInUser; csrf: string; view: PolicyVersionView; form: PolicyForm; canApprove: boolean; isAuthor: boolean } & PageMessages,
+) {
   const v = props.view;
   const base = `/admin/policies/${v.version}`;
   const admin = props.user.role === 'admin';
   return (
     <Layout title={`Policy v${v.version} (${v.state.replace('_', ' ')})`} user={props.user} current="/admin/policies">
-      <Problems message={props.error} fields={props.fields} />
+      <Problems message={props.error} fields={props.fields} labels={POLICY_LABELS} />
       <Info text={props.info} />
       <p>
-        sha256 <code>{v.hash}</code>. {v.worksCouncilRequired ? 'Works-council approval is required in this organisation.' : ''}
+        Written by {v.authors.length > 0 ? v.authors.map((a) => a.name).join(', ') : 'the system'}; created {when(v.createdAt)}.{' '}
+        {v.worksCouncilRequired ? 'Works-council approval is required in this organisation.' : ''}
       </p>
+      <p>
+        sha256 <code>{v.hash}</code>
+      </p>
+      {v.nothingChanged ? (
+        <p class="notice info" role="status">
+          Nothing changed from v{v.diff.fromVersion}: this draft cannot be submitted or published until something in it changes.
+        </p>
+      ) : null}
       <h2>What changes</h2>
       <DiffTable diff={v.diff} />
+      <WhoSeesWhat view={v} />
       {v.state === 'in_review' ? (
         <>
           <h2>Approvals</h2>
-          <ul>
-            {v.approvals.map((a) => (
-              <li>
-                {a.userId} {a.asAdmin ? 'as admin' : ''} {a.asWorksCouncil ? 'as works council' : ''} at {when(a.approvedAt)}
-              </li>
-            ))}
-          </ul>
-          <p>{v.missingApprovals.length > 0 ? `Still needs: ${v.missingApprovals.join(' and ')}.` : 'Approved: ready to publish.'}</p>
+          {v.approvals.length > 0 ? (
+            <ul aria-label="Approvals">
+              {v.approvals.map((a) => (
+                <li>
+                  {a.name} {capacity(a)}, {when(a.approvedAt)}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p>No approvals yet.</p>
+          )}
+          <p>{v.missingApprovals.length > 0 ? `Still needs ${v.missingApprovals.join(' and ')}.` : 'Approved: ready to publish.'}</p>
+          {props.isAuthor ? <p>You wrote or edited this version, so someone else must approve it.</p> : null}
           {props.canApprove ? <ActionButton action={`${base}/approve`} csrf={props.csrf} label="Approve" /> : null}
-          {admin ? <ActionButton action={`${base}/publish`} csrf={props.csrf} label="Publish" /> : null}
+          {admin ? (
+            <ActionButton action={`${base}/publish`} csrf={props.csrf} label={v.conflicts.length > 0 ? 'Publish despite the warning' : 'Publish'} />
+          ) : null}
           {admin ? <ActionButton action={`${base}/reopen`} csrf={props.csrf} label="Back to draft" /> : null}
         </>
       ) : null}
@@ -198,7 +302,6 @@ export function PolicyVersionPage(props: { user: SignedInUser; csrf: string; vie
         <>
           <h2>Edit</h2>
           <PolicyEditor version={v.version} csrf={props.csrf} form={props.form} />
-          <ActionButton action={`${base}/submit`} csrf={props.csrf} label="Submit for review" />
         </>
       ) : null}
     </Layout>

@@ -7,10 +7,13 @@ import type { AuditService } from '../audit';
 import type { ConsentService } from '../consent';
 import type { DirectoryService } from '../directory';
 import type { IngestionService } from '../ingestion';
+import { previewRange, previewRules } from './category-preview';
+import { createCategoriesStore } from './categories-store';
 import { createRollupEraser } from './erase-store';
 import { createAnalyticsJobs } from './jobs';
 import { createRollupQueries } from './query-store';
 import { analyticsRoutes } from './routes';
+import type { CategoryRule } from './tables';
 import { createAnalyticsService } from './service';
 import { createAnalyticsStore } from './store';
 
@@ -37,10 +40,16 @@ export function createAnalyticsModule(deps: {
   // Rollups are fed from the outbox ingestion writes beside the spans; a local insert only
   // wakes the consumer sooner (other instances' batches are found by polling).
   deps.ingestion.onInserted((owner, spans) => service.inserted(owner, spans));
+  const categoriesStore = createCategoriesStore(deps.database);
   const jobs = createAnalyticsJobs({ analytics: service, ingestion: deps.ingestion, consent: deps.consent, logger: deps.logger });
   return {
     service,
     jobs,
+    /** What proposed category rules would move, over the org's last 28 days of rollups (nothing saved). */
+    async previewRules(orgId: string, rules: readonly CategoryRule[]) {
+      const range = previewRange((await service.orgCalendar(orgId)).today);
+      return previewRules(rules, await categoriesStore.appTimes(orgId, range.from, range.to), range);
+    },
     /** Read-only queries over the rollups, for the reporting module. */
     queries: createRollupQueries(deps.database),
     /** `/api/categories/rules`. */
@@ -61,3 +70,5 @@ export type { AnalyticsJobs } from './jobs';
 export type { RollupQueries, ExportRow, UserAppTotal, UserDayTotal, WeekTotal, GroupDayCell, OrgCells } from './query-store';
 export type { CategoryRule, Productivity } from './tables';
 export { DEFAULT_RULES } from './categories';
+export { CategoryRuleInput } from './routes';
+export type { CategoryPreview } from './category-preview';

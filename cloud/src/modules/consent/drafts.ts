@@ -1,4 +1,4 @@
-import { policyWidens, widenedScopes, type PolicyContent } from '@icarus/shared';
+import { policyWidens, purposeConflicts, widenedScopes, type PolicyContent, type PurposeConflict } from '@icarus/shared';
 import type { AuditService } from '../audit';
 import type { DirectoryService } from '../directory';
 import type { SignedInUser } from '../../platform/env';
@@ -23,10 +23,16 @@ export interface PolicyVersionView {
   hash: string;
   content: PolicyContent;
   createdBy: string | null;
+  /** Who created or edited it, by name: none of them may approve it. */
+  authors: { userId: string; name: string }[];
   createdAt: string;
   publishedAt: string | null;
-  approvals: { userId: string; asAdmin: boolean; asWorksCouncil: boolean; approvedAt: string }[];
+  approvals: { userId: string; name: string; asAdmin: boolean; asWorksCouncil: boolean; approvedAt: string }[];
   worksCouncilRequired: boolean;
+  /** True when the content is the same as the version it would replace: nothing to submit or publish. */
+  nothingChanged: boolean;
+  /** Where the purpose texts read differently from what the settings let managers see. */
+  conflicts: PurposeConflict[];
   /** What is still missing before it may be published, in words; empty when it may. */
   missingApprovals: string[];
   /** Against the version in force now (null when none is). */
@@ -35,8 +41,10 @@ export interface PolicyVersionView {
 
 /**
  * Policy versions from draft to published: create and edit a draft, submit it for review,
- * approve, publish. With works-council approval on, publishing needs an admin and a
- * works-council member, two different people. Every step is audited; every read and write
+ * approve, publish. Nobody approves a version they created or edited: publishing needs the
+ * approval of someone else (an admin or a works-council member), and with works-council approval
+ * on, that someone must include a works-council member. A version with nothing changed from the
+ * one in force is refused at submit and at publish. Every step is audited; every read and write
  * is scoped to the signed-in user's org, so another org's version is simply "not found".
  */
 export function createPolicyDrafts(deps: Deps) {
@@ -55,17 +63,27 @@ export function createPolicyDrafts(deps: Deps) {
     ]);
   }
 
-  function missing(approvals: ApprovalRow[], worksCouncilRequired: boolean): string[] {
-    const admins = approvals.filter((a) => a.asAdmin);
-    if (!worksCouncilRequired) return admins.length > 0 ? [] : ['an admin'];
-    const council = approvals.filter((a) => a.asWorksCouncil);
-    // Two different people: some admin and some council member who are not the same person.
-    const paired = admins.some((a) => council.some((w) => w.userId !== a.userId));
-    if (paired) return [];
-    if (admins.length === 0 && council.length === 0) return ['an admin', 'a works-council member'];
-    if (admins.length === 0) return ['an admin'];
-    if (council.length === 0) return ['a works-council member'];
-    return ['a second person (the admin and the works-council member must be two different people)'];
+  /** Approvals are only ever given by non-authors (approve refuses authors), so any approval is someone else's. */
+  function missing(row: PolicyRow, approvals: ApprovalRow[], worksCouncilRequired: boolean): string[] {
+    const valid = approvals.filter((a) => !row.authors.includes(a.userId));
+    if (worksCouncilRequired) return valid.some((a) => a.asWorksCouncil) ? [] : ['the approval of a works-council member who did not write this version'];
+    return valid.length > 0 ? [] : ['the approval of an admin or works-council member who did not write this version'];
+  }
+
+  /** The same content as the version in force: publishing it would ask everyone again for nothing. */
+  function unchanged(row: PolicyRow, current: PolicyRow | undefined): boolean {
+    return current !== undefined && current.version !== row.version && diffPolicies(current, row).changes.length === 0;
+  }
+
+  function nothingToPublish(current: PolicyRow): AppError {
+    return new AppError('conflict', `Nothing changed from v${current.version}: there is nothing to publish. Change the draft first.`, [
+      { path: 'content', problem: `the same as v${current.version}, in force now` },
+    ]);
+  }
+
+  async function nameOf(userId: string): Promise<string> {
+    const person = await directory.findUser(userId);
+    return person?.name ?? 'someone no longer in the directory';
   }
 
   async function view(user: SignedInUser, row: PolicyRow): Promise<PolicyVersionView> {
@@ -84,11 +102,22 @@ export function createPolicyDrafts(deps: Deps) {
       hash: row.hash,
       content: row.content,
       createdBy: row.createdBy,
+      authors: await Promise.all(row.authors.map(async (userId) => ({ userId, name: await nameOf(userId) }))),
       createdAt: row.createdAt.toISOString(),
       publishedAt: row.publishedAt ? row.publishedAt.toISOString() : null,
-      approvals: approvals.map((a) => ({ userId: a.userId, asAdmin: a.asAdmin, asWorksCouncil: a.asWorksCouncil, approvedAt: a.approvedAt.toISOString() })),
+      approvals: await Promise.all(
+        approvals.map(async (a) => ({
+          userId: a.userId,
+          name: await nameOf(a.userId),
+          asAdmin: a.asAdmin,
+          asWorksCouncil: a.asWorksCouncil,
+          approvedAt: a.approvedAt.toISOString(),
+        })),
+      ),
       worksCouncilRequired,
-      missingApprovals: row.state === 'in_review' ? missing(approvals, worksCouncilRequired) : [],
+      missingApprovals: row.state === 'in_review' ? missing(row, approvals, worksCouncilRequired) : [],
+      nothingChanged: open && unchanged(row, current),
+      conflicts: purposeConflicts(row.content),
       diff: diffPolicies(base, row),
     };
   }
@@ -137,7 +166,15 @@ export function createPolicyDrafts(deps: Deps) {
         ]);
       const version = (await store.lastVersion(user.orgId)) + 1;
       try {
-        await store.insertPolicy({ orgId: user.orgId, version, content, hash: policyHash(content), state: 'draft', createdBy: user.userId });
+        await store.insertPolicy({
+          orgId: user.orgId,
+          version,
+          content,
+          hash: policyHash(content),
+          state: 'draft',
+          createdBy: user.userId,
+          authors: [user.userId],
+        });
       } catch {
         // The primary key (org, version) caught a concurrent create.
         throw new AppError('conflict', 'Another draft was created at the same moment; reload', [{ path: 'version', problem: 'taken' }]);
@@ -149,13 +186,15 @@ export function createPolicyDrafts(deps: Deps) {
     async updateDraft(user: SignedInUser, version: number, content: PolicyContent): Promise<PolicyVersionView> {
       assertRunnablePatterns(content);
       const row = await find(user, version);
-      if (row.state !== 'draft' || !(await store.updateDraft(user.orgId, version, content, policyHash(content)))) throw wrongState(row, 'a draft');
+      if (row.state !== 'draft' || !(await store.updateDraft(user.orgId, version, content, policyHash(content), user.userId))) throw wrongState(row, 'a draft');
       await record(user, 'policy.draft_updated', { version, hash: policyHash(content) });
       return view(user, await find(user, version));
     },
 
     async submit(user: SignedInUser, version: number): Promise<PolicyVersionView> {
       const row = await find(user, version);
+      const current = await store.currentPolicy(user.orgId);
+      if (row.state === 'draft' && current && unchanged(row, current)) throw nothingToPublish(current);
       if (!(await store.moveState(user.orgId, version, 'draft', 'in_review'))) throw wrongState(row, 'a draft');
       await record(user, 'policy.submitted', { version, hash: row.hash });
       return view(user, await find(user, version));
@@ -177,6 +216,11 @@ export function createPolicyDrafts(deps: Deps) {
       const asAdmin = user.role === 'admin';
       const asWorksCouncil = person?.worksCouncil === true && person.orgId === user.orgId;
       if (!asAdmin && !asWorksCouncil) throw new AppError('forbidden', 'Only an admin or a works-council member may approve a policy version');
+      if (row.authors.includes(user.userId)) {
+        throw new AppError('forbidden', 'You created or edited this version, so you cannot approve it: someone else must', [
+          { path: 'approvals', problem: 'an author cannot approve their own version' },
+        ]);
+      }
       await store.addApproval({ orgId: user.orgId, version, userId: user.userId, asAdmin, asWorksCouncil, approvedAt: now() });
       await record(user, 'policy.approved', { version, hash: row.hash, asAdmin, asWorksCouncil });
       return view(user, row);
@@ -191,9 +235,10 @@ export function createPolicyDrafts(deps: Deps) {
         directory.findOrg(user.orgId),
         store.currentPolicy(user.orgId),
       ]);
-      const lacking = missing(approvals, org?.worksCouncilRequired ?? false);
+      if (previous && unchanged(row, previous)) throw nothingToPublish(previous);
+      const lacking = missing(row, approvals, org?.worksCouncilRequired ?? false);
       if (lacking.length > 0) {
-        throw new AppError('conflict', `Not approved yet: still needs ${lacking.join(' and ')}`, [
+        throw new AppError('conflict', `Not approved yet: it still needs ${lacking.join(' and ')}`, [
           { path: 'approvals', problem: `needs ${lacking.join(' and ')}` },
         ]);
       }

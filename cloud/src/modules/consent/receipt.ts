@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { CompactSign, exportJWK } from 'jose';
-import { scopeInfo, type PolicyContent, type ReceiptPayload, type ReceiptPurpose, type Scope } from '@icarus/shared';
+import { managersSentence, scopeInfo, type PolicyContent, type ReceiptPayload, type ReceiptPurpose, type Scope } from '@icarus/shared';
 
 export function receiptPurposes(content: PolicyContent, granted: readonly Scope[]): ReceiptPurpose[] {
   return content.scopes.map((terms) => ({
@@ -16,11 +16,9 @@ export function receiptPurposes(content: PolicyContent, granted: readonly Scope[
   }));
 }
 
+/** The receipt's and the policy page's sentence on who sees what: the shared one the consent dialog shows. */
 export function visibilitySummary(content: PolicyContent): string {
-  const individuals = content.managersSeeIndividuals
-    ? 'Managers may see your individual totals for their own teams.'
-    : 'Managers never see individual data, only team totals.';
-  return `${individuals} Groups smaller than ${content.minGroupSize} people are never shown. Every view is recorded in an audit log you can read.`;
+  return `${managersSentence(content)} Every view is recorded in an audit log you can read.`;
 }
 
 export async function signReceipt(payload: ReceiptPayload, key: KeyObject, kid: string): Promise<string> {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNull, max, ne } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, max, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
 import { consentRecords, policies, policyApprovals } from './tables';
 
@@ -53,11 +53,16 @@ export function createConsentStore({ db }: Database) {
         .orderBy(asc(policies.version));
     },
 
-    /** Replaces a draft's content; false when the version is not (or no longer) a draft. */
-    async updateDraft(orgId: string, version: number, content: PolicyRow['content'], hash: string): Promise<boolean> {
+    /** Replaces a draft's content and records its editor; false when the version is not (or no longer) a draft. */
+    async updateDraft(orgId: string, version: number, content: PolicyRow['content'], hash: string, editor: string): Promise<boolean> {
       const rows = await db
         .update(policies)
-        .set({ content, hash })
+        // The editor joins the authors (once): an author may not approve the version.
+        .set({
+          content,
+          hash,
+          authors: sql`case when ${policies.authors} @> ${JSON.stringify([editor])}::jsonb then ${policies.authors} else ${policies.authors} || ${JSON.stringify([editor])}::jsonb end`,
+        })
         .where(and(eq(policies.orgId, orgId), eq(policies.version, version), eq(policies.state, 'draft')))
         .returning({ version: policies.version });
       return rows.length === 1;

@@ -10,6 +10,8 @@ export const policies = pgTable(
     hash: text('hash').notNull(),
     state: text('state', { enum: ['draft', 'in_review', 'published', 'retired'] }).notNull(),
     createdBy: uuid('created_by'),
+    /** Everyone who created or edited this version: none of them may approve it. */
+    authors: jsonb('authors').$type<string[]>().notNull().default([]),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     publishedAt: timestamp('published_at', { withTimezone: true }),
   },

@@ -3,6 +3,8 @@ import type { Database } from '../../platform/db/client';
 import type { RequireUser } from '../../platform/env';
 import type { AuditService } from '../audit';
 import { createDirectoryImporter } from './importer';
+import { createPeopleAdmin } from './people';
+import { createPeopleStore } from './people-store';
 import { directoryRoutes } from './routes';
 import { createDirectoryService } from './service';
 import { createDirectoryStore } from './store';
@@ -11,9 +13,12 @@ export function createDirectoryModule(deps: { database: Database; audit: AuditSe
   const store = createDirectoryStore(deps.database);
   const service = createDirectoryService(store);
   const importer = createDirectoryImporter({ store, audit: deps.audit });
+  const people = createPeopleAdmin({ store, people: createPeopleStore(deps.database), audit: deps.audit });
   return {
     service,
     importer,
+    /** People and teams as admins keep them (the admin pages use this). */
+    people,
     /** `/api/directory/import` for admins. */
     routes: (options: { requireUser: RequireUser; maxBodyBytes: number }) => directoryRoutes({ importer, ...options }),
   };
@@ -22,6 +27,8 @@ export type DirectoryModule = ReturnType<typeof createDirectoryModule>;
 
 export type { DirectoryService } from './service';
 export type { DirectoryImporter, ImportSummary } from './importer';
+export type { PeopleAdmin } from './people';
+export { PEOPLE_PAGE_SIZE, TeamName } from './people';
 export type { UserRow, TeamRow } from './store';
 export type { Membership } from './membership-store';
 export { teamOnDay } from './membership';

@@ -256,6 +256,7 @@ export function createAuthService(deps: {
           managedTeamIds,
           teamId: user.teamId,
           sessionId: session.id,
+          worksCouncil: user.worksCouncil,
         },
       };
     },

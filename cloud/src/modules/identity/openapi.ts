@@ -30,6 +30,7 @@ const Me = z.object({
     managedTeamIds: z.array(z.uuid()),
     teamId: z.uuid().nullable(),
     sessionId: z.string(),
+    worksCouncil: z.boolean().optional().describe('A works-council member: reads and approves policy versions'),
   }),
   stage: Stage,
   hasTotp: z.boolean(),

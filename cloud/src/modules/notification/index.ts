@@ -102,3 +102,5 @@ export type NotificationModule = ReturnType<typeof createNotificationModule>;
 export type { NotificationService } from './service';
 export { NOTIFICATION_PATHS } from './routes';
 export { SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER, signWebhook } from './channels';
+export { WebhookBody } from './routes';
+export { EVENT_TYPES } from './templates';

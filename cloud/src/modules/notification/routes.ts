@@ -32,6 +32,7 @@ export const NOTIFICATION_PATHS = {
   preferences: '/api/me/notifications',
   webhooks: '/api/notifications/webhooks',
   webhook: '/api/notifications/webhooks/:id',
+  testWebhook: '/api/notifications/webhooks/:id/test',
   deliveries: '/api/notifications/deliveries',
 } as const;
 
@@ -55,6 +56,11 @@ export function notificationRoutes(deps: { notifications: NotificationService; r
       if (!id.success) throw new AppError('not_found', 'No such webhook endpoint in this org', [{ path: 'id', problem: 'not found' }]);
       await notifications.removeWebhook(c.get('user'), id.data);
       return c.body(null, 204);
+    })
+    .post(NOTIFICATION_PATHS.testWebhook, admin, async (c) => {
+      const id = z.uuid().safeParse(c.req.param('id'));
+      if (!id.success) throw new AppError('not_found', 'No such webhook endpoint in this org', [{ path: 'id', problem: 'not found' }]);
+      return c.json(await notifications.testWebhook(c.get('user'), id.data), 202);
     })
     .get(NOTIFICATION_PATHS.deliveries, admin, async (c) => c.json({ deliveries: await notifications.deliveries(c.get('user').orgId) }));
 }

@@ -229,12 +229,47 @@ export function createNotificationService(deps: Deps) {
       await audit.record({ orgId: admin.orgId, actorType: 'user', actorId: admin.userId, action: 'webhook.removed', details: { endpointId: id } });
     },
 
+    /**
+     * Queues a `webhook.test` delivery to one endpoint of the org: the worker sends it signed,
+     * like any event, so its row in the delivery log shows whether the receiver took it.
+     */
+    async testWebhook(admin: { userId: string; orgId: string }, id: string): Promise<{ deliveryId: string }> {
+      const endpoint = (await store.activeEndpoints(admin.orgId)).find((e) => e.id === id);
+      if (!endpoint) throw new AppError('not_found', 'No such webhook endpoint in this org', [{ path: 'id', problem: 'not found' }]);
+      const at = now();
+      const eventId = uuidv7();
+      const body = JSON.stringify({ id: eventId, type: 'webhook.test', orgId: admin.orgId, occurredAt: at.toISOString(), data: { endpointId: id } });
+      await store.enqueue([
+        {
+          id: eventId,
+          orgId: admin.orgId,
+          event: 'webhook.test',
+          channel: 'webhook',
+          userId: null,
+          target: endpoint.id,
+          payload: { kind: 'webhook', body },
+          dedupeKey: `${eventId}:webhook:${endpoint.id}`,
+          maxAttempts: deps.maxAttempts,
+          nextAttemptAt: at,
+        },
+      ]);
+      await audit.record({
+        orgId: admin.orgId,
+        actorType: 'user',
+        actorId: admin.userId,
+        action: 'webhook.test_sent',
+        details: { endpointId: id, deliveryId: eventId },
+      });
+      return { deliveryId: eventId };
+    },
+
     /** Recent deliveries of the org with their tracking (admins: did the mail go out?). */
     async deliveries(orgId: string, limit = 100) {
       return (await store.deliveries(orgId, limit)).map((r) => ({
         id: r.id,
         event: r.event,
         channel: r.channel,
+        target: r.target,
         userId: r.userId,
         status: r.status,
         attempts: r.attempts,

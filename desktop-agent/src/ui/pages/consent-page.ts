@@ -1,4 +1,4 @@
-import type { ConsentView, ReceiptView, Scope } from '@icarus/shared';
+import { managerPreview, managersSentence, type ConsentView, type ReceiptView, type Scope } from '@icarus/shared';
 import { announcer, button, errorText, h, localDateTime } from './dom';
 import { common, consentText as t, format } from './strings';
 
@@ -131,11 +131,13 @@ export async function renderConsent(root: HTMLElement): Promise<void> {
       {},
       h('li', {}, format(t.titleMode, { text: policy.titleModeText })),
       h('li', {}, format(t.retention, { days: String(policy.retentionDays) })),
-      h('li', {}, policy.managersSeeIndividuals ? t.managersIndividuals : t.managersAggregates),
+      h('li', {}, managersSentence(policy)),
       h('li', {}, format(t.minGroup, { n: String(policy.minGroupSize) })),
       h('li', {}, policy.reviewBeforeSendMinutes > 0 ? format(t.review, { minutes: String(policy.reviewBeforeSendMinutes) }) : t.noReview),
       h('li', {}, format(t.controllerContact, { contact: policy.controller.contact })),
     ),
+    h('h3', {}, t.managerPreviewHeading),
+    h('ul', { class: 'manager-preview' }, ...managerPreview({ ...policy, scopes: view.scopes.map((s) => s.scope) }).map((line) => h('li', {}, line))),
     h('p', {}, h('a', { href: policy.url, target: '_blank', rel: 'noopener' }, t.policyLink)),
     h('button', { type: 'submit' }, t.submit),
   );

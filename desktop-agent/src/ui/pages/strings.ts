@@ -79,8 +79,9 @@ export const consentText = {
   titleMode: 'Window titles are kept as: {text}.',
   retention: 'Detailed records are kept for {days} days on the server.',
   whoSees: 'Who sees what',
-  managersIndividuals: 'Managers can see individual records of people who agreed.',
-  managersAggregates: 'Managers see team totals only, never yours alone.',
+  // What managers see is written by the shared managersSentence/managerPreview from the policy's settings,
+  // the same sentences the cloud's policy page and editor show, so the two can never disagree.
+  managerPreviewHeading: 'What your manager will see about you',
   minGroup: 'A team total is hidden when fewer than {n} people are in it.',
   review: 'You can review and delete records for {minutes} minutes before they are sent.',
   noReview: 'Records are sent as soon as they are complete.',
