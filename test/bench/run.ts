@@ -1,4 +1,4 @@
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { benchAgentCapture, type AgentCaptureFigures } from './agent-capture';
@@ -26,7 +26,9 @@ async function machine(): Promise<string[]> {
     `- CPU: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
     `- Memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}`,
     `- PostgreSQL on the same machine: ${pg}`,
-    `- Date: ${new Date().toISOString()}`,
+    `- Date: ${new Date().toISOString()}; load average at the start ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')} (1/5/15 min): above the core count, every figure is of a shared machine`,
   ];
 }
 
