@@ -161,6 +161,7 @@ export function createApp(deps: AppDeps) {
     bindings: devices.bindings,
     directory: directory.service,
     audit: audit.service,
+    publicUrl,
   });
 
   const app = new OpenAPIHono<AppEnv>();

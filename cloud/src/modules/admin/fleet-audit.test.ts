@@ -48,15 +48,17 @@ describe.each(testDatabaseKinds())('devices, tokens, audit viewer on %s', (kind)
     await device.consent(['app_usage', 'idle']);
     const status = { agentVersion: '9.9.9', pendingSpans: 3, droppedSpans: 1, captureSources: [{ name: 'x11', ok: false, problem: 'no display' }] };
     expect((await device.ingest(makeSpans(1, { from: Date.now() + 5 }), { extra: { status } })).status).toBe(200);
-    const list = (await (await admin.get(ADMIN_API.devices)).json()) as {
-      deviceId: string;
-      owner: { name: string } | null;
-      agentVersion: string;
-      pendingSpans: number;
-      droppedSpans: number;
-      failingSources: unknown[];
-      lastSyncAt: string | null;
-    }[];
+    const { devices: list } = (await (await admin.get(ADMIN_API.devices)).json()) as {
+      devices: {
+        deviceId: string;
+        owner: { name: string } | null;
+        agentVersion: string;
+        pendingSpans: number;
+        droppedSpans: number;
+        failingSources: unknown[];
+        lastSyncAt: string | null;
+      }[];
+    };
     expect(list.find((d) => d.deviceId === device.deviceId)).toMatchObject({
       owner: { name: 'employee' },
       agentVersion: '9.9.9',

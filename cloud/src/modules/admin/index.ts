@@ -16,6 +16,8 @@ export function createAdminModule(deps: {
   bindings: BindingService;
   directory: DirectoryService;
   audit: AuditService;
+  /** Where agents reach this server: the install commands name it. */
+  publicUrl: () => string;
 }) {
   const fleet = createFleetAdmin({ devices: deps.devices, bindings: deps.bindings, directory: deps.directory, audit: deps.audit });
   return {
@@ -31,6 +33,7 @@ export function createAdminModule(deps: {
           directory: deps.directory,
           requireUser: options.requireUser,
           csrfOf: options.csrfOf,
+          publicUrl: deps.publicUrl,
         }),
       ),
   };
