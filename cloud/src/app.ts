@@ -245,7 +245,12 @@ export function createApp(deps: AppDeps) {
   app.route('/', directory.routes({ requireUser, maxBodyBytes })); // /api/directory/import
   app.route('/', analytics.routes({ requireUser, maxBodyBytes })); // /api/categories/rules
   app.route('/', admin.routes({ requireUser, maxBodyBytes, csrfOf })); // /api/admin/*, /admin*
-  app.route('/', audit.routes({ requireUser })); // /api/audit/events, /api/audit/export.csv, /audit
+  // The viewer names people and speaks the org's time: the directory, given here (audit comes before it).
+  const auditPeople = {
+    members: directory.service.listMembers,
+    timeZone: async (orgId: string) => (await directory.service.findOrg(orgId))?.timeZone ?? 'UTC',
+  };
+  app.route('/', audit.routes({ requireUser, people: auditPeople })); // /api/audit/events, /api/audit/export.csv, /audit, /audit/events/:seq, /audit/verify
   app.route('/', compliance.routes({ requireUser })); // /api/compliance/*, /api/reports/consent-coverage, /api/reports/device-health, /audit/compliance
   app.route('/', notification.routes); // /api/notifications/*, /api/me/notifications
   app.route('/', rights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf })); // /v1/me/*, /api/me/*, /me/data

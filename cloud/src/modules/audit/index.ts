@@ -6,7 +6,7 @@ import { auditPageRoutes } from './page-routes';
 import { auditApiRoutes } from './routes';
 import { createAuditService } from './service';
 import { createAuditStore } from './store';
-import { createAuditViewer } from './viewer';
+import { createAuditViewer, type AuditPeople } from './viewer';
 
 export function createAuditModule(deps: { database: Database }) {
   const service = createAuditService(createAuditStore(deps.database));
@@ -15,15 +15,16 @@ export function createAuditModule(deps: { database: Database }) {
     service,
     viewer,
     /** `/api/audit/*` (events, CSV export) and the `/audit` viewer page. */
-    routes: (options: { requireUser: RequireUser }) =>
+    routes: (options: { requireUser: RequireUser; people: AuditPeople }) =>
       new Hono<AppEnv>()
         .route('/', auditApiRoutes({ viewer, requireUser: options.requireUser }))
-        .route('/', auditPageRoutes({ viewer, requireUser: options.requireUser })),
+        .route('/', auditPageRoutes({ viewer, requireUser: options.requireUser, people: options.people })),
   };
 }
 export type AuditModule = ReturnType<typeof createAuditModule>;
 
 export type { AuditEvent, AuditService, ChainVerification } from './service';
-export type { AuditViewer } from './viewer';
+export type { AuditViewer, AuditPeople } from './viewer';
+export { actionWords } from './actions';
 export { AUDIT_API } from './routes';
 export { Chain } from './pages';
