@@ -89,6 +89,7 @@ export function createApp(deps: AppDeps) {
     audit: audit.service,
     directory: directory.service,
     bindings: devices.bindings,
+    devices: devices.service,
     receiptKey: secrets.receiptPrivateKey,
     receiptPublicKey: secrets.receiptPublicKey,
     receiptKeyId: secrets.receiptKeyId,
@@ -152,6 +153,7 @@ export function createApp(deps: AppDeps) {
     devices: devices.service,
     directory: directory.service,
     notifications: notification.notifications,
+    consent: consent.service,
     logger,
   });
   const admin = createAdminModule({
