@@ -238,11 +238,13 @@ export function createDeviceStore({ db }: Database) {
     /** Counts for the fleet's health summary, over active devices; versions counted separately. */
     async fleetHealth(orgId: string, silentBefore: Date) {
       const active = sql`${devices.revokedAt} is null`;
+      // A raw fragment's parameter is not typed by its column: postgres.js wants the instant as text.
+      const before = sql`${silentBefore.toISOString()}::timestamptz`;
       const [totals] = await db
         .select({
           active: sql<number>`count(*) filter (where ${active})`.mapWith(Number),
           revoked: sql<number>`count(*) filter (where ${devices.revokedAt} is not null)`.mapWith(Number),
-          silent: sql<number>`count(*) filter (where ${active} and (${devices.lastSeenAt} is null or ${devices.lastSeenAt} < ${silentBefore}))`.mapWith(Number),
+          silent: sql<number>`count(*) filter (where ${active} and (${devices.lastSeenAt} is null or ${devices.lastSeenAt} < ${before}))`.mapWith(Number),
           dropping: sql<number>`count(*) filter (where ${active} and coalesce((${devices.status}->>'droppedSpans')::int, 0) > 0)`.mapWith(Number),
           failing: sql<number>`count(*) filter (where ${active} and ${devices.status}->'captureSources' @> '[{"ok": false}]'::jsonb)`.mapWith(Number),
           unbound: sql<number>`count(*) filter (where ${active} and ${devices.userId} is null)`.mapWith(Number),
