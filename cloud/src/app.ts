@@ -249,7 +249,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', admin.routes({ requireUser, maxBodyBytes, csrfOf })); // /api/admin/*, /admin*
   // The viewer names people and speaks the org's time: the directory, given here (audit comes before it).
   const auditPeople = {
-    members: directory.service.listMembers,
+    find: directory.service.findMembers,
     timeZone: async (orgId: string) => (await directory.service.findOrg(orgId))?.timeZone ?? 'UTC',
   };
   app.route('/', audit.routes({ requireUser, people: auditPeople })); // /api/audit/events, /api/audit/export.csv, /audit, /audit/events/:seq, /audit/verify

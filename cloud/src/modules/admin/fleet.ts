@@ -55,7 +55,7 @@ export const DeviceAssignment = z.strictObject({
 export type TokenState = 'live' | 'expired' | 'used_up' | 'revoked';
 
 type DeviceRow = NonNullable<Awaited<ReturnType<DeviceService['findDevice']>>>;
-type Member = Awaited<ReturnType<DirectoryService['listMembers']>>[number];
+type Member = Pick<Awaited<ReturnType<DirectoryService['findMembers']>>[number], 'id' | 'name' | 'email'>;
 
 function deviceView(d: DeviceRow, owner: Member | undefined) {
   return {
@@ -92,14 +92,14 @@ export function createFleetAdmin(deps: {
      * summary. The owners shown are personal data: the read is on their "who viewed" lists.
      */
     async listDevices(user: SignedInUser, q: FleetQuery) {
-      const people = await directory.listMembers(user.orgId);
-      const byId = new Map(people.map((p) => [p.id, p]));
-      const text = q.q?.toLowerCase();
-      const ownerIds = text ? people.filter((p) => p.name.toLowerCase().includes(text) || p.email.toLowerCase().includes(text)).map((p) => p.id) : undefined;
+      // Devices whose owner's name or email matches are found too.
+      const ownerIds = q.q ? (await directory.findMembers(user.orgId, { text: q.q, limit: 1000 })).map((p) => p.id) : undefined;
       const descending = (q.dir ?? (q.sort === 'name' || q.sort === 'platform' ? 'asc' : 'desc')) === 'desc';
       const offset = (q.page - 1) * q.limit;
-      const [found, summary] = await Promise.all([
-        devices.searchFleet(user.orgId, {
+      const summary = await devices.fleetSummary(user.orgId);
+      const found = await devices.searchFleet(
+        user.orgId,
+        {
           text: q.q,
           ownerIds,
           state: q.state,
@@ -109,9 +109,11 @@ export function createFleetAdmin(deps: {
           descending,
           offset,
           limit: q.limit,
-        }),
-        devices.fleetSummary(user.orgId),
-      ]);
+        },
+        summary,
+      );
+      const ownerIdsShown = [...new Set(found.rows.flatMap((d) => (d.userId ? [d.userId] : [])))];
+      const byId = new Map((await directory.findMembers(user.orgId, { ids: ownerIdsShown })).map((p) => [p.id, p]));
       const list = found.rows.map((d) => deviceView(d, d.userId ? byId.get(d.userId) : undefined));
       const subjects = [...new Set(list.flatMap((d) => (d.owner ? [d.owner.userId] : [])))];
       await audit.record({
@@ -137,7 +139,7 @@ export function createFleetAdmin(deps: {
     async device(user: SignedInUser, deviceId: string): Promise<DeviceView> {
       const d = await devices.findDevice(deviceId);
       if (!d || d.orgId !== user.orgId) throw new AppError('not_found', 'No such device in this org', [{ path: 'deviceId', problem: 'not found' }]);
-      const owner = d.userId ? (await directory.listMembers(user.orgId)).find((p) => p.id === d.userId) : undefined;
+      const owner = d.userId ? (await directory.findMembers(user.orgId, { ids: [d.userId] }))[0] : undefined;
       await audit.record({
         orgId: user.orgId,
         actorType: 'user',
@@ -152,7 +154,7 @@ export function createFleetAdmin(deps: {
     /** The person of the org with this email (case-insensitive), for the assign form; a 400 naming the field otherwise. */
     async personByEmail(user: SignedInUser, email: string): Promise<string> {
       const wanted = email.trim().toLowerCase();
-      const person = (await directory.listMembers(user.orgId)).find((p) => p.email.toLowerCase() === wanted);
+      const person = (await directory.findMembers(user.orgId, { text: wanted, limit: 1000 })).find((p) => p.email.toLowerCase() === wanted);
       if (!person)
         throw new AppError('validation_failed', 'No person of this organisation has that email', [
           { path: 'person', problem: 'no person of this organisation has that email' },

@@ -31,7 +31,7 @@ export const AuditPageQuery = z.preprocess(
 );
 export type AuditPageQuery = z.infer<typeof AuditPageQuery>;
 
-type Member = Awaited<ReturnType<AuditPeople['members']>>[number];
+type Member = Awaited<ReturnType<AuditPeople['find']>>[number];
 
 /** A name or email as typed: an exact email wins, else everyone whose name or email contains it. */
 export function matchPeople(members: Member[], text: string): Member[] {
@@ -79,12 +79,12 @@ export type Resolved =
  * The viewer's query from the page's: the person and actor as ids, the days as instants in the
  * org's zone (`to` includes its whole day). Several matching people are offered as choices.
  */
-export function resolvePageQuery(q: AuditPageQuery, members: Member[], timeZone: string): Resolved {
+export function resolvePageQuery(q: AuditPageQuery, candidates: { person: Member[]; actor: Member[] }, timeZone: string): Resolved {
   let person: Member | undefined;
   let subject = q.subject;
-  if (subject) person = members.find((m) => m.id === subject);
+  if (subject) person = candidates.person.find((m) => m.id === subject);
   else if (q.person) {
-    const found = matchPeople(members, q.person);
+    const found = matchPeople(candidates.person, q.person);
     if (found.length !== 1) {
       return {
         ok: false,
@@ -99,7 +99,7 @@ export function resolvePageQuery(q: AuditPageQuery, members: Member[], timeZone:
   let actor: Member | undefined;
   let actorId: string | undefined;
   if (q.actor) {
-    const found = matchPeople(members, q.actor);
+    const found = matchPeople(candidates.actor, q.actor);
     if (found.length > 1) return { ok: false, field: 'actor', problem: `${found.length} people match: choose one below`, choices: found.slice(0, 20) };
     actor = found[0];
     // Not a person: a device id or a system actor ("rights", "system"), matched as written.

@@ -4,25 +4,33 @@ import type { AppEnv, RequireUser, SignedInUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { AUDIT_PAGE, AuditEventPage, AuditPage, ChainPage, type Names } from './pages';
 import { AuditPageQuery, resolvePageQuery } from './page-query';
-import type { AuditPeople, AuditViewer } from './viewer';
+import type { AuditEventView, AuditPeople, AuditViewer } from './viewer';
 
 const Seq = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 /** The audit viewer, for admins and auditors: people by name, times in the org's zone. */
 export function auditPageRoutes(deps: { viewer: AuditViewer; requireUser: RequireUser; people: AuditPeople }) {
   const readers = deps.requireUser('admin', 'auditor');
-  const context = async (user: SignedInUser) => {
-    const [members, timeZone] = await Promise.all([deps.people.members(user.orgId), deps.people.timeZone(user.orgId)]);
-    const names: Names = new Map(members.map((m) => [m.id, { name: m.name, role: m.role }]));
-    return { members, timeZone, names };
+  /** Names of the people the events on a page show: actors, and the people of entries naming only a few. */
+  const namesFor = async (user: SignedInUser, events: AuditEventView[], extra: string[] = [], all = false): Promise<Names> => {
+    const ids = new Set(extra);
+    for (const e of events) {
+      if (e.actorType === 'user') ids.add(e.actorId);
+      if (all || e.subjectUserIds.length <= 3) for (const id of e.subjectUserIds) ids.add(id);
+    }
+    const found = ids.size === 0 ? [] : await deps.people.find(user.orgId, { ids: [...ids] });
+    return new Map(found.map((m) => [m.id, { name: m.name, role: m.role }]));
   };
+  /** The people a typed name or email could mean (an exact email or id among them wins). */
+  const candidates = async (user: SignedInUser, text: string | undefined, id?: string) =>
+    text || id ? deps.people.find(user.orgId, { ...(text ? { text } : {}), ...(id ? { ids: [id] } : {}), limit: 200 }) : [];
 
   return (
     new Hono<AppEnv>()
       .get(AUDIT_PAGE, readers, async (c: Context<AppEnv>) => {
         const user = c.get('user');
         const raw = c.req.query();
-        const { members, timeZone, names } = await context(user);
+        const timeZone = await deps.people.timeZone(user.orgId);
         const refused = (error: AppError, choices?: { field: string; people: { id: string; name: string; email: string }[] }) => {
           c.status(400);
           return c.html(
@@ -31,7 +39,7 @@ export function auditPageRoutes(deps: { viewer: AuditViewer; requireUser: Requir
               query={raw}
               events={[]}
               nextBefore={null}
-              names={names}
+              names={new Map()}
               timeZone={timeZone}
               choices={choices}
               error={error.message}
@@ -41,7 +49,8 @@ export function auditPageRoutes(deps: { viewer: AuditViewer; requireUser: Requir
         };
         const parsed = AuditPageQuery.safeParse(raw);
         if (!parsed.success) return refused(AppError.fromZod(parsed.error, 'query'));
-        const resolved = resolvePageQuery(parsed.data, members, timeZone);
+        const [person, actor] = await Promise.all([candidates(user, parsed.data.person, parsed.data.subject), candidates(user, parsed.data.actor)]);
+        const resolved = resolvePageQuery(parsed.data, { person, actor }, timeZone);
         if (!resolved.ok) {
           return refused(new AppError('validation_failed', resolved.problem, [{ path: resolved.field, problem: resolved.problem }]), {
             field: resolved.field,
@@ -49,6 +58,7 @@ export function auditPageRoutes(deps: { viewer: AuditViewer; requireUser: Requir
           });
         }
         const page = await deps.viewer.page(user, resolved.query);
+        const names = await namesFor(user, page.events, resolved.query.subject ? [resolved.query.subject] : []);
         return c.html(<AuditPage user={user} query={raw} events={page.events} nextBefore={page.nextBefore} names={names} timeZone={timeZone} />);
       })
       .get(`${AUDIT_PAGE}/events/:seq`, readers, async (c) => {
@@ -56,7 +66,7 @@ export function auditPageRoutes(deps: { viewer: AuditViewer; requireUser: Requir
         const seq = Seq.safeParse(c.req.param('seq'));
         const event = seq.success ? await deps.viewer.event(user, seq.data) : undefined;
         if (!event) throw new AppError('not_found', 'No such audit entry in this organisation', [{ path: 'seq', problem: 'not found' }]);
-        const { names, timeZone } = await context(user);
+        const [names, timeZone] = await Promise.all([namesFor(user, [event], [], true), deps.people.timeZone(user.orgId)]);
         return c.html(<AuditEventPage user={user} event={event} names={names} timeZone={timeZone} />);
       })
       // Recomputes every hash of the org's chain: asked for, not paid on every page of the log.

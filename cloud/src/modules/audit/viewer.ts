@@ -71,7 +71,8 @@ export const EXPORT_MAX_ROWS = 100_000;
 
 /** The people and time zone of an org, as the viewer's pages name them (the directory, given by the composition root). */
 export interface AuditPeople {
-  members(orgId: string): Promise<{ id: string; name: string; email: string; role: string }[]>;
+  /** People of the org by id (former members too), or whose name or email contains `text`. */
+  find(orgId: string, q: { ids?: readonly string[]; text?: string; limit?: number }): Promise<{ id: string; name: string; email: string; role: string }[]>;
   timeZone(orgId: string): Promise<string>;
 }
 

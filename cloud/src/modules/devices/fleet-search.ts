@@ -50,7 +50,15 @@ export function createFleetSearch(store: DeviceStore, now: () => Date) {
   const silentBefore = () => new Date(now().getTime() - SILENT_AFTER_MS);
 
   async function summary(orgId: string): Promise<FleetSummary> {
-    const { totals, versions, platforms } = await store.fleetHealth(orgId, silentBefore());
+    const groups = await store.fleetHealth(orgId, silentBefore());
+    const totals = { active: 0, revoked: 0, silent: 0, dropping: 0, failing: 0, unbound: 0 };
+    const perVersion = new Map<string | null, number>();
+    for (const g of groups) {
+      for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += g[key];
+      if (g.active > 0) perVersion.set(g.version, (perVersion.get(g.version) ?? 0) + g.active);
+    }
+    const versions = [...perVersion].map(([version, devices]) => ({ version, devices }));
+    const platforms = [...new Set(groups.map((g) => g.platform))].sort();
     const known = versions.flatMap((v) => (v.version === null ? [] : [v.version])).sort(compareVersions);
     const newestVersion = known[known.length - 1] ?? null;
     const sorted = [...versions].sort((a, b) => (a.version === null ? 1 : b.version === null ? -1 : compareVersions(b.version, a.version)));
@@ -61,9 +69,13 @@ export function createFleetSearch(store: DeviceStore, now: () => Date) {
   return {
     summary,
     /** One page of matching devices and how many match; "outdated" is measured against the fleet's newest version. */
-    async search(orgId: string, q: FleetSearch) {
-      const newestVersion = q.health === 'outdated' ? ((await summary(orgId)).newestVersion ?? undefined) : undefined;
-      return store.searchDevices(orgId, { ...q, silentBefore: silentBefore(), newestVersion });
+    async search(orgId: string, q: FleetSearch, known?: FleetSummary) {
+      const newestVersion = q.health === 'outdated' ? ((known ?? (await summary(orgId))).newestVersion ?? undefined) : undefined;
+      // Unfiltered, the summary has already counted the matches.
+      const unfiltered = !q.text && !q.health && !q.platform;
+      const total =
+        known && unfiltered ? (q.state === 'active' ? known.active : q.state === 'revoked' ? known.revoked : known.active + known.revoked) : undefined;
+      return store.searchDevices(orgId, { ...q, silentBefore: silentBefore(), newestVersion }, total);
     },
   };
 }

@@ -217,12 +217,14 @@ export function createDeviceStore({ db }: Database) {
     },
 
     /** One page of the fleet, filtered and sorted in the database, with the number of matches. */
-    async searchDevices(orgId: string, q: FleetQuery): Promise<{ rows: DeviceRow[]; total: number }> {
+    async searchDevices(orgId: string, q: FleetQuery, knownTotal?: number): Promise<{ rows: DeviceRow[]; total: number }> {
       const where = and(...fleetConditions(orgId, q));
       const column = SORT_COLUMNS[q.sort];
-      // Never-synced devices and devices with no version sort last either way; the id breaks ties so pages never overlap.
-      const order = q.descending ? sql`${column} desc nulls last` : sql`${column} asc nulls last`;
-      const [rows, [counted]] = await Promise.all([
+      // Never-synced devices and devices with no version sort last either way; the id breaks ties so
+      // pages never overlap. Not-null columns sort plainly, so the (org, enrolled, id) index serves them.
+      const nullable = q.sort === 'lastSync' || q.sort === 'version';
+      const order = nullable ? sql`${column} ${q.descending ? sql`desc` : sql`asc`} nulls last` : q.descending ? desc(column) : asc(column);
+      const [rows, total] = await Promise.all([
         db
           .select()
           .from(devices)
@@ -230,38 +232,39 @@ export function createDeviceStore({ db }: Database) {
           .orderBy(order, q.descending ? desc(devices.id) : asc(devices.id))
           .limit(q.limit)
           .offset(q.offset),
-        db.select({ n: count() }).from(devices).where(where),
+        knownTotal ??
+          db
+            .select({ n: count() })
+            .from(devices)
+            .where(where)
+            .then(([counted]) => counted?.n ?? 0),
       ]);
-      return { rows, total: counted?.n ?? 0 };
+      return { rows, total };
     },
 
-    /** Counts for the fleet's health summary, over active devices; versions counted separately. */
+    /**
+     * Counts for the fleet's health summary in one pass over the org's devices, per agent version
+     * and platform (the summary adds them up): active, revoked, silent, dropping, failing, unbound.
+     */
     async fleetHealth(orgId: string, silentBefore: Date) {
       const active = sql`${devices.revokedAt} is null`;
       // A raw fragment's parameter is not typed by its column: postgres.js wants the instant as text.
       const before = sql`${silentBefore.toISOString()}::timestamptz`;
-      const [totals] = await db
+      const counted = (condition: SQL) => sql<number>`count(*) filter (where ${condition})`.mapWith(Number);
+      return db
         .select({
-          active: sql<number>`count(*) filter (where ${active})`.mapWith(Number),
-          revoked: sql<number>`count(*) filter (where ${devices.revokedAt} is not null)`.mapWith(Number),
-          silent: sql<number>`count(*) filter (where ${active} and (${devices.lastSeenAt} is null or ${devices.lastSeenAt} < ${before}))`.mapWith(Number),
-          dropping: sql<number>`count(*) filter (where ${active} and coalesce((${devices.status}->>'droppedSpans')::int, 0) > 0)`.mapWith(Number),
-          failing: sql<number>`count(*) filter (where ${active} and ${devices.status}->'captureSources' @> '[{"ok": false}]'::jsonb)`.mapWith(Number),
-          unbound: sql<number>`count(*) filter (where ${active} and ${devices.userId} is null)`.mapWith(Number),
+          version: devices.agentVersion,
+          platform: devices.platform,
+          active: counted(active),
+          revoked: counted(sql`${devices.revokedAt} is not null`),
+          silent: counted(sql`${active} and (${devices.lastSeenAt} is null or ${devices.lastSeenAt} < ${before})`),
+          dropping: counted(sql`${active} and coalesce((${devices.status}->>'droppedSpans')::int, 0) > 0`),
+          failing: counted(sql`${active} and ${devices.status}->'captureSources' @> '[{"ok": false}]'::jsonb`),
+          unbound: counted(sql`${active} and ${devices.userId} is null`),
         })
         .from(devices)
-        .where(eq(devices.orgId, orgId));
-      const versions = await db
-        .select({ version: devices.agentVersion, devices: count() })
-        .from(devices)
-        .where(and(eq(devices.orgId, orgId), isNull(devices.revokedAt)))
-        .groupBy(devices.agentVersion);
-      const platforms = await db.selectDistinct({ platform: devices.platform }).from(devices).where(eq(devices.orgId, orgId)).orderBy(devices.platform);
-      return {
-        totals: totals ?? { active: 0, revoked: 0, silent: 0, dropping: 0, failing: 0, unbound: 0 },
-        versions,
-        platforms: platforms.map((p) => p.platform),
-      };
+        .where(eq(devices.orgId, orgId))
+        .groupBy(devices.agentVersion, devices.platform);
     },
 
     /** Records an assertion id; false when it was already used (a replay). */
