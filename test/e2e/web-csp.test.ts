@@ -78,6 +78,8 @@ describe.each(testDatabaseKinds())('cloud pages under the strict CSP in Chromium
     const [policy] = await cloud.database.rows<{ version: number }>(
       sql`select max(version)::int as version from policies where org_id = ${cloud.bootstrap.orgId} and state = 'published'`,
     );
+    const [device] = await cloud.database.rows<{ id: string }>(sql`select id::text from devices where org_id = ${cloud.bootstrap.orgId} limit 1`);
+    const [entry] = await cloud.database.rows<{ seq: number }>(sql`select max(seq)::int as seq from audit_log where org_id = ${cloud.bootstrap.orgId}`);
     const pages: [Who, string, string?][] = [
       ['nobody', '/sign-in', 'form'],
       ['half-signed-in admin', '/sign-in/totp', 'form'],
@@ -87,10 +89,15 @@ describe.each(testDatabaseKinds())('cloud pages under the strict CSP in Chromium
       ['admin', '/admin/policies', 'table'],
       ['admin', `/admin/policies/${policy?.version ?? 1}`, 'table'],
       ['admin', '/admin/devices', 'table'],
+      ['admin', `/admin/devices/${device?.id}`, 'dl'],
+      ['admin', `/admin/devices/${device?.id}/revoke`, 'form'],
       ['admin', '/admin/enrollment-tokens', 'table'],
       ['auditor', '/audit', 'table'],
+      ['auditor', `/audit/events/${entry?.seq}`, 'dl'],
+      ['auditor', '/audit/verify', 'p'],
       ['auditor', '/audit/compliance', 'table'],
-      ['employee', '/me/data', 'form'],
+      ['employee', '/me/data', 'h2'],
+      ['employee', '/me/data/erasure', 'form'],
       ['nobody', `/privacy/policy/${cloud.bootstrap.orgId}/${policy?.version ?? 1}`, 'table'],
     ];
     for (const [who, path, drawn] of pages) {

@@ -47,11 +47,14 @@ export function ActionButton(props: { action: string; csrf: string; label: strin
   );
 }
 
-/** A table with column headers; it scrolls sideways inside its own box on a narrow screen. */
-export function DataTable(props: { label?: string; head: readonly string[]; numeric?: readonly boolean[]; children: Child }) {
+/**
+ * A table with column headers; it scrolls sideways inside its own box on a narrow screen, or with
+ * `cards` becomes one card per row there (cells then need `data-label` naming their column).
+ */
+export function DataTable(props: { label?: string; head: readonly string[]; numeric?: readonly boolean[]; cards?: boolean; children: Child }) {
   return (
     <div class="table-wrap">
-      <table aria-label={props.label}>
+      <table aria-label={props.label} class={props.cards ? 'cards' : undefined}>
         <thead>
           <tr>
             {props.head.map((h, i) => (

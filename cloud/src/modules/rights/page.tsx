@@ -33,7 +33,7 @@ function ConsentSection(props: { consent: ConsentView; csrf: string }) {
     );
   }
   return (
-    <DataTable label="My consent" head={['What', 'Why', 'Now', '']}>
+    <DataTable label="My consent" head={['What', 'Why', 'Now', 'Change']} cards>
       {scopes.map((s) => {
         const on = devices.filter((d) => d.granted.includes(s.scope));
         const info = scopeInfo(s.scope);
@@ -42,7 +42,7 @@ function ConsentSection(props: { consent: ConsentView; csrf: string }) {
             <td data-label="What">{info.label}</td>
             <td data-label="Why">{s.purpose}</td>
             <td data-label="Now">{on.length === 0 ? 'not granted on any computer' : `granted on ${on.map((d) => d.name).join(', ')}`}</td>
-            <td>
+            <td data-label="Change">
               {on.length > 0 ? (
                 <form method="post" action={MY_DATA.withdraw} class="inline">
                   <input type="hidden" name="_csrf" value={props.csrf} />
@@ -87,7 +87,7 @@ function MyDataPage(props: {
           {props.viewers.map((v) => (
             <li>
               <strong>{at(v.at)}</strong>
-              {`: ${v.actor.name} (${v.actor.role}) saw ${v.saw}, ${howSeen(v)}.`}
+              {`: ${v.actor.name} (${v.actor.role}) ${v.what}${v.view ? `, ${howSeen(v)}` : ''}.`}
             </li>
           ))}
         </ul>
@@ -96,7 +96,7 @@ function MyDataPage(props: {
       {props.spans.length === 0 ? (
         <p>Nothing recorded.</p>
       ) : (
-        <DataTable label="Recorded in the last 24 hours" head={['Start', 'Length', 'Application', 'Title', 'Idle']} numeric={[false, true]}>
+        <DataTable label="Recorded in the last 24 hours" head={['Start', 'Length', 'Application', 'Title', 'Idle']} numeric={[false, true]} cards>
           {props.spans.map((s) => (
             <tr>
               <td data-label="Start">{at(s.start)}</td>

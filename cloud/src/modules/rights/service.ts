@@ -29,8 +29,10 @@ export interface Viewer {
   action: string;
   actor: { id: string; name: string; role: string };
   details: Record<string, unknown>;
-  /** What of the person was seen, in plain words ("your time per category, in a team summary"). */
-  saw: string;
+  /** What was done, in plain words after the actor's name ("saw your time per category, in a team summary"). */
+  what: string;
+  /** A read of the person's data (a report, a list), as opposed to a change that concerned them. */
+  view: boolean;
   /** How many people the view included: 1 is the person alone, more a total they were one of. */
   people: number;
 }
@@ -117,7 +119,8 @@ export function createRightsService(deps: RightsDeps) {
             action: r.action,
             actor: { id: r.actorId, ...actor },
             details: r.details,
-            saw: words.saw ?? words.did,
+            what: words.saw ? `saw ${words.saw}` : `${words.did} (it concerned you)`,
+            view: words.saw !== undefined,
             people: r.subjectUserIds.length,
           },
         ];
