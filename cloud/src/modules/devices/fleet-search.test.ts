@@ -106,6 +106,21 @@ describe.each(testDatabaseKinds())('the fleet at 1,000 devices on %s', (kind) =>
       { path: 'health', problem: 'choose one of: silent, dropping, failing, outdated, unbound' },
       { path: 'page', problem: 'the page must be a whole number' },
     ]);
+    // The page's revoke asks first: a post without the confirmation is sent to the question and revokes nothing.
+    const target = (await search({ text: 'laptop-0042' })).rows[0]?.id ?? '';
+    const post = (fields: Record<string, string>) =>
+      bed.cloud.fetchPath(`/admin/devices/${target}/revoke`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: admin.headers['cookie'] ?? '', 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: admin.headers['x-csrf-token'] ?? '', ...fields }).toString(),
+      });
+    const unconfirmed = await post({});
+    expect([unconfirmed.status, unconfirmed.headers.get('location')]).toEqual([303, `/admin/devices/${target}/revoke`]);
+    expect((await search({ text: 'laptop-0042' })).total).toBe(1);
+    expect(await (await admin.get(`/admin/devices/${target}/revoke`)).text()).toContain('Yes, revoke laptop-0042');
+    expect((await post({ confirm: 'revoke' })).status).toBe(303);
+    expect((await search({ text: 'laptop-0042' })).total).toBe(0);
     const page = await admin.get('/admin/devices?health=sleepy');
     expect(page.status).toBe(400);
     expect(await page.text()).toContain('choose one of: silent, dropping, failing, outdated, unbound');
