@@ -5,6 +5,7 @@
 //   npx tsx test/bench/fleet-pages.ts                       # PGlite
 //   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx test/bench/fleet-pages.ts postgres
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { startAdminTestbed } from '../../cloud/test/support/admin';
 import type { TestDatabaseKind } from '../../cloud/test/support/database';
@@ -16,8 +17,8 @@ const PEOPLE = 1_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 25);
 const KEY = JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' });
 
-async function main() {
-  const kind: TestDatabaseKind = process.argv[2] === 'postgres' ? 'postgres' : 'pglite';
+/** The measurement, as Markdown lines for docs/BENCHMARKS.md (run.ts) or the terminal. */
+export async function benchFleetPages(kind: TestDatabaseKind): Promise<string[]> {
   const bed = await startAdminTestbed(kind, `bench-${kind}`);
   const { database } = bed.cloud;
   const orgId = bed.orgA.orgId;
@@ -98,20 +99,29 @@ async function main() {
   const html = await (await bed.cloud.fetchPath('/audit', { headers: auditor.headers })).text();
   const fleetHtml = await (await bed.cloud.fetchPath('/admin/devices', { headers: admin.headers })).text();
 
-  console.log(
-    `\n${kind}: ${DEVICES.toLocaleString('en')} devices, ${AUDIT_ROWS.toLocaleString('en')} audit rows, ${PEOPLE.toLocaleString('en')} people (seeded in ${seeded} s); median of ${ROUNDS}\n`,
-  );
-  console.log('| request | median TTFB (ms) |\n|---|---:|');
-  for (const [name, ms] of rows) console.log(`| ${name} | ${ms.toFixed(1)} |`);
-  console.log(`\n/audit is ${(html.length / 1024).toFixed(0)} KB of HTML, /admin/devices ${(fleetHtml.length / 1024).toFixed(0)} KB.`);
   await bed.stop();
+  return [
+    `${kind === 'postgres' ? 'PostgreSQL' : 'PGlite'}: ${DEVICES.toLocaleString('en')} devices, ${AUDIT_ROWS.toLocaleString('en')} audit rows, ${PEOPLE.toLocaleString('en')} people (seeded in ${seeded} s); median of ${ROUNDS} requests each.`,
+    '',
+    '| request | median TTFB (ms) |',
+    '|---|---:|',
+    ...rows.map(([name, ms]) => `| ${name} | ${ms.toFixed(1)} |`),
+    '',
+    `/audit is ${(html.length / 1024).toFixed(0)} KB of HTML, /admin/devices ${(fleetHtml.length / 1024).toFixed(0)} KB.`,
+    '',
+  ];
 }
 
 function day(offset: number): string {
   return new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  benchFleetPages(process.argv[2] === 'postgres' ? 'postgres' : 'pglite').then(
+    (lines) => process.stdout.write(`${lines.join('\n')}\n`),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
