@@ -143,6 +143,11 @@ describe.each(testDatabaseKinds())('devices, tokens, audit viewer on %s', (kind)
     expect(page).toContain('manager (manager) viewed a team summary report, for 2026-03-01 to 2026-03-31.');
     expect(page).toContain('4 people</a>');
     expect(page).not.toContain(bed.orgA.people.teammate.id);
+    // The CSV link asks the API for the same entries: the person as an id.
+    const csvLink = /href="(\/api\/audit\/export\.csv\?[^"]+)"/.exec(page)?.[1]?.replace(/&amp;/g, '&') ?? '';
+    expect(csvLink).toContain(`subject=${employee.id}`);
+    const csv = await (await auditor.get(csvLink)).text();
+    expect(csv.split('\r\n').filter((line) => line.includes('report.team_summary.viewed'))).toHaveLength(1);
     const seq = /\/audit\/events\/(\d+)/.exec(page)?.[1];
     const entry = await (await auditor.get(`/audit/events/${seq}`)).text();
     for (const name of ['employee', 'teammate', 'manager', 'outsider']) expect(entry).toContain(`>${name}</a>`);

@@ -59,7 +59,9 @@ export function auditPageRoutes(deps: { viewer: AuditViewer; requireUser: Requir
         }
         const page = await deps.viewer.page(user, resolved.query);
         const names = await namesFor(user, page.events, resolved.query.subject ? [resolved.query.subject] : []);
-        return c.html(<AuditPage user={user} query={raw} events={page.events} nextBefore={page.nextBefore} names={names} timeZone={timeZone} />);
+        return c.html(
+          <AuditPage user={user} query={raw} events={page.events} nextBefore={page.nextBefore} names={names} timeZone={timeZone} resolved={resolved.query} />,
+        );
       })
       .get(`${AUDIT_PAGE}/events/:seq`, readers, async (c) => {
         const user = c.get('user');

@@ -105,6 +105,8 @@ export function AuditPage(props: {
   names: Names;
   timeZone: string;
   choices?: { field: string; people: { id: string; name: string; email: string }[] } | undefined;
+  /** The filter as the viewer ran it (ids and instants): the CSV export asks the API for the same entries. */
+  resolved?: Record<string, string | number | undefined> | undefined;
   error?: string | undefined;
   fields?: FieldProblem[] | undefined;
 }) {
@@ -169,7 +171,13 @@ export function AuditPage(props: {
         <a href={AUDIT_PAGE}>Clear</a>
       </form>
       <p>
-        <a href={`/api/audit/export.csv?${params({ before: undefined, person: undefined, subject: q['subject'] })}`}>Export these entries as CSV</a>
+        <a
+          href={`/api/audit/export.csv?${new URLSearchParams(
+            Object.entries(props.resolved ?? {}).flatMap(([k, v]) => (v === undefined || k === 'before' || k === 'limit' ? [] : [[k, String(v)]])),
+          ).toString()}`}
+        >
+          Export these entries as CSV
+        </a>
       </p>
       {props.events.length === 0 ? (
         <p role="status">No entries match.</p>
