@@ -86,6 +86,7 @@ export async function seedDemo(
     audit: services.audit,
     directory: services.directory,
     bindings: services.bindings,
+    devices: services.devices,
     receiptKey: secrets.receiptPrivateKey,
     receiptPublicKey: secrets.receiptPublicKey,
     receiptKeyId: secrets.receiptKeyId,

@@ -99,6 +99,7 @@ export function createApp(deps: AppDeps) {
     audit: audit.service,
     directory: directory.service,
     bindings: devices.bindings,
+    devices: devices.service,
     receiptKey: secrets.receiptPrivateKey,
     receiptPublicKey: secrets.receiptPublicKey,
     receiptKeyId: secrets.receiptKeyId,
@@ -162,6 +163,7 @@ export function createApp(deps: AppDeps) {
     devices: devices.service,
     directory: directory.service,
     notifications: notification.notifications,
+    consent: consent.service,
     logger,
   });
   const admin = createAdminModule({
@@ -175,6 +177,7 @@ export function createApp(deps: AppDeps) {
     analytics,
     notifications: notification.notifications,
     audit: audit.service,
+    publicUrl,
   });
 
   const app = new OpenAPIHono<AppEnv>();
@@ -258,7 +261,12 @@ export function createApp(deps: AppDeps) {
   app.route('/', directory.routes({ requireUser, maxBodyBytes })); // /api/directory/import
   app.route('/', analytics.routes({ requireUser, maxBodyBytes })); // /api/categories/rules
   app.route('/', admin.routes({ requireUser, maxBodyBytes, csrfOf })); // /api/admin/*, /admin*
-  app.route('/', audit.routes({ requireUser })); // /api/audit/events, /api/audit/export.csv, /audit, /v1/audit-keys
+  // The viewer names people and speaks the org's time: the directory, given here (audit comes before it).
+  const auditPeople = {
+    find: directory.service.findMembers,
+    timeZone: async (orgId: string) => (await directory.service.findOrg(orgId))?.timeZone ?? 'UTC',
+  };
+  app.route('/', audit.routes({ requireUser, people: auditPeople })); // /api/audit/events, /api/audit/export.csv, /audit, /audit/events/:seq, /audit/verify, /v1/audit-keys
   app.route('/', compliance.routes({ requireUser })); // /api/compliance/*, /api/reports/consent-coverage, /api/reports/device-health, /audit/compliance
   app.route('/', notification.routes); // /api/notifications/*, /api/me/notifications
   app.route('/', rights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf })); // /v1/me/*, /api/me/*, /me/data

@@ -5,6 +5,7 @@ import { benchAgentCapture, type AgentCaptureFigures } from './agent-capture';
 import { benchFleet, type FleetFigures } from './fleet';
 import { benchIngest, type IngestFigures } from './ingest';
 import { benchReports } from './reports';
+import { benchFleetPages } from './fleet-pages';
 
 /**
  * `npm run bench`: every speed goal of the product, measured on this machine and written to
@@ -103,6 +104,16 @@ function reportsSection(figures: Record<string, number>): string[] {
   ];
 }
 
+function pagesSection(lines: string[]): string[] {
+  return [
+    '## Fleet and audit pages at 10,000 devices and 100,000 audit rows',
+    '',
+    'Time to first byte over loopback, signed in (`test/bench/fleet-pages.ts`). Goal: under 300 ms.',
+    '',
+    ...lines,
+  ];
+}
+
 async function main() {
   const sections: string[] = [];
   if (wanted('ingest')) {
@@ -128,6 +139,10 @@ async function main() {
     const figures = await benchReports(databaseUrl);
     process.stdout.write(`${JSON.stringify(figures)}\n`);
     sections.push(...reportsSection(figures));
+  }
+  if (wanted('pages')) {
+    process.stdout.write('bench: fleet and audit pages…\n');
+    sections.push(...pagesSection([...(await benchFleetPages('pglite')), ...(process.env.TEST_DATABASE_URL ? await benchFleetPages('postgres') : [])]));
   }
   // A run of some benchmarks (`npm run bench -- fleet`) replaces only their sections.
   const target = new URL('../../docs/BENCHMARKS.md', import.meta.url);

@@ -108,4 +108,19 @@ describe('agent directives from the real cloud', () => {
       bundle.remove();
     }
   });
+
+  it('a scope the person withdraws on the web stops on their agent at its next sync', { timeout: 30_000 }, async () => {
+    const person = await cloud.personToken('webwithdrawer');
+    const a = await inProcessAgent(cloud.url, person.token, 'webwithdrawer', { syncIntervalMs: 500, heartbeatIntervalMs: 1000 });
+    agents.push(a);
+    await a.agent.consent.fetchPolicy();
+    await a.agent.consent.decide('granted', ['app_usage', 'idle'], 'terminal');
+    await a.agent.start();
+    expect([...a.agent.scopesNow()].sort()).toEqual(['app_usage', 'idle']);
+    const changed = await cloud.cloud.services.consent.withdrawOnWeb({ orgId: cloud.bootstrap.orgId, userId: person.userId }, ['idle']);
+    expect(changed.map((c) => c.deviceId)).toEqual([a.device.deviceId]);
+    await a.waitForLog(/consent revoked by the server \(you withdrew consent on the web\): idle/);
+    expect(a.store.state.get('consent')?.granted).toEqual(['app_usage']);
+    expect([...a.agent.scopesNow()]).toEqual(['app_usage']);
+  });
 });

@@ -82,6 +82,8 @@ describe.each(testDatabaseKinds())('cloud pages under the strict CSP in Chromium
       select u.id, u.team_id from users u join team_managers m on m.team_id = u.team_id join users me on me.id = m.user_id
       where me.email = ${DEMO_MANAGER_EMAIL} and u.role = 'employee' order by u.email limit 1`);
     const team = member?.team_id ?? '';
+    const [device] = await cloud.database.rows<{ id: string }>(sql`select id::text from devices where org_id = ${cloud.bootstrap.orgId} limit 1`);
+    const [entry] = await cloud.database.rows<{ seq: number }>(sql`select max(seq)::int as seq from audit_log where org_id = ${cloud.bootstrap.orgId}`);
     const pages: [Who, string, string?][] = [
       ['nobody', '/sign-in', 'form'],
       ['half-signed-in admin', '/sign-in/totp', 'form'],
@@ -95,6 +97,8 @@ describe.each(testDatabaseKinds())('cloud pages under the strict CSP in Chromium
       ['admin', '/admin/policies', 'table'],
       ['admin', `/admin/policies/${policy?.version ?? 1}`, 'table'],
       ['admin', '/admin/devices', 'table'],
+      ['admin', `/admin/devices/${device?.id}`, 'dl'],
+      ['admin', `/admin/devices/${device?.id}/revoke`, 'form'],
       ['admin', '/admin/enrollment-tokens', 'table'],
       ['admin', '/admin/people', 'table'],
       ['admin', '/admin/people/import', 'form'],
@@ -102,8 +106,11 @@ describe.each(testDatabaseKinds())('cloud pages under the strict CSP in Chromium
       ['admin', '/admin/categories', 'form'],
       ['admin', '/admin/webhooks', 'form'],
       ['auditor', '/audit', 'table'],
+      ['auditor', `/audit/events/${entry?.seq}`, 'dl'],
+      ['auditor', '/audit/verify', 'p'],
       ['auditor', '/audit/compliance', 'table'],
-      ['employee', '/me/data', 'form'],
+      ['employee', '/me/data', 'h2'],
+      ['employee', '/me/data/erasure', 'form'],
       ['nobody', `/privacy/policy/${cloud.bootstrap.orgId}/${policy?.version ?? 1}`, 'table'],
     ];
     for (const [who, path, drawn] of pages) {

@@ -16,6 +16,7 @@ const FILES = {
   'app.css': { path: () => here('app.css'), type: CSS },
   'report.css': { path: () => here('report.css'), type: CSS },
   'report.js': { path: () => here('report.js'), type: JS },
+  'copy.js': { path: () => here('copy.js'), type: JS },
   'icon.svg': { path: () => here('icon.svg'), type: SVG },
   'uplot.min.css': { path: () => require.resolve('uplot/dist/uPlot.min.css'), type: CSS },
   'uplot.min.js': { path: () => require.resolve('uplot/dist/uPlot.iife.min.js'), type: JS },

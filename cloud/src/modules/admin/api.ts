@@ -5,7 +5,8 @@ import type { PolicyDrafts } from '../consent';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { readJson } from '../../platform/http/body';
-import { DeviceAssignment, EnrollmentTokenInput, type FleetAdmin } from './fleet';
+import { readQuery } from '../../platform/http/query';
+import { DeviceAssignment, EnrollmentTokenInput, FleetQuery, type FleetAdmin } from './fleet';
 
 export const ADMIN_API = {
   policies: '/api/admin/policies',
@@ -67,7 +68,7 @@ export function adminApiRoutes(deps: { drafts: PolicyDrafts; fleet: FleetAdmin; 
       await fleet.revokeToken(c.get('user'), idParam(c, 'tokenId'));
       return c.body(null, 204);
     })
-    .get(ADMIN_API.devices, admin, async (c) => c.json(await fleet.listDevices(c.get('user'))))
+    .get(ADMIN_API.devices, admin, async (c) => c.json(await fleet.listDevices(c.get('user'), readQuery(c, FleetQuery))))
     .post(ADMIN_API.revokeDevice, admin, async (c) => {
       await fleet.revokeDevice(c.get('user'), idParam(c, 'deviceId'));
       return c.body(null, 204);

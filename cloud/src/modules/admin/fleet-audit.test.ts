@@ -48,15 +48,17 @@ describe.each(testDatabaseKinds())('devices, tokens, audit viewer on %s', (kind)
     await device.consent(['app_usage', 'idle']);
     const status = { agentVersion: '9.9.9', pendingSpans: 3, droppedSpans: 1, captureSources: [{ name: 'x11', ok: false, problem: 'no display' }] };
     expect((await device.ingest(makeSpans(1, { from: Date.now() + 5 }), { extra: { status } })).status).toBe(200);
-    const list = (await (await admin.get(ADMIN_API.devices)).json()) as {
-      deviceId: string;
-      owner: { name: string } | null;
-      agentVersion: string;
-      pendingSpans: number;
-      droppedSpans: number;
-      failingSources: unknown[];
-      lastSyncAt: string | null;
-    }[];
+    const { devices: list } = (await (await admin.get(ADMIN_API.devices)).json()) as {
+      devices: {
+        deviceId: string;
+        owner: { name: string } | null;
+        agentVersion: string;
+        pendingSpans: number;
+        droppedSpans: number;
+        failingSources: unknown[];
+        lastSyncAt: string | null;
+      }[];
+    };
     expect(list.find((d) => d.deviceId === device.deviceId)).toMatchObject({
       owner: { name: 'employee' },
       agentVersion: '9.9.9',
@@ -120,7 +122,43 @@ describe.each(testDatabaseKinds())('devices, tokens, audit viewer on %s', (kind)
       expect((await employee.get(path)).status, path).toBe(403);
     const theirs = await (await otherAdmin.get(`${AUDIT_API.events}?limit=500`)).text();
     for (const id of [bed.orgA.people.admin.id, bed.orgA.people.employee.id]) expect(theirs).not.toContain(id);
-    const page = await (await auditor.get('/audit?action=device.revoked')).text();
-    expect(page).toContain('Audit chain verified');
+    expect(await (await auditor.get('/audit/verify')).text()).toContain('Audit chain verified');
+    for (const path of ['/audit/verify', '/audit/events/1']) expect((await employee.get(path)).status, path).toBe(403);
+  });
+
+  it('audit page: people by name, a summary line per event, the people of a view as a count with a link, filters by name and day', async () => {
+    const auditor = await bed.as('auditor');
+    const employee = bed.orgA.people.employee;
+    // A view naming many people: a count on the page, every name on the entry's own page.
+    const many = [employee.id, bed.orgA.people.teammate.id, bed.orgA.people.manager.id, bed.orgA.people.outsider.id];
+    await bed.cloud.cloud.services.audit.record({
+      orgId: bed.orgA.orgId,
+      actorType: 'user',
+      actorId: bed.orgA.people.manager.id,
+      action: 'report.team_summary.viewed',
+      subjectUserIds: many,
+      details: { from: '2026-03-01', to: '2026-03-31' },
+    });
+    const page = await (await auditor.get(`/audit?person=${encodeURIComponent(employee.email)}&action=report.team_summary.viewed`)).text();
+    expect(page).toContain('manager (manager) viewed a team summary report, for 2026-03-01 to 2026-03-31.');
+    expect(page).toContain('4 people</a>');
+    expect(page).not.toContain(bed.orgA.people.teammate.id);
+    // The CSV link asks the API for the same entries: the person as an id.
+    const csvLink = /href="(\/api\/audit\/export\.csv\?[^"]+)"/.exec(page)?.[1]?.replace(/&amp;/g, '&') ?? '';
+    expect(csvLink).toContain(`subject=${employee.id}`);
+    const csv = await (await auditor.get(csvLink)).text();
+    expect(csv.split('\r\n').filter((line) => line.includes('report.team_summary.viewed'))).toHaveLength(1);
+    const seq = /\/audit\/events\/(\d+)/.exec(page)?.[1];
+    const entry = await (await auditor.get(`/audit/events/${seq}`)).text();
+    for (const name of ['employee', 'teammate', 'manager', 'outsider']) expect(entry).toContain(`>${name}</a>`);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await (await auditor.get(`/audit?from=${today}&to=${today}&actor=manager`)).text()).toContain('viewed a team summary report');
+    const nobody = await auditor.get('/audit?person=no-such-person&from=2026-02-30');
+    expect(nobody.status).toBe(400);
+    const refused = await nobody.text();
+    expect(refused).toContain('<strong>From</strong>: enter a day as YYYY-MM-DD');
+    expect((await auditor.get('/audit/events/999999999')).status).toBe(404);
+    const unknown = await auditor.get('/audit?person=no-such-person');
+    expect(await unknown.text()).toContain('<strong>Person</strong>: no person of this organisation has that name or email');
   });
 });

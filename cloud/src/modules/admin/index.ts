@@ -23,6 +23,8 @@ export function createAdminModule(deps: {
   analytics: Pick<AnalyticsModule, 'service' | 'previewRules'>;
   notifications: NotificationService;
   audit: AuditService;
+  /** Where agents reach this server: the install commands name it. */
+  publicUrl: () => string;
 }) {
   const fleet = createFleetAdmin({ devices: deps.devices, bindings: deps.bindings, directory: deps.directory, audit: deps.audit });
   return {
@@ -41,6 +43,7 @@ export function createAdminModule(deps: {
             people: deps.people,
             requireUser: options.requireUser,
             csrfOf: options.csrfOf,
+            publicUrl: deps.publicUrl,
           }),
         )
         .route(

@@ -6,8 +6,9 @@ import type { AppEnv, SignedInUser, RequireUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { readForm } from '../../platform/http/body';
 import { idParam, versionParam } from './api';
-import { DeviceAssignment, EnrollmentTokenInput, type FleetAdmin } from './fleet';
-import { DevicesPage, TokensPage } from './fleet-pages';
+import { EnrollmentTokenInput, FleetQuery, type FleetAdmin } from './fleet';
+import { DevicePage, DevicesPage, RevokeConfirmPage, TokensPage } from './fleet-pages';
+import { installCommands } from './install-commands';
 import { contentFromForm, formFromBody, formFromContent, type PolicyForm } from './policy-form';
 import { ConsentHistoryPage, PolicyListPage, PolicyVersionPage, type PageMessages } from './policy-pages';
 
@@ -41,11 +42,13 @@ export function adminPageRoutes(deps: {
   people: PeopleAdmin;
   requireUser: RequireUser;
   csrfOf: (c: Context<AppEnv>) => Promise<string>;
+  publicUrl: () => string;
 }) {
   const { drafts, fleet, requireUser, csrfOf } = deps;
   const admin = requireUser('admin');
   const anyone = requireUser();
   const info = (c: Context) => DONE[c.req.query('done') ?? ''];
+  const timeZoneOf = async (user: SignedInUser) => (await deps.directory.findOrg(user.orgId))?.timeZone ?? 'UTC';
 
   async function versionPage(c: Context<AppEnv>, version: number, messages: PageMessages = {}, form?: PolicyForm) {
     const user = c.get('user');
@@ -76,14 +79,39 @@ export function adminPageRoutes(deps: {
 
   async function devicesPage(c: Context<AppEnv>, messages: PageMessages = {}) {
     const user = c.get('user');
-    const [devices, people] = await Promise.all([fleet.listDevices(user), deps.directory.listMembers(user.orgId)]);
-    return c.html(<DevicesPage user={user} csrf={await csrfOf(c)} devices={devices} people={people} info={info(c)} {...messages} />);
+    const query = Object.fromEntries(Object.entries(c.req.query()).filter(([k]) => k !== 'done'));
+    const parsed = FleetQuery.safeParse(query);
+    const timeZone = await timeZoneOf(user);
+    if (!parsed.success) {
+      // A hand-edited address: say what was wrong and show the fleet unfiltered.
+      const problem = AppError.fromZod(parsed.error, 'query');
+      c.status(400);
+      const list = await fleet.listDevices(user, FleetQuery.parse({}));
+      return c.html(<DevicesPage user={user} list={list} query={{}} timeZone={timeZone} now={new Date()} error={problem.message} fields={problem.fields} />);
+    }
+    const list = await fleet.listDevices(user, parsed.data);
+    return c.html(<DevicesPage user={user} list={list} query={query} timeZone={timeZone} now={new Date()} info={info(c)} {...messages} />);
+  }
+
+  async function devicePage(c: Context<AppEnv>, deviceId: string, messages: PageMessages = {}, values?: Record<string, string>) {
+    const user = c.get('user');
+    const [device, timeZone] = await Promise.all([fleet.device(user, deviceId), timeZoneOf(user)]);
+    return c.html(
+      <DevicePage user={user} csrf={await csrfOf(c)} device={device} timeZone={timeZone} info={info(c)} {...(values ? { values } : {})} {...messages} />,
+    );
   }
 
   async function tokensPage(c: Context<AppEnv>, extra: Partial<Parameters<typeof TokensPage>[0]> = {}) {
     const user = c.get('user');
-    const [tokens, teams, people] = await Promise.all([fleet.listTokens(user), deps.directory.listTeams(user.orgId), deps.directory.listMembers(user.orgId)]);
-    return c.html(<TokensPage user={user} csrf={await csrfOf(c)} tokens={tokens} teams={teams} people={people} info={info(c)} {...extra} />);
+    const [tokens, teams, people, timeZone] = await Promise.all([
+      fleet.listTokens(user),
+      deps.directory.listTeams(user.orgId),
+      deps.directory.listMembers(user.orgId),
+      timeZoneOf(user),
+    ]);
+    return c.html(
+      <TokensPage user={user} csrf={await csrfOf(c)} tokens={tokens} teams={teams} people={people} timeZone={timeZone} info={info(c)} {...extra} />,
+    );
   }
 
   const app = new Hono<AppEnv>()
@@ -128,23 +156,45 @@ export function adminPageRoutes(deps: {
       c.html(<ConsentHistoryPage user={c.get('user')} history={await drafts.consentHistory(c.get('user'), idParam(c, 'userId'))} />),
     )
     .get('/admin/devices', admin, async (c) => devicesPage(c))
+    .get('/admin/devices/:deviceId', admin, async (c) => devicePage(c, idParam(c, 'deviceId')))
     .post('/admin/devices/:deviceId/assign', admin, async (c) => {
       const deviceId = idParam(c, 'deviceId');
-      const body = await c.req.parseBody();
-      const parsed = DeviceAssignment.safeParse({ userId: typeof body['userId'] === 'string' ? body['userId'] : undefined });
+      const user = c.get('user');
+      await fleet.requireOwnDevice(user, deviceId);
+      const form = await readForm(c);
+      const person = typeof form['person'] === 'string' ? form['person'] : '';
       try {
-        if (!parsed.success) throw AppError.fromZod(parsed.error, 'form');
-        await fleet.assignDevice(c.get('user'), deviceId, parsed.data);
-        return c.redirect(`/admin/devices?done=${parsed.data.userId ? 'assigned' : 'unassigned'}`, 303);
+        if (person.trim() === '')
+          throw new AppError('validation_failed', 'Enter the email of the person', [{ path: 'person', problem: "enter the person's email" }]);
+        await fleet.assignDevice(user, deviceId, { userId: await fleet.personByEmail(user, person) });
+        return c.redirect(`/admin/devices/${deviceId}?done=assigned`, 303);
       } catch (error) {
         const messages = refused(error);
         c.status(error instanceof AppError ? error.status : 400);
-        return devicesPage(c, messages);
+        return devicePage(c, deviceId, messages, { person });
       }
     })
+    .post('/admin/devices/:deviceId/unassign', admin, async (c) => {
+      const deviceId = idParam(c, 'deviceId');
+      await fleet.requireOwnDevice(c.get('user'), deviceId);
+      await fleet.assignDevice(c.get('user'), deviceId, { userId: null });
+      return c.redirect(`/admin/devices/${deviceId}?done=unassigned`, 303);
+    })
+    // Revoking asks first: the question is its own page, so it works without scripts.
+    .get('/admin/devices/:deviceId/revoke', admin, async (c) => {
+      const user = c.get('user');
+      const deviceId = idParam(c, 'deviceId');
+      await fleet.requireOwnDevice(user, deviceId);
+      const [device, timeZone] = await Promise.all([fleet.device(user, deviceId), timeZoneOf(user)]);
+      return c.html(<RevokeConfirmPage user={user} csrf={await csrfOf(c)} device={device} timeZone={timeZone} />);
+    })
     .post('/admin/devices/:deviceId/revoke', admin, async (c) => {
-      await fleet.revokeDevice(c.get('user'), idParam(c, 'deviceId'));
-      return c.redirect('/admin/devices?done=revoked', 303);
+      const deviceId = idParam(c, 'deviceId');
+      const form = await readForm(c);
+      // Only the confirmation page's button revokes; any other post is sent to the question.
+      if (form['confirm'] !== 'revoke') return c.redirect(`/admin/devices/${deviceId}/revoke`, 303);
+      await fleet.revokeDevice(c.get('user'), deviceId);
+      return c.redirect(`/admin/devices/${deviceId}?done=revoked`, 303);
     })
     .get('/admin/enrollment-tokens', admin, async (c) => tokensPage(c))
     .post('/admin/enrollment-tokens', admin, async (c) => {
@@ -155,7 +205,7 @@ export function adminPageRoutes(deps: {
         if (!parsed.success) throw AppError.fromZod(parsed.error, 'form');
         const created = await fleet.createToken(c.get('user'), parsed.data);
         c.status(201);
-        return tokensPage(c, { created });
+        return tokensPage(c, { created: { ...created, commands: installCommands(deps.publicUrl(), created.token) } });
       } catch (error) {
         const messages = refused(error);
         c.status(400);

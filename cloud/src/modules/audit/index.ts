@@ -11,7 +11,7 @@ import { auditPageRoutes } from './page-routes';
 import { auditApiRoutes, auditKeyRoutes } from './routes';
 import { createAuditService } from './service';
 import { createAuditStore } from './store';
-import { createAuditViewer } from './viewer';
+import { createAuditViewer, type AuditPeople } from './viewer';
 
 export function createAuditModule(deps: { database: Database; keys: AuditKeys; logger: Logger; now?: () => Date }) {
   const store = createAuditStore(deps.database);
@@ -32,11 +32,11 @@ export function createAuditModule(deps: { database: Database; keys: AuditKeys; l
     service,
     viewer,
     /** `/api/audit/*` (events, CSV export), the `/audit` viewer page and the public `/v1/audit-keys`. */
-    routes: (options: { requireUser: RequireUser }) =>
+    routes: (options: { requireUser: RequireUser; people: AuditPeople }) =>
       new Hono<AppEnv>()
         .route('/', auditKeyRoutes({ audit: service }))
         .route('/', auditApiRoutes({ viewer, requireUser: options.requireUser }))
-        .route('/', auditPageRoutes({ viewer, requireUser: options.requireUser })),
+        .route('/', auditPageRoutes({ viewer, requireUser: options.requireUser, people: options.people })),
     /** The hourly checkpoint, registered by a process with the scheduler role. */
     jobs: {
       checkpoint: checkpointJob,
@@ -50,6 +50,7 @@ export type { AuditEvent, AuditService, ChainVerification, CheckedCheckpoint } f
 export { ChainVerificationSchema } from './service';
 export type { Checkpoint, AuditKeys } from './checkpoints';
 export type { ChainProblem } from './chain';
-export type { AuditViewer } from './viewer';
+export type { AuditViewer, AuditPeople } from './viewer';
+export { actionWords } from './actions';
 export { AUDIT_API } from './routes';
 export { Chain } from './pages';

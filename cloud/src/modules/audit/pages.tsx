@@ -1,10 +1,13 @@
-import { Problems, when } from '../../ui/components';
+import { FormProblems, whenIn } from '../../ui/components';
 import { Layout } from '../../ui/layout';
 import type { SignedInUser } from '../../platform/env';
 import type { FieldProblem } from '@icarus/shared';
+import { actionWords, detailWords, KNOWN_ACTIONS } from './actions';
 import type { Checkpoint } from './checkpoints';
 import type { ChainVerification } from './service';
 import type { AuditEventView } from './viewer';
+
+export const AUDIT_PAGE = '/audit';
 
 /** One finding in words: which kind, where. */
 export function problemText(p: ChainVerification['problems'][number]): string {
@@ -63,7 +66,7 @@ function CheckpointPanel(props: { checkpoint: Checkpoint | null; supplied: strin
           </textarea>
         </details>
       ) : null}
-      <form method="get" action="/audit" aria-label="Verify against a checkpoint">
+      <form method="get" action={`${AUDIT_PAGE}/verify`} aria-label="Verify against a checkpoint">
         <label>
           Checkpoint you kept
           <input name="checkpoint" value={props.supplied} placeholder="eyJhbGciOiJFZERTQSIs…" />
@@ -74,79 +77,274 @@ function CheckpointPanel(props: { checkpoint: Checkpoint | null; supplied: strin
   );
 }
 
+export type Names = ReadonlyMap<string, { name: string; role: string }>;
+
+/** Who acted, as a person reads it: a name and role, "a device", or the system part that did it. */
+function actorText(e: AuditEventView, names: Names): string {
+  if (e.actorType === 'user') {
+    const who = names.get(e.actorId);
+    return who ? `${who.name} (${who.role})` : 'a former member';
+  }
+  if (e.actorType === 'device') {
+    const deviceName = typeof e.details['deviceName'] === 'string' ? ` “${e.details['deviceName']}”` : '';
+    return `Device${deviceName} ${e.actorId.slice(0, 8)}`;
+  }
+  return `The system (${e.actorId})`;
+}
+
+/** One line per event in plain words: who did what, and the few details that matter. */
+export function summaryOf(e: AuditEventView, names: Names): string {
+  const extra = detailWords(e.details);
+  return `${actorText(e, names)} ${actionWords(e.action).did}${extra.length > 0 ? `, ${extra.join(', ')}` : ''}.`;
+}
+
+function PeopleCell(props: { event: AuditEventView; names: Names }) {
+  const ids = props.event.subjectUserIds;
+  if (ids.length === 0) return <span class="muted">none</span>;
+  // A report view names hundreds of people: a count and a link, not the list.
+  if (ids.length > 3) return <a href={`${AUDIT_PAGE}/events/${props.event.seq}`}>{`${ids.length.toLocaleString('en')} people`}</a>;
+  return (
+    <>
+      {ids.map((id, i) => (
+        <>
+          {i > 0 ? ', ' : ''}
+          <a href={`${AUDIT_PAGE}?subject=${id}`}>{props.names.get(id)?.name ?? 'a former member'}</a>
+        </>
+      ))}
+    </>
+  );
+}
+
+function DetailList(props: { details: Record<string, unknown> }) {
+  const entries = Object.entries(props.details);
+  if (entries.length === 0) return <p class="muted">No details.</p>;
+  return (
+    <dl class="details">
+      {entries.map(([k, v]) => (
+        <>
+          <dt>{k}</dt>
+          <dd>
+            <code>{typeof v === 'string' ? v : JSON.stringify(v)}</code>
+          </dd>
+        </>
+      ))}
+    </dl>
+  );
+}
+
+export const AUDIT_FIELD_LABELS: Record<string, string> = {
+  person: 'Person',
+  subject: 'Person',
+  actor: 'Done by',
+  action: 'Action',
+  from: 'From',
+  to: 'To',
+  before: 'Page',
+};
+
+const ACTION_GROUPS: [string, string][] = [
+  ['report.*', 'any report view or export'],
+  ['admin.*', 'any admin view'],
+  ['device.*', 'anything about devices'],
+  ['consent.*', 'any consent decision'],
+  ['policy.*', 'any policy step'],
+  ['rights.*', 'any data-rights request'],
+  ['auth.*', 'any sign-in'],
+  ['audit.*', 'any read of this log'],
+];
+
 export function AuditPage(props: {
   user: SignedInUser;
   query: Record<string, string>;
   events: AuditEventView[];
   nextBefore: number | null;
+  names: Names;
+  timeZone: string;
+  choices?: { field: string; people: { id: string; name: string; email: string }[] } | undefined;
+  /** The filter as the viewer ran it (ids and instants): the CSV export asks the API for the same entries. */
+  resolved?: Record<string, string | number | undefined> | undefined;
+  error?: string | undefined;
+  fields?: FieldProblem[] | undefined;
+}) {
+  const q = props.query;
+  const params = (extra: Record<string, string | undefined>) => {
+    const merged: Record<string, string | undefined> = { ...q, ...extra };
+    return new URLSearchParams(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')).toString();
+  };
+  const personValue = q['person'] ?? (q['subject'] ? (props.names.get(q['subject'])?.name ?? '') : '');
+  return (
+    <Layout title="Audit log" user={props.user} current={AUDIT_PAGE}>
+      <p>
+        {`Times are in ${props.timeZone}. `}
+        <a href={`${AUDIT_PAGE}/verify`}>Verify the whole chain</a>
+      </p>
+      <FormProblems message={props.error} fields={props.fields} labels={AUDIT_FIELD_LABELS} />
+      {props.choices ? (
+        <ul aria-label="People who match">
+          {props.choices.people.map((p) => (
+            <li>
+              <a
+                href={`${AUDIT_PAGE}?${params(props.choices?.field === 'person' ? { person: undefined, subject: p.id } : { actor: p.email })}`}
+              >{`${p.name} <${p.email}>`}</a>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <form method="get" action={AUDIT_PAGE} class="filters" aria-label="Filter">
+        <label>
+          Person (whose data)
+          <input name="person" value={personValue} placeholder="name or email" />
+        </label>
+        <label>
+          Done by
+          <input name="actor" value={q['actor'] ?? ''} placeholder="name, email or device id" />
+        </label>
+        <label>
+          Action
+          <select name="action">
+            <option value="">any action</option>
+            {ACTION_GROUPS.map(([code, label]) => (
+              <option value={code} selected={q['action'] === code}>
+                {label}
+              </option>
+            ))}
+            {KNOWN_ACTIONS.map((code) => (
+              <option value={code} selected={q['action'] === code}>
+                {actionWords(code).did}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          From
+          <input type="date" name="from" value={q['from'] ?? ''} />
+        </label>
+        <label>
+          To
+          <input type="date" name="to" value={q['to'] ?? ''} />
+        </label>
+        <button type="submit">Filter</button>
+        <a href={AUDIT_PAGE}>Clear</a>
+      </form>
+      <p>
+        <a
+          href={`/api/audit/export.csv?${new URLSearchParams(
+            Object.entries(props.resolved ?? {}).flatMap(([k, v]) => (v === undefined || k === 'before' || k === 'limit' ? [] : [[k, String(v)]])),
+          ).toString()}`}
+        >
+          Export these entries as CSV
+        </a>
+      </p>
+      {props.events.length === 0 ? (
+        <p role="status">No entries match.</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="cards" aria-label="Audit entries">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">What happened</th>
+                <th scope="col">People</th>
+                <th scope="col">Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.events.map((e) => (
+                <tr>
+                  <td data-label="When">{whenIn(e.at, props.timeZone)}</td>
+                  <td data-label="What happened">{summaryOf(e, props.names)}</td>
+                  <td data-label="People">
+                    <PeopleCell event={e} names={props.names} />
+                  </td>
+                  <td data-label="Details">
+                    <details>
+                      <summary>{`Entry ${e.seq}`}</summary>
+                      <p>
+                        <code>{e.action}</code>
+                      </p>
+                      <DetailList details={e.details} />
+                      <p>
+                        <a href={`${AUDIT_PAGE}/events/${e.seq}`}>The whole entry</a>
+                      </p>
+                    </details>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav class="pager" aria-label="Audit pages">
+        {q['before'] ? <a href={`${AUDIT_PAGE}?${params({ before: undefined })}`}>Newest entries</a> : null}
+        {props.nextBefore !== null ? (
+          <a href={`${AUDIT_PAGE}?${params({ before: String(props.nextBefore) })}`}>Older entries</a>
+        ) : (
+          <span>No older entries.</span>
+        )}
+      </nav>
+    </Layout>
+  );
+}
+
+/** One entry in full: the people it names (all of them), every detail, and its place in the chain. */
+export function AuditEventPage(props: { user: SignedInUser; event: AuditEventView; names: Names; timeZone: string }) {
+  const e = props.event;
+  return (
+    <Layout title={`Audit entry ${e.seq}`} user={props.user} current={AUDIT_PAGE}>
+      <p>
+        <a href={AUDIT_PAGE}>The audit log</a>
+      </p>
+      <p>{summaryOf(e, props.names)}</p>
+      <dl class="facts">
+        <dt>When</dt>
+        <dd>{whenIn(e.at, props.timeZone)}</dd>
+        <dt>Action code</dt>
+        <dd>
+          <code>{e.action}</code>
+        </dd>
+        <dt>Done by</dt>
+        <dd>
+          <a href={`${AUDIT_PAGE}?actor=${encodeURIComponent(e.actorId)}`}>{actorText(e, props.names)}</a>
+        </dd>
+        <dt>Hash</dt>
+        <dd>
+          <code>{e.hash}</code>
+        </dd>
+      </dl>
+      <h2>Details</h2>
+      <DetailList details={e.details} />
+      <h2>{`People whose data it concerned (${e.subjectUserIds.length.toLocaleString('en')})`}</h2>
+      {e.subjectUserIds.length === 0 ? (
+        <p>None.</p>
+      ) : (
+        <ul class="columns">
+          {e.subjectUserIds.map((id) => (
+            <li>
+              <a href={`${AUDIT_PAGE}?subject=${id}`}>{props.names.get(id)?.name ?? 'a former member'}</a>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Layout>
+  );
+}
+
+export function ChainPage(props: {
+  user: SignedInUser;
   chain: ChainVerification | null;
   checkpoint: Checkpoint | null;
   supplied: string;
   error?: string | undefined;
   fields?: FieldProblem[] | undefined;
 }) {
-  const q = props.query;
-  const params = (extra: Record<string, string>) =>
-    new URLSearchParams(Object.entries({ ...q, ...extra }).filter(([k, v]) => v !== '' && k !== 'before' && k !== 'checkpoint')).toString();
-  const field = (name: string, label: string, placeholder: string) => (
-    <label>
-      {label}
-      <input name={name} value={q[name] ?? ''} placeholder={placeholder} />
-    </label>
-  );
   return (
-    <Layout title="Audit log" user={props.user} current="/audit">
+    <Layout title="Audit chain" width="reading" user={props.user} current={AUDIT_PAGE}>
       {props.chain ? <Chain chain={props.chain} /> : null}
-      <Problems message={props.error} fields={props.fields} />
+      <FormProblems message={props.error} fields={props.fields} labels={{ checkpoint: 'Checkpoint you kept' }} />
       <CheckpointPanel checkpoint={props.checkpoint} supplied={props.supplied} />
-      <form method="get" action="/audit" aria-label="Filter">
-        {field('actor', 'Actor id', 'user, device or system id')}
-        {field('action', 'Action', 'e.g. policy.published or report.*')}
-        {field('subject', 'Person (id)', 'whose data')}
-        {field('from', 'From', 'YYYY-MM-DD')}
-        {field('to', 'To', 'YYYY-MM-DD')}
-        <button type="submit">Filter</button>
-      </form>
       <p>
-        <a href={`/api/audit/export.csv?${params({})}`}>Export these entries as CSV</a>
+        <a href={AUDIT_PAGE}>The audit log</a>
       </p>
-      <table>
-        <thead>
-          <tr>
-            <th>#</th>
-            <th>When</th>
-            <th>Actor</th>
-            <th>Action</th>
-            <th>People</th>
-            <th>Details</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.events.map((e) => (
-            <tr>
-              <td>{e.seq}</td>
-              <td>{when(e.at)}</td>
-              <td>
-                {e.actorType} <code>{e.actorId}</code>
-              </td>
-              <td>{e.action}</td>
-              <td>
-                {e.subjectUserIds.map((id) => (
-                  <div>
-                    <a href={`/audit?subject=${id}`}>
-                      <code>{id}</code>
-                    </a>
-                  </div>
-                ))}
-              </td>
-              <td>
-                <code>{JSON.stringify(e.details)}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {props.nextBefore !== null ? <a href={`/audit?${params({})}&before=${props.nextBefore}`}>Older entries</a> : <p>No older entries.</p>}
     </Layout>
   );
 }

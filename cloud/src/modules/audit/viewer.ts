@@ -72,6 +72,13 @@ const view = (e: StoredAuditEvent): AuditEventView => ({
 
 export const EXPORT_MAX_ROWS = 100_000;
 
+/** The people and time zone of an org, as the viewer's pages name them (the directory, given by the composition root). */
+export interface AuditPeople {
+  /** People of the org by id (former members too), or whose name or email contains `text`. */
+  find(orgId: string, q: { ids?: readonly string[]; text?: string; limit?: number }): Promise<{ id: string; name: string; email: string; role: string }[]>;
+  timeZone(orgId: string): Promise<string>;
+}
+
 /**
  * The audit viewer for admins and auditors, scoped to their org. Looking at the log is
  * itself logged, with the person filtered on (if any) as its subject.
@@ -97,6 +104,15 @@ export function createAuditViewer(audit: AuditService) {
       const events = rows.slice(0, q.limit).map(view);
       await logged(user, 'audit.viewed', q, { shown: events.length });
       return { events, nextBefore: rows.length > q.limit ? (events[events.length - 1]?.seq ?? null) : null };
+    },
+
+    /** One event of the org by its sequence number, for its own page; undefined when there is none. Logged as a read of the log. */
+    async event(user: SignedInUser, seq: number): Promise<AuditEventView | undefined> {
+      assertReader(user);
+      const [row] = await audit.search(user.orgId, {}, { beforeSeq: seq + 1, limit: 1 });
+      if (!row || row.seq !== seq) return undefined;
+      await audit.record({ orgId: user.orgId, actorType: 'user', actorId: user.userId, action: 'audit.event_viewed', details: { seq } });
+      return view(row);
     },
 
     /**

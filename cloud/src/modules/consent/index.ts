@@ -4,7 +4,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import type { Database } from '../../platform/db/client';
 import type { AppEnv } from '../../platform/env';
 import type { AuditService } from '../audit';
-import type { BindingService } from '../devices';
+import type { BindingService, DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
 import { createPolicyDrafts } from './drafts';
 import { policyPageRoutes } from './page-routes';
@@ -20,6 +20,8 @@ export function createConsentModule(deps: {
   directory: DirectoryService;
   /** Who each device speaks for: decisions count only under the binding in force. */
   bindings: Pick<BindingService, 'currentBindings'>;
+  /** The person's bound computers and their directives, for withdrawals made on the web. */
+  devices: Pick<DeviceService, 'devicesOfUser' | 'queueDirective'>;
   receiptKey: KeyObject;
   receiptPublicKey: KeyObject;
   receiptKeyId: string;
@@ -36,6 +38,7 @@ export function createConsentModule(deps: {
     audit: deps.audit,
     directory: deps.directory,
     bindings: deps.bindings,
+    devices: deps.devices,
     receiptKey: deps.receiptKey,
     receiptKeyId: deps.receiptKeyId,
     publicUrl: deps.publicUrl,
@@ -64,6 +67,7 @@ export function createConsentModule(deps: {
 export type ConsentModule = ReturnType<typeof createConsentModule>;
 
 export type { ConsentService, ConsentTimeline, ConsentHistory, ConsentEvent } from './service';
+export type { DeviceConsent } from './web-withdrawal';
 export { grantedAt, inForce } from './service';
 export type { PolicyDrafts, PolicyVersionView } from './drafts';
 export { PolicyDiff } from './diff';

@@ -3,7 +3,7 @@ import { ALL_SCOPES, widenedScopes, type ConsentDecision, type ConsentReceipt, t
 import { uuidv7 } from 'uuidv7';
 import type { AuditService } from '../audit';
 import type { InvalidationBus } from '../../platform/invalidation';
-import type { BindingService } from '../devices';
+import type { BindingService, DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
 import type { EnrolledDevice } from '../../platform/env';
 import { AppError } from '../../platform/errors';
@@ -11,6 +11,7 @@ import { createPolicyPublication } from './policies';
 import { receiptPurposes, signReceipt, visibilitySummary } from './receipt';
 import type { ConsentEvent, ConsentListener } from './events';
 import type { ConsentStore } from './store';
+import { createWebConsent } from './web-withdrawal';
 
 export type { ConsentEvent, ConsentListener } from './events';
 
@@ -21,6 +22,8 @@ interface Deps {
   audit: AuditService;
   directory: Pick<DirectoryService, 'findUser'>;
   bindings: Pick<BindingService, 'currentBindings'>;
+  /** The person's bound computers and their directives: a web withdrawal applies to each. */
+  devices: Pick<DeviceService, 'devicesOfUser' | 'queueDirective'>;
   receiptKey: KeyObject;
   receiptKeyId: string;
   publicUrl: () => string;
@@ -71,9 +74,26 @@ export function createConsentService(deps: Deps) {
 
   const policies = createPolicyPublication({ store, audit, publicUrl: deps.publicUrl, now, announce, bus: deps.bus });
   const { toPolicy, currentPolicyRow, cachedCurrentPolicy, cachedPublishedVersion, cachedPublishedList } = policies;
+  const web = createWebConsent({
+    store,
+    audit,
+    directory,
+    devices: deps.devices,
+    policies,
+    receiptKey: deps.receiptKey,
+    receiptKeyId: deps.receiptKeyId,
+    announce,
+    now,
+  });
 
   return {
     ...policies.api,
+
+    /** Per computer bound to the person now: the scopes it may record (the web's My data). */
+    consentOf: web.consentOf,
+
+    /** The person, signed in on the web, withdraws scopes on every computer bound to them (a receipt and a directive each). */
+    withdrawOnWeb: web.withdraw,
 
     onEvent(listener: ConsentListener) {
       listeners.push(listener);

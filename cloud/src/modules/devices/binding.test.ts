@@ -153,9 +153,12 @@ describe.each(testDatabaseKinds())('who a device speaks for, on %s', (kind) => {
     const adminId = bed.orgA.people.admin.id;
     expect(await audited('device.bound', box.deviceId)).toEqual([{ actor_id: adminId, subject_user_ids: [ids.outsider] }]);
     expect(await audited('device.unbound', box.deviceId)).toEqual([{ actor_id: adminId, subject_user_ids: [ids.outsider] }]);
-    const page = await (await admin.get('/admin/devices')).text();
-    expect(page).toContain(`/admin/devices/${box.deviceId}/assign`);
-    expect(page).toContain('OS account: shared-box');
+    const page = await (await admin.get('/admin/devices?q=shared-box')).text();
+    expect(page).toContain(`/admin/devices/${box.deviceId}`);
+    expect(page).toContain('OS account shared-box');
+    const devicePage = await (await admin.get(`/admin/devices/${box.deviceId}`)).text();
+    expect(devicePage).toContain(`/admin/devices/${box.deviceId}/assign`);
+    expect(devicePage).toContain('shared-box (a hint, not proof of who uses it)');
   });
 
   it('a per-user enrollment token binds at enrollment; one for a person of another org is refused', async () => {

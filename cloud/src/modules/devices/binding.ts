@@ -175,10 +175,8 @@ export function createBindingService(deps: Deps) {
 
     /** The active devices bound to a person now (their "My computers" list). */
     async devicesOf(person: { orgId: string; userId: string }) {
-      const rows = await store.listDevices(person.orgId);
-      return rows
-        .filter((d) => d.userId === person.userId && !d.revokedAt)
-        .map((d) => ({ deviceId: d.id, name: d.name, platform: d.platform, osUser: d.osUser, lastSeenAt: d.lastSeenAt }));
+      const rows = await store.devicesOfUser(person.orgId, person.userId);
+      return rows.map((d) => ({ deviceId: d.id, name: d.name, platform: d.platform, osUser: d.osUser, lastSeenAt: d.lastSeenAt }));
     },
   };
 }

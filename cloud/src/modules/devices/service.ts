@@ -8,6 +8,7 @@ import { AppError } from '../../platform/errors';
 import type { AuditService } from '../audit';
 import type { DirectoryService } from '../directory';
 import type { BindingService } from './binding';
+import { createFleetSearch } from './fleet-search';
 import type { DeviceRow, DeviceStore } from './store';
 
 export type { DeviceIdentity, EnrolledDevice };
@@ -38,6 +39,7 @@ export function hashEnrollmentToken(token: string): string {
 export function createDeviceService(deps: Deps) {
   const { store, audit, directory } = deps;
   const now = deps.now ?? (() => new Date());
+  const fleet = createFleetSearch(store, now);
 
   return {
     /** Makes a token; the plain value is returned once and only its hash is kept. */
@@ -238,6 +240,15 @@ export function createDeviceService(deps: Deps) {
 
     /** An org's devices with their last sync and agent status (device health report). */
     listDevices: (orgId: string) => store.listDevices(orgId),
+
+    /** The active devices bound to a person now. */
+    devicesOfUser: (orgId: string, userId: string) => store.devicesOfUser(orgId, userId),
+
+    /** One page of the org's fleet, searched, filtered and sorted by the database, and the number of matches. */
+    searchFleet: fleet.search,
+
+    /** Devices per agent version, silent, dropping spans, failing capture, unbound. */
+    fleetSummary: fleet.summary,
 
     async recordSync(device: DeviceIdentity, status: AgentStatus | undefined) {
       const at = now();

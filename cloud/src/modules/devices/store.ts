@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, ilike, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { AgentStatus, Directive } from '@icarus/shared';
 import type { Database } from '../../platform/db/client';
 import { deviceBindings, deviceDirectives, devices, enrollmentTokens, pairingCodes, usedAssertions } from './tables';
@@ -7,6 +7,71 @@ export type DeviceRow = typeof devices.$inferSelect;
 export type EnrollmentTokenRow = typeof enrollmentTokens.$inferSelect;
 export type BindingRow = typeof deviceBindings.$inferSelect;
 export type BindingMethod = BindingRow['method'];
+
+/** What IT looks for in the fleet: the health problems the summary counts, each a filter. */
+export type FleetHealth = 'silent' | 'dropping' | 'failing' | 'outdated' | 'unbound';
+export type FleetSort = 'enrolled' | 'name' | 'lastSync' | 'version' | 'platform';
+
+export interface FleetQuery {
+  /** Matches the device name, OS account or the start of the device id, or any device of `ownerIds`. */
+  text?: string | undefined;
+  ownerIds?: readonly string[] | undefined;
+  state: 'active' | 'revoked' | 'all';
+  health?: FleetHealth | undefined;
+  platform?: string | undefined;
+  /** A device is silent when its last sync is older than this (or it never synced). */
+  silentBefore: Date;
+  /** The newest agent version in the fleet: other versions (and none) are outdated. */
+  newestVersion?: string | undefined;
+  sort: FleetSort;
+  descending: boolean;
+  offset: number;
+  limit: number;
+}
+
+const likeText = (text: string) => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+
+function fleetConditions(orgId: string, q: Omit<FleetQuery, 'sort' | 'descending' | 'offset' | 'limit'>): SQL[] {
+  const where: SQL[] = [eq(devices.orgId, orgId)];
+  if (q.state === 'active') where.push(isNull(devices.revokedAt));
+  if (q.state === 'revoked') where.push(isNotNull(devices.revokedAt));
+  if (q.platform) where.push(eq(devices.platform, q.platform));
+  if (q.text) {
+    const matches: SQL[] = [ilike(devices.name, likeText(q.text)), ilike(devices.osUser, likeText(q.text))];
+    if (/^[0-9a-f-]{4,36}$/i.test(q.text)) matches.push(sql`${devices.id}::text like ${`${q.text.toLowerCase()}%`}`);
+    if (q.ownerIds && q.ownerIds.length > 0) matches.push(inArray(devices.userId, [...q.ownerIds]));
+    const any = or(...matches);
+    if (any) where.push(any);
+  }
+  switch (q.health) {
+    case 'silent': {
+      const silent = or(isNull(devices.lastSeenAt), lt(devices.lastSeenAt, q.silentBefore));
+      if (silent) where.push(silent);
+      break;
+    }
+    case 'dropping':
+      where.push(sql`coalesce((${devices.status}->>'droppedSpans')::int, 0) > 0`);
+      break;
+    case 'failing':
+      where.push(sql`${devices.status}->'captureSources' @> '[{"ok": false}]'::jsonb`);
+      break;
+    case 'outdated':
+      where.push(q.newestVersion ? sql`${devices.agentVersion} is distinct from ${q.newestVersion}` : sql`false`);
+      break;
+    case 'unbound':
+      where.push(isNull(devices.userId));
+      break;
+  }
+  return where;
+}
+
+const SORT_COLUMNS = {
+  enrolled: devices.enrolledAt,
+  name: devices.name,
+  lastSync: devices.lastSeenAt,
+  version: devices.agentVersion,
+  platform: devices.platform,
+} as const satisfies Record<FleetSort, unknown>;
 
 export function createDeviceStore({ db }: Database) {
   return {
@@ -140,6 +205,66 @@ export function createDeviceStore({ db }: Database) {
 
     async listDevices(orgId: string): Promise<DeviceRow[]> {
       return db.select().from(devices).where(eq(devices.orgId, orgId)).orderBy(devices.enrolledAt);
+    },
+
+    /** The active devices bound to a person now. */
+    async devicesOfUser(orgId: string, userId: string): Promise<DeviceRow[]> {
+      return db
+        .select()
+        .from(devices)
+        .where(and(eq(devices.orgId, orgId), eq(devices.userId, userId), isNull(devices.revokedAt)))
+        .orderBy(devices.enrolledAt);
+    },
+
+    /** One page of the fleet, filtered and sorted in the database, with the number of matches. */
+    async searchDevices(orgId: string, q: FleetQuery, knownTotal?: number): Promise<{ rows: DeviceRow[]; total: number }> {
+      const where = and(...fleetConditions(orgId, q));
+      const column = SORT_COLUMNS[q.sort];
+      // Never-synced devices and devices with no version sort last either way; the id breaks ties so
+      // pages never overlap. Not-null columns sort plainly, so the (org, enrolled, id) index serves them.
+      const nullable = q.sort === 'lastSync' || q.sort === 'version';
+      const order = nullable ? sql`${column} ${q.descending ? sql`desc` : sql`asc`} nulls last` : q.descending ? desc(column) : asc(column);
+      const [rows, total] = await Promise.all([
+        db
+          .select()
+          .from(devices)
+          .where(where)
+          .orderBy(order, q.descending ? desc(devices.id) : asc(devices.id))
+          .limit(q.limit)
+          .offset(q.offset),
+        knownTotal ??
+          db
+            .select({ n: count() })
+            .from(devices)
+            .where(where)
+            .then(([counted]) => counted?.n ?? 0),
+      ]);
+      return { rows, total };
+    },
+
+    /**
+     * Counts for the fleet's health summary in one pass over the org's devices, per agent version
+     * and platform (the summary adds them up): active, revoked, silent, dropping, failing, unbound.
+     */
+    async fleetHealth(orgId: string, silentBefore: Date) {
+      const active = sql`${devices.revokedAt} is null`;
+      // A raw fragment's parameter is not typed by its column: postgres.js wants the instant as text.
+      const before = sql`${silentBefore.toISOString()}::timestamptz`;
+      const counted = (condition: SQL) => sql<number>`count(*) filter (where ${condition})`.mapWith(Number);
+      return db
+        .select({
+          version: devices.agentVersion,
+          platform: devices.platform,
+          active: counted(active),
+          revoked: counted(sql`${devices.revokedAt} is not null`),
+          silent: counted(sql`${active} and (${devices.lastSeenAt} is null or ${devices.lastSeenAt} < ${before})`),
+          dropping: counted(sql`${active} and coalesce((${devices.status}->>'droppedSpans')::int, 0) > 0`),
+          failing: counted(sql`${active} and ${devices.status}->'captureSources' @> '[{"ok": false}]'::jsonb`),
+          unbound: counted(sql`${active} and ${devices.userId} is null`),
+        })
+        .from(devices)
+        .where(eq(devices.orgId, orgId))
+        .groupBy(devices.agentVersion, devices.platform);
     },
 
     /** Records an assertion id; false when it was already used (a replay). */

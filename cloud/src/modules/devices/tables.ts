@@ -37,7 +37,12 @@ export const devices = pgTable(
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },
-  (t) => [index('devices_org').on(t.orgId), index('devices_user').on(t.userId)],
+  (t) => [
+    index('devices_org').on(t.orgId),
+    index('devices_user').on(t.userId),
+    // The fleet page's default order (newest enrollment first) reads a page off this, not a sort of the fleet.
+    index('devices_org_enrolled').on(t.orgId, t.enrolledAt, t.id),
+  ],
 );
 
 /** Assertion ids already used, kept until they expire, so a replayed assertion is refused. */

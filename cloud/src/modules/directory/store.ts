@@ -66,6 +66,30 @@ export function createDirectoryStore({ db }: Database, now: () => Date = () => n
     async listTeams(orgId: string): Promise<{ id: string; name: string }[]> {
       return db.select({ id: teams.id, name: teams.name }).from(teams).where(eq(teams.orgId, orgId)).orderBy(teams.name);
     },
+    /**
+     * People of the org named by id (deactivated ones too: the audit log names past actors), or
+     * whose name or email contains `text`, case-insensitively; at most `limit`. Pages that show a
+     * few people of a large org read these, not the whole directory.
+     */
+    async findMembers(
+      orgId: string,
+      q: { ids?: readonly string[]; text?: string; limit?: number },
+    ): Promise<{ id: string; name: string; email: string; role: UserRow['role']; deactivated: boolean }[]> {
+      const match = [];
+      if (q.ids && q.ids.length > 0) match.push(inArray(users.id, [...q.ids]));
+      if (q.text) {
+        const like = `%${q.text.replace(/[\\%_]/g, '\\$&')}%`;
+        match.push(and(isNull(users.deactivatedAt), or(sql`${users.name} ilike ${like}`, sql`${users.email} ilike ${like}`)));
+      }
+      if (match.length === 0) return [];
+      const rows = await db
+        .select({ id: users.id, name: users.name, email: users.email, role: users.role, deactivatedAt: users.deactivatedAt })
+        .from(users)
+        .where(and(eq(users.orgId, orgId), or(...match)))
+        .orderBy(users.name)
+        .limit(q.limit ?? 1000);
+      return rows.map(({ deactivatedAt, ...r }) => ({ ...r, deactivated: deactivatedAt !== null }));
+    },
     /** Everyone active in the org with their team (reports resolve team membership from this). */
     async listMembers(orgId: string): Promise<{ id: string; name: string; email: string; teamId: string | null; role: UserRow['role'] }[]> {
       return db

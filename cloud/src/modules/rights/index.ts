@@ -27,7 +27,7 @@ export function createRightsModule(deps: Omit<RightsDeps, 'store' | 'now'> & { d
     }) {
       return new Hono<AppEnv>()
         .route('/', rightsRoutes({ rights, deviceAuth: options.deviceAuth, requireUser: options.requireUser, maxBodyBytes: options.maxBodyBytes }))
-        .route('/', rightsPageRoutes({ rights, requireUser: options.requireUser, csrfOf: options.csrfOf }));
+        .route('/', rightsPageRoutes({ rights, directory: deps.directory, requireUser: options.requireUser, csrfOf: options.csrfOf }));
     },
     /** Picks up erasures a previous process accepted but did not finish. */
     start() {

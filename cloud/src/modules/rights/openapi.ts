@@ -24,6 +24,9 @@ const Viewer = z.object({
   action: z.string(),
   actor: z.object({ id: z.uuid(), name: z.string(), role: z.enum(['manager', 'admin', 'auditor']) }),
   details: z.record(z.string(), z.unknown()),
+  what: z.string().describe("What was done, in plain words after the actor's name"),
+  view: z.boolean().describe("A read of the person's data, as opposed to a change that concerned them"),
+  people: z.int().describe('How many people the view included: 1 is the person alone, more is a total they were one of'),
 });
 const Erasure = z.object({
   id: z.uuid(),

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
+import type { Scope } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
 import type { AnalyticsService } from '../analytics';
-import type { AuditService } from '../audit';
+import { actionWords, type AuditService } from '../audit';
+import type { ConsentService } from '../consent';
 import type { DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
 import { AppError } from '../../platform/errors';
@@ -27,6 +29,12 @@ export interface Viewer {
   action: string;
   actor: { id: string; name: string; role: string };
   details: Record<string, unknown>;
+  /** What was done, in plain words after the actor's name ("saw your time per category, in a team summary"). */
+  what: string;
+  /** A read of the person's data (a report, a list), as opposed to a change that concerned them. */
+  view: boolean;
+  /** How many people the view included: 1 is the person alone, more a total they were one of. */
+  people: number;
 }
 
 const VIEWER_ROLES = new Set(['manager', 'admin', 'auditor']);
@@ -40,6 +48,7 @@ export interface RightsDeps {
   devices: DeviceService;
   directory: DirectoryService;
   notifications: NotificationService;
+  consent: Pick<ConsentService, 'consentOf' | 'withdrawOnWeb' | 'currentPolicy'>;
   logger: Logger;
   now?: () => Date;
 }
@@ -57,9 +66,8 @@ export function createRightsService(deps: RightsDeps) {
       // Not a rebuild from raw spans: days past raw retention have none, and would lose everyone's figures.
       const rollups = await analytics.eraseUser(orgId, userId);
       if (request.eraseLocal) {
-        for (const d of await devices.listDevices(orgId)) {
-          if (d.userId === userId && !d.revokedAt) await devices.queueDirective(d.id, { type: 'erase_local', reason: `erasure request ${id}` });
-        }
+        for (const d of await devices.devicesOfUser(orgId, userId))
+          await devices.queueDirective(d.id, { type: 'erase_local', reason: `erasure request ${id}` });
       }
       const at = now();
       await store.finishErasure(id, { state: 'completed', spansRemoved: removed.count, at });
@@ -104,7 +112,18 @@ export function createRightsService(deps: RightsDeps) {
       return rows.flatMap((r) => {
         const actor = actors.get(r.actorId);
         if (!actor) return [];
-        return [{ at: r.at.toISOString(), action: r.action, actor: { id: r.actorId, ...actor }, details: r.details }];
+        const words = actionWords(r.action);
+        return [
+          {
+            at: r.at.toISOString(),
+            action: r.action,
+            actor: { id: r.actorId, ...actor },
+            details: r.details,
+            what: words.saw ? `saw ${words.saw}` : `${words.did} (it concerned you)`,
+            view: words.saw !== undefined,
+            people: r.subjectUserIds.length,
+          },
+        ];
       });
     },
 
@@ -156,6 +175,18 @@ export function createRightsService(deps: RightsDeps) {
       inBackground(row);
       return { id: row.id, state: 'requested', requestedAt: row.requestedAt.toISOString() };
     },
+
+    /**
+     * The person's consent per scope of the current policy, across the computers bound to them:
+     * each computer's standing decision, and the policy's words for each scope.
+     */
+    async consent(who: Principal) {
+      const [devicesOf, policy] = await Promise.all([deps.consent.consentOf(who), deps.consent.currentPolicy(who.orgId).catch(() => undefined)]);
+      return { devices: devicesOf, scopes: policy?.content.scopes.map((s) => ({ scope: s.scope, purpose: s.purpose, legalBasis: s.legalBasis })) ?? [] };
+    },
+
+    /** Withdraws scopes on every computer bound to the person; only the person's own session may (the web principal). */
+    withdrawConsent: (who: Principal, scopes: Scope[]) => deps.consent.withdrawOnWeb(who, scopes),
 
     async erasures(who: Principal) {
       return (await store.erasures(who.orgId, who.userId)).map((r) => ({

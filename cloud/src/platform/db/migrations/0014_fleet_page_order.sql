@@ -1,0 +1,1 @@
+CREATE INDEX "devices_org_enrolled" ON "devices" USING btree ("org_id","enrolled_at","id");

@@ -1,0 +1,127 @@
+// Time to first byte of the fleet and audit pages at 10,000 devices and 100,000 audit rows, beside a
+// plain `select 1` round trip on the same database. A real cloud over HTTP on loopback, signed in as
+// an admin; each page asked BENCH_ROUNDS times after one warm-up, median reported.
+//
+//   npx tsx test/bench/fleet-pages.ts                       # PGlite
+//   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx test/bench/fleet-pages.ts postgres
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { startAdminTestbed } from '../../cloud/test/support/admin';
+import type { TestDatabaseKind } from '../../cloud/test/support/database';
+import { median } from './stats';
+
+const DEVICES = 10_000;
+const AUDIT_ROWS = 100_000;
+const PEOPLE = 1_000;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 25);
+const KEY = JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' });
+
+/** The measurement, as Markdown lines for docs/BENCHMARKS.md (run.ts) or the terminal. */
+export async function benchFleetPages(kind: TestDatabaseKind): Promise<string[]> {
+  const bed = await startAdminTestbed(kind, `bench-${kind}`);
+  const { database } = bed.cloud;
+  const orgId = bed.orgA.orgId;
+  const started = performance.now();
+
+  // People: a directory of 1,000 besides the test org's six.
+  await database.rows(sql`
+    insert into users (id, org_id, email, name, role, team_id)
+    select gen_random_uuid(), ${orgId}::uuid, 'person' || i || '@bench.example', 'Person ' || i, 'employee', ${bed.orgA.teamId}::uuid
+    from generate_series(1, ${PEOPLE}) as i`);
+  // Devices: one in ten on an older agent, one in fifty silent, one in a hundred dropping spans.
+  await database.rows(sql`
+    insert into devices (id, org_id, user_id, enrollment_token_id, name, platform, os_user, public_key_jwk, agent_version, status, enrolled_at, last_seen_at)
+    select gen_random_uuid(), ${orgId}::uuid, p.id, gen_random_uuid(), 'laptop-' || lpad(i::text, 5, '0'),
+      (array['win32','darwin','linux'])[1 + i % 3], 'user' || i, ${KEY}::jsonb,
+      case when i % 10 = 0 then '0.9.0' else '0.10.0' end,
+      jsonb_build_object('agentVersion', case when i % 10 = 0 then '0.9.0' else '0.10.0' end, 'pendingSpans', i % 7,
+        'droppedSpans', case when i % 100 = 0 then 5 else 0 end, 'captureSources', '[{"name":"x11","ok":true}]'::jsonb),
+      now() - interval '90 days' + i * interval '10 minutes',
+      case when i % 50 = 0 then now() - interval '3 days' else now() - interval '2 minutes' end
+    from generate_series(1, ${DEVICES}) as i
+    left join lateral (select id from users where org_id = ${orgId}::uuid and email = 'person' || (1 + i % ${PEOPLE}) || '@bench.example') p on true`);
+  // Audit rows: sign-ins, device syncs, one-person views and, one in a hundred, a report view naming 980 people.
+  // Hashes are filler: the pages measured read the log, they do not verify its chain.
+  await database.rows(sql`
+    with people as (select array_agg(id::text order by email) as ids from users where org_id = ${orgId}::uuid and email like '%@bench.example')
+    insert into audit_log (id, org_id, at, actor_type, actor_id, action, subject_user_ids, details, prev_hash, hash)
+    select gen_random_uuid(), ${orgId}::uuid, now() - interval '60 days' + i * interval '50 seconds',
+      case when i % 3 = 0 then 'device' else 'user' end,
+      case when i % 3 = 0 then gen_random_uuid()::text else ${bed.orgA.people.manager.id} end,
+      case when i % 100 = 0 then 'report.team_summary.viewed' when i % 3 = 0 then 'device.token_issued' when i % 10 = 1 then 'report.person_detail.viewed' else 'auth.sign_in' end,
+      case when i % 100 = 0 then to_jsonb(people.ids[1:980]) when i % 10 = 1 then jsonb_build_array(people.ids[1 + i % ${PEOPLE}]) else '[]'::jsonb end,
+      case when i % 100 = 0 then '{"from":"2026-10-01","to":"2026-10-31"}'::jsonb else '{}'::jsonb end,
+      repeat('0', 64), md5(i::text) || md5(i::text)
+    from generate_series(1, ${AUDIT_ROWS}) as i, people`);
+  await database.rows(sql`analyze`);
+  const seeded = ((performance.now() - started) / 1000).toFixed(0);
+
+  const admin = await bed.as('admin');
+  const auditor = await bed.as('auditor');
+  const [mid] = await database.rows<{ seq: number }>(sql`select (min(seq) + max(seq)) / 2 as seq from audit_log where org_id = ${orgId}`);
+
+  async function ttfb(path: string, who = admin): Promise<number> {
+    const times: number[] = [];
+    for (let i = 0; i <= ROUNDS; i++) {
+      const t0 = performance.now();
+      const response = await bed.cloud.fetchPath(path, { headers: who.headers });
+      const t1 = performance.now();
+      if (response.status !== 200) throw new Error(`${path}: ${response.status} ${(await response.text()).slice(0, 300)}`);
+      await response.arrayBuffer();
+      if (i > 0) times.push(t1 - t0);
+    }
+    return median(times);
+  }
+  async function roundTrip(): Promise<number> {
+    const times: number[] = [];
+    for (let i = 0; i <= ROUNDS; i++) {
+      const t0 = performance.now();
+      await database.rows(sql`select 1`);
+      if (i > 0) times.push(performance.now() - t0);
+    }
+    return median(times);
+  }
+
+  const rows: [string, number][] = [
+    ['`select 1` round trip', await roundTrip()],
+    ['/admin/devices (newest first)', await ttfb('/admin/devices')],
+    ['/admin/devices?q=laptop-05120 (search)', await ttfb('/admin/devices?q=laptop-05120')],
+    ['/admin/devices?q=Person 512 (owner search)', await ttfb('/admin/devices?q=Person%20512')],
+    ['/admin/devices?health=silent', await ttfb('/admin/devices?health=silent')],
+    ['/admin/devices?health=outdated&sort=lastSync&page=10', await ttfb('/admin/devices?health=outdated&sort=lastSync&page=10')],
+    ['/audit (newest 50)', await ttfb('/audit', auditor)],
+    [`/audit?before=${mid?.seq} (an older page)`, await ttfb(`/audit?before=${mid?.seq}`, auditor)],
+    ['/audit?person=person7@bench.example', await ttfb('/audit?person=person7%40bench.example', auditor)],
+    ['/audit?action=report.team_summary.viewed', await ttfb('/audit?action=report.team_summary.viewed', auditor)],
+    ['/audit?actor=manager&from=…&to=… (a week)', await ttfb(`/audit?actor=manager&from=${day(-30)}&to=${day(-23)}`, auditor)],
+  ];
+  const html = await (await bed.cloud.fetchPath('/audit', { headers: auditor.headers })).text();
+  const fleetHtml = await (await bed.cloud.fetchPath('/admin/devices', { headers: admin.headers })).text();
+
+  await bed.stop();
+  return [
+    `${kind === 'postgres' ? 'PostgreSQL' : 'PGlite'}: ${DEVICES.toLocaleString('en')} devices, ${AUDIT_ROWS.toLocaleString('en')} audit rows, ${PEOPLE.toLocaleString('en')} people (seeded in ${seeded} s); median of ${ROUNDS} requests each.`,
+    '',
+    '| request | median TTFB (ms) |',
+    '|---|---:|',
+    ...rows.map(([name, ms]) => `| ${name} | ${ms.toFixed(1)} |`),
+    '',
+    `/audit is ${(html.length / 1024).toFixed(0)} KB of HTML, /admin/devices ${(fleetHtml.length / 1024).toFixed(0)} KB.`,
+    '',
+  ];
+}
+
+function day(offset: number): string {
+  return new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  benchFleetPages(process.argv[2] === 'postgres' ? 'postgres' : 'pglite').then(
+    (lines) => process.stdout.write(`${lines.join('\n')}\n`),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
