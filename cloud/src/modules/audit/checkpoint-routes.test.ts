@@ -74,7 +74,7 @@ describe.each(testDatabaseKinds())('audit checkpoints over HTTP on %s', (kind) =
     expect(after.body.ok).toBe(false);
     expect(after.body.problems).toEqual([{ kind: 'truncated', checkpointSeq: kept.seq, lastSeq: expect.any(Number) }]);
 
-    const page = await auditor.get(`/audit?checkpoint=${encodeURIComponent(kept.jws)}`);
+    const page = await auditor.get(`/audit/verify?checkpoint=${encodeURIComponent(kept.jws)}`);
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain('Audit chain BROKEN');
@@ -87,7 +87,7 @@ describe.each(testDatabaseKinds())('audit checkpoints over HTTP on %s', (kind) =
     expect(bad.status).toBe(400);
     expect(bad.body.error?.fields.map((f) => f.path)).toEqual(['checkpoint']);
     expect((await auditor.send('POST', '/api/audit/verify', {})).status).toBe(400);
-    const page = await auditor.get('/audit?checkpoint=nonsense');
+    const page = await auditor.get('/audit/verify?checkpoint=nonsense');
     expect(page.status).toBe(400);
     expect(await page.text()).toContain('not an audit checkpoint');
   });
