@@ -61,9 +61,17 @@ export function createScheduler(deps: { database: Database; logger: Logger; inst
     }
   }
 
+  /** Runs in progress: stopping a schedule waits for them, so a claimed tick is always finished or failed. */
+  const inFlight = new Set<Promise<void>>();
   const guarded = (job: CronJob) => {
     let running = false;
-    return async (context: TaskContext) => {
+    const tracked = (context: TaskContext) => {
+      const run = once(context);
+      inFlight.add(run);
+      void run.finally(() => inFlight.delete(run));
+      return run;
+    };
+    const once = async (context: TaskContext) => {
       if (running || !lock) return;
       running = true;
       const tick = new Date(Math.floor(context.date.getTime() / 1000) * 1000);
@@ -77,6 +85,7 @@ export function createScheduler(deps: { database: Database; logger: Logger; inst
         running = false;
       }
     };
+    return tracked;
   };
 
   return {
@@ -87,6 +96,7 @@ export function createScheduler(deps: { database: Database; logger: Logger; inst
         async stop() {
           await Promise.all(tasks.map((t) => t.stop()));
           await Promise.all(tasks.map((t) => t.destroy()));
+          await Promise.allSettled([...inFlight]);
         },
       };
     },
