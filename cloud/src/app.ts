@@ -79,6 +79,7 @@ export function createApp(deps: AppDeps) {
     onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }),
     onPurgeError: (err) => logger.error({ err }, 'session purge failed'),
     onAlertError: (err) => logger.error({ err }, 'could not tell an account holder of failed sign-ins'),
+    onAccountError: (err) => logger.error({ err }, 'could not send a password reset link'),
   });
   const devices = createDevicesModule({
     database,
@@ -147,6 +148,7 @@ export function createApp(deps: AppDeps) {
     audit: audit.service,
     consent: consent.service,
     signIns: identity.auth,
+    accounts: identity.account,
     reports: reporting.service,
     orgIds: ingestion.service.orgIdsWithSpans,
     requireUser: identity.access.requireUser,
