@@ -80,6 +80,7 @@ function presessionCsrf(c: Context, secure: boolean): string {
   setCookie(c, PRESESSION_CSRF_COOKIE, csrf, { httpOnly: true, sameSite: 'Lax', secure, path: '/sign-in', maxAge: 3600 });
   return csrf;
 }
+const sentCsrf = (fields: Record<string, unknown>) => (typeof fields['_csrf'] === 'string' ? fields['_csrf'] : undefined);
 const presessionCsrfMatches = (c: Context, sent: string | undefined) => {
   const csrf = getCookie(c, PRESESSION_CSRF_COOKIE) ?? '';
   return csrf !== '' && sameToken(sent, csrf);
@@ -154,13 +155,14 @@ export function gatewayPageRoutes(deps: {
     };
     app.get(`${path}:token`, (c) => page(c, presessionCsrf(c, deps.secure(c))));
     app.post(`${path}:token`, deps.signInLimit, async (c) => {
-      const body = await form(c, SetPasswordForm);
       const csrf = getCookie(c, PRESESSION_CSRF_COOKIE) ?? '';
-      if (!presessionCsrfMatches(c, body._csrf)) {
+      // The token first: a forged post learns nothing, not even which fields are wrong.
+      if (!presessionCsrfMatches(c, sentCsrf(await readForm(c)))) {
         c.status(403);
         return page(c, csrf, { message: 'The form expired; please enter your new password again.' });
       }
       try {
+        const body = await form(c, SetPasswordForm);
         const started = await account.setPasswordWithLink({
           token: c.req.param('token') ?? '',
           purpose,
@@ -226,12 +228,12 @@ export function gatewayPageRoutes(deps: {
     })
     .get('/sign-in/forgot', (c) => c.html(<ForgotPasswordPage csrf={presessionCsrf(c, deps.secure(c))} />))
     .post('/sign-in/forgot', deps.signInLimit, async (c) => {
-      const body = await form(c, ForgotForm);
       const csrf = getCookie(c, PRESESSION_CSRF_COOKIE) ?? '';
-      if (!presessionCsrfMatches(c, body._csrf)) {
+      if (!presessionCsrfMatches(c, sentCsrf(await readForm(c)))) {
         c.status(403);
-        return c.html(<ForgotPasswordPage csrf={csrf} email={body.email} error="The form expired; please enter your email again." />);
+        return c.html(<ForgotPasswordPage csrf={csrf} error="The form expired; please enter your email again." />);
       }
+      const body = await form(c, ForgotForm);
       // The same answer, at once, whether or not anyone has this email.
       account.requestReset(body.email, deps.addressOf(c));
       return c.html(<ForgotPasswordPage csrf={csrf} sent email={body.email} />);
