@@ -158,8 +158,9 @@ export function gatewayPageRoutes(deps: {
       const csrf = getCookie(c, PRESESSION_CSRF_COOKIE) ?? '';
       // The token first: a forged post learns nothing, not even which fields are wrong.
       if (!presessionCsrfMatches(c, sentCsrf(await readForm(c)))) {
-        c.status(403);
-        return page(c, csrf, { message: 'The form expired; please enter your new password again.' });
+        // 403 whatever the link's state: a forged post is refused as such, before the link is looked at.
+        const answer = await page(c, csrf, { message: 'The form expired; please enter your new password again.' });
+        return new Response(answer.body, { status: 403, headers: answer.headers });
       }
       try {
         const body = await form(c, SetPasswordForm);

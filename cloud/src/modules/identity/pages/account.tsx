@@ -66,7 +66,7 @@ export function AccountPage(props: AccountPageProps) {
       )}
 
       <h2>Where you are signed in</h2>
-      <DataTable label="Your sessions" head={['Signed in', 'Last active', 'From', 'How', '']}>
+      <DataTable label="Your sessions" head={['Signed in', 'Last active', 'From', 'How', 'Sign out']}>
         {props.sessions.map((s) => (
           <tr>
             <td>{when(s.createdAt)}</td>
