@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt, or } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
 import { accountTokens, recoveryCodes } from './tables';
 
@@ -11,6 +11,8 @@ export function createAccountStore({ db }: Database) {
     /** A new link; every earlier open link of the same person and purpose is retired in the same transaction. */
     async issue(row: Omit<AccountTokenRow, 'usedAt'>): Promise<void> {
       await db.transaction(async (tx) => {
+        // One issue per person and purpose at a time: two at once would each retire only what came before both.
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`account-token:${row.userId}:${row.purpose}`}, 0))`);
         await tx
           .update(accountTokens)
           .set({ usedAt: row.createdAt })
