@@ -5,6 +5,11 @@ import { startAdminTestbed, type AdminTestbed } from '../../../test/support/admi
 import { testDatabaseKinds } from '../../../test/support/database';
 import { CookieClient, PASSWORD } from '../../../test/support/people';
 import { startSmtpServer, waitFor } from '../../../test/support/servers';
+import { createAccountService, type AccountMail } from './account';
+import { createAccountStore } from './account-store';
+import { createSessionStore } from './session-store';
+import { createSignInThrottle } from './throttle';
+import { createDatabaseRateLimitStore, createThrottleStore } from './throttle-store';
 import { totpCode } from './totp';
 
 const NEW_PASSWORD = 'a brand new long password';
@@ -255,6 +260,39 @@ describe.each(testDatabaseKinds())('the account lifecycle on %s', (kind) => {
     expect(await auth.resolve(other.token)).toBeUndefined();
     expect((await browser.follow(url('/account'))).response.status).toBe(200);
   }, 120_000);
+
+  it('people of the single sign-on org never get a password: no invitation, no reset mail', async () => {
+    const { directory, audit, auth } = bed.cloud.cloud.services;
+    const database = bed.cloud.database;
+    const sessions = createSessionStore(database);
+    const store = createAccountStore(database);
+    const throttle = createSignInThrottle({ store: createThrottleStore(database), now: () => new Date() });
+    const mails: AccountMail[] = [];
+    const sso = createAccountService({
+      directory,
+      store,
+      sessions,
+      auth,
+      throttle,
+      audit,
+      limits: createDatabaseRateLimitStore(database),
+      publicUrl: () => bed.cloud.url,
+      mailEnabled: true,
+      ssoOrgId: bed.orgB.orgId,
+    });
+    sso.onMail(async (mail) => {
+      mails.push(mail);
+    });
+    const newcomer = await directory.createUser({ orgId: bed.orgB.orgId, email: 'sso.person@acct-b.example', name: 'Sso Person', role: 'employee' });
+    const admin = (await auth.resolve((await auth.signInWithPassword({ email: bed.orgB.people.auditor.email, password: PASSWORD })).token))?.user;
+    if (!admin) throw new Error('no session');
+    const result = await sso.invite({ ...admin, role: 'admin' }, [newcomer.id]);
+    expect(result.skipped).toEqual([{ userId: newcomer.id, reason: 'signs in with single sign-on' }]);
+    expect(await sso.notYetInvited(bed.orgB.orgId)).toEqual([]);
+    sso.requestReset(bed.orgB.people.outsider.email, '192.0.2.7');
+    await sso.settle();
+    expect(mails).toEqual([]);
+  });
 
   it('invitations say why they cannot go without a mail server', async () => {
     const noMail = await startAdminTestbed(kind, 'acct-nomail');
