@@ -18,7 +18,7 @@ export const ACCOUNT_RULES = {
   resetMails: { ratePerSecond: 1 / 1200, burst: 3 },
   passwordMin: 12,
   passwordMax: 1024,
-  /** Used and expired links are kept this long (for the audit trail's sake they are not needed after). */
+  /** Used and expired links are dropped this long after: they open nothing, and the audit log keeps what happened. */
   keepSpentMs: 86_400_000,
 } as const;
 

@@ -7,7 +7,7 @@ import type { SessionView } from '../account';
 export interface AccountPageProps {
   user: SignedInUser;
   csrf: string;
-  /** Null: the person signs in with single sign-on and has no password here. */
+  /** `sso`: the person signs in with single sign-on and has no password here; `none`: not invited yet. */
   password: 'set' | 'sso' | 'none';
   minLength: number;
   sessions: SessionView[];
