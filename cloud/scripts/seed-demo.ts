@@ -12,6 +12,9 @@ import { addDays } from '@icarus/shared';
 
 export const DEMO_MANAGER_EMAIL = 'manager@demo.icarus.local';
 export const DEMO_MANAGER_PASSWORD = 'demo-manager-password';
+/** One employee of the demo org who can sign in, to see an employee's home and My data. */
+export const DEMO_EMPLOYEE_EMAIL = 'person0@demo.icarus.local';
+export const DEMO_EMPLOYEE_PASSWORD = 'demo-employee-password';
 
 export interface SeedOptions {
   employees: number;
@@ -75,6 +78,9 @@ export async function seedDemo(
   }
   await services.importer.importCsv({ orgId, actorUserId: admin?.id ?? 'seed-demo', text: lines.join('\n'), dryRun: false });
   log(`directory: ${options.teams} teams, ${options.employees} people (${Math.round(performance.now() - started)} ms)`);
+  // Imported people have no password (they are invited); one gets a known one for the demo.
+  const employee = await services.directory.findUserByEmail(orgId, DEMO_EMPLOYEE_EMAIL);
+  if (employee) await services.directory.setPassword(employee.id, DEMO_EMPLOYEE_PASSWORD);
 
   // Devices enroll as the agent would; one key pair serves the whole demo fleet.
   const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
@@ -248,6 +254,7 @@ async function main() {
           : `  admin:    ${DEMO_ADMIN_EMAIL} (password shown when it was made; a new one: npm run admin -- reset-password --email ${DEMO_ADMIN_EMAIL})`,
       );
       lines.push(`  manager:  ${DEMO_MANAGER_EMAIL} / ${DEMO_MANAGER_PASSWORD}`);
+      lines.push(`  employee: ${DEMO_EMPLOYEE_EMAIL} / ${DEMO_EMPLOYEE_PASSWORD}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     }
   } finally {

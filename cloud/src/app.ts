@@ -16,6 +16,7 @@ import { createComplianceModule } from './modules/compliance';
 import { createConsentModule } from './modules/consent';
 import { createDevicesModule } from './modules/devices';
 import { createDirectoryModule } from './modules/directory';
+import { createHomeModule } from './modules/home';
 import { createIdentityModule, documentPeopleApi } from './modules/identity';
 import { createIngestionModule } from './modules/ingestion';
 import { createNotificationModule } from './modules/notification';
@@ -34,6 +35,7 @@ import { documentWireApi } from './platform/openapi';
 import { createScheduler } from './platform/scheduler';
 import type { Secrets } from './platform/secrets';
 import { ASSETS_PREFIX, assetRoutes } from './ui/assets';
+import { errorPage } from './ui/error-page';
 
 export interface AppDeps {
   config: Config;
@@ -79,6 +81,7 @@ export function createApp(deps: AppDeps) {
     onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }),
     onPurgeError: (err) => logger.error({ err }, 'session purge failed'),
     onAlertError: (err) => logger.error({ err }, 'could not tell an account holder of failed sign-ins'),
+    onAccountError: (err) => logger.error({ err }, 'could not send a password reset link'),
   });
   const devices = createDevicesModule({
     database,
@@ -149,6 +152,7 @@ export function createApp(deps: AppDeps) {
     audit: audit.service,
     consent: consent.service,
     signIns: identity.auth,
+    accounts: identity.account,
     reports: reporting.service,
     orgIds: ingestion.service.orgIdsWithSpans,
     requireUser: identity.access.requireUser,
@@ -180,6 +184,15 @@ export function createApp(deps: AppDeps) {
     publicUrl,
   });
 
+  const home = createHomeModule({
+    reports: reporting.service,
+    compliance: compliance.coverage,
+    drafts: consent.drafts,
+    audit: audit.service,
+    accounts: identity.account,
+    mailEnabled: config.SMTP_URL !== undefined,
+  });
+
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
   // Outermost after the request id, so error and not-found answers carry the headers too.
@@ -206,8 +219,25 @@ export function createApp(deps: AppDeps) {
     for (const [name, value] of Object.entries(appError.headers ?? {})) c.header(name, value);
     return c.json(appError.toBody(c.get('requestId')), appError.status);
   };
-  app.onError(renderError);
-  app.notFound((c) => c.json(new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`).toBody(c.get('requestId')), 404));
+  // Pages answer errors as pages in the shell, with the person's navigation; /api and /v1 keep the JSON shape.
+  const renderPageError = async (error: Error, c: Context<AppEnv>) => {
+    if (answersJson(c.req.path)) return renderError(error, c);
+    const appError = error instanceof AppError ? error : new AppError('internal', 'Internal server error');
+    if (!(error instanceof AppError)) (c.get('log') ?? logger).error({ err: error }, 'unhandled error');
+    for (const [name, value] of Object.entries(appError.headers ?? {})) c.header(name, value);
+    const found = await identity.access.sessionOf(c).catch(() => undefined);
+    if (appError.status === 401) return identity.access.signInRedirect(c, found?.stage ?? 'none');
+    const user = found?.stage === 'active' ? found.user : undefined;
+    const message = appError.code === 'internal' ? 'The server could not complete this request.' : appError.message;
+    return c.html(errorPage({ status: appError.status, message, requestId: c.get('requestId'), user }), appError.status);
+  };
+  app.onError(renderPageError);
+  app.notFound((c) =>
+    renderPageError(
+      new AppError('not_found', answersJson(c.req.path) ? `No route for ${c.req.method} ${c.req.path}` : `There is no page at ${c.req.path}.`),
+      c,
+    ),
+  );
 
   const byAddress = rateLimit(
     limits,
@@ -271,6 +301,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', notification.routes); // /api/notifications/*, /api/me/notifications
   app.route('/', rights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf })); // /v1/me/*, /api/me/*, /me/data
   app.route('/', reporting.routes({ requireUser })); // /api/reports/*, /reports*
+  app.route('/', home.routes({ requireUser, csrfOf })); // /
   app.route(ASSETS_PREFIX, assetRoutes()); // the pages' stylesheets and scripts, /assets/<name>.<hash>.<ext>
 
   documentWireApi(app);
@@ -307,6 +338,7 @@ export function createApp(deps: AppDeps) {
       ingestion: ingestion.service,
       metrics,
       auth: identity.auth,
+      account: identity.account,
       access: identity.access,
       policy: identity.policy,
       analytics: analytics.service,
@@ -347,6 +379,11 @@ export function createApp(deps: AppDeps) {
   };
 }
 export type CloudApp = ReturnType<typeof createApp>;
+
+/** The machine interfaces answer JSON whatever happens; everything else is a page a person reads. */
+function answersJson(path: string): boolean {
+  return path.startsWith('/api/') || path === '/api' || path.startsWith('/v1/') || path === '/v1' || path === '/openapi.json' || path === '/metrics';
+}
 
 function sameSecret(given: string, expected: string): boolean {
   const digest = (v: string) => createHash('sha256').update(v).digest();

@@ -7,7 +7,8 @@ async function main() {
   const { bootstrap, url, logger } = running;
   const lines = [`Icarus Nova cloud listening on ${url} (database: ${running.database.kind})`];
   if (bootstrap.created) {
-    lines.push(`Admin sign-in: ${bootstrap.adminEmail} / ${bootstrap.adminPassword} (shown once; change it after signing in)`);
+    lines.push(`Admin sign-in: ${bootstrap.adminEmail} / ${bootstrap.adminPassword} (shown once; change it under Account after signing in)`);
+    lines.push(`A forgotten admin password: npm run admin -- reset-password --email ${bootstrap.adminEmail}`);
     lines.push(`Enrollment token: ${bootstrap.enrollmentToken}`);
   } else if (bootstrap.adminEmail) {
     lines.push(

@@ -88,7 +88,7 @@ for (const kind of testDatabaseKinds()) {
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: /sign in/i }).click();
       await page.waitForURL(/\/sign-in\/totp/);
-      await page.getByLabel(/code/i).fill(totpCode(totp, Date.now()));
+      await page.getByLabel(/6-digit code/i).fill(totpCode(totp, Date.now()));
       await page.getByRole('button', { name: 'Verify' }).click();
       await page.waitForLoadState();
       if (page.url().includes('/sign-in')) throw new Error(`sign-in stopped at ${page.url()}: ${(await page.content()).slice(0, 600)}`);

@@ -19,10 +19,10 @@ function links(html: string, label: 'Main' | 'Account') {
 }
 
 describe('the page layout', () => {
-  it('shows each role the pages it works in, and everyone their own data and account', async () => {
+  it('shows each role the pages it works in, and everyone their own data, account and sign-out', async () => {
     const expected: Record<Role, { main: string[]; account: string[] }> = {
-      employee: { main: ['My data'], account: ['Account security'] },
-      manager: { main: ['Team report'], account: ['My data', 'Account security'] },
+      employee: { main: ['My data'], account: ['Account', 'Sign out'] },
+      manager: { main: ['Team report'], account: ['My data', 'Account', 'Sign out'] },
       admin: {
         main: [
           'Team report',
@@ -37,9 +37,9 @@ describe('the page layout', () => {
           'Audit log',
           'Compliance report',
         ],
-        account: ['My data', 'Account security'],
+        account: ['My data', 'Account', 'Sign out'],
       },
-      auditor: { main: ['Audit log', 'Compliance report'], account: ['My data', 'Account security'] },
+      auditor: { main: ['Audit log', 'Compliance report'], account: ['My data', 'Account', 'Sign out'] },
     };
     for (const role of ['employee', 'manager', 'admin', 'auditor'] as const) {
       const html = await render({ name: 'Sam', role });

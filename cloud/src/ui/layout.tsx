@@ -26,10 +26,11 @@ const NAV: readonly NavLink[] = [
   { href: '/audit/compliance', label: 'Compliance report', roles: ['admin', 'auditor'] },
 ];
 
-/** Beside the name: every signed-in person has their own data (employees have it in the main navigation) and account. */
+/** Beside the name: every signed-in person has their own data (employees have it in the main navigation), an account, and a way out. */
 const ACCOUNT: readonly NavLink[] = [
   { href: '/me/data', label: 'My data', roles: ['manager', 'admin', 'auditor'] },
-  { href: '/account/security', label: 'Account security', roles: ['employee', 'manager', 'admin', 'auditor'] },
+  { href: '/account', label: 'Account', roles: ['employee', 'manager', 'admin', 'auditor'] },
+  { href: '/sign-out', label: 'Sign out', roles: ['employee', 'manager', 'admin', 'auditor'] },
 ];
 
 /**
@@ -96,13 +97,15 @@ export function Layout(props: LayoutProps) {
               Skip to content
             </a>
             <header class="top">
-              <span class="brand">Icarus Nova</span>
+              <a class="brand" href="/" aria-current={props.current === '/' ? 'page' : undefined}>
+                Icarus Nova
+              </a>
               <nav class="main" aria-label="Main">
                 <Links links={NAV} role={user.role} worksCouncil={user.worksCouncil} current={props.current} />
               </nav>
               <nav class="who" aria-label="Account">
                 <span class="name">
-                  {user.name} ({user.role})
+                  {user.name} <span class="role">({user.role})</span>
                 </span>
                 <Links links={ACCOUNT} role={user.role} current={props.current} />
               </nav>

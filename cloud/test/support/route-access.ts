@@ -18,6 +18,11 @@ export const ROUTE_ACCESS: Record<string, { public: true } | { roles: readonly R
   'GET /api/audit/verify': { roles: ['admin', 'auditor'] },
   'POST /api/audit/verify': { roles: ['admin', 'auditor'] },
   'POST /api/directory/import': { roles: ['admin'] },
+  // The account lifecycle (identity/account-routes.tsx): one's own sessions and password; invitations for admins.
+  'GET /api/account/sessions': { roles: ALL_ROLES },
+  'POST /api/account/password': { roles: ALL_ROLES },
+  'GET /api/invitations/pending': { roles: ['admin'] },
+  'POST /api/invitations': { roles: ['admin'] },
 
   // Admin (admin/api.ts). Listing, reading and approving policy versions pass the route guard
   // for any role, because works-council members may hold any role; the drafts service then

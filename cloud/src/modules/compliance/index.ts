@@ -28,3 +28,4 @@ export type ComplianceModule = ReturnType<typeof createComplianceModule>;
 
 export { COMPLIANCE_API } from './routes';
 export type { ComplianceReport } from './report';
+export type { ComplianceReports } from './coverage';

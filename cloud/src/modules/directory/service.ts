@@ -60,6 +60,8 @@ export function createDirectoryService(store: DirectoryStore) {
     firstOrg: store.firstOrg,
     listOrgs: store.listOrgs,
     findUser: store.findUser,
+    /** Who cannot sign in yet (no password): the people an admin invites in bulk after an import. */
+    peopleWithoutPassword: store.peopleWithoutPassword,
     /** The org's person with this email (any case): emails are unique per org only. */
     findUserByEmail: store.findUserByEmail,
     /**

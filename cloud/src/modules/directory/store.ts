@@ -98,6 +98,14 @@ export function createDirectoryStore({ db }: Database, now: () => Date = () => n
         .where(and(eq(users.orgId, orgId), isNull(users.deactivatedAt)))
         .orderBy(users.name);
     },
+    /** Active people of the org without a password: imported or made without one, they cannot sign in yet. */
+    async peopleWithoutPassword(orgId: string): Promise<{ id: string; name: string; email: string }[]> {
+      return db
+        .select({ id: users.id, name: users.name, email: users.email })
+        .from(users)
+        .where(and(eq(users.orgId, orgId), isNull(users.deactivatedAt), isNull(users.passwordHash)))
+        .orderBy(users.name);
+    },
     async findUserByOsUser(orgId: string, osUser: string): Promise<UserRow | undefined> {
       const [row] = await db
         .select()

@@ -33,6 +33,20 @@ export function sameToken(a: string | undefined, b: string): boolean {
 
 const isApi = (c: Context) => c.req.path.startsWith('/api/');
 
+/**
+ * A page the person may not see yet: to the step they are missing, and back to this very URL
+ * (the query too: a report's filters survive a sign-in). A cookie whose session is gone says so.
+ */
+export function signInRedirect(c: Context, stage: SessionStage | 'none'): Response {
+  const url = new URL(c.req.url);
+  const here = c.req.method === 'GET' ? `${url.pathname}${url.search}` : '/';
+  const next = here === '/' ? '' : encodeURIComponent(here);
+  if (stage === 'needs_totp') return c.redirect(next ? `/sign-in/totp?next=${next}` : '/sign-in/totp', 303);
+  if (stage === 'needs_enrollment') return c.redirect('/account/security', 303);
+  const params = [...(next ? [`next=${next}`] : []), ...(sessionToken(c) ? ['why=expired'] : [])];
+  return c.redirect(params.length > 0 ? `/sign-in?${params.join('&')}` : '/sign-in', 303);
+}
+
 export function createAccess(auth: AuthService) {
   function sessionOf(c: Context<AppEnv>): Promise<ResolvedSession | undefined> {
     let found = resolved.get(c.req.raw);
@@ -61,12 +75,7 @@ export function createAccess(auth: AuthService) {
   }
 
   function refuse(c: Context<AppEnv>, stage: SessionStage | 'none'): Response {
-    const next = encodeURIComponent(c.req.path);
-    if (!isApi(c)) {
-      if (stage === 'needs_totp') return c.redirect('/sign-in/totp', 303);
-      if (stage === 'needs_enrollment') return c.redirect('/account/security', 303);
-      return c.redirect(`/sign-in?next=${next}`, 303);
-    }
+    if (!isApi(c)) return signInRedirect(c, stage);
     if (stage === 'needs_enrollment') {
       throw new AppError('forbidden', 'Set up two-factor authentication first (POST /api/account/totp)', [{ path: 'totp', problem: 'required for admins' }]);
     }
@@ -92,6 +101,7 @@ export function createAccess(auth: AuthService) {
 
   return {
     sessionOf,
+    signInRedirect,
     /** Fully signed in (second factor done where needed), with one of `roles` if any given. */
     requireUser: (...roles: Role[]) => requireSession(['active'], roles),
     requireSession,

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthService, SESSION_RULES } from './auth';
 import { createSecretBox } from '../../platform/secret-box';
+import { createAccountStore } from './account-store';
+import { createRecoveryCodes } from './recovery-codes';
 import { createSessionStore } from './session-store';
 import { createSignInThrottle } from './throttle';
 import { createThrottleStore } from './throttle-store';
@@ -257,7 +259,8 @@ describe.each(testDatabaseKinds())('people and access on %s', (kind) => {
       const totpBox = createSecretBox(Buffer.alloc(32, 7), 'totp-secrets');
       const now = () => new Date(clock);
       const throttle = createSignInThrottle({ store: createThrottleStore(cloud.database), now });
-      const auth = createAuthService({ directory, audit, totpBox, store: createSessionStore(cloud.database), throttle, now });
+      const recovery = createRecoveryCodes(createAccountStore(cloud.database), now);
+      const auth = createAuthService({ directory, audit, totpBox, recovery, store: createSessionStore(cloud.database), throttle, now });
       const { token } = await auth.signInWithPassword({ email: org.people.teammate.email, password: PASSWORD });
       // Used every 11 hours: each use pushes the 12-hour idle expiry forward.
       for (let i = 0; i < 3; i++) {

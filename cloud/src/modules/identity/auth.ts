@@ -8,6 +8,7 @@ import { AppError } from '../../platform/errors';
 import type { SecretBox } from '../../platform/secret-box';
 import type { SessionRow, SessionStore } from './session-store';
 import type { Attempt, SignInAlert, SignInThrottle } from './throttle';
+import type { RecoveryCodes } from './recovery-codes';
 import { matchTotpStep, newTotpSecret, totpUri } from './totp';
 
 /** Where a request came from when a service is called without one (seeds, tests, the command line). */
@@ -66,11 +67,13 @@ export function createAuthService(deps: {
   audit: AuditService;
   /** Seals TOTP seeds at rest: a database dump alone must not yield second factors. */
   totpBox: SecretBox;
+  /** One-time codes that stand in for a TOTP code when the authenticator is lost. */
+  recovery: RecoveryCodes;
   now?: () => Date;
   /** Errors of the work that tells a holder of failed attempts; it never fails a sign-in. */
   onAlertError?: (error: unknown) => void;
 }) {
-  const { directory, store, throttle, audit, totpBox } = deps;
+  const { directory, store, throttle, audit, totpBox, recovery } = deps;
   const now = deps.now ?? (() => new Date());
   // Verifying against a real hash for unknown emails keeps the timing the same for both.
   let decoyHash: Promise<string> | undefined;
@@ -106,7 +109,7 @@ export function createAuthService(deps: {
     if (stage !== 'needs_totp') await throttle.completed(attempt);
   }
 
-  async function start(user: UserRow, method: SessionRow['method']): Promise<StartedSession> {
+  async function start(user: UserRow, method: SessionRow['method'], address: string | null = null): Promise<StartedSession> {
     const token = randomBytes(32).toString('base64url');
     const at = now();
     const pending: SessionRow = {
@@ -120,6 +123,7 @@ export function createAuthService(deps: {
       totpVerified: false,
       pendingTotpSecret: null,
       method,
+      address,
     };
     const stage = stageOf(user, pending);
     const session = { ...pending, expiresAt: new Date(at.getTime() + (stage === 'active' ? SESSION_RULES.idleMs : SESSION_RULES.pendingMs)) };
@@ -166,7 +170,7 @@ export function createAuthService(deps: {
         const organizations = await Promise.all(opened.map(async (u) => ({ id: u.orgId, name: (await directory.findOrg(u.orgId))?.name ?? u.orgId })));
         throw new OrganizationChoiceNeeded(organizations.sort((a, b) => a.name.localeCompare(b.name)));
       }
-      const started = await start(user, 'password');
+      const started = await start(user, 'password', input.address ?? null);
       await completedIf(started.stage, attempt);
       return started;
     },
@@ -182,22 +186,44 @@ export function createAuthService(deps: {
       return start(user, 'oidc');
     },
 
-    /** The second step of sign-in: a TOTP code for a session still waiting for one. */
-    /** Wrong codes count with wrong passwords, per (account, address): a right password clears nothing. */
+    /**
+     * A session for the person who just set a password through a one-time link (an invitation or
+     * a reset): the link proved the mailbox and the new password is theirs. A second factor is
+     * still asked for when they have one.
+     */
+    async signInWithLink(userId: string, address: string | null): Promise<StartedSession> {
+      const user = await directory.findUser(userId);
+      if (!user || user.deactivatedAt) throw new AppError('not_found', 'This link is no longer valid');
+      return start(user, 'password', address);
+    },
+
+    /**
+     * The second step of sign-in: a TOTP code, or one of the person's recovery codes, for a
+     * session still waiting for one. Wrong codes count with wrong passwords, per (account,
+     * address): a right password clears nothing.
+     */
     async verifyTotp(sessionId: string, code: string, address: string = NO_ADDRESS): Promise<void> {
       const { session, user } = await requireSession(sessionId);
       if (!user.totpSecret) throw new AppError('conflict', 'This account has no authenticator set up', [{ path: 'code', problem: 'no TOTP enrolled' }]);
       const secret = totpBox.open(user.totpSecret, user.id);
       const email = user.email.toLowerCase();
       const attempt = await throttle.admit(email, address);
-      if (!(await claimCode(user, secret, code.trim()))) {
+      const byRecovery = !/^\d{6}$/.test(code.trim());
+      const passed = byRecovery ? await recovery.use(user.id, code) : await claimCode(user, secret, code.trim());
+      if (!passed) {
         failed(attempt, [user.orgId], 'totp');
         throw new AppError('unauthorized', 'The code is wrong, expired or already used', [{ path: 'code', problem: 'wrong, expired or already used' }]);
       }
       await throttle.completed(attempt);
       const at = now();
       await store.update(session.id, { totpVerified: true, lastSeenAt: at, expiresAt: new Date(at.getTime() + SESSION_RULES.idleMs) });
-      await audit.record({ orgId: user.orgId, actorType: 'user', actorId: user.id, action: 'auth.totp_verified' });
+      await audit.record({
+        orgId: user.orgId,
+        actorType: 'user',
+        actorId: user.id,
+        action: byRecovery ? 'auth.recovery_code_used' : 'auth.totp_verified',
+        ...(byRecovery ? { details: { left: await recovery.left(user.id) } } : {}),
+      });
     },
 
     /** Makes a new secret for this session to confirm; replaces any earlier unconfirmed one. */
@@ -209,7 +235,16 @@ export function createAuthService(deps: {
       return { secret, uri: totpUri(secret, user.email) };
     },
 
-    async confirmTotpEnrollment(sessionId: string, code: string): Promise<void> {
+    /** The secret being set up in this session, if any: a wrong code keeps it, so the scanned one still works. */
+    async pendingTotpEnrollment(sessionId: string): Promise<{ secret: string; uri: string } | undefined> {
+      const { session, user } = await requireSession(sessionId);
+      if (!session.pendingTotpSecret) return undefined;
+      const secret = totpBox.open(session.pendingTotpSecret, session.id);
+      return { secret, uri: totpUri(secret, user.email) };
+    },
+
+    /** Confirms the new secret with a code from it; returns the new recovery codes, shown once. */
+    async confirmTotpEnrollment(sessionId: string, code: string): Promise<{ recoveryCodes: string[] }> {
       const { session, user } = await requireSession(sessionId);
       const secret = session.pendingTotpSecret ? totpBox.open(session.pendingTotpSecret, session.id) : undefined;
       if (!secret) throw new AppError('conflict', 'Start enrolment first', [{ path: 'code', problem: 'no enrolment in progress' }]);
@@ -220,8 +255,21 @@ export function createAuthService(deps: {
       await directory.claimTotpStep(user.id, step);
       const at = now();
       await store.update(session.id, { pendingTotpSecret: null, totpVerified: true, lastSeenAt: at, expiresAt: new Date(at.getTime() + SESSION_RULES.idleMs) });
+      const recoveryCodes = await recovery.replace(user.id);
       await audit.record({ orgId: user.orgId, actorType: 'user', actorId: user.id, action: 'auth.totp_enrolled' });
+      return { recoveryCodes };
     },
+
+    /** New recovery codes for a fully signed-in person with an authenticator; every earlier code stops working. */
+    async regenerateRecoveryCodes(sessionId: string): Promise<string[]> {
+      const { session, user } = await requireSession(sessionId);
+      if (!user.totpSecret || !session.totpVerified) throw new AppError('conflict', 'Set up an authenticator first', [{ path: 'totp', problem: 'not set up' }]);
+      const codes = await recovery.replace(user.id);
+      await audit.record({ orgId: user.orgId, actorType: 'user', actorId: user.id, action: 'auth.recovery_codes_replaced' });
+      return codes;
+    },
+
+    recoveryCodesLeft: (userId: string) => recovery.left(userId),
 
     /** The session behind a cookie's token, sliding its expiry; undefined when there is none. */
     async resolve(token: string | undefined): Promise<ResolvedSession | undefined> {

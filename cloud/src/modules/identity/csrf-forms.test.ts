@@ -19,7 +19,7 @@ const CHANGING_ON_USE = new Set(['sessions', 'sign_in_failures', 'sign_in_accoun
 describe.each(testDatabaseKinds())('CSRF on every form route on %s', (kind) => {
   let bed: AdminTestbed;
   let cookies: { active: string; halfSignedIn: string };
-  let ids: { version: string; deviceId: string; tokenId: string };
+  let ids: { version: string; deviceId: string; tokenId: string; linkToken: string; sessionId: string };
 
   beforeAll(async () => {
     bed = await startAdminTestbed(kind, 'csrf');
@@ -34,7 +34,15 @@ describe.each(testDatabaseKinds())('CSRF on every form route on %s', (kind) => {
     const { id: tokenId, token } = await cloud.cloud.services.devices.createEnrollmentToken({ orgId: orgA.orgId, label: 'csrf', validDays: 1, maxUses: 5 });
     const device = await createTestDevice(cloud.fetchPath, cloud.url, token, 'employee');
     const draftVersion = draft.status === 201 ? String(((await draft.json()) as { version: number }).version) : '2';
-    ids = { version: draftVersion, deviceId: device.deviceId, tokenId };
+    // A live reset link and another live session of the admin: the link and session forms have real targets too.
+    const links: string[] = [];
+    cloud.cloud.services.account.onMail(async (mail) => {
+      links.push(mail.link);
+    });
+    cloud.cloud.services.account.requestReset(orgA.people.employee.email, '192.0.2.1');
+    await cloud.cloud.services.account.settle();
+    const other = await cloud.cloud.services.auth.signInWithPassword({ email: orgA.people.employee.email, password: PASSWORD });
+    ids = { version: draftVersion, deviceId: device.deviceId, tokenId, linkToken: links[0]?.split('/').pop() ?? '', sessionId: other.session.id };
   }, SETUP_MS);
   afterAll(async () => bed?.stop());
 
@@ -47,7 +55,17 @@ describe.each(testDatabaseKinds())('CSRF on every form route on %s', (kind) => {
   }
 
   const concrete = (path: string) =>
-    path.replace(/:(\w+)(\{[^}]*\})?/g, (_m, name: string) => (name === 'version' ? ids.version : name === 'deviceId' ? ids.deviceId : ids.tokenId));
+    path.replace(/:(\w+)(\{[^}]*\})?/g, (_m, name: string) =>
+      name === 'version'
+        ? ids.version
+        : name === 'deviceId'
+          ? ids.deviceId
+          : name === 'token'
+            ? ids.linkToken
+            : name === 'sessionId'
+              ? ids.sessionId
+              : ids.tokenId,
+    );
 
   /** Every stored row, table by table, as one digest per table. */
   async function fingerprint(): Promise<Record<string, string>> {
@@ -69,7 +87,15 @@ describe.each(testDatabaseKinds())('CSRF on every form route on %s', (kind) => {
     const keys = formRoutes().map((r) => `${r.method} ${r.path}`);
     for (const known of [
       'POST /sign-in',
+      'POST /sign-in/forgot',
+      'POST /sign-in/invitation/:token',
+      'POST /sign-in/reset/:token',
       'POST /sign-out',
+      'POST /sign-out/everywhere',
+      'POST /account/password',
+      'POST /account/sessions/:sessionId/end',
+      'POST /account/invitations',
+      'POST /account/security/recovery-codes',
       'POST /admin/enrollment-tokens',
       'POST /admin/policies/:version/publish',
       'POST /me/data/erasure',
@@ -82,12 +108,23 @@ describe.each(testDatabaseKinds())('CSRF on every form route on %s', (kind) => {
     const before = await fingerprint();
     const wrong: string[] = [];
     for (const route of formRoutes()) {
-      // Each route as the browser that can reach it: signing in has no session yet, the code step a half one.
-      const cookie = route.path === '/sign-in' ? '' : route.path === '/sign-in/totp' ? cookies.halfSignedIn : cookies.active;
+      // Each route as the browser that can reach it: signing in (and its forgotten-password and link forms) has no
+      // session yet, the code step a half one.
+      const presession = route.path.startsWith('/sign-in') && route.path !== '/sign-in/totp';
+      const cookie = presession ? '' : route.path === '/sign-in/totp' ? cookies.halfSignedIn : cookies.active;
       const response = await bed.cloud.cloud.app.request(concrete(route.path), {
         method: route.method,
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
-        body: new URLSearchParams({ label: 'planted', validDays: '5', maxUses: '5', code: '123456', email: 'x@y.example', password: PASSWORD }).toString(),
+        body: new URLSearchParams({
+          label: 'planted',
+          validDays: '5',
+          maxUses: '5',
+          code: '123456',
+          email: 'x@y.example',
+          password: PASSWORD,
+          current: PASSWORD,
+          confirm: PASSWORD,
+        }).toString(),
       });
       if (response.status !== 403) wrong.push(`${route.method} ${route.path}: ${response.status}`);
     }

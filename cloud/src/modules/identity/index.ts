@@ -5,12 +5,16 @@ import type { Database } from '../../platform/db/client';
 import type { DirectoryService } from '../directory';
 import type { AppEnv } from '../../platform/env';
 import { createAccess } from './access';
+import { createAccountService } from './account';
+import { accountRoutes } from './account-routes';
+import { createAccountStore } from './account-store';
 import { createAuthService } from './auth';
 import { clientAddress } from '../../platform/http/client-address';
 import { isSecure } from './cookies';
 import { oidcRoutes, oidcSettingsFrom } from './oidc';
 import { gatewayPageRoutes } from './page-routes';
 import { createPersonalDataPolicy } from './personal-data-policy';
+import { createRecoveryCodes } from './recovery-codes';
 import { createSecretBox } from '../../platform/secret-box';
 import { rateLimit } from '../../platform/http/rate-limit';
 import { gatewayApiRoutes } from './routes';
@@ -42,30 +46,51 @@ export function createIdentityModule(deps: {
   onRateLimited?: (name: string) => void;
   onPurgeError?: (error: unknown) => void;
   onAlertError?: (error: unknown) => void;
+  /** Errors of a reset request's background work (the look-up and the mail); the answer was already sent. */
+  onAccountError?: (error: unknown) => void;
 }) {
   const { config, directory, audit } = deps;
   const now = () => new Date();
   const totpBox = createSecretBox(deps.dataKey, 'totp-secrets');
   const throttle = createSignInThrottle({ store: createThrottleStore(deps.database), now });
+  const sessions = createSessionStore(deps.database);
+  const accountStore = createAccountStore(deps.database);
+  const limits = createDatabaseRateLimitStore(deps.database);
   const auth = createAuthService({
     directory,
-    store: createSessionStore(deps.database),
+    store: sessions,
     throttle,
     audit,
     totpBox,
+    recovery: createRecoveryCodes(accountStore, now),
     now,
     ...(deps.onAlertError ? { onAlertError: deps.onAlertError } : {}),
+  });
+  const oidc = oidcSettingsFrom(config, deps.publicUrl());
+  const account = createAccountService({
+    directory,
+    store: accountStore,
+    sessions,
+    auth,
+    throttle,
+    audit,
+    limits,
+    publicUrl: deps.publicUrl,
+    mailEnabled: config.SMTP_URL !== undefined,
+    ssoOrgId: oidc ? config.OIDC_ORG_ID : undefined,
+    now,
+    ...(deps.onAccountError ? { onBackgroundError: deps.onAccountError } : {}),
   });
   const access = createAccess(auth);
   const policy = createPersonalDataPolicy(directory);
   const secure = (c: Context) => isSecure(c, deps.publicUrl(), config.TRUST_PROXY, config.TLS_CERT !== undefined);
   const addressOf = (c: Context) => clientAddress(c, config.TRUST_PROXY);
-  const signInLimit: MiddlewareHandler = rateLimit(createDatabaseRateLimitStore(deps.database), 'sign-in', SIGN_IN_RATE, addressOf, deps.onRateLimited);
-  const oidc = oidcSettingsFrom(config, deps.publicUrl());
+  const signInLimit: MiddlewareHandler = rateLimit(limits, 'sign-in', SIGN_IN_RATE, addressOf, deps.onRateLimited);
 
   const routes = new Hono<AppEnv>()
     .route('/', gatewayApiRoutes({ auth, access, audit, signInLimit, secure, addressOf }))
-    .route('/', gatewayPageRoutes({ auth, access, signInLimit, secure, addressOf, ssoEnabled: oidc !== undefined }));
+    .route('/', gatewayPageRoutes({ auth, account, access, signInLimit, secure, addressOf, ssoEnabled: oidc !== undefined }))
+    .route('/', accountRoutes({ account, access, addressOf }));
   if (oidc) routes.route('/', oidcRoutes({ settings: oidc, auth, cookieKey: deps.cookieKey, secure }));
 
   let purgeTimer: NodeJS.Timeout | undefined;
@@ -74,14 +99,17 @@ export function createIdentityModule(deps: {
     start() {
       purgeTimer ??= setInterval(() => {
         auth.purgeExpired().catch((error: unknown) => deps.onPurgeError?.(error));
+        account.purge().catch((error: unknown) => deps.onPurgeError?.(error));
       }, PURGE_EVERY_MS).unref();
     },
     async stop() {
       clearInterval(purgeTimer);
       purgeTimer = undefined;
       await auth.settle();
+      await account.settle();
     },
     auth,
+    account,
     access,
     policy,
     /** Close every /api path by default; mount before any API route. */
@@ -93,6 +121,7 @@ export type IdentityModule = ReturnType<typeof createIdentityModule>;
 
 export type { Access } from './access';
 export type { AuthService } from './auth';
+export type { AccountMail, AccountService } from './account';
 export type { SignInAlert } from './throttle';
 export { THROTTLE_RULES } from './throttle';
 export type { PersonalDataPolicy } from './personal-data-policy';

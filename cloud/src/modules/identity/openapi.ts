@@ -81,7 +81,13 @@ export function documentPeopleApi(app: OpenAPIHono<AppEnv>) {
   path('post', '/api/account/totp/confirm', 'Confirm TOTP enrolment with a code from the new secret', {
     security: write,
     request: { body: { required: true, ...json(CodeRequest) } },
-    responses: { 200: { description: 'Enrolled', ...json(z.object({ enrolled: z.literal(true) })) }, ...errors },
+    responses: {
+      200: {
+        description: 'Enrolled; the recovery codes are in this answer only (each stands in for a code once)',
+        ...json(z.object({ enrolled: z.literal(true), recoveryCodes: z.array(z.string()) })),
+      },
+      ...errors,
+    },
   });
   path('get', '/api/audit/verify', "Recompute the org's audit hash chain and hold it against the latest signed checkpoint (admin, auditor)", {
     security: session,

@@ -67,8 +67,8 @@ export function gatewayApiRoutes(deps: GatewayRouteDeps) {
     .post('/api/account/totp', async (c) => c.json(await auth.beginTotpEnrollment(c.get('user').sessionId), 201))
     .post('/api/account/totp/confirm', async (c) => {
       const { code } = await readJson(c, CodeRequest, MAX_AUTH_BODY);
-      await auth.confirmTotpEnrollment(c.get('user').sessionId, code);
-      return c.json({ enrolled: true });
+      const { recoveryCodes } = await auth.confirmTotpEnrollment(c.get('user').sessionId, code);
+      return c.json({ enrolled: true as const, recoveryCodes });
     })
     .get('/api/audit/verify', access.requireUser('admin', 'auditor'), async (c) => c.json(await verified(c.get('user'), undefined)))
     .post('/api/audit/verify', access.requireUser('admin', 'auditor'), async (c) => {

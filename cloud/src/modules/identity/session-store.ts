@@ -1,4 +1,4 @@
-import { eq, lt } from 'drizzle-orm';
+import { and, desc, eq, lt, ne } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
 import { sessions } from './tables';
 
@@ -21,6 +21,26 @@ export function createSessionStore({ db }: Database) {
     },
     async deleteForUser(userId: string): Promise<number> {
       const gone = await db.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id });
+      return gone.length;
+    },
+    /** A person's sessions, newest first (the sessions list of the account page). */
+    async listForUser(userId: string): Promise<SessionRow[]> {
+      return db.select().from(sessions).where(eq(sessions.userId, userId)).orderBy(desc(sessions.createdAt));
+    },
+    /** Ends one of a person's sessions; false when it is not theirs or already gone. */
+    async deleteOwn(userId: string, id: string): Promise<boolean> {
+      const gone = await db
+        .delete(sessions)
+        .where(and(eq(sessions.userId, userId), eq(sessions.id, id)))
+        .returning({ id: sessions.id });
+      return gone.length === 1;
+    },
+    /** Every session of a person but `keep`. */
+    async deleteOthers(userId: string, keep: string): Promise<number> {
+      const gone = await db
+        .delete(sessions)
+        .where(and(eq(sessions.userId, userId), ne(sessions.id, keep)))
+        .returning({ id: sessions.id });
       return gone.length;
     },
     async deleteExpired(now: Date): Promise<number> {

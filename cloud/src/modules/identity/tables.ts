@@ -21,6 +21,8 @@ export const sessions = pgTable(
     pendingTotpSecret: text('pending_totp_secret'),
     /** How the first factor was proven: password or oidc. */
     method: text('method', { enum: ['password', 'oidc'] }).notNull(),
+    /** The client address the session was started from, shown to its holder in the sessions list. */
+    address: text('address'),
   },
   (t) => [index('sessions_user').on(t.userId), index('sessions_expires').on(t.expiresAt)],
 );
@@ -73,3 +75,40 @@ export const signInRate = pgTable('sign_in_rate', {
   key: text('key').primaryKey(),
   arrivalAt: timestamp('arrival_at', { withTimezone: true }).notNull(),
 });
+
+/**
+ * One-time links of the account lifecycle: an invitation to set a first password, or a password
+ * reset. Only sha256(token) is stored, so a leaked table opens nothing; each is used once, expires,
+ * and a newer link of the same purpose for the same person retires the older ones (`used_at` set).
+ */
+export const accountTokens = pgTable(
+  'account_tokens',
+  {
+    id: text('id').primaryKey(),
+    purpose: text('purpose', { enum: ['invitation', 'password_reset'] }).notNull(),
+    userId: uuid('user_id').notNull(),
+    orgId: uuid('org_id').notNull(),
+    /** Who sent it: an admin's id for invitations, null for a reset the person asked for. */
+    createdBy: uuid('created_by'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+  },
+  (t) => [index('account_tokens_user').on(t.userId, t.purpose), index('account_tokens_expires').on(t.expiresAt)],
+);
+
+/**
+ * Recovery codes, a second factor for when the authenticator is lost: `lookup` is the code's first
+ * part in clear (to find the row), `hash` the argon2id hash of the whole code. Each is used once.
+ */
+export const recoveryCodes = pgTable(
+  'recovery_codes',
+  {
+    userId: uuid('user_id').notNull(),
+    lookup: text('lookup').notNull(),
+    hash: text('hash').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.lookup] })],
+);

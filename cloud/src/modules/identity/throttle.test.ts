@@ -11,6 +11,8 @@ import { makeTestOrg, PASSWORD, type TestOrg } from '../../../test/support/peopl
 import { startSmtpServer } from '../../../test/support/servers';
 import { waitFor } from '../../../test/support/servers';
 import { createAuthService } from './auth';
+import { createAccountStore } from './account-store';
+import { createRecoveryCodes } from './recovery-codes';
 import { createSessionStore } from './session-store';
 import { createSignInThrottle, type SignInAlert } from './throttle';
 import { createThrottleStore } from './throttle-store';
@@ -60,6 +62,7 @@ describe.each(testDatabaseKinds())('sign-in throttle on %s', (kind) => {
       directory,
       audit,
       totpBox: createSecretBox(Buffer.alloc(32, 9), 'totp-secrets'),
+      recovery: createRecoveryCodes(createAccountStore(cloud.database), now),
       store: createSessionStore(cloud.database),
       throttle: createSignInThrottle({ store: createThrottleStore(cloud.database), now }),
       now,

@@ -6,7 +6,7 @@ import type { ConsentService } from '../consent';
 import type { Database } from '../../platform/db/client';
 import type { DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
-import type { AuthService } from '../identity';
+import type { AccountService, AuthService } from '../identity';
 import type { RequireUser } from '../../platform/env';
 import type { ReportingService } from '../reporting';
 import { createSmtpMailer } from '../../adapters/mail';
@@ -40,6 +40,8 @@ export function createNotificationModule(deps: {
   consent: ConsentService;
   /** Sign-in tells of failed attempts here; the holder is notified. */
   signIns: Pick<AuthService, 'onAlert'>;
+  /** Invitation and password reset links, mailed here. */
+  accounts: Pick<AccountService, 'onMail'>;
   reports: ReportingService;
   orgIds: () => Promise<string[]>;
   requireUser: RequireUser;
@@ -71,6 +73,7 @@ export function createNotificationModule(deps: {
   });
   deps.consent.onEvent((event) => notifications.onConsentEvent(event));
   deps.signIns.onAlert((alert) => notifications.onSignInAlert(alert));
+  deps.accounts.onMail((mail) => notifications.onAccountMail(mail));
   const worker = createOutboxWorker({ store, channels, logger, retryBaseMs: config.NOTIFY_RETRY_BASE_MS, now });
   const jobs = createNotificationJobs({
     notifications,

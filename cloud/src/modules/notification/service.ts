@@ -5,12 +5,12 @@ import type { AuditService } from '../audit';
 import type { ConsentEvent } from '../consent';
 import type { DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
-import type { SignInAlert } from '../identity';
+import type { AccountMail, SignInAlert } from '../identity';
 import { AppError } from '../../platform/errors';
 import { OutboundRefused } from '../../platform/outbound-address';
 import type { NewOutboxRow, NotificationStore } from './store';
 import type { Channel } from './tables';
-import { EVENT_TYPES, MANDATORY_EVENTS, render, type EventType, type NotificationEvent } from './templates';
+import { EVENT_TYPES, MANDATORY_EVENTS, render, SECRET_LINK_EVENTS, type EventType, type NotificationEvent } from './templates';
 
 interface Deps {
   store: NotificationStore;
@@ -83,6 +83,10 @@ export function createNotificationService(deps: Deps) {
         const people = await one(event.userId);
         return { people, deviceIds: await devicesOf(people) };
       }
+      // A link that sets a password goes to the mailbox it proves, nowhere else.
+      case 'account.invitation':
+      case 'account.password_reset':
+        return { people: await one(event.userId), deviceIds: new Map() };
     }
   }
 
@@ -118,7 +122,7 @@ export function createNotificationService(deps: Deps) {
           rows.push({ ...base, id: uuidv7(), channel: 'agent', userId: person.id, target: deviceId, payload, dedupeKey: `${eventId}:agent:${deviceId}` });
         }
       }
-      for (const endpoint of await store.activeEndpoints(event.orgId)) {
+      for (const endpoint of SECRET_LINK_EVENTS.has(event.type) ? [] : await store.activeEndpoints(event.orgId)) {
         if (!endpoint.events.includes(event.type)) continue;
         const { orgId, type, ...data } = event;
         const body = JSON.stringify({ id: eventId, type, orgId, occurredAt: at.toISOString(), data });
@@ -173,6 +177,12 @@ export function createNotificationService(deps: Deps) {
           `sign-in:${alert.email}:${alert.lastFailedAt.toISOString()}`,
         );
       }
+    },
+
+    /** An invitation or reset link from the identity module, mailed to its person. */
+    async onAccountMail(mail: AccountMail): Promise<void> {
+      const { kind, expiresAt, ...rest } = mail;
+      await this.publish({ ...rest, type: `account.${kind}`, expiresAt: expiresAt.toISOString() });
     },
 
     async preferences(userId: string): Promise<Preference[]> {

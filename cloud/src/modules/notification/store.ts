@@ -73,8 +73,13 @@ export function createNotificationStore(database: Database) {
       }));
     },
 
-    async markDelivered(id: string, at: Date): Promise<void> {
-      await db.update(notificationOutbox).set({ status: 'delivered', deliveredAt: at, lastError: null }).where(eq(notificationOutbox.id, id));
+    /** `forgetContent`: the message carried a one-time link, which has no business resting here once it left. */
+    async markDelivered(id: string, at: Date, forgetContent = false): Promise<void> {
+      const gone = { kind: 'email' as const, subject: '(removed after delivery)', text: '', html: '' };
+      await db
+        .update(notificationOutbox)
+        .set({ status: 'delivered', deliveredAt: at, lastError: null, ...(forgetContent ? { payload: gone } : {}) })
+        .where(eq(notificationOutbox.id, id));
     },
 
     /** A failed attempt: due again at `retryAt`, or given up when there is none. */

@@ -26,9 +26,15 @@ export type NotificationEvent =
       lastFailedAt: string;
       /** Failures from every address in the account's current hour. */
       accountFailures: number;
-    };
+    }
+  /** A one-time link to set a password: by email to the person only, never to a webhook or a device. */
+  | { type: 'account.invitation' | 'account.password_reset'; orgId: string; userId: string; link: string; expiresAt: string; invitedBy?: string };
 export type EventType = NotificationEvent['type'];
 
+/** Events whose messages carry a one-time link: mail only, and the link is removed from the outbox once delivered. */
+export const SECRET_LINK_EVENTS: ReadonlySet<string> = new Set<EventType>(['account.invitation', 'account.password_reset']);
+
+/** Events people choose about and webhooks subscribe to (the link mails are neither). */
 export const EVENT_TYPES: readonly EventType[] = [
   'consent.granted',
   'consent.withdrawn',
@@ -50,6 +56,8 @@ export const MANDATORY_EVENTS: ReadonlySet<EventType> = new Set([
   'erasure.completed',
   // Someone is trying the person's password: they must hear of it to act.
   'sign_in.failed_attempts',
+  'account.invitation',
+  'account.password_reset',
 ]);
 
 export interface Rendered {
@@ -140,6 +148,27 @@ export function render(event: NotificationEvent, name: string): Rendered {
           'The audit trail keeps the fact of your request and of its completion, without the erased content.',
         ],
         `Erasure complete: ${event.spansRemoved} spans removed.`,
+      );
+    case 'account.invitation':
+      return compose(
+        'You are invited to Icarus Nova',
+        hello,
+        [
+          `${event.invitedBy ?? 'Your administrator'} invited you to Icarus Nova, where you can see what is recorded about you, who viewed it, and export or erase it.`,
+          `Choose your password here (the link works once, until ${event.expiresAt.replace('T', ' ').slice(0, 16)} UTC):\n${event.link}`,
+          'If you did not expect this, you can ignore this mail.',
+        ],
+        'You are invited to Icarus Nova; the link is in your email.',
+      );
+    case 'account.password_reset':
+      return compose(
+        'Set a new Icarus Nova password',
+        hello,
+        [
+          `Someone (hopefully you) asked to reset your password. Choose a new one here; the link works once, for 30 minutes:\n${event.link}`,
+          'If it was not you, ignore this mail: your password stays as it is. Tell your administrator if it keeps happening.',
+        ],
+        'A password reset link was sent to your email.',
       );
     case 'sign_in.failed_attempts': {
       const others = event.accountFailures - event.addressFailures;

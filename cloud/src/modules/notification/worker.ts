@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Channels } from './channels';
 import type { ClaimedDelivery, NotificationStore } from './store';
+import { SECRET_LINK_EVENTS } from './templates';
 
 const MAX_BACKOFF_MS = 86_400_000;
 /** How long a claimed row stays hidden from other workers while this one delivers it. */
@@ -26,7 +27,7 @@ export function createOutboxWorker(deps: { store: NotificationStore; channels: C
   async function deliverOne(d: ClaimedDelivery): Promise<boolean> {
     try {
       await channels.deliver[d.channel](d);
-      await store.markDelivered(d.id, now());
+      await store.markDelivered(d.id, now(), SECRET_LINK_EVENTS.has(d.event));
       return true;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

@@ -6,6 +6,8 @@ export function SignInPage(props: {
   next: string;
   email?: string;
   error?: string;
+  /** Why the person is here: their session ended, their password was changed. */
+  info?: string;
   sso: boolean;
   /** Only after a password that opened accounts in each of these. */
   organizations?: { id: string; name: string }[];
@@ -13,6 +15,7 @@ export function SignInPage(props: {
   return (
     <Layout title="Sign in" width="narrow">
       <Notice kind="error" text={props.error} />
+      <Notice kind="info" text={props.info} />
       <form method="post" action="/sign-in">
         <input type="hidden" name="_csrf" value={props.csrf} />
         <input type="hidden" name="next" value={props.next} />
@@ -32,6 +35,9 @@ export function SignInPage(props: {
         ) : null}
         <button type="submit">Sign in</button>
       </form>
+      <p>
+        <a href="/sign-in/forgot">Forgot your password?</a>
+      </p>
       {props.sso ? (
         <p>
           <a href={`/sso/oidc/start?next=${encodeURIComponent(props.next)}`}>Sign in with your company account (single sign-on)</a>
@@ -41,16 +47,27 @@ export function SignInPage(props: {
   );
 }
 
-export function TotpPage(props: { csrf: string; error?: string }) {
+export function TotpPage(props: { csrf: string; next: string; error?: string }) {
   return (
     <Layout title="Two-factor authentication" width="narrow">
       <Notice kind="error" text={props.error} />
       <form method="post" action="/sign-in/totp">
         <input type="hidden" name="_csrf" value={props.csrf} />
+        <input type="hidden" name="next" value={props.next} />
         <label for="code">6-digit code from your authenticator app</label>
         <input id="code" name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength={6} autocomplete="one-time-code" required autofocus />
         <button type="submit">Verify</button>
       </form>
+      <details class="recovery-entry">
+        <summary>Lost your authenticator? Use a recovery code</summary>
+        <form method="post" action="/sign-in/totp">
+          <input type="hidden" name="_csrf" value={props.csrf} />
+          <input type="hidden" name="next" value={props.next} />
+          <label for="recovery">Recovery code (like abcd-efgh-jkmn)</label>
+          <input id="recovery" name="code" autocomplete="off" autocapitalize="none" spellcheck={false} maxlength={20} required />
+          <button type="submit">Use recovery code</button>
+        </form>
+      </details>
       <SignOutButton csrf={props.csrf} />
     </Layout>
   );
