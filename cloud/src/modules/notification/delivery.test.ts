@@ -62,15 +62,16 @@ describe.each(testDatabaseKinds())('notifications on %s', (kind) => {
 
   it('retries mail while SMTP is down, then delivers the consent confirmation once it is up', async () => {
     expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
+    // Read between attempts (an attempt in flight has counted itself but not written its error yet).
     const failing = await waitFor(async () => {
       const [row] = await outbox('consent.granted', 'email');
-      return row && row.attempts >= 2 && row.status === 'pending' ? row : undefined;
-    });
+      return row && row.attempts >= 2 && row.status === 'pending' && row.last_error ? row : undefined;
+    }, 30_000);
     expect(failing.last_error).toMatch(/ECONNREFUSED|connect/i);
     expect(failing.delivered_at).toBeNull();
 
     smtp = await startSmtpServer(smtpPort);
-    const mail = await waitFor(() => smtp?.mails.find((m) => m.to.includes('alice@notify.test')));
+    const mail = await waitFor(() => smtp?.mails.find((m) => m.to.includes('alice@notify.test')), 30_000);
     expect(mail.subject).toBe('Your consent was recorded');
     expect(mail.from).toBe('notices@icarus.test');
     expect(mail.raw).toContain('Content-Type: text/html');
