@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createTestDatabase } from '../../cloud/test/support/database';
-import { createTestDevice, type TestDevice } from '../../cloud/test/support/device-client';
-import { backdate, loadRun, perPersonTokens, startServer } from './ingest';
+import type { TestDevice } from '../../cloud/test/support/device-client';
+import { enrollFleet, loadRun, startServer } from './ingest';
 import { median, percentile } from './stats';
 
 export interface FleetFigures {
@@ -55,16 +55,9 @@ export async function benchFleet(
     const db = await createTestDatabase('postgres');
     const databaseUrl = db.databaseUrl ?? '';
     const server = await startServer(databaseUrl);
-    const devices: TestDevice[] = [];
+    let devices: TestDevice[] = [];
     try {
-      const fetchPath = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init);
-      const tokens = await perPersonTokens(databaseUrl, count);
-      for (let i = 0; i < count; i++) {
-        const device = await createTestDevice(fetchPath, server.url, tokens[i] ?? server.token, `bench-user-${i}`);
-        await device.consent(['app_usage', 'idle']);
-        devices.push(device);
-      }
-      await backdate(databaseUrl, devices);
+      devices = await enrollFleet(databaseUrl, server, count);
       const timelines = new Map<TestDevice, number>();
       await loadRun(server.url, devices, timelines, batchSize, concurrency, 2, 5000); // warm-up
       const result = await loadRun(server.url, devices, timelines, batchSize, concurrency, seconds, 5000);

@@ -131,6 +131,24 @@ async function rawCeiling(databaseUrl: string, batchSize: number, seconds: numbe
   return inserted / seconds;
 }
 
+/**
+ * `count` bound, consenting devices of the server's demo org, enrolled and consenting as if long
+ * ago. The fleet token binds no one, so each simulated person gets a per-person token (as IT
+ * deploys by MDM), made through the directory and devices services of the same database.
+ */
+export async function enrollFleet(databaseUrl: string, server: { url: string; token: string }, count: number): Promise<TestDevice[]> {
+  const fetchPath = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init);
+  const devices: TestDevice[] = [];
+  const personTokens = await perPersonTokens(databaseUrl, count);
+  for (let i = 0; i < count; i++) {
+    const device = await createTestDevice(fetchPath, server.url, personTokens[i] ?? server.token, `bench-user-${i}`);
+    await device.consent(['app_usage', 'idle']);
+    devices.push(device);
+  }
+  await backdate(databaseUrl, devices);
+  return devices;
+}
+
 export async function loadRun(
   url: string,
   devices: TestDevice[],
@@ -207,17 +225,7 @@ export async function benchIngest(options: { runs?: number; seconds?: number; ba
     const databaseUrl = db.databaseUrl ?? '';
     const server = await startServer(databaseUrl);
     try {
-      const fetchPath = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init);
-      const devices: TestDevice[] = [];
-      // The fleet token binds no one, so each simulated person gets a per-person token (as IT
-      // deploys by MDM), made through the directory and devices services of the same database.
-      const personTokens = await perPersonTokens(databaseUrl, DEVICES);
-      for (let i = 0; i < DEVICES; i++) {
-        const device = await createTestDevice(fetchPath, server.url, personTokens[i] ?? server.token, `bench-user-${i}`);
-        await device.consent(['app_usage', 'idle']);
-        devices.push(device);
-      }
-      await backdate(databaseUrl, devices);
+      const devices = await enrollFleet(databaseUrl, server, DEVICES);
       const timelines = new Map<TestDevice, number>();
       await loadRun(server.url, devices, timelines, batchSize, concurrency, 2); // warm-up
       const result = await loadRun(server.url, devices, timelines, batchSize, concurrency, seconds);
