@@ -159,7 +159,8 @@ describe.skipIf(noX !== undefined)('agent faults against the real cloud', () => 
       Date.now(),
     );
     seed.close();
-    await sleep(600);
+    // The agent sends spans once they have ended: wait until the last of the backlog has.
+    await sleep(Math.max(600, from + 2_600 - Date.now()));
 
     proxy.mode = 'hold';
     const first = home.start();
