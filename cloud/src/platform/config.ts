@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { parseAllowedHosts, type AllowedHost } from './outbound-address';
 
@@ -102,6 +104,33 @@ export const ConfigSchema = z.object({
     .transform((v) => v.split(',').map((r) => r.trim()))
     .pipe(z.array(z.enum(PROCESS_ROLES)).min(1, { message: 'must name at least one role' }))
     .transform((roles) => new Set(roles) as ReadonlySet<ProcessRole>),
+  /**
+   * Where exports, audit archives and backups go: `file:///abs/path` (default: DATA_DIR/objects)
+   * or `s3://bucket/prefix` (the S3_* settings give the endpoint, region and credentials).
+   */
+  OBJECT_STORE_URL: z.url({ protocol: /^(file|s3)$/ }).optional(),
+  /** The S3 API's endpoint (unset: AWS for the region), e.g. `https://minio.internal:9000`. */
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be an S3 bucket name (3 to 63 lower-case letters, digits, dots or dashes)' })
+    .optional(),
+  /** Keys go under this prefix in the bucket ("" or ending in "/"). */
+  S3_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9][A-Za-z0-9._=-]*\/)*$/, { message: 'must be empty or segments ending in "/"' })
+    .default(''),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  /** Unset: the SDK's own chain (environment, instance or pod role). */
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Path-style addressing (`endpoint/bucket/key`), which MinIO and Ceph usually need. */
+  S3_FORCE_PATH_STYLE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** 32 bytes, base64: encrypts backups (AES-256-GCM); never stored with them. Needed by `backup` and `restore` only. */
+  BACKUP_KEY: Base64Key32.optional(),
   /** A demo org on a first start; default on, except in production (whose first admin comes from `npm run admin`). */
   DEMO_SEED: z
     .enum(['true', 'false'])
@@ -126,6 +155,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     if ((result.data.TLS_CERT === undefined) !== (result.data.TLS_KEY === undefined)) {
       throw new ConfigError(`Invalid configuration: ${result.data.TLS_CERT === undefined ? 'TLS_CERT' : 'TLS_KEY'} must be set too to serve TLS`);
     }
+    if ((result.data.S3_ACCESS_KEY_ID === undefined) !== (result.data.S3_SECRET_ACCESS_KEY === undefined)) {
+      throw new ConfigError(
+        `Invalid configuration: ${result.data.S3_ACCESS_KEY_ID === undefined ? 'S3_ACCESS_KEY_ID' : 'S3_SECRET_ACCESS_KEY'} must be set too (or neither, for the SDK's own credentials)`,
+      );
+    }
+    if (result.data.OBJECT_STORE_URL?.startsWith('file:') && result.data.S3_BUCKET !== undefined) {
+      throw new ConfigError('Invalid configuration: OBJECT_STORE_URL: a file:// store and S3_BUCKET name two different stores; set one');
+    }
     if (result.data.NODE_ENV === 'production' && result.data.DEMO_SEED === true) {
       throw new ConfigError(
         'Invalid configuration: DEMO_SEED: a production start makes no demo org (create the first admin with npm run admin -- create-admin)',
@@ -135,4 +172,44 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+export type ObjectStoreSettings =
+  | { kind: 'filesystem'; root: string }
+  | {
+      kind: 's3';
+      bucket: string;
+      prefix: string;
+      endpoint: string | undefined;
+      region: string;
+      accessKeyId: string | undefined;
+      secretAccessKey: string | undefined;
+      forcePathStyle: boolean;
+    };
+
+/** Which object store the configuration names: S3 when OBJECT_STORE_URL is s3:// or S3_BUCKET is set, else files under DATA_DIR/objects. */
+export function objectStoreSettings(config: Config): ObjectStoreSettings {
+  const url = config.OBJECT_STORE_URL ? new URL(config.OBJECT_STORE_URL) : undefined;
+  if (url?.protocol === 'file:') return { kind: 'filesystem', root: decodeURIComponent(url.pathname) };
+  const s3 = (bucket: string, prefix: string) => ({
+    kind: 's3' as const,
+    bucket,
+    prefix,
+    endpoint: config.S3_ENDPOINT,
+    region: config.S3_REGION,
+    accessKeyId: config.S3_ACCESS_KEY_ID,
+    secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+    forcePathStyle: config.S3_FORCE_PATH_STYLE,
+  });
+  if (url?.protocol === 's3:') {
+    const path = url.pathname.replace(/^\/+/, '');
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(url.hostname))
+      throw new ConfigError('Invalid configuration: OBJECT_STORE_URL: s3://<bucket>/<prefix> needs a bucket name');
+    return s3(url.hostname, path === '' || path.endsWith('/') ? path : `${path}/`);
+  }
+  if (config.S3_BUCKET) return s3(config.S3_BUCKET, config.S3_PREFIX);
+  return {
+    kind: 'filesystem',
+    root: join(config.DATA_DIR === ':memory:' ? tmpdir() : config.DATA_DIR, config.DATA_DIR === ':memory:' ? `icarus-objects-${process.pid}` : 'objects'),
+  };
 }
