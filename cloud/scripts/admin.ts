@@ -1,12 +1,15 @@
-// `npm run admin -- <command>`: the first admin of a production install, and a lost password.
-// Runs against the database the server uses (DATABASE_URL, or PGlite under DATA_DIR while the
-// server is stopped), through the modules' services; every change is audited.
+// `npm run admin -- <command>`: the first admin of a production install, a lost password, and
+// backups (`backup`, `backups`, `restore`). Runs against the database the server uses
+// (DATABASE_URL, or PGlite under DATA_DIR while the server is stopped), through the modules'
+// services; every change is audited.
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { openObjectStore } from '../src/adapters/object-store';
 import { createApp } from '../src/app';
 import { defaultPolicy } from '../src/modules/consent';
-import { ConfigError, parseConfig } from '../src/platform/config';
+import { backup, BackupError, listBackups, restore } from '../src/platform/backup';
+import { ConfigError, parseConfig, type Config } from '../src/platform/config';
 import { openDatabase } from '../src/platform/db/client';
 import { loadSecrets } from '../src/platform/secrets';
 
@@ -16,14 +19,70 @@ const USAGE = `Usage:
       organisation when there is none yet (with the default policy).
   npm run admin -- reset-password --email <email> [--org <organisation name or id>]
       A new one-time password for that person, printed once; --org is needed when the
-      email is in more than one organisation.`;
+      email is in more than one organisation.
+  npm run admin -- backup
+      The whole database, encrypted with BACKUP_KEY, to the object store (OBJECT_STORE_URL or
+      S3_*; DATA_DIR/objects by default) with a manifest; prints the backup's id. On PGlite the
+      server must be stopped.
+  npm run admin -- backups
+      The backups in the object store, oldest first.
+  npm run admin -- restore --backup <id or latest> (--target-database-url <url> | --target-data-dir <dir>)
+      Checks the backup against its manifest, then restores it into a new, empty PostgreSQL
+      database (a PostgreSQL backup) or a new DATA_DIR (a PGlite backup).`;
 
 class UsageError extends Error {}
 
 const newPassword = () => randomBytes(12).toString('base64url');
 
+const BACKUP_COMMANDS = new Set(['backup', 'backups', 'restore']);
+
+function backupKeyOf(config: Config): Buffer {
+  if (!config.BACKUP_KEY) throw new UsageError('BACKUP_KEY: must be set (32 bytes, base64; `openssl rand -base64 32`), and kept apart from the backups');
+  return Buffer.from(config.BACKUP_KEY, 'base64');
+}
+
+async function backupCommand(command: string, rest: string[]) {
+  const { values } = parseArgs({
+    args: rest,
+    options: { backup: { type: 'string' }, 'target-database-url': { type: 'string' }, 'target-data-dir': { type: 'string' } },
+    strict: true,
+  });
+  const config = parseConfig({ ...process.env, DEMO_SEED: 'false' });
+  const store = openObjectStore(config);
+  if (command === 'backups') {
+    const found = await listBackups(store);
+    if (found.length === 0) process.stdout.write(`No backups in ${store.where}\n`);
+    for (const m of found) {
+      process.stdout.write(
+        `${m.id}  ${m.createdAt}  ${m.source}  ${(m.stored.bytes / 1e6).toFixed(1)} MB  schema ${m.schema.migrations}  ${m.rows.spans} spans, ${m.rows.consentRecords} consent records, ${m.rows.auditLog} audit rows\n`,
+      );
+    }
+    return;
+  }
+  const key = backupKeyOf(config);
+  if (command === 'backup') {
+    const m = await backup({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }, store, key);
+    process.stdout.write(
+      `Backup ${m.id} written to ${store.where}: ${m.stored.bytes} bytes, sha256 ${m.stored.sha256}\n` +
+        `(${m.rows.spans} spans, ${m.rows.consentRecords} consent records, ${m.rows.auditLog} audit rows; schema ${m.schema.migrations} migrations)\n`,
+    );
+    return;
+  }
+  if (!values.backup) throw new UsageError('--backup: the id of the backup to restore (see `backups`), or "latest"');
+  const targetUrl = values['target-database-url'];
+  const targetDir = values['target-data-dir'];
+  if ((targetUrl === undefined) === (targetDir === undefined)) throw new UsageError('--target-database-url or --target-data-dir: name one new, empty target');
+  if (targetUrl !== undefined && !/^postgres(ql)?:\/\//.test(targetUrl)) throw new UsageError('--target-database-url: must be a postgres:// URL');
+  const m = await restore(store, values.backup, key, { databaseUrl: targetUrl, dataDir: targetDir });
+  process.stdout.write(
+    `Restored backup ${m.id} (${m.createdAt}, checksums verified): ${m.rows.spans} spans, ${m.rows.consentRecords} consent records, ${m.rows.auditLog} audit rows\n` +
+      'Start the server on it with the same TITLE_KEY, TOKEN_SECRET and RECEIPT_SIGNING_KEY, then verify the audit chain (Audit log → Verify).\n',
+  );
+}
+
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
+  if (command && BACKUP_COMMANDS.has(command)) return backupCommand(command, rest);
   const { values } = parseArgs({
     args: rest,
     options: { email: { type: 'string' }, name: { type: 'string' }, org: { type: 'string' }, 'time-zone': { type: 'string' } },
@@ -105,6 +164,10 @@ async function main(argv: string[]) {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof BackupError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
   if (
     error instanceof UsageError ||
     error instanceof ConfigError ||
