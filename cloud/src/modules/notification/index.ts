@@ -107,3 +107,4 @@ export { NOTIFICATION_PATHS } from './routes';
 export { SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER, signWebhook } from './channels';
 export { WebhookBody } from './routes';
 export { EVENT_TYPES } from './templates';
+export { documentNotificationApi } from './openapi';
