@@ -158,6 +158,7 @@ export function createApp(deps: AppDeps) {
     requireUser: identity.access.requireUser,
     maxBodyBytes,
     logger,
+    dataKey: secrets.titleKey,
   });
   const rights = createRightsModule({
     database,

@@ -14,7 +14,7 @@ const errors = errorResponses({
 
 const EventName = z.enum(EVENT_TYPES as [EventType, ...EventType[]]);
 const Preference = z.object({ event: EventName, channel: z.enum(['email', 'agent']), enabled: z.boolean(), mandatory: z.boolean() });
-const Webhook = z.object({ id: z.uuid(), url: z.string(), events: z.array(z.string()), createdAt: z.iso.datetime(), disabledAt: z.iso.datetime().nullable() });
+const Webhook = z.object({ id: z.uuid(), url: z.string(), events: z.array(z.string()), createdAt: z.iso.datetime() });
 const Delivery = z.object({
   id: z.uuid(),
   event: z.string(),
@@ -67,7 +67,7 @@ export function documentNotificationApi(app: OpenAPIHono<AppEnv>) {
       operationId: 'listWebhooks',
       method: 'get',
       path: NOTIFICATION_PATHS.webhooks,
-      summary: "The org's webhook endpoints, active and disabled (never their secrets)",
+      summary: "The org's active webhook endpoints (never their secrets)",
       tags,
       security: SECURITY.session,
       responses: { 200: { description: 'Endpoints', ...json(z.object({ webhooks: z.array(Webhook) })) }, ...errors },
