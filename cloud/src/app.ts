@@ -9,17 +9,17 @@ import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
 import { WIRE_PATHS } from '@icarus/shared';
 import { createMemoryRateLimitStore } from './adapters/rate-limit-memory';
-import { createAdminModule } from './modules/admin';
-import { createAnalyticsModule } from './modules/analytics';
-import { createAuditModule } from './modules/audit';
-import { createComplianceModule } from './modules/compliance';
-import { createConsentModule } from './modules/consent';
-import { createDevicesModule } from './modules/devices';
+import { createAdminModule, documentAdminApi } from './modules/admin';
+import { createAnalyticsModule, documentCategoriesApi } from './modules/analytics';
+import { createAuditModule, documentAuditApi } from './modules/audit';
+import { createComplianceModule, documentComplianceApi } from './modules/compliance';
+import { createConsentModule, documentConsentApi } from './modules/consent';
+import { createDevicesModule, documentMyDevicesApi } from './modules/devices';
 import { createDirectoryModule } from './modules/directory';
 import { createHomeModule } from './modules/home';
-import { createIdentityModule, documentPeopleApi } from './modules/identity';
+import { createIdentityModule, documentPeopleApi, SESSION_COOKIE } from './modules/identity';
 import { createIngestionModule } from './modules/ingestion';
-import { createNotificationModule } from './modules/notification';
+import { createNotificationModule, documentNotificationApi } from './modules/notification';
 import { createReportingModule, documentReportsApi } from './modules/reporting';
 import { createRightsModule, documentRightsApi } from './modules/rights';
 import type { Config } from './platform/config';
@@ -31,7 +31,7 @@ import { rateLimit, type RateLimitStore } from './platform/http/rate-limit';
 import { securityHeaders } from './platform/http/security-headers';
 import { createMetrics } from './platform/metrics';
 import { createLocalBus, createPostgresBus, type InvalidationBus } from './platform/invalidation';
-import { documentWireApi } from './platform/openapi';
+import { documentWireApi, registerSecuritySchemes } from './platform/openapi';
 import { createScheduler } from './platform/scheduler';
 import type { Secrets } from './platform/secrets';
 import { ASSETS_PREFIX, assetRoutes } from './ui/assets';
@@ -158,6 +158,7 @@ export function createApp(deps: AppDeps) {
     requireUser: identity.access.requireUser,
     maxBodyBytes,
     logger,
+    dataKey: secrets.titleKey,
   });
   const rights = createRightsModule({
     database,
@@ -304,11 +305,21 @@ export function createApp(deps: AppDeps) {
   app.route('/', home.routes({ requireUser, csrfOf })); // /
   app.route(ASSETS_PREFIX, assetRoutes()); // the pages' stylesheets and scripts, /assets/<name>.<hash>.<ext>
 
+  // The API reference, from the schemas the handlers validate with: every /v1 and /api
+  // operation is in it (test/openapi-coverage.test.ts walks app.routes and says what is missing).
+  registerSecuritySchemes(app, SESSION_COOKIE);
   documentWireApi(app);
+  documentConsentApi(app);
+  documentMyDevicesApi(app);
   documentPeopleApi(app);
+  documentCategoriesApi(app);
+  documentAdminApi(app);
+  documentAuditApi(app);
+  documentComplianceApi(app);
+  documentNotificationApi(app);
   documentReportsApi(app);
   documentRightsApi(app);
-  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Icarus Nova API', version: '1' } });
+  app.doc31('/openapi.json', () => apiDocument(publicUrl()));
 
   /**
    * Background work by role, in start order; stopped in reverse (erasures finish, then the
@@ -379,6 +390,20 @@ export function createApp(deps: AppDeps) {
   };
 }
 export type CloudApp = ReturnType<typeof createApp>;
+
+/** The document's head: the server is this deployment's public URL. */
+export function apiDocument(serverUrl: string) {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Icarus Nova API',
+      version: '1',
+      description:
+        'The device wire API (`/v1`, device bearer tokens) and the web API (`/api`, the session cookie; writes also send X-CSRF-Token). Errors share one shape: `code`, `message`, `fields`.',
+    },
+    servers: [{ url: serverUrl, description: 'This deployment' }],
+  };
+}
 
 /** The machine interfaces answer JSON whatever happens; everything else is a page a person reads. */
 function answersJson(path: string): boolean {

@@ -70,6 +70,37 @@ export const ConfigSchema = z.object({
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
   NOTIFY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /**
+   * The delay before each retry of a webhook delivery, comma-separated (`500ms`, `5s`, `5m`, `2h`):
+   * by default the schedule of the Standard Webhooks specification, so a delivery is tried
+   * immediately and then 7 more times over about 28 hours. `none`: never retried. (Email and
+   * tray deliveries follow NOTIFY_RETRY_BASE_MS and NOTIFY_MAX_ATTEMPTS.)
+   */
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default('5s,5m,30m,2h,5h,10h,10h')
+    .transform((value, ctx): number[] => {
+      const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+      const delays: number[] = [];
+      if (value.trim() === 'none') return delays;
+      for (const part of value
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '')) {
+        const match = /^(\d{1,6})(ms|s|m|h)$/.exec(part);
+        const ms = match ? Number(match[1]) * (unit[match[2] ?? ''] ?? 0) : NaN;
+        if (!(ms >= 0 && ms <= 86_400_000)) {
+          ctx.addIssue({ code: 'custom', message: `"${part}" is not a delay such as 5s, 5m or 2h (at most a day)` });
+          return z.NEVER;
+        }
+        delays.push(ms);
+      }
+      if (delays.length > 29) {
+        ctx.addIssue({ code: 'custom', message: 'at most 29 retries' });
+        return z.NEVER;
+      }
+      return delays;
+    }),
+  /**
    * Hosts webhooks may reach although they resolve to private, loopback or link-local addresses,
    * and over plain http: comma-separated `host`, `host:port` or `[v6]:port`. Unset: public https only.
    */

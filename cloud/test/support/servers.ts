@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { signWebhook } from '../../src/modules/notification';
+import { Webhook } from 'standardwebhooks';
 
 export interface ReceivedMail {
   from: string;
@@ -74,24 +74,36 @@ export interface ReceivedHook {
   body: string;
   status: number;
   signatureValid: boolean;
+  headers: Record<string, string>;
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
-/** A webhook receiver verifying each signature with `secretOf()`; answers 500 while `failures` > 0. */
+/**
+ * A webhook receiver that verifies each delivery with the Standard Webhooks reference library
+ * (`standardwebhooks`, not the server's own code) and `secretOf()`; answers 500 while
+ * `failures` > 0, and `gone` (410) once that is set.
+ */
 export async function startWebhookReceiver(secretOf: () => string) {
   const received: ReceivedHook[] = [];
-  const state = { failures: 0 };
+  const state = { failures: 0, gone: false };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const timestamp = String(req.headers['x-icarus-timestamp'] ?? '');
-      const signature = String(req.headers['x-icarus-signature'] ?? '');
-      const fresh = Math.abs(Date.now() / 1000 - Number(timestamp)) < 300;
-      const signatureValid = fresh && signature === signWebhook(secretOf(), timestamp, body);
-      const status = state.failures > 0 ? 500 : signatureValid ? 204 : 401;
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v ?? '')]));
+      let signatureValid = false;
+      try {
+        // Checks the signature over id, timestamp and body, and that the timestamp is within 5 minutes.
+        new Webhook(secretOf()).verify(body, headers);
+        signatureValid = true;
+      } catch {
+        signatureValid = false;
+      }
+      const status = state.gone ? 410 : state.failures > 0 ? 500 : signatureValid ? 204 : 401;
       if (state.failures > 0) state.failures--;
-      received.push({ deliveryId: String(req.headers['x-icarus-delivery'] ?? ''), body, status, signatureValid });
+      received.push({ deliveryId: headers['webhook-id'] ?? '', body, status, signatureValid, headers, at: Date.now() });
       res.writeHead(status).end();
     });
   });

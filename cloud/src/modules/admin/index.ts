@@ -64,3 +64,4 @@ export type AdminModule = ReturnType<typeof createAdminModule>;
 
 export { ADMIN_API } from './api';
 export type { FleetAdmin } from './fleet';
+export { documentAdminApi } from './openapi';

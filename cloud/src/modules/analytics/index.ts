@@ -72,3 +72,4 @@ export type { CategoryRule, Productivity } from './tables';
 export { DEFAULT_RULES } from './categories';
 export { CategoryRuleInput } from './routes';
 export type { CategoryPreview } from './category-preview';
+export { documentCategoriesApi } from './openapi';

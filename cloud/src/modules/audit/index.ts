@@ -54,3 +54,4 @@ export type { AuditViewer, AuditPeople } from './viewer';
 export { actionWords } from './actions';
 export { AUDIT_API } from './routes';
 export { Chain } from './pages';
+export { documentAuditApi } from './openapi';

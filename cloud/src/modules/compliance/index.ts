@@ -29,3 +29,4 @@ export type ComplianceModule = ReturnType<typeof createComplianceModule>;
 export { COMPLIANCE_API } from './routes';
 export type { ComplianceReport } from './report';
 export type { ComplianceReports } from './coverage';
+export { documentComplianceApi } from './openapi';

@@ -72,3 +72,4 @@ export { grantedAt, inForce } from './service';
 export type { PolicyDrafts, PolicyVersionView } from './drafts';
 export { PolicyDiff } from './diff';
 export { defaultPolicy } from './default-policy';
+export { documentConsentApi, PolicyDiffSchema } from './openapi';

@@ -11,7 +11,7 @@ import { z } from 'zod';
 /** Device-facing (bearer); beside WIRE_PATHS.policy. */
 export const POLICY_DIFF_PATH = '/v1/policy/diff';
 const Version = z.coerce.number().int().min(1).max(1_000_000);
-const DiffQuery = z.strictObject({ from: Version.optional(), to: Version.optional() });
+export const DiffQuery = z.strictObject({ from: Version.optional(), to: Version.optional() });
 
 export function consentRoutes(deps: {
   consent: ConsentService;

@@ -78,3 +78,4 @@ export type { DeviceIdentity, EnrolledDevice } from '../../platform/env';
 export { bearerOf } from './device-auth';
 export { MY_DEVICES } from './my-devices';
 export { PAIRING_CODE_TTL_MS } from './binding';
+export { documentMyDevicesApi } from './openapi';

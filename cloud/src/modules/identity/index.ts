@@ -127,3 +127,4 @@ export { THROTTLE_RULES } from './throttle';
 export type { PersonalDataPolicy } from './personal-data-policy';
 export { newTotpSecret, totpCode } from './totp';
 export { documentPeopleApi } from './openapi';
+export { SESSION_COOKIE } from './cookies';

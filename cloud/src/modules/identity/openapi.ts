@@ -2,9 +2,9 @@ import { RoleSchema } from '@icarus/shared';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { AppEnv } from '../../platform/env';
-import { errorResponses, json } from '../../platform/openapi';
-import { SESSION_COOKIE } from './cookies';
+import { documentOperations, errorResponses, json, SECURITY, type Operation } from '../../platform/openapi';
 import { ChainVerificationSchema } from '../audit';
+import { ChangePasswordRequest, InvitationRequest } from './account-routes';
 import { CodeRequest, SignInRequest, VerifyRequest } from './routes';
 
 const errors = errorResponses({
@@ -36,6 +36,20 @@ const Me = z.object({
   hasTotp: z.boolean(),
   csrfToken: z.string().describe('Send as X-CSRF-Token on every POST, PUT, PATCH and DELETE'),
 });
+const SessionView = z.object({
+  id: z.string(),
+  current: z.boolean(),
+  method: z.enum(['password', 'oidc']),
+  address: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+  lastSeenAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+});
+const Person = z.object({ id: z.uuid(), name: z.string(), email: z.string() });
+const InvitationResult = z.object({
+  invited: z.array(z.object({ userId: z.uuid(), email: z.string(), expiresAt: z.iso.datetime() })),
+  skipped: z.array(z.object({ userId: z.uuid(), reason: z.string() })),
+});
 const TotpEnrollment = z.object({ secret: z.string().describe('base32'), uri: z.string().describe('otpauth:// URI') });
 const ImportSummary = z.object({
   dryRun: z.boolean(),
@@ -48,66 +62,163 @@ const ImportSummary = z.object({
 
 /** Documents the people-and-access JSON API from the schemas the handlers use. */
 export function documentPeopleApi(app: OpenAPIHono<AppEnv>) {
-  const registry = app.openAPIRegistry;
-  registry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE });
-  registry.registerComponent('securitySchemes', 'csrf', { type: 'apiKey', in: 'header', name: 'X-CSRF-Token' });
-  const session = [{ session: [] }];
-  const write = [{ session: [], csrf: [] }];
-  const path = (method: 'get' | 'post' | 'delete', p: string, summary: string, extra: object) =>
-    registry.registerPath({ method, path: p, summary, responses: errors, ...extra });
-
-  path('post', '/api/session', 'Sign in with email and password; sets the session cookie', {
-    request: { body: { required: true, ...json(SignInRequest) } },
-    responses: {
-      200: { description: 'No session yet: the email and password open accounts in several organizations; choose one', ...json(OrganizationChoice) },
-      201: { description: 'Session started; `stage` says what is still needed', ...json(SessionStarted) },
-      ...errors,
-    },
-  });
-  path('post', '/api/session/totp', 'Second step of sign-in: the TOTP code', {
-    security: write,
-    request: { body: { required: true, ...json(CodeRequest) } },
-    responses: { 200: { description: 'Fully signed in', ...json(z.object({ stage: z.literal('active') })) }, ...errors },
-  });
-  path('delete', '/api/session', 'Sign out', { security: write, responses: { 204: { description: 'Signed out' }, ...errors } });
-  path('get', '/api/me', 'The signed-in person, the session stage and the CSRF token', {
-    security: session,
-    responses: { 200: { description: 'Who is signed in', ...json(Me) }, ...errors },
-  });
-  path('post', '/api/account/totp', 'Start TOTP enrolment: a new secret and its otpauth:// URI', {
-    security: write,
-    responses: { 201: { description: 'Secret to add to an authenticator app', ...json(TotpEnrollment) }, ...errors },
-  });
-  path('post', '/api/account/totp/confirm', 'Confirm TOTP enrolment with a code from the new secret', {
-    security: write,
-    request: { body: { required: true, ...json(CodeRequest) } },
-    responses: {
-      200: {
-        description: 'Enrolled; the recovery codes are in this answer only (each stands in for a code once)',
-        ...json(z.object({ enrolled: z.literal(true), recoveryCodes: z.array(z.string()) })),
+  const tags = ['session and account'];
+  const operations: Operation[] = [
+    {
+      operationId: 'signIn',
+      method: 'post',
+      path: '/api/session',
+      summary: 'Sign in with email and password; sets the session cookie',
+      tags,
+      security: SECURITY.public,
+      request: { body: { required: true, ...json(SignInRequest) } },
+      responses: {
+        200: { description: 'No session yet: the email and password open accounts in several organizations; choose one', ...json(OrganizationChoice) },
+        201: { description: 'Session started; `stage` says what is still needed', ...json(SessionStarted) },
+        ...errors,
       },
-      ...errors,
     },
-  });
-  path('get', '/api/audit/verify', "Recompute the org's audit hash chain and hold it against the latest signed checkpoint (admin, auditor)", {
-    security: session,
-    responses: { 200: { description: 'Chain verification: every finding by kind', ...json(ChainVerificationSchema) }, ...errors },
-  });
-  path('post', '/api/audit/verify', 'Verify the chain against a checkpoint kept outside too (its compact JWS, from a compliance report or audit export)', {
-    security: write,
-    request: { body: { required: true, ...json(VerifyRequest) } },
-    responses: { 200: { description: 'Chain verification: every finding by kind', ...json(ChainVerificationSchema) }, ...errors },
-  });
-  path('post', '/api/directory/import', 'Import people from CSV (admin): all rows valid or nothing is written', {
-    security: write,
-    request: {
-      query: z.object({ dryRun: z.enum(['true', 'false']).default('true') }),
-      body: { required: true, content: { 'text/csv': { schema: z.string().describe('email,name,osUser,team,managerEmail,role') } } },
+    {
+      operationId: 'verifySignInTotp',
+      method: 'post',
+      path: '/api/session/totp',
+      summary: 'Second step of sign-in: the TOTP code',
+      tags,
+      security: SECURITY.sessionWrite,
+      request: { body: { required: true, ...json(CodeRequest) } },
+      responses: { 200: { description: 'Fully signed in', ...json(z.object({ stage: z.literal('active') })) }, ...errors },
     },
-    responses: {
-      200: { description: 'Dry run: what would change', ...json(ImportSummary) },
-      201: { description: 'Imported', ...json(ImportSummary) },
-      ...errors,
+    {
+      operationId: 'signOut',
+      method: 'delete',
+      path: '/api/session',
+      summary: 'Sign out',
+      tags,
+      security: SECURITY.sessionWrite,
+      responses: { 204: { description: 'Signed out' }, ...errors },
     },
-  });
+    {
+      operationId: 'getMe',
+      method: 'get',
+      path: '/api/me',
+      summary: 'The signed-in person, the session stage and the CSRF token',
+      tags,
+      security: SECURITY.session,
+      responses: { 200: { description: 'Who is signed in', ...json(Me) }, ...errors },
+    },
+    {
+      operationId: 'startTotpEnrollment',
+      method: 'post',
+      path: '/api/account/totp',
+      summary: 'Start TOTP enrolment: a new secret and its otpauth:// URI',
+      tags,
+      security: SECURITY.sessionWrite,
+      responses: { 201: { description: 'Secret to add to an authenticator app', ...json(TotpEnrollment) }, ...errors },
+    },
+    {
+      operationId: 'confirmTotpEnrollment',
+      method: 'post',
+      path: '/api/account/totp/confirm',
+      summary: 'Confirm TOTP enrolment with a code from the new secret',
+      tags,
+      security: SECURITY.sessionWrite,
+      request: { body: { required: true, ...json(CodeRequest) } },
+      responses: {
+        200: {
+          description: 'Enrolled; the recovery codes are in this answer only (each stands in for a code once)',
+          ...json(z.object({ enrolled: z.literal(true), recoveryCodes: z.array(z.string()) })),
+        },
+        ...errors,
+      },
+    },
+    {
+      operationId: 'listMySessions',
+      method: 'get',
+      path: '/api/account/sessions',
+      summary: "The signed-in person's sessions, this one marked `current`",
+      tags,
+      security: SECURITY.session,
+      responses: { 200: { description: 'Sessions, newest first', ...json(z.object({ sessions: z.array(SessionView) })) }, ...errors },
+    },
+    {
+      operationId: 'changePassword',
+      method: 'post',
+      path: '/api/account/password',
+      summary: 'Change the password (the current one is asked again); every other session of the person ends',
+      tags,
+      security: SECURITY.sessionWrite,
+      request: { body: { required: true, ...json(ChangePasswordRequest) } },
+      responses: {
+        200: {
+          description: 'Changed; how many other sessions ended',
+          ...json(z.object({ changed: z.literal(true), sessionsEnded: z.int() })),
+        },
+        ...errors,
+      },
+    },
+    {
+      operationId: 'listPeopleNotYetInvited',
+      method: 'get',
+      path: '/api/invitations/pending',
+      summary: 'People of the org who cannot sign in yet and have no open invitation (admins)',
+      tags: ['people'],
+      security: SECURITY.session,
+      responses: { 200: { description: 'People to invite', ...json(z.object({ people: z.array(Person) })) }, ...errors },
+    },
+    {
+      operationId: 'invitePeople',
+      method: 'post',
+      path: '/api/invitations',
+      summary: 'Mail one-time invitation links to the people named, or to everyone not yet invited (admins)',
+      tags: ['people'],
+      security: SECURITY.sessionWrite,
+      request: { body: { required: true, ...json(InvitationRequest) } },
+      responses: { 201: { description: 'Invitations queued', ...json(InvitationResult) }, ...errors },
+    },
+    {
+      operationId: 'verifyAuditChain',
+      method: 'get',
+      path: '/api/audit/verify',
+      summary: "Recompute the org's audit hash chain and hold it against the latest signed checkpoint (admin, auditor)",
+      tags: ['audit'],
+      security: SECURITY.session,
+      responses: { 200: { description: 'Chain verification: every finding by kind', ...json(ChainVerificationSchema) }, ...errors },
+    },
+    {
+      operationId: 'verifyAuditChainAgainstCheckpoint',
+      method: 'post',
+      path: '/api/audit/verify',
+      summary: 'Verify the chain against a checkpoint kept outside too (its compact JWS, from a compliance report or audit export)',
+      tags: ['audit'],
+      security: SECURITY.sessionWrite,
+      request: { body: { required: true, ...json(VerifyRequest) } },
+      responses: { 200: { description: 'Chain verification: every finding by kind', ...json(ChainVerificationSchema) }, ...errors },
+    },
+    {
+      operationId: 'importDirectory',
+      method: 'post',
+      path: '/api/directory/import',
+      summary: 'Import people from CSV (admin): all rows valid or nothing is written',
+      tags: ['people'],
+      security: SECURITY.sessionWrite,
+      request: {
+        query: z.object({ dryRun: z.enum(['true', 'false']).default('true') }),
+        body: {
+          required: true,
+          content: {
+            'text/csv': {
+              schema: z.string().describe('email,name,osUser,team,managerEmail,role'),
+              example: 'email,name,osUser,team,managerEmail,role\r\nzoe@example.com,Zoë Åberg,zoe,Sales,,employee\r\n',
+            },
+          },
+        },
+      },
+      responses: {
+        200: { description: 'Dry run: what would change', ...json(ImportSummary) },
+        201: { description: 'Imported', ...json(ImportSummary) },
+        ...errors,
+      },
+    },
+  ];
+  documentOperations(app, operations);
 }

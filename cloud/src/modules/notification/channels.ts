@@ -2,18 +2,27 @@ import { createHmac } from 'node:crypto';
 import type { Mailer } from '../../adapters/mail';
 import { OutboundRefused, type WebhookClient } from '../../adapters/webhook';
 import type { DeviceService } from '../devices';
-import type { ClaimedDelivery, NotificationStore } from './store';
+import type { ClaimedDelivery, NotificationStore, WebhookEndpointRow } from './store';
+import { webhookKey, type WebhookSecrets } from './webhook-secrets';
 
-/** Sends one claimed delivery; throws when it did not go (the worker retries with backoff). */
+/** Sends one claimed delivery; throws when it did not go (the worker retries on its schedule). */
 export type Deliver = (delivery: ClaimedDelivery) => Promise<void>;
 
-export const SIGNATURE_HEADER = 'X-Icarus-Signature';
-export const TIMESTAMP_HEADER = 'X-Icarus-Timestamp';
+/** A delivery that must not be tried again: its endpoint is gone or was removed. */
+export class DeliveryAbandoned extends Error {}
+
+/** The Standard Webhooks headers: the message id (the same on every retry), when it was signed, the signatures. */
+export const WEBHOOK_HEADERS = { id: 'webhook-id', timestamp: 'webhook-timestamp', signature: 'webhook-signature' } as const;
+/** Mail carries the delivery id too, so a receiving system can tell a retried message from a new one. */
 export const DELIVERY_HEADER = 'X-Icarus-Delivery';
 
-/** `sha256=` + hex HMAC-SHA256 over `timestamp.body`: the receiver recomputes it with its secret. */
-export function signWebhook(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+/**
+ * `v1,` + base64 HMAC-SHA256 over `{id}.{timestamp}.{body}` with the secret's key: the
+ * signature covers the message id, so a captured delivery cannot be replayed under a fresh
+ * id past the receiver's de-duplication.
+ */
+export function signWebhook(secret: string, id: string, timestamp: string, body: string): string {
+  return `v1,${createHmac('sha256', webhookKey(secret)).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
 export function createChannels(deps: {
@@ -22,6 +31,9 @@ export function createChannels(deps: {
   mailer: Mailer;
   mailFrom: string;
   webhooks: WebhookClient;
+  secrets: WebhookSecrets;
+  /** An endpoint answered 410 Gone: it is disabled, and its org's admins are told. */
+  onGone: (endpoint: WebhookEndpointRow) => Promise<void>;
   now: () => Date;
 }) {
   const { mailer } = deps;
@@ -47,22 +59,28 @@ export function createChannels(deps: {
   const webhook: Deliver = async (d) => {
     if (d.payload.kind !== 'webhook') throw new Error('not a webhook payload');
     const endpoint = await deps.store.findEndpoint(d.target);
-    if (!endpoint || endpoint.disabledAt) throw new Error('webhook endpoint was removed');
+    if (!endpoint || endpoint.disabledAt) throw new DeliveryAbandoned('webhook endpoint was removed');
+    const secret = await deps.secrets.open(endpoint);
     const timestamp = String(Math.floor(deps.now().getTime() / 1000));
     // The URL is checked again at every delivery: its name may resolve elsewhere than when it was registered.
     const status = await deps.webhooks
       .post({
         url: endpoint.url,
         headers: {
-          [TIMESTAMP_HEADER]: timestamp,
-          [SIGNATURE_HEADER]: signWebhook(endpoint.secret, timestamp, d.payload.body),
-          [DELIVERY_HEADER]: d.id,
+          [WEBHOOK_HEADERS.id]: d.id,
+          [WEBHOOK_HEADERS.timestamp]: timestamp,
+          [WEBHOOK_HEADERS.signature]: signWebhook(secret, d.id, timestamp, d.payload.body),
         },
         body: d.payload.body,
       })
       .catch((err: unknown) => {
         throw err instanceof OutboundRefused ? new Error(`refused: the webhook URL ${err.message}`) : err;
       });
+    // 410 Gone: the receiver says this endpoint will never take deliveries again (Standard Webhooks).
+    if (status === 410) {
+      await deps.onGone(endpoint);
+      throw new DeliveryAbandoned('webhook answered HTTP 410 Gone: the endpoint was disabled');
+    }
     if (status < 200 || status >= 300) throw new Error(`webhook answered HTTP ${status}`);
   };
 

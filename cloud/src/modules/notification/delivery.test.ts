@@ -12,6 +12,10 @@ import { createChannels } from './channels';
 import { createNotificationStore } from './store';
 import { freePort, startSmtpServer, startWebhookReceiver, waitFor } from '../../../test/support/servers';
 import { createOutboxWorker } from './worker';
+import { createWebhookSecrets } from './webhook-secrets';
+import { createSecretBox } from '../../platform/secret-box';
+
+const DATA_KEY = Buffer.alloc(32, 5);
 
 type Smtp = Awaited<ReturnType<typeof startSmtpServer>>;
 type Hooks = Awaited<ReturnType<typeof startWebhookReceiver>>;
@@ -40,6 +44,9 @@ describe.each(testDatabaseKinds())('notifications on %s', (kind) => {
       MAIL_FROM: 'Icarus <notices@icarus.test>',
       NOTIFY_POLL_MS: '50',
       NOTIFY_RETRY_BASE_MS: '100',
+      WEBHOOK_RETRY_SCHEDULE: '100ms,100ms,100ms',
+      // Known, so the extra workers below open the sealed webhook secrets as the cloud does.
+      TITLE_KEY: DATA_KEY.toString('base64'),
       // The receiver is on loopback: reachable only because the operator allows it.
       WEBHOOK_ALLOW_HOSTS: new URL(hooks.url).host,
     });
@@ -137,9 +144,11 @@ describe.each(testDatabaseKinds())('notifications on %s', (kind) => {
         mailer: createSmtpMailer(undefined),
         mailFrom: 'x@y.z',
         webhooks: createWebhookClient({ allowHosts: parseAllowedHosts(new URL(hooks.url).host), timeoutMs: 5000 }),
+        secrets: createWebhookSecrets({ box: createSecretBox(DATA_KEY, 'webhook-secrets'), store }),
+        onGone: async () => undefined,
         now: () => new Date(),
       });
-      return createOutboxWorker({ store, channels, logger: pino({ level: 'silent' }), retryBaseMs: 100 });
+      return createOutboxWorker({ store, channels, logger: pino({ level: 'silent' }), retryBaseMs: 100, webhookSchedule: [100] });
     });
     const before = hooks.received.length;
     const { notifications } = cloud.cloud.services;

@@ -15,7 +15,9 @@ import { createChannels } from './channels';
 import { createNotificationJobs } from './jobs';
 import { notificationRoutes } from './routes';
 import { createNotificationService } from './service';
-import { createNotificationStore } from './store';
+import { createNotificationStore, type WebhookEndpointRow } from './store';
+import { createWebhookSecrets } from './webhook-secrets';
+import { createSecretBox } from '../../platform/secret-box';
 import { createOutboxWorker } from './worker';
 
 type NotificationConfig = Pick<
@@ -26,6 +28,7 @@ type NotificationConfig = Pick<
   | 'NOTIFY_RETRY_BASE_MS'
   | 'NOTIFY_MAX_ATTEMPTS'
   | 'NOTIFY_WEBHOOK_TIMEOUT_MS'
+  | 'WEBHOOK_RETRY_SCHEDULE'
   | 'WEBHOOK_ALLOW_HOSTS'
   | 'DEVICE_SILENT_DAYS'
 >;
@@ -47,17 +50,24 @@ export function createNotificationModule(deps: {
   requireUser: RequireUser;
   maxBodyBytes: number;
   logger: Logger;
+  /** The data key; webhook signing secrets are sealed under a subkey of it. */
+  dataKey: Uint8Array;
 }) {
   const { config, devices, directory, logger } = deps;
   const store = createNotificationStore(deps.database);
   const now = () => new Date();
   const webhooks = createWebhookClient({ allowHosts: config.WEBHOOK_ALLOW_HOSTS, timeoutMs: config.NOTIFY_WEBHOOK_TIMEOUT_MS });
+  const secrets = createWebhookSecrets({ box: createSecretBox(deps.dataKey, 'webhook-secrets'), store });
+  // The channels tell the service of an endpoint that is gone; the service is made after them.
+  let gone: (endpoint: WebhookEndpointRow) => Promise<void> = async () => undefined;
   const channels = createChannels({
     devices,
     store,
     mailer: createSmtpMailer(config.SMTP_URL),
     mailFrom: config.MAIL_FROM,
     webhooks,
+    secrets,
+    onGone: (endpoint) => gone(endpoint),
     now,
   });
   const notifications = createNotificationService({
@@ -69,12 +79,22 @@ export function createNotificationModule(deps: {
     emailEnabled: channels.emailEnabled,
     checkWebhookUrl: webhooks.check,
     maxAttempts: config.NOTIFY_MAX_ATTEMPTS,
+    webhookMaxAttempts: config.WEBHOOK_RETRY_SCHEDULE.length + 1,
+    secrets,
     now,
   });
+  gone = (endpoint) => notifications.endpointGone(endpoint);
   deps.consent.onEvent((event) => notifications.onConsentEvent(event));
   deps.signIns.onAlert((alert) => notifications.onSignInAlert(alert));
   deps.accounts.onMail((mail) => notifications.onAccountMail(mail));
-  const worker = createOutboxWorker({ store, channels, logger, retryBaseMs: config.NOTIFY_RETRY_BASE_MS, now });
+  const worker = createOutboxWorker({
+    store,
+    channels,
+    logger,
+    retryBaseMs: config.NOTIFY_RETRY_BASE_MS,
+    webhookSchedule: config.WEBHOOK_RETRY_SCHEDULE,
+    now,
+  });
   const jobs = createNotificationJobs({
     notifications,
     devices,
@@ -91,6 +111,11 @@ export function createNotificationModule(deps: {
     jobs,
     routes: notificationRoutes({ notifications, requireUser: deps.requireUser, maxBodyBytes: deps.maxBodyBytes }),
     start() {
+      // Secrets stored in clear before they were sealed are sealed now, not at their next delivery.
+      secrets
+        .sealClearSecrets()
+        .then((n) => n > 0 && logger.info({ endpoints: n }, 'notification: sealed webhook secrets stored in clear'))
+        .catch((err: unknown) => logger.error({ err }, 'notification: could not seal webhook secrets stored in clear'));
       worker.start(config.NOTIFY_POLL_MS);
     },
     /** Ends the schedule, lets the delivery pass in progress finish, then closes the SMTP pool. */
@@ -104,6 +129,7 @@ export type NotificationModule = ReturnType<typeof createNotificationModule>;
 
 export type { NotificationService } from './service';
 export { NOTIFICATION_PATHS } from './routes';
-export { SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER, signWebhook } from './channels';
+export { WEBHOOK_HEADERS, DELIVERY_HEADER, signWebhook } from './channels';
 export { WebhookBody } from './routes';
 export { EVENT_TYPES } from './templates';
+export { documentNotificationApi } from './openapi';

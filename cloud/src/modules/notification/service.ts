@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { uuidv7 } from 'uuidv7';
 import type { AuditService } from '../audit';
@@ -8,9 +7,10 @@ import type { DirectoryService } from '../directory';
 import type { AccountMail, SignInAlert } from '../identity';
 import { AppError } from '../../platform/errors';
 import { OutboundRefused } from '../../platform/outbound-address';
-import type { NewOutboxRow, NotificationStore } from './store';
+import type { NewOutboxRow, NotificationStore, WebhookEndpointRow } from './store';
 import type { Channel } from './tables';
 import { EVENT_TYPES, MANDATORY_EVENTS, render, SECRET_LINK_EVENTS, type EventType, type NotificationEvent } from './templates';
+import { newWebhookSecret, type WebhookSecrets } from './webhook-secrets';
 
 interface Deps {
   store: NotificationStore;
@@ -22,6 +22,9 @@ interface Deps {
   /** Refuses (OutboundRefused) a URL a delivery would refuse: not https, or not a public address. */
   checkWebhookUrl: (url: string) => Promise<unknown>;
   maxAttempts: number;
+  /** Attempts of one webhook delivery: the first and one per entry of WEBHOOK_RETRY_SCHEDULE. */
+  webhookMaxAttempts: number;
+  secrets: WebhookSecrets;
   now?: () => Date;
 }
 
@@ -73,7 +76,8 @@ export function createNotificationService(deps: Deps) {
         const people = await directory.listMembers(event.orgId);
         return { people, deviceIds: await devicesOf(people) };
       }
-      case 'device.silent': {
+      case 'device.silent':
+      case 'webhook.disabled': {
         const admins = (await directory.listMembers(event.orgId)).filter((m) => m.role === 'admin');
         return { people: admins, deviceIds: new Map() };
       }
@@ -128,6 +132,7 @@ export function createNotificationService(deps: Deps) {
         const body = JSON.stringify({ id: eventId, type, orgId, occurredAt: at.toISOString(), data });
         rows.push({
           ...base,
+          maxAttempts: deps.webhookMaxAttempts,
           id: uuidv7(),
           channel: 'webhook',
           userId: null,
@@ -216,8 +221,15 @@ export function createNotificationService(deps: Deps) {
         throw new AppError('validation_failed', `Invalid body: url: ${err.message}`, [{ path: 'url', problem: err.message }]);
       }
       const id = uuidv7();
-      const secret = `whsec_${randomBytes(24).toString('base64url')}`;
-      await store.insertEndpoint({ id, orgId: admin.orgId, url: input.url, events: input.events, secret, createdBy: admin.userId });
+      const secret = newWebhookSecret();
+      await store.insertEndpoint({
+        id,
+        orgId: admin.orgId,
+        url: input.url,
+        events: input.events,
+        secret: deps.secrets.seal(id, secret),
+        createdBy: admin.userId,
+      });
       await audit.record({
         orgId: admin.orgId,
         actorType: 'user',
@@ -259,7 +271,7 @@ export function createNotificationService(deps: Deps) {
           target: endpoint.id,
           payload: { kind: 'webhook', body },
           dedupeKey: `${eventId}:webhook:${endpoint.id}`,
-          maxAttempts: deps.maxAttempts,
+          maxAttempts: deps.webhookMaxAttempts,
           nextAttemptAt: at,
         },
       ]);
@@ -271,6 +283,22 @@ export function createNotificationService(deps: Deps) {
         details: { endpointId: id, deliveryId: eventId },
       });
       return { deliveryId: eventId };
+    },
+
+    /**
+     * An endpoint answered 410 Gone: it is disabled like a removed one (its queued deliveries
+     * are given up), the audit log says why, and the org's admins are told by mail and tray.
+     */
+    async endpointGone(endpoint: WebhookEndpointRow): Promise<void> {
+      if (!(await store.disableEndpoint(endpoint.orgId, endpoint.id, now()))) return;
+      await audit.record({
+        orgId: endpoint.orgId,
+        actorType: 'system',
+        actorId: 'notification',
+        action: 'webhook.disabled',
+        details: { endpointId: endpoint.id, url: endpoint.url, status: 410 },
+      });
+      await this.publish({ type: 'webhook.disabled', orgId: endpoint.orgId, endpointId: endpoint.id, url: endpoint.url }, `webhook-gone:${endpoint.id}`);
     },
 
     /** Recent deliveries of the org with their tracking (admins: did the mail go out?). */

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, like, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
 import { notificationOutbox, notificationPreferences, webhookEndpoints, type Channel, type OutboxPayload } from './tables';
 
@@ -138,6 +138,19 @@ export function createNotificationStore(database: Database) {
     async findEndpoint(id: string): Promise<WebhookEndpointRow | undefined> {
       const [row] = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
       return row;
+    },
+
+    /** Replaces a secret only if it is still the one read (two instances upgrading at once write once). */
+    async replaceEndpointSecret(id: string, was: string, sealed: string): Promise<void> {
+      await db
+        .update(webhookEndpoints)
+        .set({ secret: sealed })
+        .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.secret, was)));
+    },
+
+    /** Endpoints whose secret was stored in clear, before secrets were sealed. */
+    async endpointsWithClearSecrets(): Promise<Pick<WebhookEndpointRow, 'id' | 'secret'>[]> {
+      return db.select({ id: webhookEndpoints.id, secret: webhookEndpoints.secret }).from(webhookEndpoints).where(like(webhookEndpoints.secret, 'whsec%'));
     },
 
     /** Disables (never deletes: queued deliveries still name it) an org's endpoint. */

@@ -62,7 +62,7 @@ export const webhookEndpoints = pgTable(
     url: text('url').notNull(),
     /** Event names this endpoint receives. */
     events: jsonb('events').$type<string[]>().notNull(),
-    /** HMAC-SHA256 key; kept readable because every delivery is signed with it. */
+    /** The Standard Webhooks signing secret (`whsec_…`), sealed (platform/secret-box) and bound to the row id: every delivery is signed with it. */
     secret: text('secret').notNull(),
     createdBy: uuid('created_by'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

@@ -27,6 +27,8 @@ export type NotificationEvent =
       /** Failures from every address in the account's current hour. */
       accountFailures: number;
     }
+  /** An endpoint answered 410 Gone and was disabled: its org's admins hear of it. */
+  | { type: 'webhook.disabled'; orgId: string; endpointId: string; url: string }
   /** A one-time link to set a password: by email to the person only, never to a webhook or a device. */
   | { type: 'account.invitation' | 'account.password_reset'; orgId: string; userId: string; link: string; expiresAt: string; invitedBy?: string };
 export type EventType = NotificationEvent['type'];
@@ -43,6 +45,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'report.weekly',
   'erasure.completed',
   'sign_in.failed_attempts',
+  'webhook.disabled',
 ];
 
 /**
@@ -56,6 +59,8 @@ export const MANDATORY_EVENTS: ReadonlySet<EventType> = new Set([
   'erasure.completed',
   // Someone is trying the person's password: they must hear of it to act.
   'sign_in.failed_attempts',
+  // Events stop going to a receiver: an admin must know to set up another.
+  'webhook.disabled',
   'account.invitation',
   'account.password_reset',
 ]);
@@ -130,6 +135,16 @@ export function render(event: NotificationEvent, name: string): Rendered {
           'It may be switched off, uninstalled, or unable to reach the server. Device health in the admin pages shows its last status.',
         ],
         `Device ${event.deviceName} has not synced for ${event.days} days.`,
+      );
+    case 'webhook.disabled':
+      return compose(
+        'A webhook endpoint was disabled',
+        hello,
+        [
+          `The webhook endpoint ${event.url} answered "410 Gone", which says it takes no more deliveries, so it was disabled and nothing more is sent to it.`,
+          'If the receiver moved, add the new address under Webhooks in the admin pages; it gets a new signing secret.',
+        ],
+        `Webhook ${event.url} answered 410 Gone and was disabled.`,
       );
     case 'report.weekly':
       return compose(

@@ -32,6 +32,7 @@ describe.each(testDatabaseKinds())('webhook targets on %s', (kind) => {
       NOTIFY_POLL_MS: '50',
       NOTIFY_RETRY_BASE_MS: '50',
       NOTIFY_MAX_ATTEMPTS: '1',
+      WEBHOOK_RETRY_SCHEDULE: 'none',
       NOTIFY_WEBHOOK_TIMEOUT_MS: '2000',
     });
     admin = await bed.as('admin');
@@ -117,7 +118,7 @@ describe.each(testDatabaseKinds())('webhook targets on %s', (kind) => {
     // Stored before targets were checked (or allowed then, and taken off the operator's list since).
     const url = internal.url.replace(/^http:/, 'https:');
     await bed.cloud.database.rows(
-      sql`insert into webhook_endpoints (id, org_id, url, events, secret) values (${uuidv7()}, ${bed.orgB.orgId}, ${url}, '["device.silent"]'::jsonb, 'whsec_x')`,
+      sql`insert into webhook_endpoints (id, org_id, url, events, secret) values (${uuidv7()}, ${bed.orgB.orgId}, ${url}, '["device.silent"]'::jsonb, ${`whsec_${'A'.repeat(32)}`})`,
     );
     await bed.cloud.cloud.services.notifications.publish(
       { type: 'device.silent', orgId: bed.orgB.orgId, deviceId: uuidv7(), deviceName: 'old-endpoint', ownerName: null, lastSeenAt: null, days: 9 },

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Channels } from './channels';
+import { DeliveryAbandoned, type Channels } from './channels';
 import type { ClaimedDelivery, NotificationStore } from './store';
 import { SECRET_LINK_EVENTS } from './templates';
 
@@ -14,11 +14,24 @@ export function backoffMs(failedAttempts: number, baseMs: number, random: () => 
   return Math.round(plain * (1 + 0.2 * random()));
 }
 
+/** Delay before the retry after the n-th failed webhook attempt, per the schedule; undefined past its end. */
+export function webhookRetryMs(failedAttempts: number, schedule: readonly number[]): number | undefined {
+  return schedule[failedAttempts - 1];
+}
+
 /**
  * Polls the outbox and delivers what is due. Several workers (in one process or many)
  * may run against one database: claims never overlap.
  */
-export function createOutboxWorker(deps: { store: NotificationStore; channels: Channels; logger: Logger; retryBaseMs: number; now?: () => Date }) {
+export function createOutboxWorker(deps: {
+  store: NotificationStore;
+  channels: Channels;
+  logger: Logger;
+  retryBaseMs: number;
+  /** Delay before each webhook retry (WEBHOOK_RETRY_SCHEDULE); webhook rows allow one attempt more than it has entries. */
+  webhookSchedule: readonly number[];
+  now?: () => Date;
+}) {
   const { store, channels, logger } = deps;
   const now = deps.now ?? (() => new Date());
   let timer: NodeJS.Timeout | undefined;
@@ -31,7 +44,8 @@ export function createOutboxWorker(deps: { store: NotificationStore; channels: C
       return true;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      const retryAt = d.attempt < d.maxAttempts ? new Date(now().getTime() + backoffMs(d.attempt, deps.retryBaseMs)) : undefined;
+      const delay = d.channel === 'webhook' ? webhookRetryMs(d.attempt, deps.webhookSchedule) : backoffMs(d.attempt, deps.retryBaseMs);
+      const retryAt = !(err instanceof DeliveryAbandoned) && d.attempt < d.maxAttempts && delay !== undefined ? new Date(now().getTime() + delay) : undefined;
       await store.markFailed(d.id, message.slice(0, 500), retryAt);
       // The operator's log keeps the transport detail that the admins' delivery log does not show.
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;

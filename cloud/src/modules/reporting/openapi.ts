@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { z } from 'zod';
 import type { AppEnv } from '../../platform/env';
-import { errorResponses, json } from '../../platform/openapi';
+import { csvResponse, documentOperations, errorResponses, json, SECURITY } from '../../platform/openapi';
 import { REPORT_PATHS } from './routes';
 import {
   ConsentCoverage,
@@ -30,54 +30,78 @@ const errors = errorResponses({
 
 /** Documents the reports API in /openapi.json from the same zod schemas the handlers use. */
 export function documentReportsApi(app: OpenAPIHono<AppEnv>) {
-  const registry = app.openAPIRegistry;
-  registry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: 'icn_session' });
-  const security = [{ session: [] }];
-  const paths: { path: string; summary: string; query?: z.ZodObject; response: z.ZodType; contentType?: string }[] = [
-    { path: REPORT_PATHS.teams, summary: 'Teams you may report on, and today in the org time zone', response: TeamList },
+  const paths: { operationId: string; path: string; summary: string; query?: z.ZodObject; response: z.ZodType }[] = [
+    { operationId: 'listReportTeams', path: REPORT_PATHS.teams, summary: 'Teams you may report on, and today in the org time zone', response: TeamList },
     {
+      operationId: 'getTeamSummary',
       path: REPORT_PATHS.teamSummary,
       summary: 'Team summary: active, idle, productive share, top apps and categories, per day',
       query: TeamRangeQuery,
       response: TeamSummary,
     },
     {
+      operationId: 'getTeamApps',
       path: REPORT_PATHS.teamApps,
       summary: "A team's apps (optionally of one category) over its passing days, per day",
       query: TeamAppsQuery,
       response: TeamApps,
     },
     {
+      operationId: 'getTeamPeople',
       path: REPORT_PATHS.teamPeople,
       summary: 'Members of a team whose detail the policy and their consent let you open',
       query: TeamQuery,
       response: TeamPeople,
     },
-    { path: REPORT_PATHS.teamTrend, summary: "A team's weekly trend", query: TeamRangeQuery, response: Trend },
-    { path: REPORT_PATHS.orgTrend, summary: 'Org-wide weekly trend (admins)', query: RangeFields, response: Trend },
-    { path: REPORT_PATHS.teamComparison, summary: 'Teams compared, with the org total (admins)', query: RangeFields, response: TeamComparison },
-    { path: REPORT_PATHS.person, summary: "One person's detail, where the policy and their consent allow", query: PersonRangeQuery, response: PersonDetail },
-    { path: REPORT_PATHS.consentCoverage, summary: 'Who granted what, withdrawals, pending re-consent (admins, auditors)', response: ConsentCoverage },
-    { path: REPORT_PATHS.deviceHealth, summary: 'Last sync, agent version, pending and dropped spans per device (admins)', response: DeviceHealth },
+    { operationId: 'getTeamTrend', path: REPORT_PATHS.teamTrend, summary: "A team's weekly trend", query: TeamRangeQuery, response: Trend },
+    { operationId: 'getOrgTrend', path: REPORT_PATHS.orgTrend, summary: 'Org-wide weekly trend (admins)', query: RangeFields, response: Trend },
+    {
+      operationId: 'getTeamComparison',
+      path: REPORT_PATHS.teamComparison,
+      summary: 'Teams compared, with the org total (admins)',
+      query: RangeFields,
+      response: TeamComparison,
+    },
+    {
+      operationId: 'getPersonDetail',
+      path: REPORT_PATHS.person,
+      summary: "One person's detail, where the policy and their consent allow",
+      query: PersonRangeQuery,
+      response: PersonDetail,
+    },
+    {
+      operationId: 'getConsentCoverage',
+      path: REPORT_PATHS.consentCoverage,
+      summary: 'Who granted what, withdrawals, pending re-consent (admins, auditors)',
+      response: ConsentCoverage,
+    },
+    {
+      operationId: 'getDeviceHealth',
+      path: REPORT_PATHS.deviceHealth,
+      summary: 'Last sync, agent version, pending and dropped spans per device (admins)',
+      response: DeviceHealth,
+    },
   ];
-  for (const p of paths) {
-    registry.registerPath({
-      method: 'get',
+  documentOperations(app, [
+    ...paths.map((p) => ({
+      operationId: p.operationId,
+      method: 'get' as const,
       path: p.path,
       summary: p.summary,
       tags: ['reports'],
-      security,
+      security: SECURITY.session,
       ...(p.query ? { request: { query: p.query } } : {}),
       responses: { 200: { description: 'The report; hidden slices say why', ...json(p.response) }, ...errors },
-    });
-  }
-  registry.registerPath({
-    method: 'get',
-    path: REPORT_PATHS.exportCsv,
-    summary: "A team's range as CSV, streamed (team level, or per person where allowed); without teamId the whole org, per person, admins only",
-    tags: ['reports'],
-    security,
-    request: { query: ExportQuery },
-    responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } }, ...errors },
-  });
+    })),
+    {
+      operationId: 'exportReportCsv',
+      method: 'get',
+      path: REPORT_PATHS.exportCsv,
+      summary: "A team's range as CSV, streamed (team level, or per person where allowed); without teamId the whole org, per person, admins only",
+      tags: ['reports'],
+      security: SECURITY.session,
+      request: { query: ExportQuery },
+      responses: { 200: csvResponse('The rows, one header row first'), ...errors },
+    },
+  ]);
 }
