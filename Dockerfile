@@ -20,7 +20,7 @@ COPY desktop-agent/package.json desktop-agent/
 RUN npm ci --workspace cloud --include-workspace-root --ignore-scripts --no-audit --no-fund
 COPY shared/src shared/src
 COPY cloud/src cloud/src
-COPY cloud/scripts/admin.ts cloud/scripts/
+COPY cloud/scripts/admin.ts cloud/scripts/migrate.ts cloud/scripts/
 COPY deploy/tsconfig.image.json deploy/
 RUN npx tsc -p deploy/tsconfig.image.json && touch /app/.typechecked
 
@@ -53,11 +53,14 @@ COPY cloud/package.json cloud/
 COPY cloud/src cloud/src
 # The first admin and password resets: podman exec <container> node --import tsx cloud/scripts/admin.ts …
 COPY cloud/scripts/admin.ts cloud/scripts/
-COPY deploy/healthcheck.mjs deploy/
+# The one-shot migration a compose service or a Kubernetes Job runs: node --import tsx cloud/scripts/migrate.ts
+COPY cloud/scripts/migrate.ts cloud/scripts/
+# Secrets as files (NAME_FILE=/run/secrets/…): read into the environment before the cloud starts.
+COPY deploy/healthcheck.mjs deploy/env-files.mjs deploy/
 USER icarus
 # PGlite's folder and generated secrets when DATABASE_URL or the keys are not given.
 VOLUME ["/data"]
 EXPOSE 8787
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "deploy/healthcheck.mjs"]
 # node itself is PID 1 (tsx loads in-process, no wrapper): server.ts stops gracefully on SIGTERM.
-CMD ["node", "--import", "tsx", "cloud/src/server.ts"]
+CMD ["node", "--import", "./deploy/env-files.mjs", "--import", "tsx", "cloud/src/server.ts"]
