@@ -36,7 +36,10 @@ RUN npm ci --omit=dev --workspace cloud --include-workspace-root --ignore-script
 
 # 3. Runtime: production dependencies, the sources, a non-root user, nothing secret.
 FROM ${NODE_IMAGE} AS runtime
+# Every node process of the container (the cloud, migrate.ts, admin.ts under `exec`) first reads
+# secrets given as files: NAME_FILE=/run/secrets/… becomes NAME (deploy/env-files.mjs).
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--import=/app/deploy/env-files.mjs \
     HOST=0.0.0.0 \
     PORT=8787 \
     DATA_DIR=/data
@@ -55,7 +58,6 @@ COPY cloud/src cloud/src
 COPY cloud/scripts/admin.ts cloud/scripts/
 # The one-shot migration a compose service or a Kubernetes Job runs: node --import tsx cloud/scripts/migrate.ts
 COPY cloud/scripts/migrate.ts cloud/scripts/
-# Secrets as files (NAME_FILE=/run/secrets/…): read into the environment before the cloud starts.
 COPY deploy/healthcheck.mjs deploy/env-files.mjs deploy/
 USER icarus
 # PGlite's folder and generated secrets when DATABASE_URL or the keys are not given.
@@ -63,4 +65,4 @@ VOLUME ["/data"]
 EXPOSE 8787
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "deploy/healthcheck.mjs"]
 # node itself is PID 1 (tsx loads in-process, no wrapper): server.ts stops gracefully on SIGTERM.
-CMD ["node", "--import", "./deploy/env-files.mjs", "--import", "tsx", "cloud/src/server.ts"]
+CMD ["node", "--import", "tsx", "cloud/src/server.ts"]

@@ -1,6 +1,7 @@
 // Secrets as files: for every NAME_FILE in the environment, the file's content becomes NAME,
-// before the cloud reads its configuration. Loaded with `node --import ./deploy/env-files.mjs`,
-// so node stays PID 1 and a key never sits on a command line or in `podman inspect`. Compose
+// before the cloud reads its configuration. The image loads it into every node process
+// (NODE_OPTIONS=--import=/app/deploy/env-files.mjs), so node stays PID 1, `exec … admin.ts`
+// sees the same keys, and a key never sits on a command line or in `podman inspect`. Compose
 // and Kubernetes mount secrets as files (/run/secrets/…); one trailing newline is dropped.
 // NAME and NAME_FILE together, or a file that cannot be read, stop the start naming the variable.
 import { readFileSync } from 'node:fs';
