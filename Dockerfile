@@ -20,7 +20,7 @@ COPY desktop-agent/package.json desktop-agent/
 RUN npm ci --workspace cloud --include-workspace-root --ignore-scripts --no-audit --no-fund
 COPY shared/src shared/src
 COPY cloud/src cloud/src
-COPY cloud/scripts/admin.ts cloud/scripts/
+COPY cloud/scripts/admin.ts cloud/scripts/migrate.ts cloud/scripts/
 COPY deploy/tsconfig.image.json deploy/
 RUN npx tsc -p deploy/tsconfig.image.json && touch /app/.typechecked
 
@@ -36,7 +36,10 @@ RUN npm ci --omit=dev --workspace cloud --include-workspace-root --ignore-script
 
 # 3. Runtime: production dependencies, the sources, a non-root user, nothing secret.
 FROM ${NODE_IMAGE} AS runtime
+# Every node process of the container (the cloud, migrate.ts, admin.ts under `exec`) first reads
+# secrets given as files: NAME_FILE=/run/secrets/… becomes NAME (deploy/env-files.mjs).
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--import=/app/deploy/env-files.mjs \
     HOST=0.0.0.0 \
     PORT=8787 \
     DATA_DIR=/data
@@ -53,7 +56,9 @@ COPY cloud/package.json cloud/
 COPY cloud/src cloud/src
 # The first admin and password resets: podman exec <container> node --import tsx cloud/scripts/admin.ts …
 COPY cloud/scripts/admin.ts cloud/scripts/
-COPY deploy/healthcheck.mjs deploy/
+# The one-shot migration a compose service or a Kubernetes Job runs: node --import tsx cloud/scripts/migrate.ts
+COPY cloud/scripts/migrate.ts cloud/scripts/
+COPY deploy/healthcheck.mjs deploy/env-files.mjs deploy/
 USER icarus
 # PGlite's folder and generated secrets when DATABASE_URL or the keys are not given.
 VOLUME ["/data"]

@@ -10,7 +10,7 @@ import { announceScreens, type ScreensAnnouncement } from './ui/announce';
 import { serveAgentUi } from './ui/serve-agent';
 import type { UiServer } from './ui/server';
 import { ALL_SCOPES, Scope } from '@icarus/shared';
-import { Agent, defaultSources, ensureEnrolled } from './core/agent';
+import { Agent, AGENT_VERSION, defaultSources, ensureEnrolled } from './core/agent';
 import { ConfigError, resolveConfig, type AgentConfig } from './core/config';
 import { redactionProblems } from './core/capture/title';
 import { describeGate, effectiveScopes } from './core/consent/gate';
@@ -20,7 +20,11 @@ import { HttpError, NetworkError } from './core/sync/http';
 import { askScopes, printPolicy, printPolicyDiff, printReceipt, type Write } from './cli/consent-prompt';
 import { exportSpans, printMyData } from './cli/my-data';
 import { printErasures, printViewers, requestErasure } from './cli/rights';
+import { arch, platform } from 'node:process';
 import { checkUpdate } from './cli/update';
+import { installStagedUpdates } from './update/install';
+import { startUpdateSchedule, UPDATE_SPOOL } from './update/schedule';
+import { defaultManagedConfigFile } from './core/store/paths';
 import { UpdateRefused } from './update/manifest';
 import { TokenSource } from './core/sync/auth';
 import { BindingClient, describeBinding } from './core/sync/binding';
@@ -42,6 +46,7 @@ const USAGE = `usage: icarus-agent <command> [options]
   erase [--local]                              ask the server to erase your data (--local: this device's too)
   erasures                                     your erasure requests and their state
   update --check                               verify the signed update manifest (and package) from the feed; installs nothing
+  install-update [--spool DIR] [--verify-only] (root, the package's installer) verify staged updates again and dpkg -i them
 options: --data-dir DIR  --sample-interval-ms N  --sync-interval-ms N  --heartbeat-interval-ms N
          --capture-backend auto|x11|get-windows  --update-url URL  --update-keys JSON`;
 
@@ -127,6 +132,7 @@ async function run(config: AgentConfig, ui: { dir: string } | undefined): Promis
     orphanWatch = watchWrapper(() => stop('the npm wrapper that started the agent exited'));
   });
   await agent.start();
+  const updates = startUpdates(config);
   // The address carries the session token (in the fragment): printed only to a terminal; under
   // systemd or a redirect it goes to a 0600 file in the data folder instead (see announceScreens).
   let screens: UiServer | undefined;
@@ -144,11 +150,28 @@ async function run(config: AgentConfig, ui: { dir: string } | undefined): Promis
     stamp(announced.line);
   }
   await stopRequested;
+  updates?.stop();
   await screens?.close();
   announced?.cleanup();
   await agent.stop();
   store.close();
   stamp('stopped');
+}
+
+/** The scheduled update check, when IT configured a feed and its keys (managed config). */
+function startUpdates(config: AgentConfig) {
+  if (!config.updateUrl || Object.keys(config.updateKeys).length === 0) return undefined;
+  stamp(`update checks every ${Math.round(config.updateIntervalMs / 1000)} s from ${config.updateUrl} (${config.updateChannel} channel, ${config.updateMode})`);
+  return startUpdateSchedule({
+    feedUrl: config.updateUrl,
+    trusted: config.updateKeys,
+    running: { version: AGENT_VERSION, platform, arch, kind: platform === 'linux' ? 'deb' : 'tar.gz', channel: config.updateChannel },
+    mode: config.updateMode,
+    intervalMs: config.updateIntervalMs,
+    firstCheckMs: Math.min(60_000, config.updateIntervalMs),
+    ...(process.env.ICARUS_UPDATE_SPOOL ? { spoolDir: process.env.ICARUS_UPDATE_SPOOL } : {}),
+    log: stamp,
+  });
 }
 
 /**
@@ -192,6 +215,8 @@ async function main(argv: string[]): Promise<number> {
       'update-url': { type: 'string' },
       'update-keys': { type: 'string' },
       check: { type: 'boolean' },
+      spool: { type: 'string' },
+      'verify-only': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       local: { type: 'boolean' },
       ui: { type: 'boolean' },
@@ -345,6 +370,16 @@ async function main(argv: string[]): Promise<number> {
     case 'update':
       if (values.check !== true) throw new ConfigError('update takes --check (the agent verifies; your package manager installs)');
       return checkUpdate(config, out);
+    case 'install-update':
+      if (values['verify-only'] !== true && process.getuid?.() !== 0)
+        throw new ConfigError('install-update installs packages: run it as root (or with --verify-only)');
+      return installStagedUpdates({
+        spoolDir: values.spool ?? UPDATE_SPOOL,
+        managedFile: defaultManagedConfigFile(),
+        installed: { version: AGENT_VERSION, platform, arch, kind: 'deb' },
+        verifyOnly: values['verify-only'] === true,
+        write: out,
+      });
     default:
       out(`unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
       return 2;

@@ -20,7 +20,7 @@ trap 'rm -rf "$STAGE"' EXIT
 # Staged as debian/<package> so dpkg-shlibdeps (step 6) finds the binary where it expects it.
 PKG="$STAGE/debian/icarus-nova-agent"
 LIB="$PKG/usr/lib/icarus-nova"
-mkdir -p "$OUT" "$LIB/node_modules" "$PKG/usr/bin" "$PKG/usr/lib/systemd/user" "$PKG/etc/xdg/autostart" \
+mkdir -p "$OUT" "$LIB/node_modules" "$PKG/usr/bin" "$PKG/usr/lib/systemd/user" "$PKG/usr/lib/systemd/system" "$PKG/etc/xdg/autostart" \
   "$PKG/usr/share/doc/icarus-nova-agent" "$PKG/DEBIAN"
 
 # 1. The agent as one ESM file (core + CLI + shared + zod + jose...), and the screens.
@@ -60,6 +60,8 @@ chmod 0755 "$PKG/usr/bin/icarus-agent"
 # 4. Start at login: a systemd user unit (headless, VDI) and an XDG autostart entry (desktops).
 cp "$HERE/icarus-agent.service" "$PKG/usr/lib/systemd/user/icarus-agent.service"
 cp "$HERE/icarus-agent.desktop" "$PKG/etc/xdg/autostart/icarus-agent.desktop"
+# Signed updates: the agent stages them, this root path unit hands them to `icarus-agent install-update`.
+cp "$HERE/icarus-agent-update.path" "$HERE/icarus-agent-update.service" "$PKG/usr/lib/systemd/system/"
 cp "$HERE/agent.json" "$PKG/usr/share/doc/icarus-nova-agent/agent.json.example"
 cp "$HERE/agent.schema.json" "$PKG/usr/share/doc/icarus-nova-agent/agent.schema.json"
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
 import { uuidv7 } from 'uuidv7';
@@ -23,6 +24,9 @@ export interface IngestFigures {
   p95Ms: number;
   p99Ms: number;
   rawCeilingEventsPerSecond: number;
+  /** The server process (all roles in one) during the measured run: peak RSS (VmHWM) and CPU in cores (utime+stime / wall time). */
+  serverPeakRssMb: number;
+  serverCpuCores: number;
   runs: number;
   batchSize: number;
   concurrency: number;
@@ -99,6 +103,19 @@ export async function backdate(databaseUrl: string, devices: TestDevice[]): Prom
   // The server caches device rows and consent timelines: tell it (its invalidation channel) they changed.
   await sql`select pg_notify('icarus_invalidate', t || chr(1) || id::text) from unnest(${ids}::uuid[]) id, unnest(array['device', 'consent-timeline']) t`;
   await sql.end();
+}
+
+/** CPU seconds (utime+stime) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Peak resident memory of a process in MB (VmHWM), start-up included. */
+function peakRssMb(pid: number): number {
+  const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb) / 1024;
 }
 
 /** The same server's ceiling for the insert alone: json_to_recordset + on conflict, 4 connections. */
@@ -220,6 +237,8 @@ export async function benchIngest(options: { runs?: number; seconds?: number; ba
   const p50: number[] = [];
   const p95: number[] = [];
   const p99: number[] = [];
+  const rss: number[] = [];
+  const cores: number[] = [];
   for (let run = 0; run < runs; run++) {
     const db = await createTestDatabase('postgres');
     const databaseUrl = db.databaseUrl ?? '';
@@ -228,7 +247,12 @@ export async function benchIngest(options: { runs?: number; seconds?: number; ba
       const devices = await enrollFleet(databaseUrl, server, DEVICES);
       const timelines = new Map<TestDevice, number>();
       await loadRun(server.url, devices, timelines, batchSize, concurrency, 2); // warm-up
+      const pid = server.child.pid ?? 0;
+      const cpuBefore = cpuSeconds(pid);
+      const wallBefore = performance.now();
       const result = await loadRun(server.url, devices, timelines, batchSize, concurrency, seconds);
+      cores.push((cpuSeconds(pid) - cpuBefore) / ((performance.now() - wallBefore) / 1000));
+      rss.push(peakRssMb(pid));
       if (result.failures > 0) throw new Error(`${result.failures} batches failed during the run: ${result.firstFailure}`);
       throughputs.push(result.eventsPerSecond);
       p50.push(percentile(result.latencies, 50));
@@ -247,6 +271,8 @@ export async function benchIngest(options: { runs?: number; seconds?: number; ba
     p95Ms: median(p95),
     p99Ms: median(p99),
     rawCeilingEventsPerSecond: median(ceilings),
+    serverPeakRssMb: median(rss),
+    serverCpuCores: median(cores),
     runs,
     batchSize,
     concurrency,

@@ -49,6 +49,10 @@ function ingestSection(f: IngestFigures): string[] {
     `| p99 latency | ${f.p99Ms.toFixed(1)} ms | < 100 ms |`,
     `| raw insert ceiling, same server (json_to_recordset + on conflict, 4 connections) | ${Math.round(f.rawCeilingEventsPerSecond).toLocaleString('en')} | |`,
     `| ingest as a share of that ceiling | ${ratio.toFixed(0)} % | ~75 % |`,
+    `| the cloud process during the run: CPU | ${f.serverCpuCores.toFixed(2)} cores of the ${cpus().length} here | |`,
+    `| the cloud process: peak RSS (VmHWM, start-up included) | ${f.serverPeakRssMb.toFixed(0)} MB | |`,
+    '',
+    'The last two size the containers (`deploy/kubernetes/`, `docs/DEPLOYMENT.md`): one process with every role, at the rate above.',
     '',
   ];
 }

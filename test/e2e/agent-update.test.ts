@@ -1,13 +1,18 @@
 /**
  * `icarus-agent update --check` against a real local feed: the real bundled agent, a real HTTP
- * server serving a signed manifest and its package, then a tampered manifest and a downgrade.
+ * server serving a signed manifest and its package, then a tampered manifest and a downgrade;
+ * and a running agent checking on its managed schedule, staging the package for the installer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signManifest, type SignedManifest, type UpdateManifest } from '../../desktop-agent/src/update/manifest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { agentBundle, agentHome, type AgentHome } from './agent-helpers';
+import { enrollOffline } from './agent-offline';
 
 const release = generateKeyPairSync('ed25519');
 const keys = JSON.stringify({ 'release-2026': release.publicKey.export({ type: 'spki', format: 'pem' }).toString() });
@@ -89,6 +94,49 @@ describe('icarus-agent update --check', () => {
     expect(same.code).toBe(0);
     expect(same.stdout).toMatch(/manifest verified: up to date/);
   });
+
+  it('checks on the schedule IT set while it runs, stages the verified package, and the installer verifies it again', async () => {
+    const managed = {
+      server: 'http://127.0.0.1:9',
+      updateUrl: `${base}/manifest.json`,
+      updateKeys: JSON.parse(keys) as Record<string, string>,
+      updateIntervalMs: 1000,
+      updateChannel: 'stable',
+      updateMode: 'install',
+    };
+    const spool = mkdtempSync(join(tmpdir(), 'icarus-spool-'));
+    const running = agentHome(bundle.file, process.env, { ICARUS_UPDATE_SPOOL: spool });
+    try {
+      writeFileSync(running.env.ICARUS_MANAGED_CONFIG ?? '', JSON.stringify(managed));
+      await enrollOffline(running.dataDir);
+      // A tampered feed first: the running agent refuses it and stages nothing.
+      const signed = signManifest(manifestFor('0.2.0'), release.privateKey, 'release-2026');
+      served = { manifest: { ...signed, manifest: signed.manifest.replace('0.2.0.deb', '0.2.0-evil.deb') }, pkg };
+      const agent = running.start();
+      await agent.waitFor(/update checks every 1 s from http:\/\/127\.0\.0\.1:\d+\/manifest\.json \(stable channel, install\)/);
+      await agent.waitFor(/update check: REFUSED, nothing downloaded or installed: update manifest refused: the signature does not verify/);
+      expect(readdirSync(spool)).toEqual([]);
+      // The release is published: a later scheduled check verifies and stages it.
+      served = { manifest: signed, pkg };
+      await agent.waitFor(/update check: 0\.2\.0 verified and staged for the installer/);
+      expect(await agent.stop()).toBe(0);
+      expect(readFileSync(join(spool, 'icarus-nova-agent_0.2.0.deb'))).toEqual(pkg);
+
+      // The installer's own check, with the keys of the managed file only.
+      const verified = await running.cli(['install-update', '--spool', spool, '--verify-only']);
+      expect(verified.stderr).toBe('');
+      expect(verified.code).toBe(0);
+      expect(verified.stdout).toMatch(/verified: .*icarus-nova-agent_0\.2\.0\.deb is 0\.2\.0, signed by a trusted key and matching its manifest/);
+      // A person's environment cannot hand the installer other keys: with none in the managed file it refuses.
+      writeFileSync(running.env.ICARUS_MANAGED_CONFIG ?? '', JSON.stringify({ server: managed.server }));
+      const keyless = await running.cli(['install-update', '--spool', spool, '--verify-only', '--update-keys', keys]);
+      expect(keyless.code).not.toBe(0);
+      expect(keyless.stderr).toMatch(/no trusted release key in the managed file/);
+    } finally {
+      running.cleanup();
+      rmSync(spool, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('says what is missing when no feed or key is configured', async () => {
     const bare = agentHome(bundle.file);

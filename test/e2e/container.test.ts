@@ -1,6 +1,9 @@
 // The cloud as its container image, built from the repository's Dockerfile and run here with
 // podman: ready, a device enrolls and syncs a batch, and `podman stop` ends it gracefully.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../cloud/test/support/database';
 import { createTestDevice, makeSpans } from '../../cloud/test/support/device-client';
@@ -33,6 +36,8 @@ describe.each(testDatabaseKinds())('the cloud container on %s', (kind) => {
   let testDb: TestDatabase;
   let url: string;
   let logs = '';
+  let secrets = '';
+  let migrated = '';
 
   beforeAll(async () => {
     testDb = await createTestDatabase(kind);
@@ -42,6 +47,7 @@ describe.each(testDatabaseKinds())('the cloud container on %s', (kind) => {
     // PostgreSQL it runs in production mode with its keys given; on PGlite the embedded
     // database and generated keys live in the DATA_DIR volume.
     const env: Record<string, string> = { PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, LOG_LEVEL: 'info' };
+    const mounts: string[] = [];
     if (testDb.databaseUrl) {
       const receiptKey = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
       Object.assign(env, {
@@ -49,21 +55,30 @@ describe.each(testDatabaseKinds())('the cloud container on %s', (kind) => {
         DATABASE_URL: testDb.databaseUrl,
         TITLE_KEY: randomBytes(32).toString('base64'),
         TOKEN_SECRET: randomBytes(32).toString('base64'),
-        RECEIPT_SIGNING_KEY: receiptKey,
       });
+      // The receipt key as a secret file, as compose and Kubernetes mount it: NAME_FILE names it.
+      secrets = mkdtempSync(join(tmpdir(), 'icarus-e2e-secrets-'));
+      writeFileSync(join(secrets, 'receipt_signing_key'), receiptKey, { mode: 0o444 });
+      env.RECEIPT_SIGNING_KEY_FILE = '/run/secrets/receipt_signing_key';
+      mounts.push('-v', `${join(secrets, 'receipt_signing_key')}:/run/secrets/receipt_signing_key:ro`);
     } else {
       env.NODE_ENV = 'development';
     }
     // `-e NAME` passes the value from podman's environment, so keys never appear on a command line.
     Object.assign(process.env, env);
-    await podman(['run', '-d', '--name', name, '--network=host', '-v', `${volume}:/data`, ...Object.keys(env).flatMap((k) => ['-e', k]), IMAGE]);
+    if (testDb.databaseUrl) {
+      // The one-shot migration compose and the Kubernetes Job run before any cloud process.
+      migrated = await podman(['run', '--rm', '--network=host', '-e', 'DATABASE_URL', IMAGE, 'node', '--import', 'tsx', 'cloud/scripts/migrate.ts']);
+    }
+    await podman(['run', '-d', '--name', name, '--network=host', '-v', `${volume}:/data`, ...mounts, ...Object.keys(env).flatMap((k) => ['-e', k]), IMAGE]);
     for (const k of Object.keys(env)) delete process.env[k];
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await podman(['rm', '-f', '-t', '0', name]).catch(() => '');
     await podman(['volume', 'rm', '-f', volume]).catch(() => '');
     await testDb?.drop();
+    if (secrets) rmSync(secrets, { recursive: true, force: true });
   });
 
   it('becomes ready, enrolls a device and stores its batch', async () => {
@@ -76,6 +91,9 @@ describe.each(testDatabaseKinds())('the cloud container on %s', (kind) => {
       150_000,
     ); // the first start compiles the sources (tsx) and migrates, on a busy 2-core machine
     expect(ready.database).toBe(kind === 'postgres' ? 'postgres' : 'pglite');
+    // On PostgreSQL the image's one-shot migration (what compose and the Kubernetes Job run)
+    // went first, and the cloud read its receipt key from a secret file (RECEIPT_SIGNING_KEY_FILE).
+    if (kind === 'postgres') expect(migrated).toMatch(/^schema current: \d+ migrations applied/);
     // The health check the image declares answers too.
     await podman(['healthcheck', 'run', name]);
 

@@ -109,7 +109,10 @@ describe.skipIf(!hasDpkg)('headless agent .deb: build, verify, install, run, syn
       .map((l) => l.split(/\s+/).pop() ?? '');
     expect(modules.filter((f) => /\/(test|tests|docs?)\/|\.(md|npmignore|travis\.yml|d\.ts)$|darwin|win32|LICEN[CS]E/i.test(f))).toEqual([]);
     expect(modules.filter((f) => f.endsWith('.node'))).toEqual(['./usr/lib/icarus-nova/node_modules/better-sqlite3/build/Release/better_sqlite3.node']);
-  });
+    // The signed-update installer: a root path unit on the spool and the oneshot it starts.
+    for (const f of ['./usr/lib/systemd/system/icarus-agent-update.path', './usr/lib/systemd/system/icarus-agent-update.service']) expect(files).toContain(f);
+    // lintian takes 15 s on a quiet machine and several times that on a loaded one.
+  }, 180_000);
 
   it('depends on the Node major it was built with, so dpkg will not install it next to another', async () => {
     const major = Number(process.versions.node.split('.')[0]);

@@ -19,7 +19,7 @@ export async function checkUpdate(config: AgentConfig, write: Write, fetchImpl: 
   if (!config.updateUrl) throw new ConfigError('no update feed configured: set updateUrl (ICARUS_UPDATE_URL) to the feed’s manifest.json');
   if (Object.keys(config.updateKeys).length === 0)
     throw new ConfigError('no trusted release key configured: set updateKeys (ICARUS_UPDATE_KEYS), key id -> Ed25519 public key PEM');
-  const running = { version: AGENT_VERSION, platform, arch, kind: packageKind() };
+  const running = { version: AGENT_VERSION, platform, arch, kind: packageKind(), channel: config.updateChannel };
   write(`checking ${config.updateUrl} (running ${running.version}, ${running.platform}/${running.arch} ${running.kind})\n`);
   const decision = await checkForUpdate(config.updateUrl, config.updateKeys, running, fetchImpl);
   if (!decision.update) {

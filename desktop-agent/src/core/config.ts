@@ -33,6 +33,16 @@ const Fields = {
       .record(z.string().min(1).max(64), z.string().startsWith('-----BEGIN PUBLIC KEY-----'))
       .refine((keys) => Object.keys(keys).length > 0, 'name at least one key'),
   ),
+  /** How often a running agent checks the feed (the first check comes a minute after start). */
+  updateIntervalMs: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(7 * 86_400_000),
+  /** The release channel this agent follows: a manifest of another channel is refused. */
+  updateChannel: z.enum(['stable', 'beta']),
+  /** A verified update is only announced (notify), or staged for the package's installer (install). */
+  updateMode: z.enum(['notify', 'install']),
 };
 type Key = keyof typeof Fields;
 
@@ -46,19 +56,21 @@ export const ConfigLayer = z.strictObject({
   heartbeatIntervalMs: Fields.heartbeatIntervalMs.optional(),
   policyRefreshMs: Fields.policyRefreshMs.optional(),
   captureBackend: Fields.captureBackend.optional(),
+  updateUrl: Fields.updateUrl.optional(),
+  updateKeys: Fields.updateKeys.optional(),
+  updateIntervalMs: Fields.updateIntervalMs.optional(),
+  updateChannel: Fields.updateChannel.optional(),
+  updateMode: Fields.updateMode.optional(),
 });
 /** What a config file (the user's, the managed one, the OS's policy) may hold. */
 export type ConfigLayer = z.infer<typeof ConfigLayer>;
 
 /**
- * Flags and the environment also take the update feed and its trusted keys. They are not file
- * keys yet: the managed file's published schema (installers/linux/agent.schema.json) does not
- * list them, so IT sets them where the service runs (its environment) or on the command line.
+ * Flags and the environment take the same keys as the files. The update settings are managed
+ * keys too (installers/linux/agent.schema.json): the package's installer trusts only the keys
+ * and channel in the managed file, whatever a person's environment says.
  */
-export const CommandLayer = ConfigLayer.extend({
-  updateUrl: Fields.updateUrl.optional(),
-  updateKeys: Fields.updateKeys.optional(),
-});
+export const CommandLayer = ConfigLayer;
 export type CommandLayer = z.infer<typeof CommandLayer>;
 
 export interface AgentConfig {
@@ -75,6 +87,9 @@ export interface AgentConfig {
   updateUrl: string | undefined;
   /** Trusted release keys for the update manifest, by key id (SPKI PEM). */
   updateKeys: Readonly<Record<string, string>>;
+  updateIntervalMs: number;
+  updateChannel: 'stable' | 'beta';
+  updateMode: 'notify' | 'install';
   /** Keys IT fixed in the managed file: the person cannot override them. */
   managedKeys: Key[];
 }
@@ -95,6 +110,9 @@ const ENV: Record<Key, string> = {
   captureBackend: 'ICARUS_CAPTURE_BACKEND',
   updateUrl: 'ICARUS_UPDATE_URL',
   updateKeys: 'ICARUS_UPDATE_KEYS',
+  updateIntervalMs: 'ICARUS_UPDATE_INTERVAL_MS',
+  updateChannel: 'ICARUS_UPDATE_CHANNEL',
+  updateMode: 'ICARUS_UPDATE_MODE',
 };
 
 function parseLayer(schema: typeof ConfigLayer | typeof CommandLayer, raw: unknown, where: string, keyName: (key: string) => string = (k) => k): CommandLayer {
@@ -156,6 +174,9 @@ export function resolveConfig(flags: z.input<typeof CommandLayer>, env: NodeJS.P
     captureBackend: merged.captureBackend ?? 'auto',
     updateUrl: merged.updateUrl,
     updateKeys: merged.updateKeys ?? {},
+    updateIntervalMs: merged.updateIntervalMs ?? 6 * 3_600_000,
+    updateChannel: merged.updateChannel ?? 'stable',
+    updateMode: merged.updateMode ?? 'notify',
     managedKeys: Object.keys(platform).filter((k): k is Key => k in Fields),
   };
 }

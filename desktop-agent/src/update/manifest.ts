@@ -86,8 +86,12 @@ export type UpdateDecision = { update: false; reason: string } | { update: true;
 /** What to do with a verified manifest on this machine. A feed older than what runs is refused. */
 export function decideUpdate(
   manifest: UpdateManifest,
-  running: { version: string; platform: string; arch: string; kind: UpdateArtifact['kind'] },
+  running: { version: string; platform: string; arch: string; kind: UpdateArtifact['kind']; channel?: UpdateManifest['channel'] },
 ): UpdateDecision {
+  // A beta build offered to an agent that follows stable (or the reverse) is a misdirected feed.
+  if (running.channel !== undefined && manifest.channel !== running.channel) {
+    throw new UpdateRefused(`update manifest refused: it is for the ${manifest.channel} channel, this agent follows ${running.channel}`);
+  }
   const order = compareVersions(manifest.version, running.version);
   // A validly signed but older manifest is a replayed feed (or a rollback attack): never install it, say so.
   if (order < 0) throw new UpdateRefused(`update manifest refused: it offers ${manifest.version}, older than the running ${running.version} (a downgrade)`);
