@@ -96,6 +96,7 @@ export async function seedDemo(
     receiptKey: secrets.receiptPrivateKey,
     receiptPublicKey: secrets.receiptPublicKey,
     receiptKeyId: secrets.receiptKeyId,
+    receiptContext: services.receiptContext,
     publicUrl: () => 'http://localhost',
     // The running cloud's bus: its cached timelines hear of the decisions made here.
     bus: services.bus,

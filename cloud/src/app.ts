@@ -96,6 +96,7 @@ export function createApp(deps: AppDeps) {
     maxBodyBytes,
     bus,
   });
+  const receiptContext = { jurisdiction: config.JURISDICTION, language: config.CONSENT_LANGUAGE, storageLocations: config.STORAGE_LOCATIONS };
   const consent = createConsentModule({
     database,
     bus,
@@ -106,6 +107,7 @@ export function createApp(deps: AppDeps) {
     receiptKey: secrets.receiptPrivateKey,
     receiptPublicKey: secrets.receiptPublicKey,
     receiptKeyId: secrets.receiptKeyId,
+    receiptContext,
     publicUrl,
   });
   const ingestion = createIngestionModule({
@@ -354,6 +356,8 @@ export function createApp(deps: AppDeps) {
       fleet: admin.fleet,
       scheduler,
       bus,
+      /** What receipts state of where consent is given and records kept, from config. */
+      receiptContext,
     },
     /** Starts the invalidation listener, then the background work of this process's roles. */
     async start() {

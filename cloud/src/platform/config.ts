@@ -28,6 +28,25 @@ export const ConfigSchema = z.object({
    * receipt signing key (HKDF), so it is never in the database either way.
    */
   AUDIT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PKCS#8 PEM private key' }).optional(),
+  /**
+   * What every consent receipt states (Kantara `jurisdiction` and `language`, ISO/IEC TS 27560
+   * storage locations): the jurisdiction whose law the consent is given under (an ISO 3166 code,
+   * or EU), the language the policy is written in (BCP 47), and where the data is stored
+   * (comma-separated). Set them to the deployment's; the defaults are an EU deployment in English.
+   */
+  JURISDICTION: z
+    .string()
+    .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, { message: 'must be an ISO 3166 code such as DE, US-NY or EU' })
+    .default('EU'),
+  CONSENT_LANGUAGE: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'must be a BCP 47 language tag such as en or de-DE' })
+    .default('en'),
+  STORAGE_LOCATIONS: z
+    .string()
+    .default('EU')
+    .transform((v) => v.split(',').map((l) => l.trim()))
+    .pipe(z.array(z.string().min(1, { message: 'must not hold an empty location' }).max(100)).min(1)),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()

@@ -11,6 +11,7 @@ import { policyPageRoutes } from './page-routes';
 import { consentRoutes } from './routes';
 import { createConsentService } from './service';
 import { createConsentStore } from './store';
+import type { ReceiptContext } from './receipt';
 import { withTimelineCache } from './cached-store';
 import type { InvalidationBus } from '../../platform/invalidation';
 
@@ -25,6 +26,8 @@ export function createConsentModule(deps: {
   receiptKey: KeyObject;
   receiptPublicKey: KeyObject;
   receiptKeyId: string;
+  /** Where receipts say consent was given and records are kept (JURISDICTION, CONSENT_LANGUAGE, STORAGE_LOCATIONS). */
+  receiptContext: ReceiptContext;
   publicUrl: () => string;
   bus: InvalidationBus;
   /** The consent service's clock; the demo seed dates decisions before the spans it makes. */
@@ -41,6 +44,7 @@ export function createConsentModule(deps: {
     devices: deps.devices,
     receiptKey: deps.receiptKey,
     receiptKeyId: deps.receiptKeyId,
+    receiptContext: deps.receiptContext,
     publicUrl: deps.publicUrl,
     ...(deps.now ? { now: deps.now } : {}),
   });
@@ -68,6 +72,7 @@ export type ConsentModule = ReturnType<typeof createConsentModule>;
 
 export type { ConsentService, ConsentTimeline, ConsentHistory, ConsentEvent } from './service';
 export type { DeviceConsent } from './web-withdrawal';
+export type { ReceiptContext } from './receipt';
 export { grantedAt, inForce } from './service';
 export type { PolicyDrafts, PolicyVersionView } from './drafts';
 export { PolicyDiff } from './diff';
