@@ -1,5 +1,5 @@
 // The consent module: versioned policies, per-person decisions with signed receipts, policy drafts and approval.
-import type { KeyObject } from 'node:crypto';
+import type { Keyring, SigningKey } from '../../platform/keyring';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { Database } from '../../platform/db/client';
 import type { AppEnv } from '../../platform/env';
@@ -23,9 +23,8 @@ export function createConsentModule(deps: {
   bindings: Pick<BindingService, 'currentBindings'>;
   /** The person's bound computers and their directives, for withdrawals made on the web. */
   devices: Pick<DeviceService, 'devicesOfUser' | 'queueDirective'>;
-  receiptKey: KeyObject;
-  receiptPublicKey: KeyObject;
-  receiptKeyId: string;
+  /** Receipts are signed with the newest; every key of the ring is listed at /v1/receipt-keys. */
+  receiptKeys: Keyring<SigningKey>;
   /** Where receipts say consent was given and records are kept (JURISDICTION, CONSENT_LANGUAGE, STORAGE_LOCATIONS). */
   receiptContext: ReceiptContext;
   publicUrl: () => string;
@@ -42,8 +41,7 @@ export function createConsentModule(deps: {
     directory: deps.directory,
     bindings: deps.bindings,
     devices: deps.devices,
-    receiptKey: deps.receiptKey,
-    receiptKeyId: deps.receiptKeyId,
+    receiptKeys: deps.receiptKeys,
     receiptContext: deps.receiptContext,
     publicUrl: deps.publicUrl,
     ...(deps.now ? { now: deps.now } : {}),
@@ -61,8 +59,7 @@ export function createConsentModule(deps: {
             consent: service,
             deviceAuth: options.deviceAuth,
             maxBodyBytes: options.maxBodyBytes,
-            receiptPublicKey: deps.receiptPublicKey,
-            receiptKeyId: deps.receiptKeyId,
+            receiptKeys: deps.receiptKeys,
           }),
         )
         .route('/', policyPageRoutes(service)),

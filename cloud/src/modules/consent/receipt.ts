@@ -1,5 +1,5 @@
-import type { KeyObject } from 'node:crypto';
-import { CompactSign, exportJWK } from 'jose';
+import { publicJwks, type SigningKey } from '../../platform/keyring';
+import { CompactSign } from 'jose';
 import {
   managersSentence,
   scopeInfo,
@@ -101,11 +101,11 @@ export function visibilitySummary(content: PolicyContent): string {
   return `${managersSentence(content)} Every view is recorded in an audit log you can read.`;
 }
 
-export async function signReceipt(payload: ReceiptPayload, key: KeyObject, kid: string): Promise<string> {
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'EdDSA', kid, typ: 'consent-receipt+jws' }).sign(key);
+export async function signReceipt(payload: ReceiptPayload, key: SigningKey): Promise<string> {
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: 'EdDSA', kid: key.keyId, typ: 'consent-receipt+jws' })
+    .sign(key.privateKey);
 }
 
-export async function receiptJwks(publicKey: KeyObject, kid: string) {
-  const jwk = await exportJWK(publicKey);
-  return { keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] };
-}
+/** Every public key of the receipt ring (current and retired), for `/v1/receipt-keys`. */
+export const receiptJwks = publicJwks;

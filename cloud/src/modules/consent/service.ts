@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import type { Keyring, SigningKey } from '../../platform/keyring';
 import { ALL_SCOPES, widenedScopes, type ConsentDecision, type ConsentReceipt, type Directive, type Scope } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
 import type { AuditService } from '../audit';
@@ -24,8 +24,7 @@ interface Deps {
   bindings: Pick<BindingService, 'currentBindings'>;
   /** The person's bound computers and their directives: a web withdrawal applies to each. */
   devices: Pick<DeviceService, 'devicesOfUser' | 'queueDirective'>;
-  receiptKey: KeyObject;
-  receiptKeyId: string;
+  receiptKeys: Keyring<SigningKey>;
   receiptContext: ReceiptContext;
   publicUrl: () => string;
   now?: () => Date;
@@ -81,8 +80,7 @@ export function createConsentService(deps: Deps) {
     directory,
     devices: deps.devices,
     policies,
-    receiptKey: deps.receiptKey,
-    receiptKeyId: deps.receiptKeyId,
+    receiptKeys: deps.receiptKeys,
     receiptContext: deps.receiptContext,
     announce,
     now,
@@ -153,7 +151,7 @@ export function createConsentService(deps: Deps) {
         granted,
         agentVersion: decision.agentVersion ?? null,
       });
-      const jws = await signReceipt(payload, deps.receiptKey, deps.receiptKeyId);
+      const jws = await signReceipt(payload, deps.receiptKeys.newest);
       await store.appendConsent({
         id: receiptId,
         orgId: device.orgId,

@@ -14,7 +14,7 @@ import { AppError } from '../../platform/errors';
 import type { ConsentEvent } from './events';
 import type { createPolicyPublication } from './policies';
 import { buildReceiptPayload, signReceipt, type ReceiptContext } from './receipt';
-import type { KeyObject } from 'node:crypto';
+import type { Keyring, SigningKey } from '../../platform/keyring';
 import type { ConsentStore } from './store';
 
 export interface PersonRef {
@@ -38,8 +38,7 @@ export interface WebConsentDeps {
   directory: Pick<DirectoryService, 'findUser'>;
   devices: Pick<DeviceService, 'devicesOfUser' | 'queueDirective'>;
   policies: Pick<ReturnType<typeof createPolicyPublication>, 'cachedPublishedVersion' | 'toPolicy'>;
-  receiptKey: KeyObject;
-  receiptKeyId: string;
+  receiptKeys: Keyring<SigningKey>;
   receiptContext: ReceiptContext;
   announce: (event: ConsentEvent) => Promise<void>;
   now: () => Date;
@@ -104,8 +103,7 @@ export function createWebConsent(deps: WebConsentDeps) {
             granted,
             agentVersion: null,
           }),
-          deps.receiptKey,
-          deps.receiptKeyId,
+          deps.receiptKeys.newest,
         );
         await store.appendConsent({
           id: receiptId,
