@@ -93,9 +93,8 @@ export async function seedDemo(
     directory: services.directory,
     bindings: services.bindings,
     devices: services.devices,
-    receiptKey: secrets.receiptPrivateKey,
-    receiptPublicKey: secrets.receiptPublicKey,
-    receiptKeyId: secrets.receiptKeyId,
+    receiptKeys: secrets.receiptKeys,
+    receiptContext: services.receiptContext,
     publicUrl: () => 'http://localhost',
     // The running cloud's bus: its cached timelines hear of the decisions made here.
     bus: services.bus,

@@ -66,7 +66,7 @@ export function createApp(deps: AppDeps) {
   // Modules, each after the ones it depends on.
   const audit = createAuditModule({
     database,
-    keys: { privateKey: secrets.auditPrivateKey, publicKey: secrets.auditPublicKey, keyId: secrets.auditKeyId },
+    keys: secrets.auditKeys,
     logger,
   });
   const directory = createDirectoryModule({ database, audit: audit.service });
@@ -75,8 +75,8 @@ export function createApp(deps: AppDeps) {
     database,
     directory: directory.service,
     audit: audit.service,
-    cookieKey: secrets.tokenSecret,
-    dataKey: secrets.titleKey,
+    cookieKey: secrets.tokenKeys.newest.key,
+    dataKeys: secrets.titleKeys,
     publicUrl,
     onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }),
     onPurgeError: (err) => logger.error({ err }, 'session purge failed'),
@@ -87,7 +87,7 @@ export function createApp(deps: AppDeps) {
     database,
     audit: audit.service,
     directory: directory.service,
-    tokenSecret: secrets.tokenSecret,
+    tokenKeys: secrets.tokenKeys,
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     limits,
     perDevice: RATE_RULES.perDevice,
@@ -96,6 +96,7 @@ export function createApp(deps: AppDeps) {
     maxBodyBytes,
     bus,
   });
+  const receiptContext = { jurisdiction: config.JURISDICTION, language: config.CONSENT_LANGUAGE, storageLocations: config.STORAGE_LOCATIONS };
   const consent = createConsentModule({
     database,
     bus,
@@ -103,9 +104,8 @@ export function createApp(deps: AppDeps) {
     directory: directory.service,
     bindings: devices.bindings,
     devices: devices.service,
-    receiptKey: secrets.receiptPrivateKey,
-    receiptPublicKey: secrets.receiptPublicKey,
-    receiptKeyId: secrets.receiptKeyId,
+    receiptKeys: secrets.receiptKeys,
+    receiptContext,
     publicUrl,
   });
   const ingestion = createIngestionModule({
@@ -114,7 +114,7 @@ export function createApp(deps: AppDeps) {
     devices: devices.service,
     directory: directory.service,
     audit: audit.service,
-    titleKey: secrets.titleKey,
+    titleKeys: secrets.titleKeys,
     metrics,
     limit: devices.limit,
     maxBodyBytes,
@@ -365,6 +365,8 @@ export function createApp(deps: AppDeps) {
       fleet: admin.fleet,
       scheduler,
       bus,
+      /** What receipts state of where consent is given and records kept, from config. */
+      receiptContext,
     },
     /** Starts the invalidation listener, then the background work of this process's roles. */
     async start() {

@@ -21,7 +21,7 @@ export const ConsentDecision = z.strictObject({
 });
 export type ConsentDecision = z.infer<typeof ConsentDecision>;
 
-/** One purpose of the receipt, in the spirit of the Kantara Consent Receipt v1.1 `services`. */
+/** One purpose of a receipt signed before receipts followed the Kantara v1.1 schema to the letter. */
 export const ReceiptPurpose = z.strictObject({
   scope: Scope,
   purpose: z.string(),
@@ -35,7 +35,25 @@ export const ReceiptPurpose = z.strictObject({
 });
 export type ReceiptPurpose = z.infer<typeof ReceiptPurpose>;
 
-export const ReceiptPayload = z.strictObject({
+const ReceiptPrincipal = z.strictObject({
+  userId: z.uuid().nullable(),
+  name: z.string().optional(),
+  email: z.string().optional(),
+  osUser: z.string(),
+  deviceId: z.uuid(),
+});
+const ReceiptPolicy = z.strictObject({ version: z.int(), url: z.string(), hash: z.string(), titleMode: TitleMode });
+const ReceiptVisibility = z.strictObject({
+  managersSeeIndividuals: z.boolean(),
+  minGroupSize: z.int(),
+  summary: z.string(),
+});
+
+/**
+ * Receipts signed before the change to the Kantara v1.1 schema's own field names (ISO time,
+ * `receiptId`, `purposes`). Devices keep them, so they still parse and verify.
+ */
+export const LegacyReceiptPayload = z.strictObject({
   version: z.literal('KI-CR-v1.1.0'),
   receiptId: z.uuid(),
   consentTimestamp: z.iso.datetime(),
@@ -45,31 +63,100 @@ export const ReceiptPayload = z.strictObject({
    * The proven person (bound by pairing code or IT) and the device. `osUser` is only the hint the
    * agent enrolled under. `name`/`email` are absent only on receipts signed before binding by proof.
    */
-  principal: z.strictObject({
-    userId: z.uuid().nullable(),
-    name: z.string().optional(),
-    email: z.string().optional(),
-    osUser: z.string(),
-    deviceId: z.uuid(),
-  }),
+  principal: ReceiptPrincipal,
   controller: z.strictObject({ name: z.string(), contact: z.string(), orgId: z.uuid() }),
-  policy: z.strictObject({ version: z.int(), url: z.string(), hash: z.string(), titleMode: TitleMode }),
+  policy: ReceiptPolicy,
   purposes: z.array(ReceiptPurpose),
   scopesGranted: z.array(Scope),
   retentionDays: z.int(),
-  visibility: z.strictObject({
-    managersSeeIndividuals: z.boolean(),
-    minGroupSize: z.int(),
-    summary: z.string(),
-  }),
+  visibility: ReceiptVisibility,
+  agentVersion: z.string().nullable(),
+});
+export type LegacyReceiptPayload = z.infer<typeof LegacyReceiptPayload>;
+
+/**
+ * One purpose as the Kantara v1.1 schema's `services[].purposes[]` item (`consentType`,
+ * `purposeCategory`, `piiCategory`, `primaryPurpose`, `termination`, `thirdPartyDisclosure`),
+ * with the scope's own terms beside it.
+ */
+export const ReceiptServicePurpose = z.strictObject({
+  purpose: z.string(),
+  consentType: z.literal('EXPLICIT'),
+  purposeCategory: z.array(z.string()),
+  piiCategory: z.array(z.string()),
+  primaryPurpose: z.boolean(),
+  termination: z.string(),
+  thirdPartyDisclosure: z.literal(false),
+  scope: Scope,
+  legalBasis: LegalBasis,
+  fieldsCollected: z.array(z.string()),
+  onDeviceTransform: z.string(),
+  granted: z.boolean(),
+});
+export type ReceiptServicePurpose = z.infer<typeof ReceiptServicePurpose>;
+
+/**
+ * A consent receipt: every field the Kantara Consent Receipt v1.1 schema requires, under its
+ * names (`consentTimestamp` in epoch seconds), and the fields of an ISO/IEC TS 27560 consent
+ * record the schema leaves room for (`recordId`, `language`, `jurisdiction`, `storageLocations`),
+ * then the product's own terms (decision, principal, policy, visibility).
+ */
+export const ReceiptPayload = z.strictObject({
+  version: z.literal('KI-CR-v1.1.0'),
+  jurisdiction: z.string(),
+  consentTimestamp: z.int().min(0),
+  collectionMethod: CollectionMethod,
+  consentReceiptID: z.uuid(),
+  language: z.string(),
+  /** The person's directory id (or the device's, never on a receipt signed today: only bound devices consent). */
+  piiPrincipalId: z.string(),
+  piiControllers: z.array(
+    z.strictObject({
+      piiController: z.string(),
+      contact: z.string(),
+      /** No postal address or phone is kept for a controller: empty, as the schema requires the fields. */
+      address: z.strictObject({}),
+      email: z.string(),
+      phone: z.string(),
+      piiControllerUrl: z.string(),
+    }),
+  ),
+  policyUrl: z.string(),
+  services: z.array(z.strictObject({ service: z.string(), purposes: z.array(ReceiptServicePurpose) })),
+  sensitive: z.boolean(),
+  spiCat: z.array(z.string()),
+  /** ISO/IEC TS 27560: the consent record this receipt is of (the record's id is the receipt's). */
+  recordId: z.uuid(),
+  storageLocations: z.array(z.string()),
+  decision: ConsentDecisionKind,
+  principal: ReceiptPrincipal,
+  controller: z.strictObject({ name: z.string(), contact: z.string(), orgId: z.uuid() }),
+  policy: ReceiptPolicy,
+  scopesGranted: z.array(Scope),
+  retentionDays: z.int(),
+  visibility: ReceiptVisibility,
   agentVersion: z.string().nullable(),
 });
 export type ReceiptPayload = z.infer<typeof ReceiptPayload>;
 
+/** What a device or page shows of any receipt, old or new: one reading of both shapes. */
+export function receiptFacts(payload: ReceiptPayload | LegacyReceiptPayload): {
+  receiptId: string;
+  consentAt: string;
+  purposes: { scope: Scope; legalBasis: LegalBasis; granted: boolean; fieldsCollected: string[]; onDeviceTransform: string }[];
+} {
+  if ('receiptId' in payload) return { receiptId: payload.receiptId, consentAt: payload.consentTimestamp, purposes: payload.purposes };
+  return {
+    receiptId: payload.consentReceiptID,
+    consentAt: new Date(payload.consentTimestamp * 1000).toISOString(),
+    purposes: payload.services.flatMap((s) => s.purposes),
+  };
+}
+
 /** The signed receipt: `jws` is a compact Ed25519 JWS whose payload is `payload`. */
 export const ConsentReceipt = z.strictObject({
   jws: z.string(),
-  payload: ReceiptPayload,
+  payload: z.union([ReceiptPayload, LegacyReceiptPayload]),
 });
 export type ConsentReceipt = z.infer<typeof ConsentReceipt>;
 

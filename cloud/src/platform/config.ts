@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { parseAllowedHosts, type AllowedHost } from './outbound-address';
 
-const Base64Key32 = z.string().refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded' });
+/** One key, or several comma-separated, oldest first (the newest writes; the others still read). */
+const Base64Keys32 = z.string().refine((v) => v.split(',').every((k) => /^[A-Za-z0-9+/]+=*$/.test(k.trim()) && Buffer.from(k.trim(), 'base64').length === 32), {
+  message: 'must be 32 bytes, base64-encoded (several keys: comma-separated, oldest first)',
+});
+/** One PKCS#8 PEM private key, or several one after another, oldest first. */
+const PemKeys = z.string().refine((v) => /^(\s*-----BEGIN PRIVATE KEY-----[A-Za-z0-9+/=\s]+-----END PRIVATE KEY-----\s*)+$/.test(v), {
+  message: 'must be a PKCS#8 PEM private key (several keys: one PEM block after another, oldest first)',
+});
 
 export const PROCESS_ROLES = ['api', 'worker', 'scheduler'] as const;
 export type ProcessRole = (typeof PROCESS_ROLES)[number];
@@ -19,17 +26,36 @@ export const ConfigSchema = z.object({
   PUBLIC_URL: z.url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  /** AES-256-GCM key for window titles at rest. Unset: generated once into DATA_DIR/secrets.json. */
-  TITLE_KEY: Base64Key32.optional(),
-  /** HMAC key for device access tokens. Unset: generated once into DATA_DIR/secrets.json. */
-  TOKEN_SECRET: Base64Key32.optional(),
+  /** AES-256-GCM key(s) for window titles at rest and sealed secrets. Unset: generated once into DATA_DIR/secrets.json. */
+  TITLE_KEY: Base64Keys32.optional(),
+  /** HMAC key(s) for device access tokens. Unset: generated once into DATA_DIR/secrets.json. */
+  TOKEN_SECRET: Base64Keys32.optional(),
   /** Ed25519 private key (PKCS#8 PEM) that signs consent receipts. Unset: generated once. */
-  RECEIPT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PKCS#8 PEM private key' }).optional(),
+  RECEIPT_SIGNING_KEY: PemKeys.optional(),
   /**
    * Ed25519 private key (PKCS#8 PEM) that signs audit chain checkpoints. Unset: derived from the
    * receipt signing key (HKDF), so it is never in the database either way.
    */
-  AUDIT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PKCS#8 PEM private key' }).optional(),
+  AUDIT_SIGNING_KEY: PemKeys.optional(),
+  /**
+   * What every consent receipt states (Kantara `jurisdiction` and `language`, ISO/IEC TS 27560
+   * storage locations): the jurisdiction whose law the consent is given under (an ISO 3166 code,
+   * or EU), the language the policy is written in (BCP 47), and where the data is stored
+   * (comma-separated). Set them to the deployment's; the defaults are an EU deployment in English.
+   */
+  JURISDICTION: z
+    .string()
+    .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, { message: 'must be an ISO 3166 code such as DE, US-NY or EU' })
+    .default('EU'),
+  CONSENT_LANGUAGE: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'must be a BCP 47 language tag such as en or de-DE' })
+    .default('en'),
+  STORAGE_LOCATIONS: z
+    .string()
+    .default('EU')
+    .transform((v) => v.split(',').map((l) => l.trim()))
+    .pipe(z.array(z.string().min(1, { message: 'must not hold an empty location' }).max(100)).min(1)),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()

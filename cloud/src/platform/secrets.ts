@@ -1,20 +1,19 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Config } from './config';
+import { createKeyring, publicKeyId, symmetricKeyId, type Keyring, type SigningKey, type SymmetricKey } from './keyring';
 
 export interface Secrets {
-  titleKey: Buffer;
-  tokenSecret: Uint8Array;
-  receiptPrivateKey: KeyObject;
-  receiptPublicKey: KeyObject;
-  /** Key id of the receipt key, stable across restarts: the first 16 hex of its SHA-256. */
-  receiptKeyId: string;
-  /** Signs audit chain checkpoints; only the process holds it, never the database. */
-  auditPrivateKey: KeyObject;
-  auditPublicKey: KeyObject;
-  auditKeyId: string;
+  /** Window titles at rest, and the data key of sealed secrets (TOTP seeds, webhook secrets; a subkey per purpose). */
+  titleKeys: Keyring<SymmetricKey>;
+  /** Device access tokens (HS256, `kid` in the header), pairing codes and sign-in state cookies. */
+  tokenKeys: Keyring<SymmetricKey>;
+  /** Consent receipts (Ed25519 JWS); every public key is listed at /v1/receipt-keys. */
+  receiptKeys: Keyring<SigningKey>;
+  /** Audit chain checkpoints; only the process holds them, never the database. */
+  auditKeys: Keyring<SigningKey>;
 }
 
 /** PKCS#8 DER of an Ed25519 private key is this prefix and the 32-byte seed (RFC 8410). */
@@ -27,21 +26,42 @@ function derivedAuditKey(receiptKey: KeyObject): KeyObject {
   return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, derived]), format: 'der', type: 'pkcs8' });
 }
 
-const keyIdOf = (publicKey: KeyObject) =>
-  createHash('sha256')
-    .update(publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('hex')
-    .slice(0, 16);
-
 const SecretsFile = z.object({
   titleKey: z.string(),
   tokenSecret: z.string(),
   receiptSigningKey: z.string(),
 });
 
+/** One or more base64 keys, comma-separated, oldest first (config has checked each is 32 bytes). */
+const symmetricRing = (ring: string, value: string) =>
+  createKeyring(
+    ring,
+    value.split(',').map((b64) => {
+      const key = Buffer.from(b64.trim(), 'base64');
+      return { keyId: symmetricKeyId(key), key };
+    }),
+  );
+
+/** One or more PKCS#8 PEM blocks in one value, oldest first. */
+export function pemBlocks(value: string): string[] {
+  return value.match(/-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----/g) ?? [];
+}
+
+function signingRing(ring: string, variable: string, privateKeys: KeyObject[]) {
+  return createKeyring(
+    ring,
+    privateKeys.map((privateKey) => {
+      if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`Invalid configuration:\n  ${variable}: must be an Ed25519 key`);
+      const publicKey = createPublicKey(privateKey);
+      return { keyId: publicKeyId(publicKey), privateKey, publicKey };
+    }),
+  );
+}
+
 /**
  * Keys come from config in production. For a development start with none set, they are
  * made once and kept in DATA_DIR/secrets.json (mode 0600) so restarts keep titles readable.
+ * Each variable may hold several keys, oldest first: the newest writes, the others still read.
  */
 export function loadSecrets(config: Config): Secrets {
   let titleKey = config.TITLE_KEY;
@@ -53,25 +73,24 @@ export function loadSecrets(config: Config): Secrets {
     tokenSecret ??= stored.tokenSecret;
     receiptPem ??= stored.receiptSigningKey;
   }
-  const receiptPrivateKey = createPrivateKey(receiptPem);
-  if (receiptPrivateKey.asymmetricKeyType !== 'ed25519') {
-    throw new Error('Invalid configuration:\n  RECEIPT_SIGNING_KEY: must be an Ed25519 key');
-  }
-  const receiptPublicKey = createPublicKey(receiptPrivateKey);
-  const auditPrivateKey = config.AUDIT_SIGNING_KEY ? createPrivateKey(config.AUDIT_SIGNING_KEY) : derivedAuditKey(receiptPrivateKey);
-  if (auditPrivateKey.asymmetricKeyType !== 'ed25519') {
-    throw new Error('Invalid configuration:\n  AUDIT_SIGNING_KEY: must be an Ed25519 key');
-  }
-  const auditPublicKey = createPublicKey(auditPrivateKey);
+  const receiptKeys = signingRing(
+    'receipt',
+    'RECEIPT_SIGNING_KEY',
+    pemBlocks(receiptPem).map((pem) => createPrivateKey(pem)),
+  );
+  // Unset, each receipt key derives its audit key, so the audit ring rotates with the receipt ring.
+  const auditKeys = signingRing(
+    'audit',
+    'AUDIT_SIGNING_KEY',
+    config.AUDIT_SIGNING_KEY
+      ? pemBlocks(config.AUDIT_SIGNING_KEY).map((pem) => createPrivateKey(pem))
+      : receiptKeys.all.map((k) => derivedAuditKey(k.privateKey)),
+  );
   return {
-    titleKey: Buffer.from(titleKey, 'base64'),
-    tokenSecret: new Uint8Array(Buffer.from(tokenSecret, 'base64')),
-    receiptPrivateKey,
-    receiptPublicKey,
-    receiptKeyId: keyIdOf(receiptPublicKey),
-    auditPrivateKey,
-    auditPublicKey,
-    auditKeyId: keyIdOf(auditPublicKey),
+    titleKeys: symmetricRing('title', titleKey),
+    tokenKeys: symmetricRing('token', tokenSecret),
+    receiptKeys,
+    auditKeys,
   };
 }
 

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { managerPreview, managersSentence, visibilityOf, type Policy, type PolicyDiff, type Scope, type ScopeTerms } from '@icarus/shared';
+import { managerPreview, managersSentence, receiptFacts, visibilityOf, type Policy, type PolicyDiff, type Scope, type ScopeTerms } from '@icarus/shared';
 import { describeTitleMode, redactionProblems, transformTitle } from '../core/capture/title';
 import type { FrontWindow } from '../core/capture/sources';
 import type { DecisionOutcome } from '../core/consent/service';
@@ -88,10 +88,11 @@ export async function askScopes(
 
 export function printReceipt(outcome: DecisionOutcome, write: Write): void {
   const p = outcome.receipt.payload;
-  write(`\nReceipt ${p.receiptId} (${p.decision}, ${p.collectionMethod}) at ${p.consentTimestamp}\n`);
+  const facts = receiptFacts(p);
+  write(`\nReceipt ${facts.receiptId} (${p.decision}, ${p.collectionMethod}) at ${facts.consentAt}\n`);
   write(`  policy v${p.policy.version} sha256 ${p.policy.hash}\n`);
   write(`  granted: ${p.scopesGranted.join(', ') || 'nothing'}\n`);
-  for (const purpose of p.purposes) {
+  for (const purpose of facts.purposes) {
     write(`  ${purpose.granted ? '✓' : '✗'} ${purpose.scope} (${purpose.legalBasis}): ${purpose.fieldsCollected.join(', ')}; ${purpose.onDeviceTransform}\n`);
   }
   write(`  visibility: ${p.visibility.summary}\n`);

@@ -1,4 +1,5 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createKeyring, publicKeyId } from '../../platform/keyring';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { uuidv7 } from 'uuidv7';
@@ -11,11 +12,7 @@ import { hashAuditRow } from './service';
 /** An audit key as the process holds it (config or derived), never the database. */
 function testAuditKeys(): AuditKeys {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const keyId = createHash('sha256')
-    .update(publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('hex')
-    .slice(0, 16);
-  return { privateKey, publicKey, keyId };
+  return createKeyring('audit', [{ privateKey, publicKey, keyId: publicKeyId(publicKey) }]);
 }
 
 /**

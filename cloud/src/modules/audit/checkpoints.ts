@@ -2,8 +2,8 @@
 // heads: "the entry at seq is the size-th of this org and has this hash", signed with the audit
 // key, which only the process holds. A copy kept outside the database (compliance report,
 // export) lets a verifier find rows deleted or re-chained later, even by a database superuser.
-import type { KeyObject } from 'node:crypto';
-import { CompactSign, compactVerify, exportJWK } from 'jose';
+import { CompactSign, compactVerify } from 'jose';
+import { publicJwks, type Keyring, type SigningKey } from '../../platform/keyring';
 import { z } from 'zod';
 import type { CheckpointStore, StoredCheckpoint } from './checkpoint-store';
 import { walkChain, type ChainProblem } from './chain';
@@ -25,23 +25,21 @@ export interface Checkpoint extends CheckpointStatement {
   jws: string;
 }
 
-export interface AuditKeys {
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-  keyId: string;
-}
+/** Checkpoints are signed with the newest key; those of older keys of the ring still verify. */
+export type AuditKeys = Keyring<SigningKey>;
 
 /** Why a checkpoint cannot be used; undefined when it is a valid statement signed by our key. */
 export type CheckpointRejection = 'not_a_checkpoint' | 'other_key' | 'bad_signature';
 
 export function createCheckpointSigner(keys: AuditKeys) {
+  const signing = keys.newest;
   return {
-    keyId: keys.keyId,
+    keyId: signing.keyId,
     async sign(statement: Omit<CheckpointStatement, 'kid'>): Promise<Checkpoint> {
-      const full: CheckpointStatement = { ...statement, kid: keys.keyId };
+      const full: CheckpointStatement = { ...statement, kid: signing.keyId };
       const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(full)))
-        .setProtectedHeader({ alg: 'EdDSA', kid: keys.keyId, typ: CHECKPOINT_JWS_TYPE })
-        .sign(keys.privateKey);
+        .setProtectedHeader({ alg: 'EdDSA', kid: signing.keyId, typ: CHECKPOINT_JWS_TYPE })
+        .sign(signing.privateKey);
       return { ...full, jws };
     },
 
@@ -56,10 +54,11 @@ export function createCheckpointSigner(keys: AuditKeys) {
       }
       const parsedHeader = z.object({ alg: z.literal('EdDSA'), kid: z.string(), typ: z.literal(CHECKPOINT_JWS_TYPE) }).safeParse(header);
       if (!parsedHeader.success) return { rejected: 'not_a_checkpoint' };
-      if (parsedHeader.data.kid !== keys.keyId) return { rejected: 'other_key' };
+      const key = keys.byId(parsedHeader.data.kid);
+      if (!key) return { rejected: 'other_key' };
       let payload: Uint8Array;
       try {
-        payload = (await compactVerify(jws, keys.publicKey, { algorithms: ['EdDSA'] })).payload;
+        payload = (await compactVerify(jws, key.publicKey, { algorithms: ['EdDSA'] })).payload;
       } catch {
         return { rejected: 'bad_signature' };
       }
@@ -70,14 +69,13 @@ export function createCheckpointSigner(keys: AuditKeys) {
         return { rejected: 'not_a_checkpoint' };
       }
       const parsed = CheckpointStatement.safeParse(statement);
-      if (!parsed.success || parsed.data.kid !== keys.keyId) return { rejected: 'not_a_checkpoint' };
+      if (!parsed.success || parsed.data.kid !== key.keyId) return { rejected: 'not_a_checkpoint' };
       return { checkpoint: { ...parsed.data, jws } };
     },
 
-    /** The public key as a JWKS, for verifiers outside (`/v1/audit-keys`). */
+    /** Every public key of the ring (current and retired) as a JWKS, for verifiers outside (`/v1/audit-keys`). */
     async jwks() {
-      const jwk = await exportJWK(keys.publicKey);
-      return { keys: [{ ...jwk, kid: keys.keyId, alg: 'EdDSA', use: 'sig' }] };
+      return publicJwks(keys);
     },
   };
 }

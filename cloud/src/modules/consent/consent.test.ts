@@ -70,7 +70,7 @@ describe.each(testDatabaseKinds())('consent decisions on %s', (kind) => {
       principal: { deviceId: device.deviceId },
       policy: { version: 1 },
     });
-    expect(receipt.payload.purposes.find((p) => p.scope === 'idle')?.granted).toBe(false);
+    expect(receipt.payload.services[0]?.purposes.find((p) => p.scope === 'idle')?.granted).toBe(false);
     // A changed byte of the payload no longer verifies.
     const [head, body, signature] = receipt.jws.split('.');
     const tampered = `${head}.${(body ?? '').slice(0, -2)}${(body ?? '').endsWith('A') ? 'B' : 'A'}${(body ?? '').slice(-1)}.${signature}`;

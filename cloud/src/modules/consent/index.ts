@@ -1,5 +1,5 @@
 // The consent module: versioned policies, per-person decisions with signed receipts, policy drafts and approval.
-import type { KeyObject } from 'node:crypto';
+import type { Keyring, SigningKey } from '../../platform/keyring';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { Database } from '../../platform/db/client';
 import type { AppEnv } from '../../platform/env';
@@ -11,6 +11,7 @@ import { policyPageRoutes } from './page-routes';
 import { consentRoutes } from './routes';
 import { createConsentService } from './service';
 import { createConsentStore } from './store';
+import type { ReceiptContext } from './receipt';
 import { withTimelineCache } from './cached-store';
 import type { InvalidationBus } from '../../platform/invalidation';
 
@@ -22,9 +23,10 @@ export function createConsentModule(deps: {
   bindings: Pick<BindingService, 'currentBindings'>;
   /** The person's bound computers and their directives, for withdrawals made on the web. */
   devices: Pick<DeviceService, 'devicesOfUser' | 'queueDirective'>;
-  receiptKey: KeyObject;
-  receiptPublicKey: KeyObject;
-  receiptKeyId: string;
+  /** Receipts are signed with the newest; every key of the ring is listed at /v1/receipt-keys. */
+  receiptKeys: Keyring<SigningKey>;
+  /** Where receipts say consent was given and records are kept (JURISDICTION, CONSENT_LANGUAGE, STORAGE_LOCATIONS). */
+  receiptContext: ReceiptContext;
   publicUrl: () => string;
   bus: InvalidationBus;
   /** The consent service's clock; the demo seed dates decisions before the spans it makes. */
@@ -39,8 +41,8 @@ export function createConsentModule(deps: {
     directory: deps.directory,
     bindings: deps.bindings,
     devices: deps.devices,
-    receiptKey: deps.receiptKey,
-    receiptKeyId: deps.receiptKeyId,
+    receiptKeys: deps.receiptKeys,
+    receiptContext: deps.receiptContext,
     publicUrl: deps.publicUrl,
     ...(deps.now ? { now: deps.now } : {}),
   });
@@ -57,8 +59,7 @@ export function createConsentModule(deps: {
             consent: service,
             deviceAuth: options.deviceAuth,
             maxBodyBytes: options.maxBodyBytes,
-            receiptPublicKey: deps.receiptPublicKey,
-            receiptKeyId: deps.receiptKeyId,
+            receiptKeys: deps.receiptKeys,
           }),
         )
         .route('/', policyPageRoutes(service)),
@@ -68,6 +69,7 @@ export type ConsentModule = ReturnType<typeof createConsentModule>;
 
 export type { ConsentService, ConsentTimeline, ConsentHistory, ConsentEvent } from './service';
 export type { DeviceConsent } from './web-withdrawal';
+export type { ReceiptContext } from './receipt';
 export { grantedAt, inForce } from './service';
 export type { PolicyDrafts, PolicyVersionView } from './drafts';
 export { PolicyDiff } from './diff';

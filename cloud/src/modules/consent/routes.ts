@@ -5,7 +5,7 @@ import { AppError } from '../../platform/errors';
 import { readJson } from '../../platform/http/body';
 import { receiptJwks } from './receipt';
 import type { ConsentService } from './service';
-import type { KeyObject } from 'node:crypto';
+import type { Keyring, SigningKey } from '../../platform/keyring';
 import { z } from 'zod';
 
 /** Device-facing (bearer); beside WIRE_PATHS.policy. */
@@ -17,11 +17,10 @@ export function consentRoutes(deps: {
   consent: ConsentService;
   deviceAuth: MiddlewareHandler<AppEnv>;
   maxBodyBytes: number;
-  receiptPublicKey: KeyObject;
-  receiptKeyId: string;
+  receiptKeys: Keyring<SigningKey>;
 }) {
   const { consent } = deps;
-  const jwks = receiptJwks(deps.receiptPublicKey, deps.receiptKeyId);
+  const jwks = receiptJwks(deps.receiptKeys);
   return (
     new Hono<AppEnv>()
       .get(WIRE_PATHS.receiptKeys, async (c) => c.json(await jwks))

@@ -1,5 +1,5 @@
-import type { KeyObject } from 'node:crypto';
-import { ALL_SCOPES, widenedScopes, type ConsentDecision, type ConsentReceipt, type Directive, type ReceiptPayload, type Scope } from '@icarus/shared';
+import type { Keyring, SigningKey } from '../../platform/keyring';
+import { ALL_SCOPES, widenedScopes, type ConsentDecision, type ConsentReceipt, type Directive, type Scope } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
 import type { AuditService } from '../audit';
 import type { InvalidationBus } from '../../platform/invalidation';
@@ -8,7 +8,7 @@ import type { DirectoryService } from '../directory';
 import type { EnrolledDevice } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { createPolicyPublication } from './policies';
-import { receiptPurposes, signReceipt, visibilitySummary } from './receipt';
+import { buildReceiptPayload, signReceipt, type ReceiptContext } from './receipt';
 import type { ConsentEvent, ConsentListener } from './events';
 import type { ConsentStore } from './store';
 import { createWebConsent } from './web-withdrawal';
@@ -24,8 +24,8 @@ interface Deps {
   bindings: Pick<BindingService, 'currentBindings'>;
   /** The person's bound computers and their directives: a web withdrawal applies to each. */
   devices: Pick<DeviceService, 'devicesOfUser' | 'queueDirective'>;
-  receiptKey: KeyObject;
-  receiptKeyId: string;
+  receiptKeys: Keyring<SigningKey>;
+  receiptContext: ReceiptContext;
   publicUrl: () => string;
   now?: () => Date;
 }
@@ -80,8 +80,8 @@ export function createConsentService(deps: Deps) {
     directory,
     devices: deps.devices,
     policies,
-    receiptKey: deps.receiptKey,
-    receiptKeyId: deps.receiptKeyId,
+    receiptKeys: deps.receiptKeys,
+    receiptContext: deps.receiptContext,
     announce,
     now,
   });
@@ -138,26 +138,20 @@ export function createConsentService(deps: Deps) {
 
       const at = now();
       const receiptId = uuidv7();
-      const payload: ReceiptPayload = {
-        version: 'KI-CR-v1.1.0',
+      const payload = buildReceiptPayload({
+        context: deps.receiptContext,
         receiptId,
-        consentTimestamp: at.toISOString(),
-        collectionMethod: decision.method,
+        at,
+        method: decision.method,
         decision: decision.decision,
-        principal: { userId: person.id, name: person.name, email: person.email, osUser: device.osUser, deviceId: device.deviceId },
-        controller: { ...policy.content.controller, orgId: device.orgId },
-        policy: { version: policy.version, url: toPolicy(policy).url, hash: policy.hash, titleMode: policy.content.titleMode },
-        purposes: receiptPurposes(policy.content, granted),
-        scopesGranted: granted,
-        retentionDays: policy.content.retentionDays,
-        visibility: {
-          managersSeeIndividuals: policy.content.managersSeeIndividuals,
-          minGroupSize: policy.content.minGroupSize,
-          summary: visibilitySummary(policy.content),
-        },
+        person,
+        device: { id: device.deviceId, osUser: device.osUser },
+        orgId: device.orgId,
+        policy: { version: policy.version, url: toPolicy(policy).url, hash: policy.hash, content: policy.content },
+        granted,
         agentVersion: decision.agentVersion ?? null,
-      };
-      const jws = await signReceipt(payload, deps.receiptKey, deps.receiptKeyId);
+      });
+      const jws = await signReceipt(payload, deps.receiptKeys.newest);
       await store.appendConsent({
         id: receiptId,
         orgId: device.orgId,

@@ -13,8 +13,8 @@ import type { DirectoryService } from '../directory';
 import { AppError } from '../../platform/errors';
 import type { ConsentEvent } from './events';
 import type { createPolicyPublication } from './policies';
-import { receiptPurposes, signReceipt, visibilitySummary } from './receipt';
-import type { KeyObject } from 'node:crypto';
+import { buildReceiptPayload, signReceipt, type ReceiptContext } from './receipt';
+import type { Keyring, SigningKey } from '../../platform/keyring';
 import type { ConsentStore } from './store';
 
 export interface PersonRef {
@@ -38,8 +38,8 @@ export interface WebConsentDeps {
   directory: Pick<DirectoryService, 'findUser'>;
   devices: Pick<DeviceService, 'devicesOfUser' | 'queueDirective'>;
   policies: Pick<ReturnType<typeof createPolicyPublication>, 'cachedPublishedVersion' | 'toPolicy'>;
-  receiptKey: KeyObject;
-  receiptKeyId: string;
+  receiptKeys: Keyring<SigningKey>;
+  receiptContext: ReceiptContext;
   announce: (event: ConsentEvent) => Promise<void>;
   now: () => Date;
 }
@@ -90,27 +90,20 @@ export function createWebConsent(deps: WebConsentDeps) {
         const at = now();
         const receiptId = uuidv7();
         const jws = await signReceipt(
-          {
-            version: 'KI-CR-v1.1.0',
+          buildReceiptPayload({
+            context: deps.receiptContext,
             receiptId,
-            consentTimestamp: at.toISOString(),
-            collectionMethod: 'web',
+            at,
+            method: 'web',
             decision: 'withdrawn',
-            principal: { userId: user.id, name: user.name, email: user.email, osUser: device.osUser, deviceId: device.id },
-            controller: { ...policy.content.controller, orgId: person.orgId },
-            policy: { version: policy.version, url: deps.policies.toPolicy(policy).url, hash: policy.hash, titleMode: policy.content.titleMode },
-            purposes: receiptPurposes(policy.content, granted),
-            scopesGranted: granted,
-            retentionDays: policy.content.retentionDays,
-            visibility: {
-              managersSeeIndividuals: policy.content.managersSeeIndividuals,
-              minGroupSize: policy.content.minGroupSize,
-              summary: visibilitySummary(policy.content),
-            },
+            person: user,
+            device: { id: device.id, osUser: device.osUser },
+            orgId: person.orgId,
+            policy: { version: policy.version, url: deps.policies.toPolicy(policy).url, hash: policy.hash, content: policy.content },
+            granted,
             agentVersion: null,
-          },
-          deps.receiptKey,
-          deps.receiptKeyId,
+          }),
+          deps.receiptKeys.newest,
         );
         await store.appendConsent({
           id: receiptId,

@@ -1,5 +1,6 @@
 // The devices module: enrollment, device tokens, revocation, device health and directives,
 // and who each device speaks for (bindings by pairing code, IT assignment or per-user token).
+import type { Keyring, SymmetricKey } from '../../platform/keyring';
 import { createHmac } from 'node:crypto';
 import { WIRE_PATHS } from '@icarus/shared';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
@@ -22,7 +23,8 @@ export function createDevicesModule(deps: {
   database: Database;
   audit: AuditService;
   directory: DirectoryService;
-  tokenSecret: Uint8Array;
+  /** Access tokens are signed with the newest key (its id in `kid`) and verified with the key they name. */
+  tokenKeys: Keyring<SymmetricKey>;
   accessTokenTtlSeconds: number;
   limits: RateLimitStore;
   perDevice: RateRule;
@@ -39,14 +41,14 @@ export function createDevicesModule(deps: {
     directory: deps.directory,
     limits: deps.limits,
     // Its own key, derived: a pairing-code hash is never usable as anything else.
-    pairingKey: createHmac('sha256', deps.tokenSecret).update('icarus-nova pairing codes').digest(),
+    pairingKey: createHmac('sha256', deps.tokenKeys.newest.key).update('icarus-nova pairing codes').digest(),
   });
   const service = createDeviceService({
     store,
     audit: deps.audit,
     directory: deps.directory,
     bindings,
-    tokenSecret: deps.tokenSecret,
+    tokenKeys: deps.tokenKeys,
     accessTokenTtlSeconds: deps.accessTokenTtlSeconds,
   });
   /** Per-device rate limit, keyed on the proven device (a fleet behind NAT shares one address). */

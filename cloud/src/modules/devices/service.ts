@@ -1,4 +1,5 @@
 import type { DeviceIdentity, EnrolledDevice } from '../../platform/env';
+import type { Keyring, SymmetricKey } from '../../platform/keyring';
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, importJWK, jwtVerify, SignJWT } from 'jose';
 import { isUsableEd25519Key } from './ed25519-key';
@@ -24,7 +25,7 @@ interface Deps {
   directory: DirectoryService;
   /** Binds a device enrolled with a per-user token to that person. */
   bindings: Pick<BindingService, 'bind'>;
-  tokenSecret: Uint8Array;
+  tokenKeys: Keyring<SymmetricKey>;
   accessTokenTtlSeconds: number;
   now?: () => Date;
 }
@@ -179,12 +180,12 @@ export function createDeviceService(deps: Deps) {
         throw badAssertion('assertion was already used (replay)');
       }
       const accessToken = await new SignJWT({ org: device.orgId, typ: 'device' })
-        .setProtectedHeader({ alg: 'HS256' })
+        .setProtectedHeader({ alg: 'HS256', kid: deps.tokenKeys.newest.keyId })
         .setIssuer(ACCESS_TOKEN_ISSUER)
         .setSubject(device.id)
         .setIssuedAt(Math.floor(now().getTime() / 1000))
         .setExpirationTime(Math.floor(now().getTime() / 1000) + deps.accessTokenTtlSeconds)
-        .sign(deps.tokenSecret);
+        .sign(deps.tokenKeys.newest.key);
       await audit.record({
         orgId: device.orgId,
         actorType: 'device',
@@ -200,7 +201,13 @@ export function createDeviceService(deps: Deps) {
       if (!bearer) throw unauthorized('missing bearer token');
       let deviceId: string | undefined;
       try {
-        const { payload } = await jwtVerify(bearer, deps.tokenSecret, {
+        // The key the token names; a token without `kid` was issued before keys had ids: the first key.
+        const keyFor = (header: { kid?: string }) => {
+          const key = header.kid === undefined ? deps.tokenKeys.first : deps.tokenKeys.byId(header.kid);
+          if (!key) throw new Error('access token names a key not in the ring');
+          return key.key;
+        };
+        const { payload } = await jwtVerify(bearer, keyFor, {
           algorithms: ['HS256'],
           issuer: ACCESS_TOKEN_ISSUER,
           currentDate: now(),

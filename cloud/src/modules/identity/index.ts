@@ -16,6 +16,7 @@ import { gatewayPageRoutes } from './page-routes';
 import { createPersonalDataPolicy } from './personal-data-policy';
 import { createRecoveryCodes } from './recovery-codes';
 import { createSecretBox } from '../../platform/secret-box';
+import type { Keyring, SymmetricKey } from '../../platform/keyring';
 import { rateLimit } from '../../platform/http/rate-limit';
 import { gatewayApiRoutes } from './routes';
 import { createSessionStore } from './session-store';
@@ -40,8 +41,8 @@ export function createIdentityModule(deps: {
   audit: AuditService;
   /** Keys the OIDC state cookie's MAC. */
   cookieKey: Uint8Array;
-  /** Data-at-rest key; a subkey of it seals TOTP seeds. */
-  dataKey: Uint8Array;
+  /** Data-at-rest keyring; a subkey of its newest key seals TOTP seeds, older keys still open them. */
+  dataKeys: Keyring<SymmetricKey>;
   publicUrl: () => string;
   onRateLimited?: (name: string) => void;
   onPurgeError?: (error: unknown) => void;
@@ -51,7 +52,7 @@ export function createIdentityModule(deps: {
 }) {
   const { config, directory, audit } = deps;
   const now = () => new Date();
-  const totpBox = createSecretBox(deps.dataKey, 'totp-secrets');
+  const totpBox = createSecretBox(deps.dataKeys, 'totp-secrets');
   const throttle = createSignInThrottle({ store: createThrottleStore(deps.database), now });
   const sessions = createSessionStore(deps.database);
   const accountStore = createAccountStore(deps.database);

@@ -1,5 +1,6 @@
 // The ingestion module: span batches from devices, validated, consent-checked again, checked against
 // what is stored (no overlap, no day over 24 h, ids keep their start), stored once.
+import type { Keyring, SymmetricKey } from '../../platform/keyring';
 import type { Context } from 'hono';
 import type { Database } from '../../platform/db/client';
 import type { AppEnv, DeviceIdentity } from '../../platform/env';
@@ -20,7 +21,7 @@ export function createIngestionModule(deps: {
   devices: DeviceService;
   directory: DirectoryService;
   audit: AuditService;
-  titleKey: Buffer;
+  titleKeys: Keyring<SymmetricKey>;
   metrics: Metrics;
   /** Per-device rate limit, run once the token is proven. */
   limit: (c: Context<AppEnv>, device: Pick<DeviceIdentity, 'deviceId'>) => Promise<void>;
@@ -34,7 +35,7 @@ export function createIngestionModule(deps: {
     devices: deps.devices,
     directory: deps.directory,
     audit: deps.audit,
-    titles: createTitleCipher(deps.titleKey),
+    titles: createTitleCipher(deps.titleKeys),
     metrics: deps.metrics,
   });
   return {

@@ -102,7 +102,7 @@ describe.each(testDatabaseKinds())('wire API on %s', (kind) => {
     expect(parsed.principal.deviceId).toBe(device.deviceId);
     expect(parsed.scopesGranted).toEqual(['app_usage', 'idle']);
     expect(parsed.policy.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(parsed.purposes.find((p) => p.scope === 'app_usage')?.granted).toBe(true);
+    expect(parsed.services[0]?.purposes.find((p) => p.scope === 'app_usage')?.granted).toBe(true);
     const page = await fetch(parsed.policy.url);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain(parsed.policy.hash);

@@ -7,6 +7,7 @@ import {
   PolicyDiff,
   WIRE_PATHS,
   canonicalJson,
+  receiptFacts,
   type CollectionMethod,
   type ConsentDecision,
   type ConsentDecisionKind,
@@ -17,6 +18,7 @@ import {
 import type { Clock } from '../clock';
 import type { AgentStore } from '../store/store';
 import type { TokenSource } from '../sync/auth';
+import type { ApiClient } from '../sync/http';
 import { withDecision, withNewPolicy } from './gate';
 
 const Jwks = z.object({
@@ -31,6 +33,20 @@ export interface DecisionOutcome {
   verifyProblem?: string;
   withdrawn: Scope[];
   purged: number;
+}
+
+/**
+ * Checks a receipt's Ed25519 signature against every key the server lists at
+ * `/v1/receipt-keys` (current and retired, picked by the JWS `kid`), and that the payload shown
+ * is the one signed. Throws saying what failed.
+ */
+export async function verifyReceipt(api: Pick<ApiClient, 'request'>, receipt: ConsentReceipt): Promise<void> {
+  const jwks = await api.request('GET', WIRE_PATHS.receiptKeys, Jwks);
+  const { payload } = await compactVerify(receipt.jws, createLocalJWKSet(jwks));
+  const signed: unknown = JSON.parse(new TextDecoder().decode(payload));
+  if (canonicalJson(signed) !== canonicalJson(receipt.payload)) {
+    throw new Error('the signed payload differs from the receipt shown');
+  }
 }
 
 /** Policy, consent decisions and server directives: the rules both `run` and `consent` share. */
@@ -80,7 +96,7 @@ export class ConsentService {
       () => ({ verified: true as const }),
       (error: unknown) => ({ verified: false as const, verifyProblem: error instanceof Error ? error.message : String(error) }),
     );
-    const effectiveFrom = Math.max(this.clock.now(), Date.parse(receipt.payload.consentTimestamp));
+    const effectiveFrom = Math.max(this.clock.now(), Date.parse(receiptFacts(receipt.payload).consentAt));
     const { next, withdrawn } = withDecision(this.store.state.get('consent'), kind, scopes, policy, effectiveFrom);
     this.store.state.set('consent', next);
     this.store.state.addReceipt(receipt, this.clock.now(), check.verified);
@@ -90,12 +106,7 @@ export class ConsentService {
 
   /** Checks the receipt's Ed25519 signature against the server's published keys, and its payload. */
   async verifyReceipt(receipt: ConsentReceipt): Promise<void> {
-    const jwks = await this.tokens.api.request('GET', WIRE_PATHS.receiptKeys, Jwks);
-    const { payload } = await compactVerify(receipt.jws, createLocalJWKSet(jwks));
-    const signed: unknown = JSON.parse(new TextDecoder().decode(payload));
-    if (canonicalJson(signed) !== canonicalJson(receipt.payload)) {
-      throw new Error('the signed payload differs from the receipt shown');
-    }
+    await verifyReceipt(this.tokens.api, receipt);
   }
 
   /** Obeys the server's directives, in order. Returns lines worth telling the person. */

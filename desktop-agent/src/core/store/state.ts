@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import { CaptureSourceStatus, ConsentReceipt, DeviceBinding, Policy, PolicyContent, Scope } from '@icarus/shared';
+import { CaptureSourceStatus, ConsentReceipt, DeviceBinding, Policy, PolicyContent, Scope, receiptFacts } from '@icarus/shared';
 
 /** The person's decision as the device holds it. Absent until they decide: nothing is captured. */
 export const ConsentState = z.strictObject({
@@ -108,7 +108,7 @@ export class StateStore {
     this.db
       .prepare('INSERT OR REPLACE INTO receipts (receipt_id, received_ms, decision, policy_version, jws, payload, verified) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(
-        receipt.payload.receiptId,
+        receiptFacts(receipt.payload).receiptId,
         receivedMs,
         receipt.payload.decision,
         receipt.payload.policy.version,

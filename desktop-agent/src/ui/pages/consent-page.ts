@@ -1,22 +1,23 @@
-import { managerPreview, managersSentence, type ConsentView, type ReceiptView, type Scope } from '@icarus/shared';
+import { managerPreview, managersSentence, receiptFacts, type ConsentView, type ReceiptView, type Scope } from '@icarus/shared';
 import { announcer, button, errorText, h, localDateTime } from './dom';
 import { common, consentText as t, format } from './strings';
 
 function receiptCard(view: ReceiptView, heading: string): HTMLElement {
   const p = view.receipt.payload;
+  const facts = receiptFacts(p);
   return h(
     'section',
-    { class: 'receipt', 'aria-labelledby': `receipt-${p.receiptId}` },
-    h('h2', { id: `receipt-${p.receiptId}` }, heading),
+    { class: 'receipt', 'aria-labelledby': `receipt-${facts.receiptId}` },
+    h('h2', { id: `receipt-${facts.receiptId}` }, heading),
     h('p', {}, t.receiptIntro),
     h('p', { class: view.verified ? 'ok' : 'warn' }, view.verified ? t.receiptVerified : t.receiptUnverified),
     h(
       'dl',
       {},
       h('dt', {}, t.receiptId),
-      h('dd', {}, p.receiptId),
+      h('dd', {}, facts.receiptId),
       h('dt', {}, t.receiptTime),
-      h('dd', {}, localDateTime(p.consentTimestamp)),
+      h('dd', {}, localDateTime(facts.consentAt)),
       h('dt', {}, t.receiptGranted),
       h('dd', {}, p.scopesGranted.map((s) => t.scopeNames[s] ?? s).join(', ') || common.none),
       h('dt', {}, t.receiptPolicyHash),
@@ -174,7 +175,7 @@ export async function renderConsent(root: HTMLElement): Promise<void> {
   if (view.boundTo) root.append(pairForm(pair));
   const { receipts } = await api.receipts();
   if (receipts.length > 0) {
-    root.append(h('h2', {}, t.receiptsHeading), ...receipts.slice(0, 5).map((r) => receiptCard(r, localDateTime(r.receipt.payload.consentTimestamp))));
+    root.append(h('h2', {}, t.receiptsHeading), ...receipts.slice(0, 5).map((r) => receiptCard(r, localDateTime(receiptFacts(r.receipt.payload).consentAt))));
     root.append(
       h(
         'section',
@@ -186,7 +187,7 @@ export async function renderConsent(root: HTMLElement): Promise<void> {
           async () => {
             try {
               const receipt = await api.withdraw([]);
-              note.say(`${t.receiptHeading}: ${receipt.receipt.payload.receiptId}`);
+              note.say(`${t.receiptHeading}: ${receiptFacts(receipt.receipt.payload).receiptId}`);
             } catch (error) {
               note.say(common.errorPrefix + errorText(error), true);
             }
