@@ -8,6 +8,7 @@ import type { DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
 import type { AccountService, AuthService } from '../identity';
 import type { RequireUser } from '../../platform/env';
+import type { EventOutbox } from '../../platform/events';
 import type { ReportingService } from '../reporting';
 import { createSmtpMailer } from '../../adapters/mail';
 import { createWebhookClient } from '../../adapters/webhook';
@@ -47,9 +48,11 @@ export function createNotificationModule(deps: {
   requireUser: RequireUser;
   maxBodyBytes: number;
   logger: Logger;
+  /** Deliveries are announced through it, in the transaction that marks them delivered (absent: none are). */
+  events?: EventOutbox;
 }) {
   const { config, devices, directory, logger } = deps;
-  const store = createNotificationStore(deps.database);
+  const store = createNotificationStore(deps.database, deps.events);
   const now = () => new Date();
   const webhooks = createWebhookClient({ allowHosts: config.WEBHOOK_ALLOW_HOSTS, timeoutMs: config.NOTIFY_WEBHOOK_TIMEOUT_MS });
   const channels = createChannels({
