@@ -27,30 +27,37 @@ const ConsentDecided = z.strictObject({
 /** Every event type: its data, and one sentence for the catalogue. */
 export const EVENT_CATALOGUE = {
   'consent.granted': {
+    subject: "the person's id",
     summary: 'A person granted consent (some or all scopes) on a device; the receipt is stored.',
     data: ConsentDecided,
   },
   'consent.declined': {
+    subject: "the person's id",
     summary: 'A person declined the policy on a device: nothing is captured for the scopes not granted.',
     data: ConsentDecided,
   },
   'consent.withdrawn': {
+    subject: "the person's id",
     summary: 'A person withdrew consent on a device or from the web; `granted` is what is left.',
     data: ConsentDecided,
   },
   'policy.published': {
+    subject: '`<orgId>/policies/<version>`',
     summary: 'A policy version was approved and published; the one before it is retired.',
     data: z.strictObject({ orgId: Id, version: z.int().min(1), hash: z.string().regex(/^[0-9a-f]{64}$/) }),
   },
   'device.enrolled': {
+    subject: 'the device id',
     summary: 'A device enrolled with an enrollment token (bound to a person only with a per-person token).',
     data: z.strictObject({ orgId: Id, deviceId: Id, enrollmentTokenId: Id, platform: z.string().max(40) }),
   },
   'device.revoked': {
+    subject: 'the device id',
     summary: 'An admin revoked a device: its tokens are refused from now on.',
     data: z.strictObject({ orgId: Id, deviceId: Id }),
   },
   'batch.ingested': {
+    subject: 'the batch id the device chose',
     summary: 'A batch stored new spans: how many and the time they cover (never what they contain).',
     data: z.strictObject({
       orgId: Id,
@@ -65,6 +72,7 @@ export const EVENT_CATALOGUE = {
     }),
   },
   'audit.checkpoint_signed': {
+    subject: '`<orgId>/checkpoints/<seq>`',
     summary: "A signed checkpoint of an org's audit chain was stored (verify it with `/v1/audit-keys`).",
     data: z.strictObject({
       orgId: Id,
@@ -75,6 +83,7 @@ export const EVENT_CATALOGUE = {
     }),
   },
   'notification.sent': {
+    subject: "the notification's id",
     summary: 'A notification was delivered on a channel (the address and the message stay inside).',
     data: z.strictObject({
       orgId: Id,
