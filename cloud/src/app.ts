@@ -8,6 +8,7 @@ import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
 import { WIRE_PATHS } from '@icarus/shared';
+import { createAmqpPublisher } from './adapters/amqp';
 import { createMemoryRateLimitStore } from './adapters/rate-limit-memory';
 import { createAdminModule, documentAdminApi } from './modules/admin';
 import { createAnalyticsModule, documentCategoriesApi } from './modules/analytics';
@@ -29,6 +30,7 @@ import { AppError } from './platform/errors';
 import { clientAddress } from './platform/http/client-address';
 import { rateLimit, type RateLimitStore } from './platform/http/rate-limit';
 import { securityHeaders } from './platform/http/security-headers';
+import { createEventOutbox, createEventRelay, type EventPublisher } from './platform/events';
 import { createMetrics } from './platform/metrics';
 import { createLocalBus, createPostgresBus, type InvalidationBus } from './platform/invalidation';
 import { documentWireApi, registerSecuritySchemes } from './platform/openapi';
@@ -45,6 +47,8 @@ export interface AppDeps {
   rateLimits?: RateLimitStore;
   /** How instances tell each other a cached row changed (Redis when configured; else PostgreSQL NOTIFY, or local on PGlite). */
   bus?: InvalidationBus;
+  /** Where the event relay publishes (with AMQP_URL: RabbitMQ). Given, events are recorded whatever AMQP_URL says. */
+  publisher?: EventPublisher;
 }
 
 /** Limits: a whole office may share one address; a device catching up sends 5+ batches/s. */
@@ -62,12 +66,33 @@ export function createApp(deps: AppDeps) {
   // Cron jobs run on one instance at a time (the leader), once per tick.
   const scheduler = createScheduler({ database, logger });
   const bus = deps.bus ?? (database.pg ? createPostgresBus(database.pg, logger) : createLocalBus());
+  // Events for other consumers: recorded with each change only when there is a broker to carry them.
+  const publisher =
+    deps.publisher ??
+    (config.AMQP_URL === undefined
+      ? undefined
+      : createAmqpPublisher({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, timeoutMs: config.EVENT_PUBLISH_TIMEOUT_MS, logger }));
+  const events = createEventOutbox({ enabled: publisher !== undefined });
+  const relay =
+    publisher && config.ROLES.has('worker')
+      ? createEventRelay({
+          database,
+          publisher,
+          logger,
+          metrics,
+          source: config.EVENT_SOURCE,
+          pollMs: config.EVENT_POLL_MS,
+          retryBaseMs: config.EVENT_RETRY_BASE_MS,
+          leaseMs: 2 * config.EVENT_PUBLISH_TIMEOUT_MS + 1000,
+        })
+      : undefined;
 
   // Modules, each after the ones it depends on.
   const audit = createAuditModule({
     database,
     keys: secrets.auditKeys,
     logger,
+    events,
   });
   const directory = createDirectoryModule({ database, audit: audit.service });
   const identity = createIdentityModule({
@@ -95,11 +120,13 @@ export function createApp(deps: AppDeps) {
     publicUrl,
     maxBodyBytes,
     bus,
+    events,
   });
   const receiptContext = { jurisdiction: config.JURISDICTION, language: config.CONSENT_LANGUAGE, storageLocations: config.STORAGE_LOCATIONS };
   const consent = createConsentModule({
     database,
     bus,
+    events,
     audit: audit.service,
     directory: directory.service,
     bindings: devices.bindings,
@@ -118,6 +145,7 @@ export function createApp(deps: AppDeps) {
     metrics,
     limit: devices.limit,
     maxBodyBytes,
+    events,
   });
   const analytics = createAnalyticsModule({
     database,
@@ -158,7 +186,8 @@ export function createApp(deps: AppDeps) {
     requireUser: identity.access.requireUser,
     maxBodyBytes,
     logger,
-    dataKey: secrets.titleKey,
+    dataKey: secrets.titleKeys,
+    events,
   });
   const rights = createRightsModule({
     database,
@@ -326,7 +355,7 @@ export function createApp(deps: AppDeps) {
    * notification outbox, then the rollup consumer). The worker role consumes the outboxes; the
    * scheduler role registers every module's cron jobs and leads them (once per tick across instances).
    */
-  const running = config.ROLES.has('worker') ? [identity, analytics, notification, rights] : [];
+  const running = config.ROLES.has('worker') ? [identity, analytics, notification, rights, ...(relay ? [relay] : [])] : [];
   const cronJobs = config.ROLES.has('scheduler') ? [audit.jobs, analytics.jobs, notification.jobs] : [];
   let scheduled: { stop: () => Promise<void> }[] = [];
   const extraStops: (() => Promise<void>)[] = [];
@@ -367,6 +396,8 @@ export function createApp(deps: AppDeps) {
       bus,
       /** What receipts state of where consent is given and records kept, from config. */
       receiptContext,
+      /** The event relay of this process (worker role with a broker), for tests that drain it. */
+      relay,
     },
     /** Starts the invalidation listener, then the background work of this process's roles. */
     async start() {

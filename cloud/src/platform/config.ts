@@ -7,6 +7,8 @@ import { parseAllowedHosts, type AllowedHost } from './outbound-address';
 const Base64Keys32 = z.string().refine((v) => v.split(',').every((k) => /^[A-Za-z0-9+/]+=*$/.test(k.trim()) && Buffer.from(k.trim(), 'base64').length === 32), {
   message: 'must be 32 bytes, base64-encoded (several keys: comma-separated, oldest first)',
 });
+/** Exactly one key (the backup key: a backup names the one it was made with). */
+const Base64Key32 = z.string().refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded' });
 /** One PKCS#8 PEM private key, or several one after another, oldest first. */
 const PemKeys = z.string().refine((v) => /^(\s*-----BEGIN PRIVATE KEY-----[A-Za-z0-9+/=\s]+-----END PRIVATE KEY-----\s*)+$/.test(v), {
   message: 'must be a PKCS#8 PEM private key (several keys: one PEM block after another, oldest first)',
@@ -150,6 +152,24 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,40}$/, { message: 'letters, digits, colons, dashes or underscores, at most 40' })
     .default('icarus:'),
+  /**
+   * RabbitMQ (AMQP 0-9-1) for events other systems consume (`docs/EVENTS.md`). Unset: no event is
+   * recorded and no broker is needed.
+   */
+  AMQP_URL: z.url({ protocol: /^amqps?$/ }).optional(),
+  /** The durable topic exchange events are published to, routed by event name (`consent.granted`). */
+  AMQP_EXCHANGE: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,120}$/, { message: 'letters, digits, dots, colons, dashes or underscores, at most 120' })
+    .default('icarus.events'),
+  /** The CloudEvents `source` of this deployment's events (consumers de-duplicate on source and id). */
+  EVENT_SOURCE: z.string().min(1).max(200).default('urn:icarus-nova'),
+  /** How often the relay (worker role) looks for events to publish. */
+  EVENT_POLL_MS: z.coerce.number().int().min(20).max(60_000).default(500),
+  /** First retry delay after a failed publish; doubled per attempt, capped at a minute. */
+  EVENT_RETRY_BASE_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /** A publish not confirmed by the broker within this fails and is retried. */
+  EVENT_PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /**
    * What this process does (comma-separated): `api` serves HTTP, `worker` consumes the rollup
    * outbox, delivers notifications and runs erasures, `scheduler` runs the cron jobs (once per

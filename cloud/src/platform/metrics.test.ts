@@ -40,6 +40,9 @@ describe('metrics', () => {
       icarus_rate_limited_total: 'counter',
       icarus_rollup_repairs_total: 'counter',
       icarus_rollup_owed_batches: 'gauge',
+      icarus_event_outbox_depth: 'gauge',
+      icarus_events_published_total: 'counter',
+      icarus_event_publish_failures_total: 'counter',
     });
     metrics.httpRequests.inc({ method: 'GET', route: '/api/reports/team-summary', status: '200' });
     metrics.spans.inc({ outcome: 'rejected', reason: 'no_consent' }, 3);

@@ -43,6 +43,21 @@ export function createMetrics() {
       help: 'Stored batches whose rollup deltas are not written yet (the outbox), after the last consumer run',
       registers: [registry],
     }),
+    eventOutboxDepth: new Gauge({
+      name: 'icarus_event_outbox_depth',
+      help: 'Events recorded and not yet confirmed by the broker, after the last relay pass',
+      registers: [registry],
+    }),
+    eventsPublished: new Counter({
+      name: 'icarus_events_published_total',
+      help: 'Events the broker confirmed',
+      registers: [registry],
+    }),
+    eventPublishFailures: new Counter({
+      name: 'icarus_event_publish_failures_total',
+      help: 'Events whose publish failed (refused, unconfirmed in time or the broker unreachable); each is retried',
+      registers: [registry],
+    }),
     rateLimited: new Counter({
       name: 'icarus_rate_limited_total',
       help: 'Requests refused with 429, by limit',

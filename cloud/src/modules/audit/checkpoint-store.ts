@@ -1,16 +1,26 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
+import { NO_EVENTS, type EventOutbox } from '../../platform/events';
 import { auditCheckpoints } from './tables';
 
 export type StoredCheckpoint = typeof auditCheckpoints.$inferSelect;
 
 /** The checkpoints table, and the one question about the log that only checkpoints ask: which orgs have one. */
-export function createCheckpointStore(database: Database) {
+export function createCheckpointStore(database: Database, events: EventOutbox = NO_EVENTS) {
   const { db } = database;
   return {
     /** Two instances signing the same head keep the first; both statements are valid. */
     async insert(row: StoredCheckpoint): Promise<void> {
-      await db.insert(auditCheckpoints).values(row).onConflictDoNothing();
+      await events.atomically(database, async (tx) => {
+        const stored = await tx.db.insert(auditCheckpoints).values(row).onConflictDoNothing().returning({ seq: auditCheckpoints.seq });
+        if (stored.length === 0) return;
+        await events.add(tx, {
+          name: 'audit.checkpoint_signed',
+          subject: `${row.orgId}/checkpoints/${row.seq}`,
+          time: row.signedAt,
+          data: { orgId: row.orgId, seq: row.seq, size: row.size, hash: row.hash, keyId: row.keyId },
+        });
+      });
     },
 
     /** Newest first. */

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../../platform/db/client';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import type { ScheduleJobs } from '../../platform/scheduler';
+import type { EventOutbox } from '../../platform/events';
 import { createCheckpointStore } from './checkpoint-store';
 import { createCheckpoints, createCheckpointSigner, type AuditKeys } from './checkpoints';
 import { auditPageRoutes } from './page-routes';
@@ -13,10 +14,17 @@ import { createAuditService } from './service';
 import { createAuditStore } from './store';
 import { createAuditViewer, type AuditPeople } from './viewer';
 
-export function createAuditModule(deps: { database: Database; keys: AuditKeys; logger: Logger; now?: () => Date }) {
+export function createAuditModule(deps: {
+  database: Database;
+  keys: AuditKeys;
+  logger: Logger;
+  /** Signed checkpoints are announced through it, in the transaction that stores them (absent: none are). */
+  events?: EventOutbox;
+  now?: () => Date;
+}) {
   const store = createAuditStore(deps.database);
   const signer = createCheckpointSigner(deps.keys);
-  const checkpoints = createCheckpoints({ store, checkpoints: createCheckpointStore(deps.database), signer, now: deps.now ?? (() => new Date()) });
+  const checkpoints = createCheckpoints({ store, checkpoints: createCheckpointStore(deps.database, deps.events), signer, now: deps.now ?? (() => new Date()) });
   const service = createAuditService({ store, checkpoints, signer });
   const viewer = createAuditViewer(service);
 

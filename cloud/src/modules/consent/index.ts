@@ -14,6 +14,7 @@ import { createConsentStore } from './store';
 import type { ReceiptContext } from './receipt';
 import { withTimelineCache } from './cached-store';
 import type { InvalidationBus } from '../../platform/invalidation';
+import type { EventOutbox } from '../../platform/events';
 
 export function createConsentModule(deps: {
   database: Database;
@@ -29,11 +30,13 @@ export function createConsentModule(deps: {
   receiptContext: ReceiptContext;
   publicUrl: () => string;
   bus: InvalidationBus;
+  /** Decisions and publications are announced through it, in their transactions (absent: none are). */
+  events?: EventOutbox;
   /** The consent service's clock; the demo seed dates decisions before the spans it makes. */
   now?: () => Date;
 }) {
   // Each device's decisions are read by every sync: cached, emptied everywhere by the bus on a decision.
-  const store = withTimelineCache(createConsentStore(deps.database), deps.bus);
+  const store = withTimelineCache(createConsentStore(deps.database, deps.events), deps.bus);
   const service = createConsentService({
     store,
     bus: deps.bus,

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, isNull, max, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
+import { NO_EVENTS, type EventOutbox } from '../../platform/events';
 import { consentRecords, policies, policyApprovals } from './tables';
 
 export type PolicyRow = typeof policies.$inferSelect;
@@ -7,10 +8,23 @@ export type ConsentRow = typeof consentRecords.$inferSelect;
 export type ApprovalRow = typeof policyApprovals.$inferSelect;
 export type PolicyState = PolicyRow['state'];
 
-export function createConsentStore({ db }: Database) {
+export function createConsentStore(database: Database, events: EventOutbox = NO_EVENTS) {
+  const { db } = database;
   return {
+    /** A version inserted as published (the first start's, or a system's) is announced with it. */
     async insertPolicy(row: typeof policies.$inferInsert) {
-      await db.insert(policies).values(row);
+      await events.atomically(database, async (tx) => {
+        await tx.db.insert(policies).values(row);
+        if (row.state === 'published') {
+          const { orgId, version, hash } = row;
+          await events.add(tx, {
+            name: 'policy.published',
+            subject: `${orgId}/policies/${version}`,
+            ...(row.publishedAt ? { time: row.publishedAt } : {}),
+            data: { orgId, version, hash },
+          });
+        }
+      });
     },
 
     async currentPolicy(orgId: string): Promise<PolicyRow | undefined> {
@@ -88,17 +102,18 @@ export function createConsentStore({ db }: Database) {
 
     /** Publishes a version in review and retires the one it replaces, in one transaction. */
     async publishReviewed(orgId: string, version: number, at: Date): Promise<boolean> {
-      return db.transaction(async (tx) => {
-        const rows = await tx
+      return database.transaction(async (tx) => {
+        const [published] = await tx.db
           .update(policies)
           .set({ state: 'published', publishedAt: at })
           .where(and(eq(policies.orgId, orgId), eq(policies.version, version), eq(policies.state, 'in_review')))
-          .returning({ version: policies.version });
-        if (rows.length !== 1) return false;
-        await tx
+          .returning({ version: policies.version, hash: policies.hash });
+        if (!published) return false;
+        await tx.db
           .update(policies)
           .set({ state: 'retired' })
           .where(and(eq(policies.orgId, orgId), eq(policies.state, 'published'), ne(policies.version, version)));
+        await events.add(tx, { name: 'policy.published', subject: `${orgId}/policies/${version}`, time: at, data: { orgId, version, hash: published.hash } });
         return true;
       });
     },
@@ -126,12 +141,28 @@ export function createConsentStore({ db }: Database) {
 
     /** Appends a decision and closes the one it replaces, in one transaction. */
     async appendConsent(row: typeof consentRecords.$inferInsert) {
-      await db.transaction(async (tx) => {
-        await tx
+      await database.transaction(async (tx) => {
+        await tx.db
           .update(consentRecords)
           .set({ supersededAt: row.effectiveAt })
           .where(and(eq(consentRecords.deviceId, row.deviceId), isNull(consentRecords.supersededAt)));
-        await tx.insert(consentRecords).values(row);
+        await tx.db.insert(consentRecords).values(row);
+        // A decision made before the device was bound speaks for nobody: nothing to announce.
+        if (row.userId) {
+          const data = {
+            orgId: row.orgId,
+            deviceId: row.deviceId,
+            userId: row.userId,
+            receiptId: row.id,
+            policyVersion: row.policyVersion,
+            granted: row.granted,
+            method: row.method,
+          };
+          const subject = row.userId;
+          const time = row.effectiveAt;
+          const name = row.decision === 'withdrawn' ? 'consent.withdrawn' : row.decision === 'declined' ? 'consent.declined' : 'consent.granted';
+          await events.add(tx, { name, subject, time, data });
+        }
       });
     },
 

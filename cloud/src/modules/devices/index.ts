@@ -18,6 +18,7 @@ import { createDeviceService } from './service';
 import { createDeviceStore } from './store';
 import { withDeviceCache } from './cached-store';
 import type { InvalidationBus } from '../../platform/invalidation';
+import type { EventOutbox } from '../../platform/events';
 
 export function createDevicesModule(deps: {
   database: Database;
@@ -32,9 +33,11 @@ export function createDevicesModule(deps: {
   publicUrl: () => string;
   maxBodyBytes: number;
   bus: InvalidationBus;
+  /** Enrollments and revocations are announced through it, in their transactions (absent: none are). */
+  events?: EventOutbox;
 }) {
   // The device row and "directives waiting" are read by every sync: cached, emptied everywhere by the bus on a change.
-  const store = withDeviceCache(createDeviceStore(deps.database), deps.bus);
+  const store = withDeviceCache(createDeviceStore(deps.database, deps.events), deps.bus);
   const bindings = createBindingService({
     store,
     audit: deps.audit,

@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, gt, ilike, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { AgentStatus, Directive } from '@icarus/shared';
 import type { Database } from '../../platform/db/client';
+import { NO_EVENTS, type EventOutbox } from '../../platform/events';
 import { deviceBindings, deviceDirectives, devices, enrollmentTokens, pairingCodes, usedAssertions } from './tables';
 
 export type DeviceRow = typeof devices.$inferSelect;
@@ -73,7 +74,8 @@ const SORT_COLUMNS = {
   platform: devices.platform,
 } as const satisfies Record<FleetSort, unknown>;
 
-export function createDeviceStore({ db }: Database) {
+export function createDeviceStore(database: Database, events: EventOutbox = NO_EVENTS) {
+  const { db } = database;
   return {
     async insertEnrollmentToken(row: typeof enrollmentTokens.$inferInsert) {
       await db.insert(enrollmentTokens).values(row);
@@ -115,8 +117,16 @@ export function createDeviceStore({ db }: Database) {
       return rows.length === 1;
     },
 
+    /** The device row and its `device.enrolled` event, in one transaction. */
     async insertDevice(row: typeof devices.$inferInsert) {
-      await db.insert(devices).values(row);
+      await events.atomically(database, async (tx) => {
+        await tx.db.insert(devices).values(row);
+        await events.add(tx, {
+          name: 'device.enrolled',
+          subject: row.id,
+          data: { orgId: row.orgId, deviceId: row.id, enrollmentTokenId: row.enrollmentTokenId, platform: row.platform },
+        });
+      });
     },
 
     /**
@@ -285,12 +295,15 @@ export function createDeviceStore({ db }: Database) {
     },
 
     async revokeDevice(id: string, orgId: string, at: Date): Promise<boolean> {
-      const rows = await db
-        .update(devices)
-        .set({ revokedAt: at })
-        .where(and(eq(devices.id, id), eq(devices.orgId, orgId), isNull(devices.revokedAt)))
-        .returning({ id: devices.id });
-      return rows.length === 1;
+      return events.atomically(database, async (tx) => {
+        const rows = await tx.db
+          .update(devices)
+          .set({ revokedAt: at })
+          .where(and(eq(devices.id, id), eq(devices.orgId, orgId), isNull(devices.revokedAt)))
+          .returning({ id: devices.id });
+        if (rows.length === 1) await events.add(tx, { name: 'device.revoked', subject: id, time: at, data: { orgId, deviceId: id } });
+        return rows.length === 1;
+      });
     },
 
     async queueDirective(id: string, deviceId: string, directive: Directive) {

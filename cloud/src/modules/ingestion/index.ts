@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import type { Database } from '../../platform/db/client';
 import type { AppEnv, DeviceIdentity } from '../../platform/env';
 import type { Metrics } from '../../platform/metrics';
+import type { EventOutbox } from '../../platform/events';
 import type { AuditService } from '../audit';
 import type { ConsentService } from '../consent';
 import type { DeviceService } from '../devices';
@@ -26,6 +27,8 @@ export function createIngestionModule(deps: {
   /** Per-device rate limit, run once the token is proven. */
   limit: (c: Context<AppEnv>, device: Pick<DeviceIdentity, 'deviceId'>) => Promise<void>;
   maxBodyBytes: number;
+  /** Stored batches are announced through it, in the transaction that stores them (absent: none are). */
+  events?: EventOutbox;
 }) {
   const service = createIngestionService({
     store: createIngestionStore(deps.database),
@@ -37,6 +40,7 @@ export function createIngestionModule(deps: {
     audit: deps.audit,
     titles: createTitleCipher(deps.titleKeys),
     metrics: deps.metrics,
+    ...(deps.events ? { events: deps.events } : {}),
   });
   return {
     service,

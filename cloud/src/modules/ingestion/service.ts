@@ -6,6 +6,7 @@ import type { DirectoryService } from '../directory';
 import { AppError } from '../../platform/errors';
 import type { Metrics } from '../../platform/metrics';
 import type { Database } from '../../platform/db/client';
+import { NO_EVENTS, type EventOutbox, type NewEvent } from '../../platform/events';
 import type { IngestionStore, InsertedSpan, OwedSpanRow, SpanRow } from './store';
 import type { TitleCipher } from './title-cipher';
 import type { TruthStore } from './truth-store';
@@ -45,6 +46,8 @@ interface Deps {
   audit: AuditService;
   titles: TitleCipher;
   metrics: Metrics;
+  /** `batch.ingested` is recorded in the transaction that stores the spans. */
+  events?: EventOutbox;
   now?: () => Date;
 }
 
@@ -53,6 +56,7 @@ const TIME_ZONE_CACHE_MS = 60_000;
 
 export function createIngestionService(deps: Deps) {
   const { store, truth, consent, devices, directory, audit, titles, metrics } = deps;
+  const events = deps.events ?? NO_EVENTS;
   const now = deps.now ?? (() => new Date());
   const listeners: InsertedListener[] = [];
   const timeZones = new Map<string, { timeZone: Promise<string>; at: number }>();
@@ -247,12 +251,14 @@ export function createIngestionService(deps: Deps) {
         const q = factsQuery(owner, await timeZoneOf(device.orgId), candidates);
         // Checked against what is stored and stored in one transaction per person: a second batch
         // of the same person waits, then sees this one's spans.
-        inserted = await truth.serialized(q, async (facts, spans) => {
+        inserted = await truth.serialized(q, async (facts, spans, tx) => {
           const verdict = judge(owner.deviceId, candidates, facts, q.dayOf);
           duplicates += verdict.duplicates;
           for (const r of verdict.rejected) rejected.push(r);
           rows = verdict.accepted;
-          return spans.insertSpans(device, rows);
+          const stored = await spans.insertSpans(device, rows);
+          if (events.enabled && stored.length > 0) await events.add(tx, batchIngested(owner, batch.batchId, stored));
+          return stored;
         });
       }
       if (inserted.length < rows.length) {
@@ -306,3 +312,20 @@ export function createIngestionService(deps: Deps) {
   };
 }
 export type IngestionService = ReturnType<typeof createIngestionService>;
+
+/** Counts and the time covered, never what was captured: what other systems may know of a batch. */
+function batchIngested(owner: { orgId: string; userId: string; deviceId: string }, batchId: string, stored: InsertedSpan[]): NewEvent {
+  let from = Infinity;
+  let to = -Infinity;
+  let durationMs = 0;
+  for (const span of stored) {
+    from = Math.min(from, span.start.getTime());
+    to = Math.max(to, span.start.getTime() + span.durationMs);
+    durationMs += span.durationMs;
+  }
+  return {
+    name: 'batch.ingested',
+    subject: batchId,
+    data: { ...owner, batchId, spans: stored.length, durationMs, from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+  };
+}

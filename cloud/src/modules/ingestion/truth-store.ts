@@ -29,9 +29,9 @@ export function createTruthStore(database: Database) {
      * Runs `work` in a transaction holding a lock per person, so two batches of one person (one
      * device or several) are checked and stored one after the other, never interleaved. `work`
      * gets what is stored that the batch could contradict (read once the lock is held) and a
-     * span store inside the same transaction.
+     * span store inside the same transaction (and the transaction's handle, for what else it writes).
      */
-    async serialized<T>(q: FactsQuery, work: (facts: StoredFacts, spans: IngestionStore) => Promise<T>): Promise<T> {
+    async serialized<T>(q: FactsQuery, work: (facts: StoredFacts, spans: IngestionStore, tx: Database) => Promise<T>): Promise<T> {
       return database.transaction(async (tx) => {
         // Sent together, run in order on the transaction's connection: the read's snapshot is
         // taken once the lock is granted, so it sees what the previous holder committed.
@@ -39,7 +39,7 @@ export function createTruthStore(database: Database) {
           tx.rows(sql`select pg_advisory_xact_lock(${SPAN_LOCK_NAMESPACE}::int, hashtext(${q.userId}::text))::text as locked`),
           storedFacts(tx, q),
         ]);
-        return work(facts, createIngestionStore(tx));
+        return work(facts, createIngestionStore(tx), tx);
       });
     },
   };

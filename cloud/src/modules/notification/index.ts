@@ -8,6 +8,8 @@ import type { DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
 import type { AccountService, AuthService } from '../identity';
 import type { RequireUser } from '../../platform/env';
+import type { EventOutbox } from '../../platform/events';
+import type { Keyring, SymmetricKey } from '../../platform/keyring';
 import type { ReportingService } from '../reporting';
 import { createSmtpMailer } from '../../adapters/mail';
 import { createWebhookClient } from '../../adapters/webhook';
@@ -51,10 +53,12 @@ export function createNotificationModule(deps: {
   maxBodyBytes: number;
   logger: Logger;
   /** The data key; webhook signing secrets are sealed under a subkey of it. */
-  dataKey: Uint8Array;
+  dataKey: Keyring<SymmetricKey>;
+  /** Deliveries are announced through it, in the transaction that marks them delivered (absent: none are). */
+  events?: EventOutbox;
 }) {
   const { config, devices, directory, logger } = deps;
-  const store = createNotificationStore(deps.database);
+  const store = createNotificationStore(deps.database, deps.events);
   const now = () => new Date();
   const webhooks = createWebhookClient({ allowHosts: config.WEBHOOK_ALLOW_HOSTS, timeoutMs: config.NOTIFY_WEBHOOK_TIMEOUT_MS });
   const secrets = createWebhookSecrets({ box: createSecretBox(deps.dataKey, 'webhook-secrets'), store });

@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, like, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
+import { NO_EVENTS, type EventOutbox } from '../../platform/events';
 import { notificationOutbox, notificationPreferences, webhookEndpoints, type Channel, type OutboxPayload } from './tables';
 
 export type OutboxRow = typeof notificationOutbox.$inferSelect;
@@ -31,7 +32,7 @@ export interface ClaimedDelivery {
   maxAttempts: number;
 }
 
-export function createNotificationStore(database: Database) {
+export function createNotificationStore(database: Database, events: EventOutbox = NO_EVENTS) {
   const { db } = database;
   return {
     /** Queues deliveries; a row whose dedupe key was queued before is skipped. */
@@ -76,10 +77,27 @@ export function createNotificationStore(database: Database) {
     /** `forgetContent`: the message carried a one-time link, which has no business resting here once it left. */
     async markDelivered(id: string, at: Date, forgetContent = false): Promise<void> {
       const gone = { kind: 'email' as const, subject: '(removed after delivery)', text: '', html: '' };
-      await db
-        .update(notificationOutbox)
-        .set({ status: 'delivered', deliveredAt: at, lastError: null, ...(forgetContent ? { payload: gone } : {}) })
-        .where(eq(notificationOutbox.id, id));
+      await events.atomically(database, async (tx) => {
+        const [sent] = await tx.db
+          .update(notificationOutbox)
+          .set({ status: 'delivered', deliveredAt: at, lastError: null, ...(forgetContent ? { payload: gone } : {}) })
+          .where(eq(notificationOutbox.id, id))
+          .returning({
+            orgId: notificationOutbox.orgId,
+            event: notificationOutbox.event,
+            channel: notificationOutbox.channel,
+            userId: notificationOutbox.userId,
+          });
+        // The target (an address, a device, an endpoint) and the message stay here.
+        if (sent) {
+          await events.add(tx, {
+            name: 'notification.sent',
+            subject: id,
+            time: at,
+            data: { orgId: sent.orgId, notificationId: id, notice: sent.event, channel: sent.channel, userId: sent.userId },
+          });
+        }
+      });
     },
 
     /** A failed attempt: due again at `retryAt`, or given up when there is none. */
