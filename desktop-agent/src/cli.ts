@@ -23,7 +23,7 @@ import { printErasures, printViewers, requestErasure } from './cli/rights';
 import { arch, platform } from 'node:process';
 import { checkUpdate } from './cli/update';
 import { installStagedUpdates } from './update/install';
-import { startUpdateSchedule, UPDATE_SPOOL } from './update/schedule';
+import { describeOutcome, startUpdateSchedule, UPDATE_SPOOL } from './update/schedule';
 import { defaultManagedConfigFile } from './core/store/paths';
 import { UpdateRefused } from './update/manifest';
 import { TokenSource } from './core/sync/auth';
@@ -132,7 +132,7 @@ async function run(config: AgentConfig, ui: { dir: string } | undefined): Promis
     orphanWatch = watchWrapper(() => stop('the npm wrapper that started the agent exited'));
   });
   await agent.start();
-  const updates = startUpdates(config);
+  const updates = startUpdates(config, store);
   // The address carries the session token (in the fragment): printed only to a terminal; under
   // systemd or a redirect it goes to a 0600 file in the data folder instead (see announceScreens).
   let screens: UiServer | undefined;
@@ -159,7 +159,7 @@ async function run(config: AgentConfig, ui: { dir: string } | undefined): Promis
 }
 
 /** The scheduled update check, when IT configured a feed and its keys (managed config). */
-function startUpdates(config: AgentConfig) {
+function startUpdates(config: AgentConfig, store: AgentStore) {
   if (!config.updateUrl || Object.keys(config.updateKeys).length === 0) return undefined;
   stamp(`update checks every ${Math.round(config.updateIntervalMs / 1000)} s from ${config.updateUrl} (${config.updateChannel} channel, ${config.updateMode})`);
   return startUpdateSchedule({
@@ -171,6 +171,7 @@ function startUpdates(config: AgentConfig) {
     firstCheckMs: Math.min(60_000, config.updateIntervalMs),
     ...(process.env.ICARUS_UPDATE_SPOOL ? { spoolDir: process.env.ICARUS_UPDATE_SPOOL } : {}),
     log: stamp,
+    onOutcome: (outcome, atMs) => store.state.set('lastUpdateCheck', { atMs, kind: outcome.kind, said: describeOutcome(outcome) }),
   });
 }
 
@@ -270,6 +271,8 @@ async function main(argv: string[]): Promise<number> {
         for (const problem of gate.policy ? redactionProblems(gate.policy.content) : []) out(`  ${problem}\n`);
         out(`capture: ${store.state.get('binding')?.boundTo === null ? 'nothing: this computer is bound to nobody yet' : describeGate(gate)}\n`);
         out(`unsent spans: ${store.spans.pendingCount()}, dropped: ${store.spans.droppedCount()}\n`);
+        const lastUpdate = store.state.get('lastUpdateCheck');
+        if (lastUpdate) out(`last ${lastUpdate.said} (${new Date(lastUpdate.atMs).toISOString()})\n`);
         const runtime = store.state.get('runtime');
         if (runtime) {
           out(`agent process ${runtime.pid}, last report ${new Date(runtime.updatedMs).toISOString()}\n`);

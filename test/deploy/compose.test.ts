@@ -112,6 +112,43 @@ describe('compose.yaml', () => {
   });
 });
 
+describe('the image holds what compose and Kubernetes run in it', () => {
+  // A script named in a command but missing from the image fails only at deploy time: check here.
+  const runtime = read('Dockerfile').split(/^FROM .* AS runtime$/m)[1] ?? '';
+  const copied = new Set(
+    [...runtime.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) => {
+      const parts = (m[1] ?? '').trim().split(/\s+/);
+      const dest = parts.pop() ?? '';
+      return parts.map((src) => (dest.endsWith('/') ? `${dest}${src.split('/').pop()}` : dest));
+    }),
+  );
+  const ignored = read('.dockerignore');
+  const scripts = (args: string[]) => args.filter((a) => /^(\.\/)?(cloud|deploy)\/[\w/.-]+\.(ts|mjs)$/.test(a)).map((a) => a.replace(/^\.\//, ''));
+  const kubernetes = readFileSync(join(root, 'deploy/kubernetes/production/icarus-nova.yaml'), 'utf8');
+  const named = new Set([
+    ...Object.values(compose.services).flatMap((s) => [...scripts(s.command ?? []), ...scripts(s.healthcheck?.test ?? [])]),
+    ...[...kubernetes.matchAll(/^\s+- (cloud\/scripts\/\S+|deploy\/\S+)$/gm)].map((m) => m[1] ?? ''),
+    ...scripts(
+      /^CMD (.+)$/m
+        .exec(runtime)?.[1]
+        ?.match(/"[^"]+"/g)
+        ?.map((q) => q.slice(1, -1)) ?? [],
+    ),
+    ...[...runtime.matchAll(/--import=\/app\/(\S+?)[\s"\\]/g)].map((m) => m[1] ?? ''),
+  ]);
+
+  it('copies every script they name into the runtime stage, and the build context sends it', () => {
+    expect([...named].sort()).toEqual(['cloud/scripts/migrate.ts', 'cloud/src/server.ts', 'deploy/env-files.mjs', 'deploy/healthcheck.mjs']);
+    for (const file of named) {
+      const dir = `${file.slice(0, file.lastIndexOf('/'))}/`;
+      expect(copied.has(file) || [...copied].some((c) => c === dir.replace(/\/$/, '') || file.startsWith(`${c}/`)), `${file} is copied into the image`).toBe(
+        true,
+      );
+    }
+    expect(ignored).toMatch(/^!cloud\/scripts\/migrate\.ts$/m);
+  });
+});
+
 describe('deploy/compose/make-secrets.sh', () => {
   it('makes every secret compose mounts, consistent with each other, and keeps them on a re-run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'icarus-secrets-'));

@@ -121,6 +121,9 @@ describe('icarus-agent update --check', () => {
       await agent.waitFor(/update check: 0\.2\.0 verified and staged for the installer/);
       expect(await agent.stop()).toBe(0);
       expect(readFileSync(join(spool, 'icarus-nova-agent_0.2.0.deb'))).toEqual(pkg);
+      // The person (or IT) sees the last check in status.
+      const status = await running.cli(['status']);
+      expect(status.stdout).toMatch(/last update check: 0\.2\.0 verified and staged for the installer/);
 
       // The installer's own check, with the keys of the managed file only.
       const verified = await running.cli(['install-update', '--spool', spool, '--verify-only']);

@@ -7,7 +7,7 @@ import { decideUpdate, downloadArtifact, UpdateRefused, verifyManifest, type Tru
  * updateIntervalMs, updateChannel, updateMode). Each check fetches the signed manifest,
  * verifies its signature against the trusted keys, refuses another channel or an older version,
  * downloads the package and checks its SHA-256 and size. Then, by updateMode:
- *   notify   says so in the agent's log (and `icarus-agent status`): IT or the person installs it;
+ *   notify   says so in the agent's log (the journal under systemd): IT or the person installs it;
  *   install  stages the signed manifest and the package in the spool folder, where the package's
  *            privileged installer (`icarus-agent install-update`, started by a systemd path unit)
  *            verifies both again against the keys in the root-owned managed file, and only then

@@ -33,8 +33,13 @@ export type RuntimeReport = z.infer<typeof RuntimeReport>;
 export const Revocation = z.strictObject({ atMs: z.number(), serverSaid: z.string() });
 export type Revocation = z.infer<typeof Revocation>;
 
+/** The running agent's last scheduled update check (its log line), for `status`. */
+export const UpdateCheck = z.strictObject({ atMs: z.number(), kind: z.enum(['none', 'available', 'staged', 'refused', 'failed']), said: z.string() });
+export type UpdateCheck = z.infer<typeof UpdateCheck>;
+
 const SETTINGS = {
   runtime: RuntimeReport,
+  lastUpdateCheck: UpdateCheck,
   policy: Policy,
   consent: ConsentState,
   pauseUntilMs: z.number(),
