@@ -55,7 +55,7 @@ describe.each(testDatabaseKinds())('SCIM 2.0 provisioning (%s)', (kind) => {
     expect(body.scimUrl).toMatch(/^http:\/\/[^/]+\/scim\/v2$/);
     token = body.token;
     connectionId = body.id;
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => bed?.stop());
 
   it('keeps the token only as a hash and lists it without the secret', async () => {
@@ -303,6 +303,33 @@ describe.each(testDatabaseKinds())('SCIM 2.0 provisioning (%s)', (kind) => {
     expect(await bed.cloud.cloud.services.account.usesSso({ userId: bed.orgA.people.employee.id, orgId: bed.orgA.orgId })).toBe(false);
     await expect(bed.cloud.cloud.services.directory.setPassword(kenId, 'a long enough password')).rejects.toThrow(/identity provider/);
     expect((await person(kenId))?.password_hash).toBeNull();
+  });
+
+  it('the admin page makes a connection and shows its token once, and the API is documented', async () => {
+    const page = await admin.get('/admin/provisioning');
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('/scim/v2');
+    const csrf = admin.headers['x-csrf-token'] ?? '';
+    const made = await bed.cloud.fetchPath('/admin/provisioning/connections', {
+      method: 'POST',
+      headers: { cookie: admin.headers.cookie ?? '', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: csrf, name: 'Okta (page)' }).toString(),
+    });
+    expect(made.status).toBe(201);
+    const shown = /icn_scim_[\w-]+/.exec(await made.text())?.[0] ?? '';
+    expect((await scim('GET', '/Users?count=1', undefined, shown)).status).toBe(200);
+    expect(await (await admin.get('/admin/provisioning')).text()).not.toContain(shown);
+    const doc = (await (await bed.cloud.fetchPath('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { operationId?: string; security?: unknown[] }>>;
+    };
+    for (const path of ['/scim/v2/Users', '/scim/v2/Users/{id}', '/scim/v2/Groups/{id}', '/api/admin/provisioning/connections']) {
+      for (const operation of Object.values(doc.paths[path] ?? {})) {
+        expect(operation.operationId, path).toBeDefined();
+        expect(operation.security, path).toBeDefined();
+      }
+    }
+    expect(Object.keys(doc.paths['/scim/v2/Users/{id}'] ?? {}).sort()).toEqual(['delete', 'get', 'patch', 'put']);
   });
 
   it('a revoked token stops working at once, and the revocation is audited', async () => {
