@@ -163,7 +163,9 @@ describe.each(testDatabaseKinds())('SCIM 2.0 provisioning (%s)', (kind) => {
     expect(off.status).toBe(200);
     expect(off.body.active).toBe(false);
     expect((await person(adaId))?.deactivated_at).not.toBeNull();
+    // Her userName is still the one Entra knows, though her email changed: found by either lookup.
     const filtered = await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "ada@contoso.example"')}`);
+    expect((await scim('GET', `/Users?filter=${encodeURIComponent('emails.value eq "ada.king@contoso.example"')}`)).body.totalResults).toBe(1);
     expect((filtered.body.Resources as Json[])[0]).toMatchObject({ id: adaId, active: false });
     const done = await audited('scim.user_deprovisioned');
     expect(done.at(-1)).toMatchObject({
@@ -175,6 +177,8 @@ describe.each(testDatabaseKinds())('SCIM 2.0 provisioning (%s)', (kind) => {
     // Entra deletes after the soft delete: the resource is gone, the person stays deactivated.
     expect((await scim('DELETE', `/Users/${adaId}`)).status).toBe(204);
     expect((await scim('GET', `/Users/${adaId}`)).status).toBe(404);
+    expect((await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "ada@contoso.example"')}`)).body.totalResults).toBe(0);
+    expect((await scim('GET', `/Users?filter=${encodeURIComponent('externalId eq "ada-object-id"')}`)).body.totalResults).toBe(0);
     expect((await person(adaId))?.deactivated_at).not.toBeNull();
   });
 

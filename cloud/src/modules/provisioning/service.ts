@@ -153,6 +153,22 @@ export function createProvisioningService(deps: {
 
     async listUsers(c: Connection, q: ListQuery) {
       const filter = q.filter ? parseFilter(q.filter) : undefined;
+      // Providers look each user up by `userName eq` or `externalId eq` before writing it: those are
+      // answered from indexed candidates (still checked against the filter), not a scan of the org.
+      const single =
+        filter?.op === 'eq' && typeof filter.compValue === 'string' ? { attribute: filter.attrPath.toLowerCase(), value: filter.compValue } : undefined;
+      if (single && (single.attribute === 'username' || single.attribute === 'externalid')) {
+        const named = await store.scimUsersNamed(c.orgId, single.attribute === 'username' ? { userName: single.value } : { externalId: single.value });
+        const byEmail = single.attribute === 'username' ? await directory.personByEmail(c.orgId, single.value) : undefined;
+        const ids = new Set([...named.map((r) => r.userId), ...(byEmail ? [byEmail.id] : [])]);
+        const people = (await Promise.all([...ids].map((id) => directory.person(c.orgId, id)))).filter((p) => p !== undefined);
+        const views = await Promise.all(people.map((p) => userView(c, p)));
+        const live = await Promise.all(people.map(async (p) => !(await store.scimUser(c.orgId, p.id))?.deletedAt));
+        return page(
+          views.filter((v, i) => live[i] && filter && matches(filter, v)),
+          q,
+        );
+      }
       const [people, scimRows, teams] = await Promise.all([directory.people(c.orgId), store.scimUsers(c.orgId), teamsById(c.orgId)]);
       const scimOf = new Map(scimRows.map((r) => [r.userId, r]));
       const views = people

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
 import { provisioningSettings, scimConnections, scimGroups, scimUsers } from './tables';
 
@@ -32,6 +32,14 @@ export function createProvisioningStore({ db }: Database) {
 
     async scimUsers(orgId: string): Promise<ScimUserRow[]> {
       return db.select().from(scimUsers).where(eq(scimUsers.orgId, orgId));
+    },
+    /** People the provider may mean by this userName or externalId (an index each), for `attr eq "…"` filters. */
+    async scimUsersNamed(orgId: string, by: { userName?: string; externalId?: string }): Promise<ScimUserRow[]> {
+      const match = by.userName !== undefined ? sql`lower(${scimUsers.userName}) = lower(${by.userName})` : eq(scimUsers.externalId, by.externalId ?? '');
+      return db
+        .select()
+        .from(scimUsers)
+        .where(and(eq(scimUsers.orgId, orgId), match));
     },
     async scimUser(orgId: string, userId: string): Promise<ScimUserRow | undefined> {
       const [row] = await db
