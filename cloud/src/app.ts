@@ -21,6 +21,7 @@ import { createHomeModule } from './modules/home';
 import { createIdentityModule, documentPeopleApi, SESSION_COOKIE } from './modules/identity';
 import { createIngestionModule } from './modules/ingestion';
 import { createNotificationModule, documentNotificationApi } from './modules/notification';
+import { createProvisioningModule, documentProvisioningApi } from './modules/provisioning';
 import { createReportingModule, documentReportsApi } from './modules/reporting';
 import { createRightsModule, documentRightsApi } from './modules/rights';
 import type { Config } from './platform/config';
@@ -200,6 +201,14 @@ export function createApp(deps: AppDeps) {
     consent: consent.service,
     logger,
   });
+  const provisioning = createProvisioningModule({
+    database,
+    directory: directory.provisioned,
+    bindings: devices.bindings,
+    rights: rights.rights,
+    audit: audit.service,
+    publicUrl,
+  });
   const admin = createAdminModule({
     drafts: consent.drafts,
     consent: consent.service,
@@ -331,6 +340,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', notification.routes); // /api/notifications/*, /api/me/notifications
   app.route('/', rights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf })); // /v1/me/*, /api/me/*, /me/data
   app.route('/', reporting.routes({ requireUser })); // /api/reports/*, /reports*
+  app.route('/', provisioning.routes({ requireUser, csrfOf, maxBodyBytes })); // /scim/v2/*, /api/admin/provisioning/*, /admin/provisioning
   app.route('/', home.routes({ requireUser, csrfOf })); // /
   app.route(ASSETS_PREFIX, assetRoutes()); // the pages' stylesheets and scripts, /assets/<name>.<hash>.<ext>
 
@@ -348,6 +358,7 @@ export function createApp(deps: AppDeps) {
   documentNotificationApi(app);
   documentReportsApi(app);
   documentRightsApi(app);
+  documentProvisioningApi(app);
   app.doc31('/openapi.json', () => apiDocument(publicUrl()));
 
   /**
@@ -392,6 +403,7 @@ export function createApp(deps: AppDeps) {
       notificationJobs: notification.jobs,
       rights: rights.rights,
       fleet: admin.fleet,
+      provisioning: provisioning.service,
       scheduler,
       bus,
       /** What receipts state of where consent is given and records kept, from config. */
@@ -440,7 +452,15 @@ export function apiDocument(serverUrl: string) {
 
 /** The machine interfaces answer JSON whatever happens; everything else is a page a person reads. */
 function answersJson(path: string): boolean {
-  return path.startsWith('/api/') || path === '/api' || path.startsWith('/v1/') || path === '/v1' || path === '/openapi.json' || path === '/metrics';
+  return (
+    path.startsWith('/api/') ||
+    path === '/api' ||
+    path.startsWith('/v1/') ||
+    path === '/v1' ||
+    path.startsWith('/scim/') ||
+    path === '/openapi.json' ||
+    path === '/metrics'
+  );
 }
 
 function sameSecret(given: string, expected: string): boolean {

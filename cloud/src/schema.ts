@@ -10,3 +10,4 @@ export * from './modules/notification/tables';
 export * from './modules/rights/tables';
 export * from './platform/scheduler/tables';
 export * from './platform/events/tables';
+export * from './modules/provisioning/tables';

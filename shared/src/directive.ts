@@ -13,5 +13,10 @@ export const Directive = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('pause'), until: z.iso.datetime(), reason: z.string() }),
   z.strictObject({ type: z.literal('erase_local'), reason: z.string() }),
   z.strictObject({ type: z.literal('message'), id: z.uuid(), text: z.string().max(2000) }),
+  /**
+   * The person this device spoke for is gone from the organisation's directory (deprovisioned by
+   * the identity provider): the device records for no one from now on and tells whoever is at it.
+   */
+  z.strictObject({ type: z.literal('binding_ended'), reason: z.string().max(500) }),
 ]);
 export type Directive = z.infer<typeof Directive>;

@@ -123,4 +123,34 @@ describe('agent directives from the real cloud', () => {
     expect(a.store.state.get('consent')?.granted).toEqual(['app_usage']);
     expect([...a.agent.scopesNow()]).toEqual(['app_usage']);
   });
+
+  it('a person deprovisioned by the identity provider (SCIM) stops being recorded on their agent, which says why', { timeout: 30_000 }, async () => {
+    const person = await cloud.personToken('scimleaver');
+    const a = await inProcessAgent(cloud.url, person.token, 'scimleaver', { syncIntervalMs: 500, heartbeatIntervalMs: 1000 });
+    agents.push(a);
+    await a.agent.consent.fetchPolicy();
+    await a.agent.consent.decide('granted', ['app_usage'], 'terminal');
+    await a.agent.start();
+    expect([...a.agent.scopesNow()]).toEqual(['app_usage']);
+    expect(a.store.state.get('binding')?.boundTo?.email).toBe('scimleaver@people.test');
+
+    const { provisioning } = cloud.cloud.services;
+    const made = await provisioning.createConnection({ orgId: cloud.bootstrap.orgId, userId: person.userId }, 'Entra ID');
+    const res = await fetch(`${cloud.url}/scim/v2/Users/${person.userId}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${made.token}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'Replace', path: 'active', value: 'False' }] }),
+    });
+    expect(res.status).toBe(200);
+
+    await a.waitForLog(/binding ended by the server: your account was removed from the organisation's directory \(set inactive\); capture has stopped/);
+    expect(a.agent.scopesNow().size).toBe(0);
+    expect(a.store.state.get('binding')?.boundTo).toBeNull();
+    expect(a.store.state.get('consent')).toBeUndefined();
+    expect(a.store.state.get('messages')?.at(-1)?.text).toMatch(/^This computer no longer records for anyone: your account was removed/);
+    const handlers = createAgentHandlers(portOfAgent(a.agent, { clock: { now: () => Date.now() }, osUser: 'scimleaver', agentVersion: 'test' }));
+    const status = await handlers['status:get']({});
+    expect(status.state).not.toBe('recording');
+    expect(status.scopesActive).toEqual([]);
+  });
 });

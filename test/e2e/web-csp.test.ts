@@ -123,6 +123,7 @@ describe.each(testDatabaseKinds())('cloud pages under the strict CSP in Chromium
       ['admin', '/admin/teams', 'table'],
       ['admin', '/admin/categories', 'form'],
       ['admin', '/admin/webhooks', 'form'],
+      ['admin', '/admin/provisioning', 'form'],
       ['auditor', '/audit', 'table'],
       ['auditor', `/audit/events/${entry?.seq}`, 'dl'],
       ['auditor', '/audit/verify', 'p'],

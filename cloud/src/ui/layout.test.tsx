@@ -34,6 +34,7 @@ describe('the page layout', () => {
           'Webhooks',
           'Devices',
           'Enrollment tokens',
+          'Provisioning',
           'Audit log',
           'Compliance report',
         ],

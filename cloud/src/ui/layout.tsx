@@ -22,6 +22,7 @@ const NAV: readonly NavLink[] = [
   { href: '/admin/webhooks', label: 'Webhooks', roles: ['admin'] },
   { href: '/admin/devices', label: 'Devices', roles: ['admin'] },
   { href: '/admin/enrollment-tokens', label: 'Enrollment tokens', roles: ['admin'] },
+  { href: '/admin/provisioning', label: 'Provisioning', roles: ['admin'] },
   { href: '/audit', label: 'Audit log', roles: ['admin', 'auditor'] },
   { href: '/audit/compliance', label: 'Compliance report', roles: ['admin', 'auditor'] },
 ];

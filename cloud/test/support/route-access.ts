@@ -42,6 +42,13 @@ export const ROUTE_ACCESS: Record<string, { public: true } | { roles: readonly R
   'GET /api/admin/devices': { roles: ['admin'] },
   'POST /api/admin/devices/:deviceId/revoke': { roles: ['admin'] },
 
+  // SCIM connections and the setting for deprovisioned people's data (provisioning/admin-routes.tsx).
+  'GET /api/admin/provisioning/connections': { roles: ['admin'] },
+  'POST /api/admin/provisioning/connections': { roles: ['admin'] },
+  'POST /api/admin/provisioning/connections/:connectionId/revoke': { roles: ['admin'] },
+  'GET /api/admin/provisioning/settings': { roles: ['admin'] },
+  'PUT /api/admin/provisioning/settings': { roles: ['admin'] },
+
   // Audit log and compliance report (audit/routes.ts).
   'GET /api/audit/events': { roles: ['admin', 'auditor'] },
   'GET /api/audit/export.csv': { roles: ['admin', 'auditor'] },

@@ -24,7 +24,8 @@ export const PAIRING_LIMITS = {
 } as const satisfies Record<string, RateRule>;
 
 export interface Actor {
-  type: 'user' | 'device';
+  /** `system`: the directory's own changes, such as a person deprovisioned by the identity provider. */
+  type: 'user' | 'device' | 'system';
   id: string;
 }
 
@@ -151,6 +152,22 @@ export function createBindingService(deps: Deps) {
         throw new AppError('not_found', 'No such device bound to you', [{ path: 'deviceId', problem: 'not found' }]);
       }
       await bind(person.orgId, deviceId, null, null, { type: 'user', id: person.userId }, 'not my computer');
+    },
+
+    /**
+     * The person left the organisation's directory: every device bound to them records for no one
+     * from now on, and each is told at its next sync (it stops capture and says why).
+     */
+    async endBindingsOf(orgId: string, userId: string, actor: Actor, reason: string, options: { eraseLocal: boolean }): Promise<string[]> {
+      const ended: string[] = [];
+      for (const device of await store.devicesOfUser(orgId, userId)) {
+        await bind(orgId, device.id, null, null, actor, reason);
+        // The org erases leavers' data: what the device still holds goes too, before it is told why.
+        if (options.eraseLocal) await store.queueDirective(uuidv7(), device.id, { type: 'erase_local', reason });
+        await store.queueDirective(uuidv7(), device.id, { type: 'binding_ended', reason });
+        ended.push(device.id);
+      }
+      return ended;
     },
 
     /** Who the device speaks for, as the agent and its person are shown it. */

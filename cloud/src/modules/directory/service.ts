@@ -1,5 +1,6 @@
 import { hash } from '@node-rs/argon2';
 import { uuidv7 } from 'uuidv7';
+import { AppError } from '../../platform/errors';
 import type { DirectoryStore, OrgRow, UserRow } from './store';
 
 import type { Role } from '@icarus/shared';
@@ -28,7 +29,13 @@ export function createDirectoryService(store: DirectoryStore) {
       osUser?: string | null;
       teamId?: string | null;
       password?: string;
+      /** Signs in through the identity provider only: refuses a password now and later. */
+      ssoOnly?: boolean;
     }): Promise<{ id: string }> {
+      if (input.ssoOnly && input.password !== undefined)
+        throw new AppError('validation_failed', 'A person who signs in through single sign-on has no password', [
+          { path: 'password', problem: 'not allowed with single sign-on' },
+        ]);
       const id = uuidv7();
       await store.insertUser({
         id,
@@ -39,13 +46,18 @@ export function createDirectoryService(store: DirectoryStore) {
         osUser: input.osUser ?? null,
         teamId: input.teamId ?? null,
         passwordHash: input.password ? await hash(input.password) : null,
+        ssoOnly: input.ssoOnly ?? false,
       });
       return { id };
     },
 
     /** A new password (argon2id); the caller ends the person's sessions. */
     async setPassword(userId: string, password: string): Promise<void> {
-      await store.setPasswordHash(userId, await hash(password));
+      if (!(await store.setPasswordHash(userId, await hash(password)))) {
+        throw new AppError('forbidden', "This person signs in through the organisation's identity provider and has no password here", [
+          { path: 'password', problem: 'single sign-on only' },
+        ]);
+      }
     },
 
     listTeams: store.listTeams,

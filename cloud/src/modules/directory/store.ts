@@ -98,12 +98,12 @@ export function createDirectoryStore({ db }: Database, now: () => Date = () => n
         .where(and(eq(users.orgId, orgId), isNull(users.deactivatedAt)))
         .orderBy(users.name);
     },
-    /** Active people of the org without a password: imported or made without one, they cannot sign in yet. */
+    /** Active people of the org without a password who may have one: imported or made without one, they cannot sign in yet. */
     async peopleWithoutPassword(orgId: string): Promise<{ id: string; name: string; email: string }[]> {
       return db
         .select({ id: users.id, name: users.name, email: users.email })
         .from(users)
-        .where(and(eq(users.orgId, orgId), isNull(users.deactivatedAt), isNull(users.passwordHash)))
+        .where(and(eq(users.orgId, orgId), isNull(users.deactivatedAt), isNull(users.passwordHash), eq(users.ssoOnly, false)))
         .orderBy(users.name);
     },
     async findUserByOsUser(orgId: string, osUser: string): Promise<UserRow | undefined> {
@@ -133,8 +133,14 @@ export function createDirectoryStore({ db }: Database, now: () => Date = () => n
       const rows = await db.select({ teamId: teamManagers.teamId }).from(teamManagers).where(eq(teamManagers.userId, userId));
       return rows.map((r) => r.teamId);
     },
-    async setPasswordHash(userId: string, passwordHash: string) {
-      await db.update(users).set({ passwordHash }).where(eq(users.id, userId));
+    /** False for a person who signs in through the identity provider only: nothing is stored. */
+    async setPasswordHash(userId: string, passwordHash: string): Promise<boolean> {
+      const rows = await db
+        .update(users)
+        .set({ passwordHash })
+        .where(and(eq(users.id, userId), eq(users.ssoOnly, false)))
+        .returning({ id: users.id });
+      return rows.length === 1;
     },
     async setTotpSecret(userId: string, secret: string | null) {
       await db.update(users).set({ totpSecret: secret, totpLastStep: null }).where(eq(users.id, userId));

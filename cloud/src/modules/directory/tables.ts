@@ -42,6 +42,8 @@ export const users = pgTable(
     /** Last TOTP time step accepted: a code is refused if its step is not newer (no replay). */
     totpLastStep: bigint('totp_last_step', { mode: 'number' }),
     worksCouncil: boolean('works_council').notNull().default(false),
+    /** Signs in through the organisation's identity provider only (provisioned by SCIM): never given a password. */
+    ssoOnly: boolean('sso_only').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
   },

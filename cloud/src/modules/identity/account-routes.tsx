@@ -39,7 +39,7 @@ export function accountRoutes(deps: { account: AccountService; access: Access; a
   ) {
     const user = c.get('user');
     const found = await access.sessionOf(c);
-    const password = account.usesSso(user) ? 'sso' : (await account.hasPassword(user.userId)) ? 'set' : 'none';
+    const password = (await account.usesSso(user)) ? 'sso' : (await account.hasPassword(user.userId)) ? 'set' : 'none';
     return c.html(
       <AccountPage
         user={user}

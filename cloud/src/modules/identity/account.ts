@@ -90,7 +90,9 @@ export function createAccountService(deps: {
   const mailListeners: ((mail: AccountMail) => Promise<void>)[] = [];
   const background = new Set<Promise<void>>();
 
-  const usesSso = (user: Pick<UserRow, 'orgId'>) => deps.ssoOrgId !== undefined && user.orgId === deps.ssoOrgId;
+  // The single sign-on org's people, and anyone the identity provider provisioned, never get a password here.
+  const usesSso = (user: Pick<UserRow, 'orgId'> & { ssoOnly?: boolean }) =>
+    user.ssoOnly === true || (deps.ssoOrgId !== undefined && user.orgId === deps.ssoOrgId);
 
   async function issue(user: UserRow, purpose: AccountTokenPurpose, createdBy: SignedInUser | null): Promise<AccountMail> {
     const token = randomBytes(32).toString('base64url');
@@ -233,9 +235,11 @@ export function createAccountService(deps: {
     async changePassword(user: SignedInUser, input: { current: string; password: string; confirm: string; address: string }): Promise<number> {
       const row = await directory.findUser(user.userId);
       if (!row?.passwordHash) {
-        throw new AppError('conflict', usesSso(user) ? 'You sign in with single sign-on; there is no password to change' : 'This account has no password yet', [
-          { path: 'current', problem: 'no password set' },
-        ]);
+        throw new AppError(
+          'conflict',
+          row && usesSso(row) ? 'You sign in with single sign-on; there is no password to change' : 'This account has no password yet',
+          [{ path: 'current', problem: 'no password set' }],
+        );
       }
       const attempt = await deps.throttle.admit(row.email.toLowerCase(), input.address);
       if (!(await verify(row.passwordHash, input.current))) {
@@ -254,7 +258,11 @@ export function createAccountService(deps: {
       return Boolean((await directory.findUser(userId))?.passwordHash);
     },
 
-    usesSso: (user: Pick<UserRow, 'orgId'>) => usesSso(user),
+    /** Whether the person signs in through the identity provider only (the SSO org, or provisioned by it). */
+    async usesSso(user: { userId: string; orgId: string }): Promise<boolean> {
+      const row = await directory.findUser(user.userId);
+      return usesSso({ orgId: user.orgId, ssoOnly: row?.ssoOnly ?? false });
+    },
 
     /** The person's sessions, newest first, the one asking marked. */
     async sessions(user: SignedInUser): Promise<SessionView[]> {

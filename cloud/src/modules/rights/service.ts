@@ -177,6 +177,37 @@ export function createRightsService(deps: RightsDeps) {
     },
 
     /**
+     * The org erases a deprovisioned person's data (its setting for leavers): the same erasure as
+     * the person's own request, recorded as the directory's. Their devices were told to wipe their
+     * local copies as their binding ended (they are bound to no one by the time this runs).
+     */
+    async eraseDeprovisioned(orgId: string, userId: string, actorId: string): Promise<{ id: string }> {
+      const row: ErasureRow = {
+        id: uuidv7(),
+        orgId,
+        userId,
+        via: 'directory',
+        eraseLocal: false,
+        state: 'requested',
+        requestedAt: now(),
+        completedAt: null,
+        spansRemoved: null,
+        lastError: null,
+      };
+      await store.insertErasure(row);
+      await audit.record({
+        orgId,
+        actorType: 'system',
+        actorId,
+        action: 'rights.erasure.requested',
+        subjectUserIds: [userId],
+        details: { requestId: row.id, via: 'directory', eraseLocal: false },
+      });
+      inBackground(row);
+      return { id: row.id };
+    },
+
+    /**
      * The person's consent per scope of the current policy, across the computers bound to them:
      * each computer's standing decision, and the policy's words for each scope.
      */

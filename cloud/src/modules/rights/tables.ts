@@ -11,8 +11,11 @@ export const erasureRequests = pgTable(
     id: uuid('id').primaryKey(),
     orgId: uuid('org_id').notNull(),
     userId: uuid('user_id').notNull(),
-    /** Where the person asked: the web or their device's "My data" screen. */
-    via: text('via', { enum: ['web', 'device'] }).notNull(),
+    /**
+     * Where the person asked: the web or their device's "My data" screen; `directory` when the
+     * organisation's identity provider deprovisioned them and the org erases leavers' data.
+     */
+    via: text('via', { enum: ['web', 'device', 'directory'] }).notNull(),
     /** The person also asked their devices to wipe what they still hold locally. */
     eraseLocal: boolean('erase_local').notNull(),
     state: text('state', { enum: ['requested', 'completed', 'failed'] })

@@ -152,6 +152,18 @@ export class ConsentService {
           notes.push(`erased ${erased} spans on this device at the server's request: ${d.reason}`);
           break;
         }
+        case 'binding_ended': {
+          // Nobody to record for: capture stops at once (the agent reads the binding after these
+          // directives); spans not yet sent stay here, and the server refuses them as unbound.
+          const binding = state.get('binding');
+          if (binding) state.set('binding', { ...binding, boundTo: null, boundAt: null, method: null });
+          state.delete('consent');
+          const text = `This computer no longer records for anyone: ${d.reason}. Nothing is captured until it is paired again.`;
+          const messages = state.get('messages') ?? [];
+          state.set('messages', [...messages.slice(-19), { id: `binding-ended-${this.clock.now()}`, text, receivedMs: this.clock.now() }]);
+          notes.push(`binding ended by the server: ${d.reason}; capture has stopped`);
+          break;
+        }
         case 'message': {
           const messages = state.get('messages') ?? [];
           if (!messages.some((m) => m.id === d.id)) {
