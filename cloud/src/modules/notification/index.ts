@@ -29,6 +29,7 @@ type NotificationConfig = Pick<
   | 'NOTIFY_WEBHOOK_TIMEOUT_MS'
   | 'WEBHOOK_ALLOW_HOSTS'
   | 'DEVICE_SILENT_DAYS'
+  | 'WEEKLY_REPORT_CRON'
 >;
 
 /** The notification module wired from its dependencies: one call from the composition root. */
@@ -85,6 +86,7 @@ export function createNotificationModule(deps: {
     reports: deps.reports,
     orgIds: deps.orgIds,
     silentDays: config.DEVICE_SILENT_DAYS,
+    weeklyCron: config.WEEKLY_REPORT_CRON,
     logger,
   });
 
