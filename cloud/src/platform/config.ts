@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import cron from 'node-cron';
 import { z } from 'zod';
 import { parseAllowedHosts, type AllowedHost } from './outbound-address';
 
@@ -143,6 +144,11 @@ export const ConfigSchema = z.object({
         return z.NEVER;
       }
     }),
+  /** When the weekly team reports go out (cron, UTC): Monday 07:00 by default. Each goes once per manager, team and week whatever runs it. */
+  WEEKLY_REPORT_CRON: z
+    .string()
+    .default('0 7 * * 1')
+    .refine((v) => cron.validate(v), { message: 'must be a cron expression (five fields, or six with seconds)' }),
   /** A device with no sync for this many days is reported to the org's admins (daily check). */
   DEVICE_SILENT_DAYS: z.coerce.number().int().min(1).max(365).default(3),
   /** Redis for what instances share in memory: rate-limit buckets and cache invalidation (memory and PostgreSQL NOTIFY without it). */

@@ -33,6 +33,7 @@ type NotificationConfig = Pick<
   | 'WEBHOOK_RETRY_SCHEDULE'
   | 'WEBHOOK_ALLOW_HOSTS'
   | 'DEVICE_SILENT_DAYS'
+  | 'WEEKLY_REPORT_CRON'
 >;
 
 /** The notification module wired from its dependencies: one call from the composition root. */
@@ -106,6 +107,7 @@ export function createNotificationModule(deps: {
     reports: deps.reports,
     orgIds: deps.orgIds,
     silentDays: config.DEVICE_SILENT_DAYS,
+    weeklyCron: config.WEEKLY_REPORT_CRON,
     logger,
   });
 

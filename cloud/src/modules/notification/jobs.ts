@@ -14,6 +14,8 @@ interface Deps {
   /** The orgs the scheduled notices look at. */
   orgIds: () => Promise<string[]>;
   silentDays: number;
+  /** When the weekly reports run (cron, UTC). */
+  weeklyCron?: string;
   logger: Logger;
 }
 
@@ -99,11 +101,11 @@ export function createNotificationJobs(deps: Deps) {
 
   return {
     ...jobs,
-    /** Daily silent-device check and the Monday morning reports (UTC). */
+    /** Daily silent-device check and the weekly reports (Monday morning UTC unless configured). */
     schedule(scheduleJobs: ScheduleJobs): { stop: () => Promise<void> } {
       return scheduleJobs([
         { name: 'silent-devices', cron: '5 8 * * *', run: () => jobs.silentDevices(new Date()) },
-        { name: 'weekly-reports', cron: '0 7 * * 1', run: () => jobs.weeklyReports() },
+        { name: 'weekly-reports', cron: deps.weeklyCron ?? '0 7 * * 1', run: () => jobs.weeklyReports() },
       ]);
     },
   };
