@@ -1,4 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
+// Loaded for its effect: it gives zod schemas `.openapi()` (examples), which this file uses as it
+// loads, whoever imports it first (a module's tests may load it before app.ts does).
+import '@hono/zod-openapi';
 import { z } from 'zod';
 import {
   ApiError,
