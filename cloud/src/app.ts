@@ -8,6 +8,7 @@ import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
 import { WIRE_PATHS } from '@icarus/shared';
+import { openObjectStore } from './adapters/object-store';
 import { createMemoryRateLimitStore } from './adapters/rate-limit-memory';
 import { createAdminModule } from './modules/admin';
 import { createAnalyticsModule } from './modules/analytics';
@@ -32,6 +33,7 @@ import { securityHeaders } from './platform/http/security-headers';
 import { createMetrics } from './platform/metrics';
 import { createLocalBus, createPostgresBus, type InvalidationBus } from './platform/invalidation';
 import { documentWireApi } from './platform/openapi';
+import type { ObjectStore } from './platform/object-store';
 import { createScheduler } from './platform/scheduler';
 import type { Secrets } from './platform/secrets';
 import { ASSETS_PREFIX, assetRoutes } from './ui/assets';
@@ -45,6 +47,8 @@ export interface AppDeps {
   rateLimits?: RateLimitStore;
   /** How instances tell each other a cached row changed (Redis when configured; else PostgreSQL NOTIFY, or local on PGlite). */
   bus?: InvalidationBus;
+  /** Where exports, audit archives and backups go (the configured store when not given). */
+  objects?: ObjectStore;
 }
 
 /** Limits: a whole office may share one address; a device catching up sends 5+ batches/s. */
@@ -64,8 +68,10 @@ export function createApp(deps: AppDeps) {
   const bus = deps.bus ?? (database.pg ? createPostgresBus(database.pg, logger) : createLocalBus());
 
   // Modules, each after the ones it depends on.
+  const objects = deps.objects ?? openObjectStore(config);
   const audit = createAuditModule({
     database,
+    objects,
     keys: { privateKey: secrets.auditPrivateKey, publicKey: secrets.auditPublicKey, keyId: secrets.auditKeyId },
     logger,
   });
@@ -326,9 +332,12 @@ export function createApp(deps: AppDeps) {
     /** Probes and metrics only: what a process without the api role serves. */
     operationsApp,
     /** Module services, for the start-up code and for tests that drive a service directly. */
+    /** The object store exports, audit archives and backups go to. */
+    objects,
     services: {
       audit: audit.service,
       auditViewer: audit.viewer,
+      auditArchive: audit.archive,
       directory: directory.service,
       importer: directory.importer,
       devices: devices.service,

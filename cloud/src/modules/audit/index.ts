@@ -3,8 +3,10 @@
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Database } from '../../platform/db/client';
+import type { ObjectStore } from '../../platform/object-store';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import type { ScheduleJobs } from '../../platform/scheduler';
+import { createAuditArchive } from './archive';
 import { createCheckpointStore } from './checkpoint-store';
 import { createCheckpoints, createCheckpointSigner, type AuditKeys } from './checkpoints';
 import { auditPageRoutes } from './page-routes';
@@ -13,12 +15,13 @@ import { createAuditService } from './service';
 import { createAuditStore } from './store';
 import { createAuditViewer, type AuditPeople } from './viewer';
 
-export function createAuditModule(deps: { database: Database; keys: AuditKeys; logger: Logger; now?: () => Date }) {
+export function createAuditModule(deps: { database: Database; keys: AuditKeys; logger: Logger; objects: ObjectStore; now?: () => Date }) {
   const store = createAuditStore(deps.database);
   const signer = createCheckpointSigner(deps.keys);
   const checkpoints = createCheckpoints({ store, checkpoints: createCheckpointStore(deps.database), signer, now: deps.now ?? (() => new Date()) });
   const service = createAuditService({ store, checkpoints, signer });
   const viewer = createAuditViewer(service);
+  const archive = createAuditArchive({ store, checkpoints, signer, objects: deps.objects });
 
   /** Hourly: a checkpoint of every org's head, so a copy exists even when nobody exports. */
   async function checkpointJob() {
@@ -28,19 +31,34 @@ export function createAuditModule(deps: { database: Database; keys: AuditKeys; l
     }
   }
 
+  /** Daily: every org's chain up to a new checkpoint copied to the object store in sealed segments. */
+  async function archiveJob() {
+    const result = await archive.archiveAll();
+    if (result.withProblems.length > 0) {
+      deps.logger.error({ orgIds: result.withProblems }, 'audit: chain changed since its last checkpoint; nothing archived for these orgs');
+    }
+  }
+
   return {
     service,
     viewer,
+    /** The chain's copy in the object store: `archive(orgId)`, and `verify(orgId)` from the store alone. */
+    archive,
     /** `/api/audit/*` (events, CSV export), the `/audit` viewer page and the public `/v1/audit-keys`. */
     routes: (options: { requireUser: RequireUser; people: AuditPeople }) =>
       new Hono<AppEnv>()
         .route('/', auditKeyRoutes({ audit: service }))
         .route('/', auditApiRoutes({ viewer, requireUser: options.requireUser }))
         .route('/', auditPageRoutes({ viewer, requireUser: options.requireUser, people: options.people })),
-    /** The hourly checkpoint, registered by a process with the scheduler role. */
+    /** The hourly checkpoint and the daily archive, registered by a process with the scheduler role. */
     jobs: {
       checkpoint: checkpointJob,
-      schedule: (scheduleJobs: ScheduleJobs) => scheduleJobs([{ name: 'audit-checkpoints', cron: '17 * * * *', run: checkpointJob }]),
+      archive: archiveJob,
+      schedule: (scheduleJobs: ScheduleJobs) =>
+        scheduleJobs([
+          { name: 'audit-checkpoints', cron: '17 * * * *', run: checkpointJob },
+          { name: 'audit-archive', cron: '41 3 * * *', run: archiveJob },
+        ]),
     },
   };
 }
@@ -49,6 +67,7 @@ export type AuditModule = ReturnType<typeof createAuditModule>;
 export type { AuditEvent, AuditService, ChainVerification, CheckedCheckpoint } from './service';
 export { ChainVerificationSchema } from './service';
 export type { Checkpoint, AuditKeys } from './checkpoints';
+export type { AuditArchive, ArchiveRun, ArchiveVerification } from './archive';
 export type { ChainProblem } from './chain';
 export type { AuditViewer, AuditPeople } from './viewer';
 export { actionWords } from './actions';
