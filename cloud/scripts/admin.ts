@@ -28,7 +28,12 @@ const USAGE = `Usage:
       The backups in the object store, oldest first.
   npm run admin -- restore --backup <id or latest> (--target-database-url <url> | --target-data-dir <dir>)
       Checks the backup against its manifest, then restores it into a new, empty PostgreSQL
-      database (a PostgreSQL backup) or a new DATA_DIR (a PGlite backup).`;
+      database (a PostgreSQL backup) or a new DATA_DIR (a PGlite backup).
+  npm run admin -- audit-archive [--org <organisation name or id>]
+      Signs a checkpoint of each organisation's audit chain and copies the chain up to it to the
+      object store now (the scheduler does so daily).
+  npm run admin -- verify-audit-archive --org <organisation name or id>
+      Verifies the organisation's archived audit chain from the object store alone.`;
 
 class UsageError extends Error {}
 
@@ -80,9 +85,47 @@ async function backupCommand(command: string, rest: string[]) {
   );
 }
 
+async function auditArchiveCommand(command: string, rest: string[]) {
+  const { values } = parseArgs({ args: rest, options: { org: { type: 'string' } }, strict: true });
+  const config = parseConfig({ ...process.env, DEMO_SEED: 'false' });
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 2 });
+  const cloud = createApp({ config, database, secrets: loadSecrets(config), logger: pino({ level: 'warn' }) });
+  try {
+    const orgs = await cloud.services.directory.listOrgs();
+    const named = values.org?.trim();
+    const chosen = named === undefined ? orgs : orgs.filter((o) => o.id === named || o.name.toLowerCase() === named.toLowerCase());
+    if (named !== undefined && chosen.length === 0) throw new UsageError(`--org: there is no organisation "${named}"`);
+    if (command === 'verify-audit-archive' && named === undefined) throw new UsageError('--org: name the organisation whose archive to verify');
+    let failed = false;
+    for (const org of chosen) {
+      if (command === 'audit-archive') {
+        const run = await cloud.services.auditArchive.archive(org.id);
+        failed ||= run.problems.length > 0;
+        process.stdout.write(
+          run.problems.length > 0
+            ? `"${org.name}": nothing archived, the chain changed since its last checkpoint (${run.problems.length} findings; see Audit log → Verify)\n`
+            : `"${org.name}": ${run.entries} entries archived in ${run.segments} segments to ${cloud.objects.where}, sealed at seq ${run.sealedSeq ?? '-'}\n`,
+        );
+      } else {
+        const result = await cloud.services.auditArchive.verify(org.id);
+        failed ||= !result.ok;
+        process.stdout.write(
+          `"${org.name}": ${result.ok ? 'verifies' : 'DOES NOT VERIFY'}: ${result.entries} entries in ${result.segments} segments, ${result.checkpoints} signed checkpoints, last seq ${result.lastSeq ?? '-'}\n`,
+        );
+        for (const problem of result.problems.slice(0, 20)) process.stdout.write(`  ${JSON.stringify(problem)}\n`);
+      }
+    }
+    if (failed) process.exitCode = 1;
+  } finally {
+    await cloud.stop();
+    await database.close();
+  }
+}
+
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
   if (command && BACKUP_COMMANDS.has(command)) return backupCommand(command, rest);
+  if (command === 'audit-archive' || command === 'verify-audit-archive') return auditArchiveCommand(command, rest);
   const { values } = parseArgs({
     args: rest,
     options: { email: { type: 'string' }, name: { type: 'string' }, org: { type: 'string' }, 'time-zone': { type: 'string' } },

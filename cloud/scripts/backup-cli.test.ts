@@ -88,4 +88,17 @@ describe.each(testDatabaseKinds())('npm run admin -- backup and restore on %s', 
       await served.close();
     }
   }, 300_000);
+
+  it('archives the audit chain to the object store and verifies the archive', async () => {
+    const archived = admin({}, 'audit-archive');
+    expect(archived.status, archived.stderr).toBe(0);
+    const line = /^"(.+)": (\d+) entries archived in (\d+) segments/m.exec(archived.stdout);
+    expect(Number(line?.[2])).toBeGreaterThan(0);
+    const verified = admin({}, 'verify-audit-archive', '--org', line?.[1] ?? '');
+    expect(verified.status, verified.stdout + verified.stderr).toBe(0);
+    expect(verified.stdout).toContain(`"${line?.[1]}": verifies: ${line?.[2]} entries`);
+    const unnamed = admin({}, 'verify-audit-archive');
+    expect(unnamed.status).toBe(2);
+    expect(unnamed.stderr).toContain('--org: name the organisation');
+  }, 300_000);
 });

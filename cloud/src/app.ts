@@ -9,6 +9,7 @@ import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
 import { WIRE_PATHS } from '@icarus/shared';
 import { createAmqpPublisher } from './adapters/amqp';
+import { openObjectStore } from './adapters/object-store';
 import { createMemoryRateLimitStore } from './adapters/rate-limit-memory';
 import { createAdminModule, documentAdminApi } from './modules/admin';
 import { createAnalyticsModule, documentCategoriesApi } from './modules/analytics';
@@ -35,6 +36,7 @@ import { createEventOutbox, createEventRelay, type EventPublisher } from './plat
 import { createMetrics } from './platform/metrics';
 import { createLocalBus, createPostgresBus, type InvalidationBus } from './platform/invalidation';
 import { documentWireApi, registerSecuritySchemes } from './platform/openapi';
+import type { ObjectStore } from './platform/object-store';
 import { createScheduler } from './platform/scheduler';
 import type { Secrets } from './platform/secrets';
 import { ASSETS_PREFIX, assetRoutes } from './ui/assets';
@@ -50,6 +52,8 @@ export interface AppDeps {
   bus?: InvalidationBus;
   /** Where the event relay publishes (with AMQP_URL: RabbitMQ). Given, events are recorded whatever AMQP_URL says. */
   publisher?: EventPublisher;
+  /** Where exports, audit archives and backups go (the configured store when not given). */
+  objects?: ObjectStore;
 }
 
 /** Limits: a whole office may share one address; a device catching up sends 5+ batches/s. */
@@ -89,8 +93,10 @@ export function createApp(deps: AppDeps) {
       : undefined;
 
   // Modules, each after the ones it depends on.
+  const objects = deps.objects ?? openObjectStore(config);
   const audit = createAuditModule({
     database,
+    objects,
     keys: secrets.auditKeys,
     logger,
     events,
@@ -377,9 +383,12 @@ export function createApp(deps: AppDeps) {
     /** Probes and metrics only: what a process without the api role serves. */
     operationsApp,
     /** Module services, for the start-up code and for tests that drive a service directly. */
+    /** The object store exports, audit archives and backups go to. */
+    objects,
     services: {
       audit: audit.service,
       auditViewer: audit.viewer,
+      auditArchive: audit.archive,
       directory: directory.service,
       importer: directory.importer,
       devices: devices.service,

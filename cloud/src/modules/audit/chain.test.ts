@@ -1,9 +1,12 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { createKeyring, publicKeyId } from '../../platform/keyring';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFilesystemObjectStore } from '../../platform/object-store';
 import { openDatabase, type Database } from '../../platform/db/client';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../../test/support/database';
 import { createAuditModule, type AuditKeys, type AuditService } from './index';
@@ -29,7 +32,12 @@ describe.each(testDatabaseKinds())('audit chain on %s', (kind) => {
     testDb = await createTestDatabase(kind);
     database = await openDatabase({ databaseUrl: testDb.databaseUrl, dataDir: testDb.dataDir });
     const logger = pino({ level: 'silent' });
-    audit = createAuditModule({ database, keys: testAuditKeys(), logger }).service;
+    audit = createAuditModule({
+      database,
+      keys: testAuditKeys(),
+      logger,
+      objects: createFilesystemObjectStore(join(tmpdir(), `icarus-chain-${process.pid}`)),
+    }).service;
   }, 120_000);
   afterAll(async () => {
     await database?.close();
@@ -201,7 +209,12 @@ describe.each(testDatabaseKinds())('audit chain on %s', (kind) => {
     const statement = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as { size: number };
     const altered = [header, Buffer.from(JSON.stringify({ ...statement, size: statement.size + 1 })).toString('base64url'), signature].join('.');
     const logger = pino({ level: 'silent' });
-    const stranger = createAuditModule({ database, keys: testAuditKeys(), logger }).service;
+    const stranger = createAuditModule({
+      database,
+      keys: testAuditKeys(),
+      logger,
+      objects: createFilesystemObjectStore(join(tmpdir(), `icarus-chain-${process.pid}`)),
+    }).service;
     const foreign = (await stranger.checkpoint(orgId)).checkpoint?.jws ?? '';
     for (const [supplied, words] of [
       [altered, /does not verify/],

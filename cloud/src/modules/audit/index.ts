@@ -3,9 +3,11 @@
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Database } from '../../platform/db/client';
+import type { ObjectStore } from '../../platform/object-store';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import type { ScheduleJobs } from '../../platform/scheduler';
 import type { EventOutbox } from '../../platform/events';
+import { createAuditArchive } from './archive';
 import { createCheckpointStore } from './checkpoint-store';
 import { createCheckpoints, createCheckpointSigner, type AuditKeys } from './checkpoints';
 import { auditPageRoutes } from './page-routes';
@@ -18,6 +20,7 @@ export function createAuditModule(deps: {
   database: Database;
   keys: AuditKeys;
   logger: Logger;
+  objects: ObjectStore;
   /** Signed checkpoints are announced through it, in the transaction that stores them (absent: none are). */
   events?: EventOutbox;
   now?: () => Date;
@@ -27,6 +30,7 @@ export function createAuditModule(deps: {
   const checkpoints = createCheckpoints({ store, checkpoints: createCheckpointStore(deps.database, deps.events), signer, now: deps.now ?? (() => new Date()) });
   const service = createAuditService({ store, checkpoints, signer });
   const viewer = createAuditViewer(service);
+  const archive = createAuditArchive({ store, checkpoints, signer, objects: deps.objects });
 
   /** Hourly: a checkpoint of every org's head, so a copy exists even when nobody exports. */
   async function checkpointJob() {
@@ -36,19 +40,34 @@ export function createAuditModule(deps: {
     }
   }
 
+  /** Daily: every org's chain up to a new checkpoint copied to the object store in sealed segments. */
+  async function archiveJob() {
+    const result = await archive.archiveAll();
+    if (result.withProblems.length > 0) {
+      deps.logger.error({ orgIds: result.withProblems }, 'audit: chain changed since its last checkpoint; nothing archived for these orgs');
+    }
+  }
+
   return {
     service,
     viewer,
+    /** The chain's copy in the object store: `archive(orgId)`, and `verify(orgId)` from the store alone. */
+    archive,
     /** `/api/audit/*` (events, CSV export), the `/audit` viewer page and the public `/v1/audit-keys`. */
     routes: (options: { requireUser: RequireUser; people: AuditPeople }) =>
       new Hono<AppEnv>()
         .route('/', auditKeyRoutes({ audit: service }))
         .route('/', auditApiRoutes({ viewer, requireUser: options.requireUser }))
         .route('/', auditPageRoutes({ viewer, requireUser: options.requireUser, people: options.people })),
-    /** The hourly checkpoint, registered by a process with the scheduler role. */
+    /** The hourly checkpoint and the daily archive, registered by a process with the scheduler role. */
     jobs: {
       checkpoint: checkpointJob,
-      schedule: (scheduleJobs: ScheduleJobs) => scheduleJobs([{ name: 'audit-checkpoints', cron: '17 * * * *', run: checkpointJob }]),
+      archive: archiveJob,
+      schedule: (scheduleJobs: ScheduleJobs) =>
+        scheduleJobs([
+          { name: 'audit-checkpoints', cron: '17 * * * *', run: checkpointJob },
+          { name: 'audit-archive', cron: '41 3 * * *', run: archiveJob },
+        ]),
     },
   };
 }
@@ -57,6 +76,7 @@ export type AuditModule = ReturnType<typeof createAuditModule>;
 export type { AuditEvent, AuditService, ChainVerification, CheckedCheckpoint } from './service';
 export { ChainVerificationSchema } from './service';
 export type { Checkpoint, AuditKeys } from './checkpoints';
+export type { AuditArchive, ArchiveRun, ArchiveVerification } from './archive';
 export type { ChainProblem } from './chain';
 export type { AuditViewer, AuditPeople } from './viewer';
 export { actionWords } from './actions';
