@@ -9,6 +9,8 @@ import { defaultPolicy } from '../src/modules/consent';
 import { ConfigError, parseConfig } from '../src/platform/config';
 import { openDatabase } from '../src/platform/db/client';
 import { loadSecrets } from '../src/platform/secrets';
+import { AppError } from '../src/platform/errors';
+import { RING_VARIABLES, withoutRetiredKeys } from '../src/modules/keys';
 
 const USAGE = `Usage:
   npm run admin -- create-admin --email <email> --name <name> [--org <organisation name or id>] [--time-zone <IANA zone>]
@@ -16,14 +18,79 @@ const USAGE = `Usage:
       organisation when there is none yet (with the default policy).
   npm run admin -- reset-password --email <email> [--org <organisation name or id>]
       A new one-time password for that person, printed once; --org is needed when the
-      email is in more than one organisation.`;
+      email is in more than one organisation.
+  npm run admin -- keys status
+      Every key of each ring (title, token, receipt, audit): current, previous or retired,
+      and what still needs it.
+  npm run admin -- keys reencrypt
+      Re-seals window titles and TOTP seeds under the newest title key now, printing progress
+      (the worker role does the same in the background, a batch every 30 s).
+  npm run admin -- keys retire --ring <title|token|receipt|audit> --key <key id>
+      Retires a key once nothing needs it (refused, saying what still does); retired receipt
+      and audit keys stay listed at /v1/receipt-keys and /v1/audit-keys.`;
 
 class UsageError extends Error {}
 
 const newPassword = () => randomBytes(12).toString('base64url');
 
+const RINGS = ['title', 'token', 'receipt', 'audit'] as const;
+
+async function keysCommand(argv: string[]) {
+  const [sub, ...rest] = argv;
+  const { values } = parseArgs({ args: rest, options: { ring: { type: 'string' }, key: { type: 'string' } }, strict: true });
+  if (sub !== 'status' && sub !== 'reencrypt' && sub !== 'retire')
+    throw new UsageError(sub ? `Unknown keys command "${sub}"` : 'keys: status, reencrypt or retire');
+  const config = parseConfig({ ...process.env, DEMO_SEED: 'false' });
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 2 });
+  try {
+    const secrets = await withoutRetiredKeys(database, loadSecrets(config));
+    const cloud = createApp({ config, database, secrets, logger: pino({ level: 'warn' }) });
+    const keys = cloud.services.keys;
+    await keys.register();
+    const print = async () => {
+      for (const k of await keys.status()) {
+        const needs =
+          k.neededBy.length > 0
+            ? `needed by ${k.neededBy.join('; ')}`
+            : k.state === 'retired'
+              ? `retired ${k.retiredAt?.toISOString() ?? ''}`
+              : 'nothing needs it: can be retired';
+        process.stdout.write(`${k.ring.padEnd(8)} ${k.keyId}  ${k.state.padEnd(8)} ${k.configured ? 'configured' : 'not configured'}  ${needs}\n`);
+      }
+    };
+    if (sub === 'status') await print();
+    else if (sub === 'reencrypt') {
+      await keys.reencryptAll((p) =>
+        process.stdout.write(`${p.what}: ${p.resealed} re-sealed${p.unreadable > 0 ? `, ${p.unreadable} under a key not configured` : ''}\n`),
+      );
+      await print();
+    } else {
+      const ring = RINGS.find((r) => r === values.ring);
+      if (!ring) throw new UsageError('--ring: one of title, token, receipt, audit');
+      if (!values.key) throw new UsageError('--key: the key id (see keys status)');
+      try {
+        const retired = await keys.retire(ring, values.key);
+        process.stdout.write(
+          `Retired the ${ring} key ${retired.keyId}: remove it from ${RING_VARIABLES[ring]} at the next restart; servers refuse it from their next start.\n`,
+        );
+      } catch (error) {
+        if (error instanceof AppError) {
+          process.stderr.write(`${error.message}\n`);
+          process.exitCode = 3;
+          return;
+        }
+        throw error;
+      }
+    }
+    await cloud.stop();
+  } finally {
+    await database.close();
+  }
+}
+
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
+  if (command === 'keys') return keysCommand(rest);
   const { values } = parseArgs({
     args: rest,
     options: { email: { type: 'string' }, name: { type: 'string' }, org: { type: 'string' }, 'time-zone': { type: 'string' } },

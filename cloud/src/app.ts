@@ -19,6 +19,7 @@ import { createDirectoryModule } from './modules/directory';
 import { createHomeModule } from './modules/home';
 import { createIdentityModule, documentPeopleApi } from './modules/identity';
 import { createIngestionModule } from './modules/ingestion';
+import { createKeysModule } from './modules/keys';
 import { createNotificationModule } from './modules/notification';
 import { createReportingModule, documentReportsApi } from './modules/reporting';
 import { createRightsModule, documentRightsApi } from './modules/rights';
@@ -34,6 +35,7 @@ import { createLocalBus, createPostgresBus, type InvalidationBus } from './platf
 import { documentWireApi } from './platform/openapi';
 import { createScheduler } from './platform/scheduler';
 import type { Secrets } from './platform/secrets';
+import type { SealedData } from './platform/keyring';
 import { ASSETS_PREFIX, assetRoutes } from './ui/assets';
 import { errorPage } from './ui/error-page';
 
@@ -64,9 +66,21 @@ export function createApp(deps: AppDeps) {
   const bus = deps.bus ?? (database.pg ? createPostgresBus(database.pg, logger) : createLocalBus());
 
   // Modules, each after the ones it depends on.
+  // Keys first: the JWKS routes list its retired public keys; the sealed data it re-encrypts comes from modules made below.
+  const sealed: SealedData[] = [];
+  const keys = createKeysModule({
+    database,
+    secrets,
+    sealed: () => sealed,
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    logger,
+    onResealed: (data, n) => metrics.keyRotationResealed.inc({ data }, n),
+    onPending: (data, n) => metrics.keyRotationPending.set({ data }, n),
+  });
   const audit = createAuditModule({
     database,
     keys: secrets.auditKeys,
+    knownPublicKeys: () => keys.service.knownPublicKeys('audit'),
     logger,
   });
   const directory = createDirectoryModule({ database, audit: audit.service });
@@ -105,6 +119,7 @@ export function createApp(deps: AppDeps) {
     bindings: devices.bindings,
     devices: devices.service,
     receiptKeys: secrets.receiptKeys,
+    knownReceiptKeys: () => keys.service.knownPublicKeys('receipt'),
     receiptContext,
     publicUrl,
   });
@@ -119,6 +134,7 @@ export function createApp(deps: AppDeps) {
     limit: devices.limit,
     maxBodyBytes,
   });
+  sealed.push(ingestion.sealed, identity.sealed);
   const analytics = createAnalyticsModule({
     database,
     ingestion: ingestion.service,
@@ -315,7 +331,7 @@ export function createApp(deps: AppDeps) {
    * notification outbox, then the rollup consumer). The worker role consumes the outboxes; the
    * scheduler role registers every module's cron jobs and leads them (once per tick across instances).
    */
-  const running = config.ROLES.has('worker') ? [identity, analytics, notification, rights] : [];
+  const running = config.ROLES.has('worker') ? [identity, analytics, notification, rights, keys] : [];
   const cronJobs = config.ROLES.has('scheduler') ? [audit.jobs, analytics.jobs, notification.jobs] : [];
   let scheduled: { stop: () => Promise<void> }[] = [];
   const extraStops: (() => Promise<void>)[] = [];
@@ -356,9 +372,11 @@ export function createApp(deps: AppDeps) {
       bus,
       /** What receipts state of where consent is given and records kept, from config. */
       receiptContext,
+      keys: keys.service,
     },
     /** Starts the invalidation listener, then the background work of this process's roles. */
     async start() {
+      await keys.register();
       await bus.start();
       if (cronJobs.length > 0 && scheduled.length === 0) {
         scheduled = cronJobs.map((jobs) => jobs.schedule(scheduler.schedule));

@@ -9,3 +9,4 @@ export * from './modules/analytics/tables';
 export * from './modules/notification/tables';
 export * from './modules/rights/tables';
 export * from './platform/scheduler/tables';
+export * from './modules/keys/tables';

@@ -43,6 +43,18 @@ export function createMetrics() {
       help: 'Stored batches whose rollup deltas are not written yet (the outbox), after the last consumer run',
       registers: [registry],
     }),
+    keyRotationPending: new Gauge({
+      name: 'icarus_key_rotation_pending_values',
+      help: 'Sealed values (window titles, TOTP seeds) still under an older key than the newest, after the last re-encryption batch',
+      labelNames: ['data'] as const,
+      registers: [registry],
+    }),
+    keyRotationResealed: new Counter({
+      name: 'icarus_key_rotation_resealed_total',
+      help: 'Sealed values re-encrypted under the newest key by the key rotation job',
+      labelNames: ['data'] as const,
+      registers: [registry],
+    }),
     rateLimited: new Counter({
       name: 'icarus_rate_limited_total',
       help: 'Requests refused with 429, by limit',

@@ -13,11 +13,17 @@ import { createAuditService } from './service';
 import { createAuditStore } from './store';
 import { createAuditViewer, type AuditPeople } from './viewer';
 
-export function createAuditModule(deps: { database: Database; keys: AuditKeys; logger: Logger; now?: () => Date }) {
+export function createAuditModule(deps: {
+  database: Database;
+  keys: AuditKeys;
+  knownPublicKeys?: () => Promise<{ keyId: string; jwk: Record<string, unknown> }[]>;
+  logger: Logger;
+  now?: () => Date;
+}) {
   const store = createAuditStore(deps.database);
   const signer = createCheckpointSigner(deps.keys);
   const checkpoints = createCheckpoints({ store, checkpoints: createCheckpointStore(deps.database), signer, now: deps.now ?? (() => new Date()) });
-  const service = createAuditService({ store, checkpoints, signer });
+  const service = createAuditService({ store, checkpoints, signer, ...(deps.knownPublicKeys ? { knownPublicKeys: deps.knownPublicKeys } : {}) });
   const viewer = createAuditViewer(service);
 
   /** Hourly: a checkpoint of every org's head, so a copy exists even when nobody exports. */

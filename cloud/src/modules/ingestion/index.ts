@@ -12,6 +12,7 @@ import type { DirectoryService } from '../directory';
 import { ingestionRoutes } from './routes';
 import { createIngestionService } from './service';
 import { createIngestionStore } from './store';
+import { sealedTitles } from './sealed-titles-store';
 import { createTitleCipher } from './title-cipher';
 import { createTruthStore } from './truth-store';
 
@@ -27,6 +28,7 @@ export function createIngestionModule(deps: {
   limit: (c: Context<AppEnv>, device: Pick<DeviceIdentity, 'deviceId'>) => Promise<void>;
   maxBodyBytes: number;
 }) {
+  const titles = createTitleCipher(deps.titleKeys);
   const service = createIngestionService({
     store: createIngestionStore(deps.database),
     storeIn: createIngestionStore,
@@ -35,11 +37,13 @@ export function createIngestionModule(deps: {
     devices: deps.devices,
     directory: deps.directory,
     audit: deps.audit,
-    titles: createTitleCipher(deps.titleKeys),
+    titles,
     metrics: deps.metrics,
   });
   return {
     service,
+    /** Span titles, for the key rotation job: counted per key and re-sealed under the newest. */
+    sealed: sealedTitles(deps.database, titles),
     /** `/v1/ingest`. */
     routes: ingestionRoutes({ ingestion: service, devices: deps.devices, limit: deps.limit, maxBodyBytes: deps.maxBodyBytes }),
   };
