@@ -43,7 +43,7 @@ export function sealedTitles(database: Database, titles: TitleCipher): SealedDat
         // Only if no one changed it meanwhile (an erasure, another worker's batch).
         const changed = await database.rows<{ id: string }>(sql`
           update spans set title_enc = ${titles.encrypt(plain)}
-           where id = ${row.id}::uuid and start = ${new Date(row.start)} and title_enc = ${before}
+           where id = ${row.id}::uuid and start = ${new Date(row.start).toISOString()}::timestamptz and title_enc = ${before}
           returning id`);
         resealed += changed.length;
       }
