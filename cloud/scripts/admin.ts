@@ -12,6 +12,8 @@ import { backup, BackupError, listBackups, restore } from '../src/platform/backu
 import { ConfigError, parseConfig, type Config } from '../src/platform/config';
 import { openDatabase } from '../src/platform/db/client';
 import { loadSecrets } from '../src/platform/secrets';
+import { AppError } from '../src/platform/errors';
+import { RING_VARIABLES, withoutRetiredKeys } from '../src/modules/keys';
 
 const USAGE = `Usage:
   npm run admin -- create-admin --email <email> --name <name> [--org <organisation name or id>] [--time-zone <IANA zone>]
@@ -33,7 +35,16 @@ const USAGE = `Usage:
       Signs a checkpoint of each organisation's audit chain and copies the chain up to it to the
       object store now (the scheduler does so daily).
   npm run admin -- verify-audit-archive --org <organisation name or id>
-      Verifies the organisation's archived audit chain from the object store alone.`;
+      Verifies the organisation's archived audit chain from the object store alone.
+  npm run admin -- keys status
+      Every key of each ring (title, token, receipt, audit): current, previous or retired,
+      and what still needs it.
+  npm run admin -- keys reencrypt
+      Re-seals window titles and TOTP seeds under the newest title key now, printing progress
+      (the worker role does the same in the background, a batch every 30 s).
+  npm run admin -- keys retire --ring <title|token|receipt|audit> --key <key id>
+      Retires a key once nothing needs it (refused, saying what still does); retired receipt
+      and audit keys stay listed at /v1/receipt-keys and /v1/audit-keys.`;
 
 class UsageError extends Error {}
 
@@ -122,10 +133,66 @@ async function auditArchiveCommand(command: string, rest: string[]) {
   }
 }
 
+const RINGS = ['title', 'token', 'receipt', 'audit'] as const;
+
+async function keysCommand(argv: string[]) {
+  const [sub, ...rest] = argv;
+  const { values } = parseArgs({ args: rest, options: { ring: { type: 'string' }, key: { type: 'string' } }, strict: true });
+  if (sub !== 'status' && sub !== 'reencrypt' && sub !== 'retire')
+    throw new UsageError(sub ? `Unknown keys command "${sub}"` : 'keys: status, reencrypt or retire');
+  const config = parseConfig({ ...process.env, DEMO_SEED: 'false' });
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 2 });
+  try {
+    const secrets = await withoutRetiredKeys(database, loadSecrets(config));
+    const cloud = createApp({ config, database, secrets, logger: pino({ level: 'warn' }) });
+    const keys = cloud.services.keys;
+    await keys.register();
+    const print = async () => {
+      for (const k of await keys.status()) {
+        const needs =
+          k.neededBy.length > 0
+            ? `needed by ${k.neededBy.join('; ')}`
+            : k.state === 'retired'
+              ? `retired ${k.retiredAt?.toISOString() ?? ''}`
+              : 'nothing needs it: can be retired';
+        process.stdout.write(`${k.ring.padEnd(8)} ${k.keyId}  ${k.state.padEnd(8)} ${k.configured ? 'configured' : 'not configured'}  ${needs}\n`);
+      }
+    };
+    if (sub === 'status') await print();
+    else if (sub === 'reencrypt') {
+      await keys.reencryptAll((p) =>
+        process.stdout.write(`${p.what}: ${p.resealed} re-sealed${p.unreadable > 0 ? `, ${p.unreadable} under a key not configured` : ''}\n`),
+      );
+      await print();
+    } else {
+      const ring = RINGS.find((r) => r === values.ring);
+      if (!ring) throw new UsageError('--ring: one of title, token, receipt, audit');
+      if (!values.key) throw new UsageError('--key: the key id (see keys status)');
+      try {
+        const retired = await keys.retire(ring, values.key);
+        process.stdout.write(
+          `Retired the ${ring} key ${retired.keyId}: remove it from ${RING_VARIABLES[ring]} at the next restart; servers refuse it from their next start.\n`,
+        );
+      } catch (error) {
+        if (error instanceof AppError) {
+          process.stderr.write(`${error.message}\n`);
+          process.exitCode = 3;
+          return;
+        }
+        throw error;
+      }
+    }
+    await cloud.stop();
+  } finally {
+    await database.close();
+  }
+}
+
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
   if (command && BACKUP_COMMANDS.has(command)) return backupCommand(command, rest);
   if (command === 'audit-archive' || command === 'verify-audit-archive') return auditArchiveCommand(command, rest);
+  if (command === 'keys') return keysCommand(rest);
   const { values } = parseArgs({
     args: rest,
     options: { email: { type: 'string' }, name: { type: 'string' }, org: { type: 'string' }, 'time-zone': { type: 'string' } },

@@ -21,6 +21,7 @@ import { createDirectoryModule } from './modules/directory';
 import { createHomeModule } from './modules/home';
 import { createIdentityModule, documentPeopleApi, SESSION_COOKIE } from './modules/identity';
 import { createIngestionModule } from './modules/ingestion';
+import { createKeysModule } from './modules/keys';
 import { createNotificationModule, documentNotificationApi } from './modules/notification';
 import { createProvisioningModule, documentProvisioningApi } from './modules/provisioning';
 import { createReportingModule, documentReportsApi } from './modules/reporting';
@@ -39,6 +40,7 @@ import { documentWireApi, registerSecuritySchemes } from './platform/openapi';
 import type { ObjectStore } from './platform/object-store';
 import { createScheduler } from './platform/scheduler';
 import type { Secrets } from './platform/secrets';
+import type { SealedData } from './platform/keyring';
 import { ASSETS_PREFIX, assetRoutes } from './ui/assets';
 import { errorPage } from './ui/error-page';
 
@@ -94,10 +96,22 @@ export function createApp(deps: AppDeps) {
 
   // Modules, each after the ones it depends on.
   const objects = deps.objects ?? openObjectStore(config);
+  // Keys first: the JWKS routes list its retired public keys; the sealed data it re-encrypts comes from modules made below.
+  const sealed: SealedData[] = [];
+  const keys = createKeysModule({
+    database,
+    secrets,
+    sealed: () => sealed,
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    logger,
+    onResealed: (data, n) => metrics.keyRotationResealed.inc({ data }, n),
+    onPending: (data, n) => metrics.keyRotationPending.set({ data }, n),
+  });
   const audit = createAuditModule({
     database,
     objects,
     keys: secrets.auditKeys,
+    knownPublicKeys: () => keys.service.knownPublicKeys('audit'),
     logger,
     events,
   });
@@ -139,6 +153,7 @@ export function createApp(deps: AppDeps) {
     bindings: devices.bindings,
     devices: devices.service,
     receiptKeys: secrets.receiptKeys,
+    knownReceiptKeys: () => keys.service.knownPublicKeys('receipt'),
     receiptContext,
     publicUrl,
   });
@@ -154,6 +169,7 @@ export function createApp(deps: AppDeps) {
     maxBodyBytes,
     events,
   });
+  sealed.push(ingestion.sealed, identity.sealed);
   const analytics = createAnalyticsModule({
     database,
     ingestion: ingestion.service,
@@ -372,7 +388,7 @@ export function createApp(deps: AppDeps) {
    * notification outbox, then the rollup consumer). The worker role consumes the outboxes; the
    * scheduler role registers every module's cron jobs and leads them (once per tick across instances).
    */
-  const running = config.ROLES.has('worker') ? [identity, analytics, notification, rights, ...(relay ? [relay] : [])] : [];
+  const running = config.ROLES.has('worker') ? [identity, analytics, notification, rights, keys, ...(relay ? [relay] : [])] : [];
   const cronJobs = config.ROLES.has('scheduler') ? [audit.jobs, analytics.jobs, notification.jobs] : [];
   let scheduled: { stop: () => Promise<void> }[] = [];
   const extraStops: (() => Promise<void>)[] = [];
@@ -419,9 +435,11 @@ export function createApp(deps: AppDeps) {
       receiptContext,
       /** The event relay of this process (worker role with a broker), for tests that drain it. */
       relay,
+      keys: keys.service,
     },
     /** Starts the invalidation listener, then the background work of this process's roles. */
     async start() {
+      await keys.register();
       await bus.start();
       if (cronJobs.length > 0 && scheduled.length === 0) {
         scheduled = cronJobs.map((jobs) => jobs.schedule(scheduler.schedule));

@@ -11,3 +11,4 @@ export * from './modules/rights/tables';
 export * from './platform/scheduler/tables';
 export * from './platform/events/tables';
 export * from './modules/provisioning/tables';
+export * from './modules/keys/tables';

@@ -13,6 +13,7 @@ import { openDatabase, type Database } from './platform/db/client';
 import type { RateLimitStore } from './platform/http/rate-limit';
 import { createLogger } from './platform/logger';
 import { loadSecrets } from './platform/secrets';
+import { withoutRetiredKeys } from './modules/keys';
 import { loadTlsFiles } from './platform/tls';
 
 export interface RunningCloud {
@@ -44,7 +45,8 @@ export async function startCloud(options: StartOptions = {}): Promise<RunningClo
   const tls = loadTlsFiles(config);
   const logger = options.silent ? pino({ level: 'silent' }) : createLogger(config.LOG_LEVEL);
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE });
-  const secrets = loadSecrets(config);
+  // A key retired in the database is refused even while still configured.
+  const secrets = await withoutRetiredKeys(database, loadSecrets(config));
   const shared = config.REDIS_URL ? await connectRedis(config.REDIS_URL, config.REDIS_PREFIX, logger) : undefined;
 
   // Listen first: with PORT=0 the token audience depends on the port the OS picks.

@@ -35,13 +35,19 @@ export const ApiError = z.strictObject({
 });
 export type ApiError = z.infer<typeof ApiError>;
 
+/**
+ * A device's public key as a JWK. What WebCrypto's `exportKey('jwk')` writes is accepted as it
+ * comes: `alg` "Ed25519" (RFC 9864's name) as well as "EdDSA", `ext`, and `key_ops` ["verify"].
+ */
 export const Ed25519PublicJwk = z.strictObject({
   kty: z.literal('OKP'),
   crv: z.literal('Ed25519'),
   x: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a base64url Ed25519 public key'),
   kid: safeText(z.string().max(128)).optional(),
-  alg: z.literal('EdDSA').optional(),
+  alg: z.enum(['EdDSA', 'Ed25519']).optional(),
   use: z.literal('sig').optional(),
+  ext: z.boolean().optional(),
+  key_ops: z.array(z.literal('verify')).max(1).optional(),
 });
 export type Ed25519PublicJwk = z.infer<typeof Ed25519PublicJwk>;
 

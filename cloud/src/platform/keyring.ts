@@ -80,3 +80,21 @@ export async function publicJwks(keys: Keyring<SigningKey>, alsoRetired: readonl
   const dropped = alsoRetired.filter((r) => !known.has(r.keyId)).map((r) => ({ ...r.jwk, kid: r.keyId, alg: 'EdDSA', use: 'sig', status: 'retired' }));
   return { keys: [...configured, ...dropped] };
 }
+
+/**
+ * Values a module keeps sealed under a ring (titles, TOTP seeds, webhook secrets): what the
+ * re-encryption job and `keys status` read and re-seal through.
+ */
+export interface SealedData {
+  /** What it is, in words: "window titles", "TOTP seeds". */
+  what: string;
+  ring: string;
+  /** How many values each key seals now. */
+  countByKey(): Promise<Map<string, number>>;
+  /**
+   * Re-seals up to `limit` values not under the ring's newest key, walking on from `cursor`;
+   * returns how many it re-sealed, how many it could not open, and the cursor to go on from
+   * (undefined when it has been through them all).
+   */
+  resealBatch(limit: number, cursor: string | undefined): Promise<{ resealed: number; unreadable: number; cursor: string | undefined }>;
+}

@@ -17,6 +17,8 @@ describe('metrics', () => {
     metrics.spans.inc({ outcome: 'accepted', reason: 'none' }, 5);
     metrics.spans.inc({ outcome: 'rejected', reason: 'no_consent' }, 1);
     metrics.rateLimited.inc({ limit: 'device' });
+    metrics.keyRotationPending.set({ data: 'window titles' }, 12);
+    metrics.keyRotationResealed.inc({ data: 'TOTP seeds' }, 3);
     const text = await metrics.registry.metrics();
     expect(text).toContain('icarus_ingest_spans_total{outcome="accepted",reason="none"} 5');
     expect(text).toContain('nodejs_active_handles{');
@@ -43,6 +45,8 @@ describe('metrics', () => {
       icarus_event_outbox_depth: 'gauge',
       icarus_events_published_total: 'counter',
       icarus_event_publish_failures_total: 'counter',
+      icarus_key_rotation_pending_values: 'gauge',
+      icarus_key_rotation_resealed_total: 'counter',
     });
     metrics.httpRequests.inc({ method: 'GET', route: '/api/reports/team-summary', status: '200' });
     metrics.spans.inc({ outcome: 'rejected', reason: 'no_consent' }, 3);

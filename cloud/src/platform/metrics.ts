@@ -58,6 +58,18 @@ export function createMetrics() {
       help: 'Events whose publish failed (refused, unconfirmed in time or the broker unreachable); each is retried',
       registers: [registry],
     }),
+    keyRotationPending: new Gauge({
+      name: 'icarus_key_rotation_pending_values',
+      help: 'Sealed values (window titles, TOTP seeds) still under an older key than the newest, after the last re-encryption batch',
+      labelNames: ['data'] as const,
+      registers: [registry],
+    }),
+    keyRotationResealed: new Counter({
+      name: 'icarus_key_rotation_resealed_total',
+      help: 'Sealed values re-encrypted under the newest key by the key rotation job',
+      labelNames: ['data'] as const,
+      registers: [registry],
+    }),
     rateLimited: new Counter({
       name: 'icarus_rate_limited_total',
       help: 'Requests refused with 429, by limit',

@@ -74,8 +74,8 @@ export function createCheckpointSigner(keys: AuditKeys) {
     },
 
     /** Every public key of the ring (current and retired) as a JWKS, for verifiers outside (`/v1/audit-keys`). */
-    async jwks() {
-      return publicJwks(keys);
+    async jwks(alsoKnown: readonly { keyId: string; jwk: Record<string, unknown> }[] = []) {
+      return publicJwks(keys, alsoKnown);
     },
   };
 }

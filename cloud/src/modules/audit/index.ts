@@ -19,6 +19,7 @@ import { createAuditViewer, type AuditPeople } from './viewer';
 export function createAuditModule(deps: {
   database: Database;
   keys: AuditKeys;
+  knownPublicKeys?: () => Promise<{ keyId: string; jwk: Record<string, unknown> }[]>;
   logger: Logger;
   objects: ObjectStore;
   /** Signed checkpoints are announced through it, in the transaction that stores them (absent: none are). */
@@ -28,7 +29,7 @@ export function createAuditModule(deps: {
   const store = createAuditStore(deps.database);
   const signer = createCheckpointSigner(deps.keys);
   const checkpoints = createCheckpoints({ store, checkpoints: createCheckpointStore(deps.database, deps.events), signer, now: deps.now ?? (() => new Date()) });
-  const service = createAuditService({ store, checkpoints, signer });
+  const service = createAuditService({ store, checkpoints, signer, ...(deps.knownPublicKeys ? { knownPublicKeys: deps.knownPublicKeys } : {}) });
   const viewer = createAuditViewer(service);
   const archive = createAuditArchive({ store, checkpoints, signer, objects: deps.objects });
 

@@ -22,6 +22,5 @@ export function auditApiRoutes(deps: { viewer: AuditViewer; requireUser: Require
 
 /** The checkpoint key as a JWKS: public, like the receipt keys, since whoever kept a checkpoint verifies it. */
 export function auditKeyRoutes(deps: { audit: AuditService }) {
-  const jwks = deps.audit.checkpointKeys();
-  return new Hono<AppEnv>().get(AUDIT_API.keys, async (c) => c.json(await jwks));
+  return new Hono<AppEnv>().get(AUDIT_API.keys, async (c) => c.json(await deps.audit.checkpointKeys()));
 }

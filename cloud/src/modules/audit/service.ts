@@ -74,7 +74,13 @@ const REJECTION_WORDS: Record<CheckpointRejection, string> = {
   bad_signature: "does not verify with this server's audit key (/v1/audit-keys)",
 };
 
-export function createAuditService(deps: { store: AuditStore; checkpoints: Checkpoints; signer: CheckpointSigner }) {
+export function createAuditService(deps: {
+  store: AuditStore;
+  checkpoints: Checkpoints;
+  signer: CheckpointSigner;
+  /** Public keys of the audit ring seen before, listed (retired) once no longer configured. */
+  knownPublicKeys?: () => Promise<{ keyId: string; jwk: Record<string, unknown> }[]>;
+}) {
   const { store, checkpoints, signer } = deps;
   return {
     async record(event: AuditEvent): Promise<void> {
@@ -177,8 +183,8 @@ export function createAuditService(deps: { store: AuditStore; checkpoints: Check
       return { checkpointed, withProblems };
     },
 
-    /** The audit key's public half as a JWKS. */
-    checkpointKeys: () => signer.jwks(),
+    /** Every audit key's public half as a JWKS (current and retired). */
+    checkpointKeys: async () => signer.jwks((await deps.knownPublicKeys?.()) ?? []),
   };
 }
 export type AuditService = ReturnType<typeof createAuditService>;

@@ -26,6 +26,8 @@ export function createConsentModule(deps: {
   devices: Pick<DeviceService, 'devicesOfUser' | 'queueDirective'>;
   /** Receipts are signed with the newest; every key of the ring is listed at /v1/receipt-keys. */
   receiptKeys: Keyring<SigningKey>;
+  /** Public receipt keys seen before, listed (retired) once no longer configured. */
+  knownReceiptKeys?: () => Promise<{ keyId: string; jwk: Record<string, unknown> }[]>;
   /** Where receipts say consent was given and records are kept (JURISDICTION, CONSENT_LANGUAGE, STORAGE_LOCATIONS). */
   receiptContext: ReceiptContext;
   publicUrl: () => string;
@@ -63,6 +65,7 @@ export function createConsentModule(deps: {
             deviceAuth: options.deviceAuth,
             maxBodyBytes: options.maxBodyBytes,
             receiptKeys: deps.receiptKeys,
+            ...(deps.knownReceiptKeys ? { knownReceiptKeys: deps.knownReceiptKeys } : {}),
           }),
         )
         .route('/', policyPageRoutes(service)),

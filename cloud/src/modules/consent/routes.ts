@@ -18,12 +18,12 @@ export function consentRoutes(deps: {
   deviceAuth: MiddlewareHandler<AppEnv>;
   maxBodyBytes: number;
   receiptKeys: Keyring<SigningKey>;
+  knownReceiptKeys?: () => Promise<{ keyId: string; jwk: Record<string, unknown> }[]>;
 }) {
   const { consent } = deps;
-  const jwks = receiptJwks(deps.receiptKeys);
   return (
     new Hono<AppEnv>()
-      .get(WIRE_PATHS.receiptKeys, async (c) => c.json(await jwks))
+      .get(WIRE_PATHS.receiptKeys, async (c) => c.json(await receiptJwks(deps.receiptKeys, (await deps.knownReceiptKeys?.()) ?? [])))
       .get(WIRE_PATHS.policy, deps.deviceAuth, async (c) => c.json(await consent.currentPolicy(c.get('device').orgId)))
       // What changed since the version the device decided on, so the agent can show it before asking again.
       .get(POLICY_DIFF_PATH, deps.deviceAuth, async (c) => {

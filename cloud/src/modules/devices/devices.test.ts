@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { SignJWT } from 'jose';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WIRE_PATHS } from '@icarus/shared';
@@ -62,6 +63,33 @@ describe.each(testDatabaseKinds())('devices on %s', (kind) => {
       expect(((await response.json()) as { error: { message: string } }).error.message).toBe(`Enrollment token ${why}`);
     }
     expect(await devicesOf()).toBe(before);
+  });
+
+  it('enrolls a key exactly as WebCrypto exports it (alg Ed25519, ext, key_ops), and its assertions get tokens', async () => {
+    const pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify']);
+    if (!('publicKey' in pair)) throw new Error('a key pair expected');
+    const exported = await crypto.subtle.exportKey('jwk', pair.publicKey);
+    expect(exported).toMatchObject({ alg: 'Ed25519', ext: true, key_ops: ['verify'] });
+    const enrolled = await cloud.fetchPath(WIRE_PATHS.enroll, json({ ...enrollBody((await newToken(1)).token), publicKeyJwk: exported }));
+    expect(enrolled.status).toBe(201);
+    const { deviceId } = (await enrolled.json()) as { deviceId: string };
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'EdDSA' })
+      .setIssuer(deviceId)
+      .setSubject(deviceId)
+      .setAudience(`${cloud.url}${WIRE_PATHS.token}`)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .setJti(uuidv7())
+      .sign(pair.privateKey);
+    expect((await cloud.fetchPath(WIRE_PATHS.token, json({ assertion }))).status).toBe(200);
+    // A key that claims to sign, or another algorithm, is still refused naming the field.
+    for (const bad of [{ key_ops: ['sign'] }, { alg: 'ES256' }]) {
+      const refused = await cloud.fetchPath(WIRE_PATHS.enroll, json({ ...enrollBody((await newToken(1)).token), publicKeyJwk: { ...exported, ...bad } }));
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(await refused.json())).toContain('publicKeyJwk.');
+    }
   });
 
   it('refuses an assertion used twice, and one aimed at another audience', async () => {

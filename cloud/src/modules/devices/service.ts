@@ -119,7 +119,8 @@ export function createDeviceService(deps: Deps) {
         name: request.deviceName,
         platform: request.platform,
         osUser: request.osUser,
-        publicKeyJwk: request.publicKeyJwk,
+        // Only the key itself: how the sender's library labelled it (alg, ext, key_ops) is not kept.
+        publicKeyJwk: { kty: 'OKP', crv: 'Ed25519', x: request.publicKeyJwk.x },
         agentVersion: request.agentVersion ?? null,
       });
       await audit.record({

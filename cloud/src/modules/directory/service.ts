@@ -68,6 +68,10 @@ export function createDirectoryService(store: DirectoryStore) {
     findTeam: store.findTeam,
     managedTeamIds: store.managedTeamIds,
     setTotpSecret: store.setTotpSecret,
+    /** For re-sealing TOTP seeds under the newest data key (identity's key rotation source). */
+    totpSecretKeyCounts: store.totpSecretKeyCounts,
+    totpSecretsNotSealedWith: store.totpSecretsNotSealedWith,
+    resealTotpSecret: store.resealTotpSecret,
     claimTotpStep: store.claimTotpStep,
     firstOrg: store.firstOrg,
     listOrgs: store.listOrgs,

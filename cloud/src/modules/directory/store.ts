@@ -16,7 +16,8 @@ export interface DirectoryImportPlan {
   teamManagers: { teamId: string; userId: string }[];
 }
 
-export function createDirectoryStore({ db }: Database, now: () => Date = () => new Date()) {
+export function createDirectoryStore(database: Database, now: () => Date = () => new Date()) {
+  const { db } = database;
   return {
     async insertOrg(row: typeof orgs.$inferInsert) {
       await db.insert(orgs).values(row);
@@ -144,6 +145,31 @@ export function createDirectoryStore({ db }: Database, now: () => Date = () => n
     },
     async setTotpSecret(userId: string, secret: string | null) {
       await db.update(users).set({ totpSecret: secret, totpLastStep: null }).where(eq(users.id, userId));
+    },
+    /** Sealed TOTP seeds counted by the key id in their "v2.<id>." prefix (null: a "v1." seed, the ring's first key). */
+    async totpSecretKeyCounts(): Promise<{ keyId: string | null; n: number }[]> {
+      const rows = await database.rows<{ key_id: string | null; n: number }>(sql`
+        select case when totp_secret like 'v2.%' then substring(totp_secret from 4 for 16) end as key_id, count(*)::int as n
+          from users where totp_secret is not null group by 1`);
+      return rows.map((r) => ({ keyId: r.key_id, n: Number(r.n) }));
+    },
+    /** Up to `limit` sealed seeds not sealed with `prefix`, in id order after `after`. */
+    async totpSecretsNotSealedWith(prefix: string, after: string | undefined, limit: number): Promise<{ id: string; totpSecret: string }[]> {
+      const rows = await database.rows<{ id: string; totp_secret: string }>(sql`
+        select id, totp_secret from users
+         where totp_secret is not null and left(totp_secret, ${prefix.length}) <> ${prefix}
+           and (${after ?? null}::uuid is null or id > ${after ?? null}::uuid)
+         order by id limit ${limit}`);
+      return rows.map((r) => ({ id: r.id, totpSecret: r.totp_secret }));
+    },
+    /** Replaces a seed with the same seed sealed anew, if it is still `before` (the last used step stays). */
+    async resealTotpSecret(userId: string, before: string, after: string): Promise<boolean> {
+      const updated = await db
+        .update(users)
+        .set({ totpSecret: after })
+        .where(and(eq(users.id, userId), eq(users.totpSecret, before)))
+        .returning({ id: users.id });
+      return updated.length === 1;
     },
     /** Records `step` as used; false when it (or a later one) was used already: a replay. */
     async claimTotpStep(userId: string, step: number): Promise<boolean> {

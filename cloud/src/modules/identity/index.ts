@@ -16,6 +16,7 @@ import { gatewayPageRoutes } from './page-routes';
 import { createPersonalDataPolicy } from './personal-data-policy';
 import { createRecoveryCodes } from './recovery-codes';
 import { createSecretBox } from '../../platform/secret-box';
+import { sealedTotpSeeds } from './sealed-totp';
 import type { Keyring, SymmetricKey } from '../../platform/keyring';
 import { rateLimit } from '../../platform/http/rate-limit';
 import { gatewayApiRoutes } from './routes';
@@ -113,6 +114,8 @@ export function createIdentityModule(deps: {
     account,
     access,
     policy,
+    /** People's TOTP seeds, for the key rotation job: counted per key and re-sealed under the newest. */
+    sealed: sealedTotpSeeds(directory, totpBox, { ring: deps.dataKeys.ring, firstKeyId: deps.dataKeys.first.keyId, newestKeyId: deps.dataKeys.newest.keyId }),
     /** Close every /api path by default; mount before any API route. */
     guardApi: access.guardApi(),
     routes,

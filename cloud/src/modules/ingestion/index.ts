@@ -13,6 +13,7 @@ import type { DirectoryService } from '../directory';
 import { ingestionRoutes } from './routes';
 import { createIngestionService } from './service';
 import { createIngestionStore } from './store';
+import { sealedTitles } from './sealed-titles-store';
 import { createTitleCipher } from './title-cipher';
 import { createTruthStore } from './truth-store';
 
@@ -30,6 +31,7 @@ export function createIngestionModule(deps: {
   /** Stored batches are announced through it, in the transaction that stores them (absent: none are). */
   events?: EventOutbox;
 }) {
+  const titles = createTitleCipher(deps.titleKeys);
   const service = createIngestionService({
     store: createIngestionStore(deps.database),
     storeIn: createIngestionStore,
@@ -38,12 +40,14 @@ export function createIngestionModule(deps: {
     devices: deps.devices,
     directory: deps.directory,
     audit: deps.audit,
-    titles: createTitleCipher(deps.titleKeys),
+    titles,
     metrics: deps.metrics,
     ...(deps.events ? { events: deps.events } : {}),
   });
   return {
     service,
+    /** Span titles, for the key rotation job: counted per key and re-sealed under the newest. */
+    sealed: sealedTitles(deps.database, titles),
     /** `/v1/ingest`. */
     routes: ingestionRoutes({ ingestion: service, devices: deps.devices, limit: deps.limit, maxBodyBytes: deps.maxBodyBytes }),
   };

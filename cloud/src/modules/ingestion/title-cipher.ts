@@ -4,6 +4,8 @@ import { KEY_ID_LENGTH, type Keyring, type SymmetricKey } from '../../platform/k
 /** Opens a title sealed with a key id: "INK" and format byte 1, then the 16-character key id. */
 const MAGIC = Buffer.from([0x49, 0x4e, 0x4b, 0x01]);
 const HEADER = MAGIC.length + KEY_ID_LENGTH;
+export const TITLE_MAGIC = MAGIC;
+export const TITLE_HEADER_BYTES = HEADER;
 
 function seal(key: Buffer, plain: string): Buffer {
   const iv = randomBytes(12);

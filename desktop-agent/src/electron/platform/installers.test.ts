@@ -108,7 +108,8 @@ describe('managed configuration templates', () => {
   it("macOS profile: a Custom Settings payload for the agent's domain, holding every key the agent reads", () => {
     const text = read('macos/com.icarusnova.agent.mobileconfig');
     const profile = parsePlist(text);
-    // A second, independent parser: Python's plistlib reads it to the same value.
+    // A second, independent parser: Python's plistlib reads it to the same value. (Apple's `plutil -lint`
+    // is macOS-only and absent here; plistlib is the independent check this machine has.)
     const python = execFileSync('python3', ['-c', 'import json, plistlib, sys; print(json.dumps(plistlib.loads(sys.stdin.buffer.read())))'], {
       input: text,
       encoding: 'utf8',
