@@ -40,7 +40,7 @@ const USAGE = `Usage:
       Every key of each ring (title, token, receipt, audit): current, previous or retired,
       and what still needs it.
   npm run admin -- keys reencrypt
-      Re-seals window titles and TOTP seeds under the newest title key now, printing progress
+      Re-seals window titles, TOTP seeds and webhook secrets under the newest title key now, printing progress
       (the worker role does the same in the background, a batch every 30 s).
   npm run admin -- keys retire --ring <title|token|receipt|audit> --key <key id>
       Retires a key once nothing needs it (refused, saying what still does); retired receipt

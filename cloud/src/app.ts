@@ -212,6 +212,7 @@ export function createApp(deps: AppDeps) {
     dataKey: secrets.titleKeys,
     events,
   });
+  sealed.push(notification.sealed);
   const rights = createRightsModule({
     database,
     audit: audit.service,

@@ -42,6 +42,7 @@ describe.each(testDatabaseKinds())('key rotation on %s', (kind) => {
           LOG_LEVEL: 'silent',
           NODE_ENV: 'test',
           ROLES: 'api,scheduler',
+          WEBHOOK_ALLOW_HOSTS: '127.0.0.1:9',
           ...(testDb.databaseUrl ? { DATABASE_URL: testDb.databaseUrl } : {}),
           ...keys,
         },
@@ -77,6 +78,8 @@ describe.each(testDatabaseKinds())('key rotation on %s', (kind) => {
     expect((await device.ingest(makeSpans(3, { title: 'Before rotation' }))).status).toBe(200);
     const seed = newTotpSecret();
     await auth.storeTotpSecret(person.id, seed);
+    // A webhook endpoint: its signing secret is sealed under the data key too.
+    await c.cloud.services.notifications.addWebhook({ userId: person.id, orgId }, { url: 'http://127.0.0.1:9/hook', events: ['consent.withdrawn'] });
 
     // Rotate: every ring gets a newer key after the old one. The device keeps its old access token.
     c = await serve(rotated);
@@ -84,7 +87,7 @@ describe.each(testDatabaseKinds())('key rotation on %s', (kind) => {
     const byRing = (ring: string) => status.filter((k) => k.ring === ring);
     expect(byRing('title').map((k) => k.state)).toEqual(['previous', 'current']);
     const [oldTitleKey, newTitleKey] = byRing('title');
-    expect(oldTitleKey?.neededBy).toEqual(expect.arrayContaining(['3 window titles', '1 TOTP seeds']));
+    expect(oldTitleKey?.neededBy).toEqual(expect.arrayContaining(['3 window titles', '1 TOTP seeds', '1 webhook secrets']));
 
     // The old token still works (it names the old key), new titles go under the new key.
     const ingested = await device.ingest(makeSpans(2, { title: 'After rotation' }));
@@ -113,18 +116,21 @@ describe.each(testDatabaseKinds())('key rotation on %s', (kind) => {
     await expect(signIn()).resolves.toBeUndefined();
 
     // Retiring the old title key is refused while it seals data, saying what.
-    await expect(c.cloud.services.keys.retire('title', oldTitleKey?.keyId ?? '')).rejects.toThrow(/still needed by: 3 window titles; 1 TOTP seeds/);
+    await expect(c.cloud.services.keys.retire('title', oldTitleKey?.keyId ?? '')).rejects.toThrow(
+      /still needed by: 3 window titles; 1 TOTP seeds; 1 webhook secrets/,
+    );
     await expect(c.cloud.services.keys.retire('title', newTitleKey?.keyId ?? '')).rejects.toThrow(/newest key/);
 
     // Re-encrypt: batch by batch, as the worker does, until nothing is under the old key.
     const metrics = c.cloud.services.metrics;
     let pending: Record<string, number> = {};
     for (let i = 0; i < 5; i++) pending = (await c.cloud.services.keys.reencryptBatch(2)).pending;
-    expect(pending).toEqual({ 'window titles': 0, 'TOTP seeds': 0 });
+    expect(pending).toEqual({ 'window titles': 0, 'TOTP seeds': 0, 'webhook secrets': 0 });
     const exposition = await metrics.registry.metrics();
     expect(exposition).toContain('icarus_key_rotation_pending_values{data="window titles"} 0');
     expect(exposition).toContain('icarus_key_rotation_resealed_total{data="window titles"} 3');
     expect(exposition).toContain('icarus_key_rotation_resealed_total{data="TOTP seeds"} 1');
+    expect(exposition).toContain('icarus_key_rotation_resealed_total{data="webhook secrets"} 1');
     const after = await c.cloud.services.keys.status();
     expect(after.find((k) => k.keyId === oldTitleKey?.keyId)?.neededBy).toEqual([]);
 

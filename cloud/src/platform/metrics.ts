@@ -60,7 +60,7 @@ export function createMetrics() {
     }),
     keyRotationPending: new Gauge({
       name: 'icarus_key_rotation_pending_values',
-      help: 'Sealed values (window titles, TOTP seeds) still under an older key than the newest, after the last re-encryption batch',
+      help: 'Sealed values (window titles, TOTP seeds, webhook secrets) still under an older key than the newest, after the last re-encryption batch',
       labelNames: ['data'] as const,
       registers: [registry],
     }),

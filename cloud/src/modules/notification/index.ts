@@ -18,7 +18,7 @@ import { createNotificationJobs } from './jobs';
 import { notificationRoutes } from './routes';
 import { createNotificationService } from './service';
 import { createNotificationStore, type WebhookEndpointRow } from './store';
-import { createWebhookSecrets } from './webhook-secrets';
+import { createWebhookSecrets, sealedWebhookSecrets } from './webhook-secrets';
 import { createSecretBox } from '../../platform/secret-box';
 import { createOutboxWorker } from './worker';
 
@@ -62,7 +62,8 @@ export function createNotificationModule(deps: {
   const store = createNotificationStore(deps.database, deps.events);
   const now = () => new Date();
   const webhooks = createWebhookClient({ allowHosts: config.WEBHOOK_ALLOW_HOSTS, timeoutMs: config.NOTIFY_WEBHOOK_TIMEOUT_MS });
-  const secrets = createWebhookSecrets({ box: createSecretBox(deps.dataKey, 'webhook-secrets'), store });
+  const secretBox = createSecretBox(deps.dataKey, 'webhook-secrets');
+  const secrets = createWebhookSecrets({ box: secretBox, store });
   // The channels tell the service of an endpoint that is gone; the service is made after them.
   let gone: (endpoint: WebhookEndpointRow) => Promise<void> = async () => undefined;
   const channels = createChannels({
@@ -116,6 +117,8 @@ export function createNotificationModule(deps: {
     worker,
     jobs,
     routes: notificationRoutes({ notifications, requireUser: deps.requireUser, maxBodyBytes: deps.maxBodyBytes }),
+    /** Webhook signing secrets, for the key rotation job: counted per key and re-sealed under the newest. */
+    sealed: sealedWebhookSecrets(store, secretBox, { ring: deps.dataKey.ring, firstKeyId: deps.dataKey.first.keyId, newestKeyId: deps.dataKey.newest.keyId }),
     start() {
       // Secrets stored in clear before they were sealed are sealed now, not at their next delivery.
       secrets

@@ -166,6 +166,24 @@ export function createNotificationStore(database: Database, events: EventOutbox 
         .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.secret, was)));
     },
 
+    /** Sealed endpoint secrets counted by the key they are under (null: a "v1." value, the ring's first key). */
+    async endpointSecretKeyCounts(): Promise<{ keyId: string | null; n: number }[]> {
+      const rows = await database.rows<{ key_id: string | null; n: number }>(sql`
+        select case when secret like 'v2.%' then substring(secret from 4 for 16) end as key_id, count(*)::int as n
+          from webhook_endpoints where secret not like 'whsec%' group by 1`);
+      return rows.map((r) => ({ keyId: r.key_id, n: Number(r.n) }));
+    },
+
+    /** Up to `limit` sealed endpoint secrets not sealed with `prefix`, in id order after `after`. */
+    async endpointSecretsNotSealedWith(prefix: string, after: string | undefined, limit: number): Promise<Pick<WebhookEndpointRow, 'id' | 'secret'>[]> {
+      const rows = await database.rows<{ id: string; secret: string }>(sql`
+        select id, secret from webhook_endpoints
+         where secret not like 'whsec%' and left(secret, ${prefix.length}) <> ${prefix}
+           and (${after ?? null}::uuid is null or id > ${after ?? null}::uuid)
+         order by id limit ${limit}`);
+      return rows.map((r) => ({ id: r.id, secret: r.secret }));
+    },
+
     /** Endpoints whose secret was stored in clear, before secrets were sealed. */
     async endpointsWithClearSecrets(): Promise<Pick<WebhookEndpointRow, 'id' | 'secret'>[]> {
       return db.select({ id: webhookEndpoints.id, secret: webhookEndpoints.secret }).from(webhookEndpoints).where(like(webhookEndpoints.secret, 'whsec%'));
