@@ -35,6 +35,7 @@ import { documentWireApi, registerSecuritySchemes } from './platform/openapi';
 import { createScheduler } from './platform/scheduler';
 import type { Secrets } from './platform/secrets';
 import { ASSETS_PREFIX, assetRoutes } from './ui/assets';
+import { apiReferencePage } from './ui/api-reference';
 import { errorPage } from './ui/error-page';
 
 export interface AppDeps {
@@ -320,6 +321,8 @@ export function createApp(deps: AppDeps) {
   documentReportsApi(app);
   documentRightsApi(app);
   app.doc31('/openapi.json', () => apiDocument(publicUrl()));
+  // The same document as a page to read: rendered here, nothing loaded from elsewhere.
+  app.get(API_REFERENCE_PATH, (c) => c.html(apiReferencePage(app.getOpenAPI31Document(apiDocument(publicUrl())))));
 
   /**
    * Background work by role, in start order; stopped in reverse (erasures finish, then the
@@ -390,6 +393,9 @@ export function createApp(deps: AppDeps) {
   };
 }
 export type CloudApp = ReturnType<typeof createApp>;
+
+/** Where the API reference page is served (public, like /openapi.json). */
+export const API_REFERENCE_PATH = '/api-docs';
 
 /** The document's head: the server is this deployment's public URL. */
 export function apiDocument(serverUrl: string) {
