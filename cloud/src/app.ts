@@ -42,6 +42,7 @@ import { createScheduler } from './platform/scheduler';
 import type { Secrets } from './platform/secrets';
 import type { SealedData } from './platform/keyring';
 import { ASSETS_PREFIX, assetRoutes } from './ui/assets';
+import { apiReferencePage } from './ui/api-reference';
 import { errorPage } from './ui/error-page';
 
 export interface AppDeps {
@@ -383,6 +384,8 @@ export function createApp(deps: AppDeps) {
   documentRightsApi(app);
   documentProvisioningApi(app);
   app.doc31('/openapi.json', () => apiDocument(publicUrl()));
+  // The same document as a page to read: rendered here, nothing loaded from elsewhere.
+  app.get(API_REFERENCE_PATH, (c) => c.html(apiReferencePage(app.getOpenAPI31Document(apiDocument(publicUrl())))));
 
   /**
    * Background work by role, in start order; stopped in reverse (erasures finish, then the
@@ -463,6 +466,9 @@ export function createApp(deps: AppDeps) {
   };
 }
 export type CloudApp = ReturnType<typeof createApp>;
+
+/** Where the API reference page is served (public, like /openapi.json). */
+export const API_REFERENCE_PATH = '/api-docs';
 
 /** The document's head: the server is this deployment's public URL. */
 export function apiDocument(serverUrl: string) {

@@ -63,6 +63,18 @@ describe('the OpenAPI document', () => {
     expect(doc.servers?.map((s) => s.url)).toEqual(['https://icarus.example.test']);
   });
 
+  it('is readable at /api-docs: every operation on a page that loads nothing from elsewhere', async () => {
+    const response = await cloud.cloud.app.request('/api-docs');
+    expect(response.status).toBe(200);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/default-src 'none'|default-src 'self'/);
+    const html = await response.text();
+    for (const op of Object.values(doc.paths).flatMap((p) => Object.values(p))) expect(html).toContain(`id="${op.operationId ?? 'missing'}"`);
+    expect(html).toContain('<code>POST /api/notifications/webhooks</code>');
+    // No script, no inline style, nothing from another origin.
+    expect(html).not.toMatch(/<script|style=|(src|href)="https?:/);
+  });
+
   it('passes Redocly lint with its recommended rules', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'icarus-openapi-'));
     try {

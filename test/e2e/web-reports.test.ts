@@ -108,7 +108,7 @@ describe('manager web reports in Chromium', () => {
     const download = page.waitForEvent('download');
     await page.click('#export');
     const csv = await (await download).path();
-    expect(readFileSync(csv, 'utf8').split('\n')[0]).toBe('day,app,category,productivity,people,active_ms,idle_ms,spans');
+    expect(readFileSync(csv, 'utf8').split('\r\n')[0]).toBe('day,app,category,productivity,people,active_ms,idle_ms,spans');
     const exported = await cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from audit_log where action = 'report.csv.exported'`);
     expect(exported[0]?.n).toBe(1);
     await page.close();

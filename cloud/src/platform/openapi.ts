@@ -115,9 +115,18 @@ const errors = errorResponses({
 });
 
 /** The JWKS a public key endpoint answers (RFC 7517). */
-const Jwks = z
-  .object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string().optional(), crv: z.string().optional(), x: z.string().optional() })) })
-  .openapi({ example: { keys: [{ kty: 'OKP', crv: 'Ed25519', kid: 'receipt-2026-01', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' }] } });
+const Jwks = z.object({
+  keys: z.array(z.looseObject({ kty: z.string(), kid: z.string().optional(), crv: z.string().optional(), x: z.string().optional() })),
+});
+const jwks = {
+  description: 'JWKS',
+  content: {
+    'application/json': {
+      schema: Jwks,
+      example: { keys: [{ kty: 'OKP', crv: 'Ed25519', kid: 'receipt-2026-01', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' }] },
+    },
+  },
+};
 
 /** Documents the wire API from the same zod schemas the handlers validate with. */
 export function documentWireApi(app: OpenAPIHono<AppEnv>) {
@@ -198,7 +207,7 @@ export function documentWireApi(app: OpenAPIHono<AppEnv>) {
       summary: 'JWKS with the public key that signs consent receipts',
       tags: ['keys'],
       security: SECURITY.public,
-      responses: { 200: { description: 'JWKS', ...json(Jwks) } },
+      responses: { 200: jwks },
     },
     {
       operationId: 'getAuditKeys',
@@ -207,7 +216,7 @@ export function documentWireApi(app: OpenAPIHono<AppEnv>) {
       summary: 'JWKS with the public key that signs audit chain checkpoints',
       tags: ['keys'],
       security: SECURITY.public,
-      responses: { 200: { description: 'JWKS', ...json(Jwks) } },
+      responses: { 200: jwks },
     },
   ]);
 }

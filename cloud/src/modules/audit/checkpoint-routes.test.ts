@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { sql } from 'drizzle-orm';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +51,11 @@ describe.each(testDatabaseKinds())('audit checkpoints over HTTP on %s', (kind) =
     expect(protectedHeader).toMatchObject({ alg: 'EdDSA', typ: 'audit-checkpoint+jws' });
     expect(JSON.parse(new TextDecoder().decode(payload))).toMatchObject({ org: orgId, seq: report.checkpoint?.seq, size: report.checkpoint?.size });
     const csv = await (await auditor.get('/api/compliance/report.csv')).text();
-    expect(csv).toContain('# audit checkpoint (keep this; public key at /v1/audit-keys)');
+    const rows = parse(csv, { columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
+    expect(rows.find((r) => r.section === 'audit_checkpoint')).toMatchObject({
+      jws: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+      checkpoint_keys: '/v1/audit-keys',
+    });
   });
 
   it('starts the audit export with the checkpoint of the chain as exported', async () => {

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { AppEnv } from '../../platform/env';
+import { BomField } from '../../platform/http/csv';
 import { csvResponse, documentOperations, errorResponses, json, SECURITY } from '../../platform/openapi';
 import { AUDIT_API } from './routes';
 import { AuditQuery } from './viewer';
@@ -49,7 +50,7 @@ export function documentAuditApi(app: OpenAPIHono<AppEnv>) {
       summary: 'The filtered audit events as CSV, with the signed checkpoint they chain to',
       tags,
       security: SECURITY.session,
-      request: { query: AuditQuery.out },
+      request: { query: AuditQuery.out.extend({ bom: BomField }) },
       responses: { 200: csvResponse('One header row, then one row per event'), ...errors },
     },
   ]);

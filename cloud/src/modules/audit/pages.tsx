@@ -171,6 +171,9 @@ export function AuditPage(props: {
     const merged: Record<string, string | undefined> = { ...q, ...extra };
     return new URLSearchParams(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')).toString();
   };
+  const exportQuery = new URLSearchParams(
+    Object.entries(props.resolved ?? {}).flatMap(([k, v]) => (v === undefined || k === 'before' || k === 'limit' ? [] : [[k, String(v)]])),
+  ).toString();
   const personValue = q['person'] ?? (q['subject'] ? (props.names.get(q['subject'])?.name ?? '') : '');
   return (
     <Layout title="Audit log" user={props.user} current={AUDIT_PAGE}>
@@ -227,13 +230,8 @@ export function AuditPage(props: {
         <a href={AUDIT_PAGE}>Clear</a>
       </form>
       <p>
-        <a
-          href={`/api/audit/export.csv?${new URLSearchParams(
-            Object.entries(props.resolved ?? {}).flatMap(([k, v]) => (v === undefined || k === 'before' || k === 'limit' ? [] : [[k, String(v)]])),
-          ).toString()}`}
-        >
-          Export these entries as CSV
-        </a>
+        <a href={`/api/audit/export.csv?${exportQuery}`}>Export these entries as CSV</a> ·{' '}
+        <a href={`/api/audit/export.csv?${exportQuery}${exportQuery ? '&' : ''}bom=1`}>as CSV for Excel</a>
       </p>
       {props.events.length === 0 ? (
         <p role="status">No entries match.</p>

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import { readQuery } from '../../platform/http/query';
-import { csvResponse } from '../../platform/http/csv';
+import { csvResponse, readCsvQuery } from '../../platform/http/csv';
 import type { AuditService } from './service';
 import { AuditQuery, type AuditViewer } from './viewer';
 
@@ -17,7 +17,10 @@ export function auditApiRoutes(deps: { viewer: AuditViewer; requireUser: Require
   const readers = deps.requireUser('admin', 'auditor');
   return new Hono<AppEnv>()
     .get(AUDIT_API.events, readers, async (c) => c.json(await deps.viewer.page(c.get('user'), readQuery(c, AuditQuery))))
-    .get(AUDIT_API.exportCsv, readers, async (c) => csvResponse(await deps.viewer.exportCsv(c.get('user'), readQuery(c, AuditQuery)), 'audit-log.csv'));
+    .get(AUDIT_API.exportCsv, readers, async (c) => {
+      const { query, bom } = readCsvQuery(c, AuditQuery);
+      return csvResponse(await deps.viewer.exportCsv(c.get('user'), query), 'audit-log.csv', { bom });
+    });
 }
 
 /** The checkpoint key as a JWKS: public, like the receipt keys, since whoever kept a checkpoint verifies it. */

@@ -1,67 +1,122 @@
-import { ALL_SCOPES } from '@icarus/shared';
+import { ALL_SCOPES, type Scope } from '@icarus/shared';
 import type { ComplianceReport } from './report';
-import { csvField as f } from '../../platform/http/csv';
+import { csvField } from '../../platform/http/csv';
+
+/** What each row of the one table is: its `section` column says so, and only that section's columns are filled. */
+export const SECTIONS = ['report', 'consent_coverage', 'withdrawal', 'erasure', 'personal_data_access', 'audit_chain', 'audit_checkpoint'] as const;
+
+const COLUMNS = [
+  'section',
+  // report: the period and the policy in force
+  'period_from',
+  'period_to',
+  'generated_at',
+  'current_policy_version',
+  // consent_coverage: one row per team
+  'team',
+  'policy_version',
+  'people',
+  'granted',
+  'declined',
+  'withdrawn',
+  'no_decision',
+  'pending_reconsent',
+  ...ALL_SCOPES.map((s) => `granted_${s}` as const),
+  // withdrawal, erasure, personal_data_access
+  'at',
+  'person',
+  'user_id',
+  'device_id',
+  'scopes_remaining',
+  'action',
+  'subject_user_ids',
+  'actor_id',
+  'events',
+  'actors',
+  // audit_chain
+  'chain_ok',
+  'entries',
+  'checked',
+  'broken_at_seq',
+  'last_hash',
+  'problems',
+  // audit_checkpoint: keep it; its public key is at checkpoint_keys
+  'seq',
+  'size',
+  'hash',
+  'signed_at',
+  'key_id',
+  'jws',
+  'checkpoint_keys',
+] as const;
+type Column = (typeof COLUMNS)[number];
+type Row = Partial<Record<Column, string | number | null>>;
+
+const byScope = (counts: Record<Scope, number>): Row => Object.fromEntries(ALL_SCOPES.map((s) => [`granted_${s}`, counts[s]]));
 
 /**
- * The compliance report as one CSV file of titled blocks (coverage, withdrawals, erasures,
- * access to personal data), each with its own header row, separated by a blank line.
+ * The compliance report as one CSV table (RFC 4180, CRLF): one header row, then every section's
+ * rows, each naming its section in the first column, so a spreadsheet filters by it and a
+ * strict parser reads it as it reads any table.
  */
 export function complianceCsv(r: ComplianceReport): string {
-  const lines: string[] = [];
-  const block = (title: string, header: string[], rows: (string | number | null)[][]) => {
-    if (lines.length > 0) lines.push('');
-    lines.push(f(`# ${title}`));
-    lines.push(header.join(','));
-    for (const row of rows) lines.push(row.map((v) => (v === null ? '' : typeof v === 'number' ? String(v) : f(v))).join(','));
-  };
-  block(
-    `consent coverage ${r.period.from} to ${r.period.to}, current policy v${r.currentPolicyVersion ?? 'none'}`,
-    ['team', 'policy_version', 'people', 'granted', 'declined', 'withdrawn', 'no_decision', 'pending_reconsent', ...ALL_SCOPES],
-    r.coverage.map((c) => [
-      c.teamName,
-      c.policyVersion,
-      c.people,
-      c.granted,
-      c.declined,
-      c.withdrawn,
-      c.noDecision,
-      c.pendingReconsent,
-      ...ALL_SCOPES.map((s) => c.byScope[s]),
+  const rows: [(typeof SECTIONS)[number], Row][] = [
+    ['report', { period_from: r.period.from, period_to: r.period.to, generated_at: r.generatedAt, current_policy_version: r.currentPolicyVersion }],
+    ...r.coverage.map((c): [(typeof SECTIONS)[number], Row] => [
+      'consent_coverage',
+      {
+        team: c.teamName,
+        policy_version: c.policyVersion,
+        people: c.people,
+        granted: c.granted,
+        declined: c.declined,
+        withdrawn: c.withdrawn,
+        no_decision: c.noDecision,
+        pending_reconsent: c.pendingReconsent,
+        ...byScope(c.byScope),
+      },
     ]),
-  );
-  block(
-    'withdrawals',
-    ['at', 'person', 'user_id', 'device_id', 'scopes_remaining'],
-    r.withdrawals.map((w) => [w.at, w.name, w.userId, w.deviceId, w.remaining.join(' ')]),
-  );
-  block(
-    'erasures',
-    ['at', 'action', 'subject_user_ids', 'actor_id'],
-    r.erasures.map((e) => [e.at, e.action, e.subjectUserIds.join(' '), e.actorId]),
-  );
-  block(
-    'access to personal data',
-    ['action', 'events', 'actors', 'people'],
-    r.personalDataAccess.map((a) => [a.action, a.events, a.actors, a.people]),
-  );
-  block(
-    'audit chain',
-    ['ok', 'entries', 'checked', 'broken_at_seq', 'last_hash', 'problems'],
+    ...r.withdrawals.map((w): [(typeof SECTIONS)[number], Row] => [
+      'withdrawal',
+      { at: w.at, person: w.name, user_id: w.userId, device_id: w.deviceId, scopes_remaining: w.remaining.join(' ') },
+    ]),
+    ...r.erasures.map((e): [(typeof SECTIONS)[number], Row] => [
+      'erasure',
+      { at: e.at, action: e.action, subject_user_ids: e.subjectUserIds.join(' '), actor_id: e.actorId },
+    ]),
+    ...r.personalDataAccess.map((a): [(typeof SECTIONS)[number], Row] => [
+      'personal_data_access',
+      { action: a.action, events: a.events, actors: a.actors, people: a.people },
+    ]),
     [
-      [
-        r.chain.ok ? 'yes' : 'NO',
-        r.chain.entries,
-        r.chain.checked,
-        r.chain.brokenAt?.seq ?? null,
-        r.chain.lastHash,
-        r.chain.problems.map((p) => p.kind).join(' '),
-      ],
+      'audit_chain',
+      {
+        chain_ok: r.chain.ok ? 'yes' : 'no',
+        entries: r.chain.entries,
+        checked: r.chain.checked,
+        broken_at_seq: r.chain.brokenAt?.seq ?? null,
+        last_hash: r.chain.lastHash,
+        problems: r.chain.problems.map((p) => p.kind).join(' '),
+      },
     ],
-  );
-  block(
-    `audit checkpoint (keep this; public key at ${r.checkpointKeys})`,
-    ['seq', 'size', 'hash', 'signed_at', 'key_id', 'jws'],
-    r.checkpoint ? [[r.checkpoint.seq, r.checkpoint.size, r.checkpoint.hash, r.checkpoint.at, r.checkpoint.kid, r.checkpoint.jws]] : [],
-  );
+    ...(r.checkpoint
+      ? [
+          [
+            'audit_checkpoint',
+            {
+              seq: r.checkpoint.seq,
+              size: r.checkpoint.size,
+              hash: r.checkpoint.hash,
+              signed_at: r.checkpoint.at,
+              key_id: r.checkpoint.kid,
+              jws: r.checkpoint.jws,
+              checkpoint_keys: r.checkpointKeys,
+            },
+          ] satisfies [(typeof SECTIONS)[number], Row],
+        ]
+      : []),
+  ];
+  const cell = (v: string | number | null | undefined) => (v === null || v === undefined ? '' : typeof v === 'number' ? String(v) : csvField(v));
+  const lines = [COLUMNS.join(','), ...rows.map(([section, row]) => COLUMNS.map((c) => (c === 'section' ? section : cell(row[c]))).join(','))];
   return lines.join('\r\n') + '\r\n';
 }

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { AppEnv } from '../../platform/env';
+import { BomField } from '../../platform/http/csv';
 import { csvResponse, documentOperations, errorResponses, json, SECURITY } from '../../platform/openapi';
 import { ChainVerificationSchema } from '../audit';
 import { PeriodQuery } from './report';
@@ -46,7 +47,7 @@ export function documentComplianceApi(app: OpenAPIHono<AppEnv>) {
       summary: 'The compliance report as one CSV table: a `section` column says which part of the report each row is',
       tags,
       security: SECURITY.session,
-      request: { query: PeriodQuery },
+      request: { query: PeriodQuery.safeExtend({ bom: BomField }) },
       responses: { 200: csvResponse('One header row, then the rows of every section'), ...errors },
     },
   ]);

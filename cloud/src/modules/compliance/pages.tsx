@@ -20,7 +20,8 @@ export function CompliancePage(props: { user: SignedInUser; report: ComplianceRe
         <button type="submit">Show</button>
       </form>
       <p class="noprint">
-        <a href={`/api/compliance/report.csv?${qs}`}>Download CSV</a> · print this page for a paper copy.
+        <a href={`/api/compliance/report.csv?${qs}`}>Download CSV</a> · <a href={`/api/compliance/report.csv?${qs}${qs ? '&' : ''}bom=1`}>CSV for Excel</a> ·
+        print this page for a paper copy.
       </p>
       <p>
         Generated {when(r.generatedAt)}. Current policy: {r.currentPolicyVersion ? `v${r.currentPolicyVersion}` : 'none'}.

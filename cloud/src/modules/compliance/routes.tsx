@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv, RequireUser } from '../../platform/env';
-import { csvResponse } from '../../platform/http/csv';
+import { csvResponse, readCsvQuery } from '../../platform/http/csv';
 import { readQuery } from '../../platform/http/query';
 import { REPORT_PATHS } from '../reporting';
 import type { ComplianceReports } from './coverage';
@@ -19,8 +19,9 @@ export function complianceRoutes(deps: { report: ComplianceReportService; covera
   return new Hono<AppEnv>()
     .get(COMPLIANCE_API.report, readers, async (c) => c.json(await deps.report.build(c.get('user'), readQuery(c, PeriodQuery))))
     .get(COMPLIANCE_API.reportCsv, readers, async (c) => {
-      const report = await deps.report.build(c.get('user'), readQuery(c, PeriodQuery));
-      return csvResponse(complianceCsv(report), `compliance-${report.period.from}-to-${report.period.to}.csv`);
+      const { query, bom } = readCsvQuery(c, PeriodQuery);
+      const report = await deps.report.build(c.get('user'), query);
+      return csvResponse(complianceCsv(report), `compliance-${report.period.from}-to-${report.period.to}.csv`, { bom });
     })
     .get(REPORT_PATHS.consentCoverage, readers, async (c) => c.json(await deps.coverage.consentCoverage(c.get('user'))))
     .get(REPORT_PATHS.deviceHealth, deps.requireUser('admin'), async (c) => c.json(await deps.coverage.deviceHealth(c.get('user'))))

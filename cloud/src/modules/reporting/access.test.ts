@@ -101,7 +101,7 @@ describe.each(testDatabaseKinds())('report access on %s', (kind) => {
     const personCsv = async () => {
       const csv = await get('manager', `${REPORT_PATHS.exportCsv}?teamId=${teams.mine}&level=person&${range}`);
       expect(csv.status).toBe(200);
-      return (await csv.text()).trim().split('\n').slice(1);
+      return (await csv.text()).trim().split('\r\n').slice(1);
     };
     // Everyone in the team shown one by one: nothing is kept back.
     expect(await (await detail(granted.userId)).json()).toMatchObject({ totals: { activeMs: HOUR }, withheldDays: [] });

@@ -9,8 +9,8 @@ import { byDay, judgeDayRows, withheldPersonDays } from './cells';
 
 /** Rows per encoded chunk of a person-level export. */
 const CHUNK_ROWS = 1_000;
-const HEADER_TEAM = 'day,app,category,productivity,people,active_ms,idle_ms,spans\n';
-const HEADER_PERSON = 'day,person,email,app,category,productivity,active_ms,idle_ms,spans\n';
+const HEADER_TEAM = 'day,app,category,productivity,people,active_ms,idle_ms,spans\r\n';
+const HEADER_PERSON = 'day,person,email,app,category,productivity,active_ms,idle_ms,spans\r\n';
 
 /**
  * A team's range as CSV, streamed in reads of bounded size so memory stays flat. Team level rows
@@ -96,7 +96,7 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
         let text = '';
         let n = 0;
         for (const r of page) {
-          text += `${r.day},${personCsv(r.userId)},${quoted(r.app)},${quoted(r.category)},${r.productivity},${r.activeMs},${r.idleMs},${r.spans}\n`;
+          text += `${r.day},${personCsv(r.userId)},${quoted(r.app)},${quoted(r.category)},${r.productivity},${r.activeMs},${r.idleMs},${r.spans}\r\n`;
           if (++n === CHUNK_ROWS) {
             chunks.push(text);
             text = '';
@@ -130,9 +130,9 @@ function teamDayCsv(rows: ExportRow[], k: number): string {
   const { shown, pool } = judgeDayRows(rows, k);
   let text = '';
   for (const r of shown) {
-    text += `${r.day},${csvField(r.app)},${csvField(r.category)},${r.productivity},${r.peopleIds.length},${r.activeMs},${r.idleMs},${r.spans}\n`;
+    text += `${r.day},${csvField(r.app)},${csvField(r.category)},${r.productivity},${r.peopleIds.length},${r.activeMs},${r.idleMs},${r.spans}\r\n`;
   }
   const day = rows[0]?.day;
-  if (day && pool.rows > 0 && pool.people.size >= k) text += `${day},(other apps),,,${pool.people.size},${pool.active},${pool.idle},${pool.spans}\n`;
+  if (day && pool.rows > 0 && pool.people.size >= k) text += `${day},(other apps),,,${pool.people.size},${pool.active},${pool.idle},${pool.spans}\r\n`;
   return text;
 }

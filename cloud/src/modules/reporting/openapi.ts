@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { z } from 'zod';
 import type { AppEnv } from '../../platform/env';
+import { BomField } from '../../platform/http/csv';
 import { csvResponse, documentOperations, errorResponses, json, SECURITY } from '../../platform/openapi';
 import { REPORT_PATHS } from './routes';
 import {
@@ -100,7 +101,7 @@ export function documentReportsApi(app: OpenAPIHono<AppEnv>) {
       summary: "A team's range as CSV, streamed (team level, or per person where allowed); without teamId the whole org, per person, admins only",
       tags: ['reports'],
       security: SECURITY.session,
-      request: { query: ExportQuery },
+      request: { query: ExportQuery.safeExtend({ bom: BomField }) },
       responses: { 200: csvResponse('The rows, one header row first'), ...errors },
     },
   ]);

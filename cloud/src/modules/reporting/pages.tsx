@@ -88,6 +88,15 @@ export function TeamReportPage(props: RangeProps & { teams: { id: string; name: 
             <a class="button noprint" id="export" href={`/api/reports/export.csv?${query({ teamId, from: props.from, to: props.to })}`} download>
               Export CSV
             </a>
+            {/* The same file with a byte order mark first: Excel then reads names like "Zoë" as UTF-8. */}
+            <a
+              class="button noprint"
+              id="export-excel"
+              href={`/api/reports/export.csv?${query({ teamId, from: props.from, to: props.to, bom: '1' })}`}
+              download
+            >
+              CSV for Excel
+            </a>
             <button type="button" class="noprint" id="print">
               Print
             </button>
@@ -199,6 +208,9 @@ export function OrgReportPage(props: RangeProps) {
         {/* Per person only: org-wide sums beside team sums would reveal small teams by subtraction. */}
         <a class="button noprint" href={`/api/reports/export.csv?${query({ level: 'person', from: props.from, to: props.to })}`} download>
           Export everyone per person (CSV)
+        </a>
+        <a class="button noprint" href={`/api/reports/export.csv?${query({ level: 'person', from: props.from, to: props.to, bom: '1' })}`} download>
+          (for Excel)
         </a>
       </form>
       <Presets path="/reports/org" presets={props.presets} from={props.from} to={props.to} keep={{}} />

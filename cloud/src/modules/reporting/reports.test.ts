@@ -100,7 +100,7 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
   it('exports CSV with a header and team rows of at least k people, audited; person level refused by the default policy', async () => {
     const { body } = await cloud.cloud.services.exportCsv(admin, { teamId: teams.five.id, level: 'team', ...range() });
     const text = await new Response(body).text();
-    const lines = text.trim().split('\n');
+    const lines = text.trim().split('\r\n');
     expect(lines[0]).toBe('day,app,category,productivity,people,active_ms,idle_ms,spans');
     expect(lines.slice(1).some((l) => l.includes(',Code,Development,productive,5,3000000,0,5'))).toBe(true);
     expect(lines.slice(1).every((l) => Number(l.split(',')[4]) >= 5)).toBe(true);
@@ -118,7 +118,7 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
       await cloud.database.rows(sql`alter table rollup_user_daily_away rename to rollup_user_daily`);
     }
     const { body } = await exportCsv(admin, { teamId: teams.five.id, level: 'team', ...range() });
-    expect((await new Response(body).text()).split('\n').length).toBeGreaterThan(2);
+    expect((await new Response(body).text()).split('\r\n').length).toBeGreaterThan(2);
   });
 
   it('exports the whole org per person for an admin only, never org-wide sums', async () => {
@@ -131,7 +131,7 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
     await consent.publish(admin.orgId, { ...defaultPolicy(org?.name ?? 'Org'), managersSeeIndividuals: true }, { type: 'system', id: 'test' });
     const { body, filename } = await exportCsv(admin, { level: 'person', ...range() });
     expect(filename).toMatch(/^organisation-/);
-    const lines = (await new Response(body).text()).trim().split('\n');
+    const lines = (await new Response(body).text()).trim().split('\r\n');
     expect(lines[0]).toBe('day,person,email,app,category,productivity,active_ms,idle_ms,spans');
     const everyone = [...teams.five.people, ...teams.four.people];
     // Three apps per person, all on one or two days in the org's zone.

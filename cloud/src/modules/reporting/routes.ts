@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import { readQuery } from '../../platform/http/query';
-import { csvResponse } from '../../platform/http/csv';
+import { csvResponse, readCsvQuery } from '../../platform/http/csv';
 import { ExportQuery, PersonRangeQuery, RangeQuery, TeamAppsQuery, TeamQuery, TeamRangeQuery } from './schemas';
 import type { ReportingService } from './service';
 
@@ -36,10 +36,11 @@ export function reportRoutes(deps: { reports: ReportingService; exportCsv: Retur
       .get(REPORT_PATHS.person, requireUser(), async (c) => c.json(await reports.personDetail(c.get('user'), readQuery(c, PersonRangeQuery))))
       .get(REPORT_PATHS.exportCsv, teamReaders, async (c) => {
         const log = c.get('log');
-        const { filename, body } = await deps.exportCsv(c.get('user'), readQuery(c, ExportQuery), (err) =>
+        const { query, bom } = readCsvQuery(c, ExportQuery);
+        const { filename, body } = await deps.exportCsv(c.get('user'), query, (err) =>
           log.error({ err }, 'export.csv aborted after its first byte: the client sees a broken transfer'),
         );
-        return csvResponse(body, filename);
+        return csvResponse(body, filename, { bom });
       })
   );
 }

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { AppEnv } from '../../platform/env';
+import { BomField } from '../../platform/http/csv';
 import { documentOperations, errorResponses, json, SECURITY, type Operation } from '../../platform/openapi';
 import { ErasureBody, ExportFormatQuery, RIGHTS_PATHS, SpansQuery } from './routes';
 
@@ -79,7 +80,7 @@ export function documentRightsApi(app: OpenAPIHono<AppEnv>) {
         summary: 'Everything stored about the person: JSON (with who viewed) or CSV (spans), streamed',
         tags,
         security: read,
-        request: { query: ExportFormatQuery },
+        request: { query: ExportFormatQuery.extend({ bom: BomField.describe('1: with format=csv, start with a UTF-8 byte order mark, for Excel') }) },
         responses: {
           200: {
             description: 'The export',

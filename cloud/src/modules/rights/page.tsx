@@ -116,7 +116,8 @@ function MyDataPage(props: {
       </p>
       <h2>Export</h2>
       <p>
-        <a href="/api/me/export?format=json">All my data as JSON</a> · <a href="/api/me/export?format=csv">as CSV</a>
+        <a href="/api/me/export?format=json">All my data as JSON</a> · <a href="/api/me/export?format=csv">as CSV</a> ·{' '}
+        <a href={'/api/me/export?format=csv&bom=1'}>as CSV for Excel</a>
       </p>
       <h2>Erase</h2>
       <p>Removes every recorded span and your share of team totals. You will be asked to confirm first.</p>

@@ -5,6 +5,7 @@ import type { AppEnv, RequireUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { readJson } from '../../platform/http/body';
 import { readQuery } from '../../platform/http/query';
+import { readCsvQuery, withBom } from '../../platform/http/csv';
 import { exportStream } from './export';
 import type { Principal, RightsService } from './service';
 
@@ -64,11 +65,14 @@ function routesFor(
     })
     .get(paths.viewers, guard, async (c) => c.json({ viewers: await rights.viewers(principal(c)) }))
     .get(paths.export, guard, async (c) => {
-      const { format } = readQuery(c, ExportFormatQuery);
+      const { query, bom } = readCsvQuery(c, ExportFormatQuery);
+      const { format } = query;
       const who = principal(c);
       const header = { person: { userId: who.userId, orgId: who.orgId }, generatedAt: new Date().toISOString(), viewers: await rights.viewers(who) };
       const day = new Date().toISOString().slice(0, 10);
-      return new Response(exportStream(format, header, rights.allSpans(who, format)), {
+      const body = exportStream(format, header, rights.allSpans(who, format));
+      // The byte order mark is for spreadsheets: asked of the JSON export, it is left out.
+      return new Response(format === 'csv' && bom ? withBom(body) : body, {
         headers: {
           'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
           'content-disposition': `attachment; filename="my-data-${day}.${format}"`,
