@@ -70,6 +70,7 @@ function fleetSection(f: FleetFigures): string[] {
     `| p99 latency | ${f.p99Ms.toFixed(1)} ms | |`,
     `| bare Hono server, same load, requests/s | ${Math.round(f.bareRequestsPerSecond).toLocaleString('en')} (p95 ${f.bareP95Ms.toFixed(1)} ms) | |`,
     `| the cloud as a share of that ceiling | ${share.toFixed(0)} % | ≥ 40 % |`,
+    `| load average (1 min) at the end of each run | ${f.loadAverages.map((l) => l.toFixed(1)).join(' / ')} | |`,
     '',
   ];
 }
