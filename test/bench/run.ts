@@ -173,7 +173,8 @@ function splitSections(text: string): Map<string, string> {
   for (const part of text.split(/^(?=## )/m)) {
     if (!part.startsWith('## ')) continue;
     const title = part.slice(3, part.indexOf('\n') === -1 ? undefined : part.indexOf('\n')).trim();
-    sections.set(title, part.endsWith('\n') ? part : `${part}\n`);
+    // One blank line after each section however often it is rewritten.
+    sections.set(title, `${part.trimEnd()}\n`);
   }
   return sections;
 }
