@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { loadavg } from 'node:os';
 import { createTestDatabase } from '../../cloud/test/support/database';
 import type { TestDevice } from '../../cloud/test/support/device-client';
 import { enrollFleet, loadRun, startServer } from './ingest';
@@ -17,6 +18,8 @@ export interface FleetFigures {
   p99Ms: number;
   bareRequestsPerSecond: number;
   bareP95Ms: number;
+  /** The 1-minute load average at the end of each run (the machine is shared). */
+  loadAverages: number[];
 }
 
 async function startBare(): Promise<{ child: ChildProcess; url: string }> {
@@ -51,6 +54,7 @@ export async function benchFleet(
   const p99: number[] = [];
   const bareRates: number[] = [];
   const bareP95: number[] = [];
+  const loads: number[] = [];
   for (let run = 0; run < runs; run++) {
     const db = await createTestDatabase('postgres');
     const databaseUrl = db.databaseUrl ?? '';
@@ -78,6 +82,7 @@ export async function benchFleet(
       const result = await loadRun(bare.url, devices, timelines, batchSize, concurrency, seconds, 10_000);
       bareRates.push(result.requestsPerSecond);
       bareP95.push(percentile(result.latencies, 95));
+      loads.push(loadavg()[0] ?? 0);
     } finally {
       bare.child.kill('SIGTERM');
       await once(bare.child, 'exit');
@@ -95,5 +100,6 @@ export async function benchFleet(
     p99Ms: median(p99),
     bareRequestsPerSecond: median(bareRates),
     bareP95Ms: median(bareP95),
+    loadAverages: loads,
   };
 }

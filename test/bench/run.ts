@@ -74,6 +74,7 @@ function fleetSection(f: FleetFigures): string[] {
     `| p99 latency | ${f.p99Ms.toFixed(1)} ms | |`,
     `| bare Hono server, same load, requests/s | ${Math.round(f.bareRequestsPerSecond).toLocaleString('en')} (p95 ${f.bareP95Ms.toFixed(1)} ms) | |`,
     `| the cloud as a share of that ceiling | ${share.toFixed(0)} % | ≥ 40 % |`,
+    `| load average (1 min) at the end of each run | ${f.loadAverages.map((l) => l.toFixed(1)).join(' / ')} | |`,
     '',
   ];
 }
@@ -176,7 +177,8 @@ function splitSections(text: string): Map<string, string> {
   for (const part of text.split(/^(?=## )/m)) {
     if (!part.startsWith('## ')) continue;
     const title = part.slice(3, part.indexOf('\n') === -1 ? undefined : part.indexOf('\n')).trim();
-    sections.set(title, part.endsWith('\n') ? part : `${part}\n`);
+    // One blank line after each section however often it is rewritten.
+    sections.set(title, `${part.trimEnd()}\n`);
   }
   return sections;
 }

@@ -10,7 +10,7 @@ import { NO_EVENTS, type EventOutbox, type NewEvent } from '../../platform/event
 import type { IngestionStore, InsertedSpan, OwedSpanRow, SpanRow } from './store';
 import type { TitleCipher } from './title-cipher';
 import type { TruthStore } from './truth-store';
-import { factsQuery, judge, type Candidate } from './truth';
+import { factsQuery, judge, quickCheck, type Candidate } from './truth';
 
 /** A person's own span with the title opened for them (full, redacted or hashed, as the device sent it). */
 export interface UserSpan {
@@ -248,18 +248,32 @@ export function createIngestionService(deps: Deps) {
       let duplicates = duplicatesInBatch;
       if (candidates.length > 0 && device.userId !== null) {
         const owner = { orgId: device.orgId, userId: device.userId, deviceId: device.deviceId };
-        const q = factsQuery(owner, await timeZoneOf(device.orgId), candidates);
+        const timeZone = await timeZoneOf(device.orgId);
+        const q = factsQuery(owner, timeZone, candidates);
         // Checked against what is stored and stored in one transaction per person: a second batch
-        // of the same person waits, then sees this one's spans.
-        inserted = await truth.serialized(q, async (facts, spans, tx) => {
-          const verdict = judge(owner.deviceId, candidates, facts, q.dayOf);
-          duplicates += verdict.duplicates;
-          for (const r of verdict.rejected) rejected.push(r);
-          rows = verdict.accepted;
-          const stored = await spans.insertSpans(device, rows);
-          if (events.enabled && stored.length > 0) await events.add(tx, batchIngested(owner, batch.batchId, stored));
-          return stored;
-        });
+        // of the same person waits, then sees this one's spans. A batch true on its own is checked
+        // inside its insert (one round trip); one that something stored contradicts, the full way.
+        // With a broker the full way too: its transaction also records the batch.ingested event.
+        const quick = events.enabled ? undefined : quickCheck(owner.deviceId, timeZone, candidates, q.dayOf);
+        const all = candidates.map((c) => c.row);
+        const stored = quick ? await truth.storeIfTrue(owner, quick, all) : undefined;
+        if (stored) {
+          rows = all;
+          const fresh = new Set(stored);
+          inserted = all
+            .filter((r) => fresh.has(r.id))
+            .map((r) => ({ id: r.id, start: new Date(r.start), durationMs: r.durationMs, app: r.app, idle: r.idle }));
+        } else {
+          inserted = await truth.serialized(q, async (facts, spans, tx) => {
+            const verdict = judge(owner.deviceId, candidates, facts, q.dayOf);
+            duplicates += verdict.duplicates;
+            for (const r of verdict.rejected) rejected.push(r);
+            rows = verdict.accepted;
+            const stored = await spans.insertSpans(device, rows);
+            if (events.enabled && stored.length > 0) await events.add(tx, batchIngested(owner, batch.batchId, stored));
+            return stored;
+          });
+        }
       }
       if (inserted.length < rows.length) {
         // Another device stored the same (id, start) between the check and the insert.

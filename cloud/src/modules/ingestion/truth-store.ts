@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
-import type { Database, Queryable } from '../../platform/db/client';
-import { createIngestionStore, type IngestionStore } from './store';
+import { MAX_DAY_MS, MAX_SPAN_MS } from '@icarus/shared';
+import type { Database, Queryable, Statement } from '../../platform/db/client';
+import { createIngestionStore, type IngestionStore, type SpanRow } from './store';
 
 /** Advisory locks taken here use this first key, so they meet no other lock of the product. */
 const SPAN_LOCK_NAMESPACE = 0x5350414e; // "SPAN"
@@ -23,8 +24,91 @@ export interface StoredFacts {
   known: StoredSpanFact[];
 }
 
+/** The person's lock, taken first in the quick path's transaction ($1: the person). */
+const LOCK_PERSON = `select pg_advisory_xact_lock(${SPAN_LOCK_NAMESPACE}::int, hashtext($1::text))::text as locked`;
+
+/**
+ * The quick path's one statement, run once the person's lock is held (so its snapshot sees what
+ * the previous holder committed): the batch is stored with its outbox row only if nothing stored
+ * contradicts it. $1 org, $2 person, $3 device, $4 the spans (JSON), $5 the batch's local days
+ * with what it adds to each (JSON), $6..$7 bounds around its days and the hour before each
+ * span, $8..$9 around where its ids were minted, $10 its ids (the bounds repeated in each read, so a plan reads only
+ * their daily partitions). Each step is one CTE:
+ * another write of the same batch is one more step after `stored`.
+ */
+const STORE_IF_TRUE = `
+  with batch as (
+    select * from json_to_recordset($4::json)
+      as u(id uuid, start timestamptz, duration_ms int, app text, title_enc text, idle boolean)
+  ),
+  clash as (
+    -- a stored copy of one of its ids (a resend, a changed start, another device's id)
+    (select 1 from spans s
+     where s.id = any($10::uuid[])
+       and (s.start >= $6::timestamptz and s.start < $7::timestamptz or s.start >= $8::timestamptz and s.start < $9::timestamptz)
+     limit 1)
+    union all
+    -- a stored span of the device overlapping one of its spans (empty spans overlap nothing)
+    (select 1 from batch b cross join lateral (
+       select 1 from spans s
+       where s.org_id = $1::uuid and s.user_id = $2::uuid and s.device_id = $3::uuid
+         and s.start >= $6::timestamptz and s.start < $7::timestamptz
+         and s.start > b.start - interval '${MAX_SPAN_MS} milliseconds'
+         and s.start < b.start + b.duration_ms * interval '1 millisecond'
+         and s.start + s.duration_ms * interval '1 millisecond' > b.start and s.duration_ms > 0
+       limit 1) o
+     where b.duration_ms > 0
+     limit 1)
+    union all
+    -- a local day of the person (all devices) it would take over 24 hours
+    (select 1 from json_to_recordset($5::json) as d(f timestamptz, t timestamptz, ms float8)
+     where d.ms + coalesce((select sum(s.duration_ms) from spans s
+                            where s.org_id = $1::uuid and s.user_id = $2::uuid and s.start >= d.f and s.start < d.t
+                              and s.start >= $6::timestamptz and s.start < $7::timestamptz), 0) > ${MAX_DAY_MS}
+     limit 1)
+  ),
+  stored as (
+    insert into spans (id, start, org_id, device_id, user_id, duration_ms, app, title_enc, idle)
+    select b.id, b.start, $1::uuid, $3::uuid, $2::uuid, b.duration_ms, b.app, decode(b.title_enc, 'base64'), b.idle
+    from batch b
+    where not exists (select 1 from clash)
+    on conflict do nothing
+    returning id, start
+  ),
+  owed as (
+    insert into span_inserts (org_id, user_id, span_ids, starts)
+    select $1::uuid, $2::uuid, array_agg(id), array_agg(start) from stored having count(*) > 0
+  )
+  select id::text as id from stored
+  union all
+  (select null from clash limit 1)`;
+
 export function createTruthStore(database: Database) {
   return {
+    /**
+     * The steady state's one round trip: the person's lock, then the batch stored with its outbox
+     * row if nothing stored contradicts it, in one transaction sent at once. The ids stored (fewer
+     * than sent if another person's device stored one meanwhile), or undefined when something
+     * stored contradicts the batch and nothing was stored: judge it the full way.
+     */
+    async storeIfTrue(owner: { orgId: string; userId: string; deviceId: string }, check: QuickCheck, rows: readonly SpanRow[]): Promise<string[] | undefined> {
+      const spans = JSON.stringify(rows.map((r) => ({ id: r.id, start: r.start, duration_ms: r.durationMs, app: r.app, title_enc: r.titleEnc, idle: r.idle })));
+      const days = JSON.stringify(check.days.map((d) => ({ f: d.from, t: d.to, ms: d.ms })));
+      const [locked, answer] = await database.atOnce([
+        { text: LOCK_PERSON, params: [owner.userId] },
+        {
+          text: STORE_IF_TRUE,
+          params: [
+            ...[owner.orgId, owner.userId, owner.deviceId, spans, days],
+            ...[check.spans.from, check.spans.to, check.minted.from, check.minted.to, `{${rows.map((r) => r.id).join(',')}}`],
+          ],
+        },
+      ] satisfies Statement[]);
+      if (locked?.length !== 1 || !answer) throw new Error('the quick ingest transaction answered no rows');
+      if (answer.some((r) => r.id === null)) return undefined;
+      return answer.map((r) => String(r.id));
+    },
+
     /**
      * Runs `work` in a transaction holding a lock per person, so two batches of one person (one
      * device or several) are checked and stored one after the other, never interleaved. `work`
@@ -45,6 +129,21 @@ export function createTruthStore(database: Database) {
   };
 }
 export type TruthStore = ReturnType<typeof createTruthStore>;
+
+/** [from, to) as ISO instants. */
+export interface Bounds {
+  from: string;
+  to: string;
+}
+
+/** The quick check of a batch: its local days with what it adds to each, and bounds around what the full check reads. */
+export interface QuickCheck {
+  days: (Bounds & { ms: number })[];
+  /** Around the batch's days and the hour before each span. */
+  spans: Bounds;
+  /** Around where the batch's ids were minted. */
+  minted: Bounds;
+}
 
 export interface FactsQuery {
   orgId: string;

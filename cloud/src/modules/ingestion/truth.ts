@@ -3,7 +3,7 @@
 // zone, all devices together) goes over 24 hours. Pure: the stored facts are read by truth-store.
 import { MAX_DAY_MS, MAX_SPAN_MS, type RejectReason } from '@icarus/shared';
 import type { SpanRow } from './store';
-import type { FactsQuery, StoredFacts } from './truth-store';
+import type { Bounds, FactsQuery, QuickCheck, StoredFacts } from './truth-store';
 
 /** A span that passed the checks that need nothing stored; `at` is its place in the batch. */
 export interface Candidate {
@@ -194,4 +194,48 @@ export function judge(deviceId: string, candidates: readonly Candidate[], facts:
     verdict.accepted.push(c.row);
   }
   return verdict;
+}
+
+/** How far apart the quick check's reads may lie: beyond, a batch is judged the full way. */
+const QUICK_SPAN_MS = 3 * 86_400_000;
+
+/** The bounds of [from, to) ranges, or undefined when they lie too far apart for the quick check. */
+function boundsOf(ranges: readonly [number, number][]): Bounds | undefined {
+  const from = Math.min(...ranges.map((r) => r[0]));
+  const to = Math.max(...ranges.map((r) => r[1]));
+  if (!(to - from <= QUICK_SPAN_MS)) return undefined;
+  return { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+}
+
+/**
+ * A batch that is true on its own (judged against nothing stored, every span passes) is judged
+ * against what is stored inside its insert: it is stored whole exactly when no stored span of the
+ * device overlaps one of its spans, no stored copy of one of its ids lies within the bounds (which
+ * hold every range the full check reads), and no local day it touches would go over 24 hours;
+ * otherwise nothing is stored and it is judged the full way. Undefined: judge it the full way at
+ * once (it refuses some of its own spans, or its reads lie too far apart).
+ */
+export function quickCheck(deviceId: string, timeZone: string, candidates: readonly Candidate[], dayOf: (ms: number) => string): QuickCheck | undefined {
+  if (candidates.length === 0) return undefined;
+  const alone = judge(deviceId, candidates, { dayTotals: new Map(), deviceSpans: [], known: [] }, dayOf);
+  if (alone.accepted.length !== candidates.length) return undefined;
+  const perDay = new Map<string, number>();
+  const around: [number, number][] = [];
+  const minted: [number, number][] = [];
+  for (const c of candidates) {
+    const day = dayOf(c.startMs);
+    perDay.set(day, (perDay.get(day) ?? 0) + c.row.durationMs);
+    around.push([c.startMs - MAX_SPAN_MS, c.startMs + c.row.durationMs + 1]);
+    const at = mintedAt(c.row.id);
+    minted.push([at - MAX_SPAN_MS, at + MAX_SPAN_MS]);
+  }
+  const days = [...perDay].map(([day, ms]) => {
+    const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const range: [number, number] = [dayStart(day, timeZone), dayStart(next, timeZone)];
+    around.push(range);
+    return { from: new Date(range[0]).toISOString(), to: new Date(range[1]).toISOString(), ms };
+  });
+  const spans = boundsOf(around);
+  const mint = boundsOf(minted);
+  return spans && mint ? { days, spans, minted: mint } : undefined;
 }

@@ -23,6 +23,12 @@ export interface Queryable {
   rows<T extends Record<string, unknown>>(query: SQL): Promise<T[]>;
 }
 
+/** A statement of fixed text with `$n` parameters (strings or null, cast in the text). */
+export interface Statement {
+  text: string;
+  params: (string | null)[];
+}
+
 export interface Database extends Queryable {
   /** postgres.js client, present only on PostgreSQL: the hot ingest path uses it directly. */
   readonly pg?: postgres.Sql;
@@ -33,6 +39,14 @@ export interface Database extends Queryable {
    * to end: inside, use only the handle given.
    */
   transaction<T>(work: (tx: Database) => Promise<T>): Promise<T>;
+  /**
+   * Runs the statements as one transaction sent at once: BEGIN, each statement, COMMIT in one
+   * write, so the transaction costs one round trip. On PostgreSQL each statement is prepared once
+   * per connection (postgres.js names it by its text) and only bound and executed after that, so
+   * the text must be fixed, never built per call. Answers each statement's rows; if one fails
+   * the transaction rolls back and its error is thrown.
+   */
+  atOnce(statements: readonly Statement[]): Promise<Record<string, unknown>[][]>;
   ping(): Promise<void>;
   /**
    * A session-level advisory lock on a connection of its own, or undefined when another
@@ -55,6 +69,12 @@ function inTransaction(kind: Database['kind'], tx: Drizzle, rowsOf: (result: unk
     },
     // Nested: a savepoint on the same connection.
     transaction: (work) => tx.transaction((inner) => work(inTransaction(kind, inner, rowsOf))),
+    // Already inside a transaction: the statements join it, one after the other.
+    async atOnce(statements) {
+      const answers: Record<string, unknown>[][] = [];
+      for (const s of statements) answers.push(rowsOf(await tx.execute(asSql(s))));
+      return answers;
+    },
     ping: async () => {
       await tx.execute(sql`select 1`);
     },
@@ -62,6 +82,14 @@ function inTransaction(kind: Database['kind'], tx: Drizzle, rowsOf: (result: unk
     close: () => Promise.reject(new Error('a transaction handle is not closed; its transaction ends with its callback')),
   };
   return handle;
+}
+
+/** A fixed-text statement as a drizzle query: each `$n` becomes its parameter again. */
+function asSql(s: Statement): SQL {
+  const parts = s.text.split(/\$(\d+)/);
+  const chunks: SQL[] = [];
+  for (const [i, part] of parts.entries()) chunks.push(i % 2 === 0 ? sql.raw(part) : sql`${s.params[Number(part) - 1] ?? null}`);
+  return sql.join(chunks);
 }
 
 /** The promise's value, or undefined when it fails or takes longer than `ms`. */
@@ -114,6 +142,25 @@ async function openPostgres(url: string, max: number): Promise<Database> {
       return rowsOf(await db.execute(query)) as T[];
     },
     transaction: (work) => db.transaction((tx) => work(inTransaction('postgres', tx, rowsOf))),
+    async atOnce(statements) {
+      const connection = await pg.reserve();
+      try {
+        // Issued without waiting: postgres.js writes them together and reads the answers in order.
+        const begin = connection`begin`;
+        const each = statements.map((s) => connection.unsafe(s.text, s.params, { prepare: true }));
+        const commit = connection`commit`;
+        const settled = await Promise.allSettled([begin, ...each, commit]);
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) {
+          // COMMIT of a failed transaction rolls it back; a failure of BEGIN or COMMIT itself ends it here.
+          await connection`rollback`.catch(() => undefined);
+          throw failed.reason;
+        }
+        return settled.slice(1, -1).map((r) => rowsOf((r as PromiseFulfilledResult<unknown>).value));
+      } finally {
+        connection.release();
+      }
+    },
     async ping() {
       await pg`select 1`;
     },
@@ -172,6 +219,13 @@ async function openPglite(dir: string): Promise<Database> {
       return rowsOf(await db.execute(query)) as T[];
     },
     transaction: (work) => db.transaction((tx) => work(inTransaction('pglite', tx, rowsOf))),
+    // In process, a round trip costs nothing: one transaction, one statement after the other.
+    atOnce: (statements) =>
+      client.transaction(async (tx) => {
+        const answers: Record<string, unknown>[][] = [];
+        for (const s of statements) answers.push((await tx.query<Record<string, unknown>>(s.text, s.params)).rows);
+        return answers;
+      }),
     async ping() {
       await client.query('select 1');
     },
