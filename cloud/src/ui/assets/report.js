@@ -232,8 +232,20 @@
     });
   }
 
+  /**
+   * A session that ended while the page was open: to the sign-in page, which comes back to this
+   * very page with its filters (they are all in the query). The report is never drawn, so the
+   * promise never settles and no error notice shows under a header that still names the person.
+   */
+  function signInAgain() {
+    var here = location.pathname + location.search;
+    location.assign('/sign-in?next=' + encodeURIComponent(here) + '&why=expired');
+    return new Promise(function () {});
+  }
+
   async function getJson(url) {
     var res = await fetch(url, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+    if (res.status === 401) return signInAgain();
     var body = await res.json();
     if (!res.ok) throw new Error((body && body.error && body.error.message) || 'Request failed (' + res.status + ')');
     return body;
