@@ -56,7 +56,7 @@ export function PolicyListPage(
   props: {
     user: SignedInUser;
     csrf: string;
-    versions: { version: number; state: string; publishedAt: string | null; createdAt: string }[];
+    versions: { version: number; state: string; publishedAt: string | null; createdAt: string; publishedWithoutReview: boolean }[];
     council: CouncilSettings;
   } & PageMessages,
 ) {
@@ -83,7 +83,7 @@ export function PolicyListPage(
               <td>
                 <a href={`/admin/policies/${v.version}`}>v{v.version}</a>
               </td>
-              <td>{v.state.replace('_', ' ')}</td>
+              <td>{v.publishedWithoutReview ? `${v.state.replace('_', ' ')}, without review` : v.state.replace('_', ' ')}</td>
               <td>{when(v.createdAt)}</td>
               <td>{when(v.publishedAt)}</td>
             </tr>
@@ -264,6 +264,11 @@ export function PolicyVersionPage(
         Written by {v.authors.length > 0 ? v.authors.map((a) => a.name).join(', ') : 'the system'}; created {when(v.createdAt)}.{' '}
         {v.worksCouncilRequired ? 'Works-council approval is required in this organisation.' : ''}
       </p>
+      {v.publishedWithoutReview ? (
+        <p class="notice" role="status">
+          Published without review: the organisation had one admin and no works council, and the admin confirmed that nobody else reviewed this version.
+        </p>
+      ) : null}
       <p>
         sha256 <code>{v.hash}</code>
       </p>
@@ -292,8 +297,23 @@ export function PolicyVersionPage(
           <p>{v.missingApprovals.length > 0 ? `Still needs ${v.missingApprovals.join(' and ')}.` : 'Approved: ready to publish.'}</p>
           {props.isAuthor ? <p>You wrote or edited this version, so someone else must approve it.</p> : null}
           {props.canApprove ? <ActionButton action={`${base}/approve`} csrf={props.csrf} label="Approve" /> : null}
-          {admin ? (
+          {admin && !v.mayPublishWithoutReview ? (
             <ActionButton action={`${base}/publish`} csrf={props.csrf} label={v.conflicts.length > 0 ? 'Publish despite the warning' : 'Publish'} />
+          ) : null}
+          {v.mayPublishWithoutReview ? (
+            <form method="post" action={`${base}/publish`} aria-label="Publish without review">
+              <input type="hidden" name="_csrf" value={props.csrf} />
+              <input type="hidden" name="withoutReview" value="yes" />
+              <p>
+                You are the only person here who can review a policy: the only admin, with no works-council member and works-council approval off. You may
+                publish it yourself; the audit log and this version's history will say it was published without review. Once a second admin or a works-council
+                member exists, they must approve every version.
+              </p>
+              <label>
+                <input type="checkbox" name="confirm" value="yes" /> I confirm that nobody else reviewed this version
+              </label>{' '}
+              <button type="submit">Publish without review</button>
+            </form>
           ) : null}
           {admin ? <ActionButton action={`${base}/reopen`} csrf={props.csrf} label="Back to draft" /> : null}
         </>

@@ -87,11 +87,11 @@ export function createConsentStore({ db }: Database) {
     },
 
     /** Publishes a version in review and retires the one it replaces, in one transaction. */
-    async publishReviewed(orgId: string, version: number, at: Date): Promise<boolean> {
+    async publishReviewed(orgId: string, version: number, at: Date, withoutReview = false): Promise<boolean> {
       return db.transaction(async (tx) => {
         const rows = await tx
           .update(policies)
-          .set({ state: 'published', publishedAt: at })
+          .set({ state: 'published', publishedAt: at, publishedWithoutReview: withoutReview })
           .where(and(eq(policies.orgId, orgId), eq(policies.version, version), eq(policies.state, 'in_review')))
           .returning({ version: policies.version });
         if (rows.length !== 1) return false;

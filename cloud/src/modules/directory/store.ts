@@ -98,6 +98,13 @@ export function createDirectoryStore({ db }: Database, now: () => Date = () => n
         .where(and(eq(users.orgId, orgId), isNull(users.deactivatedAt)))
         .orderBy(users.name);
     },
+    /** Active people who may review a policy version: admins and works-council members. */
+    async policyReviewers(orgId: string): Promise<{ id: string; role: UserRow['role']; worksCouncil: boolean }[]> {
+      return db
+        .select({ id: users.id, role: users.role, worksCouncil: users.worksCouncil })
+        .from(users)
+        .where(and(eq(users.orgId, orgId), isNull(users.deactivatedAt), or(eq(users.role, 'admin'), eq(users.worksCouncil, true))));
+    },
     /** Active people of the org without a password: imported or made without one, they cannot sign in yet. */
     async peopleWithoutPassword(orgId: string): Promise<{ id: string; name: string; email: string }[]> {
       return db
