@@ -68,28 +68,30 @@ export function PolicyListPage(
       {admin ? <ActionButton action="/admin/policies" csrf={props.csrf} label="New draft from the current policy" /> : null}
       <CouncilSection csrf={props.csrf} council={props.council} admin={admin} />
       <h2>Versions</h2>
-      <table>
-        <thead>
-          <tr>
-            <th>Version</th>
-            <th>State</th>
-            <th>Created</th>
-            <th>Published</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.versions.map((v) => (
+      <div class="table-wrap">
+        <table>
+          <thead>
             <tr>
-              <td>
-                <a href={`/admin/policies/${v.version}`}>v{v.version}</a>
-              </td>
-              <td>{v.publishedWithoutReview ? `${v.state.replace('_', ' ')}, without review` : v.state.replace('_', ' ')}</td>
-              <td>{when(v.createdAt)}</td>
-              <td>{when(v.publishedAt)}</td>
+              <th>Version</th>
+              <th>State</th>
+              <th>Created</th>
+              <th>Published</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {props.versions.map((v) => (
+              <tr>
+                <td>
+                  <a href={`/admin/policies/${v.version}`}>v{v.version}</a>
+                </td>
+                <td>{v.publishedWithoutReview ? `${v.state.replace('_', ' ')}, without review` : v.state.replace('_', ' ')}</td>
+                <td>{when(v.createdAt)}</td>
+                <td>{when(v.publishedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </Layout>
   );
 }
@@ -110,26 +112,28 @@ export function DiffTable(props: { diff: PolicyDiff }) {
           'does not widen anything.'
         )}
       </p>
-      <table aria-label="Changes">
-        <thead>
-          <tr>
-            <th>Field</th>
-            <th>Change</th>
-            <th>Widens</th>
-          </tr>
-        </thead>
-        <tbody>
-          {diff.changes.map((c) => (
+      <div class="table-wrap">
+        <table aria-label="Changes">
+          <thead>
             <tr>
-              <td>
-                <code>{c.field}</code>
-              </td>
-              <td>{c.summary}</td>
-              <td>{c.widens ? <span class="widens">yes</span> : 'no'}</td>
+              <th>Field</th>
+              <th>Change</th>
+              <th>Widens</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {diff.changes.map((c) => (
+              <tr>
+                <td>
+                  <code>{c.field}</code>
+                </td>
+                <td>{c.summary}</td>
+                <td>{c.widens ? <span class="widens">yes</span> : 'no'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </>
   );
 }
@@ -348,38 +352,40 @@ export function ConsentHistoryPage(props: {
   return (
     <Layout title={`Consent history of ${h.person.name}`} user={props.user} current="/admin/policies">
       <p>{h.person.email}. Every decision on every device, oldest first; nothing is ever overwritten.</p>
-      <table>
-        <thead>
-          <tr>
-            <th>When</th>
-            <th>Decision</th>
-            <th>Granted</th>
-            <th>Policy</th>
-            <th>Device</th>
-            <th>How</th>
-            <th>Receipt</th>
-            <th>Superseded</th>
-          </tr>
-        </thead>
-        <tbody>
-          {h.records.map((r) => (
+      <div class="table-wrap">
+        <table>
+          <thead>
             <tr>
-              <td>{when(r.effectiveAt)}</td>
-              <td>{r.decision}</td>
-              <td>{r.granted.join(', ') || 'nothing'}</td>
-              <td>v{r.policyVersion}</td>
-              <td>
-                <code>{r.deviceId}</code>
-              </td>
-              <td>{r.method}</td>
-              <td>
-                <code>{r.receiptId}</code>
-              </td>
-              <td>{when(r.supersededAt)}</td>
+              <th>When</th>
+              <th>Decision</th>
+              <th>Granted</th>
+              <th>Policy</th>
+              <th>Device</th>
+              <th>How</th>
+              <th>Receipt</th>
+              <th>Superseded</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {h.records.map((r) => (
+              <tr>
+                <td>{when(r.effectiveAt)}</td>
+                <td>{r.decision}</td>
+                <td>{r.granted.join(', ') || 'nothing'}</td>
+                <td>v{r.policyVersion}</td>
+                <td>
+                  <code>{r.deviceId}</code>
+                </td>
+                <td>{r.method}</td>
+                <td>
+                  <code>{r.receiptId}</code>
+                </td>
+                <td>{when(r.supersededAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </Layout>
   );
 }

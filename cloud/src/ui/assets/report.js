@@ -214,7 +214,7 @@
         ],
       },
     };
-    new uPlot(
+    var plot = new uPlot(
       opts,
       [xs].concat(
         spec.series.map(function (s) {
@@ -223,6 +223,17 @@
       ),
       box,
     );
+    // The chart follows its box: a window made narrower or a phone turned redraws it at the new
+    // width, instead of sticking out of the page at the width it was first drawn.
+    if (typeof ResizeObserver !== 'undefined') {
+      var drawnWidth = opts.width;
+      new ResizeObserver(function () {
+        var width = Math.max(280, box.clientWidth - 8);
+        if (width === drawnWidth) return;
+        drawnWidth = width;
+        plot.setSize({ width: width, height: opts.height });
+      }).observe(box);
+    }
   }
 
   /** Active and idle per slot, stacked: the idle series is drawn as active + idle, behind active. */
