@@ -9,6 +9,12 @@ const ALLOWED_SKIPS = [
     // can only race on PostgreSQL, where the same test runs (CI sets TEST_DATABASE_URL).
     match: /modules\/notification\/delivery\.test\.ts > notifications on pglite two workers sharing the outbox never deliver the same message twice$/,
   },
+  {
+    // The persona walk seeds the 1,000-person demo (people, devices, consent, spans): minutes on
+    // PGlite's single connection, so it runs on PostgreSQL only (CI sets TEST_DATABASE_URL); the
+    // other browser suites cover the same pages on PGlite with small organisations.
+    match: /e2e\/personas\.test\.ts > personas on PostgreSQL with the 1,000-person demo /,
+  },
 ];
 
 const report = JSON.parse(readFileSync(process.argv[2], 'utf8'));
