@@ -14,6 +14,12 @@ const ALLOWED_SKIPS = [
     // so only its PostgreSQL run is real (CI sets TEST_DATABASE_URL).
     match: /e2e\/topology\.test\.ts > the topology on pglite /,
   },
+  {
+    // The persona walk seeds the 1,000-person demo (people, devices, consent, spans): minutes on
+    // PGlite's single connection, so it runs on PostgreSQL only (CI sets TEST_DATABASE_URL); the
+    // other browser suites cover the same pages on PGlite with small organisations.
+    match: /e2e\/personas\.test\.ts > personas on PostgreSQL with the 1,000-person demo /,
+  },
 ];
 
 const report = JSON.parse(readFileSync(process.argv[2], 'utf8'));

@@ -253,6 +253,7 @@ export function createApp(deps: AppDeps) {
     drafts: consent.drafts,
     audit: audit.service,
     accounts: identity.account,
+    fleet: devices.service,
     mailEnabled: config.SMTP_URL !== undefined,
   });
 

@@ -6,7 +6,11 @@
 //   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx test/bench/fleet-pages.ts postgres
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
 import { sql } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { hashAuditRow } from '../../cloud/src/modules/audit/chain';
+import type { Database } from '../../cloud/src/platform/db/client';
 import { startAdminTestbed } from '../../cloud/test/support/admin';
 import type { TestDatabaseKind } from '../../cloud/test/support/database';
 import { median } from './stats';
@@ -15,6 +19,8 @@ const DEVICES = 10_000;
 const AUDIT_ROWS = 100_000;
 const PEOPLE = 1_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 25);
+/** Audit entries written after the last checkpoint (an hour of sign-ins in a busy org). */
+const AFTER_CHECKPOINT = 200;
 const KEY = JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' });
 
 /** The measurement, as Markdown lines for docs/BENCHMARKS.md (run.ts) or the terminal. */
@@ -42,11 +48,14 @@ export async function benchFleetPages(kind: TestDatabaseKind): Promise<string[]>
     from generate_series(1, ${DEVICES}) as i
     left join lateral (select id from users where org_id = ${orgId}::uuid and email = 'person' || (1 + i % ${PEOPLE}) || '@bench.example') p on true`);
   // Audit rows: sign-ins, device syncs, one-person views and, one in a hundred, a report view naming 980 people.
-  // Hashes are filler: the pages measured read the log, they do not verify its chain.
+  // Inserted with filler hashes, then chained for real below: the admin home verifies the chain.
+  const [head] = await database.rows<{ seq: number; hash: string }>(
+    sql`select seq::int as seq, hash from audit_log where org_id = ${orgId} order by seq desc limit 1`,
+  );
   await database.rows(sql`
     with people as (select array_agg(id::text order by email) as ids from users where org_id = ${orgId}::uuid and email like '%@bench.example')
     insert into audit_log (id, org_id, at, actor_type, actor_id, action, subject_user_ids, details, prev_hash, hash)
-    select gen_random_uuid(), ${orgId}::uuid, now() - interval '60 days' + i * interval '50 seconds',
+    select gen_random_uuid(), ${orgId}::uuid, date_trunc('milliseconds', now()) - interval '60 days' + i * interval '50 seconds',
       case when i % 3 = 0 then 'device' else 'user' end,
       case when i % 3 = 0 then gen_random_uuid()::text else ${bed.orgA.people.manager.id} end,
       case when i % 100 = 0 then 'report.team_summary.viewed' when i % 3 = 0 then 'device.token_issued' when i % 10 = 1 then 'report.person_detail.viewed' else 'auth.sign_in' end,
@@ -54,6 +63,13 @@ export async function benchFleetPages(kind: TestDatabaseKind): Promise<string[]>
       case when i % 100 = 0 then '{"from":"2026-10-01","to":"2026-10-31"}'::jsonb else '{}'::jsonb end,
       repeat('0', 64), md5(i::text) || md5(i::text)
     from generate_series(1, ${AUDIT_ROWS}) as i, people`);
+  await chainFrom(database, orgId, head?.seq ?? 0, head?.hash ?? '');
+  // The hourly job's checkpoint, then what happens in the hour after it: the home walks only that.
+  const { audit } = bed.cloud.cloud.services;
+  if (!(await audit.checkpoint(orgId)).checkpoint) throw new Error('the seeded chain does not verify');
+  for (let i = 0; i < AFTER_CHECKPOINT; i++) {
+    await audit.record({ orgId, actorType: 'user', actorId: bed.orgA.people.manager.id, action: 'auth.sign_in', details: {} });
+  }
   await database.rows(sql`analyze`);
   const seeded = ((performance.now() - started) / 1000).toFixed(0);
 
@@ -83,8 +99,12 @@ export async function benchFleetPages(kind: TestDatabaseKind): Promise<string[]>
     return median(times);
   }
 
+  const home = await (await bed.cloud.fetchPath('/', { headers: admin.headers })).text();
+  if (!home.includes('The audit chain is intact since its last signed checkpoint')) throw new Error('the admin home did not verify the chain');
   const rows: [string, number][] = [
     ['`select 1` round trip', await roundTrip()],
+    [`bare Hono server answering the admin home's ${(home.length / 1024).toFixed(0)} KB of HTML (ceiling)`, await bareTtfb(home)],
+    [`/ (admin home: devices, consent, policies, audit chain since its checkpoint + ${AFTER_CHECKPOINT} entries)`, await ttfb('/')],
     ['/admin/devices (newest first)', await ttfb('/admin/devices')],
     ['/admin/devices?q=laptop-05120 (search)', await ttfb('/admin/devices?q=laptop-05120')],
     ['/admin/devices?q=Person 512 (owner search)', await ttfb('/admin/devices?q=Person%20512')],
@@ -110,6 +130,69 @@ export async function benchFleetPages(kind: TestDatabaseKind): Promise<string[]>
     `/audit is ${(html.length / 1024).toFixed(0)} KB of HTML, /admin/devices ${(fleetHtml.length / 1024).toFixed(0)} KB.`,
     '',
   ];
+}
+
+/**
+ * Rewrites prev_hash and hash of the org's rows after `afterSeq` into a real chain continuing
+ * from `prevHash`, a page at a time (the rows were inserted by SQL, which cannot hash them).
+ */
+async function chainFrom(database: Database, orgId: string, afterSeq: number, prevHash: string) {
+  let after = afterSeq;
+  let prev = prevHash;
+  await database.rows(sql`alter table audit_log disable trigger user`);
+  for (;;) {
+    const page = await database.rows<{
+      seq: number;
+      id: string;
+      at: string | Date;
+      actor_type: 'user' | 'device' | 'system';
+      actor_id: string;
+      action: string;
+      subject_user_ids: string[];
+      details: Record<string, unknown>;
+    }>(sql`select seq::int as seq, id, at, actor_type, actor_id, action, subject_user_ids, details from audit_log
+      where org_id = ${orgId} and seq > ${after} order by seq limit 2000`);
+    if (page.length === 0) break;
+    const values = page.map((r) => {
+      const hash = hashAuditRow(prev, {
+        id: r.id,
+        orgId,
+        at: new Date(r.at),
+        actorType: r.actor_type,
+        actorId: r.actor_id,
+        action: r.action,
+        subjectUserIds: r.subject_user_ids,
+        details: r.details,
+      });
+      const row = sql`(${r.seq}::bigint, ${prev}, ${hash})`;
+      prev = hash;
+      return row;
+    });
+    await database.rows(sql`update audit_log a set prev_hash = v.p, hash = v.h from (values ${sql.join(values, sql`, `)}) as v(seq, p, h) where a.seq = v.seq`);
+    after = page[page.length - 1]?.seq ?? after;
+  }
+  await database.rows(sql`alter table audit_log enable trigger user`);
+}
+
+/** The ceiling: the same HTTP stack (Hono on @hono/node-server) answering the same HTML, with no session, query or rendering. */
+async function bareTtfb(html: string): Promise<number> {
+  const app = new Hono().get('/', (c) => c.html(html));
+  const { server, url } = await new Promise<{ server: ServerType; url: string }>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve({ server: s, url: `http://127.0.0.1:${info.port}/` }));
+  });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i <= ROUNDS; i++) {
+      const t0 = performance.now();
+      const response = await fetch(url);
+      const t1 = performance.now();
+      await response.arrayBuffer();
+      if (i > 0) times.push(t1 - t0);
+    }
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+  return median(times);
 }
 
 function day(offset: number): string {

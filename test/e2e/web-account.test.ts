@@ -192,6 +192,34 @@ describe('accounts and homes in Chromium', () => {
     await page.waitForURL((u) => `${u.pathname}${u.search}` === report);
   }, 120_000);
 
+  it("a session that ends while a report is loading goes to sign-in from the page's script and comes back with the filters", async () => {
+    const { page, refused } = await newPage();
+    const report = `/reports/team?teamId=${org.teamId}&from=2026-10-05&to=2026-10-18`;
+    await page.goto(`${cloud.url}/sign-in`);
+    await signIn(page, org.people.manager.email, PASSWORD);
+    await page.waitForSelector('h1');
+    // The page itself is served to a live session; its data is asked for after the session ended.
+    const held: (() => void)[] = [];
+    const seen = new Promise<void>((resolve) => {
+      void page.route('**/api/reports/**', async (route) => {
+        resolve();
+        await new Promise<void>((go) => held.push(go));
+        await route.continue();
+      });
+    });
+    await page.goto(`${cloud.url}${report}`);
+    await seen;
+    await cloud.cloud.services.auth.signOutEverywhere(org.people.manager.id);
+    for (const go of held) go();
+    await page.waitForURL(/\/sign-in\?/);
+    expect(await page.locator('.notice.error').count(), 'no error notice on the way').toBe(0);
+    await page.waitForSelector('text=Your session ended. Sign in again to go back to where you were.');
+    await page.unroute('**/api/reports/**');
+    await signIn(page, org.people.manager.email, PASSWORD);
+    await page.waitForURL((u) => `${u.pathname}${u.search}` === report);
+    expect(refused.filter((m) => !/401/.test(m))).toEqual([]);
+  }, 120_000);
+
   it('answers an unknown page with an HTML 404 in the shell, /api with JSON; the header is compact at 390 px', async () => {
     const { page } = await newPage(390);
     await page.goto(`${cloud.url}/sign-in`);

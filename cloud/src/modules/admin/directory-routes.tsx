@@ -14,6 +14,8 @@ import { ImportPage, PeoplePage, PersonPage, TeamPage, TeamsPage, type Messages 
 import { CategoriesPage, WebhooksPage, type RuleRow } from './settings-pages';
 
 const DONE: Record<string, string> = {
+  invited: 'Invitation sent: the link in the mail lets them set a password, for 7 days.',
+  not_invited: 'Not invited: they have a password already (they can reset it from the sign-in page), sign in with single sign-on, or are deactivated.',
   moved: 'Moved. Reports count earlier days with the earlier team.',
   council: 'Works-council membership saved.',
   deactivated: 'Deactivated: they can no longer sign in.',

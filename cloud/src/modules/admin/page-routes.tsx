@@ -222,11 +222,19 @@ export function adminPageRoutes(deps: {
     app.post(`/admin/policies/:version/${step}`, step === 'approve' ? anyone : admin, async (c) => {
       const version = versionParam(c);
       // "Save and submit" posts the editor itself: what was typed is saved first, or comes back refused.
-      const body = step === 'submit' ? await readForm(c) : {};
-      const form = 'purpose' in body ? formFromBody(body) : undefined;
+      const body = step === 'submit' || step === 'publish' ? await readForm(c) : {};
+      const form = step === 'submit' && 'purpose' in body ? formFromBody(body) : undefined;
       try {
         if (form) await drafts.updateDraft(c.get('user'), version, contentFromForm(form));
-        await drafts[step](c.get('user'), version);
+        if (step === 'publish' && body['withoutReview'] === 'yes') {
+          // The only reviewer publishing their own version: only with the confirmation ticked.
+          if (body['confirm'] !== 'yes') {
+            throw new AppError('validation_failed', 'Tick the box to confirm that nobody else reviewed this version', [
+              { path: 'confirm', problem: 'tick the box to confirm that nobody else reviewed this version' },
+            ]);
+          }
+          await drafts.publish(c.get('user'), version, { withoutReview: true });
+        } else await drafts[step](c.get('user'), version);
         return c.redirect(`/admin/policies/${version}?done=${step}`, 303);
       } catch (error) {
         const messages = refused(error);

@@ -124,6 +124,16 @@ export function PersonPage(
         label={p.worksCouncil ? 'Remove from the works council' : 'Mark as works-council member'}
       />
       <h2>Access</h2>
+      {p.deactivatedAt ? null : (
+        <>
+          <p>An invitation mails a one-time link to set a password (not for single sign-on or anyone who has a password).</p>
+          <form method="post" action="/account/invitations" aria-label="Invite by email">
+            <input type="hidden" name="_csrf" value={props.csrf} />
+            <input type="hidden" name="userId" value={p.id} />
+            <button type="submit">Invite by email</button>
+          </form>
+        </>
+      )}
       {p.deactivatedAt ? (
         <ActionButton action={`${base}/reactivate`} csrf={props.csrf} label="Reactivate" />
       ) : (

@@ -101,6 +101,7 @@ export function contentFromForm(form: PolicyForm): PolicyContent {
 /** The editor's names for the fields zod reports, for plain-language problems. */
 export const POLICY_LABELS = {
   purpose: 'the purpose',
+  confirm: 'Confirmation',
   scopes: 'the scopes',
   'scopes.*': 'Scope',
   'scopes.*.purpose': 'the purpose',

@@ -56,7 +56,7 @@ export function PolicyListPage(
   props: {
     user: SignedInUser;
     csrf: string;
-    versions: { version: number; state: string; publishedAt: string | null; createdAt: string }[];
+    versions: { version: number; state: string; publishedAt: string | null; createdAt: string; publishedWithoutReview: boolean }[];
     council: CouncilSettings;
   } & PageMessages,
 ) {
@@ -68,28 +68,30 @@ export function PolicyListPage(
       {admin ? <ActionButton action="/admin/policies" csrf={props.csrf} label="New draft from the current policy" /> : null}
       <CouncilSection csrf={props.csrf} council={props.council} admin={admin} />
       <h2>Versions</h2>
-      <table>
-        <thead>
-          <tr>
-            <th>Version</th>
-            <th>State</th>
-            <th>Created</th>
-            <th>Published</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.versions.map((v) => (
+      <div class="table-wrap">
+        <table>
+          <thead>
             <tr>
-              <td>
-                <a href={`/admin/policies/${v.version}`}>v{v.version}</a>
-              </td>
-              <td>{v.state.replace('_', ' ')}</td>
-              <td>{when(v.createdAt)}</td>
-              <td>{when(v.publishedAt)}</td>
+              <th>Version</th>
+              <th>State</th>
+              <th>Created</th>
+              <th>Published</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {props.versions.map((v) => (
+              <tr>
+                <td>
+                  <a href={`/admin/policies/${v.version}`}>v{v.version}</a>
+                </td>
+                <td>{v.publishedWithoutReview ? `${v.state.replace('_', ' ')}, without review` : v.state.replace('_', ' ')}</td>
+                <td>{when(v.createdAt)}</td>
+                <td>{when(v.publishedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </Layout>
   );
 }
@@ -110,26 +112,28 @@ export function DiffTable(props: { diff: PolicyDiff }) {
           'does not widen anything.'
         )}
       </p>
-      <table aria-label="Changes">
-        <thead>
-          <tr>
-            <th>Field</th>
-            <th>Change</th>
-            <th>Widens</th>
-          </tr>
-        </thead>
-        <tbody>
-          {diff.changes.map((c) => (
+      <div class="table-wrap">
+        <table aria-label="Changes">
+          <thead>
             <tr>
-              <td>
-                <code>{c.field}</code>
-              </td>
-              <td>{c.summary}</td>
-              <td>{c.widens ? <span class="widens">yes</span> : 'no'}</td>
+              <th>Field</th>
+              <th>Change</th>
+              <th>Widens</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {diff.changes.map((c) => (
+              <tr>
+                <td>
+                  <code>{c.field}</code>
+                </td>
+                <td>{c.summary}</td>
+                <td>{c.widens ? <span class="widens">yes</span> : 'no'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </>
   );
 }
@@ -264,6 +268,11 @@ export function PolicyVersionPage(
         Written by {v.authors.length > 0 ? v.authors.map((a) => a.name).join(', ') : 'the system'}; created {when(v.createdAt)}.{' '}
         {v.worksCouncilRequired ? 'Works-council approval is required in this organisation.' : ''}
       </p>
+      {v.publishedWithoutReview ? (
+        <p class="notice" role="status">
+          Published without review: the organisation had one admin and no works council, and the admin confirmed that nobody else reviewed this version.
+        </p>
+      ) : null}
       <p>
         sha256 <code>{v.hash}</code>
       </p>
@@ -292,8 +301,23 @@ export function PolicyVersionPage(
           <p>{v.missingApprovals.length > 0 ? `Still needs ${v.missingApprovals.join(' and ')}.` : 'Approved: ready to publish.'}</p>
           {props.isAuthor ? <p>You wrote or edited this version, so someone else must approve it.</p> : null}
           {props.canApprove ? <ActionButton action={`${base}/approve`} csrf={props.csrf} label="Approve" /> : null}
-          {admin ? (
+          {admin && !v.mayPublishWithoutReview ? (
             <ActionButton action={`${base}/publish`} csrf={props.csrf} label={v.conflicts.length > 0 ? 'Publish despite the warning' : 'Publish'} />
+          ) : null}
+          {v.mayPublishWithoutReview ? (
+            <form method="post" action={`${base}/publish`} aria-label="Publish without review">
+              <input type="hidden" name="_csrf" value={props.csrf} />
+              <input type="hidden" name="withoutReview" value="yes" />
+              <p>
+                You are the only person here who can review a policy: the only admin, with no works-council member and works-council approval off. You may
+                publish it yourself; the audit log and this version's history will say it was published without review. Once a second admin or a works-council
+                member exists, they must approve every version.
+              </p>
+              <label>
+                <input type="checkbox" name="confirm" value="yes" /> I confirm that nobody else reviewed this version
+              </label>{' '}
+              <button type="submit">Publish without review</button>
+            </form>
           ) : null}
           {admin ? <ActionButton action={`${base}/reopen`} csrf={props.csrf} label="Back to draft" /> : null}
         </>
@@ -328,38 +352,40 @@ export function ConsentHistoryPage(props: {
   return (
     <Layout title={`Consent history of ${h.person.name}`} user={props.user} current="/admin/policies">
       <p>{h.person.email}. Every decision on every device, oldest first; nothing is ever overwritten.</p>
-      <table>
-        <thead>
-          <tr>
-            <th>When</th>
-            <th>Decision</th>
-            <th>Granted</th>
-            <th>Policy</th>
-            <th>Device</th>
-            <th>How</th>
-            <th>Receipt</th>
-            <th>Superseded</th>
-          </tr>
-        </thead>
-        <tbody>
-          {h.records.map((r) => (
+      <div class="table-wrap">
+        <table>
+          <thead>
             <tr>
-              <td>{when(r.effectiveAt)}</td>
-              <td>{r.decision}</td>
-              <td>{r.granted.join(', ') || 'nothing'}</td>
-              <td>v{r.policyVersion}</td>
-              <td>
-                <code>{r.deviceId}</code>
-              </td>
-              <td>{r.method}</td>
-              <td>
-                <code>{r.receiptId}</code>
-              </td>
-              <td>{when(r.supersededAt)}</td>
+              <th>When</th>
+              <th>Decision</th>
+              <th>Granted</th>
+              <th>Policy</th>
+              <th>Device</th>
+              <th>How</th>
+              <th>Receipt</th>
+              <th>Superseded</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {h.records.map((r) => (
+              <tr>
+                <td>{when(r.effectiveAt)}</td>
+                <td>{r.decision}</td>
+                <td>{r.granted.join(', ') || 'nothing'}</td>
+                <td>v{r.policyVersion}</td>
+                <td>
+                  <code>{r.deviceId}</code>
+                </td>
+                <td>{r.method}</td>
+                <td>
+                  <code>{r.receiptId}</code>
+                </td>
+                <td>{when(r.supersededAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </Layout>
   );
 }

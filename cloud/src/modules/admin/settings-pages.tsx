@@ -2,7 +2,7 @@ import type { FieldProblem } from '@icarus/shared';
 import type { SignedInUser } from '../../platform/env';
 import { ActionButton, DataTable, Info, Problems, when } from '../../ui/components';
 import { Layout } from '../../ui/layout';
-import type { CategoryPreview } from '../analytics';
+import { DEFAULT_RULES_RULE, type CategoryPreview } from '../analytics';
 
 export interface Messages {
   error?: string | undefined;
@@ -102,6 +102,7 @@ export function CategoriesPage(
         <button type="submit">Save rules</button>
       </form>
       <h2>Built-in rules</h2>
+      <p class="rule">{DEFAULT_RULES_RULE}</p>
       <DataTable label="Built-in rules" head={['App pattern', 'Category', 'Productivity']}>
         {props.defaults.map((d) => (
           <tr>

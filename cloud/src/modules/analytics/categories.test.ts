@@ -31,7 +31,6 @@ describe('the built-in rules', () => {
   const categorizer = createCategorizer([]);
 
   it.each([
-    ['Microsoft Outlook', 'Email'],
     ['Salesforce', 'CRM'],
     ['HubSpot', 'CRM'],
     ['Zendesk', 'Support desk'],
@@ -41,6 +40,21 @@ describe('the built-in rules', () => {
     ['LibreOffice-writer', 'Documents'],
   ])('count the business app %s as %s, productive: sales and support teams are not all "neutral"', (app, category) => {
     expect(categorizer.of(app)).toEqual({ category, productivity: 'productive' });
+  });
+
+  it.each([
+    ['Microsoft Outlook', 'Email'],
+    ['thunderbird', 'Email'],
+    ['gnome-calendar', 'Calendar'],
+    ['Slack', 'Chat'],
+    ['zoom', 'Meetings'],
+  ])('count communication (%s, %s) as neutral: a day in the inbox is not a day of focused work', (app, category) => {
+    expect(categorizer.of(app)).toEqual({ category, productivity: 'neutral' });
+  });
+
+  it('count only calls as meetings, not the calendar: meeting load is the Meetings category', () => {
+    expect(categorizer.of('Google Calendar').category).not.toBe('Meetings');
+    expect(categorizer.of('Webex Meetings').category).toBe('Meetings');
   });
 
   it('leave chat, meetings and browsers neutral and unknown apps uncategorized', () => {

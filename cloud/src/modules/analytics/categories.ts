@@ -11,6 +11,18 @@ export const UNCATEGORIZED: Category = { category: 'Uncategorized', productivity
 /** Spans without an app (only idle was granted) still count towards active and idle time. */
 export const NO_APP = '(no app)';
 
+/**
+ * How the built-in rules decide, in the words the categories page shows: the tools in which the
+ * work itself is made are productive; communication is neutral, because it is how work is
+ * coordinated rather than the work, and counting it productive would let a day spent in mail read
+ * as a day of focused work; meeting load is the Meetings category alone (calls, not the calendar).
+ */
+export const DEFAULT_RULES_RULE =
+  'Built in: the tools in which the work itself is made (code, design, documents and spreadsheets, CRM, support desk, project tools) are productive. ' +
+  'Communication (email, chat, calendar, calls) is neutral: it is how work is coordinated, and counting it productive would let a day in the inbox read as focused work. ' +
+  'Meeting load counts the Meetings category (video calls) only; time in a calendar app is not a meeting. Browsers and file managers are neutral, games and entertainment unproductive. ' +
+  'Where mail or chat is the work (a sales or support desk), add a rule of your own above: it wins over the built-in ones.';
+
 /** Built-in rules for common applications; an org's own rules are tried first. */
 export const DEFAULT_RULES: readonly CategoryRule[] = [
   {
@@ -36,6 +48,7 @@ export const DEFAULT_RULES: readonly CategoryRule[] = [
   },
   // Business apps: for sales, support and operations teams these are the work itself, so they
   // count as productive (left to "Uncategorized", whole teams read as idle at their desks).
+  // Mail is not among them: it is communication, neutral for every team by default.
   {
     app: '^(salesforce|salesforce.*|hubspot|hubspot.*|pipedrive|zoho crm|microsoft dynamics.*|dynamics 365.*|sugarcrm|close|copper)$',
     category: 'CRM',
@@ -51,12 +64,22 @@ export const DEFAULT_RULES: readonly CategoryRule[] = [
     category: 'Project work',
     productivity: 'productive',
   },
+  // Communication is neutral (see DEFAULT_RULES_RULE): mail, the calendar, chat and calls.
   {
     app: '^(thunderbird|outlook|microsoft outlook|new outlook|mail|apple mail|evolution|geary|mailspring|superhuman|gmail)$',
     category: 'Email',
-    productivity: 'productive',
+    productivity: 'neutral',
   },
-  { app: '^(zoom|zoom\\.us|webex|gotomeeting|skype|jitsi.*|google meet)$', category: 'Meetings', productivity: 'neutral' },
+  {
+    app: '^(gnome-calendar|calendar|apple calendar|ical|google calendar|outlook calendar|fantastical|busycal|korganizer)$',
+    category: 'Calendar',
+    productivity: 'neutral',
+  },
+  {
+    app: '^(zoom|zoom\\.us|zoom workplace|webex|webex meetings|gotomeeting|goto meeting|skype|jitsi.*|google meet|whereby)$',
+    category: 'Meetings',
+    productivity: 'neutral',
+  },
   {
     app: '^(firefox|firefox-esr|google-chrome|chrome|chromium|microsoft edge|msedge|safari|brave|brave-browser|opera|vivaldi)$',
     category: 'Web browsing',

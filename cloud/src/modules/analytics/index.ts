@@ -69,7 +69,7 @@ export type { AnalyticsService } from './service';
 export type { AnalyticsJobs } from './jobs';
 export type { RollupQueries, ExportRow, UserAppTotal, UserDayTotal, WeekTotal, GroupDayCell, OrgCells } from './query-store';
 export type { CategoryRule, Productivity } from './tables';
-export { DEFAULT_RULES } from './categories';
+export { DEFAULT_RULES, DEFAULT_RULES_RULE } from './categories';
 export { CategoryRuleInput } from './routes';
 export type { CategoryPreview } from './category-preview';
 export { documentCategoriesApi } from './openapi';

@@ -56,11 +56,15 @@ function CheckpointPanel(props: { checkpoint: Checkpoint | null; supplied: strin
     <section aria-label="Checkpoints">
       {props.checkpoint ? (
         <details>
+          {/* Nothing interactive inside the summary: it is itself the control that opens the details. */}
           <summary>
             Latest signed checkpoint: entry {props.checkpoint.seq}, {props.checkpoint.size} entries, signed {props.checkpoint.at} (key{' '}
-            <code>{props.checkpoint.kid}</code>, public key at <a href="/v1/audit-keys">/v1/audit-keys</a>)
+            <code>{props.checkpoint.kid}</code>)
           </summary>
-          <p>Keep this outside the system; paste it below later to check that nothing before it was deleted or re-chained.</p>
+          <p>
+            Its public key is at <a href="/v1/audit-keys">/v1/audit-keys</a>. Keep this outside the system; paste it below later to check that nothing before it
+            was deleted or re-chained.
+          </p>
           <textarea readonly rows={4} aria-label="Checkpoint JWS">
             {props.checkpoint.jws}
           </textarea>

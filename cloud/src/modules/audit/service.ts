@@ -165,6 +165,39 @@ export function createAuditService(deps: {
       };
     },
 
+    /**
+     * The chain since the newest valid stored checkpoint: its entry still has the signed hash and
+     * count, and every entry after it hashes and links (the whole chain when none is stored yet).
+     * What a glance needs (the admin home) at the cost of the entries since the last scheduled
+     * checkpoint, not of the whole log; `verify` walks everything. Signs nothing.
+     */
+    async verifySinceCheckpoint(orgId: string): Promise<{
+      ok: boolean;
+      /** Entries in the chain, counting those the checkpoint signed. */
+      entries: number;
+      /** Entries read: from the checkpoint's own entry to the head. */
+      walked: number;
+      problems: ChainVerification['problems'];
+      checkpoint: { seq: number; size: number; at: string } | null;
+    }> {
+      const stored = await checkpoints.latestStored(orgId);
+      const last = stored.checkpoint;
+      const walk = last
+        ? await walkChain(store.pages(orgId, 2000, last.seq), { prevHash: undefined, entries: last.size - 1 }, [last])
+        : await walkChain(store.pages(orgId, 2000), { prevHash: GENESIS_HASH, entries: 0 }, []);
+      const problems: ChainVerification['problems'] = [
+        ...walk.problems,
+        ...stored.forged.map((seq) => ({ kind: 'checkpoint_forged' as const, checkpointSeq: seq })),
+      ];
+      return {
+        ok: problems.length === 0,
+        entries: walk.entries,
+        walked: walk.entries - (last ? last.size - 1 : 0),
+        problems,
+        checkpoint: last ? { seq: last.seq, size: last.size, at: last.at } : null,
+      };
+    },
+
     /** The newest valid stored checkpoint, signing nothing. */
     latestCheckpoint: async (orgId: string): Promise<Checkpoint | null> => (await checkpoints.latestStored(orgId)).checkpoint ?? null,
 

@@ -41,40 +41,42 @@ export function CompliancePage(props: { user: SignedInUser; report: ComplianceRe
         </section>
       ) : null}
       <h2>Consent coverage per team and policy version</h2>
-      <table aria-label="Consent coverage">
-        <thead>
-          <tr>
-            <th>Team</th>
-            <th>Policy</th>
-            <th>People</th>
-            <th>Granted</th>
-            <th>Declined</th>
-            <th>Withdrawn</th>
-            <th>No decision</th>
-            <th>Pending re-consent</th>
-            {ALL_SCOPES.map((s) => (
-              <th>{s}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {r.coverage.map((c) => (
+      <div class="table-wrap">
+        <table aria-label="Consent coverage">
+          <thead>
             <tr>
-              <td>{c.teamName}</td>
-              <td>{c.policyVersion ? `v${c.policyVersion}` : '—'}</td>
-              <td>{c.people}</td>
-              <td>{c.granted}</td>
-              <td>{c.declined}</td>
-              <td>{c.withdrawn}</td>
-              <td>{c.noDecision}</td>
-              <td>{c.pendingReconsent}</td>
+              <th>Team</th>
+              <th>Policy</th>
+              <th>People</th>
+              <th>Granted</th>
+              <th>Declined</th>
+              <th>Withdrawn</th>
+              <th>No decision</th>
+              <th>Pending re-consent</th>
               {ALL_SCOPES.map((s) => (
-                <td>{c.byScope[s]}</td>
+                <th>{s}</th>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {r.coverage.map((c) => (
+              <tr>
+                <td>{c.teamName}</td>
+                <td>{c.policyVersion ? `v${c.policyVersion}` : '—'}</td>
+                <td>{c.people}</td>
+                <td>{c.granted}</td>
+                <td>{c.declined}</td>
+                <td>{c.withdrawn}</td>
+                <td>{c.noDecision}</td>
+                <td>{c.pendingReconsent}</td>
+                {ALL_SCOPES.map((s) => (
+                  <td>{c.byScope[s]}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <h2>Withdrawals</h2>
       {r.withdrawals.length === 0 ? (
         <p>None in this period.</p>
@@ -100,26 +102,28 @@ export function CompliancePage(props: { user: SignedInUser; report: ComplianceRe
         </ul>
       )}
       <h2>Access to personal data</h2>
-      <table aria-label="Access to personal data">
-        <thead>
-          <tr>
-            <th>Action</th>
-            <th>Events</th>
-            <th>By (people)</th>
-            <th>About (people)</th>
-          </tr>
-        </thead>
-        <tbody>
-          {r.personalDataAccess.map((a) => (
+      <div class="table-wrap">
+        <table aria-label="Access to personal data">
+          <thead>
             <tr>
-              <td>{a.action}</td>
-              <td>{a.events}</td>
-              <td>{a.actors}</td>
-              <td>{a.people}</td>
+              <th>Action</th>
+              <th>Events</th>
+              <th>By (people)</th>
+              <th>About (people)</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {r.personalDataAccess.map((a) => (
+              <tr>
+                <td>{a.action}</td>
+                <td>{a.events}</td>
+                <td>{a.actors}</td>
+                <td>{a.people}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </Layout>
   );
 }

@@ -35,6 +35,13 @@ export interface PolicyVersionView {
   conflicts: PurposeConflict[];
   /** What is still missing before it may be published, in words; empty when it may. */
   missingApprovals: string[];
+  /**
+   * The organisation has nobody but this admin to review it (one admin, no works-council member,
+   * works-council approval off): they may publish their own version after confirming that no
+   * second person reviewed it.
+   */
+  mayPublishWithoutReview: boolean;
+  publishedWithoutReview: boolean;
   /** Against the version in force now (null when none is). */
   diff: PolicyDiff;
 }
@@ -44,7 +51,10 @@ export interface PolicyVersionView {
  * approve, publish. Nobody approves a version they created or edited: publishing needs the
  * approval of someone else (an admin or a works-council member), and with works-council approval
  * on, that someone must include a works-council member. A version with nothing changed from the
- * one in force is refused at submit and at publish. Every step is audited; every read and write
+ * one in force is refused at submit and at publish. The one exception: an organisation whose only
+ * possible reviewer is the admin publishing (one admin, no works-council member, works-council
+ * approval off) may publish its own version after an explicit confirmation that no second person
+ * reviewed it, recorded as such in the audit log and on the version. Every step is audited; every read and write
  * is scoped to the signed-in user's org, so another org's version is simply "not found".
  */
 export function createPolicyDrafts(deps: Deps) {
@@ -93,6 +103,7 @@ export function createPolicyDrafts(deps: Deps) {
       store.currentPolicy(user.orgId),
     ]);
     const worksCouncilRequired = org?.worksCouncilRequired ?? false;
+    const lacking = row.state === 'in_review' ? missing(row, approvals, worksCouncilRequired) : [];
     // A version not yet published is compared with the one in force; a published one with its predecessor.
     const open = row.state === 'draft' || row.state === 'in_review';
     const base = open ? current : await previousPublished(user.orgId, row.version);
@@ -115,11 +126,25 @@ export function createPolicyDrafts(deps: Deps) {
         })),
       ),
       worksCouncilRequired,
-      missingApprovals: row.state === 'in_review' ? missing(row, approvals, worksCouncilRequired) : [],
+      missingApprovals: lacking,
+      mayPublishWithoutReview: lacking.length > 0 && user.role === 'admin' && (await soleReviewerRefusal(user, worksCouncilRequired)) === undefined,
+      publishedWithoutReview: row.publishedWithoutReview,
       nothingChanged: open && unchanged(row, current),
       conflicts: purposeConflicts(row.content),
       diff: diffPolicies(base, row),
     };
+  }
+
+  /**
+   * Why `user` may not publish without review, in words, or undefined when they are the
+   * organisation's only possible reviewer.
+   */
+  async function soleReviewerRefusal(user: SignedInUser, worksCouncilRequired: boolean): Promise<string | undefined> {
+    if (worksCouncilRequired) return 'works-council approval is required, and a works-council member must approve every version';
+    const others = (await directory.policyReviewers(user.orgId)).filter((p) => p.id !== user.userId);
+    if (others.some((p) => p.role === 'admin')) return 'another admin can review it, so they must approve it';
+    if (others.length > 0) return 'a works-council member can review it, so they must approve it';
+    return undefined;
   }
 
   async function previousPublished(orgId: string, version: number): Promise<PolicyRow | undefined> {
@@ -148,6 +173,7 @@ export function createPolicyDrafts(deps: Deps) {
         hash: r.hash,
         createdAt: r.createdAt.toISOString(),
         publishedAt: r.publishedAt?.toISOString() ?? null,
+        publishedWithoutReview: r.publishedWithoutReview,
       }));
     },
 
@@ -226,7 +252,11 @@ export function createPolicyDrafts(deps: Deps) {
       return view(user, row);
     },
 
-    async publish(user: SignedInUser, version: number): Promise<PolicyVersionView> {
+    /**
+     * `withoutReview`: the admin confirmed that nobody else reviewed the version; honoured only when
+     * approvals are missing and nobody else could give them (see soleReviewerRefusal).
+     */
+    async publish(user: SignedInUser, version: number, options: { withoutReview?: boolean } = {}): Promise<PolicyVersionView> {
       if (user.role !== 'admin') throw new AppError('forbidden', 'Only an admin may publish a policy version');
       const row = await find(user, version);
       if (row.state !== 'in_review') throw wrongState(row, 'in review and approved');
@@ -237,13 +267,21 @@ export function createPolicyDrafts(deps: Deps) {
       ]);
       if (previous && unchanged(row, previous)) throw nothingToPublish(previous);
       const lacking = missing(row, approvals, org?.worksCouncilRequired ?? false);
-      if (lacking.length > 0) {
+      const withoutReview = lacking.length > 0 && options.withoutReview === true;
+      if (withoutReview) {
+        const refusal = await soleReviewerRefusal(user, org?.worksCouncilRequired ?? false);
+        if (refusal) {
+          throw new AppError('conflict', `It cannot be published without review: ${refusal}`, [
+            { path: 'approvals', problem: `needs ${lacking.join(' and ')}` },
+          ]);
+        }
+      } else if (lacking.length > 0) {
         throw new AppError('conflict', `Not approved yet: it still needs ${lacking.join(' and ')}`, [
           { path: 'approvals', problem: `needs ${lacking.join(' and ')}` },
         ]);
       }
       if (previous && previous.version > version) throw wrongState(previous, 'older than the draft');
-      if (!(await store.publishReviewed(user.orgId, version, now()))) throw wrongState(row, 'in review');
+      if (!(await store.publishReviewed(user.orgId, version, now(), withoutReview))) throw wrongState(row, 'in review');
       const widens = policyWidens(previous?.content, row.content);
       await audit.record({
         orgId: user.orgId,
@@ -257,6 +295,7 @@ export function createPolicyDrafts(deps: Deps) {
           widens,
           widenedScopes: widenedScopes(previous?.content, row.content),
           approvedBy: approvals.map((a) => a.userId),
+          withoutReview,
         },
       });
       await consent.afterPublish(user.orgId, version, widens);

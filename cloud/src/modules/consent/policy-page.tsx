@@ -16,24 +16,26 @@ export function PolicyPage({ policy }: { policy: Policy }) {
     <Layout title={`${c.controller.name}: activity data policy, version ${policy.version}`} width="reading">
       <p>{c.purpose}</p>
       <h2>What may be recorded, and why</h2>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Scope</th>
-            <th scope="col">Purpose</th>
-            <th scope="col">Legal basis</th>
-          </tr>
-        </thead>
-        <tbody>
-          {c.scopes.map((s) => (
+      <div class="table-wrap">
+        <table>
+          <thead>
             <tr>
-              <td>{SCOPES[s.scope].label}</td>
-              <td>{s.purpose}</td>
-              <td>{s.legalBasis === 'consent' ? 'Your consent (you may refuse with no consequence)' : 'Legitimate interest (you may object)'}</td>
+              <th scope="col">Scope</th>
+              <th scope="col">Purpose</th>
+              <th scope="col">Legal basis</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {c.scopes.map((s) => (
+              <tr>
+                <td>{SCOPES[s.scope].label}</td>
+                <td>{s.purpose}</td>
+                <td>{s.legalBasis === 'consent' ? 'Your consent (you may refuse with no consequence)' : 'Legitimate interest (you may object)'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <dl>
         <dt>Window titles</dt>
         <dd>{c.scopes.some((s) => s.scope === 'window_titles') ? TITLE_MODES[c.titleMode] : 'Never recorded.'}</dd>

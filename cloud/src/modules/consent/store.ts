@@ -101,11 +101,11 @@ export function createConsentStore(database: Database, events: EventOutbox = NO_
     },
 
     /** Publishes a version in review and retires the one it replaces, in one transaction. */
-    async publishReviewed(orgId: string, version: number, at: Date): Promise<boolean> {
+    async publishReviewed(orgId: string, version: number, at: Date, withoutReview = false): Promise<boolean> {
       return database.transaction(async (tx) => {
         const [published] = await tx.db
           .update(policies)
-          .set({ state: 'published', publishedAt: at })
+          .set({ state: 'published', publishedAt: at, publishedWithoutReview: withoutReview })
           .where(and(eq(policies.orgId, orgId), eq(policies.version, version), eq(policies.state, 'in_review')))
           .returning({ version: policies.version, hash: policies.hash });
         if (!published) return false;

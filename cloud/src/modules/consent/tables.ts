@@ -14,6 +14,8 @@ export const policies = pgTable(
     authors: jsonb('authors').$type<string[]>().notNull().default([]),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     publishedAt: timestamp('published_at', { withTimezone: true }),
+    /** Published by the organisation's only reviewer, who confirmed that no second person reviewed it. */
+    publishedWithoutReview: boolean('published_without_review').notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.version] })],
 );

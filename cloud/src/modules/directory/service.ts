@@ -62,6 +62,7 @@ export function createDirectoryService(store: DirectoryStore) {
 
     listTeams: store.listTeams,
     listMembers: store.listMembers,
+    policyReviewers: store.policyReviewers,
     findMembers: store.findMembers,
     membershipHistory: store.membershipHistory,
     findOrg: store.findOrg,

@@ -99,6 +99,13 @@ export function createDirectoryStore(database: Database, now: () => Date = () =>
         .where(and(eq(users.orgId, orgId), isNull(users.deactivatedAt)))
         .orderBy(users.name);
     },
+    /** Active people who may review a policy version: admins and works-council members. */
+    async policyReviewers(orgId: string): Promise<{ id: string; role: UserRow['role']; worksCouncil: boolean }[]> {
+      return db
+        .select({ id: users.id, role: users.role, worksCouncil: users.worksCouncil })
+        .from(users)
+        .where(and(eq(users.orgId, orgId), isNull(users.deactivatedAt), or(eq(users.role, 'admin'), eq(users.worksCouncil, true))));
+    },
     /** Active people of the org without a password who may have one: imported or made without one, they cannot sign in yet. */
     async peopleWithoutPassword(orgId: string): Promise<{ id: string; name: string; email: string }[]> {
       return db

@@ -59,6 +59,34 @@ describe.each(testDatabaseKinds())('home pages and error pages on %s', (kind) =>
     expect(auditor.html).toContain('<h1>Audit and compliance</h1>');
   });
 
+  it('the admin home checks the audit chain from its last signed checkpoint on, says so, and finds an entry changed after it', async () => {
+    const { audit } = bed.cloud.cloud.services;
+    const orgId = bed.orgA.orgId;
+    const signed = (await audit.checkpoint(orgId)).checkpoint;
+    if (!signed) throw new Error('no checkpoint signed');
+    for (let i = 0; i < 3; i++) await audit.record({ orgId, actorType: 'system', actorId: 'home-test', action: 'directory.import', details: { i } });
+    const admin = await bed.as('admin');
+    const intact = await page(await admin.get('/'));
+    expect(intact.html).toMatch(
+      new RegExp(`intact since its last signed checkpoint \\(\\d{4}-\\d{2}-\\d{2} [\\d:]+ UTC, entry ${signed.size}\\): \\d+ newer entries checked`),
+    );
+    expect(intact.html).toContain('<a href="/audit/verify">Verify the whole chain</a>');
+
+    // An entry after the checkpoint edited in place by a database superuser: found on the next visit.
+    const [newest] = await bed.cloud.database.rows<{ seq: number; action: string }>(
+      sql`select seq, action from audit_log where org_id = ${orgId} and action = 'directory.import' order by seq desc limit 1`,
+    );
+    const edit = async (action: string) => {
+      await bed.cloud.database.rows(sql`alter table audit_log disable trigger user`);
+      await bed.cloud.database.rows(sql`update audit_log set action = ${action} where seq = ${newest?.seq ?? 0}`);
+      await bed.cloud.database.rows(sql`alter table audit_log enable trigger user`);
+    };
+    await edit('edited');
+    expect((await page(await admin.get('/'))).html).toContain('The audit chain does not verify</strong> (hash_mismatch)');
+    await edit(newest?.action ?? '');
+    expect((await page(await admin.get('/'))).html).toContain('intact since its last signed checkpoint');
+  });
+
   it('the admin home names a policy version awaiting approval and a broken audit chain', async () => {
     const admin = await bed.as('admin');
     const created = await admin.send('POST', '/api/admin/policies', { ...defaultPolicy('Org home'), retentionDays: 60 });
@@ -70,7 +98,7 @@ describe.each(testDatabaseKinds())('home pages and error pages on %s', (kind) =>
     // A database superuser edits a row: the home page says so.
     await bed.cloud.database.rows(sql`alter table audit_log disable trigger user`);
     await bed.cloud.database.rows(
-      sql`update audit_log set action = 'edited' where seq = (select min(seq) from audit_log where org_id = ${bed.orgA.orgId}) and org_id = ${bed.orgA.orgId}`,
+      sql`update audit_log set action = 'edited' where seq = (select max(seq) from audit_log where org_id = ${bed.orgA.orgId}) and org_id = ${bed.orgA.orgId}`,
     );
     await bed.cloud.database.rows(sql`alter table audit_log enable trigger user`);
     const after = await page(await admin.get('/'));

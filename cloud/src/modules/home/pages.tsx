@@ -93,6 +93,16 @@ export function ManagerHomePage(props: { user: SignedInUser; home: ManagerHome }
                 ) : null}
               </dl>
             )}
+            {s.highlights.length > 0 ? (
+              <>
+                <h3 class="what-changed">What changed against the previous four weeks</h3>
+                <ul class="highlights">
+                  {s.highlights.slice(0, 3).map((h) => (
+                    <li>{h}</li>
+                  ))}
+                </ul>
+              </>
+            ) : null}
             <p>
               <a href={`/reports/team?teamId=${s.team.id}&from=${s.range.from}&to=${s.range.to}`}>Open the team report</a>
             </p>
@@ -124,8 +134,8 @@ export function AdminHomePage(props: { user: SignedInUser; home: AdminHome; csrf
             `All ${plural(devices.active, 'active device', 'active devices')} synced recently and dropped nothing.`
           ) : (
             <>
-              {plural(devices.silent, 'device is', 'devices are')} silent and {plural(devices.dropping, 'device', 'devices')} dropped spans (
-              {devices.droppedSpans} in all). <a href="/admin/devices">Devices</a>
+              {plural(devices.silent, 'device is', 'devices are')} silent and {plural(devices.dropping, 'device', 'devices')} dropped spans.{' '}
+              <a href="/admin/devices">Devices</a>
               <ul>
                 {devices.listed.map((d) => (
                   <li>
@@ -165,8 +175,15 @@ export function AdminHomePage(props: { user: SignedInUser; home: AdminHome; csrf
         <Attention ok={chain.ok}>
           {chain.ok ? (
             <>
-              The audit chain is intact: {plural(chain.entries, 'entry', 'entries')}, {plural(chain.checkpoints, 'signed checkpoint', 'signed checkpoints')}{' '}
-              checked. <a href="/audit">Audit log</a>
+              {chain.checkpoint ? (
+                <>
+                  The audit chain is intact since its last signed checkpoint ({when(chain.checkpoint.at)}, entry {chain.checkpoint.size}):{' '}
+                  {plural(chain.walked - 1, 'newer entry', 'newer entries')} checked, {plural(chain.entries, 'entry', 'entries')} in all.{' '}
+                </>
+              ) : (
+                <>The audit chain is intact: {plural(chain.entries, 'entry', 'entries')} checked (no signed checkpoint yet). </>
+              )}
+              <a href="/audit/verify">Verify the whole chain</a> · <a href="/audit">Audit log</a>
             </>
           ) : (
             <>

@@ -24,7 +24,8 @@ export const InvitationRequest = z.union([
   z.strictObject({ userIds: z.array(z.uuid('not a person id')).min(1, 'name at least one person').max(5000) }),
   z.strictObject({ everyoneNotYetInvited: z.literal(true) }),
 ]);
-const InviteForm = z.object({ _csrf: z.string().max(200).optional() });
+/** The home's "invite them all", or one person's page naming them. */
+const InviteForm = z.object({ _csrf: z.string().max(200).optional(), userId: z.uuid('not a person id').optional() });
 
 const MAX_BODY = 256 * 1024;
 
@@ -88,7 +89,11 @@ export function accountRoutes(deps: { account: AccountService; access: Access; a
       return c.redirect('/account?done=session', 303);
     })
     .post('/account/invitations', access.requireUser('admin'), async (c) => {
-      await form(c, InviteForm);
+      const body = await form(c, InviteForm);
+      if (body.userId) {
+        const result = await invite(c, { userIds: [body.userId] });
+        return c.redirect(`/admin/people/${body.userId}?done=${result.invited.length > 0 ? 'invited' : 'not_invited'}`, 303);
+      }
       const result = await invite(c, { everyoneNotYetInvited: true });
       return c.redirect(`/?invited=${result.invited.length}`, 303);
     })

@@ -214,7 +214,7 @@
         ],
       },
     };
-    new uPlot(
+    var plot = new uPlot(
       opts,
       [xs].concat(
         spec.series.map(function (s) {
@@ -223,6 +223,17 @@
       ),
       box,
     );
+    // The chart follows its box: a window made narrower or a phone turned redraws it at the new
+    // width, instead of sticking out of the page at the width it was first drawn.
+    if (typeof ResizeObserver !== 'undefined') {
+      var drawnWidth = opts.width;
+      new ResizeObserver(function () {
+        var width = Math.max(280, box.clientWidth - 8);
+        if (width === drawnWidth) return;
+        drawnWidth = width;
+        plot.setSize({ width: width, height: opts.height });
+      }).observe(box);
+    }
   }
 
   /** Active and idle per slot, stacked: the idle series is drawn as active + idle, behind active. */
@@ -232,8 +243,20 @@
     });
   }
 
+  /**
+   * A session that ended while the page was open: to the sign-in page, which comes back to this
+   * very page with its filters (they are all in the query). The report is never drawn, so the
+   * promise never settles and no error notice shows under a header that still names the person.
+   */
+  function signInAgain() {
+    var here = location.pathname + location.search;
+    location.assign('/sign-in?next=' + encodeURIComponent(here) + '&why=expired');
+    return new Promise(function () {});
+  }
+
   async function getJson(url) {
     var res = await fetch(url, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+    if (res.status === 401) return signInAgain();
     var body = await res.json();
     if (!res.ok) throw new Error((body && body.error && body.error.message) || 'Request failed (' + res.status + ')');
     return body;

@@ -1,0 +1,1 @@
+ALTER TABLE "policies" ADD COLUMN "published_without_review" boolean DEFAULT false NOT NULL;
