@@ -19,6 +19,9 @@ import { StoreError } from './core/store/db';
 import { HttpError, NetworkError } from './core/sync/http';
 import { askScopes, printPolicy, printPolicyDiff, printReceipt, type Write } from './cli/consent-prompt';
 import { exportSpans, printMyData } from './cli/my-data';
+import { exportActivityWatchFormat, importActivityWatchFile, printImportSummary } from './cli/activitywatch';
+import { readFileSync } from 'node:fs';
+import { ActivityWatchFormatError } from './core/interop/activitywatch';
 import { printErasures, printViewers, requestErasure } from './cli/rights';
 import { arch, platform } from 'node:process';
 import { checkUpdate } from './cli/update';
@@ -40,7 +43,8 @@ const USAGE = `usage: icarus-agent <command> [options]
   withdraw [scope...]                          withdraw consent (all scopes when none named)
   pause 30m|1h|<n>m|resume                     stop capturing for a while
   my-data                                      today's spans, per-app totals, what is unsent
-  export --format json|csv                     every span on this device
+  export --format json|csv|activitywatch       every span on this device (activitywatch: the buckets JSON aw-server imports)
+  import-activitywatch <file>                  your ActivityWatch export (Settings → Export all buckets): the scopes you granted become spans
   forget <span id|app>                         delete unsent spans before they leave
   viewers                                      who (manager, admin, auditor) viewed your data on the server
   erase [--local]                              ask the server to erase your data (--local: this device's too)
@@ -353,8 +357,20 @@ async function main(argv: string[]): Promise<number> {
       return withStore(config, (store) => (printMyData(store, Date.now(), out), 0));
     case 'export': {
       const format = values.format ?? 'json';
-      if (format !== 'json' && format !== 'csv') throw new ConfigError('--format is json or csv');
+      if (format === 'activitywatch') return withStore(config, (store) => (exportActivityWatchFormat(store, Date.now(), out), 0));
+      if (format !== 'json' && format !== 'csv') throw new ConfigError('--format is json, csv or activitywatch');
       return withStore(config, (store) => (exportSpans(store, format, out), 0));
+    }
+    case 'import-activitywatch': {
+      const file = rest[0];
+      if (!file) throw new ConfigError('import-activitywatch takes the file ActivityWatch exported (GET /api/0/export, or Settings → Export all buckets)');
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        throw new ConfigError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      return withStore(config, (store) => (printImportSummary(importActivityWatchFile(store, text, Date.now()), out), 0));
     }
     case 'forget': {
       const target = rest[0];
@@ -397,7 +413,8 @@ main(process.argv.slice(2)).then(
       error instanceof ConfigError ||
       error instanceof HttpError ||
       error instanceof NetworkError ||
-      error instanceof UpdateRefused;
+      error instanceof UpdateRefused ||
+      error instanceof ActivityWatchFormatError;
     process.stderr.write(
       `icarus-agent: ${known || !(error instanceof Error) ? String(error instanceof Error ? error.message : error) : (error.stack ?? error.message)}\n`,
     );
