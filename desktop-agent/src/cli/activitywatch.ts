@@ -33,6 +33,8 @@ export function importActivityWatchFile(store: AgentStore, text: string, now: nu
     title: { titleMode: content.titleMode, redactionRules: content.redactionRules },
     covered,
     now,
+    // The server refuses time before the device enrolled or before the decision: not imported.
+    notBefore: Math.max(consent.effectiveFromMs, state.device()?.enrolledMs ?? -Infinity),
   });
   store.spans.insert(summary.spans, now);
   return summary;

@@ -104,6 +104,7 @@ describe('ActivityWatch import', () => {
       title: { titleMode: 'full', redactionRules: [] },
       covered: [],
       now: NOW,
+      notBefore: 0,
     });
     expect(fresh.spans.map((s) => s.id)).toEqual(first.spans.map((s) => s.id));
     store.close();
@@ -155,6 +156,15 @@ describe('ActivityWatch import', () => {
       { start: '2026-11-23T23:35:00.000Z', min: 15, app: 'Terminal', title: 'vim' },
       { start: '2026-11-23T23:50:00.000Z', min: 10, app: 'Terminal', title: 'make test' },
     ]);
+    store.close();
+  });
+
+  it('skips time before the consent took effect, which the server would refuse', () => {
+    const store = storeWith(['app_usage', 'idle', 'window_titles']);
+    store.state.set('consent', { ...consent(['app_usage', 'idle', 'window_titles']), effectiveFromMs: at('23T23:30:00') });
+    const summary = importActivityWatchFile(store, FIXTURE, NOW);
+    expect(summary.skipped.get('before your consent took effect on this device')?.ms).toBe(50 * MIN);
+    expect(shape(store.spans.everything())).toEqual(ALL_SCOPES_EXPECTED.slice(5));
     store.close();
   });
 

@@ -60,7 +60,8 @@ export type SkipReason =
   | 'already covered by spans on this device'
   | 'no app name'
   | 'empty (zero duration)'
-  | 'not ended yet (in the future)';
+  | 'not ended yet (in the future)'
+  | 'before your consent took effect on this device';
 
 export interface ImportSummary {
   spans: LocalSpan[];
@@ -75,6 +76,11 @@ export interface ImportOptions {
   /** [start, end) times already on the device (captured or imported before): never imported again. */
   covered: ReadonlyArray<readonly [number, number]>;
   now: number;
+  /**
+   * Nothing before this is imported: the server keeps only time the person had consented for on
+   * this device (it refuses spans from before the device enrolled or before the decision).
+   */
+  notBefore: number;
 }
 
 interface Interval {
@@ -206,6 +212,9 @@ export function importActivityWatch(exported: AwExport, options: ImportOptions):
     const onDevice = before - parts.reduce((s, p) => s + p.end - p.start, 0);
     if (onDevice > 0) skip('already covered by spans on this device', onDevice);
     parts = parts.flatMap((p) => subtract(p, union(taken)));
+    const early = parts.reduce((s, p) => s + Math.max(0, Math.min(p.end, options.notBefore) - p.start), 0);
+    if (early > 0) skip('before your consent took effect on this device', early);
+    parts = parts.flatMap((p) => subtract(p, [{ start: -Infinity, end: options.notBefore }]));
     const future = parts.reduce((s, p) => s + Math.max(0, p.end - Math.max(p.start, options.now)), 0);
     if (future > 0) skip('not ended yet (in the future)', future);
     for (const p of parts) {
