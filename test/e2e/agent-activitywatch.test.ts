@@ -90,7 +90,7 @@ for (const kind of testDatabaseKinds()) {
       writeFileSync(file, JSON.stringify(awExport(t)));
       const imported = await home.cli(['import-activitywatch', file]);
       expect(imported.code, imported.stderr).toBe(0);
-      expect(imported.stdout).toMatch(/^imported 5 spans/);
+      expect(imported.stdout).toMatch(/^imported 5 spans \(4 s\)/);
       expect(imported.stdout).toMatch(/in 1 event: before your consent took effect on this device/);
       expect(imported.stdout).toMatch(/in 1 event: already covered by spans on this device/);
       expect(imported.stdout).toMatch(/in 1 event: not a window or afk bucket/);
@@ -127,6 +127,17 @@ for (const kind of testDatabaseKinds()) {
       const byId = new Map(rows.map((r) => [r.id, r]));
       for (const s of local) expect([byId.get(s.id)?.start_ms, byId.get(s.id)?.duration_ms]).toEqual([s.start, s.durationMs]);
       expect(rows.some((r) => r.titled)).toBe(false);
+
+      // And out again, in the buckets shape aw-server imports.
+      const exported = await home.cli(['export', '--format', 'activitywatch']);
+      expect(exported.code, exported.stderr).toBe(0);
+      const buckets = Object.values(
+        (JSON.parse(exported.stdout) as { buckets: Record<string, { type: string; events: { data: Record<string, unknown> }[] }> }).buckets,
+      );
+      expect(buckets.map((b) => b.type).sort()).toEqual(['afkstatus', 'currentwindow']);
+      const windows = buckets.find((b) => b.type === 'currentwindow')?.events ?? [];
+      expect(windows.map((e) => e.data.app)).toEqual(after.filter((s) => !s.idle).map((s) => s.app));
+      expect(buckets.find((b) => b.type === 'afkstatus')?.events.filter((e) => e.data.status === 'afk')).toHaveLength(after.filter((s) => s.idle).length);
     });
   });
 }

@@ -5,7 +5,7 @@ import { exportActivityWatch, importActivityWatch, parseActivityWatchExport, typ
 import type { AgentStore } from '../core/store/store';
 import type { Write } from './consent-prompt';
 
-const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
+const minutes = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`);
 
 /**
  * `icarus-agent import-activitywatch <file>`: the person's own ActivityWatch history, kept only
