@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { ConfigError } from '../core/config';
 import { effectiveScopes } from '../core/consent/gate';
-import { exportActivityWatch, importActivityWatch, parseActivityWatchExport, type ImportSummary } from '../core/interop/activitywatch';
+import { exportActivityWatch, importActivityWatch, parseActivityWatchExport, type AwExport, type ImportSummary } from '../core/interop/activitywatch';
+import { DataFolderBusy, DataFolderLock } from '../core/store/lock';
 import type { AgentStore } from '../core/store/store';
 import type { Write } from './consent-prompt';
 
@@ -14,6 +15,23 @@ const minutes = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)} s` : `$
  */
 export function importActivityWatchFile(store: AgentStore, text: string, now: number): ImportSummary {
   const exported = parseActivityWatchExport(text);
+  // Held while importing, so no agent starts capturing meanwhile; a running one keeps its time.
+  let lock: DataFolderLock | undefined;
+  let agentRunningSince: number | undefined;
+  try {
+    lock = DataFolderLock.acquire(store.dataDir, now);
+  } catch (error) {
+    if (!(error instanceof DataFolderBusy) || error.holder === undefined) throw error;
+    agentRunningSince = error.holder.sinceMs;
+  }
+  try {
+    return importInto(store, exported, now, agentRunningSince);
+  } finally {
+    lock?.release();
+  }
+}
+
+function importInto(store: AgentStore, exported: AwExport, now: number, agentRunningSince: number | undefined): ImportSummary {
   const state = store.state;
   if (state.get('revoked')) throw new ConfigError('this device was revoked by your organisation: nothing can be imported or sent from it');
   if (state.get('binding')?.boundTo === null)
@@ -35,6 +53,7 @@ export function importActivityWatchFile(store: AgentStore, text: string, now: nu
     now,
     // The server refuses time before the device enrolled or before the decision: not imported.
     notBefore: Math.max(consent.effectiveFromMs, state.device()?.enrolledMs ?? -Infinity),
+    ...(agentRunningSince !== undefined && { agentRunningSince }),
   });
   store.spans.insert(summary.spans, now);
   return summary;

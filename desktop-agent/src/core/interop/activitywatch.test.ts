@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Span, type PolicyContent, type Scope } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
 import { exportActivityWatchFormat, importActivityWatchFile } from '../../cli/activitywatch';
+import { DataFolderLock } from '../store/lock';
 import { AgentStore } from '../store/store';
 import type { ConsentState } from '../store/state';
 import { ActivityWatchFormatError, AwExport, derivedSpanId, importActivityWatch, parseActivityWatchExport } from './activitywatch';
@@ -165,6 +166,22 @@ describe('ActivityWatch import', () => {
     const summary = importActivityWatchFile(store, FIXTURE, NOW);
     expect(summary.skipped.get('before your consent took effect on this device')?.ms).toBe(50 * MIN);
     expect(shape(store.spans.everything())).toEqual(ALL_SCOPES_EXPECTED.slice(5));
+    store.close();
+  });
+
+  it('leaves the time since a running agent started to that agent', () => {
+    const store = storeWith(['app_usage', 'idle', 'window_titles']);
+    const running = DataFolderLock.acquire(store.dataDir, at('23T23:30:00'));
+    try {
+      const summary = importActivityWatchFile(store, FIXTURE, NOW);
+      expect(summary.skipped.get('while the agent was running (it records that time itself)')?.ms).toBe(40 * MIN);
+      expect(shape(store.spans.everything())).toEqual(ALL_SCOPES_EXPECTED.slice(0, 5));
+    } finally {
+      running.release();
+    }
+    // Stopped: the import takes the lock itself while it runs, and the rest comes in.
+    importActivityWatchFile(store, FIXTURE, NOW);
+    expect(shape(store.spans.everything())).toEqual(ALL_SCOPES_EXPECTED);
     store.close();
   });
 

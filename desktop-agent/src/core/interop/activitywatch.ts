@@ -61,7 +61,8 @@ export type SkipReason =
   | 'no app name'
   | 'empty (zero duration)'
   | 'not ended yet (in the future)'
-  | 'before your consent took effect on this device';
+  | 'before your consent took effect on this device'
+  | 'while the agent was running (it records that time itself)';
 
 export interface ImportSummary {
   spans: LocalSpan[];
@@ -81,6 +82,8 @@ export interface ImportOptions {
    * this device (it refuses spans from before the device enrolled or before the decision).
    */
   notBefore: number;
+  /** A capturing agent started then: from that moment on it records the time itself. */
+  agentRunningSince?: number;
 }
 
 interface Interval {
@@ -215,6 +218,12 @@ export function importActivityWatch(exported: AwExport, options: ImportOptions):
     const early = parts.reduce((s, p) => s + Math.max(0, Math.min(p.end, options.notBefore) - p.start), 0);
     if (early > 0) skip('before your consent took effect on this device', early);
     parts = parts.flatMap((p) => subtract(p, [{ start: -Infinity, end: options.notBefore }]));
+    const running = options.agentRunningSince;
+    if (running !== undefined) {
+      const late = parts.reduce((s, p) => s + Math.max(0, Math.min(p.end, options.now) - Math.max(p.start, running)), 0);
+      if (late > 0) skip('while the agent was running (it records that time itself)', late);
+      parts = parts.flatMap((p) => subtract(p, [{ start: running, end: options.now }]));
+    }
     const future = parts.reduce((s, p) => s + Math.max(0, p.end - Math.max(p.start, options.now)), 0);
     if (future > 0) skip('not ended yet (in the future)', future);
     for (const p of parts) {
