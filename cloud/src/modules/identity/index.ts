@@ -103,7 +103,7 @@ export function createIdentityModule(deps: {
     .route('/', gatewayApiRoutes({ auth, access, audit, signInLimit, secure, addressOf }))
     .route('/', gatewayPageRoutes({ auth, account, access, signInLimit, secure, addressOf, ssoEnabled: oidc !== undefined }))
     .route('/', accountRoutes({ account, access, addressOf }))
-    .route('/', apiTokenRoutes({ apiTokens, access }));
+    .route('/', apiTokenRoutes({ apiTokens, access, directory }));
   if (oidc) routes.route('/', oidcRoutes({ settings: oidc, auth, cookieKey: deps.cookieKey, secure }));
 
   let purgeTimer: NodeJS.Timeout | undefined;
