@@ -126,6 +126,7 @@ export function createApp(deps: AppDeps) {
     dataKeys: secrets.titleKeys,
     publicUrl,
     onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }),
+    apiTokenLimits: limits,
     onPurgeError: (err) => logger.error({ err }, 'session purge failed'),
     onAlertError: (err) => logger.error({ err }, 'could not tell an account holder of failed sign-ins'),
     onAccountError: (err) => logger.error({ err }, 'could not send a password reset link'),

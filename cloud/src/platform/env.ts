@@ -30,6 +30,8 @@ export interface SignedInUser {
   sessionId: string;
   /** A works-council member (any role): reads and approves policy versions, nothing else of admin. */
   worksCouncil?: boolean;
+  /** Set when the request came with an API token of this user's: reads are audited as the token's. */
+  apiTokenId?: string;
 }
 
 export type { Role };

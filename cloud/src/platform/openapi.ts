@@ -33,6 +33,8 @@ export const SECURITY = {
   device: [{ device: [] }],
   session: [{ session: [] }],
   sessionWrite: [{ session: [], csrf: [] }],
+  /** Report reads: a session, or an API token with the report's scope (`Authorization: Bearer icn_api_…`). */
+  sessionOrApiToken: [{ session: [] }, { apiToken: [] }],
 } as const satisfies Record<string, readonly Record<string, readonly string[]>[]>;
 
 /** The security schemes every operation names; the session cookie's name comes from the identity module. */
@@ -49,6 +51,12 @@ export function registerSecuritySchemes(app: OpenAPIHono<AppEnv>, sessionCookie:
     in: 'cookie',
     name: sessionCookie,
     description: 'Session cookie set by `POST /api/session`',
+  });
+  registry.registerComponent('securitySchemes', 'apiToken', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'icn_api_…',
+    description: 'An API token from `POST /api/account/api-tokens` (shown once): report reads only, within its scopes and teams',
   });
   registry.registerComponent('securitySchemes', 'csrf', {
     type: 'apiKey',

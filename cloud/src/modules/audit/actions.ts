@@ -53,6 +53,8 @@ const WORDS: Record<string, ActionWords> = {
   'rights.erasure.completed': { did: 'finished erasing a person’s data' },
   'auth.sign_in': { did: 'signed in' },
   'auth.sign_in_failed': { did: 'failed to sign in' },
+  'api_token.created': { did: 'made an API token for reading reports' },
+  'api_token.revoked': { did: 'revoked an API token' },
   'auth.sign_out': { did: 'signed out' },
   'auth.totp_verified': { did: 'passed the second factor' },
   'auth.totp_enrolled': { did: 'set up a second factor' },

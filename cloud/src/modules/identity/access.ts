@@ -3,6 +3,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv, SignedInUser, Role } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { readForm } from '../../platform/http/body';
+import type { RateLimitStore } from '../../platform/http/rate-limit';
+import { API_TOKEN_RULES, scopeOfPath, type ApiTokens } from './api-tokens';
 import type { AuthService, ResolvedSession, SessionStage } from './auth';
 import { sessionToken } from './cookies';
 
@@ -23,6 +25,10 @@ export const API_STAGE_EXCEPTIONS: Record<string, readonly SessionStage[] | 'pub
 
 // Resolved once per request, whichever middleware asks first.
 const resolved = new WeakMap<Request, Promise<ResolvedSession | undefined>>();
+const tokenReaders = new WeakMap<Request, Promise<SignedInUser>>();
+
+/** An `Authorization: Bearer …` credential, if the request carries one. */
+const bearerOf = (c: Context) => /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
 
 export function sameToken(a: string | undefined, b: string): boolean {
   if (!a) return false;
@@ -47,7 +53,42 @@ export function signInRedirect(c: Context, stage: SessionStage | 'none'): Respon
   return c.redirect(params.length > 0 ? `/sign-in?${params.join('&')}` : '/sign-in', 303);
 }
 
-export function createAccess(auth: AuthService) {
+export function createAccess(auth: AuthService, tokens?: { apiTokens: ApiTokens; limits: RateLimitStore; onRateLimited?: (name: string) => void }) {
+  const unauthorized = (problem: string) =>
+    new AppError('unauthorized', `API token refused: ${problem}`, [{ path: 'authorization', problem }], { 'www-authenticate': 'Bearer realm="reports"' });
+
+  /**
+   * The reader an API token stands for, on a report read its scopes open; anything else with a
+   * bearer credential on /api is refused, so a token is never a session and never writes.
+   */
+  async function tokenReader(c: Context<AppEnv>, token: string): Promise<SignedInUser> {
+    if (!tokens) throw unauthorized('API tokens are not accepted here');
+    const scope = scopeOfPath(c.req.path);
+    if (!SAFE_METHODS.has(c.req.method) || scope === undefined) {
+      throw new AppError('forbidden', 'API tokens read reports only (GET /api/reports/…); everything else needs a signed-in session', [
+        { path: 'authorization', problem: 'not accepted on this route' },
+      ]);
+    }
+    const found = await tokens.apiTokens.resolve(token);
+    if (!found) throw unauthorized('unknown, expired or revoked, or its creator may no longer read reports');
+    if (!found.scopes.includes(scope))
+      throw new AppError('forbidden', `This API token lacks the scope ${scope}`, [{ path: 'scopes', problem: `needs ${scope}` }]);
+    const wait = await tokens.limits.take(`api-token:${found.user.apiTokenId ?? ''}`, API_TOKEN_RULES.rate, Date.now());
+    if (wait > 0) {
+      tokens.onRateLimited?.('api-token');
+      throw new AppError('rate_limited', `Too many requests with this API token; retry in ${wait} s`, undefined, { 'Retry-After': String(wait) });
+    }
+    return found.user;
+  }
+  function tokenReaderOf(c: Context<AppEnv>, token: string): Promise<SignedInUser> {
+    let found = tokenReaders.get(c.req.raw);
+    if (!found) {
+      found = tokenReader(c, token);
+      tokenReaders.set(c.req.raw, found);
+    }
+    return found;
+  }
+
   function sessionOf(c: Context<AppEnv>): Promise<ResolvedSession | undefined> {
     let found = resolved.get(c.req.raw);
     if (!found) {
@@ -87,6 +128,15 @@ export function createAccess(auth: AuthService) {
   /** A session at one of `stages`; sets `user`. Pages redirect, API paths get 401/403 JSON. */
   function requireSession(stages: readonly SessionStage[], roles: readonly Role[] = []): MiddlewareHandler<AppEnv> {
     return async (c, next) => {
+      const bearer = isApi(c) ? bearerOf(c) : undefined;
+      if (bearer !== undefined) {
+        const reader = await tokenReaderOf(c, bearer);
+        if (roles.length > 0 && !roles.includes(reader.role)) {
+          throw new AppError('forbidden', `This needs the role ${roles.join(' or ')}; the API token reads as ${reader.role}`);
+        }
+        c.set('user', reader);
+        return next();
+      }
       const found = await sessionOf(c);
       if (!found) return refuse(c, 'none');
       if (!stages.includes(found.stage)) return refuse(c, found.stage);
@@ -110,7 +160,7 @@ export function createAccess(auth: AuthService) {
       const full = requireSession(['active']);
       return async (c, next) => {
         const rule = API_STAGE_EXCEPTIONS[`${c.req.method} ${c.req.path}`];
-        if (rule === 'public') return next();
+        if (rule === 'public') return bearerOf(c) === undefined ? next() : full(c, next);
         return (rule ? requireSession(rule) : full)(c, next);
       };
     },

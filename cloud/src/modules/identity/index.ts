@@ -5,6 +5,9 @@ import type { Database } from '../../platform/db/client';
 import type { DirectoryService } from '../directory';
 import type { AppEnv } from '../../platform/env';
 import { createAccess } from './access';
+import { apiTokenRoutes } from './api-token-routes';
+import { createApiTokens } from './api-tokens';
+import type { RateLimitStore } from '../../platform/http/rate-limit';
 import { createAccountService } from './account';
 import { accountRoutes } from './account-routes';
 import { createAccountStore } from './account-store';
@@ -46,6 +49,8 @@ export function createIdentityModule(deps: {
   dataKeys: Keyring<SymmetricKey>;
   publicUrl: () => string;
   onRateLimited?: (name: string) => void;
+  /** Where API tokens' request budgets are kept (the app's shared store). */
+  apiTokenLimits?: RateLimitStore;
   onPurgeError?: (error: unknown) => void;
   onAlertError?: (error: unknown) => void;
   /** Errors of a reset request's background work (the look-up and the mail); the answer was already sent. */
@@ -83,7 +88,12 @@ export function createIdentityModule(deps: {
     now,
     ...(deps.onAccountError ? { onBackgroundError: deps.onAccountError } : {}),
   });
-  const access = createAccess(auth);
+  const apiTokens = createApiTokens({ database: deps.database, directory, audit, now });
+  const access = createAccess(auth, {
+    apiTokens,
+    limits: deps.apiTokenLimits ?? limits,
+    ...(deps.onRateLimited ? { onRateLimited: deps.onRateLimited } : {}),
+  });
   const policy = createPersonalDataPolicy(directory);
   const secure = (c: Context) => isSecure(c, deps.publicUrl(), config.TRUST_PROXY, config.TLS_CERT !== undefined);
   const addressOf = (c: Context) => clientAddress(c, config.TRUST_PROXY);
@@ -92,7 +102,8 @@ export function createIdentityModule(deps: {
   const routes = new Hono<AppEnv>()
     .route('/', gatewayApiRoutes({ auth, access, audit, signInLimit, secure, addressOf }))
     .route('/', gatewayPageRoutes({ auth, account, access, signInLimit, secure, addressOf, ssoEnabled: oidc !== undefined }))
-    .route('/', accountRoutes({ account, access, addressOf }));
+    .route('/', accountRoutes({ account, access, addressOf }))
+    .route('/', apiTokenRoutes({ apiTokens, access, directory }));
   if (oidc) routes.route('/', oidcRoutes({ settings: oidc, auth, cookieKey: deps.cookieKey, secure }));
 
   let purgeTimer: NodeJS.Timeout | undefined;
@@ -114,6 +125,7 @@ export function createIdentityModule(deps: {
     account,
     access,
     policy,
+    apiTokens,
     /** People's TOTP seeds, for the key rotation job: counted per key and re-sealed under the newest. */
     sealed: sealedTotpSeeds(directory, totpBox, { ring: deps.dataKeys.ring, firstKeyId: deps.dataKeys.first.keyId, newestKeyId: deps.dataKeys.newest.keyId }),
     /** Close every /api path by default; mount before any API route. */

@@ -1,4 +1,4 @@
-import { RoleSchema } from '@icarus/shared';
+import { ApiError, RoleSchema } from '@icarus/shared';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { AppEnv } from '../../platform/env';
@@ -6,6 +6,7 @@ import { documentOperations, errorResponses, json, SECURITY, type Operation } fr
 import { ChainVerificationSchema } from '../audit';
 import { ChangePasswordRequest, InvitationRequest } from './account-routes';
 import { CodeRequest, SignInRequest, VerifyRequest } from './routes';
+import { API_TOKEN_PATHS, ApiTokenList, CreateApiTokenRequest, CreatedApiToken } from './api-token-routes';
 
 const errors = errorResponses({
   400: 'Invalid input; `fields` names each problem',
@@ -218,6 +219,39 @@ export function documentPeopleApi(app: OpenAPIHono<AppEnv>) {
         201: { description: 'Imported', ...json(ImportSummary) },
         ...errors,
       },
+    },
+    {
+      operationId: 'createApiToken',
+      method: 'post',
+      path: API_TOKEN_PATHS.collection,
+      summary: 'Make an API token for a BI tool (managers, admins): report reads only, within its scopes and teams; the token is in this answer only',
+      tags: ['api-tokens'],
+      security: SECURITY.sessionWrite,
+      request: {
+        body: {
+          required: true,
+          ...json(CreateApiTokenRequest.openapi({ example: { name: 'Power BI', scopes: ['reports:team', 'reports:export'], expiresInDays: 90 } })),
+        },
+      },
+      responses: { 201: { description: 'Made; keep `token`, it is not shown again', ...json(CreatedApiToken) }, ...errors },
+    },
+    {
+      operationId: 'listApiTokens',
+      method: 'get',
+      path: API_TOKEN_PATHS.collection,
+      summary: 'Your API tokens (never the tokens themselves), with when each was last used',
+      tags: ['api-tokens'],
+      security: SECURITY.session,
+      responses: { 200: { description: 'Newest first', ...json(ApiTokenList) }, ...errors },
+    },
+    {
+      operationId: 'revokeApiToken',
+      method: 'delete',
+      path: API_TOKEN_PATHS.one,
+      summary: 'Revoke an API token of yours (an admin: any of the org); it stops working at once',
+      tags: ['api-tokens'],
+      security: SECURITY.sessionWrite,
+      responses: { 204: { description: 'Revoked' }, 404: { description: 'No such token, or already revoked', ...json(ApiError) }, ...errors },
     },
   ];
   documentOperations(app, operations);

@@ -112,3 +112,27 @@ export const recoveryCodes = pgTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.lookup] })],
 );
+
+/**
+ * API tokens for BI tools and scripts: read-only report access in the name of their creator.
+ * Only sha256(token) is kept (the token is shown once); `scopes` are the report families it may
+ * read, `team_ids` the teams (null: every team the creator may see). Whatever is stored here,
+ * each use is checked again against the creator as they are now.
+ */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id').notNull(),
+    userId: uuid('user_id').notNull(),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    scopes: text('scopes').array().notNull(),
+    teamIds: uuid('team_ids').array(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  },
+  (t) => [index('api_tokens_user').on(t.userId), index('api_tokens_org').on(t.orgId)],
+);

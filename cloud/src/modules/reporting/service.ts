@@ -51,7 +51,16 @@ export function createReportingService(deps: ReportDeps) {
   }
 
   function viewed(user: SignedInUser, action: string, subjects: Iterable<string>, details: Record<string, unknown>) {
-    return audit.record({ orgId: user.orgId, actorType: 'user', actorId: user.userId, action, subjectUserIds: [...new Set(subjects)].sort(), details });
+    // Read with an API token: the creator is the actor, and the entry names the token.
+    const via = user.apiTokenId === undefined ? {} : { apiTokenId: user.apiTokenId };
+    return audit.record({
+      orgId: user.orgId,
+      actorType: 'user',
+      actorId: user.userId,
+      action,
+      subjectUserIds: [...new Set(subjects)].sort(),
+      details: { ...details, ...via },
+    });
   }
 
   const rangeOut = (r: ResolvedRange) => ({ from: r.from, to: r.to, timeZone: r.timeZone, days: r.days, today: r.today });

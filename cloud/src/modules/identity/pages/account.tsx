@@ -30,6 +30,11 @@ export function AccountPage(props: AccountPageProps) {
         <li>
           <a href="/account/security">Two-factor authentication and recovery codes</a> ({props.hasTotp ? 'set up' : 'not set up'})
         </li>
+        {props.user.role === 'manager' || props.user.role === 'admin' ? (
+          <li>
+            <a href="/account/api-tokens">API tokens</a>: let a BI tool or a script read your reports
+          </li>
+        ) : null}
         <li>
           <a href="/me/data">My data</a>: what is recorded about you, who viewed it, export and erasure
         </li>
