@@ -14,7 +14,7 @@ import { createMemoryRateLimitStore } from './adapters/rate-limit-memory';
 import { createAdminModule, documentAdminApi } from './modules/admin';
 import { createAnalyticsModule, documentCategoriesApi } from './modules/analytics';
 import { createAuditModule, documentAuditApi } from './modules/audit';
-import { createComplianceModule, documentComplianceApi } from './modules/compliance';
+import { createComplianceModule, documentComplianceApi, processorsFromConfig } from './modules/compliance';
 import { createConsentModule, documentConsentApi } from './modules/consent';
 import { createDevicesModule, documentMyDevicesApi } from './modules/devices';
 import { createDirectoryModule } from './modules/directory';
@@ -195,6 +195,7 @@ export function createApp(deps: AppDeps) {
     consent: consent.service,
     directory: directory.service,
     audit: audit.service,
+    processors: processorsFromConfig(config),
   });
   const notification = createNotificationModule({
     config,
@@ -428,6 +429,7 @@ export function createApp(deps: AppDeps) {
       exportCsv: reporting.exportCsv,
       compliance: compliance.coverage,
       complianceReport: compliance.report,
+      compliancePacks: compliance.packs,
       notifications: notification.notifications,
       notificationWorker: notification.worker,
       notificationJobs: notification.jobs,

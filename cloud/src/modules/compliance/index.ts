@@ -7,6 +7,8 @@ import type { ReportDeps, ReportingService } from '../reporting';
 import { createComplianceReports } from './coverage';
 import { createComplianceReport } from './report';
 import { complianceRoutes } from './routes';
+import type { PackProcessor } from './pack';
+import { createCompliancePacks } from './pack-service';
 
 export function createComplianceModule(deps: {
   reportDeps: ReportDeps;
@@ -14,19 +16,26 @@ export function createComplianceModule(deps: {
   consent: ConsentService;
   directory: DirectoryService;
   audit: AuditService;
+  /** The services the configuration sends personal data to (mail, object storage…), for the record of processing. */
+  processors: readonly PackProcessor[];
 }) {
   const coverage = createComplianceReports({ ...deps.reportDeps, viewed: deps.reports.viewed });
   const report = createComplianceReport({ compliance: coverage, consent: deps.consent, directory: deps.directory, audit: deps.audit });
+  const packs = createCompliancePacks({ consent: deps.consent, directory: deps.directory, processors: deps.processors });
   return {
     coverage,
     report,
-    /** `/api/compliance/report(.csv)`, `/api/reports/consent-coverage`, `/api/reports/device-health` and the `/audit/compliance` page. */
-    routes: (options: { requireUser: RequireUser }) => complianceRoutes({ report, coverage, requireUser: options.requireUser }),
+    packs,
+    /** `/api/compliance/report(.csv)`, `/api/reports/consent-coverage`, `/api/reports/device-health` the `/audit/compliance` page, and the compliance pack at `/audit/compliance/pack` (page, Markdown, diff). */
+    routes: (options: { requireUser: RequireUser }) => complianceRoutes({ report, coverage, packs, requireUser: options.requireUser }),
   };
 }
 export type ComplianceModule = ReturnType<typeof createComplianceModule>;
 
 export { COMPLIANCE_API } from './routes';
 export type { ComplianceReport } from './report';
+export type { PackProcessor, CompliancePack } from './pack';
+export { buildCompliancePack, packMarkdown, diffPacks } from './pack';
 export type { ComplianceReports } from './coverage';
 export { documentComplianceApi } from './openapi';
+export { processorsFromConfig } from './processors';

@@ -7,6 +7,14 @@ import type { ComplianceReports } from './coverage';
 import { complianceCsv } from './csv';
 import { CompliancePage } from './pages';
 import { PeriodQuery, type ComplianceReportService } from './report';
+import { z } from 'zod';
+import { packMarkdown } from './pack';
+import { PackDiffPage, PackPage, PACK_PATHS } from './pack-pages';
+import type { CompliancePacks } from './pack-service';
+
+const Version = z.coerce.number().int().min(1);
+const PackQuery = z.object({ version: Version.optional() });
+const PackDiffQuery = z.object({ from: Version, to: Version });
 
 export const COMPLIANCE_API = {
   report: '/api/compliance/report',
@@ -14,7 +22,7 @@ export const COMPLIANCE_API = {
 } as const;
 
 /** The compliance report (JSON, CSV, printable page), consent coverage and device health, for admins and auditors. */
-export function complianceRoutes(deps: { report: ComplianceReportService; coverage: ComplianceReports; requireUser: RequireUser }) {
+export function complianceRoutes(deps: { report: ComplianceReportService; coverage: ComplianceReports; packs: CompliancePacks; requireUser: RequireUser }) {
   const readers = deps.requireUser('admin', 'auditor');
   return new Hono<AppEnv>()
     .get(COMPLIANCE_API.report, readers, async (c) => c.json(await deps.report.build(c.get('user'), readQuery(c, PeriodQuery))))
@@ -25,6 +33,18 @@ export function complianceRoutes(deps: { report: ComplianceReportService; covera
     })
     .get(REPORT_PATHS.consentCoverage, readers, async (c) => c.json(await deps.coverage.consentCoverage(c.get('user'))))
     .get(REPORT_PATHS.deviceHealth, deps.requireUser('admin'), async (c) => c.json(await deps.coverage.deviceHealth(c.get('user'))))
+    .get(PACK_PATHS.page, readers, async (c) =>
+      c.html(<PackPage user={c.get('user')} view={await deps.packs.view(c.get('user'), readQuery(c, PackQuery).version)} />),
+    )
+    .get(PACK_PATHS.markdown, readers, async (c) => {
+      const { pack } = await deps.packs.view(c.get('user'), readQuery(c, PackQuery).version);
+      c.header('content-disposition', `attachment; filename="compliance-pack-v${pack.policyVersion}.md"`);
+      return c.body(packMarkdown(pack), 200, { 'content-type': 'text/markdown; charset=utf-8' });
+    })
+    .get(PACK_PATHS.diff, readers, async (c) => {
+      const { from, to } = readQuery(c, PackDiffQuery);
+      return c.html(<PackDiffPage user={c.get('user')} {...await deps.packs.diff(c.get('user'), from, to)} />);
+    })
     .get('/audit/compliance', readers, async (c) =>
       c.html(<CompliancePage user={c.get('user')} report={await deps.report.build(c.get('user'), readQuery(c, PeriodQuery))} />),
     );
