@@ -190,6 +190,7 @@ export function createApp(deps: AppDeps) {
     access: identity.policy,
   });
   const compliance = createComplianceModule({
+    database,
     reportDeps: reporting.reportDeps,
     reports: reporting.service,
     consent: consent.service,
@@ -362,7 +363,7 @@ export function createApp(deps: AppDeps) {
     timeZone: async (orgId: string) => (await directory.service.findOrg(orgId))?.timeZone ?? 'UTC',
   };
   app.route('/', audit.routes({ requireUser, people: auditPeople })); // /api/audit/events, /api/audit/export.csv, /audit, /audit/events/:seq, /audit/verify, /v1/audit-keys
-  app.route('/', compliance.routes({ requireUser })); // /api/compliance/*, /api/reports/consent-coverage, /api/reports/device-health, /audit/compliance
+  app.route('/', compliance.routes({ requireUser, csrfOf })); // /api/compliance/*, /api/reports/consent-coverage, /api/reports/device-health, /audit/compliance
   app.route('/', notification.routes); // /api/notifications/*, /api/me/notifications
   app.route('/', rights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf })); // /v1/me/*, /api/me/*, /me/data
   app.route('/', reporting.routes({ requireUser })); // /api/reports/*, /reports*
@@ -430,6 +431,7 @@ export function createApp(deps: AppDeps) {
       compliance: compliance.coverage,
       complianceReport: compliance.report,
       compliancePacks: compliance.packs,
+      noticeAcknowledgments: compliance.acknowledgments,
       notifications: notification.notifications,
       notificationWorker: notification.worker,
       notificationJobs: notification.jobs,

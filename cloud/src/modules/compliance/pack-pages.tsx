@@ -1,4 +1,5 @@
 import type { SignedInUser } from '../../platform/env';
+import { whenIn } from '../../ui/components';
 import { Layout } from '../../ui/layout';
 import { DRAFT_NOTE, type CompliancePack, type PackDiffLine } from './pack';
 import type { PackView } from './pack-service';
@@ -7,52 +8,57 @@ export const PACK_PATHS = {
   page: '/audit/compliance/pack',
   markdown: '/audit/compliance/pack.md',
   diff: '/audit/compliance/pack/diff',
+  acknowledgmentsCsv: '/audit/compliance/acknowledgments.csv',
+  /** The employee's own copy of the notice, from My data, where they acknowledge it. */
+  myNotice: '/me/data/notice',
 } as const;
 
-function PackBody(props: { pack: CompliancePack }) {
+function PackBody(props: { pack: CompliancePack; only?: string }) {
   return (
     <>
-      {props.pack.documents.map((doc) => (
-        <article class="pack-doc" id={doc.id} aria-labelledby={`${doc.id}-title`}>
-          <h2 id={`${doc.id}-title`}>{doc.title}</h2>
-          {doc.sections.map((section) => (
-            <section>
-              <h3>{section.title}</h3>
-              {section.paragraphs.map((p) => (
-                <p>{p}</p>
-              ))}
-              {section.table ? (
-                <div class="table-wrap">
-                  <table>
-                    <caption>{section.table.caption}</caption>
-                    <thead>
-                      <tr>
-                        {section.table.head.map((h) => (
-                          <th scope="col">{h}</th>
-                        ))}
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {section.table.rows.map((row) => (
+      {props.pack.documents
+        .filter((doc) => props.only === undefined || doc.id === props.only)
+        .map((doc) => (
+          <article class="pack-doc" id={doc.id} aria-labelledby={`${doc.id}-title`}>
+            <h2 id={`${doc.id}-title`}>{doc.title}</h2>
+            {doc.sections.map((section) => (
+              <section>
+                <h3>{section.title}</h3>
+                {section.paragraphs.map((p) => (
+                  <p>{p}</p>
+                ))}
+                {section.table ? (
+                  <div class="table-wrap">
+                    <table>
+                      <caption>{section.table.caption}</caption>
+                      <thead>
                         <tr>
-                          {row.map((c) => (
-                            <td>{c}</td>
+                          {section.table.head.map((h) => (
+                            <th scope="col">{h}</th>
                           ))}
                         </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
-              ) : null}
-            </section>
-          ))}
-        </article>
-      ))}
+                      </thead>
+                      <tbody>
+                        {section.table.rows.map((row) => (
+                          <tr>
+                            {row.map((c) => (
+                              <td>{c}</td>
+                            ))}
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
+                ) : null}
+              </section>
+            ))}
+          </article>
+        ))}
     </>
   );
 }
 
-export function PackPage(props: { user: SignedInUser; view: PackView }) {
+export function PackPage(props: { user: SignedInUser; view: PackView; acknowledged: { count: number; of: number } }) {
   const { pack, versions, currentVersion, orgName } = props.view;
   const previous = versions.find((v) => v < pack.policyVersion);
   return (
@@ -85,6 +91,12 @@ export function PackPage(props: { user: SignedInUser; view: PackView }) {
           ))}
         </p>
       </nav>
+      <p>
+        Employee notice acknowledged by {props.acknowledged.count} of {props.acknowledged.of} people for this version.{' '}
+        <a class="noprint" href={`${PACK_PATHS.acknowledgmentsCsv}?version=${pack.policyVersion}`}>
+          Acknowledgments as CSV
+        </a>
+      </p>
       <PackBody pack={pack} />
     </Layout>
   );
@@ -111,6 +123,26 @@ export function PackDiffPage(props: { user: SignedInUser; from: CompliancePack; 
           ))}
         </ul>
       )}
+    </Layout>
+  );
+}
+
+export function MyNoticePage(props: { user: SignedInUser; pack: CompliancePack; acknowledgedAt: string | undefined; csrf: string; timeZone: string }) {
+  return (
+    <Layout title="Monitoring notice" width="reading" user={props.user} current="/me/data">
+      {props.acknowledgedAt ? (
+        <p role="status">
+          You acknowledged this notice (policy version {props.pack.policyVersion}) on {whenIn(props.acknowledgedAt, props.timeZone)}.
+        </p>
+      ) : (
+        <form method="post" action={PACK_PATHS.myNotice} class="noprint">
+          <input type="hidden" name="_csrf" value={props.csrf} />
+          <input type="hidden" name="version" value={String(props.pack.policyVersion)} />
+          <p>Acknowledging says you have received and read this notice. It does not grant any scope: that is decided in the agent, scope by scope.</p>
+          <button type="submit">I have read this notice</button>
+        </form>
+      )}
+      <PackBody pack={props.pack} only="notice" />
     </Layout>
   );
 }
