@@ -28,7 +28,7 @@ function PackBody(props: { pack: CompliancePack; only?: string }) {
                   <p>{p}</p>
                 ))}
                 {section.table ? (
-                  <div class="table-wrap">
+                  <div class="table-wrap" tabindex={0} role="region" aria-label={section.table.caption}>
                     <table>
                       <caption>{section.table.caption}</caption>
                       <thead>
