@@ -14,7 +14,7 @@ import { createMemoryRateLimitStore } from './adapters/rate-limit-memory';
 import { createAdminModule, documentAdminApi } from './modules/admin';
 import { createAnalyticsModule, documentCategoriesApi } from './modules/analytics';
 import { createAuditModule, documentAuditApi } from './modules/audit';
-import { createComplianceModule, documentComplianceApi } from './modules/compliance';
+import { createComplianceModule, documentComplianceApi, processorsFromConfig } from './modules/compliance';
 import { createConsentModule, documentConsentApi } from './modules/consent';
 import { createDevicesModule, documentMyDevicesApi } from './modules/devices';
 import { createDirectoryModule } from './modules/directory';
@@ -191,11 +191,13 @@ export function createApp(deps: AppDeps) {
     access: identity.policy,
   });
   const compliance = createComplianceModule({
+    database,
     reportDeps: reporting.reportDeps,
     reports: reporting.service,
     consent: consent.service,
     directory: directory.service,
     audit: audit.service,
+    processors: processorsFromConfig(config),
   });
   const notification = createNotificationModule({
     config,
@@ -362,7 +364,7 @@ export function createApp(deps: AppDeps) {
     timeZone: async (orgId: string) => (await directory.service.findOrg(orgId))?.timeZone ?? 'UTC',
   };
   app.route('/', audit.routes({ requireUser, people: auditPeople })); // /api/audit/events, /api/audit/export.csv, /audit, /audit/events/:seq, /audit/verify, /v1/audit-keys
-  app.route('/', compliance.routes({ requireUser })); // /api/compliance/*, /api/reports/consent-coverage, /api/reports/device-health, /audit/compliance
+  app.route('/', compliance.routes({ requireUser, csrfOf })); // /api/compliance/*, /api/reports/consent-coverage, /api/reports/device-health, /audit/compliance
   app.route('/', notification.routes); // /api/notifications/*, /api/me/notifications
   app.route('/', rights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf })); // /v1/me/*, /api/me/*, /me/data
   app.route('/', reporting.routes({ requireUser })); // /api/reports/*, /reports*
@@ -429,6 +431,8 @@ export function createApp(deps: AppDeps) {
       exportCsv: reporting.exportCsv,
       compliance: compliance.coverage,
       complianceReport: compliance.report,
+      compliancePacks: compliance.packs,
+      noticeAcknowledgments: compliance.acknowledgments,
       notifications: notification.notifications,
       notificationWorker: notification.worker,
       notificationJobs: notification.jobs,

@@ -7,26 +7,44 @@ import type { ReportDeps, ReportingService } from '../reporting';
 import { createComplianceReports } from './coverage';
 import { createComplianceReport } from './report';
 import { complianceRoutes } from './routes';
+import type { PackProcessor } from './pack';
+import { createCompliancePacks } from './pack-service';
+import { createNoticeAcknowledgments } from './acknowledgments';
+import type { Database } from '../../platform/db/client';
+import type { Context } from 'hono';
+import type { AppEnv } from '../../platform/env';
 
 export function createComplianceModule(deps: {
+  database: Database;
   reportDeps: ReportDeps;
   reports: ReportingService;
   consent: ConsentService;
   directory: DirectoryService;
   audit: AuditService;
+  /** The services the configuration sends personal data to (mail, object storage…), for the record of processing. */
+  processors: readonly PackProcessor[];
 }) {
   const coverage = createComplianceReports({ ...deps.reportDeps, viewed: deps.reports.viewed });
   const report = createComplianceReport({ compliance: coverage, consent: deps.consent, directory: deps.directory, audit: deps.audit });
+  const packs = createCompliancePacks({ consent: deps.consent, directory: deps.directory, processors: deps.processors });
+  const acknowledgments = createNoticeAcknowledgments({ database: deps.database, consent: deps.consent, directory: deps.directory, audit: deps.audit });
+  const timeZoneOf = async (orgId: string) => (await deps.directory.findOrg(orgId))?.timeZone ?? 'UTC';
   return {
     coverage,
     report,
-    /** `/api/compliance/report(.csv)`, `/api/reports/consent-coverage`, `/api/reports/device-health` and the `/audit/compliance` page. */
-    routes: (options: { requireUser: RequireUser }) => complianceRoutes({ report, coverage, requireUser: options.requireUser }),
+    packs,
+    acknowledgments,
+    /** `/api/compliance/report(.csv)`, `/api/reports/consent-coverage`, `/api/reports/device-health`, the `/audit/compliance` page, and the compliance pack at `/audit/compliance/pack` (page, Markdown, diff), the acknowledgments CSV, and the employee's notice at `/me/data/notice`. */
+    routes: (options: { requireUser: RequireUser; csrfOf: (c: Context<AppEnv>) => Promise<string> }) =>
+      complianceRoutes({ report, coverage, packs, acknowledgments, timeZoneOf, csrfOf: options.csrfOf, requireUser: options.requireUser }),
   };
 }
 export type ComplianceModule = ReturnType<typeof createComplianceModule>;
 
 export { COMPLIANCE_API } from './routes';
 export type { ComplianceReport } from './report';
+export type { PackProcessor, CompliancePack } from './pack';
+export { buildCompliancePack, packMarkdown, diffPacks } from './pack';
 export type { ComplianceReports } from './coverage';
 export { documentComplianceApi } from './openapi';
+export { processorsFromConfig } from './processors';

@@ -21,7 +21,8 @@ export function CompliancePage(props: { user: SignedInUser; report: ComplianceRe
       </form>
       <p class="noprint">
         <a href={`/api/compliance/report.csv?${qs}`}>Download CSV</a> · <a href={`/api/compliance/report.csv?${qs}${qs ? '&' : ''}bom=1`}>CSV for Excel</a> ·
-        print this page for a paper copy.
+        print this page for a paper copy. <a href="/audit/compliance/pack">The compliance pack</a> (DPIA, record of processing, employee notice, works-agreement
+        annexes) for the policy in force.
       </p>
       <p>
         Generated {when(r.generatedAt)}. Current policy: {r.currentPolicyVersion ? `v${r.currentPolicyVersion}` : 'none'}.

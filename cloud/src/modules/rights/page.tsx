@@ -79,6 +79,9 @@ function MyDataPage(props: {
       <h2>My consent</h2>
       <p>What the computers bound to you may record. Withdrawing stops it on every one of them; to grant again, use the agent on the computer.</p>
       <ConsentSection consent={props.consent} csrf={props.csrf} />
+      <p>
+        <a href="/me/data/notice">The monitoring notice</a>: what is recorded, who sees it and how long it is kept, to read and acknowledge.
+      </p>
       <h2>Who viewed my data</h2>
       {props.viewers.length === 0 ? (
         <p>No manager, admin or auditor has read your data.</p>
