@@ -12,3 +12,4 @@ export * from './platform/scheduler/tables';
 export * from './platform/events/tables';
 export * from './modules/provisioning/tables';
 export * from './modules/keys/tables';
+export * from './modules/reporting/tables';
