@@ -83,8 +83,8 @@ describe.each(testDatabaseKinds())('export jobs on %s', (kind) => {
 
   it('the org export runs as a job, audited when asked and when downloaded, and its file is what the inline export gives', async () => {
     expect(bed.cloud.cloud.objects.kind).toBe('s3');
-    const inlinePath = `/api/reports/export.csv?level=person&from=${range.from}&to=${range.to}`;
-    const inline = await text(await admin.get(inlinePath), inlinePath);
+    // The same export the request would have streamed, made by the same code in this process.
+    const inline = await inlineCsv(bed, range);
     expect(inline.split('\r\n').length).toBeGreaterThan(6);
 
     const job = await requested(admin, { level: 'person', from: range.from, to: range.to });
@@ -111,6 +111,19 @@ describe.each(testDatabaseKinds())('export jobs on %s', (kind) => {
     expect(ofJob.map((a) => a.action)).toEqual(['report.export.requested', 'report.export.downloaded']);
     // The read itself is audited with its subjects when the worker runs it, as the inline export is.
     expect(actions.filter((a) => a.action === 'report.csv.exported').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers only small exports inside the request, and says where to ask for the others', async () => {
+    const team = `/api/reports/export.csv?teamId=${bed.orgA.teamId}&level=person&from=${range.from}&to=${range.to}`;
+    expect((await text(await admin.get(team), team)).startsWith('day,person,email,')).toBe(true);
+    const org = await admin.get(`/api/reports/export.csv?level=person&from=${range.from}&to=${range.to}`);
+    expect(org.status).toBe(409);
+    expect(JSON.stringify(await org.json())).toContain('POST /api/reports/exports');
+    const long = await admin.get(`/api/reports/export.csv?teamId=${bed.orgA.teamId}&level=team&from=2026-01-01&to=2026-02-15`);
+    expect(long.status).toBe(409);
+    // A manager is refused the org export for their role, not sent elsewhere.
+    const manager = await bed.as('manager');
+    expect((await manager.get(`/api/reports/export.csv?level=person&from=${range.from}&to=${range.to}`)).status).toBe(403);
   });
 
   it('no one but the requester sees or downloads the export: not another admin of the org, nor an admin of another org', async () => {
@@ -157,6 +170,12 @@ describe.each(testDatabaseKinds())('export jobs on %s', (kind) => {
     expect((await admin.get(`/api/reports/exports/${asked.id}/download`)).status).toBe(404);
   });
 });
+
+/** The org's per-person CSV as the inline export code writes it. */
+async function inlineCsv(bed: AdminTestbed, range: { from: string; to: string }): Promise<string> {
+  const { body } = await bed.cloud.cloud.services.exportCsv(await signedIn(bed, 'admin'), { level: 'person', ...range });
+  return new Response(body).text();
+}
 
 /** The testbed person as the services see them signed in. */
 async function signedIn(bed: AdminTestbed, person: 'admin') {
@@ -224,8 +243,7 @@ describe.each(testDatabaseKinds())('an export job after kill -9 on %s', (kind) =
   }
 
   it('keeps the job of a worker killed mid-job, and a worker after the lease writes the same file', async () => {
-    const inlinePath = `/api/reports/export.csv?level=person&from=${range.from}&to=${range.to}`;
-    const inline = await text(await admin.get(inlinePath), inlinePath);
+    const inline = await inlineCsv(bed, range);
     const job = await requested();
     await bed.cloud.close();
 

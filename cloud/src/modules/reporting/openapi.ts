@@ -100,11 +100,15 @@ export function documentReportsApi(app: OpenAPIHono<AppEnv>) {
       operationId: 'exportReportCsv',
       method: 'get',
       path: REPORT_PATHS.exportCsv,
-      summary: "A team's range as CSV, streamed (team level, or per person where allowed); without teamId the whole org, per person, admins only",
+      summary: "One team's range of at most 31 days as CSV, streamed (team level, or per person where allowed); larger exports are jobs (requestReportExport)",
       tags: ['reports'],
       security: SECURITY.session,
       request: { query: ExportQuery.safeExtend({ bom: BomField }) },
-      responses: { 200: csvResponse('The rows, one header row first'), ...errors },
+      responses: {
+        200: csvResponse('The rows, one header row first'),
+        ...errors,
+        ...errorResponses({ 409: 'The whole org, or more than 31 days: ask for it with POST /api/reports/exports' }),
+      },
     },
     {
       operationId: 'requestReportExport',

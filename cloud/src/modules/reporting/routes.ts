@@ -4,7 +4,9 @@ import type { AppEnv, RequireUser } from '../../platform/env';
 import { readQuery } from '../../platform/http/query';
 import { csvResponse, readCsvQuery } from '../../platform/http/csv';
 import { readJson } from '../../platform/http/body';
-import type { ExportJobs } from './export-jobs';
+import { AppError } from '../../platform/errors';
+import { requireRole } from './context';
+import { exportRunsInline, INLINE_EXPORT_MAX_DAYS, type ExportJobs } from './export-jobs';
 import { ExportJobId, ExportQuery, PersonRangeQuery, RangeQuery, TeamAppsQuery, TeamQuery, TeamRangeQuery } from './schemas';
 import type { ReportingService } from './service';
 
@@ -49,6 +51,15 @@ export function reportRoutes(deps: {
       .get(REPORT_PATHS.exportCsv, teamReaders, async (c) => {
         const log = c.get('log');
         const { query, bom } = readCsvQuery(c, ExportQuery);
+        if (!exportRunsInline(query)) {
+          // Access first (a manager is told they may not, not where to ask), then where to ask.
+          if (query.teamId === undefined) requireRole(c.get('user'), 'admin');
+          else await reports.teamOf(c.get('user'), query.teamId);
+          throw new AppError(
+            'conflict',
+            `An export of the whole organisation or of more than ${INLINE_EXPORT_MAX_DAYS} days is prepared in the background: POST ${REPORT_PATHS.exportJobs}`,
+          );
+        }
         const { filename, body } = await deps.exportCsv(c.get('user'), query, (err) =>
           log.error({ err }, 'export.csv aborted after its first byte: the client sees a broken transfer'),
         );
