@@ -181,15 +181,18 @@ export function createApp(deps: AppDeps) {
     logger,
     metrics,
   });
-  const reporting = createReportingModule({
-    queries: analytics.queries,
-    analytics: analytics.service,
-    directory: directory.service,
-    consent: consent.service,
-    devices: devices.service,
-    audit: audit.service,
-    access: identity.policy,
-  });
+  const reporting = createReportingModule(
+    {
+      queries: analytics.queries,
+      analytics: analytics.service,
+      directory: directory.service,
+      consent: consent.service,
+      devices: devices.service,
+      audit: audit.service,
+      access: identity.policy,
+    },
+    { database, objects, logger, maxBodyBytes },
+  );
   const compliance = createComplianceModule({
     database,
     reportDeps: reporting.reportDeps,
@@ -396,8 +399,8 @@ export function createApp(deps: AppDeps) {
    * notification outbox, then the rollup consumer). The worker role consumes the outboxes; the
    * scheduler role registers every module's cron jobs and leads them (once per tick across instances).
    */
-  const running = config.ROLES.has('worker') ? [identity, analytics, notification, rights, keys, ...(relay ? [relay] : [])] : [];
-  const cronJobs = config.ROLES.has('scheduler') ? [audit.jobs, analytics.jobs, notification.jobs] : [];
+  const running = config.ROLES.has('worker') ? [identity, analytics, notification, rights, keys, reporting, ...(relay ? [relay] : [])] : [];
+  const cronJobs = config.ROLES.has('scheduler') ? [audit.jobs, analytics.jobs, notification.jobs, reporting.jobs] : [];
   let scheduled: { stop: () => Promise<void> }[] = [];
   const extraStops: (() => Promise<void>)[] = [];
   return {
@@ -429,6 +432,7 @@ export function createApp(deps: AppDeps) {
       analyticsJobs: analytics.jobs,
       reports: reporting.service,
       exportCsv: reporting.exportCsv,
+      exportJobs: reporting.exportJobs,
       compliance: compliance.coverage,
       complianceReport: compliance.report,
       compliancePacks: compliance.packs,

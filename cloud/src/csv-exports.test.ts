@@ -74,7 +74,7 @@ describe.each(testDatabaseKinds())('CSV exports on %s', (kind) => {
   });
 
   it('the per-person export names people as they are written', async () => {
-    const { text, bom } = await download(admin, `/api/reports/export.csv?level=person&${range}&bom=1`);
+    const { text, bom } = await download(admin, `/api/reports/export.csv?teamId=${bed.orgA.teamId}&level=person&${range}&bom=1`);
     expect(bom).toBe(true);
     const rows = strictCsv(text);
     expect(new Set(rows.map((r) => r.person))).toEqual(new Set(NAMES));

@@ -13,3 +13,4 @@ export * from './platform/events/tables';
 export * from './modules/provisioning/tables';
 export * from './modules/keys/tables';
 export * from './modules/compliance/tables';
+export * from './modules/reporting/tables';

@@ -233,6 +233,24 @@ describe('manager web reports in Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('prepares the org export as a background job: progress, then a download link only its requester can use', async () => {
+    const page = await admin.newPage();
+    await page.goto(`${cloud.url}/reports/org`);
+    await page.locator('#org-export button').click();
+    const download = page.locator('#org-export [role="status"] a');
+    await download.waitFor({ timeout: 30_000 });
+    expect(await page.locator('#org-export [role="status"]').textContent()).toMatch(
+      /^Download .+-person\.csv \(\d+\.\d MB\) · only you can download it, until /,
+    );
+    const href = (await download.getAttribute('href')) ?? '';
+    const response = await page.request.get(`${cloud.url}${href}`);
+    expect(response.status()).toBe(200);
+    expect((await response.text()).startsWith('day,person,email,app,category,productivity,active_ms,idle_ms,spans\r\n')).toBe(true);
+    // The manager, signed in beside the admin, is refused the same link.
+    expect((await manager.request.get(`${cloud.url}${href}`)).status()).toBe(404);
+    await page.close();
+  }, 60_000);
+
   it('has no accessibility violations on the report pages (axe-core), and works at phone width', async () => {
     const [member] = await cloud.database.rows<{ id: string; team_id: string }>(sql`
       select u.id, u.team_id from users u join team_managers m on m.team_id = u.team_id join users me on me.id = m.user_id

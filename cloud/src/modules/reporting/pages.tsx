@@ -2,6 +2,7 @@ import type { SignedInUser } from '../../platform/env';
 import type { AssetName } from '../../ui/assets';
 import { Problems } from '../../ui/components';
 import { Layout } from '../../ui/layout';
+import { exportRunsInline } from './export-jobs';
 import type { Preset } from './presets';
 
 /** uPlot and the page script, served by this server (no CDN); report.js reads its inputs from `data-*`. */
@@ -85,18 +86,30 @@ export function TeamReportPage(props: RangeProps & { teams: { id: string; name: 
               Compare with the previous period
             </label>
             <button type="submit">Show report</button>
-            <a class="button noprint" id="export" href={`/api/reports/export.csv?${query({ teamId, from: props.from, to: props.to })}`} download>
-              Export CSV
-            </a>
-            {/* The same file with a byte order mark first: Excel then reads names like "Zoë" as UTF-8. */}
-            <a
-              class="button noprint"
-              id="export-excel"
-              href={`/api/reports/export.csv?${query({ teamId, from: props.from, to: props.to, bom: '1' })}`}
-              download
-            >
-              CSV for Excel
-            </a>
+            {teamId === undefined || exportRunsInline({ teamId, from: props.from, to: props.to, level: 'team' }) ? (
+              <>
+                <a class="button noprint" id="export" href={`/api/reports/export.csv?${query({ teamId, from: props.from, to: props.to })}`} download>
+                  Export CSV
+                </a>
+                {/* The same file with a byte order mark first: Excel then reads names like "Zoë" as UTF-8. */}
+                <a
+                  class="button noprint"
+                  id="export-excel"
+                  href={`/api/reports/export.csv?${query({ teamId, from: props.from, to: props.to, bom: '1' })}`}
+                  download
+                >
+                  CSV for Excel
+                </a>
+              </>
+            ) : (
+              // Longer than a month: prepared in the background like the organisation's export.
+              <span id="team-export" class="noprint" data-team-id={teamId} data-level="team" data-from={props.from} data-to={props.to}>
+                <button type="button" class="button">
+                  Export CSV
+                </button>{' '}
+                <span role="status" aria-live="polite" class="muted"></span>
+              </span>
+            )}
             <button type="button" class="noprint" id="print">
               Print
             </button>
@@ -205,14 +218,14 @@ export function OrgReportPage(props: RangeProps) {
       <form class="filters" method="get" action="/reports/org" aria-label="Report filters">
         <DateRange from={props.from} to={props.to} />
         <button type="submit">Show report</button>
-        {/* Per person only: org-wide sums beside team sums would reveal small teams by subtraction. */}
-        <a class="button noprint" href={`/api/reports/export.csv?${query({ level: 'person', from: props.from, to: props.to })}`} download>
-          Export everyone per person (CSV)
-        </a>
-        <a class="button noprint" href={`/api/reports/export.csv?${query({ level: 'person', from: props.from, to: props.to, bom: '1' })}`} download>
-          (for Excel)
-        </a>
       </form>
+      {/* Per person only: org-wide sums beside team sums would reveal small teams by subtraction. A background job: the file can be large. */}
+      <div id="org-export" class="noprint" data-from={props.from} data-to={props.to}>
+        <button type="button" class="button">
+          Export everyone per person (CSV)
+        </button>{' '}
+        <span role="status" aria-live="polite" class="muted"></span>
+      </div>
       <Presets path="/reports/org" presets={props.presets} from={props.from} to={props.to} keep={{}} />
       <Refused problem={props.problem} />
       {props.problem ? null : (

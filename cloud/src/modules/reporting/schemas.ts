@@ -13,6 +13,22 @@ export const ExportQuery = TeamRangeFields.extend({ teamId: z.uuid().optional(),
   checkDayRange,
 );
 
+/** An export job's id in a path: a malformed one is simply not found. */
+export const ExportJobId = z.uuid().catch('00000000-0000-0000-0000-000000000000');
+const ExportJobState = z.enum(['queued', 'running', 'done', 'failed', 'expired']);
+export const ExportJob = z.object({
+  id: z.uuid(),
+  state: ExportJobState,
+  query: z.object({ teamId: z.uuid().optional(), from: z.string().optional(), to: z.string().optional(), level: z.enum(['team', 'person']) }),
+  bytes: z.int().describe('Bytes written so far; the file size once done'),
+  filename: z.string().nullable(),
+  requestedAt: z.string(),
+  completedAt: z.string().nullable(),
+  expiresAt: z.string().nullable().describe('When the download link and the file expire'),
+  downloadUrl: z.string().nullable().describe('Only while done and not expired'),
+});
+export const ExportJobList = z.object({ exports: z.array(ExportJob) });
+
 export const SuppressionReason = z.enum(['too_few_people', 'differs_by_too_few', 'complements_hidden']);
 /**
  * Why a figure is hidden. `people` and `needed` say, for a group too small, how many people were

@@ -948,8 +948,70 @@
     }
   }
 
+  // Large exports (the org's, or a team's over more than a month) are background jobs: ask for
+  // one, show the bytes written, then the link.
+  function orgExport(root) {
+    var button = root.querySelector('button');
+    var status = root.querySelector('[role="status"]');
+    var mb = function (bytes) {
+      return (bytes / 1048576).toFixed(1) + ' MB';
+    };
+    var show = function (job) {
+      if (job.state === 'done' && job.downloadUrl) {
+        status.replaceChildren(
+          link(job.downloadUrl, 'Download ' + (job.filename || 'the export') + ' (' + mb(job.bytes) + ')'),
+          document.createTextNode(' · only you can download it, until ' + new Date(job.expiresAt).toLocaleString('en-GB')),
+        );
+        return true;
+      }
+      if (job.state === 'failed' || job.state === 'expired') {
+        status.textContent = job.state === 'failed' ? 'The export failed; ask for it again.' : 'The export expired; ask for it again.';
+        button.disabled = false;
+        return true;
+      }
+      status.textContent = job.state === 'queued' ? 'Waiting for a worker…' : 'Preparing… ' + mb(job.bytes) + ' written';
+      return false;
+    };
+    button.addEventListener('click', async function () {
+      button.disabled = true;
+      status.textContent = 'Asking for the export…';
+      try {
+        var me = await fetch('/api/me', { credentials: 'same-origin' }).then(function (r) {
+          return r.json();
+        });
+        var asked = await fetch('/api/reports/exports', {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken },
+          body: JSON.stringify({ teamId: root.dataset.teamId, level: root.dataset.level || 'person', from: root.dataset.from, to: root.dataset.to }),
+        });
+        var job = await asked.json();
+        if (!asked.ok) throw new Error(job.message || 'The export was refused');
+        while (!show(job)) {
+          await new Promise(function (resolve) {
+            setTimeout(resolve, 1500);
+          });
+          job = await fetch('/api/reports/exports/' + job.id, { credentials: 'same-origin' }).then(function (r) {
+            return r.json();
+          });
+        }
+      } catch (err) {
+        status.textContent = err.message;
+        button.disabled = false;
+      }
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
-    var pages = { report: teamReport, 'apps-report': appsReport, 'people-report': peopleReport, 'person-report': personReport, 'org-report': orgReport };
+    var pages = {
+      report: teamReport,
+      'apps-report': appsReport,
+      'people-report': peopleReport,
+      'person-report': personReport,
+      'org-report': orgReport,
+      'org-export': orgExport,
+      'team-export': orgExport,
+    };
     Object.keys(pages).forEach(function (id) {
       var root = document.getElementById(id);
       if (root) pages[id](root);
