@@ -214,14 +214,19 @@ export function createRollupQueries(database: Database) {
           select distinct r.app from rollup_user_daily r join pd on pd.user_id = r.user_id and pd.day = r.day
           where r.org_id = ${orgId} and r.day between ${from}::date and ${to}::date and r.productivity = 'productive'
         ),
+        -- Each person's spans by the (org, user, start) index: a lateral read per person, so
+        -- the planner never scans the whole org's day partitions for a team of a few people.
         s as (
-          select sp.user_id, sp.start, sp.start + sp.duration_ms * interval '1 millisecond' as stop, sp.duration_ms, sp.idle,
+          select u.user_id, sp.start, sp.start + sp.duration_ms * interval '1 millisecond' as stop, sp.duration_ms, sp.idle,
                  (not sp.idle and sp.app in (select app from productive)) as prod,
                  sp.start at time zone ${timeZone}::text as local
-          from spans sp
-          where sp.org_id = ${orgId} and sp.user_id in (select distinct user_id from pd)
-            and sp.start >= (${from}::date)::timestamp at time zone ${timeZone}::text
-            and sp.start < ((${to}::date + 1)::timestamp) at time zone ${timeZone}::text
+          from (select distinct user_id from pd) u
+          cross join lateral (
+            select start, duration_ms, idle, app from spans
+            where org_id = ${orgId} and user_id = u.user_id
+              and start >= (${from}::date)::timestamp at time zone ${timeZone}::text
+              and start < ((${to}::date + 1)::timestamp) at time zone ${timeZone}::text
+          ) sp
         ),
         ordered as (
           select s.*, max(stop) over (partition by user_id order by start rows between unbounded preceding and 1 preceding) as before_stop
