@@ -226,6 +226,8 @@ export function createRollupQueries(database: Database) {
             where org_id = ${orgId} and user_id = u.user_id
               and start >= (${from}::date)::timestamp at time zone ${timeZone}::text
               and start < ((${to}::date + 1)::timestamp) at time zone ${timeZone}::text
+            -- A fence: without it the planner flattens the lateral read into one scan of the org.
+            offset 0
           ) sp
         ),
         ordered as (
