@@ -42,6 +42,21 @@ export interface OrgCells {
   peopleByGroup: Map<string | null, number>;
   people: number;
 }
+/** One person-day's focus and after-hours time (see `groupFocusDays`). */
+export interface FocusDay {
+  userId: string;
+  day: string;
+  focusMs: number;
+  afterHoursMs: number;
+}
+
+/** Focus: productive active spans joined across gaps shorter than this... */
+export const FOCUS_GAP_MS = 2 * 60_000;
+/** ...counted when the stretch, first start to last end, lasts at least this long. */
+export const FOCUS_MIN_MS = 30 * 60_000;
+/** Working hours in the org's time zone, Monday to Friday; active time outside them is after hours. */
+export const WORKING_HOURS = { start: '08:00', end: '18:00' } as const;
+
 export interface ExportRow {
   day: string;
   userId: string | null;
@@ -178,6 +193,71 @@ export function createRollupQueries(database: Database) {
         from rollup_user_days
         where org_id = ${orgId} and ${sameTeam(teamId)} and day between ${from}::date and ${to}::date`);
       return rows.map((r) => ({ userId: String(r.user_id), day: String(r.day), activeMs: num(r.a), idleMs: num(r.i), productiveMs: num(r.p) }));
+    },
+
+    /**
+     * One group's person-days with their focus time and after-hours time, computed from the
+     * stored spans at read time (gaps and islands over each person's spans in start order).
+     * A stretch is a run of active spans in apps the group's rollups count productive (the
+     * category rules as the report applies them), with no other span between them and no gap
+     * of FOCUS_GAP_MS or more; it counts as focus, on the day it starts, when it lasts at least
+     * FOCUS_MIN_MS. After hours is active time starting outside WORKING_HOURS on a weekday, or
+     * on a Saturday or Sunday, in the org's time zone. Only person-days attributed to the group.
+     */
+    async groupFocusDays(orgId: string, teamId: string | null, from: string, to: string, timeZone: string): Promise<FocusDay[]> {
+      const rows = await database.rows<Record<string, unknown>>(sql`
+        with pd as (
+          select user_id, day from rollup_user_days
+          where org_id = ${orgId} and ${sameTeam(teamId)} and day between ${from}::date and ${to}::date
+        ),
+        productive as (
+          select distinct r.app from rollup_user_daily r join pd on pd.user_id = r.user_id and pd.day = r.day
+          where r.org_id = ${orgId} and r.day between ${from}::date and ${to}::date and r.productivity = 'productive'
+        ),
+        -- Each person's spans by the (org, user, start) index: a lateral read per person, so
+        -- the planner never scans the whole org's day partitions for a team of a few people.
+        s as (
+          select u.user_id, sp.start, sp.start + sp.duration_ms * interval '1 millisecond' as stop, sp.duration_ms, sp.idle,
+                 (not sp.idle and sp.app in (select app from productive)) as prod,
+                 sp.start at time zone ${timeZone}::text as local
+          from (select distinct user_id from pd) u
+          cross join lateral (
+            select start, duration_ms, idle, app from spans
+            where org_id = ${orgId} and user_id = u.user_id
+              and start >= (${from}::date)::timestamp at time zone ${timeZone}::text
+              and start < ((${to}::date + 1)::timestamp) at time zone ${timeZone}::text
+            -- A fence: without it the planner flattens the lateral read into one scan of the org.
+            offset 0
+          ) sp
+        ),
+        ordered as (
+          select s.*, max(stop) over (partition by user_id order by start rows between unbounded preceding and 1 preceding) as before_stop
+          from s
+        ),
+        runs as (
+          select ordered.*,
+                 sum(case when not prod or before_stop is null or start - before_stop >= ${FOCUS_GAP_MS}::int * interval '1 millisecond' then 1 else 0 end)
+                   over (partition by user_id order by start rows unbounded preceding) as run
+          from ordered
+        ),
+        stretches as (
+          select user_id, (min(start) at time zone ${timeZone}::text)::date as day, sum(duration_ms)::float8 as ms
+          from runs where prod
+          group by user_id, run
+          having max(stop) - min(start) >= ${FOCUS_MIN_MS}::int * interval '1 millisecond'
+        ),
+        focus as (select user_id, day, sum(ms)::float8 as ms from stretches group by user_id, day),
+        after as (
+          select user_id, local::date as day, sum(duration_ms)::float8 as ms from s
+          where not idle and (extract(isodow from local) >= 6 or local::time < ${WORKING_HOURS.start}::time or local::time >= ${WORKING_HOURS.end}::time)
+          group by user_id, local::date
+        )
+        select pd.user_id, to_char(pd.day, 'YYYY-MM-DD') as day, coalesce(focus.ms, 0)::float8 as f, coalesce(after.ms, 0)::float8 as a
+        from pd
+        left join focus on focus.user_id = pd.user_id and focus.day = pd.day
+        left join after on after.user_id = pd.user_id and after.day = pd.day
+        where focus.ms is not null or after.ms is not null`);
+      return rows.map((r) => ({ userId: String(r.user_id), day: String(r.day), focusMs: num(r.f), afterHoursMs: num(r.a) }));
     },
 
     /**

@@ -85,6 +85,10 @@ export function ManagerHomePage(props: { user: SignedInUser; home: ManagerHome }
                 <dd>{s.totals ? hoursMinutes(s.totals.activeMs) : '—'}</dd>
                 <dt>Productive share</dt>
                 <dd>{percent(s.totals?.productiveShare ?? null)}</dd>
+                <dt>Focus per person per day</dt>
+                <dd>{s.focus ? hoursMinutes(s.focus.msPerPersonDay) : '—'}</dd>
+                <dt>After hours</dt>
+                <dd>{percent(s.afterHours?.share ?? null)}</dd>
                 {s.topApps[0] ? (
                   <>
                     <dt>Top app</dt>

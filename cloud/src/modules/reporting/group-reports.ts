@@ -1,4 +1,4 @@
-import type { ExportRow, OrgCells, UserDayTotal } from '../analytics';
+import type { ExportRow, FocusDay, OrgCells, UserDayTotal } from '../analytics';
 import { addSums, byDay, dayCells, judgeDayRows, mondayOf, passes, zero, type Sums } from './cells';
 import { addDays } from '@icarus/shared';
 import { figures } from './context';
@@ -32,7 +32,13 @@ export function tooFew(people: number, k: number) {
   };
 }
 
-export function summarize(personDays: readonly UserDayTotal[], appRows: readonly ExportRow[], range: { from: string; to: string }, k: number): SummaryBody {
+export function summarize(
+  personDays: readonly UserDayTotal[],
+  appRows: readonly ExportRow[],
+  range: { from: string; to: string },
+  k: number,
+  focusDays: readonly FocusDay[] = [],
+): SummaryBody {
   const cells = dayCells(personDays);
   const people = new Set<string>();
   const total = zero();
@@ -57,7 +63,18 @@ export function summarize(personDays: readonly UserDayTotal[], appRows: readonly
       personDaysShown += cell.people.size;
     }
   }
-  const empty = { people: null, totals: null, topApps: [], categories: [], otherApps: null, notes: [], perPerson: null, meetings: null };
+  const empty = {
+    people: null,
+    totals: null,
+    topApps: [],
+    categories: [],
+    otherApps: null,
+    notes: [],
+    perPerson: null,
+    meetings: null,
+    focus: null,
+    afterHours: null,
+  };
   if (people.size < k) {
     // No passing day: hidden when someone was active (the most on one day of how many needed), else nothing recorded.
     if (most === 0) return { status: 'no_activity', hidden: null, days, ...empty };
@@ -106,6 +123,15 @@ export function summarize(personDays: readonly UserDayTotal[], appRows: readonly
     .filter((c) => c.active > 0)
     .sort((a, b) => b.active - a.active || a.category.localeCompare(b.category))
     .map((c) => ({ category: c.category, productivity: c.productivity, activeMs: c.active, share: share(c.active) }));
+  // Focus and after hours: person-days of passing cells only, like every other figure.
+  let focusMs = 0;
+  let afterMs = 0;
+  for (const f of focusDays) {
+    const cell = cells.get(f.day);
+    if (f.day < range.from || f.day > range.to || !cell || !passes(cell.people.size, k)) continue;
+    focusMs += f.focusMs;
+    afterMs += f.afterHoursMs;
+  }
   const meetingMs = categoryList.filter((c) => c.category === MEETINGS).reduce((n, c) => n + c.activeMs, 0);
   return {
     status: 'shown',
@@ -124,6 +150,8 @@ export function summarize(personDays: readonly UserDayTotal[], appRows: readonly
       idleMsPerPersonDay: total.idle / personDaysShown,
     },
     meetings: { activeMs: meetingMs, share: share(meetingMs) },
+    focus: { activeMs: focusMs, msPerPersonDay: focusMs / personDaysShown, share: share(focusMs) },
+    afterHours: { activeMs: afterMs, share: share(afterMs) },
   };
 }
 

@@ -4,7 +4,7 @@ import type { TeamComparison, TeamSummary } from './schemas';
  * Highlights in plain words, written only from figures a report already publishes (sums of
  * passing cells and their ratios): they add words, never a number the figures do not hold.
  */
-type Period = Pick<TeamSummary, 'status' | 'people' | 'totals' | 'perPerson' | 'meetings'>;
+type Period = Pick<TeamSummary, 'status' | 'people' | 'totals' | 'perPerson' | 'meetings' | 'focus' | 'afterHours'>;
 
 const hours = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
 const percent = (x: number) => `${Math.round(x * 100)} %`;
@@ -49,6 +49,22 @@ export function teamHighlights(
       before?.meetings
         ? `Meetings: ${percent(m)} of active time, ${change(m, before.meetings.share, percent, true)}.`
         : `Meetings: ${percent(m)} of active time.`,
+    );
+  }
+  if (now.focus) {
+    const f = now.focus;
+    out.push(
+      before?.focus
+        ? `Focus time (stretches of 30 minutes or more in productive apps): ${hours(f.msPerPersonDay)} per person per day, ${percent(f.share)} of active time, ${change(f.share, before.focus.share, percent, true)}.`
+        : `Focus time (stretches of 30 minutes or more in productive apps): ${hours(f.msPerPersonDay)} per person per day, ${percent(f.share)} of active time.`,
+    );
+  }
+  if (now.afterHours) {
+    const a = now.afterHours;
+    out.push(
+      before?.afterHours
+        ? `After hours (outside 08:00 to 18:00 Monday to Friday): ${percent(a.share)} of active time, ${change(a.share, before.afterHours.share, percent, true)}.`
+        : `After hours (outside 08:00 to 18:00 Monday to Friday): ${percent(a.share)} of active time.`,
     );
   }
   const [first, second] = now.categories;

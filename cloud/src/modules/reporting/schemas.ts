@@ -51,6 +51,14 @@ export const CategoryShare = z.object({ category: z.string(), productivity: Prod
 export const DayState = z.enum(['shown', 'hidden', 'no_activity']);
 export const PerPerson = z.object({ personDays: z.int(), activeMsPerPerson: Ms, activeMsPerPersonDay: Ms, idleMsPerPersonDay: Ms });
 
+/**
+ * Focus: stretches of at least 30 minutes of active time in apps counted productive, joined across
+ * gaps under 2 minutes and broken by idle time or any other app; its time, per person-day and share.
+ */
+export const Focus = z.object({ activeMs: Ms, msPerPersonDay: Ms, share: Share });
+/** Active time outside working hours (08:00 to 18:00 Monday to Friday, the org's time zone), and its share. */
+export const AfterHours = z.object({ activeMs: Ms, share: Share });
+
 export const TeamSummary = z.object({
   team: z.object({ id: z.uuid(), name: z.string() }),
   range: Range,
@@ -67,6 +75,8 @@ export const TeamSummary = z.object({
   perPerson: PerPerson.nullable(),
   /** Time in the Meetings category (shown rows only), and its share of active time. */
   meetings: z.object({ activeMs: Ms, share: Share }).nullable(),
+  focus: Focus.nullable(),
+  afterHours: AfterHours.nullable(),
   topApps: z.array(z.object({ app: z.string(), category: z.string(), activeMs: Ms, share: Share })),
   categories: z.array(CategoryShare),
   /** Apps or categories hidden or beyond the top list, pooled; null when the pool itself must stay hidden. */
@@ -82,6 +92,8 @@ export const TeamSummary = z.object({
       totals: Figures.nullable(),
       perPerson: PerPerson.nullable(),
       meetings: z.object({ activeMs: Ms, share: Share }).nullable(),
+      focus: Focus.nullable(),
+      afterHours: AfterHours.nullable(),
     })
     .nullable(),
   /** What changed and what stands out, in plain words, from the figures above only. */

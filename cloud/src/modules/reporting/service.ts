@@ -91,7 +91,7 @@ export function createReportingService(deps: ReportDeps) {
       const before = { from: addDays(range.from, -range.days), to: addDays(range.from, -1) };
       // One read of both periods; the audit of whose data was read is written while the per-app
       // rows are still being read, and nothing is returned unless both succeed.
-      const [personDays, appRows] = await Promise.all([
+      const [personDays, appRows, focusDays] = await Promise.all([
         queries.groupPersonDays(user.orgId, team.id, before.from, range.to).then(async (rows) => {
           await viewed(
             user,
@@ -102,10 +102,11 @@ export function createReportingService(deps: ReportDeps) {
           return rows;
         }),
         queries.groupAppDays(user.orgId, team.id, before.from, range.to),
+        queries.groupFocusDays(user.orgId, team.id, before.from, range.to, range.timeZone),
       ]);
       const inside = <T extends { day: string }>(rows: readonly T[], r: { from: string; to: string }) => rows.filter((x) => x.day >= r.from && x.day <= r.to);
-      const now = summarize(inside(personDays, range), inside(appRows, range), range, k);
-      const prev = summarize(inside(personDays, before), inside(appRows, before), before, k);
+      const now = summarize(inside(personDays, range), inside(appRows, range), range, k, inside(focusDays, range));
+      const prev = summarize(inside(personDays, before), inside(appRows, before), before, k, inside(focusDays, before));
       const previous = {
         range: before,
         status: prev.status,
@@ -114,6 +115,8 @@ export function createReportingService(deps: ReportDeps) {
         totals: prev.totals,
         perPerson: prev.perPerson,
         meetings: prev.meetings,
+        focus: prev.focus,
+        afterHours: prev.afterHours,
       };
       return { team, range: rangeOut(range), minGroupSize: k, ...now, previous, highlights: teamHighlights(now, previous, k, range.today) };
     },

@@ -352,7 +352,19 @@
             ),
             card('Productive share', pct(s.totals.productiveShare), before ? delta(s.totals.productiveShare, before.totals.productiveShare, 'points') : null),
             card('Meetings', pct(s.meetings.share) + ' of active', before ? delta(s.meetings.share, before.meetings.share, 'points') : null),
+            card(
+              'Focus per person per day',
+              fmtHours(s.focus.msPerPersonDay) + ', ' + pct(s.focus.share) + ' of active',
+              before ? delta(s.focus.share, before.focus.share, 'points') : null,
+            ),
+            card('After hours', pct(s.afterHours.share) + ' of active', before ? delta(s.afterHours.share, before.afterHours.share, 'points') : null),
             card('Active time, all people', fmtHours(s.totals.activeMs), 'idle ' + fmtHours(s.totals.idleMs)),
+          ]),
+          el('p', { class: 'muted', id: 'focus-rule' }, [
+            'Focus: stretches of at least 30 minutes of active time in apps counted productive, joined across gaps under 2 minutes; idle time or any other app ends a stretch. ' +
+              'After hours: active time outside 08:00 to 18:00 Monday to Friday, in the organisation\u2019s time zone (' +
+              s.range.timeZone +
+              ').',
           ]),
           el(
             'ul',
@@ -443,6 +455,9 @@
               ['Idle per person per day', fmtHours(s.perPerson.idleMsPerPersonDay), fmtHours(prev.perPerson.idleMsPerPersonDay)],
               ['Productive share', pct(s.totals.productiveShare), pct(prev.totals.productiveShare)],
               ['Meetings share', pct(s.meetings.share), pct(prev.meetings.share)],
+              ['Focus per person per day', fmtHours(s.focus.msPerPersonDay), fmtHours(prev.focus.msPerPersonDay)],
+              ['Focus share', pct(s.focus.share), pct(prev.focus.share)],
+              ['After-hours share', pct(s.afterHours.share), pct(prev.afterHours.share)],
               ['Active time, all people', fmtHours(s.totals.activeMs), fmtHours(prev.totals.activeMs)],
             ],
           ),

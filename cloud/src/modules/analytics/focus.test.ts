@@ -1,0 +1,141 @@
+import { sql } from 'drizzle-orm';
+import { uuidv7 } from 'uuidv7';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SignedInUser } from '../../platform/env';
+import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
+import { testDatabaseKinds } from '../../../test/support/database';
+import { createRollupQueries } from './query-store';
+
+/**
+ * Focus time and after-hours share from hand-made spans whose figures are known, in an org on
+ * Europe/Berlin across the end of summer time (Sunday 2026-10-25: UTC+2 before, UTC+1 after).
+ */
+const MIN = 60_000;
+const at = (iso: string) => new Date(iso);
+
+interface Span {
+  start: Date;
+  min: number;
+  app: string;
+  idle?: boolean;
+}
+
+/** One person's spans; the same for each of the five people of the team. */
+const SPANS: Span[] = [
+  // Tuesday 2026-10-27, CET (UTC+1).
+  // 09:00-09:22 and 09:23-09:45 in Code: one 45-minute stretch across a 1-minute gap (44 min active): focus.
+  { start: at('2026-10-27T08:00:00Z'), min: 22, app: 'Code' },
+  { start: at('2026-10-27T08:23:00Z'), min: 22, app: 'Code' },
+  // 10:00-10:20: 20 minutes, too short.
+  { start: at('2026-10-27T09:00:00Z'), min: 20, app: 'Code' },
+  // 11:00-11:41 broken by a minute idle: two stretches of 20 minutes.
+  { start: at('2026-10-27T10:00:00Z'), min: 20, app: 'Code' },
+  { start: at('2026-10-27T10:20:00Z'), min: 1, app: 'Code', idle: true },
+  { start: at('2026-10-27T10:21:00Z'), min: 20, app: 'Code' },
+  // 13:00-13:41 broken by a minute in Slack (neutral).
+  { start: at('2026-10-27T12:00:00Z'), min: 20, app: 'Code' },
+  { start: at('2026-10-27T12:20:00Z'), min: 1, app: 'Slack' },
+  { start: at('2026-10-27T12:21:00Z'), min: 20, app: 'Code' },
+  // 17:30 CET is within working hours (it would be 18:30 on summer time).
+  { start: at('2026-10-27T16:30:00Z'), min: 10, app: 'Code' },
+  // 19:00 CET on a Tuesday: after hours.
+  { start: at('2026-10-27T18:00:00Z'), min: 10, app: 'Slack' },
+  // Tuesday 2026-10-20, CEST (UTC+2): 18:30 and 19:00 local, both after hours.
+  { start: at('2026-10-20T16:30:00Z'), min: 10, app: 'Code' },
+  { start: at('2026-10-20T17:00:00Z'), min: 10, app: 'Slack' },
+  // Saturday 2026-10-24 at noon CEST: after hours.
+  { start: at('2026-10-24T10:00:00Z'), min: 10, app: 'Code' },
+];
+const DAY: Record<string, string> = { '2026-10-27': '2026-10-27', '2026-10-20': '2026-10-20', '2026-10-24': '2026-10-24' };
+const dayOf = (d: Date) => DAY[d.toISOString().slice(0, 10)] ?? '';
+const PRODUCTIVITY: Record<string, 'productive' | 'neutral'> = { Code: 'productive', Slack: 'neutral' };
+const CATEGORY: Record<string, string> = { Code: 'Development', Slack: 'Chat' };
+
+describe.each(testDatabaseKinds())('focus time and after hours on %s', (kind) => {
+  let cloud: TestCloud;
+  let admin: SignedInUser;
+  let teamId = '';
+  const people: string[] = [];
+
+  beforeAll(async () => {
+    cloud = await startTestCloud(kind);
+    const { directory } = cloud.cloud.services;
+    const org = await directory.createOrg({ name: 'Focus Org', timeZone: 'Europe/Berlin' });
+    const orgId = org.id;
+    const adminRow = await directory.createUser({ orgId, email: 'admin@focus.test', name: 'Admin', role: 'admin', osUser: 'admin' });
+    admin = { userId: adminRow.id, orgId, email: 'admin@focus.test', name: 'Admin', role: 'admin', managedTeamIds: [], teamId: null, sessionId: 's' };
+    const team = await directory.createTeam(orgId, 'Focus team');
+    teamId = team.id;
+    for (let i = 0; i < 5; i++) {
+      const user = await directory.createUser({ orgId, email: `p${i}@focus.test`, name: `Person ${i}`, role: 'employee', osUser: `p${i}`, teamId });
+      people.push(user.id);
+      const deviceId = uuidv7();
+      // The rollups as the consumer would have written them from these spans.
+      const days = new Map<string, { active: number; idle: number; productive: number; apps: Map<string, { active: number; idle: number; spans: number }> }>();
+      for (const s of SPANS) {
+        await cloud.database.rows(sql`
+          insert into spans (id, start, org_id, device_id, user_id, duration_ms, app, idle)
+          values (${uuidv7()}::uuid, ${s.start.toISOString()}::timestamptz, ${orgId}::uuid, ${deviceId}::uuid, ${user.id}::uuid, ${s.min * MIN}, ${s.app}, ${s.idle ?? false})`);
+        const day = dayOf(s.start);
+        const d = days.get(day) ?? { active: 0, idle: 0, productive: 0, apps: new Map() };
+        const a = d.apps.get(s.app) ?? { active: 0, idle: 0, spans: 0 };
+        if (s.idle) {
+          d.idle += s.min * MIN;
+          a.idle += s.min * MIN;
+        } else {
+          d.active += s.min * MIN;
+          a.active += s.min * MIN;
+          if (PRODUCTIVITY[s.app] === 'productive') d.productive += s.min * MIN;
+        }
+        a.spans++;
+        d.apps.set(s.app, a);
+        days.set(day, d);
+      }
+      for (const [day, d] of days) {
+        await cloud.database.rows(sql`
+          insert into rollup_user_days (org_id, day, user_id, team_id, active_ms, idle_ms, productive_ms)
+          values (${orgId}::uuid, ${day}::date, ${user.id}::uuid, ${teamId}::uuid, ${d.active}, ${d.idle}, ${d.productive})`);
+        for (const [app, a] of d.apps) {
+          await cloud.database.rows(sql`
+            insert into rollup_user_daily (org_id, user_id, day, app, category, productivity, active_ms, idle_ms, spans)
+            values (${orgId}::uuid, ${user.id}::uuid, ${day}::date, ${app}, ${CATEGORY[app]}, ${PRODUCTIVITY[app]}, ${a.active}, ${a.idle}, ${a.spans})`);
+        }
+      }
+    }
+  }, 120_000);
+  afterAll(async () => cloud?.stopAll());
+
+  it('counts a 45-minute productive stretch across a 1-minute gap, and nothing broken by idle time, a neutral app or too short', async () => {
+    const days = await createRollupQueries(cloud.database).groupFocusDays(admin.orgId, teamId, '2026-10-19', '2026-10-28', 'Europe/Berlin');
+    const mine = days.filter((d) => d.userId === people[0]).sort((a, b) => a.day.localeCompare(b.day));
+    expect(mine).toEqual([
+      { userId: people[0], day: '2026-10-20', focusMs: 0, afterHoursMs: 20 * MIN },
+      { userId: people[0], day: '2026-10-24', focusMs: 0, afterHoursMs: 10 * MIN },
+      { userId: people[0], day: '2026-10-27', focusMs: 44 * MIN, afterHoursMs: 10 * MIN },
+    ]);
+  });
+
+  it('shows focus per person per day and the after-hours share on the team summary, with plain-word highlights', async () => {
+    const summary = await cloud.cloud.services.reports.teamSummary(admin, { teamId, from: '2026-10-20', to: '2026-10-27' });
+    expect(summary.status).toBe('shown');
+    const active = 5 * 195 * MIN;
+    expect(summary.totals?.activeMs).toBe(active);
+    expect(summary.focus).toEqual({ activeMs: 5 * 44 * MIN, msPerPersonDay: (5 * 44 * MIN) / 15, share: (5 * 44) / (5 * 195) });
+    expect(summary.afterHours).toEqual({ activeMs: 5 * 40 * MIN, share: 40 / 195 });
+    expect(summary.previous?.status).toBe('no_activity');
+    expect(summary.highlights).toContain('Focus time (stretches of 30 minutes or more in productive apps): 0.2 h per person per day, 23 % of active time.');
+    expect(summary.highlights).toContain('After hours (outside 08:00 to 18:00 Monday to Friday): 21 % of active time.');
+  });
+
+  it('compares with the previous period', async () => {
+    // The week of the 27th against the week before (the 20th and the 24th: after hours only, no focus).
+    const summary = await cloud.cloud.services.reports.teamSummary(admin, { teamId, from: '2026-10-25', to: '2026-10-31' });
+    expect(summary.previous?.focus?.share).toBe(0);
+    expect(summary.previous?.afterHours?.share).toBe(1);
+    expect(summary.focus?.share).toBe(44 / 165);
+    expect(summary.highlights).toContain(
+      'Focus time (stretches of 30 minutes or more in productive apps): 0.7 h per person per day, 27 % of active time, up 27 points from 0 %.',
+    );
+    expect(summary.highlights).toContain('After hours (outside 08:00 to 18:00 Monday to Friday): 6 % of active time, down 94 points from 100 %.');
+  });
+});
