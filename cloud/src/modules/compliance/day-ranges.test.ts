@@ -81,11 +81,27 @@ describe.each(testDatabaseKinds())('day ranges of reports and the compliance rep
   });
 
   it('lists a consent-coverage column for every scope, in the CSV and on the page', async () => {
+    // One table: the header names a coverage column per scope, and each team's coverage row fills them all.
     const csv = await (await admin.get(COMPLIANCE_API.reportCsv)).text();
-    const header = csv.split('\r\n')[1];
-    expect(header).toBe(['team', 'policy_version', 'people', 'granted', 'declined', 'withdrawn', 'no_decision', 'pending_reconsent', ...ALL_SCOPES].join(','));
-    const row = csv.split('\r\n')[2]?.split(',') ?? [];
-    expect(row).toHaveLength(8 + ALL_SCOPES.length);
+    const [header = '', ...rows] = csv.split('\r\n').map((line) => line.split(','));
+    const coverage = [
+      'team',
+      'policy_version',
+      'people',
+      'granted',
+      'declined',
+      'withdrawn',
+      'no_decision',
+      'pending_reconsent',
+      ...ALL_SCOPES.map((s) => `granted_${s}`),
+    ];
+    const at = coverage.map((c) => header.indexOf(c));
+    expect(at.every((i) => i >= 0)).toBe(true);
+    const row = rows.find((r) => r[0] === 'consent_coverage') ?? [];
+    expect(row).toHaveLength(header.length);
+    // A count in every count column, one per scope included (policy_version is empty while nobody decided).
+    const counts = at.filter((_, k) => coverage[k] !== 'team' && coverage[k] !== 'policy_version').map((i) => row[i] ?? '');
+    expect(counts.every((v) => /^\d+$/.test(v))).toBe(true);
     const page = await (await admin.get('/audit/compliance')).text();
     expect(page).toContain(`<th>Pending re-consent</th>${ALL_SCOPES.map((s) => `<th>${s}</th>`).join('')}</tr>`);
   });
