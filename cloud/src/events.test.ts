@@ -112,6 +112,13 @@ describe.each(testDatabaseKinds())('events through RabbitMQ on %s', (kind) => {
     await waitFor(() => smtp.mails.length > 0, 15_000);
 
     await waitFor(() => EVENT_NAMES.every((name) => received(name).length > 0), 20_000);
+    // The person's own mail, not only the first mail of anyone (the admins' policy mails can go first).
+    const mailedTo = (id: string) =>
+      received('notification.sent').some((e) => {
+        const data = envelopeOf(e).envelope.data;
+        return data['channel'] === 'email' && data['userId'] === id;
+      });
+    await waitFor(() => mailedTo(userId), 20_000);
     await waitFor(async () => (await outbox().depth()) === 0, 10_000);
 
     const byName = Object.fromEntries(EVENT_NAMES.map((name) => [name, unique(received(name)).map(envelopeOf)]));
