@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { symmetricKeyId, type Keyring, type SymmetricKey } from './keyring';
+import { symmetricKeyId, type Keyring, type SealedData, type SymmetricKey } from './keyring';
 
 const subkey = (dataKey: Uint8Array, purpose: string) => Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), `icarus-nova ${purpose}`, 32));
 
@@ -59,3 +59,51 @@ export function createSecretBox(dataKey: Uint8Array | Keyring<SymmetricKey>, pur
   };
 }
 export type SecretBox = ReturnType<typeof createSecretBox>;
+
+/**
+ * Secrets sealed by a box over a keyring, stored one per row, as sealed data for the key rotation
+ * job: counted per key (a "v1." value counts as the ring's first key) and re-sealed under the
+ * newest, a row only if it still holds what was read.
+ */
+export function sealedSecrets(deps: {
+  what: string;
+  box: SecretBox;
+  ring: Pick<Keyring<SymmetricKey>, 'ring' | 'first' | 'newest'>;
+  /** Rows counted by the key id of "v2." values (null for "v1." ones). */
+  keyCounts(): Promise<{ keyId: string | null; n: number }[]>;
+  /** Up to `limit` rows whose value does not start with `prefix`, in id order after `after`. */
+  notSealedWith(prefix: string, after: string | undefined, limit: number): Promise<{ id: string; sealed: string }[]>;
+  /** Replaces a row's value if it is still `before`; whether it did. */
+  replace(id: string, before: string, after: string): Promise<boolean>;
+}): SealedData {
+  const { box, ring } = deps;
+  return {
+    what: deps.what,
+    ring: ring.ring,
+    async countByKey() {
+      const counts = new Map<string, number>();
+      for (const { keyId, n } of await deps.keyCounts()) {
+        const id = keyId ?? ring.first.keyId;
+        counts.set(id, (counts.get(id) ?? 0) + n);
+      }
+      return counts;
+    },
+    async resealBatch(limit, cursor) {
+      const rows = await deps.notSealedWith(`v2.${ring.newest.keyId}.`, cursor, limit);
+      let resealed = 0;
+      let unreadable = 0;
+      for (const row of rows) {
+        let plain: string;
+        try {
+          plain = box.open(row.sealed, row.id);
+        } catch {
+          unreadable++;
+          continue;
+        }
+        if (await deps.replace(row.id, row.sealed, box.seal(plain, row.id))) resealed++;
+      }
+      const last = rows[rows.length - 1];
+      return { resealed, unreadable, cursor: rows.length < limit || !last ? undefined : last.id };
+    },
+  };
+}

@@ -18,8 +18,7 @@ import { oidcRoutes, oidcSettingsFrom } from './oidc';
 import { gatewayPageRoutes } from './page-routes';
 import { createPersonalDataPolicy } from './personal-data-policy';
 import { createRecoveryCodes } from './recovery-codes';
-import { createSecretBox } from '../../platform/secret-box';
-import { sealedTotpSeeds } from './sealed-totp';
+import { createSecretBox, sealedSecrets } from '../../platform/secret-box';
 import type { Keyring, SymmetricKey } from '../../platform/keyring';
 import { rateLimit } from '../../platform/http/rate-limit';
 import { gatewayApiRoutes } from './routes';
@@ -127,7 +126,15 @@ export function createIdentityModule(deps: {
     policy,
     apiTokens,
     /** People's TOTP seeds, for the key rotation job: counted per key and re-sealed under the newest. */
-    sealed: sealedTotpSeeds(directory, totpBox, { ring: deps.dataKeys.ring, firstKeyId: deps.dataKeys.first.keyId, newestKeyId: deps.dataKeys.newest.keyId }),
+    sealed: sealedSecrets({
+      what: 'TOTP seeds',
+      box: totpBox,
+      ring: deps.dataKeys,
+      keyCounts: () => directory.totpSecretKeyCounts(),
+      notSealedWith: async (prefix, after, limit) =>
+        (await directory.totpSecretsNotSealedWith(prefix, after, limit)).map((r) => ({ id: r.id, sealed: r.totpSecret })),
+      replace: (id, before, after) => directory.resealTotpSecret(id, before, after),
+    }),
     /** Close every /api path by default; mount before any API route. */
     guardApi: access.guardApi(),
     routes,

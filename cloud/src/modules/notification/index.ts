@@ -18,8 +18,8 @@ import { createNotificationJobs } from './jobs';
 import { notificationRoutes } from './routes';
 import { createNotificationService } from './service';
 import { createNotificationStore, type WebhookEndpointRow } from './store';
-import { createWebhookSecrets, sealedWebhookSecrets } from './webhook-secrets';
-import { createSecretBox } from '../../platform/secret-box';
+import { createWebhookSecrets } from './webhook-secrets';
+import { createSecretBox, sealedSecrets } from '../../platform/secret-box';
 import { createOutboxWorker } from './worker';
 
 type NotificationConfig = Pick<
@@ -118,7 +118,14 @@ export function createNotificationModule(deps: {
     jobs,
     routes: notificationRoutes({ notifications, requireUser: deps.requireUser, maxBodyBytes: deps.maxBodyBytes }),
     /** Webhook signing secrets, for the key rotation job: counted per key and re-sealed under the newest. */
-    sealed: sealedWebhookSecrets(store, secretBox, { ring: deps.dataKey.ring, firstKeyId: deps.dataKey.first.keyId, newestKeyId: deps.dataKey.newest.keyId }),
+    sealed: sealedSecrets({
+      what: 'webhook secrets',
+      box: secretBox,
+      ring: deps.dataKey,
+      keyCounts: () => store.endpointSecretKeyCounts(),
+      notSealedWith: (prefix, after, limit) => store.endpointSecretsNotSealedWith(prefix, after, limit),
+      replace: (id, before, after) => store.replaceEndpointSecret(id, before, after),
+    }),
     start() {
       // Secrets stored in clear before they were sealed are sealed now, not at their next delivery.
       secrets

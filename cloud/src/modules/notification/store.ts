@@ -159,11 +159,13 @@ export function createNotificationStore(database: Database, events: EventOutbox 
     },
 
     /** Replaces a secret only if it is still the one read (two instances upgrading at once write once). */
-    async replaceEndpointSecret(id: string, was: string, sealed: string): Promise<void> {
-      await db
+    async replaceEndpointSecret(id: string, was: string, sealed: string): Promise<boolean> {
+      const rows = await db
         .update(webhookEndpoints)
         .set({ secret: sealed })
-        .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.secret, was)));
+        .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.secret, was)))
+        .returning({ id: webhookEndpoints.id });
+      return rows.length === 1;
     },
 
     /** Sealed endpoint secrets counted by the key they are under (null: a "v1." value, the ring's first key). */
@@ -175,13 +177,13 @@ export function createNotificationStore(database: Database, events: EventOutbox 
     },
 
     /** Up to `limit` sealed endpoint secrets not sealed with `prefix`, in id order after `after`. */
-    async endpointSecretsNotSealedWith(prefix: string, after: string | undefined, limit: number): Promise<Pick<WebhookEndpointRow, 'id' | 'secret'>[]> {
+    async endpointSecretsNotSealedWith(prefix: string, after: string | undefined, limit: number): Promise<{ id: string; sealed: string }[]> {
       const rows = await database.rows<{ id: string; secret: string }>(sql`
         select id, secret from webhook_endpoints
          where secret not like 'whsec%' and left(secret, ${prefix.length}) <> ${prefix}
            and (${after ?? null}::uuid is null or id > ${after ?? null}::uuid)
          order by id limit ${limit}`);
-      return rows.map((r) => ({ id: r.id, secret: r.secret }));
+      return rows.map((r) => ({ id: r.id, sealed: r.secret }));
     },
 
     /** Endpoints whose secret was stored in clear, before secrets were sealed. */

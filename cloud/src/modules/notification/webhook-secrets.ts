@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { SealedData } from '../../platform/keyring';
 import type { SecretBox } from '../../platform/secret-box';
 import type { NotificationStore, WebhookEndpointRow } from './store';
 
@@ -50,42 +49,3 @@ export function createWebhookSecrets(deps: { box: SecretBox; store: Pick<Notific
   };
 }
 export type WebhookSecrets = ReturnType<typeof createWebhookSecrets>;
-
-/** Endpoint signing secrets as sealed data of the data-key ring: counted per key and re-sealed under the newest by the key rotation job. */
-export function sealedWebhookSecrets(
-  store: Pick<NotificationStore, 'endpointSecretKeyCounts' | 'endpointSecretsNotSealedWith' | 'replaceEndpointSecret'>,
-  box: SecretBox,
-  ring: { ring: string; firstKeyId: string; newestKeyId: string },
-): SealedData {
-  return {
-    what: 'webhook secrets',
-    ring: ring.ring,
-    async countByKey() {
-      const counts = new Map<string, number>();
-      for (const { keyId, n } of await store.endpointSecretKeyCounts()) {
-        const id = keyId ?? ring.firstKeyId;
-        counts.set(id, (counts.get(id) ?? 0) + n);
-      }
-      return counts;
-    },
-    async resealBatch(limit, cursor) {
-      const rows = await store.endpointSecretsNotSealedWith(`v2.${ring.newestKeyId}.`, cursor, limit);
-      let resealed = 0;
-      let unreadable = 0;
-      for (const row of rows) {
-        let secret: string;
-        try {
-          secret = box.open(row.secret, row.id);
-        } catch {
-          unreadable++;
-          continue;
-        }
-        // Only if unchanged since read; a delivery reading it meanwhile gets either value, both open.
-        await store.replaceEndpointSecret(row.id, row.secret, box.seal(secret, row.id));
-        resealed++;
-      }
-      const last = rows[rows.length - 1];
-      return { resealed, unreadable, cursor: rows.length < limit || !last ? undefined : last.id };
-    },
-  };
-}
