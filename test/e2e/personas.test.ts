@@ -10,8 +10,7 @@
  * PostgreSQL only (TEST_DATABASE_URL): seeding 1,000 people, their devices and consent takes
  * minutes on the single-connection PGlite, which every other browser suite covers with small orgs.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { URI } from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -20,25 +19,14 @@ import { DEMO_EMPLOYEE_EMAIL, DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, DEMO_SI
 import { loadSecrets } from '../../cloud/src/platform/secrets';
 import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 import { startSmtpServer, waitFor } from '../../cloud/test/support/servers';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, axeViolations } from '../helpers/browser';
 
 const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PASSWORD = 'correct horse battery staple';
 const NEWCOMER = 'newcomer@demo.icarus.local';
 const AUDITOR = 'auditor@demo.icarus.local';
 /** The imported person the newcomer invites (person0 has a demo password already). */
 const INVITEE = 'person5@demo.icarus.local';
-
-/** axe-core through DevTools (the page's CSP refuses injected scripts); violations as "rule: targets". */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: { id: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
-    const result = await axe.run(document);
-    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
-  });
-}
 
 /**
  * What sticks out of a 390 px phone: the page's own width, and up to five elements reaching past

@@ -5,30 +5,17 @@
  * reset by mail; a session that ends mid-report comes back to the same filters; unknown pages
  * are HTML in the shell. Real cloud, real SMTP server, axe-core on every page.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { sql } from 'drizzle-orm';
 import { URI } from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, axeViolations } from '../helpers/browser';
 import { totpCode } from '../../cloud/src/modules/identity/totp';
 import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 import { makeTestOrg, PASSWORD, type TestOrg } from '../../cloud/test/support/people';
 import { startSmtpServer, waitFor } from '../../cloud/test/support/servers';
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const NEW_PASSWORD = 'four unrelated words here';
-
-/** axe-core run through DevTools (the page's CSP refuses injected scripts); violations as "rule: target". */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: { id: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
-    const result = await axe.run(document);
-    return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${JSON.stringify(n.target)}`));
-  });
-}
 
 describe('accounts and homes in Chromium', () => {
   let cloud: TestCloud;

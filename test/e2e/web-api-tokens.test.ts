@@ -2,25 +2,11 @@
  * The API tokens page in Chromium: a manager makes a token (shown once), a client reads a report
  * with it, the manager revokes it and the client is refused. Real cloud, axe-core on each state.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, axeViolations } from '../helpers/browser';
 import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 import { makeTestOrg, PASSWORD, type TestOrg } from '../../cloud/test/support/people';
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core run through DevTools (the page's CSP refuses injected scripts); violations as "rule: target". */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: { id: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
-    const result = await axe.run(document);
-    return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${JSON.stringify(n.target)}`));
-  });
-}
 
 describe('API tokens page in Chromium', () => {
   let cloud: TestCloud;

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, seedDemo } from '../../cloud/scripts/seed-demo';
@@ -7,20 +5,9 @@ import { defaultPolicy } from '../../cloud/src/modules/consent';
 import { newTotpSecret, totpCode } from '../../cloud/src/modules/identity/totp';
 import { loadSecrets } from '../../cloud/src/platform/secrets';
 import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, axeViolations } from '../helpers/browser';
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PASSWORD = 'correct horse battery staple';
-
-/** axe-core evaluated through DevTools (the page's CSP refuses injected scripts). */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: { id: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
-    const result = await axe.run(document);
-    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
-  });
-}
 
 describe('the compliance pack in Chromium, for the demo org', () => {
   let cloud: TestCloud;

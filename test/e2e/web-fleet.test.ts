@@ -4,8 +4,7 @@
  * and action and opens an entry; an employee withdraws a scope, reads who viewed their data and
  * confirms an erasure. Every page has no axe violation and fits a 390 px phone.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,25 +12,10 @@ import { ADMIN_API } from '../../cloud/src/modules/admin';
 import { startAdminTestbed, type AdminTestbed, type Caller } from '../../cloud/test/support/admin';
 import { testDatabaseKinds } from '../../cloud/test/support/database';
 import { createTestDevice } from '../../cloud/test/support/device-client';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, axeViolations } from '../helpers/browser';
 
 const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const KEY = JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' });
-
-interface AxeResult {
-  violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[];
-}
-
-/** axe-core run inside the page; evaluated through DevTools, so the page's CSP (no inline script) does not stop it. */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (context: Document) => Promise<unknown> } }).axe;
-    return axe.run(document);
-  });
-  return (result as AxeResult).violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
-}
 
 describe.each(testDatabaseKinds())('fleet, audit log and My data in Chromium on %s', (kind) => {
   let bed: AdminTestbed;

@@ -1,9 +1,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { addDays, weekOf } from '@icarus/shared';
 import { sql } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, axeViolations } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, seedDemo } from '../../cloud/scripts/seed-demo';
 import { newTotpSecret, totpCode } from '../../cloud/src/modules/identity/totp';
@@ -12,23 +11,12 @@ import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 import { seedRollups } from '../../cloud/test/support/rollups';
 
 const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PASSWORD = 'correct horse battery staple';
 
 /**
  * axe-core in the page. The CSP refuses injected script elements (script-src 'self'), so the
  * engine's source is evaluated through DevTools, which the page's CSP does not govern.
  */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  const found = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: { id: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
-    const result = await axe.run(document);
-    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
-  });
-  return found;
-}
-
 describe('manager web reports in Chromium', () => {
   let cloud: TestCloud;
   let browser: Browser;
