@@ -46,6 +46,29 @@ describe('server start', () => {
     }
   }, 120_000);
 
+  it('a stop asked for while starting still closes cleanly, and the sign-in made by that start is still shown', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'icarus-start-'));
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', serverEntry], {
+        env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', DATABASE_URL: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      // The scheduler's leadership line is logged while the cloud is still starting, before it listens.
+      const deadline = Date.now() + 60_000;
+      while (!/this instance leads/.test(output) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+      expect(output).not.toMatch(/listening on/);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(output).toMatch(/Admin sign-in: admin@demo\.icarus\.local \/ \S+/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('a bad setting stops the start with a message naming it', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', serverEntry], { env: { ...process.env, PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';

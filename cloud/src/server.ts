@@ -3,6 +3,14 @@ import { startCloud } from './start';
 
 /** Entry point: start, print how to sign in (secrets only on the start that made them), stop on signals. */
 async function main() {
+  // Signals are taken from the first moment, so a stop asked for while starting (or just as the
+  // sign-in lines are read) still closes cleanly instead of killing the process mid-start.
+  let stop: ((signal: string) => void) | undefined;
+  let stopAsked: string | undefined;
+  const onSignal = (signal: string) => (stop ? stop(signal) : (stopAsked ??= signal));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+
   const running = await startCloud();
   const { bootstrap, url, logger } = running;
   const lines = [`Icarus Nova cloud listening on ${url} (database: ${running.database.kind})`];
@@ -21,9 +29,7 @@ async function main() {
   } else {
     lines.push('A forgotten admin password: npm run admin -- reset-password --email <email>');
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
-
-  const shutdown = (signal: string) => {
+  stop = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     running.close().then(
       () => process.exit(0),
@@ -33,8 +39,9 @@ async function main() {
       },
     );
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  // Printed even when a stop is already asked for: a password shown once must not go unseen.
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (stopAsked) stop(stopAsked);
 }
 
 main().catch((error: unknown) => {
