@@ -154,7 +154,15 @@ async function rawCeiling(databaseUrl: string, batchSize: number, seconds: numbe
  * deploys by MDM), made through the directory and devices services of the same database.
  */
 export async function enrollFleet(databaseUrl: string, server: { url: string; token: string }, count: number): Promise<TestDevice[]> {
-  const fetchPath = (path: string, init?: RequestInit) => fetch(`${server.url}${path}`, init);
+  // One address enrolls the whole fleet, so it meets the per-address limit: it waits as an agent does.
+  const fetchPath = async (path: string, init?: RequestInit): Promise<Response> => {
+    for (;;) {
+      const response = await fetch(`${server.url}${path}`, init);
+      if (response.status !== 429) return response;
+      await response.body?.cancel();
+      await new Promise((r) => setTimeout(r, Number(response.headers.get('retry-after') ?? 1) * 1000));
+    }
+  };
   const devices: TestDevice[] = [];
   const personTokens = await perPersonTokens(databaseUrl, count);
   for (let i = 0; i < count; i++) {
