@@ -119,6 +119,9 @@ describe('manager web reports in Chromium', () => {
     expect(highlights.join(' ')).toMatch(/After hours \(outside 08:00 to 18:00 Monday to Friday\): \d+ % of active time/);
     // Axis in hours from zero, a legend with units (not "Time: --"), a readout in words.
     expect(await page.locator('.chart').first().getAttribute('aria-label')).toMatch(/stacked, from zero.*\(vertical axis: 0 h to \d+ h\)$/);
+    const weekly = page.locator('section.panel', { hasText: 'Weekly trend' }).locator('.chart');
+    expect(await weekly.getAttribute('aria-label')).toMatch(/^Active hours per week from zero; partial weeks drawn lighter.*\(vertical axis: 0 h to \d+ h\)$/);
+    expect(await page.locator('section.panel', { hasText: 'Weekly trend' }).locator('.u-legend').textContent()).toContain('Active, partial week (h)');
     const legend = await page.locator('.uplot .u-legend').first().textContent();
     expect(legend).toContain('Active (h)');
     expect(legend).not.toContain('--');
@@ -213,6 +216,11 @@ describe('manager web reports in Chromium', () => {
     expect(await page.locator('ul.highlights li').first().textContent()).toMatch(
       /^Productive share ranges from \d+ % \(.+\) to \d+ % \(.+\) across \d+ teams\.$/,
     );
+    const trend = page.locator('section.panel', { hasText: 'Org-wide trend' });
+    expect(await trend.locator('.chart').getAttribute('aria-label')).toMatch(
+      /^Active hours per week across the organisation, from zero.*\(vertical axis: 0 h to \d+ h\)$/,
+    );
+    expect(await trend.locator('.u-legend').textContent()).toContain('Active, whole week (h)');
     const table = page.locator('table caption', { hasText: 'Teams' }).locator('xpath=..');
     await table.locator('th button', { hasText: 'Productive' }).click();
     expect(await table.locator('th', { hasText: 'Productive' }).getAttribute('aria-sort')).toBe('ascending');

@@ -237,6 +237,52 @@
   }
 
   /** Active and idle per slot, stacked: the idle series is drawn as active + idle, behind active. */
+  /** Days of a week inside the range and up to today: fewer than 7 makes it a partial week. */
+  function daysInRange(range) {
+    return function (w) {
+      var n = 0;
+      for (var i = 0; i < 7; i++) {
+        var d = addDays(w.week, i);
+        if (d >= range.from && d <= range.to && d <= range.today) n++;
+      }
+      return n;
+    };
+  }
+
+  /** Active hours per week from zero, partial weeks drawn lighter, each bar described in words. */
+  function weeklyChart(target, weeks, daysIn, spec) {
+    var active = function (whole) {
+      return weeks.map(function (w) {
+        return w.figures && (daysIn(w) === 7) === whole ? hours(w.figures.activeMs) : null;
+      });
+    };
+    barChart(target, {
+      summary: spec.summary,
+      hint: spec.hint,
+      slotName: 'Week',
+      labels: weeks.map(function (w) {
+        return w.week;
+      }),
+      ticks: weeks.map(function (w) {
+        return shortDay.format(new Date(w.week + 'T00:00:00Z')) + (daysIn(w) < 7 ? '*' : '');
+      }),
+      series: [
+        { label: 'Active, whole week (h)', color: spec.colors[0], values: active(true) },
+        { label: 'Active, partial week (h)', color: spec.colors[1], values: active(false) },
+      ],
+      describe: function (i) {
+        var w = weeks[i];
+        var n = daysIn(w);
+        return (
+          weekLabel(w.week) +
+          (n < 7 ? ' (partial: ' + n + ' of 7 days)' : '') +
+          ': ' +
+          (w.figures ? 'active ' + fmtHours(w.figures.activeMs) + ', ' + w.people + ' people' : w.hidden.explanation)
+        );
+      },
+    });
+  }
+
   function stacked(active, idle) {
     return active.map(function (a, i) {
       return a === null ? null : a + (idle[i] || 0);
@@ -496,45 +542,11 @@
       var weekly = panel('Weekly trend', []);
       root.append(weekly);
       var weeks = trend.weeks;
-      /** Days of a week inside the range and up to today: fewer than 7 makes it a partial week. */
-      var daysIn = function (w) {
-        var n = 0;
-        for (var i = 0; i < 7; i++) {
-          var d = addDays(w.week, i);
-          if (d >= s.range.from && d <= s.range.to && d <= today) n++;
-        }
-        return n;
-      };
-      var full = weeks.map(function (w) {
-        return w.figures && daysIn(w) === 7 ? hours(w.figures.activeMs) : null;
-      });
-      var partial = weeks.map(function (w) {
-        return w.figures && daysIn(w) < 7 ? hours(w.figures.activeMs) : null;
-      });
-      barChart(weekly, {
+      var daysIn = daysInRange(s.range);
+      weeklyChart(weekly, weeks, daysIn, {
         summary: 'Active hours per week from zero; partial weeks drawn lighter; the table below has the same figures',
         hint: 'Point at a bar for its week; lighter bars are partial weeks (only some of their days are in the range).',
-        slotName: 'Week',
-        labels: weeks.map(function (w) {
-          return w.week;
-        }),
-        ticks: weeks.map(function (w) {
-          return shortDay.format(new Date(w.week + 'T00:00:00Z')) + (daysIn(w) < 7 ? '*' : '');
-        }),
-        series: [
-          { label: 'Active, whole week (h)', color: '#1d7a46', values: full },
-          { label: 'Active, partial week (h)', color: '#8cc7a3', values: partial },
-        ],
-        describe: function (i) {
-          var w = weeks[i];
-          var n = daysIn(w);
-          return (
-            weekLabel(w.week) +
-            (n < 7 ? ' (partial: ' + n + ' of 7 days)' : '') +
-            ': ' +
-            (w.figures ? 'active ' + fmtHours(w.figures.activeMs) + ', ' + w.people + ' people' : w.hidden.explanation)
-          );
-        },
+        colors: ['#1d7a46', '#8cc7a3'],
       });
       weekly.append(
         el('p', { class: 'muted' }, [
@@ -852,52 +864,12 @@
 
       var panelTrend = panel('Org-wide trend', []);
       root.append(panelTrend);
-      var today = trend.range.today;
-      var daysIn = function (w) {
-        var n = 0;
-        for (var i = 0; i < 7; i++) {
-          var d = addDays(w.week, i);
-          if (d >= trend.range.from && d <= trend.range.to && d <= today) n++;
-        }
-        return n;
-      };
+      var daysIn = daysInRange(trend.range);
       var weeks = trend.weeks;
-      barChart(panelTrend, {
+      weeklyChart(panelTrend, weeks, daysIn, {
         summary: 'Active hours per week across the organisation, from zero; partial weeks drawn lighter',
         hint: 'Point at a bar for its week; lighter bars are partial weeks.',
-        slotName: 'Week',
-        labels: weeks.map(function (w) {
-          return w.week;
-        }),
-        ticks: weeks.map(function (w) {
-          return shortDay.format(new Date(w.week + 'T00:00:00Z')) + (daysIn(w) < 7 ? '*' : '');
-        }),
-        series: [
-          {
-            label: 'Active, whole week (h)',
-            color: '#1f5fbf',
-            values: weeks.map(function (w) {
-              return w.figures && daysIn(w) === 7 ? hours(w.figures.activeMs) : null;
-            }),
-          },
-          {
-            label: 'Active, partial week (h)',
-            color: '#8fb0e3',
-            values: weeks.map(function (w) {
-              return w.figures && daysIn(w) < 7 ? hours(w.figures.activeMs) : null;
-            }),
-          },
-        ],
-        describe: function (i) {
-          var w = weeks[i];
-          var n = daysIn(w);
-          return (
-            weekLabel(w.week) +
-            (n < 7 ? ' (partial: ' + n + ' of 7 days)' : '') +
-            ': ' +
-            (w.figures ? 'active ' + fmtHours(w.figures.activeMs) + ', ' + w.people + ' people' : w.hidden.explanation)
-          );
-        },
+        colors: ['#1f5fbf', '#8fb0e3'],
       });
       panelTrend.append(el('p', { class: 'muted' }, ['* A partial week: only its days inside the range and up to today count.']));
 
