@@ -1,11 +1,12 @@
 import { and, asc, desc, eq, gte, inArray, isNull, max, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
 import { NO_EVENTS, type EventOutbox } from '../../platform/events';
-import { consentRecords, policies, policyApprovals } from './tables';
+import { consentRecords, importGrants, policies, policyApprovals } from './tables';
 
 export type PolicyRow = typeof policies.$inferSelect;
 export type ConsentRow = typeof consentRecords.$inferSelect;
 export type ApprovalRow = typeof policyApprovals.$inferSelect;
+export type ImportGrantRow = typeof importGrants.$inferSelect;
 export type PolicyState = PolicyRow['state'];
 
 export function createConsentStore(database: Database, events: EventOutbox = NO_EVENTS) {
@@ -191,6 +192,39 @@ export function createConsentStore(database: Database, events: EventOutbox = NO_
         .from(consentRecords)
         .where(and(eq(consentRecords.orgId, orgId), eq(consentRecords.decision, 'withdrawn'), gte(consentRecords.effectiveAt, since)))
         .orderBy(desc(consentRecords.effectiveAt));
+    },
+
+    async insertImportGrant(row: typeof importGrants.$inferInsert): Promise<void> {
+      await db.insert(importGrants).values(row);
+    },
+
+    async importGrant(id: string): Promise<ImportGrantRow | undefined> {
+      const [row] = await db.select().from(importGrants).where(eq(importGrants.id, id));
+      return row;
+    },
+
+    /** The device's import grants, oldest first. */
+    async importGrantsOfDevice(deviceId: string): Promise<ImportGrantRow[]> {
+      return db.select().from(importGrants).where(eq(importGrants.deviceId, deviceId)).orderBy(asc(importGrants.decidedAt));
+    },
+
+    /** Every import grant a person made in the org, oldest first (their consent history, My data). */
+    async importGrantsOfUser(orgId: string, userId: string): Promise<ImportGrantRow[]> {
+      return db
+        .select()
+        .from(importGrants)
+        .where(and(eq(importGrants.orgId, orgId), eq(importGrants.userId, userId)))
+        .orderBy(asc(importGrants.decidedAt));
+    },
+
+    /** Marks a grant withdrawn, once: false when it already was (the first withdrawal's receipt stands). */
+    async withdrawImportGrant(id: string, at: Date, receiptJws: string): Promise<boolean> {
+      const rows = await db
+        .update(importGrants)
+        .set({ withdrawnAt: at, withdrawalReceiptJws: receiptJws })
+        .where(and(eq(importGrants.id, id), isNull(importGrants.withdrawnAt)))
+        .returning({ id: importGrants.id });
+      return rows.length === 1;
     },
 
     /** The device's decisions in time order: what was granted from when. */

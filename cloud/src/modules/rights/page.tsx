@@ -58,6 +58,28 @@ function ConsentSection(props: { consent: ConsentView; csrf: string }) {
   );
 }
 
+const hours = (ms: number) => `${Math.round(ms / 360_000) / 10} h`;
+
+/** History brought in from another tool: each import's own consent for its past period. */
+function ImportsSection(props: { consent: ConsentView; at: (iso: string | null) => string }) {
+  const { imports } = props.consent;
+  if (imports.length === 0) return <p>You have imported no history from another tool.</p>;
+  return (
+    <DataTable label="Imported history" head={['From', 'Period covered', 'What', 'Uploaded', 'Decided', 'Now']} cards>
+      {imports.map((g) => (
+        <tr>
+          <td data-label="From">{g.source === 'activitywatch' ? 'ActivityWatch' : g.source}</td>
+          <td data-label="Period covered">{`${props.at(g.from)} to ${props.at(g.to)}`}</td>
+          <td data-label="What">{g.scopes.map((s) => scopeInfo(s).label).join(', ')}</td>
+          <td data-label="Uploaded">{`${g.preview.spans} spans, ${hours(g.preview.activeMs)} active, ${g.preview.apps} apps${g.preview.titles ? ', window titles' : ''}`}</td>
+          <td data-label="Decided">{props.at(g.decidedAt)}</td>
+          <td data-label="Now">{g.withdrawnAt ? `withdrawn ${props.at(g.withdrawnAt)}; this history was erased` : 'kept under this consent'}</td>
+        </tr>
+      ))}
+    </DataTable>
+  );
+}
+
 function MyDataPage(props: {
   user: SignedInUser;
   spans: OwnSpan[];
@@ -79,6 +101,12 @@ function MyDataPage(props: {
       <h2>My consent</h2>
       <p>What the computers bound to you may record. Withdrawing stops it on every one of them; to grant again, use the agent on the computer.</p>
       <ConsentSection consent={props.consent} csrf={props.csrf} />
+      <h3>Imported history</h3>
+      <p>
+        History you brought from another tool, each import under its own consent for the period it covers. Withdrawing an import with
+        <code>icarus-agent withdraw-import</code> on that computer erases the history it brought in.
+      </p>
+      <ImportsSection consent={props.consent} at={at} />
       <p>
         <a href="/me/data/notice">The monitoring notice</a>: what is recorded, who sees it and how long it is kept, to read and acknowledge.
       </p>
