@@ -14,6 +14,10 @@ import { uuidv7 } from 'uuidv7';
 import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 import { testDatabaseKinds } from '../../cloud/test/support/database';
 import { AgentStore } from '../../desktop-agent/src/core/store/store';
+import { portOfAgent } from '../../desktop-agent/src/ui/agent-port';
+import { createAgentHandlers } from '../../desktop-agent/src/ui/handlers';
+import { IpcRefusal } from '../../desktop-agent/src/ui/dispatch';
+import { inProcessAgent } from '../helpers/agent-in-process';
 import { agentBundle, agentHome, type AgentHome } from './agent-helpers';
 
 const MIN = 60_000;
@@ -270,5 +274,46 @@ for (const kind of testDatabaseKinds()) {
         }
       },
     );
+
+    it('the screens show the same preview, grant only what was shown, list and withdraw', { timeout: 60_000 }, async () => {
+      const person = await cloud.personToken('Cleo');
+      const cleo = await inProcessAgent(cloud.url, person.token, 'cleo');
+      try {
+        await cleo.agent.consent.fetchPolicy();
+        await cleo.agent.binding.refresh();
+        const handlers = createAgentHandlers(portOfAgent(cleo.agent, { clock: { now: () => Date.now() }, osUser: 'cleo', agentVersion: 'test' }));
+        const yesterday = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - DAY + 9 * HOUR;
+        const file = join(cleo.dir, 'aw.json');
+        const windows = [
+          event(yesterday, 20 * MIN, { app: 'Editor', title: 'plan.md' }),
+          event(yesterday + 20 * MIN, 10 * MIN, { app: 'Mail', title: 'inbox' }),
+        ];
+        const write = (events: unknown[]) =>
+          writeFileSync(file, JSON.stringify({ buckets: { w: { id: 'w', type: 'currentwindow', hostname: 'cleo', events } } }));
+        write(windows);
+        // No decision on this computer yet: the screen names the scopes to import.
+        await expect(handlers['imports:preview']({ path: file })).rejects.toThrow(/no consent decision yet/);
+        const plan = await handlers['imports:preview']({ path: file, scopes: ['app_usage'] });
+        expect(plan).toMatchObject({ preview: { spans: 2, activeMs: 30 * MIN, idleMs: 0, apps: 2, titles: false }, scopes: ['app_usage'], retentionDays: 90 });
+        expect(cleo.store.spans.everything()).toEqual([]);
+        // The file changed after the person read the preview: shown again, nothing granted.
+        write([...windows, event(yesterday + HOUR, 10 * MIN, { app: 'Terminal' })]);
+        const changed = handlers['imports:grant']({ path: file, scopes: ['app_usage'], shown: plan.preview });
+        await expect(changed).rejects.toBeInstanceOf(IpcRefusal);
+        await expect(changed).rejects.toThrow(/reads differently from what you were shown/);
+        expect(await cloud.database.rows(sql`select id from import_grants where device_id = ${cleo.device.deviceId}`)).toEqual([]);
+        write(windows);
+        const granted = await handlers['imports:grant']({ path: file, scopes: ['app_usage'], shown: plan.preview });
+        expect(granted).toMatchObject({ verified: true, stored: 2, grant: { scopes: ['app_usage'], from: plan.from, to: plan.to } });
+        expect(granted.receipt.payload).toMatchObject({ collectionMethod: 'tray-dialog', importedHistory: { grantId: granted.grant.id } });
+        expect((await handlers['imports:list']({})).grants.map((g) => g.id)).toEqual([granted.grant.id]);
+        const withdrawn = await handlers['imports:withdraw']({ id: granted.grant.id });
+        // Not sent yet: nothing on the server to erase, both spans gone here.
+        expect(withdrawn).toMatchObject({ erasedOnServer: 0, erasedHere: 2 });
+        expect(cleo.store.spans.everything()).toEqual([]);
+      } finally {
+        await cleo.close();
+      }
+    });
   });
 }
