@@ -60,7 +60,12 @@ export const IngestBatch = z.strictObject({
    * (its period and scopes) instead of the live consent and the enrollment time; every other
    * check applies. Absent on every live batch.
    */
-  importGrantId: z.uuid().optional(),
+  importGrantId: z
+    .uuid()
+    .optional()
+    .describe(
+      'Only on a batch of imported history: the import grant (POST /v1/consent/imports) its spans come under; they are judged by its period and scopes instead of the live consent and the enrollment time',
+    ),
 });
 export type IngestBatch = z.infer<typeof IngestBatch>;
 

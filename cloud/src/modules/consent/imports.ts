@@ -3,7 +3,15 @@
 // period [from, to) for named scopes. The grant has its own signed receipt stating the period and
 // that it is an import, is audited, covers only batches that name it (never live capture), and
 // counts only under the binding that made it. Withdrawing it erases the history it brought in.
-import { CLOCK_SKEW_MS, retentionStartMs, type ConsentReceipt, type ImportConsentRequest, type ImportGrant, type Scope } from '@icarus/shared';
+import {
+  CLOCK_SKEW_MS,
+  retentionStartMs,
+  type CollectionMethod,
+  type ConsentReceipt,
+  type ImportConsentRequest,
+  type ImportGrant,
+  type Scope,
+} from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
 import type { AuditService } from '../audit';
 import type { DirectoryService } from '../directory';
@@ -73,6 +81,57 @@ export function createImportConsent(deps: Deps) {
       ]);
     }
     return row;
+  }
+
+  async function withdrawRow(
+    row: ImportGrantRow,
+    person: { id: string; name: string; email: string },
+    actor: { type: 'device' | 'user'; id: string; osUser: string; method: CollectionMethod },
+  ): Promise<{ grant: ImportGrant; receipt: ConsentReceipt; erasedSpans: number }> {
+    if (!eraser) throw new Error('no import eraser is configured');
+    let jws = row.withdrawalReceiptJws;
+    let payload: ConsentReceipt['payload'] | undefined;
+    if (row.withdrawnAt === null || jws === null) {
+      const at = now();
+      const decidedOn = await policies.cachedPublishedVersion(row.orgId, row.policyVersion);
+      const policyRow = decidedOn ?? (await policies.currentPolicyRow(row.orgId));
+      const receiptId = uuidv7();
+      payload = buildReceiptPayload({
+        context: deps.receiptContext,
+        receiptId,
+        at,
+        method: actor.method,
+        decision: 'withdrawn',
+        person,
+        device: { id: row.deviceId, osUser: actor.osUser },
+        orgId: row.orgId,
+        policy: { version: policyRow.version, url: policies.toPolicy(policyRow).url, hash: policyRow.hash, content: policyRow.content },
+        granted: [],
+        agentVersion: null,
+        importedHistory: { grantId: row.id, source: row.source, from: row.fromAt.toISOString(), to: row.toAt.toISOString() },
+      });
+      jws = await signReceipt(payload, deps.receiptKeys.newest);
+      if (await store.withdrawImportGrant(row.id, at, jws)) {
+        row.withdrawnAt = at;
+        row.withdrawalReceiptJws = jws;
+        await audit.record({
+          orgId: row.orgId,
+          actorType: actor.type,
+          actorId: actor.id,
+          action: 'consent.import_withdrawn',
+          subjectUserIds: [row.userId],
+          details: { grantId: row.id, receiptId, via: actor.method, from: row.fromAt.toISOString(), to: row.toAt.toISOString(), scopes: row.scopes },
+        });
+      } else {
+        // Another request withdrew it first: its receipt is the one.
+        const again = await store.importGrant(row.id);
+        row.withdrawnAt = again?.withdrawnAt ?? at;
+        jws = again?.withdrawalReceiptJws ?? jws;
+        payload = undefined;
+      }
+    }
+    const erasedSpans = await eraser({ id: row.id, orgId: row.orgId, userId: row.userId, deviceId: row.deviceId, from: row.fromAt, to: row.toAt });
+    return { grant: toImportGrant(row), receipt: { jws, payload: payload ?? payloadOf(jws) }, erasedSpans };
   }
 
   return {
@@ -166,52 +225,19 @@ export function createImportConsent(deps: Deps) {
      * follow. Asked again, it answers the first withdrawal's receipt and erases anything left.
      */
     async withdraw(device: EnrolledDevice, id: string): Promise<{ grant: ImportGrant; receipt: ConsentReceipt; erasedSpans: number }> {
-      if (!eraser) throw new Error('no import eraser is configured');
       const { person } = await personOf(device);
       const row = await ownGrant(device, id);
-      let jws = row.withdrawalReceiptJws;
-      let payload: ConsentReceipt['payload'] | undefined;
-      if (row.withdrawnAt === null || jws === null) {
-        const at = now();
-        const decidedOn = await policies.cachedPublishedVersion(device.orgId, row.policyVersion);
-        const policyRow = decidedOn ?? (await policies.currentPolicyRow(device.orgId));
-        const receiptId = uuidv7();
-        payload = buildReceiptPayload({
-          context: deps.receiptContext,
-          receiptId,
-          at,
-          method: 'terminal',
-          decision: 'withdrawn',
-          person,
-          device: { id: device.deviceId, osUser: device.osUser },
-          orgId: device.orgId,
-          policy: { version: policyRow.version, url: policies.toPolicy(policyRow).url, hash: policyRow.hash, content: policyRow.content },
-          granted: [],
-          agentVersion: null,
-          importedHistory: { grantId: row.id, source: row.source, from: row.fromAt.toISOString(), to: row.toAt.toISOString() },
-        });
-        jws = await signReceipt(payload, deps.receiptKeys.newest);
-        if (await store.withdrawImportGrant(row.id, at, jws)) {
-          row.withdrawnAt = at;
-          row.withdrawalReceiptJws = jws;
-          await audit.record({
-            orgId: device.orgId,
-            actorType: 'device',
-            actorId: device.deviceId,
-            action: 'consent.import_withdrawn',
-            subjectUserIds: [person.id],
-            details: { grantId: row.id, receiptId, from: row.fromAt.toISOString(), to: row.toAt.toISOString(), scopes: row.scopes },
-          });
-        } else {
-          // Another request withdrew it first: its receipt is the one.
-          const again = await store.importGrant(row.id);
-          row.withdrawnAt = again?.withdrawnAt ?? at;
-          jws = again?.withdrawalReceiptJws ?? jws;
-          payload = undefined;
-        }
+      return withdrawRow(row, person, { type: 'device', id: device.deviceId, osUser: device.osUser, method: 'terminal' });
+    },
+
+    /** The person, signed in on the web, withdraws one of their own imports (on whichever computer it was made). */
+    async withdrawOnWeb(who: { orgId: string; userId: string }, id: string): Promise<{ grant: ImportGrant; receipt: ConsentReceipt; erasedSpans: number }> {
+      const row = /^[0-9a-f-]{36}$/i.test(id) ? await store.importGrant(id.toLowerCase()) : undefined;
+      const person = row ? await directory.findUser(who.userId).catch(() => undefined) : undefined;
+      if (!row || !person || row.orgId !== who.orgId || row.userId !== who.userId) {
+        throw new AppError('not_found', 'No such import of yours', [{ path: 'id', problem: 'not an import you made' }]);
       }
-      const erasedSpans = await eraser({ id: row.id, orgId: row.orgId, userId: row.userId, deviceId: row.deviceId, from: row.fromAt, to: row.toAt });
-      return { grant: toImportGrant(row), receipt: { jws, payload: payload ?? payloadOf(jws) }, erasedSpans };
+      return withdrawRow(row, person, { type: 'user', id: who.userId, osUser: '', method: 'web' });
     },
 
     /** The device's grants made by the person it is bound to now. */

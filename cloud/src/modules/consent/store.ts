@@ -9,6 +9,20 @@ export type ApprovalRow = typeof policyApprovals.$inferSelect;
 export type ImportGrantRow = typeof importGrants.$inferSelect;
 export type PolicyState = PolicyRow['state'];
 
+/** What an import grant's events say: ids, the period and the scopes. */
+function importEventData(row: typeof importGrants.$inferInsert) {
+  return {
+    orgId: row.orgId,
+    deviceId: row.deviceId,
+    userId: row.userId,
+    grantId: row.id,
+    source: row.source,
+    from: row.fromAt.toISOString(),
+    to: row.toAt.toISOString(),
+    scopes: row.scopes,
+  };
+}
+
 export function createConsentStore(database: Database, events: EventOutbox = NO_EVENTS) {
   const { db } = database;
   return {
@@ -194,8 +208,12 @@ export function createConsentStore(database: Database, events: EventOutbox = NO_
         .orderBy(desc(consentRecords.effectiveAt));
     },
 
+    /** Records an import grant, announced (`consent.import_granted`) in the same transaction. */
     async insertImportGrant(row: typeof importGrants.$inferInsert): Promise<void> {
-      await db.insert(importGrants).values(row);
+      await events.atomically(database, async (tx) => {
+        await tx.db.insert(importGrants).values(row);
+        await events.add(tx, { name: 'consent.import_granted', subject: row.userId, time: row.decidedAt, data: importEventData(row) });
+      });
     },
 
     async importGrant(id: string): Promise<ImportGrantRow | undefined> {
@@ -219,12 +237,15 @@ export function createConsentStore(database: Database, events: EventOutbox = NO_
 
     /** Marks a grant withdrawn, once: false when it already was (the first withdrawal's receipt stands). */
     async withdrawImportGrant(id: string, at: Date, receiptJws: string): Promise<boolean> {
-      const rows = await db
-        .update(importGrants)
-        .set({ withdrawnAt: at, withdrawalReceiptJws: receiptJws })
-        .where(and(eq(importGrants.id, id), isNull(importGrants.withdrawnAt)))
-        .returning({ id: importGrants.id });
-      return rows.length === 1;
+      return events.atomically(database, async (tx) => {
+        const [row] = await tx.db
+          .update(importGrants)
+          .set({ withdrawnAt: at, withdrawalReceiptJws: receiptJws })
+          .where(and(eq(importGrants.id, id), isNull(importGrants.withdrawnAt)))
+          .returning();
+        if (row) await events.add(tx, { name: 'consent.import_withdrawn', subject: row.userId, time: at, data: importEventData(row) });
+        return row !== undefined;
+      });
     },
 
     /** The device's decisions in time order: what was granted from when. */

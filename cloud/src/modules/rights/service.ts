@@ -250,6 +250,9 @@ export function createRightsService(deps: RightsDeps) {
     /** Withdraws scopes on every computer bound to the person; only the person's own session may (the web principal). */
     withdrawConsent: (who: Principal, scopes: Scope[]) => deps.consent.withdrawOnWeb(who, scopes),
 
+    /** Withdraws one of the person's imports of past history from the web: its history is erased. */
+    withdrawImport: (who: Principal, id: string) => deps.consent.imports.withdrawOnWeb(who, id),
+
     async erasures(who: Principal) {
       return (await store.erasures(who.orgId, who.userId)).map((r) => ({
         id: r.id,
