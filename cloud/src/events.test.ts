@@ -8,7 +8,8 @@ import type { SignedInUser } from './platform/env';
 import { createEventOutboxStore, EVENT_NAMES, parseCloudEvent, toCloudEvent, CLOUDEVENTS_JSON, type EventName } from './platform/events';
 import { startTestCloud, type TestCloud } from '../test/support/cloud';
 import { testDatabaseKinds } from '../test/support/database';
-import { createTestDevice, makeSpans, type TestDevice } from '../test/support/device-client';
+import { createTestDevice, json, makeSpans, type TestDevice } from '../test/support/device-client';
+import { importWithdrawPath, WIRE_PATHS } from '@icarus/shared';
 import { collectEvents, createTestVhost, startBrokerProxy, type ReceivedEvent, type TestVhost } from '../test/support/rabbitmq';
 import { startSmtpServer, waitFor } from '../test/support/servers';
 import { createAmqpPublisher } from './adapters/amqp';
@@ -85,6 +86,25 @@ describe.each(testDatabaseKinds())('events through RabbitMQ on %s', (kind) => {
     expect(((await ingested.json()) as { accepted: number }).accepted).toBe(3);
     expect((await device.consent(['app_usage', 'idle'], 'declined')).status).toBe(201);
     expect((await device.consent([], 'withdrawn')).status).toBe(201);
+    // History imported under its own consent for a past period, then withdrawn.
+    const auth = { authorization: `Bearer ${device.accessToken}` };
+    const period = { from: new Date(Date.now() - 10 * 86_400_000).toISOString(), to: new Date(Date.now() - 9 * 86_400_000).toISOString() };
+    const granted = await cloud.fetchPath(
+      WIRE_PATHS.consentImports,
+      json(
+        {
+          policyVersion: await device.policyVersion(),
+          scopes: ['app_usage'],
+          ...period,
+          source: 'activitywatch',
+          preview: { spans: 0, activeMs: 0, idleMs: 0, apps: 0, titles: false },
+        },
+        auth,
+      ),
+    );
+    expect(granted.status).toBe(201);
+    const grantId = ((await granted.json()) as { grant: { id: string } }).grant.id;
+    expect((await cloud.fetchPath(importWithdrawPath(grantId), json({}, auth))).status).toBe(200);
 
     // A version published through review and approval (two admins: an author never approves).
     const admin = await services.directory.findUserByEmail(orgId, cloud.bootstrap.adminEmail);
@@ -146,6 +166,8 @@ describe.each(testDatabaseKinds())('events through RabbitMQ on %s', (kind) => {
       'consent.granted': 1,
       'consent.declined': 1,
       'consent.withdrawn': 1,
+      'consent.import_granted': 1,
+      'consent.import_withdrawn': 1,
       'policy.published': 3,
       'device.enrolled': 1,
       'device.revoked': 1,
@@ -174,6 +196,9 @@ describe.each(testDatabaseKinds())('events through RabbitMQ on %s', (kind) => {
     );
     expect(byName['consent.declined']?.[0]?.envelope.data).toMatchObject({ deviceId: device.deviceId, userId });
     expect(byName['consent.withdrawn']?.[0]?.envelope.data).toMatchObject({ deviceId: device.deviceId, userId, granted: [] });
+    const importEvent = { orgId, deviceId: device.deviceId, userId, grantId, source: 'activitywatch', ...period, scopes: ['app_usage'] };
+    expect(byName['consent.import_granted']?.[0]?.envelope).toMatchObject({ subject: userId, data: importEvent });
+    expect(byName['consent.import_withdrawn']?.[0]?.envelope).toMatchObject({ subject: userId, data: importEvent });
     // The first start's policy, the test's, and the reviewed one.
     expect(byName['policy.published']?.map((e) => e.envelope.data['version'])).toEqual([1, 2, draft.version]);
     expect(byName['device.revoked']?.[0]?.envelope).toMatchObject({ subject: device.deviceId, data: { orgId, deviceId: device.deviceId } });

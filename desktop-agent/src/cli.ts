@@ -19,7 +19,9 @@ import { StoreError } from './core/store/db';
 import { HttpError, NetworkError } from './core/sync/http';
 import { askScopes, printPolicy, printPolicyDiff, printReceipt, type Write } from './cli/consent-prompt';
 import { exportSpans, printMyData } from './cli/my-data';
-import { exportActivityWatchFormat, importActivityWatchFile, printImportSummary } from './cli/activitywatch';
+import { confirmImport, exportActivityWatchFormat, printGrant, printGrants, printImportPlan, printWithdrawal } from './cli/activitywatch';
+import { HistoryImports, planActivityWatchImport } from './core/consent/imports';
+import { ConsentService } from './core/consent/service';
 import { readFileSync } from 'node:fs';
 import { ActivityWatchFormatError } from './core/interop/activitywatch';
 import { printErasures, printViewers, requestErasure } from './cli/rights';
@@ -44,7 +46,11 @@ const USAGE = `usage: icarus-agent <command> [options]
   pause 30m|1h|<n>m|resume                     stop capturing for a while
   my-data                                      today's spans, per-app totals, what is unsent
   export --format json|csv|activitywatch       every span on this device (activitywatch: the buckets JSON aw-server imports)
-  import-activitywatch <file>                  your ActivityWatch export (Settings → Export all buckets): the scopes you granted become spans
+  import-activitywatch <file> [--scopes a,b] [--yes]
+                                               your ActivityWatch export (Settings → Export all buckets): shows what it uploads,
+                                               then asks your consent for that past period (default scopes: the ones you granted)
+  imports                                      your imports of past history and their consents
+  withdraw-import <id>                         withdraw an import's consent: its history is erased on the server and here
   forget <span id|app>                         delete unsent spans before they leave
   viewers                                      who (manager, admin, auditor) viewed your data on the server
   erase [--local]                              ask the server to erase your data (--local: this device's too)
@@ -88,6 +94,12 @@ async function withStore<T>(config: AgentConfig, fn: (store: AgentStore) => Prom
   } finally {
     store.close();
   }
+}
+
+function parseScope(value: string, field: string): Scope {
+  const parsed = Scope.safeParse(value);
+  if (!parsed.success) throw new ConfigError(`${field}: "${value}" is not a scope (${ALL_SCOPES.join(', ')})`);
+  return parsed.data;
 }
 
 function parsePause(arg: string | undefined): number | 'resume' {
@@ -226,6 +238,8 @@ async function main(argv: string[]): Promise<number> {
       local: { type: 'boolean' },
       ui: { type: 'boolean' },
       'ui-dir': { type: 'string' },
+      scopes: { type: 'string' },
+      yes: { type: 'boolean' },
     },
   });
   const [command, ...rest] = positionals;
@@ -370,8 +384,50 @@ async function main(argv: string[]): Promise<number> {
       } catch (error) {
         throw new ConfigError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
       }
-      return withStore(config, (store) => (printImportSummary(importActivityWatchFile(store, text, Date.now()), out), 0));
+      const scopes = values.scopes === undefined ? undefined : values.scopes.split(',').map((s, i) => parseScope(s.trim(), `--scopes ${i + 1}`));
+      return withStore(config, async (store) => {
+        const device = store.state.device();
+        if (!device) throw new ConfigError('this device is not enrolled: run `icarus-agent enroll --server URL --token T`');
+        const tokens = new TokenSource(device);
+        // Whose history this becomes, and under which policy, as the server says now.
+        const binding = await new BindingClient(store, tokens).refresh();
+        out(`${describeBinding(binding)}\n`);
+        await new ConsentService(store, tokens, systemClock, AGENT_VERSION).fetchPolicy();
+        const plan = planActivityWatchImport(store, text, Date.now(), scopes);
+        printImportPlan(plan, device.serverUrl, out);
+        if (plan.preview.spans === 0) {
+          out('nothing imported; no consent was asked\n');
+          return 0;
+        }
+        if (values.yes !== true && !(await confirmImport(out))) {
+          out('nothing imported; no consent was recorded\n');
+          return 1;
+        }
+        printGrant(await new HistoryImports(store, tokens, systemClock, AGENT_VERSION).grant(plan, 'terminal'), out);
+        return 0;
+      });
     }
+    case 'imports':
+      return withStore(config, async (store) => {
+        const device = store.state.device();
+        if (!device) throw new ConfigError('this device is not enrolled: run `icarus-agent enroll --server URL --token T`');
+        const imports = new HistoryImports(store, new TokenSource(device), systemClock, AGENT_VERSION);
+        const grants = await imports.refresh().catch((error: unknown) => {
+          out(`(the server could not be asked: ${error instanceof Error ? error.message : String(error)}; as last seen)\n`);
+          return imports.known();
+        });
+        printGrants(grants, out);
+        return 0;
+      });
+    case 'withdraw-import':
+      return withStore(config, async (store) => {
+        const id = rest[0];
+        if (!id) throw new ConfigError('withdraw-import takes the id `icarus-agent imports` lists');
+        const device = store.state.device();
+        if (!device) throw new ConfigError('this device is not enrolled: run `icarus-agent enroll --server URL --token T`');
+        printWithdrawal(await new HistoryImports(store, new TokenSource(device), systemClock, AGENT_VERSION).withdraw(id), out);
+        return 0;
+      });
     case 'forget': {
       const target = rest[0];
       if (!target) throw new ConfigError('forget takes a span id or an app name');

@@ -129,6 +129,12 @@ export const WIRE_PATHS = {
   binding: '/v1/devices/binding',
   policy: '/v1/policy',
   consent: '/v1/consent',
+  /** A consent for a past period of imported history (POST), and the device's import grants (GET). */
+  consentImports: '/v1/consent/imports',
   ingest: '/v1/ingest',
   receiptKeys: '/v1/receipt-keys',
 } as const;
+
+/** POST: withdraws one import grant (`:id`); the history it brought in is erased, rollups follow. */
+export const IMPORT_WITHDRAW_PATH = '/v1/consent/imports/:id/withdraw';
+export const importWithdrawPath = (id: string) => IMPORT_WITHDRAW_PATH.replace(':id', encodeURIComponent(id));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { safeText } from './text';
 import { LegalBasis, Scope, TitleMode } from './scopes';
+import { Instant } from './span';
 
 /**
  * granted: exactly `scopes` are granted from now on (the rest of the policy's scopes declined).
@@ -20,6 +21,60 @@ export const ConsentDecision = z.strictObject({
   agentVersion: safeText(z.string().max(64)).optional(),
 });
 export type ConsentDecision = z.infer<typeof ConsentDecision>;
+
+/** Where imported history comes from: the formats the agent reads. */
+export const ImportSource = z.enum(['activitywatch']);
+export type ImportSource = z.infer<typeof ImportSource>;
+
+/** What the person was shown before granting an import: what it uploads, in numbers. */
+export const ImportPreview = z.strictObject({
+  spans: z.int().min(0).max(10_000_000),
+  activeMs: z.int().min(0),
+  idleMs: z.int().min(0),
+  apps: z.int().min(0).max(1_000_000),
+  titles: z.boolean(),
+});
+export type ImportPreview = z.infer<typeof ImportPreview>;
+
+/**
+ * A consent for history recorded elsewhere before now: the scopes named may be stored for the
+ * past period [from, to), decided now. It covers only spans sent in batches that name it, never
+ * live capture, and it is withdrawn (and its history erased) on its own.
+ */
+export const ImportConsentRequest = z
+  .strictObject({
+    policyVersion: z.int().min(1),
+    scopes: z.array(Scope).min(1).max(3),
+    from: Instant,
+    to: Instant,
+    source: ImportSource,
+    preview: ImportPreview,
+    method: CollectionMethod.default('terminal'),
+    agentVersion: safeText(z.string().max(64)).optional(),
+  })
+  .check((ctx) => {
+    if (Date.parse(ctx.value.to) <= Date.parse(ctx.value.from)) {
+      ctx.issues.push({ code: 'custom', input: ctx.value, path: ['to'], message: 'must be after from' });
+    }
+    if (new Set(ctx.value.scopes).size !== ctx.value.scopes.length) {
+      ctx.issues.push({ code: 'custom', input: ctx.value, path: ['scopes'], message: 'names a scope twice' });
+    }
+  });
+export type ImportConsentRequest = z.infer<typeof ImportConsentRequest>;
+
+/** An import grant as the device and the person see it. `withdrawnAt` set: its history is erased. */
+export const ImportGrant = z.strictObject({
+  id: z.uuid(),
+  source: ImportSource,
+  from: Instant,
+  to: Instant,
+  scopes: z.array(Scope),
+  policyVersion: z.int(),
+  decidedAt: Instant,
+  withdrawnAt: Instant.nullable(),
+  preview: ImportPreview,
+});
+export type ImportGrant = z.infer<typeof ImportGrant>;
 
 /** One purpose of a receipt signed before receipts followed the Kantara v1.1 schema to the letter. */
 export const ReceiptPurpose = z.strictObject({
@@ -136,6 +191,11 @@ export const ReceiptPayload = z.strictObject({
   retentionDays: z.int(),
   visibility: ReceiptVisibility,
   agentVersion: z.string().nullable(),
+  /**
+   * Only on the receipt of an import grant (and of its withdrawal): the consent covers history
+   * of this past period, brought in from `source`, not capture from now on.
+   */
+  importedHistory: z.strictObject({ grantId: z.uuid(), source: ImportSource, from: Instant, to: Instant }).optional(),
 });
 export type ReceiptPayload = z.infer<typeof ReceiptPayload>;
 
@@ -162,3 +222,14 @@ export type ConsentReceipt = z.infer<typeof ConsentReceipt>;
 
 export const ConsentResponse = z.strictObject({ receipt: ConsentReceipt });
 export type ConsentResponse = z.infer<typeof ConsentResponse>;
+
+/** The answer to an import grant and to its withdrawal (`erasedSpans`: how many stored spans the withdrawal erased). */
+export const ImportConsentResponse = z.strictObject({
+  grant: ImportGrant,
+  receipt: ConsentReceipt,
+  erasedSpans: z.int().min(0).optional(),
+});
+export type ImportConsentResponse = z.infer<typeof ImportConsentResponse>;
+
+export const ImportGrantList = z.strictObject({ grants: z.array(ImportGrant) });
+export type ImportGrantList = z.infer<typeof ImportGrantList>;

@@ -86,3 +86,12 @@ export function checkDayRange(q: { from?: string | undefined; to?: string | unde
 
 export const DayRange = z.object(DayRangeFields).superRefine(checkDayRange);
 export type DayRange = z.infer<typeof DayRange>;
+
+/**
+ * The first instant of raw history an org keeps: UTC midnight of today, `retentionDays` back.
+ * The nightly retention job deletes what starts before it, so an import never brings it in.
+ */
+export function retentionStartMs(nowMs: number, retentionDays: number): number {
+  const d = new Date(nowMs);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - retentionDays * 86_400_000;
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BoundPerson } from './api';
-import { ConsentReceipt } from './consent';
+import { ConsentReceipt, ImportGrant, ImportPreview } from './consent';
 import { PolicyChange } from './policy';
 import { LegalBasis, Scope, TitleMode } from './scopes';
 
@@ -126,6 +126,26 @@ export const Availability = z.strictObject({ available: z.boolean(), reason: z.s
 export const PausePreset = z.enum(['15m', '1h', 'tomorrow']);
 export type PausePreset = z.infer<typeof PausePreset>;
 
+/**
+ * What importing an ActivityWatch export would upload, before anything is asked or stored: the
+ * period its consent would cover, the numbers, and what is left out and why.
+ */
+export const ImportPlanView = z.strictObject({
+  preview: ImportPreview,
+  scopes: z.array(Scope),
+  from: z.iso.datetime(),
+  to: z.iso.datetime(),
+  titleMode: TitleMode,
+  retentionDays: z.int(),
+  /** History before this is not stored by the organisation, so it is not imported. */
+  keptFrom: z.iso.datetime(),
+  skipped: z.array(z.strictObject({ reason: z.string(), count: z.int().min(0), ms: z.int().min(0) })),
+});
+export type ImportPlanView = z.infer<typeof ImportPlanView>;
+
+/** An export file on this computer, read by the agent (the person's own files, as their own user). */
+const ImportFile = { path: z.string().min(1).max(4096), scopes: z.array(Scope).min(1).max(3).optional() };
+
 const Empty = z.strictObject({});
 
 export const IPC_CONTRACT = {
@@ -155,6 +175,18 @@ export const IPC_CONTRACT = {
   'mydata:erase': {
     request: z.strictObject({ confirm: z.literal(true) }),
     response: z.strictObject({ ...Availability.shape, requestedAt: z.iso.datetime().nullable() }),
+  },
+  'imports:preview': { request: z.strictObject(ImportFile), response: ImportPlanView },
+  /** The consent for the plan the person was shown (`shown`): refused when the file now reads differently. */
+  'imports:grant': {
+    request: z.strictObject({ ...ImportFile, shown: ImportPreview }),
+    response: z.strictObject({ grant: ImportGrant, receipt: ConsentReceipt, verified: z.boolean(), stored: z.int().min(0) }),
+  },
+  'imports:list': { request: Empty, response: z.strictObject({ grants: z.array(ImportGrant) }) },
+  /** Withdraws an import's consent: its history is erased on the server and on this device. */
+  'imports:withdraw': {
+    request: z.strictObject({ id: z.uuid() }),
+    response: z.strictObject({ grant: ImportGrant, erasedOnServer: z.int().min(0), erasedHere: z.int().min(0) }),
   },
   'pause:set': { request: z.strictObject({ preset: PausePreset }), response: StatusView },
   'pause:resume': { request: Empty, response: StatusView },

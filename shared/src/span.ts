@@ -54,6 +54,18 @@ export const IngestBatch = z.strictObject({
   deviceId: z.uuid().optional(),
   spans: z.array(Span).max(MAX_BATCH_SPANS),
   status: AgentStatus.optional(),
+  /**
+   * Set only on a batch of imported history (e.g. from ActivityWatch): the import grant the
+   * person made for it (`POST /v1/consent/imports`). Its spans are judged by that grant alone
+   * (its period and scopes) instead of the live consent and the enrollment time; every other
+   * check applies. Absent on every live batch.
+   */
+  importGrantId: z
+    .uuid()
+    .optional()
+    .describe(
+      'Only on a batch of imported history: the import grant (POST /v1/consent/imports) its spans come under; they are judged by its period and scopes instead of the live consent and the enrollment time',
+    ),
 });
 export type IngestBatch = z.infer<typeof IngestBatch>;
 
@@ -73,6 +85,8 @@ export const MAX_DAY_MS = 24 * 3_600_000;
  * - overlap: it overlaps a span of the same device, stored or earlier in the same batch.
  * - start_changed: this device already sent this span id with another start.
  * - day_over_24h: it would take the person's day (org time zone, all devices) over MAX_DAY_MS.
+ * - beyond_retention: (import batches only) it starts before the org's retention window, so it
+ *   would be deleted at once; only ever answered to a batch with `importGrantId`.
  */
 export const RejectReason = z.enum([
   'no_consent',
@@ -83,5 +97,6 @@ export const RejectReason = z.enum([
   'overlap',
   'start_changed',
   'day_over_24h',
+  'beyond_retention',
 ]);
 export type RejectReason = z.infer<typeof RejectReason>;

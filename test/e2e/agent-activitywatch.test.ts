@@ -1,8 +1,10 @@
 /**
  * An ActivityWatch export imported with the real bundled agent, synced to the real cloud
  * (PGlite; PostgreSQL too when TEST_DATABASE_URL is set): the imported spans arrive by the
- * normal path, and the server's rules hold (nothing before the consent, no title without its
- * scope, no overlap with what the agent captured itself, a re-import adds nothing).
+ * normal path under the import's own consent, and the server's rules hold (no title without its
+ * scope, no overlap with what the agent captured itself, a re-import adds nothing). A month of
+ * history from before the device enrolled comes in, rolls up, goes out again in ActivityWatch's
+ * shape, and is erased when its consent is withdrawn.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
@@ -12,8 +14,15 @@ import { uuidv7 } from 'uuidv7';
 import { startTestCloud, type TestCloud } from '../../cloud/test/support/cloud';
 import { testDatabaseKinds } from '../../cloud/test/support/database';
 import { AgentStore } from '../../desktop-agent/src/core/store/store';
+import { portOfAgent } from '../../desktop-agent/src/ui/agent-port';
+import { createAgentHandlers } from '../../desktop-agent/src/ui/handlers';
+import { IpcRefusal } from '../../desktop-agent/src/ui/dispatch';
+import { inProcessAgent } from '../helpers/agent-in-process';
 import { agentBundle, agentHome, type AgentHome } from './agent-helpers';
 
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00');
 const event = (start: number, ms: number, data: Record<string, unknown>) => ({ timestamp: iso(start), duration: ms / 1000, data });
 
@@ -88,21 +97,29 @@ for (const kind of testDatabaseKinds()) {
       await new Promise((r) => setTimeout(r, Math.max(0, t + 4500 - Date.now())));
 
       writeFileSync(file, JSON.stringify(awExport(t)));
-      const imported = await home.cli(['import-activitywatch', file]);
+      // Declined at the preview: nothing stored, no consent recorded.
+      const declined = await home.cli(['import-activitywatch', file], 'n\n');
+      expect(declined.code).toBe(1);
+      expect(declined.stdout).toMatch(/This import uploads to your organisation/);
+      expect(declined.stdout).toMatch(/nothing imported; no consent was recorded/);
+      const imported = await home.cli(['import-activitywatch', file], 'y\n');
       expect(imported.code, imported.stderr).toBe(0);
-      expect(imported.stdout).toMatch(/^imported 5 spans \(4 s\)/);
-      expect(imported.stdout).toMatch(/in 1 event: before your consent took effect on this device/);
+      expect(imported.stdout).toMatch(/time: +5 s active, 1 s idle, in 5 spans/);
+      expect(imported.stdout).toMatch(/titles: +not included/);
+      expect(imported.stdout).toMatch(/scopes: +app_usage \(.*\), idle \(/);
       expect(imported.stdout).toMatch(/in 1 event: already covered by spans on this device/);
       expect(imported.stdout).toMatch(/in 1 event: not a window or afk bucket/);
       expect(imported.stdout).toMatch(/in 1 event: away from keyboard/);
-      const again = await home.cli(['import-activitywatch', file]);
-      expect(again.stdout).toMatch(/^imported 0 spans/);
+      expect(imported.stdout).toMatch(/imported 5 spans; they are sent with the next sync/);
+      const again = await home.cli(['import-activitywatch', file], 'y\n');
+      expect(again.stdout).toMatch(/nothing imported; no consent was asked/);
 
       store = AgentStore.open(home.dataDir);
       const local = store.spans.everything();
       store.close();
+      // The time before the live consent comes too: the import's own consent covers it.
       expect(local.map((s) => [s.start - t, s.durationMs, s.idle ? 'idle' : s.app])).toEqual([
-        [0, 1000, 'Editor'],
+        [-2000, 3000, 'Editor'],
         [1000, 1000, 'Mail'],
         [2000, 500, 'idle'],
         [2500, 500, 'Editor'],
@@ -138,6 +155,165 @@ for (const kind of testDatabaseKinds()) {
       const windows = buckets.find((b) => b.type === 'currentwindow')?.events ?? [];
       expect(windows.map((e) => e.data.app)).toEqual(after.filter((s) => !s.idle).map((s) => s.app));
       expect(buckets.find((b) => b.type === 'afkstatus')?.events.filter((e) => e.data.status === 'afk')).toHaveLength(after.filter((s) => s.idle).length);
+    });
+
+    it(
+      'brings a month of history from before enrollment under its own consent, rolls it up, gives it back, and erases it on withdrawal',
+      { timeout: 120_000 },
+      async () => {
+        const bea = agentHome(bundle.file, process.env, { ICARUS_CAPTURE_BACKEND: 'get-windows', ICARUS_SYNC_INTERVAL_MS: '1000' });
+        try {
+          const person = await cloud.personToken('Bea');
+          expect((await bea.cli(['enroll', '--server', cloud.url, '--token', person.token])).code).toBe(0);
+          expect((await bea.cli(['consent'], 'y\ny\n')).code).toBe(0);
+          const deviceId = (() => {
+            const s = AgentStore.open(bea.dataDir);
+            const id = s.state.device()?.deviceId ?? '';
+            s.close();
+            return id;
+          })();
+          // 29 working mornings before today, and one far older than the organisation keeps (90 days).
+          const midnight = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+          const windows: unknown[] = [];
+          const afk: unknown[] = [];
+          for (let d = 1; d <= 29; d++) {
+            const nine = midnight - d * DAY + 9 * HOUR;
+            windows.push(event(nine, 30 * MIN, { app: 'Editor', title: 'plan.md' }), event(nine + 30 * MIN, 30 * MIN, { app: 'Mail', title: 'inbox' }));
+            afk.push(event(nine, HOUR, { status: 'not-afk' }), event(nine + HOUR, 10 * MIN, { status: 'afk' }));
+          }
+          windows.push(event(midnight - 100 * DAY, 30 * MIN, { app: 'Editor', title: 'old.md' }));
+          const file = join(bea.dataDir, '..', 'month.json');
+          const bucket = (id: string, type: string, events: unknown[]) => ({
+            id,
+            name: null,
+            type,
+            client: 'aw',
+            hostname: 'bea',
+            created: iso(midnight),
+            data: {},
+            events,
+          });
+          writeFileSync(
+            file,
+            JSON.stringify({
+              buckets: {
+                'aw-watcher-window_bea': bucket('aw-watcher-window_bea', 'currentwindow', windows),
+                'aw-watcher-afk_bea': bucket('aw-watcher-afk_bea', 'afkstatus', afk),
+              },
+            }),
+          );
+
+          const imported = await bea.cli(['import-activitywatch', file], 'y\n');
+          expect(imported.code, imported.stderr).toBe(0);
+          expect(imported.stdout).toMatch(/time: +29\.0 h active, 4\.8 h idle, in 87 spans/);
+          expect(imported.stdout).toMatch(/apps: +2\n/);
+          expect(imported.stdout).toMatch(/30 min in 1 event: older than your organisation keeps history \(its retention\)/);
+          expect(imported.stdout).toMatch(/history before \d{4}-\d\d-\d\d is not stored: your organisation keeps 90 days/);
+          const grantId = /import consent ([0-9a-f-]{36}) recorded/.exec(imported.stdout)?.[1] ?? '';
+          expect(grantId).not.toBe('');
+          expect(imported.stdout).toMatch(/receipt signature: verified/);
+          expect(imported.stdout).toMatch(/imported 87 spans/);
+
+          const agent = bea.start();
+          await agent.waitFor(/sync: sent 87 spans/, 30_000);
+          expect(await agent.stop('SIGTERM')).toBe(0);
+          const stored = async () =>
+            cloud.database.rows<{ n: number; grants: number }>(
+              sql`select count(*)::int as n, count(distinct import_grant_id)::int as grants from spans where device_id = ${deviceId}`,
+            );
+          expect(await stored()).toEqual([{ n: 87, grants: 1 }]);
+          await cloud.cloud.services.analytics.flush();
+          const day = new Date(midnight - 20 * DAY).toISOString().slice(0, 10);
+          const rolled = async () =>
+            Number(
+              (
+                await cloud.database.rows<{ ms: number | null }>(
+                  sql`select sum(active_ms)::float8 as ms from rollup_user_daily where user_id = ${person.userId} and day = ${day}::date`,
+                )
+              )[0]?.ms ?? 0,
+            );
+          expect(await rolled()).toBe(HOUR);
+
+          // Given back in ActivityWatch's shape: the same window events, the afk time as afk.
+          const exported = await bea.cli(['export', '--format', 'activitywatch']);
+          const buckets = Object.values(
+            (
+              JSON.parse(exported.stdout) as {
+                buckets: Record<string, { type: string; events: { timestamp: string; duration: number; data: Record<string, unknown> }[] }>;
+              }
+            ).buckets,
+          );
+          const back = buckets.find((b) => b.type === 'currentwindow')?.events ?? [];
+          expect(back.map((e) => [Date.parse(e.timestamp), e.duration, e.data.app])).toEqual(
+            (windows.slice(0, -1) as { timestamp: string; duration: number; data: { app: string } }[])
+              .map((e) => [Date.parse(e.timestamp), e.duration, e.data.app])
+              .sort((a, b) => Number(a[0]) - Number(b[0])),
+          );
+          expect(buckets.find((b) => b.type === 'afkstatus')?.events.filter((e) => e.data.status === 'afk')).toHaveLength(29);
+
+          // A second import stores nothing new and asks no new consent.
+          const again = await bea.cli(['import-activitywatch', file], 'y\n');
+          expect(again.stdout).toMatch(/nothing imported; no consent was asked/);
+          expect(await stored()).toEqual([{ n: 87, grants: 1 }]);
+          expect(await cloud.database.rows(sql`select id from import_grants where device_id = ${deviceId}`)).toHaveLength(1);
+
+          const listed = await bea.cli(['imports']);
+          expect(listed.stdout).toContain(`${grantId}  activitywatch`);
+          expect(listed.stdout).toMatch(/87 spans, 29\.0 h active {2}\(in force\)/);
+
+          // Withdrawn: erased on the server and here, and that day's rollups follow.
+          const withdrawn = await bea.cli(['withdraw-import', grantId]);
+          expect(withdrawn.code, withdrawn.stderr).toBe(0);
+          expect(withdrawn.stdout).toMatch(/erased 87 spans on the server \(its reports follow\) and 87 on this device/);
+          expect(await stored()).toEqual([{ n: 0, grants: 0 }]);
+          await cloud.cloud.services.analytics.flush();
+          expect(await rolled()).toBe(0);
+          expect((await bea.cli(['imports'])).stdout).toMatch(/withdrawn .*, history erased/);
+        } finally {
+          bea.cleanup();
+        }
+      },
+    );
+
+    it('the screens show the same preview, grant only what was shown, list and withdraw', { timeout: 60_000 }, async () => {
+      const person = await cloud.personToken('Cleo');
+      const cleo = await inProcessAgent(cloud.url, person.token, 'cleo');
+      try {
+        await cleo.agent.consent.fetchPolicy();
+        await cleo.agent.binding.refresh();
+        const handlers = createAgentHandlers(portOfAgent(cleo.agent, { clock: { now: () => Date.now() }, osUser: 'cleo', agentVersion: 'test' }));
+        const yesterday = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - DAY + 9 * HOUR;
+        const file = join(cleo.dir, 'aw.json');
+        const windows = [
+          event(yesterday, 20 * MIN, { app: 'Editor', title: 'plan.md' }),
+          event(yesterday + 20 * MIN, 10 * MIN, { app: 'Mail', title: 'inbox' }),
+        ];
+        const write = (events: unknown[]) =>
+          writeFileSync(file, JSON.stringify({ buckets: { w: { id: 'w', type: 'currentwindow', hostname: 'cleo', events } } }));
+        write(windows);
+        // No decision on this computer yet: the screen names the scopes to import.
+        await expect(handlers['imports:preview']({ path: file })).rejects.toThrow(/no consent decision yet/);
+        const plan = await handlers['imports:preview']({ path: file, scopes: ['app_usage'] });
+        expect(plan).toMatchObject({ preview: { spans: 2, activeMs: 30 * MIN, idleMs: 0, apps: 2, titles: false }, scopes: ['app_usage'], retentionDays: 90 });
+        expect(cleo.store.spans.everything()).toEqual([]);
+        // The file changed after the person read the preview: shown again, nothing granted.
+        write([...windows, event(yesterday + HOUR, 10 * MIN, { app: 'Terminal' })]);
+        const changed = handlers['imports:grant']({ path: file, scopes: ['app_usage'], shown: plan.preview });
+        await expect(changed).rejects.toBeInstanceOf(IpcRefusal);
+        await expect(changed).rejects.toThrow(/reads differently from what you were shown/);
+        expect(await cloud.database.rows(sql`select id from import_grants where device_id = ${cleo.device.deviceId}`)).toEqual([]);
+        write(windows);
+        const granted = await handlers['imports:grant']({ path: file, scopes: ['app_usage'], shown: plan.preview });
+        expect(granted).toMatchObject({ verified: true, stored: 2, grant: { scopes: ['app_usage'], from: plan.from, to: plan.to } });
+        expect(granted.receipt.payload).toMatchObject({ collectionMethod: 'tray-dialog', importedHistory: { grantId: granted.grant.id } });
+        expect((await handlers['imports:list']({})).grants.map((g) => g.id)).toEqual([granted.grant.id]);
+        const withdrawn = await handlers['imports:withdraw']({ id: granted.grant.id });
+        // Not sent yet: nothing on the server to erase, both spans gone here.
+        expect(withdrawn).toMatchObject({ erasedOnServer: 0, erasedHere: 2 });
+        expect(cleo.store.spans.everything()).toEqual([]);
+      } finally {
+        await cleo.close();
+      }
     });
   });
 }

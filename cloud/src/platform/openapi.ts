@@ -17,6 +17,10 @@ import {
   TokenRequest,
   TokenResponse,
   WIRE_PATHS,
+  IMPORT_WITHDRAW_PATH,
+  ImportConsentRequest,
+  ImportConsentResponse,
+  ImportGrantList,
 } from '@icarus/shared';
 import type { AppEnv } from './env';
 
@@ -197,6 +201,51 @@ export function documentWireApi(app: OpenAPIHono<AppEnv>) {
       security: SECURITY.device,
       request: { body: { required: true, ...json(ConsentDecision) } },
       responses: { 201: { description: 'Signed receipt', ...json(ConsentResponse) }, ...errors },
+    },
+    {
+      operationId: 'grantImportConsent',
+      method: 'post',
+      path: WIRE_PATHS.consentImports,
+      summary:
+        'Consent to store imported history (ActivityWatch) of the past period [from, to) for the named scopes; returns the grant and its signed receipt, which states the period and that it is an import',
+      tags,
+      security: SECURITY.device,
+      request: { body: { required: true, ...json(ImportConsentRequest) } },
+      responses: {
+        201: { description: 'The grant and its receipt; send the history in batches naming `importGrantId`', ...json(ImportConsentResponse) },
+        ...errorResponses({
+          400: 'Invalid body (a scope the policy does not offer, `from` older than the retention window, `to` in the future); `fields` names each problem',
+          401: 'Missing, expired or forged credentials',
+          403: 'Device revoked, or bound to no person',
+          409: 'Not the current policy version',
+        }),
+      },
+    },
+    {
+      operationId: 'listImportConsents',
+      method: 'get',
+      path: WIRE_PATHS.consentImports,
+      summary: 'The import grants the person bound to this device made on it, withdrawn ones included',
+      tags,
+      security: SECURITY.device,
+      responses: { 200: { description: 'The grants, oldest first', ...json(ImportGrantList) }, ...errors },
+    },
+    {
+      operationId: 'withdrawImportConsent',
+      method: 'post',
+      path: IMPORT_WITHDRAW_PATH,
+      summary: 'Withdraw an import grant: its own signed receipt, and the history it brought in erased (rollups follow); asked again, the same receipt',
+      tags,
+      security: SECURITY.device,
+      request: { params: z.strictObject({ id: z.uuid() }) },
+      responses: {
+        200: { description: 'The withdrawn grant, the withdrawal receipt and how many stored spans were erased', ...json(ImportConsentResponse) },
+        ...errorResponses({
+          401: 'Missing, expired or forged credentials',
+          403: 'Device revoked, or bound to no person',
+          404: 'No such import grant on this device',
+        }),
+      },
     },
     {
       operationId: 'ingestSpans',

@@ -1,3 +1,4 @@
+import { HistoryImports } from './consent/imports';
 import { hostname, userInfo } from 'node:os';
 import { Platform, type AgentStatus, type Policy, type Scope } from '@icarus/shared';
 import { systemClock, type Clock } from './clock';
@@ -79,6 +80,8 @@ export class Agent {
   readonly rights: RightsClient;
   /** Who this device speaks for, as the server says; consent is asked only once it is someone. */
   readonly binding: BindingClient;
+  /** History brought in from ActivityWatch, each import under its own consent for its past period. */
+  readonly imports: HistoryImports;
   private readonly loop: SyncLoop;
   private readonly merger: SpanMerger;
   private gate: Omit<GateInput, 'now'>;
@@ -105,6 +108,7 @@ export class Agent {
     this.consent = new ConsentService(store, tokens, clock, AGENT_VERSION);
     this.rights = new RightsClient(tokens);
     this.binding = new BindingClient(store, tokens);
+    this.imports = new HistoryImports(store, tokens, clock, AGENT_VERSION);
     this.gate = { consent: undefined, policy: undefined, pauseUntilMs: undefined, revoked: undefined };
     this.reloadIfChanged();
     this.merger = new SpanMerger(mergerConfig(this.gate.policy, config.sampleIntervalMs));

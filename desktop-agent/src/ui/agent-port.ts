@@ -2,6 +2,7 @@ import type { CaptureSourceStatus, DeviceBinding, ViewerEntry } from '@icarus/sh
 import type { Clock } from '../core/clock';
 import type { FrontWindow } from '../core/capture/sources';
 import type { ConsentService } from '../core/consent/service';
+import type { HistoryImports } from '../core/consent/imports';
 import type { AgentStore } from '../core/store/store';
 import type { Agent } from '../core/agent';
 import { describeAction, type DataView } from '../core/sync/rights';
@@ -35,6 +36,8 @@ export interface AgentPort {
   viewers?: () => Promise<ViewerEntry[]>;
   /** Who this computer records for (the server decides); absent when the shell cannot reach one. */
   binding?: { known(): DeviceBinding | undefined; refresh(): Promise<DeviceBinding>; pair(code: string): Promise<DeviceBinding> };
+  /** Imports of past history under their own consent; absent when the shell cannot reach a server. */
+  imports?: Pick<HistoryImports, 'grant' | 'withdraw' | 'refresh' | 'known'>;
   /** The shell is told so it can update the tray at once (pause, resume, decisions). */
   onChange?: () => void;
 }
@@ -46,7 +49,7 @@ export function viewerEntry(v: DataView): ViewerEntry {
 
 /** The core's running Agent seen as the screens' port (what the tray app and `run` both hold). */
 export function portOfAgent(
-  agent: Pick<Agent, 'store' | 'consent' | 'collector' | 'syncer' | 'sources' | 'rights' | 'binding'>,
+  agent: Pick<Agent, 'store' | 'consent' | 'collector' | 'syncer' | 'sources' | 'rights' | 'binding' | 'imports'>,
   options: { clock: Clock; osUser: string; agentVersion: string; onChange?: () => void },
 ): AgentPort {
   return {
@@ -64,6 +67,7 @@ export function portOfAgent(
     idleMs: () => agent.sources.idle.idleMs(),
     viewers: async () => (await agent.rights.viewers()).map(viewerEntry),
     binding: agent.binding,
+    imports: agent.imports,
     // The screen asks for the server's copy only; what this device holds the person sees and
     // deletes themselves on the same screen (forget), so it is not wiped behind their back.
     requestErasure: async () => ({ requestedAt: (await agent.rights.requestErasure(false)).requestedAt }),

@@ -1,5 +1,7 @@
 import {
   SCOPES,
+  canonicalJson,
+  type ImportPlanView,
   type AgentState,
   type IpcHandlers,
   type MyDataView,
@@ -10,6 +12,10 @@ import {
   type StatusView,
 } from '@icarus/shared';
 import { describeGate, effectiveScopes } from '../core/consent/gate';
+import { planActivityWatchImport, type ImportPlan } from '../core/consent/imports';
+import { ConfigError } from '../core/config';
+import { ActivityWatchFormatError } from '../core/interop/activitywatch';
+import { readFileSync } from 'node:fs';
 import { describeTitleMode, transformTitle } from '../core/capture/title';
 import type { StoredReceipt } from '../core/store/state';
 import { csvCell } from '../core/store/csv';
@@ -92,10 +98,40 @@ function receiptView(r: StoredReceipt): ReceiptView {
 
 const CSV_COLUMNS = ['id', 'start', 'durationMs', 'app', 'title', 'idle', 'status'] as const;
 
+/** The plan as the screens show it. */
+function planView(p: ImportPlan): ImportPlanView {
+  return {
+    preview: p.preview,
+    scopes: p.scopes,
+    from: new Date(p.fromMs).toISOString(),
+    to: new Date(p.toMs).toISOString(),
+    titleMode: p.titleMode,
+    retentionDays: p.retentionDays,
+    keptFrom: new Date(p.keptFromMs).toISOString(),
+    skipped: [...p.summary.skipped].map(([reason, { count, ms }]) => ({ reason, count, ms })),
+  };
+}
+
 /** Builds the contract's handlers over the agent; every screen in every shell goes through these. */
 export function createAgentHandlers(agent: AgentPort): IpcHandlers {
   const { store, clock } = agent;
   const changed = () => agent.onChange?.();
+
+  /** The export at `path` read into what its import would upload; a file that is not one is refused in words. */
+  const plan = (path: string, scopes: Scope[] | undefined): ImportPlan => {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new IpcRefusal('failed', `Cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    try {
+      return planActivityWatchImport(store, text, clock.now(), scopes);
+    } catch (error) {
+      if (error instanceof ConfigError || error instanceof ActivityWatchFormatError) throw new IpcRefusal('failed', error.message);
+      throw error;
+    }
+  };
 
   const holdMs = () => (store.state.get('policy')?.content.reviewBeforeSendMinutes ?? 0) * MINUTE_MS;
 
@@ -301,6 +337,31 @@ export function createAgentHandlers(agent: AgentPort): IpcHandlers {
       const { requestedAt } = await agent.requestErasure();
       changed();
       return { available: true, reason: null, requestedAt };
+    },
+
+    'imports:preview': async ({ path, scopes }) => planView(plan(path, scopes)),
+
+    'imports:grant': async ({ path, scopes, shown }) => {
+      if (!agent.imports) throw new IpcRefusal('unavailable', examples.serverLacksImports);
+      const current = plan(path, scopes);
+      // The consent is for what the person read: a file changed since then is shown again first.
+      if (canonicalJson(current.preview) !== canonicalJson(shown))
+        throw new IpcRefusal('failed', 'The export reads differently from what you were shown; look at the preview again before deciding.');
+      const outcome = await agent.imports.grant(current, 'tray-dialog');
+      changed();
+      return { grant: outcome.grant, receipt: outcome.receipt, verified: outcome.verified, stored: outcome.stored };
+    },
+
+    'imports:list': async () => {
+      if (!agent.imports) return { grants: [] };
+      return { grants: await agent.imports.refresh().catch(() => agent.imports?.known() ?? []) };
+    },
+
+    'imports:withdraw': async ({ id }) => {
+      if (!agent.imports) throw new IpcRefusal('unavailable', examples.serverLacksImports);
+      const outcome = await agent.imports.withdraw(id);
+      changed();
+      return { grant: outcome.grant, erasedOnServer: outcome.erasedOnServer, erasedHere: outcome.erasedHere };
     },
 
     'pause:set': async ({ preset }) => {

@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { PolicyContent, Scope } from '@icarus/shared';
+import { ImportGrant, PolicyContent, Scope } from '@icarus/shared';
 import { z } from 'zod';
 import { PolicyDiffSchema } from '../consent';
 import type { AppEnv } from '../../platform/env';
@@ -157,7 +157,13 @@ export function documentAdminApi(app: OpenAPIHono<AppEnv>) {
       responses: {
         200: {
           description: 'The person and their consent records',
-          ...json(z.object({ person: z.object({ id: z.uuid(), name: z.string(), email: z.string() }), records: z.array(ConsentRecord) })),
+          ...json(
+            z.object({
+              person: z.object({ id: z.uuid(), name: z.string(), email: z.string() }),
+              records: z.array(ConsentRecord),
+              imports: z.array(ImportGrant.extend({ deviceId: z.uuid() })).describe('Consents for imported history of a past period; the id is the receipt id'),
+            }),
+          ),
         },
         ...errors,
       },

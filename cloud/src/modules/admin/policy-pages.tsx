@@ -346,6 +346,7 @@ export function ConsentHistoryPage(props: {
       effectiveAt: string;
       supersededAt: string | null;
     }[];
+    imports: { id: string; deviceId: string; source: string; from: string; to: string; scopes: string[]; decidedAt: string; withdrawnAt: string | null }[];
   };
 }) {
   const h = props.history;
@@ -386,6 +387,43 @@ export function ConsentHistoryPage(props: {
           </tbody>
         </table>
       </div>
+      <h2>Imported history</h2>
+      {h.imports.length === 0 ? (
+        <p>No history imported from another tool.</p>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>Decided</th>
+                <th>From</th>
+                <th>Period covered</th>
+                <th>Granted</th>
+                <th>Device</th>
+                <th>Receipt</th>
+                <th>Withdrawn (history erased)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {h.imports.map((g) => (
+                <tr>
+                  <td>{when(g.decidedAt)}</td>
+                  <td>{g.source === 'activitywatch' ? 'ActivityWatch' : g.source}</td>
+                  <td>{`${when(g.from)} to ${when(g.to)}`}</td>
+                  <td>{g.scopes.join(', ')}</td>
+                  <td>
+                    <code>{g.deviceId}</code>
+                  </td>
+                  <td>
+                    <code>{g.id}</code>
+                  </td>
+                  <td>{when(g.withdrawnAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
     </Layout>
   );
 }

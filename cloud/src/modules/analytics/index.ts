@@ -74,3 +74,4 @@ export { DEFAULT_RULES, DEFAULT_RULES_RULE } from './categories';
 export { CategoryRuleInput } from './routes';
 export type { CategoryPreview } from './category-preview';
 export { documentCategoriesApi } from './openapi';
+export { dayInZone } from './rollup';

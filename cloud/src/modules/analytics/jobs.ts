@@ -1,4 +1,4 @@
-import { addDays } from '@icarus/shared';
+import { addDays, retentionStartMs } from '@icarus/shared';
 import type { Logger } from 'pino';
 import type { ConsentService } from '../consent';
 import type { IngestionService } from '../ingestion';
@@ -35,7 +35,7 @@ export function createAnalyticsJobs(deps: Deps) {
       const retention = new Map<string, number>();
       for (const orgId of orgs) retention.set(orgId, await retentionOf(orgId));
       const longest = Math.max(DEFAULT_RETENTION_DAYS, ...retention.values());
-      const cutoff = (days: number) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - days * 86_400_000);
+      const cutoff = (days: number) => new Date(retentionStartMs(now.getTime(), days));
       const droppedPartitions = await ingestion.dropPartitionsBefore(cutoff(longest));
       let deletedRows = 0;
       for (const [orgId, days] of retention) if (days < longest) deletedRows += await ingestion.deleteOrgSpansBefore(orgId, cutoff(days));

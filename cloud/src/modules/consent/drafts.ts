@@ -2,6 +2,7 @@ import { policyWidens, purposeConflicts, widenedScopes, type PolicyContent, type
 import type { AuditService } from '../audit';
 import type { DirectoryService } from '../directory';
 import type { SignedInUser } from '../../platform/env';
+import { toImportGrant } from './imports';
 import { AppError } from '../../platform/errors';
 import { isRe2Pattern, RE2_PATTERN_PROBLEM } from '../../platform/patterns';
 import { diffPolicies, type PolicyDiff } from './diff';
@@ -307,14 +308,14 @@ export function createPolicyDrafts(deps: Deps) {
       const person = await directory.findUser(userId);
       if (!person || person.orgId !== user.orgId)
         throw new AppError('not_found', 'No such person in this organisation', [{ path: 'userId', problem: 'not found' }]);
-      const rows = await store.consentHistory(user.orgId, userId);
+      const [rows, imports] = await Promise.all([store.consentHistory(user.orgId, userId), store.importGrantsOfUser(user.orgId, userId)]);
       await audit.record({
         orgId: user.orgId,
         actorType: 'user',
         actorId: user.userId,
         action: 'consent.history_viewed',
         subjectUserIds: [userId],
-        details: { records: rows.length },
+        details: { records: rows.length, imports: imports.length },
       });
       return {
         person: { id: person.id, name: person.name, email: person.email },
@@ -330,6 +331,8 @@ export function createPolicyDrafts(deps: Deps) {
           effectiveAt: r.effectiveAt.toISOString(),
           supersededAt: r.supersededAt?.toISOString() ?? null,
         })),
+        /** Consents for imported history of a past period, each with its receipt id (the grant's id). */
+        imports: imports.map((r) => ({ ...toImportGrant(r), deviceId: r.deviceId })),
       };
     },
   };

@@ -53,6 +53,8 @@ export function buildReceiptPayload(input: {
   policy: { version: number; url: string; hash: string; content: PolicyContent };
   granted: Scope[];
   agentVersion: string | null;
+  /** An import grant's (or its withdrawal's) receipt: the past period it covers. */
+  importedHistory?: ReceiptPayload['importedHistory'];
 }): ReceiptPayload {
   const { context, policy } = input;
   const controller = policy.content.controller;
@@ -93,6 +95,7 @@ export function buildReceiptPayload(input: {
       summary: visibilitySummary(policy.content),
     },
     agentVersion: input.agentVersion,
+    ...(input.importedHistory ? { importedHistory: input.importedHistory } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { Hono, type MiddlewareHandler } from 'hono';
-import { ConsentDecision, WIRE_PATHS } from '@icarus/shared';
+import { ConsentDecision, IMPORT_WITHDRAW_PATH, ImportConsentRequest, WIRE_PATHS } from '@icarus/shared';
 import type { AppEnv } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { readJson } from '../../platform/http/body';
@@ -41,5 +41,11 @@ export function consentRoutes(deps: {
         const receipt = await consent.decide(c.get('device'), decision);
         return c.json({ receipt }, 201);
       })
+      .post(WIRE_PATHS.consentImports, deps.deviceAuth, async (c) => {
+        const request = await readJson(c, ImportConsentRequest, deps.maxBodyBytes);
+        return c.json(await consent.imports.grant(c.get('device'), request), 201);
+      })
+      .get(WIRE_PATHS.consentImports, deps.deviceAuth, async (c) => c.json({ grants: await consent.imports.grantsOf(c.get('device')) }))
+      .post(IMPORT_WITHDRAW_PATH, deps.deviceAuth, async (c) => c.json(await consent.imports.withdraw(c.get('device'), c.req.param('id'))))
   );
 }

@@ -12,6 +12,7 @@ import { buildReceiptPayload, signReceipt, type ReceiptContext } from './receipt
 import type { ConsentEvent, ConsentListener } from './events';
 import type { ConsentStore } from './store';
 import { createWebConsent } from './web-withdrawal';
+import { createImportConsent } from './imports';
 
 export type { ConsentEvent, ConsentListener } from './events';
 
@@ -86,8 +87,21 @@ export function createConsentService(deps: Deps) {
     now,
   });
 
+  const imports = createImportConsent({
+    store,
+    audit,
+    directory,
+    policies,
+    receiptKeys: deps.receiptKeys,
+    receiptContext: deps.receiptContext,
+    now,
+  });
+
   return {
     ...policies.api,
+
+    /** Consent for imported history over a past period (ActivityWatch): grant, withdraw (erasing it), list, and what a batch may store. */
+    imports,
 
     /** Per computer bound to the person now: the scopes it may record (the web's My data). */
     consentOf: web.consentOf,

@@ -1,12 +1,27 @@
 import { and, asc, desc, eq, gte, inArray, isNull, max, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
 import { NO_EVENTS, type EventOutbox } from '../../platform/events';
-import { consentRecords, policies, policyApprovals } from './tables';
+import { consentRecords, importGrants, policies, policyApprovals } from './tables';
 
 export type PolicyRow = typeof policies.$inferSelect;
 export type ConsentRow = typeof consentRecords.$inferSelect;
 export type ApprovalRow = typeof policyApprovals.$inferSelect;
+export type ImportGrantRow = typeof importGrants.$inferSelect;
 export type PolicyState = PolicyRow['state'];
+
+/** What an import grant's events say: ids, the period and the scopes. */
+function importEventData(row: typeof importGrants.$inferInsert) {
+  return {
+    orgId: row.orgId,
+    deviceId: row.deviceId,
+    userId: row.userId,
+    grantId: row.id,
+    source: row.source,
+    from: row.fromAt.toISOString(),
+    to: row.toAt.toISOString(),
+    scopes: row.scopes,
+  };
+}
 
 export function createConsentStore(database: Database, events: EventOutbox = NO_EVENTS) {
   const { db } = database;
@@ -191,6 +206,46 @@ export function createConsentStore(database: Database, events: EventOutbox = NO_
         .from(consentRecords)
         .where(and(eq(consentRecords.orgId, orgId), eq(consentRecords.decision, 'withdrawn'), gte(consentRecords.effectiveAt, since)))
         .orderBy(desc(consentRecords.effectiveAt));
+    },
+
+    /** Records an import grant, announced (`consent.import_granted`) in the same transaction. */
+    async insertImportGrant(row: typeof importGrants.$inferInsert): Promise<void> {
+      await events.atomically(database, async (tx) => {
+        await tx.db.insert(importGrants).values(row);
+        await events.add(tx, { name: 'consent.import_granted', subject: row.userId, time: row.decidedAt, data: importEventData(row) });
+      });
+    },
+
+    async importGrant(id: string): Promise<ImportGrantRow | undefined> {
+      const [row] = await db.select().from(importGrants).where(eq(importGrants.id, id));
+      return row;
+    },
+
+    /** The device's import grants, oldest first. */
+    async importGrantsOfDevice(deviceId: string): Promise<ImportGrantRow[]> {
+      return db.select().from(importGrants).where(eq(importGrants.deviceId, deviceId)).orderBy(asc(importGrants.decidedAt));
+    },
+
+    /** Every import grant a person made in the org, oldest first (their consent history, My data). */
+    async importGrantsOfUser(orgId: string, userId: string): Promise<ImportGrantRow[]> {
+      return db
+        .select()
+        .from(importGrants)
+        .where(and(eq(importGrants.orgId, orgId), eq(importGrants.userId, userId)))
+        .orderBy(asc(importGrants.decidedAt));
+    },
+
+    /** Marks a grant withdrawn, once: false when it already was (the first withdrawal's receipt stands). */
+    async withdrawImportGrant(id: string, at: Date, receiptJws: string): Promise<boolean> {
+      return events.atomically(database, async (tx) => {
+        const [row] = await tx.db
+          .update(importGrants)
+          .set({ withdrawnAt: at, withdrawalReceiptJws: receiptJws })
+          .where(and(eq(importGrants.id, id), isNull(importGrants.withdrawnAt)))
+          .returning();
+        if (row) await events.add(tx, { name: 'consent.import_withdrawn', subject: row.userId, time: at, data: importEventData(row) });
+        return row !== undefined;
+      });
     },
 
     /** The device's decisions in time order: what was granted from when. */

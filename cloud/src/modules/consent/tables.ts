@@ -1,5 +1,5 @@
 import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-import type { PolicyContent, Scope } from '@icarus/shared';
+import type { ImportPreview, PolicyContent, Scope } from '@icarus/shared';
 
 export const policies = pgTable(
   'policies',
@@ -62,4 +62,34 @@ export const policyApprovals = pgTable(
     approvedAt: timestamp('approved_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.version, t.userId] })],
+);
+
+/**
+ * A person's consent for history recorded before now (an ActivityWatch import): the scopes may
+ * be stored for the past period [from, to) from batches that name this grant, and only under the
+ * binding that made it. Withdrawn once (its own receipt); the history it brought in is erased then.
+ */
+export const importGrants = pgTable(
+  'import_grants',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id').notNull(),
+    deviceId: uuid('device_id').notNull(),
+    userId: uuid('user_id').notNull(),
+    bindingId: uuid('binding_id').notNull(),
+    source: text('source', { enum: ['activitywatch'] }).notNull(),
+    policyVersion: integer('policy_version').notNull(),
+    policyHash: text('policy_hash').notNull(),
+    scopes: jsonb('scopes').$type<Scope[]>().notNull(),
+    fromAt: timestamp('from_at', { withTimezone: true, precision: 3 }).notNull(),
+    toAt: timestamp('to_at', { withTimezone: true, precision: 3 }).notNull(),
+    /** What the person was shown before granting: spans, active and idle time, apps, titles. */
+    preview: jsonb('preview').$type<ImportPreview>().notNull(),
+    method: text('method').notNull(),
+    decidedAt: timestamp('decided_at', { withTimezone: true, precision: 3 }).notNull(),
+    receiptJws: text('receipt_jws').notNull(),
+    withdrawnAt: timestamp('withdrawn_at', { withTimezone: true, precision: 3 }),
+    withdrawalReceiptJws: text('withdrawal_receipt_jws'),
+  },
+  (t) => [index('import_grants_device').on(t.deviceId), index('import_grants_user').on(t.orgId, t.userId)],
 );

@@ -1,6 +1,6 @@
-import { scopesOfSpan, CLOCK_SKEW_MS, type IngestBatch, type IngestResult, type RejectReason } from '@icarus/shared';
+import { retentionStartMs, scopesOfSpan, CLOCK_SKEW_MS, type IngestBatch, type IngestResult, type RejectReason } from '@icarus/shared';
 import type { AuditService } from '../audit';
-import { grantedAt, inForce, type ConsentHistory, type ConsentService } from '../consent';
+import { grantedAt, inForce, type ConsentHistory, type ConsentService, type ImportCover } from '../consent';
 import type { DeviceIdentity, DeviceService, EnrolledDevice } from '../devices';
 import type { DirectoryService } from '../directory';
 import { AppError } from '../../platform/errors';
@@ -117,6 +117,24 @@ export function createIngestionService(deps: Deps) {
     };
   }
 
+  /** The grant an import batch names, with the org's retention start; a grant of no such device refuses the batch. */
+  async function importCover(device: EnrolledDevice, grantId: string): Promise<ImportCover & { keptFromMs: number }> {
+    const [cover, policy] = await Promise.all([consent.imports.cover(device, grantId), consent.currentPolicy(device.orgId)]);
+    if (!cover) {
+      throw new AppError('forbidden', 'The batch names an import grant this device did not make', [
+        { path: 'importGrantId', problem: 'not an import grant of this device' },
+      ]);
+    }
+    return { ...cover, keptFromMs: retentionStartMs(now().getTime(), policy.content.retentionDays) };
+  }
+
+  /** Why an imported span may not be stored: outside the retention window, or not covered by the grant's period and scopes. */
+  function importReason(cover: ImportCover & { keptFromMs: number }, span: IngestBatch['spans'][number], startMs: number): RejectReason | undefined {
+    if (startMs < cover.keptFromMs) return 'beyond_retention';
+    if (!cover.inForce || startMs < cover.fromMs || startMs + span.durationMs > cover.toMs) return 'no_consent';
+    return scopesOfSpan(span).every((s) => cover.scopes.has(s)) ? undefined : 'no_consent';
+  }
+
   return {
     /** Daily partitions a week back and a week ahead, so inserts rarely fall to the default. */
     async preparePartitions(now: Date): Promise<string[]> {
@@ -172,6 +190,8 @@ export function createIngestionService(deps: Deps) {
 
     /** Erasure: deletes every raw span of the person; how many, and the time they covered. */
     deleteSpansOfUser: store.deleteSpansOfUser,
+    /** A withdrawn import's erasure: deletes the spans stored under the grant; how many, and the time they covered. */
+    deleteImportedSpans: store.deleteImportedSpans,
 
     onInserted(listener: InsertedListener) {
       listeners.push(listener);
@@ -195,6 +215,8 @@ export function createIngestionService(deps: Deps) {
       // Only decisions of the person the device is bound to now count; unbound, it speaks for no one.
       const unbound = device.userId === null || device.bindingId === null;
       const timeline = inForce(knownHistory ?? (await consent.timeline(device.deviceId)), device.bindingId);
+      // Imported history is judged by the grant the batch names, never by the live consent.
+      const cover = batch.importGrantId === undefined ? undefined : await importCover(device, batch.importGrantId);
       const rejected: { id: string; reason: RejectReason; at: number }[] = [];
       const candidates: Candidate[] = [];
       const seen = new Map<string, number>();
@@ -216,6 +238,7 @@ export function createIngestionService(deps: Deps) {
         let reason: RejectReason | undefined;
         if (unbound) reason = 'device_unbound';
         else if (startMs + span.durationMs > latestEnd) reason = 'in_future';
+        else if (cover) reason = importReason(cover, span, startMs);
         else if (startMs < earliestStart) reason = 'before_enrollment';
         else {
           const granted = grantedAt(timeline, startMs);
@@ -254,7 +277,7 @@ export function createIngestionService(deps: Deps) {
         // of the same person waits, then sees this one's spans. A batch true on its own is checked
         // inside its insert (one round trip); one that something stored contradicts, the full way.
         // With a broker the full way too: its transaction also records the batch.ingested event.
-        const quick = events.enabled ? undefined : quickCheck(owner.deviceId, timeZone, candidates, q.dayOf);
+        const quick = events.enabled || cover ? undefined : quickCheck(owner.deviceId, timeZone, candidates, q.dayOf);
         const all = candidates.map((c) => c.row);
         const stored = quick ? await truth.storeIfTrue(owner, quick, all) : undefined;
         if (stored) {
@@ -269,7 +292,7 @@ export function createIngestionService(deps: Deps) {
             duplicates += verdict.duplicates;
             for (const r of verdict.rejected) rejected.push(r);
             rows = verdict.accepted;
-            const stored = await spans.insertSpans(device, rows);
+            const stored = await spans.insertSpans(device, rows, batch.importGrantId?.toLowerCase() ?? null);
             if (events.enabled && stored.length > 0) await events.add(tx, batchIngested(owner, batch.batchId, stored));
             return stored;
           });

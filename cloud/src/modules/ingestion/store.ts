@@ -95,7 +95,11 @@ export function createIngestionStore(database: Queryable) {
      * One statement for the whole batch: a JSON recordset insert with ON CONFLICT DO NOTHING,
      * returning only the rows that were new (one round trip, fixed SQL text).
      */
-    async insertSpans(owner: { orgId: string; deviceId: string; userId: string | null }, rows: SpanRow[]): Promise<InsertedSpan[]> {
+    async insertSpans(
+      owner: { orgId: string; deviceId: string; userId: string | null },
+      rows: SpanRow[],
+      importGrantId: string | null = null,
+    ): Promise<InsertedSpan[]> {
       if (rows.length === 0) return [];
       const recordset = JSON.stringify(
         rows.map((r) => ({ id: r.id, start: r.start, duration_ms: r.durationMs, app: r.app, title_enc: r.titleEnc, idle: r.idle })),
@@ -112,9 +116,9 @@ export function createIngestionStore(database: Queryable) {
             )`;
       const inserted = await database.rows<{ id: string }>(sql`
         with stored as (
-          insert into spans (id, start, org_id, device_id, user_id, duration_ms, app, title_enc, idle)
+          insert into spans (id, start, org_id, device_id, user_id, duration_ms, app, title_enc, idle, import_grant_id)
           select u.id, u.start, ${owner.orgId}::uuid, ${owner.deviceId}::uuid, ${owner.userId}::uuid, u.duration_ms, u.app,
-                 decode(u.title_enc, 'base64'), u.idle
+                 decode(u.title_enc, 'base64'), u.idle, ${importGrantId}::uuid
           from json_to_recordset(${recordset}::json)
             as u(id uuid, start timestamptz, duration_ms int, app text, title_enc text, idle boolean)
           on conflict do nothing
@@ -212,6 +216,27 @@ export function createIngestionStore(database: Queryable) {
       const [row] = await database.rows<{ n: number | string; first: Date | string | null; last: Date | string | null }>(sql`
         with d as (delete from spans where org_id = ${orgId} and user_id = ${userId} returning start),
         o as (delete from span_inserts where org_id = ${orgId} and user_id = ${userId})
+        select count(*)::int as n, min(start) as first, max(start) as last from d`);
+      const toDate = (v: Date | string | null | undefined) => (v === null || v === undefined ? null : new Date(v));
+      return { count: Number(row?.n ?? 0), first: toDate(row?.first), last: toDate(row?.last) };
+    },
+
+    /** Deletes the spans a withdrawn import grant brought in (within its period, by the person's index); how many and the time they covered. */
+    async deleteImportedSpans(grant: {
+      id: string;
+      orgId: string;
+      userId: string;
+      from: Date;
+      to: Date;
+    }): Promise<{ count: number; first: Date | null; last: Date | null }> {
+      const [row] = await database.rows<{ n: number | string; first: Date | string | null; last: Date | string | null }>(sql`
+        with d as (
+          delete from spans
+          where org_id = ${grant.orgId} and user_id = ${grant.userId}
+            and start >= ${grant.from.toISOString()}::timestamptz and start < ${grant.to.toISOString()}::timestamptz
+            and import_grant_id = ${grant.id}::uuid
+          returning start
+        )
         select count(*)::int as n, min(start) as first, max(start) as last from d`);
       const toDate = (v: Date | string | null | undefined) => (v === null || v === undefined ? null : new Date(v));
       return { count: Number(row?.n ?? 0), first: toDate(row?.first), last: toDate(row?.last) };

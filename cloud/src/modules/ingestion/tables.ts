@@ -20,6 +20,8 @@ export const spans = pgTable(
     /** AES-256-GCM ciphertext (iv | tag | data) of the title as the device sent it. */
     titleEnc: bytea('title_enc'),
     idle: boolean('idle').notNull().default(false),
+    /** The import grant (consent module) this span came in under; null for live capture. Withdrawing the grant erases these. */
+    importGrantId: uuid('import_grant_id'),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.id, t.start] }), index('spans_org_user_start').on(t.orgId, t.userId, t.start)],

@@ -16,6 +16,8 @@ const RESUME_DELAY_MS = 5_000;
  */
 export function createRightsModule(deps: Omit<RightsDeps, 'store' | 'now'> & { database: Database }) {
   const rights = createRightsService({ ...deps, store: createRightsStore(deps.database) });
+  // A withdrawn import grant's history is erased here, where spans and rollups are both reached.
+  deps.consent.imports.setEraser((grant) => rights.eraseImport(grant));
   let resumeTimer: NodeJS.Timeout | undefined;
   return {
     rights,

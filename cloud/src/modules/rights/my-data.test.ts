@@ -2,10 +2,10 @@ import { sql } from 'drizzle-orm';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IngestResult } from '@icarus/shared';
+import { IngestResult, WIRE_PATHS } from '@icarus/shared';
 import { ADMIN_API } from '../admin';
 import { testDatabaseKinds } from '../../../test/support/database';
-import { createTestDevice, makeSpans, type TestDevice } from '../../../test/support/device-client';
+import { createTestDevice, json, makeSpans, type TestDevice } from '../../../test/support/device-client';
 import { startAdminTestbed, type AdminTestbed, type Caller } from '../../../test/support/admin';
 
 describe.each(testDatabaseKinds())('My data on the web on %s', (kind) => {
@@ -123,6 +123,52 @@ describe.each(testDatabaseKinds())('My data on the web on %s', (kind) => {
     expect(page).not.toContain('report.team_comparison.viewed');
     expect(page).toMatch(/<strong>\d{4}-\d{2}-\d{2} \d{2}:\d{2} (CET|CEST|GMT\+1|GMT\+2)<\/strong>/);
     expect(page).toContain('Times are in Europe/Berlin.');
+  });
+
+  it('an import of past history is listed with what it uploaded, and withdrawing it on the web erases that history', async () => {
+    const auth = { authorization: `Bearer ${laptop.accessToken}` };
+    const start = Date.now() - 20 * 86_400_000;
+    const granted = await bed.cloud.fetchPath(
+      WIRE_PATHS.consentImports,
+      json(
+        {
+          policyVersion: await laptop.policyVersion(),
+          scopes: ['app_usage'],
+          from: new Date(start).toISOString(),
+          to: new Date(start + 3_600_000).toISOString(),
+          source: 'activitywatch',
+          preview: { spans: 2, activeMs: 1_800_000, idleMs: 0, apps: 1, titles: false },
+        },
+        auth,
+      ),
+    );
+    expect(granted.status).toBe(201);
+    const grantId = ((await granted.json()) as { grant: { id: string } }).grant.id;
+    const history = makeSpans(2, { from: start, app: 'Editor' });
+    const stored = IngestResult.parse(await (await laptop.ingest(history, { extra: { importGrantId: grantId } })).json());
+    expect(stored.accepted).toBe(2);
+    const page = await (await employee.get('/me/data')).text();
+    expect(page).toMatch(/ActivityWatch.*2 spans, 0\.5 h active, 1 apps.*Withdraw and erase this history/s);
+
+    // Someone else's session cannot withdraw it: 404 naming the field, nothing erased.
+    const teammate = await bed.as('teammate');
+    const refused = await form(teammate, '/me/data/imports/withdraw', { id: grantId });
+    expect(refused.status).toBe(404);
+    expect(await refused.text()).toContain('not an import you made');
+    const count = async () =>
+      (await bed.cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from spans where import_grant_id = ${grantId}`))[0]?.n;
+    expect(await count()).toBe(2);
+
+    const done = await form(employee, '/me/data/imports/withdraw', { id: grantId });
+    expect(done.status).toBe(200);
+    expect(await done.text()).toMatch(/Your import was withdrawn and its history erased \(2 spans\)[\s\S]*withdrawn .*; this history was erased/);
+    expect(await count()).toBe(0);
+    const [row] = await bed.cloud.database.rows<{ receipt: string }>(sql`select withdrawal_receipt_jws as receipt from import_grants where id = ${grantId}`);
+    expect(JSON.parse(Buffer.from(row?.receipt.split('.')[1] ?? '', 'base64url').toString())).toMatchObject({
+      decision: 'withdrawn',
+      collectionMethod: 'web',
+      importedHistory: { grantId },
+    });
   });
 
   it('erasure asks first: without the confirmation box nothing is requested; with it the request is taken', async () => {

@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { Scope, scopeInfo } from '@icarus/shared';
 import type { AppEnv, SignedInUser, RequireUser } from '../../platform/env';
 import { readForm } from '../../platform/http/body';
+import { AppError } from '../../platform/errors';
 import type { DirectoryService } from '../directory';
 import { DataTable, FormProblems, Notice, whenIn } from '../../ui/components';
 import { Layout } from '../../ui/layout';
@@ -12,6 +13,7 @@ export const MY_DATA = {
   page: MY_DATA_PAGE,
   erasure: `${MY_DATA_PAGE}/erasure`,
   withdraw: `${MY_DATA_PAGE}/consent/withdraw`,
+  withdrawImport: `${MY_DATA_PAGE}/imports/withdraw`,
 } as const;
 
 const minutes = (ms: number) => `${Math.round(ms / 600) / 100} min`;
@@ -58,6 +60,39 @@ function ConsentSection(props: { consent: ConsentView; csrf: string }) {
   );
 }
 
+const hours = (ms: number) => `${Math.round(ms / 360_000) / 10} h`;
+
+/** History brought in from another tool: each import's own consent for its past period. */
+function ImportsSection(props: { consent: ConsentView; at: (iso: string | null) => string; csrf: string }) {
+  const { imports } = props.consent;
+  if (imports.length === 0) return <p>You have imported no history from another tool.</p>;
+  return (
+    <DataTable label="Imported history" head={['From', 'Period covered', 'What', 'Uploaded', 'Decided', 'Now', 'Change']} cards>
+      {imports.map((g) => (
+        <tr>
+          <td data-label="From">{g.source === 'activitywatch' ? 'ActivityWatch' : g.source}</td>
+          <td data-label="Period covered">{`${props.at(g.from)} to ${props.at(g.to)}`}</td>
+          <td data-label="What">{g.scopes.map((s) => scopeInfo(s).label).join(', ')}</td>
+          <td data-label="Uploaded">{`${g.preview.spans} spans, ${hours(g.preview.activeMs)} active, ${g.preview.apps} apps${g.preview.titles ? ', window titles' : ''}`}</td>
+          <td data-label="Decided">{props.at(g.decidedAt)}</td>
+          <td data-label="Now">{g.withdrawnAt ? `withdrawn ${props.at(g.withdrawnAt)}; this history was erased` : 'kept under this consent'}</td>
+          <td data-label="Change">
+            {g.withdrawnAt ? null : (
+              <form method="post" action={MY_DATA.withdrawImport} class="inline">
+                <input type="hidden" name="_csrf" value={props.csrf} />
+                <input type="hidden" name="id" value={g.id} />
+                <button type="submit" class="secondary">
+                  Withdraw and erase this history
+                </button>
+              </form>
+            )}
+          </td>
+        </tr>
+      ))}
+    </DataTable>
+  );
+}
+
 function MyDataPage(props: {
   user: SignedInUser;
   spans: OwnSpan[];
@@ -74,11 +109,17 @@ function MyDataPage(props: {
   return (
     <Layout title="My data" width="reading" user={props.user} current={MY_DATA_PAGE}>
       <Notice kind="info" text={props.info} />
-      <FormProblems message={props.error} fields={props.fields} labels={{ scope: 'What to withdraw', confirm: 'Confirmation' }} />
+      <FormProblems message={props.error} fields={props.fields} labels={{ scope: 'What to withdraw', confirm: 'Confirmation', id: 'Import' }} />
       <p class="muted">{`Times are in ${props.timeZone}.`}</p>
       <h2>My consent</h2>
       <p>What the computers bound to you may record. Withdrawing stops it on every one of them; to grant again, use the agent on the computer.</p>
       <ConsentSection consent={props.consent} csrf={props.csrf} />
+      <h3>Imported history</h3>
+      <p>
+        History you brought from another tool, each import under its own consent for the period it covers. Withdrawing an import (here, or with{' '}
+        <code>icarus-agent withdraw-import</code> on that computer) erases the history it brought in.
+      </p>
+      <ImportsSection consent={props.consent} at={at} csrf={props.csrf} />
       <p>
         <a href="/me/data/notice">The monitoring notice</a>: what is recorded, who sees it and how long it is kept, to read and acknowledge.
       </p>
@@ -233,6 +274,18 @@ export function rightsPageRoutes(deps: {
       }
       await rights.requestErasure(principal(c), form['eraseLocal'] === 'true');
       return c.redirect(`${MY_DATA_PAGE}?requested=1`, 303);
+    })
+    .post(MY_DATA.withdrawImport, deps.requireUser(), async (c) => {
+      const form = await readForm(c);
+      const id = typeof form['id'] === 'string' ? form['id'] : '';
+      try {
+        const { erasedSpans } = await rights.withdrawImport(principal(c), id);
+        return page(c, { info: `Your import was withdrawn and its history erased (${erasedSpans} spans).` });
+      } catch (error) {
+        if (!(error instanceof AppError) || error.code !== 'not_found') throw error;
+        c.status(404);
+        return page(c, { error: 'no such import of yours', fields: error.fields });
+      }
     })
     .post(MY_DATA.withdraw, deps.requireUser(), async (c) => {
       const form = await readForm(c);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Scope } from '@icarus/shared';
+import { addDays, type Scope } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
-import type { AnalyticsService } from '../analytics';
+import { dayInZone, type AnalyticsService } from '../analytics';
 import { actionWords, type AuditService } from '../audit';
 import type { ConsentService } from '../consent';
 import type { DeviceService } from '../devices';
@@ -48,7 +48,7 @@ export interface RightsDeps {
   devices: DeviceService;
   directory: DirectoryService;
   notifications: NotificationService;
-  consent: Pick<ConsentService, 'consentOf' | 'withdrawOnWeb' | 'currentPolicy'>;
+  consent: Pick<ConsentService, 'consentOf' | 'withdrawOnWeb' | 'currentPolicy' | 'imports'>;
   logger: Logger;
   now?: () => Date;
 }
@@ -96,6 +96,31 @@ export function createRightsService(deps: RightsDeps) {
   }
 
   return {
+    /**
+     * A withdrawn import grant's erasure: the spans it brought in, then the rollups of the days
+     * they fell on rebuilt from what is left (those days are inside raw retention, as imports are).
+     */
+    async eraseImport(grant: { id: string; orgId: string; userId: string; deviceId: string; from: Date; to: Date }): Promise<number> {
+      const removed = await ingestion.deleteImportedSpans(grant);
+      let days: string[] = [];
+      if (removed.first && removed.last) {
+        const org = await deps.directory.findOrg(grant.orgId);
+        const dayOf = dayInZone(org?.timeZone ?? 'UTC');
+        // The last span may run past midnight: its next day is rebuilt too.
+        days = [dayOf(removed.first), addDays(dayOf(removed.last), 1)];
+        await analytics.rebuild(grant.orgId, days[0]!, days[1]!);
+      }
+      await audit.record({
+        orgId: grant.orgId,
+        actorType: 'system',
+        actorId: 'rights',
+        action: 'import.erased',
+        subjectUserIds: [grant.userId],
+        details: { grantId: grant.id, deviceId: grant.deviceId, spansRemoved: removed.count, rebuiltDays: days },
+      });
+      return removed.count;
+    },
+
     /** The person's spans of [from, to), oldest first, at most `limit`, titles readable. */
     async spans(who: Principal, range: { from: Date; to: Date }, limit: number): Promise<OwnSpan[]> {
       return ingestion.spansOfUser(who.orgId, who.userId, undefined, limit, range);
@@ -213,11 +238,20 @@ export function createRightsService(deps: RightsDeps) {
      */
     async consent(who: Principal) {
       const [devicesOf, policy] = await Promise.all([deps.consent.consentOf(who), deps.consent.currentPolicy(who.orgId).catch(() => undefined)]);
-      return { devices: devicesOf, scopes: policy?.content.scopes.map((s) => ({ scope: s.scope, purpose: s.purpose, legalBasis: s.legalBasis })) ?? [] };
+      const imports = await deps.consent.imports.grantsOfUser(who.orgId, who.userId);
+      return {
+        devices: devicesOf,
+        scopes: policy?.content.scopes.map((s) => ({ scope: s.scope, purpose: s.purpose, legalBasis: s.legalBasis })) ?? [],
+        /** History brought in from another tool, each under its own consent for a past period. */
+        imports,
+      };
     },
 
     /** Withdraws scopes on every computer bound to the person; only the person's own session may (the web principal). */
     withdrawConsent: (who: Principal, scopes: Scope[]) => deps.consent.withdrawOnWeb(who, scopes),
+
+    /** Withdraws one of the person's imports of past history from the web: its history is erased. */
+    withdrawImport: (who: Principal, id: string) => deps.consent.imports.withdrawOnWeb(who, id),
 
     async erasures(who: Principal) {
       return (await store.erasures(who.orgId, who.userId)).map((r) => ({

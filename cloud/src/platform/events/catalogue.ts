@@ -24,6 +24,18 @@ const ConsentDecided = z.strictObject({
   method: z.string().max(40),
 });
 
+/** An import grant of past history (ActivityWatch) and its withdrawal: the period and scopes, never the history. */
+const ImportDecided = z.strictObject({
+  orgId: Id,
+  deviceId: Id,
+  userId: Id,
+  grantId: Id,
+  source: z.enum(['activitywatch']),
+  from: Instant,
+  to: Instant,
+  scopes: Scopes,
+});
+
 /** Every event type: its data, and one sentence for the catalogue. */
 export const EVENT_CATALOGUE = {
   'consent.granted': {
@@ -40,6 +52,17 @@ export const EVENT_CATALOGUE = {
     subject: "the person's id",
     summary: 'A person withdrew consent on a device or from the web; `granted` is what is left.',
     data: ConsentDecided,
+  },
+  'consent.import_granted': {
+    subject: "the person's id",
+    summary:
+      'A person consented to bring in history recorded elsewhere (ActivityWatch) for the past period [from, to) and the named scopes; the receipt id is the grant id.',
+    data: ImportDecided,
+  },
+  'consent.import_withdrawn': {
+    subject: "the person's id",
+    summary: 'A person withdrew an import consent: the history it brought in is erased and its days are rebuilt.',
+    data: ImportDecided,
   },
   'policy.published': {
     subject: '`<orgId>/policies/<version>`',

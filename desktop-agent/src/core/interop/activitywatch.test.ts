@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Span, type PolicyContent, type Scope } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
-import { exportActivityWatchFormat, importActivityWatchFile } from '../../cli/activitywatch';
+import { exportActivityWatchFormat } from '../../cli/activitywatch';
+import { planActivityWatchImport, previewOf, storeImport } from '../consent/imports';
 import { DataFolderLock } from '../store/lock';
 import { AgentStore } from '../store/store';
 import type { ConsentState } from '../store/state';
@@ -40,6 +41,14 @@ const consent = (granted: Scope[], c: PolicyContent = content()): ConsentState =
   effectiveFromMs: Date.UTC(2026, 10, 1),
   pending: [],
 });
+
+const GRANT = '019a0000-0000-7000-8000-0000000000aa';
+/** Plans the import of `text` and stores it as if the person agreed and the server granted it. */
+function importActivityWatchFile(store: AgentStore, text: string, now: number, scopes?: Scope[]) {
+  const plan = planActivityWatchImport(store, text, now, scopes);
+  storeImport(store, plan, GRANT, now);
+  return plan.summary;
+}
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -160,12 +169,32 @@ describe('ActivityWatch import', () => {
     store.close();
   });
 
-  it('skips time before the consent took effect, which the server would refuse', () => {
-    const store = storeWith(['app_usage', 'idle', 'window_titles']);
-    store.state.set('consent', { ...consent(['app_usage', 'idle', 'window_titles']), effectiveFromMs: at('23T23:30:00') });
+  it('leaves out history older than the organisation keeps, and says so', () => {
+    // Seven days back from 1 December is 24 November 00:00 UTC: only the last span is kept.
+    const store = storeWith(['app_usage', 'idle', 'window_titles'], content({ retentionDays: 7 }));
     const summary = importActivityWatchFile(store, FIXTURE, NOW);
-    expect(summary.skipped.get('before your consent took effect on this device')?.ms).toBe(50 * MIN);
-    expect(shape(store.spans.everything())).toEqual(ALL_SCOPES_EXPECTED.slice(5));
+    expect(summary.skipped.get('older than your organisation keeps history (its retention)')?.ms).toBe(80 * MIN);
+    expect(shape(store.spans.everything())).toEqual(ALL_SCOPES_EXPECTED.slice(7));
+    store.close();
+  });
+
+  it('imports history from before the live consent, under the import grant, and previews it in numbers', () => {
+    const store = storeWith(['app_usage', 'idle', 'window_titles']);
+    store.state.set('consent', { ...consent(['app_usage', 'idle', 'window_titles']), effectiveFromMs: NOW - 60_000 });
+    const plan = planActivityWatchImport(store, FIXTURE, NOW);
+    expect(plan.preview).toEqual({ spans: 8, activeMs: 80 * MIN, idleMs: 10 * MIN, apps: 3, titles: true });
+    expect([plan.fromMs, plan.toMs]).toEqual([at('23T22:40:00'), at('24T00:10:00')]);
+    expect(store.spans.everything()).toEqual([]);
+    storeImport(store, plan, GRANT, NOW);
+    expect(store.spans.everything().map((s) => s.importGrantId)).toEqual(Array(8).fill(GRANT));
+    // Scopes named for the import, narrower than the live ones: no titles, no idle.
+    const narrow = planActivityWatchImport(storeWith(['app_usage', 'idle', 'window_titles']), FIXTURE, NOW, ['app_usage']);
+    expect(previewOf(narrow.summary.spans)).toMatchObject({ titles: false, idleMs: 0 });
+    // A scope the policy does not offer cannot be imported either.
+    const strict = storeWith(['app_usage'], content({ scopes: [{ scope: 'app_usage', purpose: 'apps', legalBasis: 'consent' }] }));
+    expect(() => planActivityWatchImport(strict, FIXTURE, NOW, ['app_usage', 'window_titles'])).toThrow(
+      /"window_titles" is not a scope of your organisation's policy/,
+    );
     store.close();
   });
 
@@ -202,7 +231,7 @@ describe('ActivityWatch import', () => {
     expect(() => importActivityWatchFile(unbound, FIXTURE, NOW)).toThrow(/bound to nobody/);
     const undecided = storeWith([]);
     undecided.state.delete('consent');
-    expect(() => importActivityWatchFile(undecided, FIXTURE, NOW)).toThrow(/no consent decision/);
+    expect(() => importActivityWatchFile(undecided, FIXTURE, NOW)).toThrow(/no consent decision yet/);
     for (const s of [unbound, undecided]) {
       expect(s.spans.everything()).toEqual([]);
       s.close();

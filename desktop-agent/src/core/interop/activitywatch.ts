@@ -61,7 +61,7 @@ export type SkipReason =
   | 'no app name'
   | 'empty (zero duration)'
   | 'not ended yet (in the future)'
-  | 'before your consent took effect on this device'
+  | 'older than your organisation keeps history (its retention)'
   | 'while the agent was running (it records that time itself)';
 
 export interface ImportSummary {
@@ -77,10 +77,7 @@ export interface ImportOptions {
   /** [start, end) times already on the device (captured or imported before): never imported again. */
   covered: ReadonlyArray<readonly [number, number]>;
   now: number;
-  /**
-   * Nothing before this is imported: the server keeps only time the person had consented for on
-   * this device (it refuses spans from before the device enrolled or before the decision).
-   */
+  /** Nothing before this is imported: the organisation's retention would delete it at once (the server refuses it). */
   notBefore: number;
   /** A capturing agent started then: from that moment on it records the time itself. */
   agentRunningSince?: number;
@@ -216,7 +213,7 @@ export function importActivityWatch(exported: AwExport, options: ImportOptions):
     if (onDevice > 0) skip('already covered by spans on this device', onDevice);
     parts = parts.flatMap((p) => subtract(p, union(taken)));
     const early = parts.reduce((s, p) => s + Math.max(0, Math.min(p.end, options.notBefore) - p.start), 0);
-    if (early > 0) skip('before your consent took effect on this device', early);
+    if (early > 0) skip('older than your organisation keeps history (its retention)', early);
     parts = parts.flatMap((p) => subtract(p, [{ start: -Infinity, end: options.notBefore }]));
     const running = options.agentRunningSince;
     if (running !== undefined) {

@@ -48,6 +48,9 @@ const MIGRATIONS: readonly string[] = [
      key_file TEXT NOT NULL,
      enrolled_ms INTEGER NOT NULL
    );`,
+  // Imported history (ActivityWatch): the import grant its spans go under; null for captured spans.
+  `ALTER TABLE spans ADD COLUMN import_grant_id TEXT;
+   CREATE INDEX spans_import ON spans (import_grant_id) WHERE import_grant_id IS NOT NULL;`,
 ];
 
 function describe(error: unknown, file: string): StoreError {

@@ -10,6 +10,8 @@ export interface StoredSpan extends LocalSpan {
   batchId: string | null;
   syncedMs: number | null;
   rejectedReason: string | null;
+  /** The import grant this span came in under (imported history); null for captured spans. */
+  importGrantId: string | null;
 }
 
 interface Row {
@@ -23,6 +25,7 @@ interface Row {
   batch_id: string | null;
   synced_ms: number | null;
   rejected_reason: string | null;
+  import_grant_id: string | null;
 }
 
 function fromRow(row: Row): StoredSpan {
@@ -34,6 +37,7 @@ function fromRow(row: Row): StoredSpan {
     batchId: row.batch_id,
     syncedMs: row.synced_ms,
     rejectedReason: row.rejected_reason,
+    importGrantId: row.import_grant_id,
   };
   if (row.idle === 1) span.idle = true;
   if (row.app !== null) span.app = row.app;
@@ -44,6 +48,8 @@ function fromRow(row: Row): StoredSpan {
 export interface Batch {
   batchId: string;
   spans: StoredSpan[];
+  /** Set when the batch is imported history: every span of it is under this grant (a batch never mixes). */
+  importGrantId: string | null;
 }
 
 const UNSENT = 'synced_ms IS NULL AND rejected_reason IS NULL';
@@ -62,12 +68,22 @@ export class SpanStore {
       .map(fromRow);
   }
 
-  insert(spans: readonly LocalSpan[], recordedMs: number): void {
-    if (spans.length === 0) return;
-    const stmt = this.db.prepare('INSERT OR IGNORE INTO spans (id, start_ms, duration_ms, app, title, idle, recorded_ms) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    this.db.transaction(() => {
-      for (const s of spans) stmt.run(s.id, s.start, s.durationMs, s.app ?? null, s.title ?? null, s.idle ? 1 : 0, recordedMs);
+  /** Stores closed spans; imported history names its import grant. Ids already stored are left as they are. */
+  insert(spans: readonly LocalSpan[], recordedMs: number, importGrantId: string | null = null): number {
+    if (spans.length === 0) return 0;
+    const stmt = this.db.prepare(
+      'INSERT OR IGNORE INTO spans (id, start_ms, duration_ms, app, title, idle, recorded_ms, import_grant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    return this.db.transaction(() => {
+      let added = 0;
+      for (const s of spans) added += stmt.run(s.id, s.start, s.durationMs, s.app ?? null, s.title ?? null, s.idle ? 1 : 0, recordedMs, importGrantId).changes;
+      return added;
     })();
+  }
+
+  /** A withdrawn import: every span it brought onto this device goes, sent or not. */
+  deleteImported(importGrantId: string): number {
+    return this.db.prepare('DELETE FROM spans WHERE import_grant_id = ?').run(importGrantId).changes;
   }
 
   /**
@@ -81,19 +97,28 @@ export class SpanStore {
         const open = this.db
           .prepare<[], { batch_id: string }>(`SELECT batch_id FROM spans WHERE batch_id IS NOT NULL AND ${UNSENT} ORDER BY start_ms LIMIT 1`)
           .get();
-        if (open)
-          return { batchId: open.batch_id, spans: this.all(`SELECT * FROM spans WHERE batch_id = ? AND ${UNSENT} ORDER BY start_ms, id`, open.batch_id) };
-        const ids = this.db
-          .prepare<[number, number], { id: string }>(
-            `SELECT id FROM spans WHERE batch_id IS NULL AND ${UNSENT} AND start_ms + duration_ms <= ? ORDER BY start_ms, id LIMIT ?`,
+        if (open) {
+          const spans = this.all(`SELECT * FROM spans WHERE batch_id = ? AND ${UNSENT} ORDER BY start_ms, id`, open.batch_id);
+          return { batchId: open.batch_id, spans, importGrantId: spans[0]?.importGrantId ?? null };
+        }
+        // The oldest waiting span decides what the batch is: captured spans, or one import's history.
+        const first = this.db
+          .prepare<[number], { import_grant_id: string | null }>(
+            `SELECT import_grant_id FROM spans WHERE batch_id IS NULL AND ${UNSENT} AND start_ms + duration_ms <= ? ORDER BY start_ms, id LIMIT 1`,
           )
-          .all(endedBefore, limit)
+          .get(endedBefore);
+        if (!first) return undefined;
+        const importGrantId = first.import_grant_id;
+        const ids = this.db
+          .prepare<[number, string | null, number], { id: string }>(
+            `SELECT id FROM spans WHERE batch_id IS NULL AND ${UNSENT} AND start_ms + duration_ms <= ? AND import_grant_id IS ? ORDER BY start_ms, id LIMIT ?`,
+          )
+          .all(endedBefore, importGrantId, limit)
           .map((r) => r.id);
-        if (ids.length === 0) return undefined;
         const batchId = this.newBatchId();
         const assign = this.db.prepare('UPDATE spans SET batch_id = ? WHERE id = ?');
         for (const id of ids) assign.run(batchId, id);
-        return { batchId, spans: this.all(`SELECT * FROM spans WHERE batch_id = ? ORDER BY start_ms, id`, batchId) };
+        return { batchId, spans: this.all(`SELECT * FROM spans WHERE batch_id = ? ORDER BY start_ms, id`, batchId), importGrantId };
       })
       .immediate();
   }
@@ -140,7 +165,8 @@ export class SpanStore {
   enforceRetention(now: number, localRetentionDays: number): number {
     const cutoff = now - localRetentionDays * DAY_MS;
     return this.db.transaction(() => {
-      const dropped = this.db.prepare(`DELETE FROM spans WHERE ${UNSENT} AND start_ms < ?`).run(cutoff).changes;
+      // Imported history waits for its sync however old it is (the person consented to send it).
+      const dropped = this.db.prepare(`DELETE FROM spans WHERE ${UNSENT} AND import_grant_id IS NULL AND start_ms < ?`).run(cutoff).changes;
       this.db.prepare('DELETE FROM spans WHERE NOT (' + UNSENT + ') AND start_ms < ?').run(cutoff);
       if (dropped > 0) {
         this.db
@@ -154,15 +180,17 @@ export class SpanStore {
   /**
    * Withdrawal: removes what the withdrawn scopes recorded from spans not yet sent. Active spans
    * go with app_usage, idle spans with idle; for window_titles only the title is removed, since
-   * the person still agrees to the app being recorded.
+   * the person still agrees to the app being recorded. Imported history is under its own grant
+   * (withdrawn with `withdraw-import`) and is left alone.
    */
   purgeScopes(scopes: readonly Scope[]): number {
     return this.db.transaction(() => {
       let changed = 0;
-      if (scopes.includes('app_usage')) changed += this.db.prepare(`DELETE FROM spans WHERE ${UNSENT} AND app IS NOT NULL`).run().changes;
-      if (scopes.includes('idle')) changed += this.db.prepare(`DELETE FROM spans WHERE ${UNSENT} AND idle = 1`).run().changes;
+      const live = `${UNSENT} AND import_grant_id IS NULL`;
+      if (scopes.includes('app_usage')) changed += this.db.prepare(`DELETE FROM spans WHERE ${live} AND app IS NOT NULL`).run().changes;
+      if (scopes.includes('idle')) changed += this.db.prepare(`DELETE FROM spans WHERE ${live} AND idle = 1`).run().changes;
       if (scopes.includes('window_titles')) {
-        changed += this.db.prepare(`UPDATE spans SET title = NULL WHERE ${UNSENT} AND title IS NOT NULL`).run().changes;
+        changed += this.db.prepare(`UPDATE spans SET title = NULL WHERE ${live} AND title IS NOT NULL`).run().changes;
       }
       return changed;
     })();

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import { CaptureSourceStatus, ConsentReceipt, DeviceBinding, Policy, PolicyContent, Scope, receiptFacts } from '@icarus/shared';
+import { CaptureSourceStatus, ConsentReceipt, DeviceBinding, ImportGrant, Policy, PolicyContent, Scope, receiptFacts } from '@icarus/shared';
 
 /** The person's decision as the device holds it. Absent until they decide: nothing is captured. */
 export const ConsentState = z.strictObject({
@@ -47,6 +47,8 @@ const SETTINGS = {
   revoked: Revocation,
   /** Who the server last said this device speaks for (null boundTo: nobody yet). */
   binding: DeviceBinding,
+  /** The import grants made on this device (history brought in under a consent for its past period), oldest first. */
+  imports: z.array(ImportGrant),
 } as const;
 type Settings = { [K in keyof typeof SETTINGS]: z.infer<(typeof SETTINGS)[K]> };
 

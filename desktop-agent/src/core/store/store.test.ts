@@ -35,7 +35,7 @@ describe('AgentStore', () => {
     store.close();
     const raw = new Database(join(dir, 'agent.db'));
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(2);
     raw.close();
     const again = AgentStore.open(dir);
     expect(again.spans.everything()).toHaveLength(1);
@@ -79,6 +79,28 @@ describe('AgentStore', () => {
     expect(second?.spans.map((s) => s.id)).toEqual([span(3).id]);
     expect(second?.batchId).not.toBe(first?.batchId);
     expect(store.spans.everything().find((s) => s.id === span(2).id)?.rejectedReason).toBe('no_consent');
+    store.close();
+  });
+
+  it("sends an import's history in batches of its own naming the grant, keeps it past local retention until sent, and a live withdrawal leaves it", () => {
+    const store = AgentStore.open(tempDir());
+    const grant = '019a0000-0000-7000-8000-0000000000bb';
+    store.spans.insert([span(2), span(4)], T0);
+    store.spans.insert([span(1), span(3)], T0, grant);
+    const first = store.spans.nextBatch(10, Infinity);
+    expect([first?.importGrantId, first?.spans.map((s) => s.id)]).toEqual([grant, [span(1).id, span(3).id]]);
+    store.spans.settleBatch(first?.batchId ?? '', new Map(), T0);
+    const second = store.spans.nextBatch(10, Infinity);
+    expect([second?.importGrantId, second?.spans.map((s) => s.id)]).toEqual([null, [span(2).id, span(4).id]]);
+    store.spans.settleBatch(second?.batchId ?? '', new Map(), T0);
+    store.spans.insert([span(5)], T0, grant);
+    expect(store.spans.purgeScopes(['app_usage'])).toBe(0);
+    expect(store.spans.deleteImported(grant)).toBe(3);
+    expect(store.spans.everything().map((s) => s.id)).toEqual([span(2).id, span(4).id]);
+    // Unsent imported history waits for its sync past local retention; sent spans age out as ever.
+    store.spans.insert([span(6)], T0, grant);
+    expect(store.spans.enforceRetention(T0 + 30 * 86_400_000, 1)).toBe(0);
+    expect(store.spans.everything().map((s) => s.id)).toEqual([span(6).id]);
     store.close();
   });
 

@@ -110,6 +110,7 @@ export class Syncer {
           deviceId: this.deps.deviceId,
           spans: batch.spans.map(toWireSpan),
           status: this.deps.status(),
+          ...(batch.importGrantId ? { importGrantId: batch.importGrantId } : {}),
         });
       } catch (error) {
         return this.failed(report, error, batch);

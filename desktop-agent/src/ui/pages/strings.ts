@@ -13,6 +13,7 @@ export function format(template: string, values: Record<string, string>): string
 
 export const examples = {
   serverLacksViewers: 'Your organisation\'s server does not offer the "who viewed my data" report yet.',
+  serverLacksImports: "This agent cannot reach your organisation's server, so no import can be consented to or withdrawn here.",
   serverLacksErasure: "Your organisation's server does not accept erasure requests from the agent yet; ask your administrator.",
 };
 
