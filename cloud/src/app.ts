@@ -238,6 +238,8 @@ export function createApp(deps: AppDeps) {
     rights: rights.rights,
     audit: audit.service,
     publicUrl,
+    limits,
+    onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }),
   });
   const admin = createAdminModule({
     drafts: consent.drafts,
