@@ -23,14 +23,14 @@ interface Document {
 }
 
 /**
- * Documented operations this walk does not send, each with why. Everything else documented under
- * /v1, /api and /scim is sent at least once (the last test checks that every GET is).
+ * Documented operations this walk does not carry to a successful answer, each with why (every
+ * operation is sent at least once, refused, by the sweep). Everything else documented under /v1,
+ * /api and /scim answers 2xx at least once in the walk, its body checked (the last test says so).
  */
 const NOT_WALKED: Record<string, string> = {
   'POST /v1/devices/pair': 'needs a pairing code shown once on the web; covered by the pairing tests',
   'POST /api/me/devices/{deviceId}/disown': 'unbinds the walk’s device, which later steps need',
   'POST /api/session/totp': 'needs a TOTP code of the moment; the admin testbed signs admins in through the service',
-  'DELETE /api/session': 'would end the session the walk runs on',
   'POST /api/account/totp': 'replaces the admin’s second factor mid-walk',
   'POST /api/account/totp/confirm': 'needs the code of a secret just made',
   'POST /api/account/password': 'changes the password the walk signs in with',
@@ -51,6 +51,9 @@ const NOT_WALKED: Record<string, string> = {
   'DELETE /scim/v2/Groups/{id}': 'covered by the SCIM tests',
   'POST /v1/me/erasure': 'erases the walk’s data; covered by the rights tests',
   'POST /api/me/erasure': 'as above',
+  'POST /api/invitations': 'the test cloud has no mail server (SMTP_URL), so it answers 409, as documented; covered by the invitation tests',
+  'POST /api/notifications/webhooks': 'no public https host is reachable here (answered 400 naming the url, as documented); covered by the webhook tests',
+  'GET /api/reports/person': 'the default policy lets no one see individual activity (answered 403, as documented); covered by the reporting tests',
 };
 
 describe.each(testDatabaseKinds())('OpenAPI responses match the document (%s)', (kind) => {
@@ -88,7 +91,7 @@ describe.each(testDatabaseKinds())('OpenAPI responses match the document (%s)', 
       mismatches.push(`${method} ${path}: not in the document`);
       return;
     }
-    walked.add(key);
+    if (response.status < 300) walked.add(key);
     const [, template] = key.split(' ');
     const op = doc.paths[template ?? '']?.[method.toLowerCase()];
     const documented = op?.responses[String(response.status)] ?? op?.responses.default;
@@ -223,7 +226,6 @@ describe.each(testDatabaseKinds())('OpenAPI responses match the document (%s)', 
       '/api/admin/policies/999',
     ])
       await admin.get(path);
-    await admin.send('POST', '/api/audit/verify');
     const draft = await admin.send('POST', '/api/admin/policies', { ...defaultPolicy('Org walk'), retentionDays: 60 });
     const drafted = (await draft.clone().json()) as { version?: number };
     if (drafted.version) await admin.send('PUT', `/api/admin/policies/${drafted.version}`, { ...defaultPolicy('Org walk'), retentionDays: 45 });
@@ -231,13 +233,22 @@ describe.each(testDatabaseKinds())('OpenAPI responses match the document (%s)', 
     await admin.send('PUT', '/api/categories/rules', { rules: [{ app: '^Editor$', category: 'Writing', productivity: 'productive' }] });
     await admin.send('POST', '/api/invitations', { userIds: [orgA.people.teammate.id] });
     await admin.send('POST', '/api/notifications/webhooks', { url: 'https://hooks.example.invalid/walk', events: ['device.silent'] });
-    await admin.send('PUT', '/api/admin/provisioning/settings', { onDeprovision: 'keep' });
-    const exportJob = (await (await admin.send('POST', '/api/reports/exports', { level: 'person', from: weekAgo, to: today })).json()) as { id?: string };
+    await admin.send('PUT', '/api/admin/provisioning/settings', { deprovisionedData: 'keep' });
+    const exportJob = (await (await admin.send('POST', '/api/reports/exports', { level: 'team', teamId: orgA.teamId, from: weekAgo, to: today })).json()) as {
+      id?: string;
+    };
     if (exportJob.id) {
-      await admin.get(`/api/reports/exports/${exportJob.id}`);
+      // The worker writes it; its state is read until done, then it is downloaded.
+      const deadline = Date.now() + 30_000;
+      let state = '';
+      while (!['done', 'failed'].includes(state) && Date.now() < deadline) {
+        state = ((await (await admin.get(`/api/reports/exports/${exportJob.id}`)).json()) as { state: string }).state;
+        if (state === 'queued' || state === 'running') await new Promise((r) => setTimeout(r, 200));
+      }
       await admin.get(`/api/reports/exports/${exportJob.id}/download`);
     }
-    await auditor.get('/api/compliance/report');
+    const report = (await (await auditor.get('/api/compliance/report')).json()) as { checkpoint: { jws: string } | null };
+    if (report.checkpoint) await admin.send('POST', '/api/audit/verify', { checkpoint: report.checkpoint.jws });
 
     // Reports, by session and by API token.
     const team = `teamId=${orgA.teamId}`;
@@ -304,6 +315,30 @@ describe.each(testDatabaseKinds())('OpenAPI responses match the document (%s)', 
     expect(mismatches).toEqual([]);
   });
 
+  it('answers refusals as documented: every operation without credentials, and as an employee with an unknown id and field', { timeout: 120_000 }, async () => {
+    const employee = await bed.as('employee');
+    const gets = Object.entries(doc.paths).flatMap(([template, ops]) => ('get' in ops && /^\/(v1|api|scim)\//.test(template) ? [template] : []));
+    for (const template of gets) {
+      const path = template.replace(/\{[^}]+\}/g, uuidv7());
+      await send({}, 'GET', path);
+      await send(employee.headers, 'GET', path);
+    }
+    // And every write: without credentials, then as an employee with a field no operation takes.
+    const writes = Object.entries(doc.paths).flatMap(([template, ops]) =>
+      /^\/(v1|api|scim)\//.test(template)
+        ? Object.keys(ops)
+            .filter((m) => m !== 'get')
+            .map((m) => [m.toUpperCase(), template] as const)
+        : [],
+    );
+    for (const [method, template] of writes) {
+      const path = template.replace(/\{[^}]+\}/g, uuidv7());
+      await send({}, method, path, {});
+      await send(employee.headers, method, path, { unknownField: true });
+    }
+    expect(mismatches).toEqual([]);
+  });
+
   it('would notice a body that differs from the document, or a status it does not list', async () => {
     const before = mismatches.length;
     await check('GET', '/api/me', Response.json({ userId: 42 }));
@@ -316,7 +351,7 @@ describe.each(testDatabaseKinds())('OpenAPI responses match the document (%s)', 
     expect(found[2]).toMatch(/acknowledgedAt must match format "date-time"/);
   });
 
-  it('walked every documented GET, and every other operation but those named with a reason', () => {
+  it('carried every documented operation to a successful answer, but those named with a reason', () => {
     const documented = Object.entries(doc.paths).flatMap(([template, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${template}`));
     const left = documented.filter((op) => /^(GET|POST|PUT|PATCH|DELETE) \/(v1|api|scim)\//.test(op) && !walked.has(op) && !(op in NOT_WALKED));
     expect(left).toEqual([]);
