@@ -238,6 +238,8 @@ export function createApp(deps: AppDeps) {
     rights: rights.rights,
     audit: audit.service,
     publicUrl,
+    limits,
+    onRateLimited: (n) => metrics.rateLimited.inc({ limit: n }),
   });
   const admin = createAdminModule({
     drafts: consent.drafts,
@@ -367,7 +369,7 @@ export function createApp(deps: AppDeps) {
     timeZone: async (orgId: string) => (await directory.service.findOrg(orgId))?.timeZone ?? 'UTC',
   };
   app.route('/', audit.routes({ requireUser, people: auditPeople })); // /api/audit/events, /api/audit/export.csv, /audit, /audit/events/:seq, /audit/verify, /v1/audit-keys
-  app.route('/', compliance.routes({ requireUser, csrfOf })); // /api/compliance/*, /api/reports/consent-coverage, /api/reports/device-health, /audit/compliance
+  app.route('/', compliance.routes({ requireUser, csrfOf, deviceAuth, maxBodyBytes })); // /api/compliance/*, /api/reports/consent-coverage, /api/reports/device-health, /audit/compliance*, /me/data/notice, /v1/notice*
   app.route('/', notification.routes); // /api/notifications/*, /api/me/notifications
   app.route('/', rights.routes({ deviceAuth, requireUser, maxBodyBytes, csrfOf })); // /v1/me/*, /api/me/*, /me/data
   app.route('/', reporting.routes({ requireUser })); // /api/reports/*, /reports*

@@ -17,7 +17,7 @@ import { describeGate, effectiveScopes } from './core/consent/gate';
 import { AgentStore } from './core/store/store';
 import { StoreError } from './core/store/db';
 import { HttpError, NetworkError } from './core/sync/http';
-import { askScopes, printPolicy, printPolicyDiff, printReceipt, type Write } from './cli/consent-prompt';
+import { askNotice, askScopes, printNotice, printPolicy, printPolicyDiff, printReceipt, type Write } from './cli/consent-prompt';
 import { exportSpans, printMyData } from './cli/my-data';
 import { confirmImport, exportActivityWatchFormat, printGrant, printGrants, printImportPlan, printWithdrawal } from './cli/activitywatch';
 import { HistoryImports, planActivityWatchImport } from './core/consent/imports';
@@ -41,7 +41,8 @@ const USAGE = `usage: icarus-agent <command> [options]
   ui [--ui-dir DIR]                            run, and serve the screens (status, consent, my data) on 127.0.0.1
   status                                       what the agent is doing, who it records for, and why
   pair <code>                                  bind this computer to you with a code from the web app (My data → Pair a computer)
-  consent                                      read the policy and decide per scope
+  consent                                      read the policy and the monitoring notice, acknowledge it, and decide per scope
+  notice                                       the monitoring notice of the policy in force; acknowledge it if you have not
   withdraw [scope...]                          withdraw consent (all scopes when none named)
   pause 30m|1h|<n>m|resume                     stop capturing for a while
   my-data                                      today's spans, per-app totals, what is unsent
@@ -341,18 +342,57 @@ async function main(argv: string[]): Promise<number> {
           // The full policy above is what the person decides on; the comparison only helps.
           out(`(cannot show what changed since your last decision: ${error instanceof Error ? error.message : String(error)})\n\n`);
         }
+        // The employee notice of this version, before the decision; a server without it is said so.
+        const notice = await agent.consent.fetchNotice().catch((error: unknown) => {
+          out(`(cannot show the monitoring notice: ${error instanceof Error ? error.message : String(error)})\n\n`);
+          return undefined;
+        });
+        if (notice) printNotice(notice, out);
         // Shown here only, to make the examples concrete; nothing is stored before the decision.
         const front = await sources.window.frontWindow().catch(() => undefined);
         sources.window.close();
-        const granted = await askScopes(policy, front, out);
-        if (!granted) {
+        const answers = await askScopes(policy, front, out, process.stdin, notice);
+        if (!answers) {
           out('\ninput ended before every scope was answered: nothing was decided\n');
           return 1;
         }
+        const { granted } = answers;
+        if (notice && answers.noticeAcknowledged) {
+          const done = await agent.consent.acknowledgeNotice(notice.version, notice.hash);
+          out(`notice of policy v${done.version} acknowledged at ${done.acknowledgedAt}\n`);
+        } else if (notice && !notice.acknowledgedAt) out('notice not acknowledged; `icarus-agent notice` asks again\n');
         const outcome = await agent.consent.decide(granted.length > 0 ? 'granted' : 'declined', granted, 'terminal');
         printReceipt(outcome, out);
         const now = effectiveScopes({ consent: store.state.get('consent'), policy, pauseUntilMs: store.state.get('pauseUntilMs'), now: Date.now() });
         out(`capture from now on: ${[...now].join(', ') || 'nothing'} (of ${ALL_SCOPES.join(', ')})\n`);
+        return 0;
+      });
+    case 'notice':
+      return withStore(config, async (store) => {
+        const device = store.state.device();
+        if (!device) throw new ConfigError('this device is not enrolled: run `icarus-agent enroll --server URL --token T`');
+        const sources = defaultSources(config.captureBackend);
+        sources.window.close();
+        const agent = new Agent(store, device, config, sources);
+        const binding = await agent.binding.refresh();
+        if (!binding.boundTo) {
+          out(`${describeBinding(binding)}\n`);
+          return 1;
+        }
+        const notice = await agent.consent.fetchNotice();
+        printNotice(notice, out);
+        if (notice.acknowledgedAt) return 0;
+        const yes = await askNotice(out);
+        if (yes === undefined) {
+          out('\ninput ended before the question was answered: nothing was recorded\n');
+          return 1;
+        }
+        if (!yes) {
+          out('not acknowledged; `icarus-agent notice` asks again\n');
+          return 0;
+        }
+        const done = await agent.consent.acknowledgeNotice(notice.version, notice.hash);
+        out(`notice of policy v${done.version} acknowledged at ${done.acknowledgedAt}\n`);
         return 0;
       });
     case 'pause':

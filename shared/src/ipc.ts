@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BoundPerson } from './api';
 import { ConsentReceipt, ImportGrant, ImportPreview } from './consent';
+import { EmployeeNotice, NoticeAcknowledgmentRequest } from './notice';
 import { PolicyChange } from './policy';
 import { LegalBasis, Scope, TitleMode } from './scopes';
 
@@ -146,6 +147,18 @@ export type ImportPlanView = z.infer<typeof ImportPlanView>;
 /** An export file on this computer, read by the agent (the person's own files, as their own user). */
 const ImportFile = { path: z.string().min(1).max(4096), scopes: z.array(Scope).min(1).max(3).optional() };
 
+/**
+ * The employee notice of the policy version in force, for the person this computer records for;
+ * unavailable (with the reason) offline, unbound, or from a server that does not offer it.
+ */
+export const NoticeView = z.strictObject({
+  ...Availability.shape,
+  notice: EmployeeNotice.nullable(),
+  /** Not acknowledged yet: the consent window opens for it, as for a decision. */
+  acknowledgmentNeeded: z.boolean(),
+});
+export type NoticeView = z.infer<typeof NoticeView>;
+
 const Empty = z.strictObject({});
 
 export const IPC_CONTRACT = {
@@ -158,6 +171,11 @@ export const IPC_CONTRACT = {
   'consent:withdraw': { request: z.strictObject({ scopes: z.array(Scope).max(3) }), response: ReceiptView },
   /** A pairing code from the web app (My data → Pair a computer) binds this computer to its person. */
   'device:pair': { request: z.strictObject({ code: z.string().min(1).max(64) }), response: z.strictObject({ boundTo: BoundPerson.nullable() }) },
+  'notice:get': { request: Empty, response: NoticeView },
+  'notice:acknowledge': {
+    request: NoticeAcknowledgmentRequest,
+    response: z.strictObject({ version: z.int().min(1), acknowledgedAt: z.iso.datetime() }),
+  },
   'receipts:list': { request: Empty, response: z.strictObject({ receipts: z.array(ReceiptView) }) },
   'mydata:day': { request: z.strictObject({ day: z.iso.date().optional() }), response: MyDataView },
   'mydata:forget': {

@@ -80,6 +80,7 @@ export async function startUiAgent(now: number): Promise<UiAgent> {
     frontWindow: async () => ({ app: 'firefox', title: 'Q3 plan — mail from alex@example.com — Mozilla Firefox' }),
     idleMs: async () => 4_000,
     binding: new BindingClient(store, tokens),
+    notice: { fetch: () => consent.fetchNotice(), acknowledge: (version, hash) => consent.acknowledgeNotice(version, hash) },
   };
   const assetsDir = await buildUi(join(dir, 'ui'));
   const ui = await startUiServer({ handlers: createAgentHandlers(port), assetsDir });

@@ -30,7 +30,7 @@ describe.skipIf(!existsSync(CHROMIUM))('agent screens in Chromium (loopback serv
 
   it('consent dialog: every scope named, a live example, decided by keyboard alone, signed receipt shown', async () => {
     await page.goto(agent.ui.pageUrl('consent'));
-    await expect.poll(() => page.getByRole('group').count()).toBe(3);
+    await expect.poll(() => page.getByRole('group', { name: /^Your decision for/ }).count()).toBe(3);
     // Screen-reader names: each scope is a group named by its legend, each choice a named radio.
     const titles = page.getByRole('group', { name: 'Your decision for: Window titles' });
     await expect.poll(() => titles.isVisible()).toBe(true);
@@ -48,6 +48,8 @@ describe.skipIf(!existsSync(CHROMIUM))('agent screens in Chromium (loopback serv
     await page.keyboard.press('Tab'); // nav: Status
     await page.keyboard.press('Tab'); // nav: My data
     await page.keyboard.press('Tab'); // nav: Privacy and consent
+    await page.keyboard.press('Tab'); // the monitoring notice (open until acknowledged)
+    await page.keyboard.press('Tab'); // I have read this notice
     await page.keyboard.press('Tab'); // app_usage: Allow
     await page.keyboard.press('Space');
     await page.keyboard.press('Tab'); // idle group

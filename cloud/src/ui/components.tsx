@@ -65,11 +65,12 @@ export function ActionButton(props: { action: string; csrf: string; label: strin
 
 /**
  * A table with column headers; it scrolls sideways inside its own box on a narrow screen, or with
- * `cards` becomes one card per row there (cells then need `data-label` naming their column).
+ * `cards` becomes one card per row there (cells then need `data-label` naming their column). A
+ * labelled table's box is a focusable region of that name, so a keyboard can scroll it too.
  */
 export function DataTable(props: { label?: string; head: readonly string[]; numeric?: readonly boolean[]; cards?: boolean; children: Child }) {
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" {...(props.label && !props.cards ? { tabindex: 0, role: 'region', 'aria-label': props.label } : {})}>
       <table aria-label={props.label} class={props.cards ? 'cards' : undefined}>
         <thead>
           <tr>

@@ -1,5 +1,15 @@
 import { createInterface } from 'node:readline';
-import { managerPreview, managersSentence, receiptFacts, visibilityOf, type Policy, type PolicyDiff, type Scope, type ScopeTerms } from '@icarus/shared';
+import {
+  managerPreview,
+  managersSentence,
+  receiptFacts,
+  visibilityOf,
+  type EmployeeNotice,
+  type Policy,
+  type PolicyDiff,
+  type Scope,
+  type ScopeTerms,
+} from '@icarus/shared';
 import { describeTitleMode, redactionProblems, transformTitle } from '../core/capture/title';
 import type { FrontWindow } from '../core/capture/sources';
 import type { DecisionOutcome } from '../core/consent/service';
@@ -42,6 +52,49 @@ export function printPolicyDiff(diff: PolicyDiff, write: Write): void {
   write('\n');
 }
 
+/** The employee notice of the version in force, and whether it was acknowledged. */
+export function printNotice(notice: EmployeeNotice, write: Write): void {
+  write(`${notice.title} (policy v${notice.version})\n`);
+  for (const section of notice.sections) {
+    write(`\n${section.title}\n`);
+    for (const p of section.paragraphs) write(`  ${p}\n`);
+  }
+  write(
+    notice.acknowledgedAt
+      ? `\nYou acknowledged this notice on ${notice.acknowledgedAt}.\n\n`
+      : '\nAcknowledging says you received and read this notice; it grants nothing.\n',
+  );
+}
+
+export const NOTICE_QUESTION = 'Acknowledge that you have read this notice? [y/n] ';
+
+type Lines = AsyncIterator<string>;
+
+/** One y/n answer from the lines; undefined when input ended first. */
+async function yesNo(lines: Lines, q: string, write: Write, input: NodeJS.ReadableStream): Promise<boolean | undefined> {
+  for (;;) {
+    write(q);
+    const next = await lines.next();
+    if (next.done) return undefined;
+    const answer = next.value.trim().toLowerCase();
+    // A terminal echoes the answer itself; piped input would leave the transcript unreadable.
+    if (!('isTTY' in input && input.isTTY === true)) write(`${answer}\n`);
+    if (answer === 'y' || answer === 'yes') return true;
+    if (answer === 'n' || answer === 'no') return false;
+    write('  please answer y or n\n');
+  }
+}
+
+/** Asks the notice question alone (the `notice` command). */
+export async function askNotice(write: Write, input: NodeJS.ReadableStream = process.stdin): Promise<boolean | undefined> {
+  const rl = createInterface({ input, terminal: false });
+  try {
+    return await yesNo(rl[Symbol.asyncIterator](), NOTICE_QUESTION, write, input);
+  } finally {
+    rl.close();
+  }
+}
+
 function question(terms: ScopeTerms): string {
   return terms.legalBasis === 'consent'
     ? `Do you consent to "${terms.scope}"? [y/n] `
@@ -50,37 +103,32 @@ function question(terms: ScopeTerms): string {
 
 /**
  * Asks per scope, reading answers line by line from standard input, whether or not it is a
- * terminal (so it can be driven by a pipe in tests, but never skipped: there is no flag).
- * Returns the scopes granted, or undefined when input ended before every scope was answered.
+ * terminal (so it can be driven by a pipe in tests, but never skipped: there is no flag). With a
+ * notice not yet acknowledged, its question follows the scopes. Returns the scopes granted and
+ * whether the notice was acknowledged, or undefined when input ended before every scope was answered.
  */
 export async function askScopes(
   policy: Policy,
   front: FrontWindow | undefined,
   write: Write,
   input: NodeJS.ReadableStream = process.stdin,
-): Promise<Scope[] | undefined> {
+  notice?: EmployeeNotice,
+): Promise<{ granted: Scope[]; noticeAcknowledged: boolean } | undefined> {
   const rl = createInterface({ input, terminal: false });
   const lines = rl[Symbol.asyncIterator]();
   const granted: Scope[] = [];
   try {
     for (const terms of policy.content.scopes) {
       write(`• ${terms.scope}: ${terms.purpose}\n  basis: ${terms.legalBasis.replace('_', ' ')}\n  records ${exampleFor(terms.scope, policy, front)}\n`);
-      for (;;) {
-        write(question(terms));
-        const next = await lines.next();
-        if (next.done) return undefined;
-        const answer = next.value.trim().toLowerCase();
-        // A terminal echoes the answer itself; piped input would leave the transcript unreadable.
-        if (!('isTTY' in input && input.isTTY === true)) write(`${answer}\n`);
-        if (answer === 'y' || answer === 'yes') {
-          granted.push(terms.scope);
-          break;
-        }
-        if (answer === 'n' || answer === 'no') break;
-        write('  please answer y or n\n');
-      }
+      const answer = await yesNo(lines, question(terms), write, input);
+      if (answer === undefined) return undefined;
+      if (answer) granted.push(terms.scope);
     }
-    return granted;
+    // The notice's question comes last: input that ends before it still decides the scopes.
+    if (!notice || notice.acknowledgedAt !== null) return { granted, noticeAcknowledged: false };
+    const acknowledged = await yesNo(lines, NOTICE_QUESTION, write, input);
+    if (acknowledged === undefined) write('(no answer)\n');
+    return { granted, noticeAcknowledged: acknowledged === true };
   } finally {
     rl.close();
   }

@@ -148,12 +148,14 @@ function status(over: Partial<StatusView>): StatusView {
 function fakeAgent() {
   let current = status({ state: 'waiting_for_consent', scopesActive: [] });
   let decisionNeeded = true;
+  let noticeToAcknowledge = false;
   const listeners: (() => void)[] = [];
   const calls: string[] = [];
   const sleeps: string[] = [];
   const handlers = {
     'status:get': async () => current,
     'consent:get': async () => ({ policy: null, scopes: [], decisionNeeded, osUser: 'alex' }),
+    'notice:get': async () => ({ available: true, reason: null, notice: null, acknowledgmentNeeded: noticeToAcknowledge }),
     'pause:set': async ({ preset }: { preset: string }) => {
       calls.push(`pause:${preset}`);
       current = status({ state: 'paused', pausedUntil: new Date(Date.now() + 3_600_000).toISOString() });
@@ -177,9 +179,10 @@ function fakeAgent() {
     agent,
     calls,
     sleeps,
-    set(next: StatusView, needsDecision: boolean) {
+    set(next: StatusView, needsDecision: boolean, notice = false) {
       current = next;
       decisionNeeded = needsDecision;
+      noticeToAcknowledge = notice;
       listeners.forEach((l) => l());
     },
   };
@@ -317,6 +320,19 @@ describe('tray app main process (fake electron)', () => {
     await tick();
     expect(fake.state.windows).toHaveLength(1);
     f.set(status({ state: 'waiting_for_consent' }), true);
+    await tick();
+    expect(fake.state.windows).toHaveLength(2);
+    expect(fake.state.windows[1]?.webContents.getURL()).toBe('file:///opt/icarus/ui/consent.html');
+  });
+
+  it('a new employee notice to acknowledge reopens the consent window, though nothing needs deciding', async () => {
+    const f = fakeAgent();
+    await startTrayApp({ ...paths, agent: f.agent });
+    fake.state.windows[0]?.events.emit('closed');
+    f.set(status({}), false);
+    await tick();
+    expect(fake.state.windows).toHaveLength(1);
+    f.set(status({}), false, true);
     await tick();
     expect(fake.state.windows).toHaveLength(2);
     expect(fake.state.windows[1]?.webContents.getURL()).toBe('file:///opt/icarus/ui/consent.html');

@@ -124,11 +124,15 @@ export function setupTray(options: TrayAppOptions, windows: AgentWindows, quit: 
 /**
  * First run and every policy change: the consent window opens and stays the way in until the
  * person decides; nothing records meanwhile (the core's gate sees no decision for those scopes).
+ * It opens too while the employee notice in force is not acknowledged (a newly published version
+ * has a new notice, even when it asks nothing new of the person).
  */
 export function setupConsentWindow(agent: TrayAgent, windows: AgentWindows): () => Promise<void> {
   return async () => {
+    if (windows.isOpen('consent')) return;
     const view = await agent.handlers['consent:get']({});
-    if (view.decisionNeeded && !windows.isOpen('consent')) windows.show('consent');
+    const open = view.decisionNeeded || (await agent.handlers['notice:get']({})).acknowledgmentNeeded;
+    if (open && !windows.isOpen('consent')) windows.show('consent');
   };
 }
 

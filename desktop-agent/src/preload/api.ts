@@ -40,6 +40,8 @@ export function buildApi(transport: Transport) {
     decide: (policyVersion: number, granted: IpcRequest<'consent:decide'>['granted']) => call('consent:decide', { policyVersion, granted }),
     withdraw: (scopes: IpcRequest<'consent:withdraw'>['scopes']) => call('consent:withdraw', { scopes }),
     pair: (code: string) => call('device:pair', { code }),
+    notice: () => call('notice:get', {}),
+    acknowledgeNotice: (version: number, hash: string) => call('notice:acknowledge', { version, hash }),
     receipts: () => call('receipts:list', {}),
     myDataDay: (day?: string) => call('mydata:day', day === undefined ? {} : { day }),
     forget: (spanIds: string[]) => call('mydata:forget', { spanIds }),

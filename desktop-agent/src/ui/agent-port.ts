@@ -1,4 +1,4 @@
-import type { CaptureSourceStatus, DeviceBinding, ViewerEntry } from '@icarus/shared';
+import type { CaptureSourceStatus, DeviceBinding, EmployeeNotice, NoticeAcknowledgment, ViewerEntry } from '@icarus/shared';
 import type { Clock } from '../core/clock';
 import type { FrontWindow } from '../core/capture/sources';
 import type { ConsentService } from '../core/consent/service';
@@ -34,6 +34,8 @@ export interface AgentPort {
   requestErasure?: () => Promise<{ requestedAt: string }>;
   /** "Who viewed my data", from the server's audit log; absent when the shell cannot reach one. */
   viewers?: () => Promise<ViewerEntry[]>;
+  /** The employee notice in force and the person's acknowledgment of it; absent when the shell cannot reach a server. */
+  notice?: { fetch(): Promise<EmployeeNotice>; acknowledge(version: number, hash: string): Promise<NoticeAcknowledgment> };
   /** Who this computer records for (the server decides); absent when the shell cannot reach one. */
   binding?: { known(): DeviceBinding | undefined; refresh(): Promise<DeviceBinding>; pair(code: string): Promise<DeviceBinding> };
   /** Imports of past history under their own consent; absent when the shell cannot reach a server. */
@@ -68,6 +70,7 @@ export function portOfAgent(
     viewers: async () => (await agent.rights.viewers()).map(viewerEntry),
     binding: agent.binding,
     imports: agent.imports,
+    notice: { fetch: () => agent.consent.fetchNotice(), acknowledge: (version, hash) => agent.consent.acknowledgeNotice(version, hash) },
     // The screen asks for the server's copy only; what this device holds the person sees and
     // deletes themselves on the same screen (forget), so it is not wiped behind their back.
     requestErasure: async () => ({ requestedAt: (await agent.rights.requestErasure(false)).requestedAt }),

@@ -253,6 +253,30 @@ export function createAgentHandlers(agent: AgentPort): IpcHandlers {
       };
     },
 
+    'notice:get': async () => {
+      const unavailable = (reason: string) => ({ available: false, reason, notice: null, acknowledgmentNeeded: false });
+      if (!agent.notice) return unavailable(examples.serverLacksNotice);
+      // Only a person can acknowledge: a computer bound to nobody asks no one (as for consent).
+      const binding = agent.binding ? await agent.binding.refresh().catch(() => agent.binding?.known()) : undefined;
+      if (binding !== undefined && binding.boundTo === null) return unavailable(examples.noticeUnbound);
+      try {
+        const notice = await agent.notice.fetch();
+        return { available: true, reason: null, notice, acknowledgmentNeeded: notice.acknowledgedAt === null };
+      } catch (error) {
+        return unavailable(format(examples.noticeUnreachable, { problem: error instanceof Error ? error.message : String(error) }));
+      }
+    },
+
+    'notice:acknowledge': async ({ version, hash }) => {
+      if (!agent.notice) throw new IpcRefusal('unavailable', examples.serverLacksNotice);
+      const done = await agent.notice.acknowledge(version, hash).catch((error: unknown) => {
+        // A newer version was published while the person read: they must read that one.
+        throw new IpcRefusal('failed', error instanceof Error ? error.message : String(error));
+      });
+      changed();
+      return { version: done.version, acknowledgedAt: done.acknowledgedAt };
+    },
+
     'device:pair': async ({ code }) => {
       if (!agent.binding) throw new IpcRefusal('unavailable', 'This agent cannot reach a server to pair with.');
       const binding = await agent.binding.pair(code);

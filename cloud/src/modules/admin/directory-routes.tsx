@@ -26,6 +26,7 @@ const DONE: Record<string, string> = {
   rules: 'Rules saved. Reports are being recomputed with them.',
   tested: 'Test delivery queued; it appears in the history below.',
   removed: 'Endpoint removed.',
+  enabled: 'Endpoint re-enabled. A test delivery is queued; it appears in the history below.',
 };
 
 const PeopleQuery = z.object({
@@ -122,13 +123,18 @@ export function directoryPageRoutes(deps: {
 
   async function webhooksPage(c: Context<AppEnv>, extra: Partial<Parameters<typeof WebhooksPage>[0]> = {}) {
     const user = c.get('user');
-    const [webhooks, deliveries] = await Promise.all([deps.notifications.listWebhooks(user.orgId), deps.notifications.deliveries(user.orgId)]);
+    const [webhooks, disabled, deliveries] = await Promise.all([
+      deps.notifications.listWebhooks(user.orgId),
+      deps.notifications.disabledWebhooks(user.orgId),
+      deps.notifications.deliveries(user.orgId),
+    ]);
     return c.html(
       <WebhooksPage
         user={user}
         csrf={await csrfOf(c)}
         events={EVENT_TYPES}
         webhooks={webhooks}
+        disabled={disabled}
         deliveries={deliveries.filter((d) => d.channel === 'webhook')}
         info={info(c)}
         {...extra}
@@ -306,6 +312,15 @@ export function directoryPageRoutes(deps: {
     .post('/admin/webhooks/:id/test', admin, async (c) => {
       await deps.notifications.testWebhook(c.get('user'), idParam(c, 'id'));
       return c.redirect('/admin/webhooks?done=tested', 303);
+    })
+    .post('/admin/webhooks/:id/enable', admin, async (c) => {
+      try {
+        await deps.notifications.enableWebhook(c.get('user'), idParam(c, 'id'));
+        return c.redirect('/admin/webhooks?done=enabled', 303);
+      } catch (error) {
+        c.status(error instanceof AppError ? error.status : 500);
+        return webhooksPage(c, refused(error));
+      }
     })
     .post('/admin/webhooks/:id/remove', admin, async (c) => {
       await deps.notifications.removeWebhook(c.get('user'), idParam(c, 'id'));

@@ -124,6 +124,8 @@ export function WebhooksPage(
     csrf: string;
     events: readonly string[];
     webhooks: { id: string; url: string; events: string[]; createdAt: string }[];
+    /** Endpoints the server disabled: when, why and what the receiver last said. */
+    disabled: { id: string; url: string; events: string[]; disabledAt: string; reason: 'gone' | 'failing'; detail: string | null }[];
     deliveries: {
       id: string;
       event: string;
@@ -139,7 +141,11 @@ export function WebhooksPage(
     values?: { url: string; events: string[] } | undefined;
   } & Messages,
 ) {
-  const urls = new Map(props.webhooks.map((w) => [w.id, w.url]));
+  const urls = new Map([...props.webhooks, ...props.disabled].map((w) => [w.id, w.url]));
+  const why = (w: (typeof props.disabled)[number]) =>
+    w.reason === 'gone'
+      ? 'It answered 410 Gone: the receiver said it takes no more deliveries.'
+      : `A delivery failed through every retry; the last answer: ${w.detail ?? 'none'}.`;
   const chosen = new Set(props.values?.events ?? props.events);
   return (
     <Layout title="Webhooks" user={props.user} current="/admin/webhooks">
@@ -166,6 +172,28 @@ export function WebhooksPage(
           </tr>
         ))}
       </DataTable>
+      {props.disabled.length > 0 ? (
+        <>
+          <h2>Disabled endpoints</h2>
+          <p>
+            These receive nothing. Re-enabling keeps the address and signing secret, and sends a test delivery at once: the history below shows whether the
+            receiver takes it.
+          </p>
+          <DataTable label="Disabled endpoints" head={['Address', 'Events', 'Disabled', 'Why', 'Actions']}>
+            {props.disabled.map((w) => (
+              <tr>
+                <td>{w.url}</td>
+                <td>{w.events.join(', ')}</td>
+                <td>{when(w.disabledAt)}</td>
+                <td>{why(w)}</td>
+                <td>
+                  <ActionButton action={`/admin/webhooks/${w.id}/enable`} csrf={props.csrf} label={`Re-enable ${w.url} and send a test`} />
+                </td>
+              </tr>
+            ))}
+          </DataTable>
+        </>
+      ) : null}
       <form method="post" action="/admin/webhooks" aria-label="Add an endpoint">
         <input type="hidden" name="_csrf" value={props.csrf} />
         <label for="url">Address (https; private addresses are refused)</label>

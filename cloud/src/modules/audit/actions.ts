@@ -63,6 +63,8 @@ const WORDS: Record<string, ActionWords> = {
   'auth.totp_enrolled': { did: 'set up a second factor' },
   'webhook.created': { did: 'added a webhook' },
   'webhook.removed': { did: 'removed a webhook' },
+  'webhook.disabled': { did: 'disabled a webhook that answered Gone or failed every retry' },
+  'webhook.enabled': { did: 're-enabled a disabled webhook' },
 };
 
 /** The words for an action code; an unknown code (a newer module's) reads as the code itself. */

@@ -16,9 +16,17 @@ export interface AcknowledgmentRow {
   acknowledgedAt: string | null;
 }
 
+/** Whose acknowledgment it is: a signed-in person, or the person a device is bound to (with the device). */
+export interface NoticeReader {
+  orgId: string;
+  userId: string;
+  /** Set when the acknowledgment comes from the agent on one of the person's devices. */
+  deviceId?: string;
+}
+
 /**
  * The employee notice's acknowledgments: each person acknowledges the notice of the policy version
- * in force, once per version, on their own My data pages. A new policy version needs a new
+ * in force, once per version, on their own My data pages or in the agent on their computer. A new policy version needs a new
  * acknowledgment; the earlier ones stay as the record of what each person was shown.
  */
 export function createNoticeAcknowledgments(deps: {
@@ -31,32 +39,40 @@ export function createNoticeAcknowledgments(deps: {
   const store = createAcknowledgmentStore(deps.database);
   const now = deps.now ?? (() => new Date());
 
-  const own = (user: SignedInUser, version: number) => store.find(user.userId, version);
+  const own = (person: NoticeReader, version: number) => store.find(person.userId, version);
 
   return {
-    /** The signed-in person's acknowledgment of the notice in force (undefined: not given). */
-    async mine(user: SignedInUser): Promise<{ version: number; acknowledgedAt: string | undefined }> {
-      const policy = await deps.consent.currentPolicy(user.orgId);
-      return { version: policy.version, acknowledgedAt: (await own(user, policy.version))?.acknowledgedAt.toISOString() };
+    /** The person's acknowledgment of the notice in force (undefined: not given), on the web or any of their devices. */
+    async mine(person: NoticeReader): Promise<{ version: number; hash: string; acknowledgedAt: string | undefined }> {
+      const policy = await deps.consent.currentPolicy(person.orgId);
+      return { version: policy.version, hash: policy.hash, acknowledgedAt: (await own(person, policy.version))?.acknowledgedAt.toISOString() };
     },
 
-    /** Acknowledges the notice of `version`, which must be the one in force (the page shown may be older than a publication). */
-    async acknowledge(user: SignedInUser, version: number): Promise<{ acknowledgedAt: string; first: boolean }> {
-      const policy = await deps.consent.currentPolicy(user.orgId);
+    /**
+     * Acknowledges the notice of `version`, which must be the one in force (the page or screen
+     * shown may be older than a publication); a device names the version's hash too, so what
+     * was acknowledged is exactly the text it showed. Audited with who acknowledged it where.
+     */
+    async acknowledge(person: NoticeReader, version: number, hash?: string): Promise<{ acknowledgedAt: string; first: boolean }> {
+      const policy = await deps.consent.currentPolicy(person.orgId);
       if (policy.version !== version)
         throw new AppError('conflict', `The notice changed: policy version ${policy.version} is in force now; read it and acknowledge again`, [
           { path: 'version', problem: `is ${version}, not the version in force (${policy.version})` },
         ]);
+      if (hash !== undefined && hash !== policy.hash)
+        throw new AppError('conflict', `The notice shown is not the text of policy version ${version}; read it again and acknowledge`, [
+          { path: 'hash', problem: `is not the hash of policy version ${version}` },
+        ]);
       const at = now();
-      const first = await store.insertOnce({ orgId: user.orgId, userId: user.userId, policyVersion: version, policyHash: policy.hash, acknowledgedAt: at });
-      if (!first) return { acknowledgedAt: (await own(user, version))?.acknowledgedAt.toISOString() ?? at.toISOString(), first: false };
+      const first = await store.insertOnce({ orgId: person.orgId, userId: person.userId, policyVersion: version, policyHash: policy.hash, acknowledgedAt: at });
+      if (!first) return { acknowledgedAt: (await own(person, version))?.acknowledgedAt.toISOString() ?? at.toISOString(), first: false };
       await deps.audit.record({
-        orgId: user.orgId,
-        actorType: 'user',
-        actorId: user.userId,
+        orgId: person.orgId,
+        actorType: person.deviceId ? 'device' : 'user',
+        actorId: person.deviceId ?? person.userId,
         action: 'notice.acknowledged',
-        subjectUserIds: [user.userId],
-        details: { policyVersion: version, policyHash: policy.hash },
+        subjectUserIds: [person.userId],
+        details: { policyVersion: version, policyHash: policy.hash, via: person.deviceId ? 'device' : 'web' },
       });
       return { acknowledgedAt: at.toISOString(), first: true };
     },

@@ -11,7 +11,8 @@ import type { PackProcessor } from './pack';
 import { createCompliancePacks } from './pack-service';
 import { createNoticeAcknowledgments } from './acknowledgments';
 import type { Database } from '../../platform/db/client';
-import type { Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { deviceNoticeRoutes } from './notice-routes';
 import type { AppEnv } from '../../platform/env';
 
 export function createComplianceModule(deps: {
@@ -34,9 +35,16 @@ export function createComplianceModule(deps: {
     report,
     packs,
     acknowledgments,
-    /** `/api/compliance/report(.csv)`, `/api/reports/consent-coverage`, `/api/reports/device-health`, the `/audit/compliance` page, and the compliance pack at `/audit/compliance/pack` (page, Markdown, diff), the acknowledgments CSV, and the employee's notice at `/me/data/notice`. */
-    routes: (options: { requireUser: RequireUser; csrfOf: (c: Context<AppEnv>) => Promise<string> }) =>
-      complianceRoutes({ report, coverage, packs, acknowledgments, timeZoneOf, csrfOf: options.csrfOf, requireUser: options.requireUser }),
+    /** `/api/compliance/report(.csv)`, `/api/reports/consent-coverage`, `/api/reports/device-health`, the `/audit/compliance` page, and the compliance pack at `/audit/compliance/pack` (page, Markdown, diff), the acknowledgments CSV, and the employee's notice at `/me/data/notice` and on the device (`/v1/notice`, `/v1/notice/acknowledgment`). */
+    routes: (options: {
+      requireUser: RequireUser;
+      csrfOf: (c: Context<AppEnv>) => Promise<string>;
+      deviceAuth: MiddlewareHandler<AppEnv>;
+      maxBodyBytes: number;
+    }) =>
+      new Hono<AppEnv>()
+        .route('/', complianceRoutes({ report, coverage, packs, acknowledgments, timeZoneOf, csrfOf: options.csrfOf, requireUser: options.requireUser }))
+        .route('/', deviceNoticeRoutes({ packs, acknowledgments, deviceAuth: options.deviceAuth, maxBodyBytes: options.maxBodyBytes })),
   };
 }
 export type ComplianceModule = ReturnType<typeof createComplianceModule>;

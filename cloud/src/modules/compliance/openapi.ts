@@ -4,6 +4,7 @@ import type { AppEnv } from '../../platform/env';
 import { BomField } from '../../platform/http/csv';
 import { csvResponse, documentOperations, errorResponses, json, SECURITY } from '../../platform/openapi';
 import { ChainVerificationSchema } from '../audit';
+import { EmployeeNotice, NOTICE_PATHS, NoticeAcknowledgment, NoticeAcknowledgmentRequest } from '@icarus/shared';
 import { PeriodQuery } from './report';
 import { COMPLIANCE_API } from './routes';
 
@@ -49,6 +50,43 @@ export function documentComplianceApi(app: OpenAPIHono<AppEnv>) {
       security: SECURITY.session,
       request: { query: PeriodQuery.safeExtend({ bom: BomField }) },
       responses: { 200: csvResponse('One header row, then the rows of every section'), ...errors },
+    },
+  ]);
+
+  // The employee notice on the device, for the person the device is bound to.
+  const deviceErrors = errorResponses({
+    400: 'Invalid body; `fields` names each problem (unknown fields too)',
+    401: 'Missing, expired, forged or replayed device credentials',
+    403: 'Device revoked, or (device_unbound) bound to no person',
+    415: 'Not application/json',
+    429: 'Rate limited; see Retry-After',
+  });
+  documentOperations(app, [
+    {
+      operationId: 'getEmployeeNotice',
+      method: 'get',
+      path: NOTICE_PATHS.notice,
+      summary: 'The employee notice of the policy version in force, and whether the device’s person acknowledged it',
+      description:
+        'The agent shows it at consent time and when a new policy version is published. An acknowledgment given on the web or on another of the person’s devices counts.',
+      tags: ['device'],
+      security: SECURITY.device,
+      responses: { 200: { description: 'The notice', ...json(EmployeeNotice) }, ...deviceErrors },
+    },
+    {
+      operationId: 'acknowledgeEmployeeNotice',
+      method: 'post',
+      path: NOTICE_PATHS.acknowledgment,
+      summary: 'The device’s person acknowledges the notice of the version in force (once per version, audited)',
+      tags: ['device'],
+      security: SECURITY.device,
+      request: { body: { required: true, ...json(NoticeAcknowledgmentRequest) } },
+      responses: {
+        200: { description: 'Acknowledged before: the first acknowledgment stands', ...json(NoticeAcknowledgment) },
+        201: { description: 'Acknowledged now', ...json(NoticeAcknowledgment) },
+        ...deviceErrors,
+        ...errorResponses({ 409: 'A newer policy version is in force, or the hash is not that of the version named: show the notice again' }),
+      },
     },
   ]);
 }

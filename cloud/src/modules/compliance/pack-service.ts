@@ -22,7 +22,7 @@ export function createCompliancePacks(deps: {
   directory: Pick<DirectoryService, 'findOrg'>;
   processors: readonly PackProcessor[];
 }) {
-  async function packFor(user: SignedInUser, version: number, field: string): Promise<{ orgName: string; pack: CompliancePack }> {
+  async function packFor(user: Pick<SignedInUser, 'orgId'>, version: number, field: string): Promise<{ orgName: string; pack: CompliancePack }> {
     const org = await deps.directory.findOrg(user.orgId);
     const policy = await deps.consent.policyVersion(user.orgId, version);
     if (!org || !policy)
@@ -31,7 +31,7 @@ export function createCompliancePacks(deps: {
     return { orgName: org.name, pack };
   }
 
-  async function published(user: SignedInUser): Promise<number[]> {
+  async function published(user: Pick<SignedInUser, 'orgId'>): Promise<number[]> {
     const current = await deps.consent.currentPolicy(user.orgId);
     const versions: number[] = [];
     for (let v = current.version; v >= 1; v--) if (v === current.version || (await deps.consent.policyVersion(user.orgId, v))) versions.push(v);
@@ -40,7 +40,7 @@ export function createCompliancePacks(deps: {
 
   return {
     /** The pack for `version` (absent: the version in force) with the list of versions to compare. */
-    async view(user: SignedInUser, version?: number): Promise<PackView> {
+    async view(user: Pick<SignedInUser, 'orgId'>, version?: number): Promise<PackView> {
       const versions = await published(user);
       const currentVersion = versions[0] ?? 0;
       const { orgName, pack } = await packFor(user, version ?? currentVersion, 'version');

@@ -214,7 +214,7 @@ function notice(input: PackInput): PackDocument {
         title: 'What is recorded',
         paragraphs: [
           `${c.controller.name} records, on the computers where its agent is installed and only for what you agree to: ${c.scopes.map((s) => scopeInfo(s.scope).inSentence).join(', ')}. ${titlesSentence(c)}`,
-          'Nothing is recorded until you decide, scope by scope, in the agent on your computer; it shows what this notice lists. You acknowledge that you received this notice in My data, on the web.',
+          'Nothing is recorded until you decide, scope by scope, in the agent on your computer; it shows what this notice lists. You acknowledge that you received this notice in the agent on your computer, or in My data on the web.',
         ],
       },
       { title: 'Who sees it', paragraphs: managerPreview(visibilityOf(c)) },

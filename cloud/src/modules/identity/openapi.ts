@@ -155,6 +155,7 @@ export function documentPeopleApi(app: OpenAPIHono<AppEnv>) {
           ...json(z.object({ changed: z.literal(true), sessionsEnded: z.int() })),
         },
         ...errors,
+        ...errorResponses({ 409: 'The account has no password to change (single sign-on, or never set)' }),
       },
     },
     {
@@ -174,7 +175,11 @@ export function documentPeopleApi(app: OpenAPIHono<AppEnv>) {
       tags: ['people'],
       security: SECURITY.sessionWrite,
       request: { body: { required: true, ...json(InvitationRequest) } },
-      responses: { 201: { description: 'Invitations queued', ...json(InvitationResult) }, ...errors },
+      responses: {
+        201: { description: 'Invitations queued', ...json(InvitationResult) },
+        ...errors,
+        ...errorResponses({ 409: 'Invitations go by email, and no mail server is configured (SMTP_URL)' }),
+      },
     },
     {
       operationId: 'verifyAuditChain',

@@ -98,6 +98,7 @@ export function createNotificationModule(deps: {
     channels,
     logger,
     retryBaseMs: config.NOTIFY_RETRY_BASE_MS,
+    onWebhookExhausted: (endpointId, lastError) => notifications.endpointFailing(endpointId, lastError),
     webhookSchedule: config.WEBHOOK_RETRY_SCHEDULE,
     now,
   });

@@ -15,6 +15,11 @@ const errors = errorResponses({
 const EventName = z.enum(EVENT_TYPES as [EventType, ...EventType[]]);
 const Preference = z.object({ event: EventName, channel: z.enum(['email', 'agent']), enabled: z.boolean(), mandatory: z.boolean() });
 const Webhook = z.object({ id: z.uuid(), url: z.string(), events: z.array(z.string()), createdAt: z.iso.datetime() });
+const DisabledWebhook = Webhook.extend({
+  disabledAt: z.iso.datetime(),
+  reason: z.enum(['gone', 'failing']).describe('`gone`: it answered 410 Gone; `failing`: a delivery failed through the whole retry schedule'),
+  detail: z.string().nullable().describe('What the receiver last answered'),
+});
 const Delivery = z.object({
   id: z.uuid(),
   event: z.string(),
@@ -67,10 +72,13 @@ export function documentNotificationApi(app: OpenAPIHono<AppEnv>) {
       operationId: 'listWebhooks',
       method: 'get',
       path: NOTIFICATION_PATHS.webhooks,
-      summary: "The org's active webhook endpoints (never their secrets)",
+      summary: "The org's active webhook endpoints, and those the server disabled with when and why (never their secrets)",
       tags,
       security: SECURITY.session,
-      responses: { 200: { description: 'Endpoints', ...json(z.object({ webhooks: z.array(Webhook) })) }, ...errors },
+      responses: {
+        200: { description: 'Endpoints', ...json(z.object({ webhooks: z.array(Webhook), disabled: z.array(DisabledWebhook) })) },
+        ...errors,
+      },
     },
     {
       operationId: 'createWebhook',
@@ -117,6 +125,20 @@ export function documentNotificationApi(app: OpenAPIHono<AppEnv>) {
       security: SECURITY.sessionWrite,
       request: { params: endpointId },
       responses: { 202: { description: 'Queued', ...json(z.object({ deliveryId: z.uuid() })) }, ...errors },
+    },
+    {
+      operationId: 'enableWebhook',
+      method: 'post',
+      path: NOTIFICATION_PATHS.enableWebhook,
+      summary: 'Re-enable an endpoint the server disabled (same URL and secret) and queue a signed `webhook.test` delivery to it',
+      tags,
+      security: SECURITY.sessionWrite,
+      request: { params: endpointId },
+      responses: {
+        202: { description: 'Enabled; the test delivery is queued', ...json(z.object({ deliveryId: z.uuid() })) },
+        ...errors,
+        ...errorResponses({ 409: 'Its URL is no longer one a webhook may reach (not https, or a private address)' }),
+      },
     },
     {
       operationId: 'listDeliveries',

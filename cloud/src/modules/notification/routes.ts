@@ -33,6 +33,7 @@ export const NOTIFICATION_PATHS = {
   webhooks: '/api/notifications/webhooks',
   webhook: '/api/notifications/webhooks/:id',
   testWebhook: '/api/notifications/webhooks/:id/test',
+  enableWebhook: '/api/notifications/webhooks/:id/enable',
   deliveries: '/api/notifications/deliveries',
 } as const;
 
@@ -46,7 +47,11 @@ export function notificationRoutes(deps: { notifications: NotificationService; r
       const body = await readJson(c, PreferencesBody, maxBodyBytes);
       return c.json({ preferences: await notifications.setPreferences(c.get('user'), body.preferences) });
     })
-    .get(NOTIFICATION_PATHS.webhooks, admin, async (c) => c.json({ webhooks: await notifications.listWebhooks(c.get('user').orgId) }))
+    .get(NOTIFICATION_PATHS.webhooks, admin, async (c) => {
+      const { orgId } = c.get('user');
+      const [webhooks, disabled] = await Promise.all([notifications.listWebhooks(orgId), notifications.disabledWebhooks(orgId)]);
+      return c.json({ webhooks, disabled });
+    })
     .post(NOTIFICATION_PATHS.webhooks, admin, async (c) => {
       const body = await readJson(c, WebhookBody, maxBodyBytes);
       return c.json(await notifications.addWebhook(c.get('user'), body), 201);
@@ -61,6 +66,11 @@ export function notificationRoutes(deps: { notifications: NotificationService; r
       const id = z.uuid().safeParse(c.req.param('id'));
       if (!id.success) throw new AppError('not_found', 'No such webhook endpoint in this org', [{ path: 'id', problem: 'not found' }]);
       return c.json(await notifications.testWebhook(c.get('user'), id.data), 202);
+    })
+    .post(NOTIFICATION_PATHS.enableWebhook, admin, async (c) => {
+      const id = z.uuid().safeParse(c.req.param('id'));
+      if (!id.success) throw new AppError('not_found', 'No disabled webhook endpoint with that id in this org', [{ path: 'id', problem: 'not found' }]);
+      return c.json(await notifications.enableWebhook(c.get('user'), id.data), 202);
     })
     .get(NOTIFICATION_PATHS.deliveries, admin, async (c) => c.json({ deliveries: await notifications.deliveries(c.get('user').orgId) }));
 }

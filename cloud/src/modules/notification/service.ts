@@ -100,7 +100,24 @@ export function createNotificationService(deps: Deps) {
     return new Set(rows.filter((r) => r.event === event && !r.enabled).map((r) => `${r.userId}:${r.channel}`));
   }
 
-  return {
+  /** Disabled by the server, not an admin: audited with the reason, and the org's admins are told. */
+  async function disableBySystem(endpoint: WebhookEndpointRow, reason: 'gone' | 'failing', detail: string): Promise<void> {
+    if (!(await store.disableEndpoint(endpoint.orgId, endpoint.id, now(), reason, detail.slice(0, 500)))) return;
+    await audit.record({
+      orgId: endpoint.orgId,
+      actorType: 'system',
+      actorId: 'notification',
+      action: 'webhook.disabled',
+      details: { endpointId: endpoint.id, url: endpoint.url, reason, ...(reason === 'gone' ? { status: 410 } : { lastError: detail.slice(0, 500) }) },
+    });
+    // One notice per time it is disabled: an endpoint re-enabled and disabled again tells again.
+    await service.publish(
+      { type: 'webhook.disabled', orgId: endpoint.orgId, endpointId: endpoint.id, url: endpoint.url, reason, detail: detail.slice(0, 200) },
+      `webhook-${reason}:${endpoint.id}:${now().getTime()}`,
+    );
+  }
+
+  const service = {
     /**
      * Renders and queues every delivery of one event. `eventId` makes queueing idempotent
      * (a retried caller queues nothing new); the worker delivers.
@@ -244,8 +261,46 @@ export function createNotificationService(deps: Deps) {
       return (await store.activeEndpoints(orgId)).map((e) => ({ id: e.id, url: e.url, events: e.events, createdAt: e.createdAt.toISOString() }));
     },
 
+    /** The org's endpoints the server disabled, with when and why: an admin may re-enable each. */
+    async disabledWebhooks(orgId: string) {
+      return (await store.disabledEndpoints(orgId)).map((e) => ({
+        id: e.id,
+        url: e.url,
+        events: e.events,
+        createdAt: e.createdAt.toISOString(),
+        disabledAt: (e.disabledAt ?? e.createdAt).toISOString(),
+        reason: e.disabledReason === 'gone' ? ('gone' as const) : ('failing' as const),
+        detail: e.disabledDetail,
+      }));
+    },
+
+    /**
+     * Takes a disabled endpoint back (same URL, same signing secret) and sends it a test
+     * delivery at once, so the delivery log shows whether the receiver works again. Its URL is
+     * checked as when it was added.
+     */
+    async enableWebhook(admin: { userId: string; orgId: string }, id: string): Promise<{ deliveryId: string }> {
+      const disabled = (await store.disabledEndpoints(admin.orgId)).find((e) => e.id === id);
+      if (!disabled) throw new AppError('not_found', 'No disabled webhook endpoint with that id in this org', [{ path: 'id', problem: 'not found' }]);
+      try {
+        await deps.checkWebhookUrl(disabled.url);
+      } catch (err) {
+        if (!(err instanceof OutboundRefused)) throw err;
+        throw new AppError('conflict', `This endpoint cannot be re-enabled: its URL ${err.message}`, [{ path: 'url', problem: err.message }]);
+      }
+      if (!(await store.enableEndpoint(admin.orgId, id))) throw new AppError('not_found', 'No disabled webhook endpoint with that id in this org');
+      await audit.record({
+        orgId: admin.orgId,
+        actorType: 'user',
+        actorId: admin.userId,
+        action: 'webhook.enabled',
+        details: { endpointId: id, url: disabled.url, wasDisabledAt: disabled.disabledAt?.toISOString() ?? null, reason: disabled.disabledReason },
+      });
+      return this.testWebhook(admin, id);
+    },
+
     async removeWebhook(admin: { userId: string; orgId: string }, id: string): Promise<void> {
-      if (!(await store.disableEndpoint(admin.orgId, id, now()))) {
+      if (!(await store.disableEndpoint(admin.orgId, id, now(), 'removed'))) {
         throw new AppError('not_found', 'No such webhook endpoint in this org', [{ path: 'id', problem: 'not found' }]);
       }
       await audit.record({ orgId: admin.orgId, actorType: 'user', actorId: admin.userId, action: 'webhook.removed', details: { endpointId: id } });
@@ -290,15 +345,18 @@ export function createNotificationService(deps: Deps) {
      * are given up), the audit log says why, and the org's admins are told by mail and tray.
      */
     async endpointGone(endpoint: WebhookEndpointRow): Promise<void> {
-      if (!(await store.disableEndpoint(endpoint.orgId, endpoint.id, now()))) return;
-      await audit.record({
-        orgId: endpoint.orgId,
-        actorType: 'system',
-        actorId: 'notification',
-        action: 'webhook.disabled',
-        details: { endpointId: endpoint.id, url: endpoint.url, status: 410 },
-      });
-      await this.publish({ type: 'webhook.disabled', orgId: endpoint.orgId, endpointId: endpoint.id, url: endpoint.url }, `webhook-gone:${endpoint.id}`);
+      await disableBySystem(endpoint, 'gone', 'HTTP 410 Gone');
+    },
+
+    /**
+     * A delivery to an endpoint failed through the whole retry schedule: the endpoint is
+     * disabled with the last error, so it no longer silently swallows events, and the admins
+     * are told. Its other queued deliveries are given up when they come due.
+     */
+    async endpointFailing(endpointId: string, lastError: string): Promise<void> {
+      const endpoint = await store.findEndpoint(endpointId);
+      if (!endpoint || endpoint.disabledAt) return;
+      await disableBySystem(endpoint, 'failing', lastError);
     },
 
     /** Recent deliveries of the org with their tracking (admins: did the mail go out?). */
@@ -317,5 +375,6 @@ export function createNotificationService(deps: Deps) {
       }));
     },
   };
+  return service;
 }
 export type NotificationService = ReturnType<typeof createNotificationService>;

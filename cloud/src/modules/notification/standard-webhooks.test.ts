@@ -105,7 +105,16 @@ describe.each(testDatabaseKinds())('Standard Webhooks on %s', (kind) => {
       return rows[0]?.status === 'failed' ? rows : undefined;
     });
     expect(row).toMatchObject({ attempts: 3, max_attempts: 3, last_error: 'webhook answered HTTP 500' });
+    // Failing through the whole schedule disables the endpoint with the last error, not silently.
+    const [disabled] = await waitFor(async () => {
+      const found = await cloud.cloud.services.notifications.disabledWebhooks(orgId);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(disabled).toMatchObject({ reason: 'failing', detail: 'webhook answered HTTP 500' });
+    expect(await cloud.cloud.services.notifications.listWebhooks(orgId)).toEqual([]);
     hooks.state.failures = 0;
+    await cloud.cloud.services.notifications.enableWebhook({ userId: adminId, orgId }, disabled?.id ?? '');
+    expect((await cloud.cloud.services.notifications.listWebhooks(orgId)).map((w) => w.id)).toEqual([disabled?.id]);
   });
 
   it('disables an endpoint that answers 410 Gone, tries it no more, and tells the admins', async () => {

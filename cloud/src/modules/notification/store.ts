@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, isNull, like, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
 import { NO_EVENTS, type EventOutbox } from '../../platform/events';
-import { notificationOutbox, notificationPreferences, webhookEndpoints, type Channel, type OutboxPayload } from './tables';
+import { notificationOutbox, notificationPreferences, webhookEndpoints, type Channel, type DisabledReason, type OutboxPayload } from './tables';
 
 export type OutboxRow = typeof notificationOutbox.$inferSelect;
 export type NewOutboxRow = Omit<typeof notificationOutbox.$inferInsert, 'status' | 'attempts' | 'lastError' | 'deliveredAt' | 'createdAt'>;
@@ -191,11 +191,30 @@ export function createNotificationStore(database: Database, events: EventOutbox 
       return db.select({ id: webhookEndpoints.id, secret: webhookEndpoints.secret }).from(webhookEndpoints).where(like(webhookEndpoints.secret, 'whsec%'));
     },
 
-    /** Disables (never deletes: queued deliveries still name it) an org's endpoint. */
-    async disableEndpoint(orgId: string, id: string, at: Date): Promise<boolean> {
+    /** Endpoints the server disabled (410 Gone, or a delivery that failed its whole schedule), newest first; removed ones are not listed. */
+    async disabledEndpoints(orgId: string): Promise<WebhookEndpointRow[]> {
+      return db
+        .select()
+        .from(webhookEndpoints)
+        .where(and(eq(webhookEndpoints.orgId, orgId), inArray(webhookEndpoints.disabledReason, ['gone', 'failing'])))
+        .orderBy(desc(webhookEndpoints.disabledAt));
+    },
+
+    /** Takes an endpoint the server disabled back into service; one an admin removed stays removed. */
+    async enableEndpoint(orgId: string, id: string): Promise<WebhookEndpointRow | undefined> {
+      const [row] = await db
+        .update(webhookEndpoints)
+        .set({ disabledAt: null, disabledReason: null, disabledDetail: null })
+        .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.orgId, orgId), inArray(webhookEndpoints.disabledReason, ['gone', 'failing'])))
+        .returning();
+      return row;
+    },
+
+    /** Disables (never deletes: queued deliveries still name it) an org's endpoint, saying why. */
+    async disableEndpoint(orgId: string, id: string, at: Date, reason: DisabledReason, detail?: string): Promise<boolean> {
       const rows = await db
         .update(webhookEndpoints)
-        .set({ disabledAt: at })
+        .set({ disabledAt: at, disabledReason: reason, disabledDetail: detail ?? null })
         .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.orgId, orgId), isNull(webhookEndpoints.disabledAt)))
         .returning({ id: webhookEndpoints.id });
       return rows.length > 0;

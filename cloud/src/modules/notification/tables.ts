@@ -53,6 +53,10 @@ export const notificationPreferences = pgTable(
   (t) => [primaryKey({ columns: [t.userId, t.event, t.channel] })],
 );
 
+/** Why an endpoint takes no deliveries: the last two are the server's doing, and an admin may re-enable them. */
+export const DISABLED_REASONS = ['removed', 'gone', 'failing'] as const;
+export type DisabledReason = (typeof DISABLED_REASONS)[number];
+
 /** Where an org's events are POSTed, signed with the endpoint's own secret. */
 export const webhookEndpoints = pgTable(
   'webhook_endpoints',
@@ -67,6 +71,10 @@ export const webhookEndpoints = pgTable(
     createdBy: uuid('created_by'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     disabledAt: timestamp('disabled_at', { withTimezone: true }),
+    /** Why it stopped: removed by an admin, answered 410 Gone, or failed a delivery through the whole retry schedule. */
+    disabledReason: text('disabled_reason', { enum: DISABLED_REASONS }),
+    /** What the receiver last said (the status or error of the delivery that gave up). */
+    disabledDetail: text('disabled_detail'),
   },
   (t) => [index('webhook_endpoints_org').on(t.orgId)],
 );

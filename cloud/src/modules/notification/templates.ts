@@ -27,8 +27,8 @@ export type NotificationEvent =
       /** Failures from every address in the account's current hour. */
       accountFailures: number;
     }
-  /** An endpoint answered 410 Gone and was disabled: its org's admins hear of it. */
-  | { type: 'webhook.disabled'; orgId: string; endpointId: string; url: string }
+  /** An endpoint answered 410 Gone, or failed a delivery through its whole retry schedule, and was disabled: its org's admins hear of it. */
+  | { type: 'webhook.disabled'; orgId: string; endpointId: string; url: string; reason?: 'gone' | 'failing'; detail?: string }
   /** A one-time link to set a password: by email to the person only, never to a webhook or a device. */
   | { type: 'account.invitation' | 'account.password_reset'; orgId: string; userId: string; link: string; expiresAt: string; invitedBy?: string };
 export type EventType = NotificationEvent['type'];
@@ -137,15 +137,25 @@ export function render(event: NotificationEvent, name: string): Rendered {
         `Device ${event.deviceName} has not synced for ${event.days} days.`,
       );
     case 'webhook.disabled':
-      return compose(
-        'A webhook endpoint was disabled',
-        hello,
-        [
-          `The webhook endpoint ${event.url} answered "410 Gone", which says it takes no more deliveries, so it was disabled and nothing more is sent to it.`,
-          'If the receiver moved, add the new address under Webhooks in the admin pages; it gets a new signing secret.',
-        ],
-        `Webhook ${event.url} answered 410 Gone and was disabled.`,
-      );
+      return event.reason === 'failing'
+        ? compose(
+            'A webhook endpoint was disabled',
+            hello,
+            [
+              `The webhook endpoint ${event.url} failed a delivery through every retry (the last answer: ${event.detail ?? 'no answer'}), so it was disabled and nothing more is sent to it.`,
+              'Once the receiver works again, re-enable it under Webhooks in the admin pages: a test delivery goes to it at once, and its signing secret is unchanged.',
+            ],
+            `Webhook ${event.url} failed every retry and was disabled.`,
+          )
+        : compose(
+            'A webhook endpoint was disabled',
+            hello,
+            [
+              `The webhook endpoint ${event.url} answered "410 Gone", which says it takes no more deliveries, so it was disabled and nothing more is sent to it.`,
+              'If the receiver moved, add the new address under Webhooks in the admin pages; it gets a new signing secret. If it answered Gone by mistake, re-enable it there.',
+            ],
+            `Webhook ${event.url} answered 410 Gone and was disabled.`,
+          );
     case 'report.weekly':
       return compose(
         `Weekly report: ${event.teamName}, ${event.from} to ${event.to}`,

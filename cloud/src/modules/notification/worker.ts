@@ -30,6 +30,8 @@ export function createOutboxWorker(deps: {
   retryBaseMs: number;
   /** Delay before each webhook retry (WEBHOOK_RETRY_SCHEDULE); webhook rows allow one attempt more than it has entries. */
   webhookSchedule: readonly number[];
+  /** A webhook delivery failed its last attempt (not given up as abandoned): its endpoint is disabled. */
+  onWebhookExhausted?: (endpointId: string, lastError: string) => Promise<void>;
   now?: () => Date;
 }) {
   const { store, channels, logger } = deps;
@@ -47,6 +49,11 @@ export function createOutboxWorker(deps: {
       const delay = d.channel === 'webhook' ? webhookRetryMs(d.attempt, deps.webhookSchedule) : backoffMs(d.attempt, deps.retryBaseMs);
       const retryAt = !(err instanceof DeliveryAbandoned) && d.attempt < d.maxAttempts && delay !== undefined ? new Date(now().getTime() + delay) : undefined;
       await store.markFailed(d.id, message.slice(0, 500), retryAt);
+      if (d.channel === 'webhook' && retryAt === undefined && !(err instanceof DeliveryAbandoned)) {
+        await deps
+          .onWebhookExhausted?.(d.target, message)
+          .catch((e: unknown) => logger.error({ err: e, endpointId: d.target }, 'notification: could not disable a failing webhook'));
+      }
       // The operator's log keeps the transport detail that the admins' delivery log does not show.
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
       logger.warn({ deliveryId: d.id, channel: d.channel, event: d.event, attempt: d.attempt, retryAt, err: message, cause }, 'notification: delivery failed');

@@ -3,6 +3,7 @@
 import { Hono, type Context } from 'hono';
 import type { Database } from '../../platform/db/client';
 import type { AppEnv, RequireUser } from '../../platform/env';
+import type { RateLimitStore } from '../../platform/http/rate-limit';
 import type { AuditService } from '../audit';
 import type { BindingService } from '../devices';
 import type { ProvisionedDirectory } from '../directory';
@@ -19,6 +20,9 @@ export function createProvisioningModule(deps: {
   rights: Pick<RightsService, 'eraseDeprovisioned'>;
   audit: AuditService;
   publicUrl: () => string;
+  /** Buckets of the per-connection SCIM limit (shared by instances when Redis is configured). */
+  limits: RateLimitStore;
+  onRateLimited?: (name: string) => void;
 }) {
   const baseUrl = () => `${deps.publicUrl()}${SCIM_BASE}`;
   const service = createProvisioningService({ ...deps, store: createProvisioningStore(deps.database), baseUrl });
@@ -27,13 +31,13 @@ export function createProvisioningModule(deps: {
     /** `/scim/v2/*` for identity providers; `/api/admin/provisioning/*` and `/admin/provisioning` for admins. */
     routes: (options: { requireUser: RequireUser; csrfOf: (c: Context<AppEnv>) => Promise<string>; maxBodyBytes: number }) =>
       new Hono<AppEnv>()
-        .route('/', scimRoutes({ service, baseUrl, maxBodyBytes: options.maxBodyBytes }))
+        .route('/', scimRoutes({ service, baseUrl, maxBodyBytes: options.maxBodyBytes, limits: deps.limits, onRateLimited: deps.onRateLimited }))
         .route('/', provisioningAdminRoutes({ service, publicUrl: deps.publicUrl, ...options })),
   };
 }
 export type ProvisioningModule = ReturnType<typeof createProvisioningModule>;
 
 export type { ProvisioningService } from './service';
-export { SCIM_BASE } from './routes';
+export { SCIM_BASE, SCIM_RATE } from './routes';
 export { SCIM_MEDIA_TYPE } from './scim-error';
 export { documentProvisioningApi } from './openapi';

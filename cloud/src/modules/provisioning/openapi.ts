@@ -41,7 +41,11 @@ export function documentProvisioningApi(app: OpenAPIHono<AppEnv>) {
   const registry = app.openAPIRegistry;
   registry.registerComponent('securitySchemes', 'scim', { type: 'http', scheme: 'bearer', description: 'A SCIM connection token (icn_scim_…)' });
   const security = [{ scim: [] }];
-  const common = scimErrors({ 401: 'Missing, unknown or revoked SCIM token', 500: 'The server could not complete the request' });
+  const common = scimErrors({
+    401: 'Missing, unknown or revoked SCIM token',
+    429: 'Too many requests for this connection (50 a second, bursts of 600); wait the seconds of Retry-After',
+    500: 'The server could not complete the request',
+  });
   const lookup = scimErrors({ 404: 'No such resource in this organisation' });
   const write = scimErrors({
     400: 'Invalid body, filter, path or value; `scimType` says which',

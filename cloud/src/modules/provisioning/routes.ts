@@ -3,6 +3,7 @@
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../../platform/env';
 import { readBodyBytes } from '../../platform/http/body';
+import type { RateLimitStore, RateRule } from '../../platform/http/rate-limit';
 import { resourceTypes, schemas, serviceProviderConfig } from './discovery';
 import { PatchRequest } from './patch';
 import { LIST_SCHEMA } from './resources';
@@ -10,6 +11,15 @@ import { asScimError, SCIM_MEDIA_TYPE, ScimError } from './scim-error';
 import type { Connection, ListQuery, ProvisioningService } from './service';
 
 export const SCIM_BASE = '/scim/v2';
+
+/**
+ * Requests per connection token, shared by every instance through the rate-limit store. Entra ID
+ * asks a SCIM endpoint to take at least 25 requests a second per provisioning job, and Okta's
+ * bulk loads run about 10 requests at once; twice Entra's rate, and a first sync's burst of 600
+ * (a few hundred people looked up and made), leave room for both. Past it, 429 with Retry-After,
+ * which both providers honour by pausing that job.
+ */
+export const SCIM_RATE: RateRule = { ratePerSecond: 50, burst: 600 };
 
 type ScimEnv = { Variables: AppEnv['Variables'] & { connection: Connection } };
 
@@ -46,17 +56,30 @@ async function readPatch(c: Context<ScimEnv>, maxBytes: number) {
   return parsed.data;
 }
 
-export function scimRoutes(deps: { service: ProvisioningService; baseUrl: () => string; maxBodyBytes: number }) {
-  const { service, maxBodyBytes } = deps;
+export function scimRoutes(deps: {
+  service: ProvisioningService;
+  baseUrl: () => string;
+  maxBodyBytes: number;
+  limits: RateLimitStore;
+  onRateLimited?: (name: string) => void;
+}) {
+  const { service, maxBodyBytes, limits } = deps;
   const app = new Hono<ScimEnv>();
   app.onError((error, c) => {
     const scim = asScimError(error);
     if (scim.status === 500) c.get('log')?.error({ err: error }, 'scim request failed');
     if (scim.status === 401) c.header('www-authenticate', 'Bearer realm="scim"');
-    return c.body(JSON.stringify(scim.toBody()), scim.status, { 'content-type': SCIM_MEDIA_TYPE });
+    return c.body(JSON.stringify(scim.toBody()), scim.status, { ...scim.headers, 'content-type': SCIM_MEDIA_TYPE });
   });
+  // The token first (an unknown one is refused before it costs a bucket), then its connection's limit.
   app.use(`${SCIM_BASE}/*`, async (c, next) => {
-    c.set('connection', await service.authenticate(c.req.header('authorization')));
+    const connection = await service.authenticate(c.req.header('authorization'));
+    const wait = await limits.take(`scim:${connection.id}`, SCIM_RATE, Date.now());
+    if (wait > 0) {
+      deps.onRateLimited?.('scim');
+      throw new ScimError(429, `Too many requests for this connection; retry in ${wait} s`, undefined, { 'retry-after': String(wait) });
+    }
+    c.set('connection', connection);
     await next();
   });
   const base = deps.baseUrl;

@@ -13,6 +13,8 @@ export class ScimError extends Error {
     readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 501 | 503,
     message: string,
     readonly scimType?: ScimType,
+    /** Headers the answer carries (Retry-After on a 429). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }
@@ -28,7 +30,7 @@ export function asScimError(error: unknown): ScimError {
   if (error instanceof AppError) {
     const scimType = error.code === 'conflict' ? 'uniqueness' : error.code === 'validation_failed' || error.code === 'bad_request' ? 'invalidValue' : undefined;
     const status = error.status === 408 || error.status === 503 ? 503 : error.status;
-    return new ScimError(status, error.message, scimType);
+    return new ScimError(status, error.message, scimType, error.headers);
   }
   return new ScimError(500, 'The server could not complete this request');
 }

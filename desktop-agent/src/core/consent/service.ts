@@ -2,6 +2,9 @@ import { compactVerify, createLocalJWKSet } from 'jose';
 import { z } from 'zod';
 import {
   ConsentResponse,
+  EmployeeNotice,
+  NOTICE_PATHS,
+  NoticeAcknowledgment,
   Policy,
   POLICY_DIFF_PATH,
   PolicyDiff,
@@ -62,6 +65,23 @@ export class ConsentService {
     const policy = await this.tokens.api.request('GET', WIRE_PATHS.policy, Policy, { bearer: await this.tokens.token() });
     this.adoptPolicy(policy);
     return policy;
+  }
+
+  /**
+   * The employee notice of the policy version in force and whether this computer's person has
+   * acknowledged it (here, on another device or on the web). The server answers 403
+   * (device_unbound) for a computer bound to nobody.
+   */
+  async fetchNotice(): Promise<EmployeeNotice> {
+    return this.tokens.api.request('GET', NOTICE_PATHS.notice, EmployeeNotice, { bearer: await this.tokens.token() });
+  }
+
+  /** Records the person's acknowledgment of the notice shown: its version and that version's hash. */
+  async acknowledgeNotice(version: number, hash: string): Promise<NoticeAcknowledgment> {
+    return this.tokens.api.request('POST', NOTICE_PATHS.acknowledgment, NoticeAcknowledgment, {
+      body: { version, hash },
+      bearer: await this.tokens.token(),
+    });
   }
 
   /**
@@ -128,7 +148,9 @@ export class ConsentService {
             const held = consent.granted.filter((s) => d.scopesNeedingConsent.includes(s));
             state.set('consent', { ...consent, pending: [...new Set([...consent.pending, ...held])] });
           }
-          notes.push(`policy v${d.policyVersion} needs your decision on: ${d.scopesNeedingConsent.join(', ') || 'nothing new'}`);
+          notes.push(
+            `policy v${d.policyVersion} needs your decision on: ${d.scopesNeedingConsent.join(', ') || 'nothing new'}; its monitoring notice is new too (icarus-agent notice, or the consent window)`,
+          );
           break;
         }
         case 'consent_revoked': {

@@ -1,4 +1,4 @@
-import { managerPreview, managersSentence, receiptFacts, type ConsentView, type ReceiptView, type Scope } from '@icarus/shared';
+import { managerPreview, managersSentence, receiptFacts, type ConsentView, type NoticeView, type ReceiptView, type Scope } from '@icarus/shared';
 import { announcer, button, errorText, h, localDateTime } from './dom';
 import { common, consentText as t, format } from './strings';
 
@@ -94,6 +94,38 @@ function pairForm(onPair: (code: string) => Promise<void>): HTMLFormElement {
   return form;
 }
 
+/**
+ * The employee notice of the version in force: open and with its button until the person
+ * acknowledges it, then folded with the date. Shown before the decision, whatever that is.
+ */
+function noticeSection(view: NoticeView, onAcknowledge: (version: number, hash: string) => Promise<string | undefined>): HTMLElement {
+  const notice = view.notice;
+  if (!notice) return h('p', { class: 'notice-unavailable' }, format(t.noticeUnavailable, { reason: view.reason ?? '' }));
+  const acknowledged = (at: string) =>
+    h('p', { class: 'ok', id: 'notice-acknowledged' }, format(t.noticeAcknowledged, { version: String(notice.version), when: localDateTime(at) }));
+  const details = h(
+    'details',
+    { class: 'employee-notice', open: notice.acknowledgedAt === null },
+    h('summary', {}, format(t.noticeHeading, { version: String(notice.version) })),
+    h('p', {}, t.noticeIntro),
+    h('h3', {}, notice.title),
+    ...notice.sections.flatMap((section) => [h('h4', {}, section.title), ...section.paragraphs.map((p) => h('p', {}, p))]),
+  );
+  const section = h('section', { class: 'notice-section', 'aria-label': format(t.noticeHeading, { version: String(notice.version) }) }, details);
+  if (notice.acknowledgedAt) section.append(acknowledged(notice.acknowledgedAt));
+  else {
+    const ack = button(t.noticeAcknowledge, async () => {
+      const at = await onAcknowledge(notice.version, notice.hash);
+      if (at) {
+        ack.replaceWith(acknowledged(at));
+        details.open = false;
+      }
+    });
+    section.append(ack);
+  }
+  return section;
+}
+
 export async function renderConsent(root: HTMLElement): Promise<void> {
   const api = window.icarus;
   const note = announcer();
@@ -112,6 +144,18 @@ export async function renderConsent(root: HTMLElement): Promise<void> {
     root.append(pairForm(pair));
     return;
   }
+  // The notice comes first: at consent time and whenever a new version is published.
+  const acknowledge = async (version: number, hash: string) => {
+    try {
+      const done = await api.acknowledgeNotice(version, hash);
+      note.say(format(t.noticeAcknowledged, { version: String(done.version), when: localDateTime(done.acknowledgedAt) }));
+      return done.acknowledgedAt;
+    } catch (error) {
+      note.say(common.errorPrefix + errorText(error), true);
+      return undefined;
+    }
+  };
+  root.append(noticeSection(await api.notice(), acknowledge));
   const policy = view.policy;
   if (!policy) {
     root.append(h('p', {}, t.noPolicy));

@@ -15,6 +15,9 @@ export const examples = {
   serverLacksViewers: 'Your organisation\'s server does not offer the "who viewed my data" report yet.',
   serverLacksImports: "This agent cannot reach your organisation's server, so no import can be consented to or withdrawn here.",
   serverLacksErasure: "Your organisation's server does not accept erasure requests from the agent yet; ask your administrator.",
+  serverLacksNotice: 'This agent cannot reach a server, so it cannot show the monitoring notice.',
+  noticeUnbound: 'This computer records for no one yet, so there is no notice to acknowledge.',
+  noticeUnreachable: 'The monitoring notice could not be fetched from the server: {problem}',
 };
 
 export const tray = {
@@ -60,6 +63,11 @@ export const consentText = {
   pairButton: 'Pair this computer',
   intro: 'Nothing is recorded until you decide. You can change your mind at any time from the tray menu.',
   noPolicy: "The agent has not received your organisation's policy yet. It will ask you as soon as it has.",
+  noticeHeading: 'Monitoring notice (policy version {version})',
+  noticeIntro: 'Your organisation must tell you how you are monitored. Please read this notice; acknowledging it says you received it, and grants nothing.',
+  noticeAcknowledge: 'I have read this notice',
+  noticeAcknowledged: 'You acknowledged this notice (policy version {version}) on {when}.',
+  noticeUnavailable: 'Monitoring notice: {reason}',
   policyHeading: 'Policy version {version} from {controller}',
   purposeHeading: 'Why',
   scopesHeading: 'What may be recorded',
