@@ -66,6 +66,28 @@ export function createComplianceReports(
       };
     },
 
+    /**
+     * Coverage per team and policy version, counted by the database (a row per group, however
+     * many devices): the compliance report's table. The read is audited as the per-person
+     * coverage is, naming everyone counted; the members come back for their names, and the
+     * org's totals (the admin home's figures) with them.
+     */
+    async coverageByTeam(user: SignedInUser) {
+      requireRole(user, 'admin', 'auditor');
+      const [people, policy] = await Promise.all([deps.directory.listMembers(user.orgId), deps.consent.currentPolicy(user.orgId).catch(() => undefined)]);
+      const version = policy?.version ?? null;
+      const groups = await deps.consent.coverageCounts(user.orgId, people, version);
+      await deps.viewed(
+        user,
+        'report.consent_coverage.viewed',
+        people.map((p) => p.id),
+        { policyVersion: version },
+      );
+      const counts = { granted: 0, declined: 0, withdrawn: 0, pendingReconsent: 0, noDecision: 0 };
+      for (const g of groups) for (const key of Object.keys(counts) as (keyof typeof counts)[]) counts[key] += g[key];
+      return { policyVersion: version, people, groups, counts };
+    },
+
     async deviceHealth(user: SignedInUser): Promise<DeviceHealth> {
       requireRole(user, 'admin');
       const at = now().getTime();
