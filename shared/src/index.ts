@@ -11,3 +11,4 @@ export * from './canonical';
 export * from './ipc';
 export * from './text';
 export * from './visibility';
+export * from './working-week';
