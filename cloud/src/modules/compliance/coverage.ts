@@ -16,18 +16,14 @@ export function createComplianceReports(
     async consentCoverage(user: SignedInUser): Promise<ConsentCoverage> {
       requireRole(user, 'admin', 'auditor');
       const at = now();
-      const [people, consents, policy, withdrawals] = await Promise.all([
+      const [people, decisions, policy, withdrawals] = await Promise.all([
         deps.directory.listMembers(user.orgId),
-        deps.consent.currentConsents(user.orgId),
+        // A row per person from the database, not every device's decisions with their receipts.
+        deps.consent.latestDecisions(user.orgId),
         deps.consent.currentPolicy(user.orgId).catch(() => undefined),
         deps.consent.withdrawalsSince(user.orgId, new Date(at.getTime() - WITHDRAWALS_WINDOW_MS)),
       ]);
-      const latest = new Map<string, (typeof consents)[number]>();
-      for (const c of consents) {
-        if (!c.userId) continue;
-        const seen = latest.get(c.userId);
-        if (!seen || c.effectiveAt > seen.effectiveAt) latest.set(c.userId, c);
-      }
+      const latest = new Map(decisions.map((d) => [d.userId, d]));
       const version = policy?.version ?? null;
       const counts = { granted: 0, declined: 0, withdrawn: 0, pendingReconsent: 0, noDecision: 0 };
       const byScope = new Map<Scope, number>(ALL_SCOPES.map((s) => [s, 0]));

@@ -199,6 +199,11 @@ export function createConsentService(deps: Deps) {
     },
     withdrawalsSince: store.withdrawalsSince,
 
+    /** Each person's decision in force, as `currentConsents` picks it (the latest under the binding in force), read a row per person. */
+    async latestDecisions(orgId: string) {
+      return store.latestDecisions(orgId, await bindings.currentBindingIds(orgId));
+    },
+
     /**
      * The people given, counted per team and policy version by their decision in force (as
      * `currentConsents` picks it: the latest one made under the binding in force): the compliance

@@ -248,6 +248,31 @@ export function createConsentStore(database: Database, events: EventOutbox = NO_
       }));
     },
 
+    /** Each person's latest decision in force (not superseded, made under a binding still in force): a row per person, receipts left out. */
+    async latestDecisions(
+      orgId: string,
+      bindingIds: readonly string[],
+    ): Promise<Pick<ConsentRow, 'userId' | 'decision' | 'policyVersion' | 'granted' | 'effectiveAt'>[]> {
+      const rows = await database.rows<{
+        user_id: string;
+        decision: ConsentRow['decision'];
+        policy_version: number;
+        granted: Scope[];
+        effective_at: string | Date;
+      }>(sql`
+        select distinct on (user_id) user_id, decision, policy_version, granted, effective_at
+        from consent_records
+        where org_id = ${orgId} and superseded_at is null and user_id is not null and binding_id = any(${uuidArray(bindingIds)})
+        order by user_id, effective_at desc`);
+      return rows.map((r) => ({
+        userId: r.user_id,
+        decision: r.decision,
+        policyVersion: Number(r.policy_version),
+        granted: r.granted,
+        effectiveAt: new Date(r.effective_at),
+      }));
+    },
+
     /** Withdrawals made in an org since a time, newest first. */
     async withdrawalsSince(orgId: string, since: Date): Promise<ConsentRow[]> {
       return db
