@@ -420,6 +420,7 @@ export function createApp(deps: AppDeps) {
       auditArchive: audit.archive,
       directory: directory.service,
       importer: directory.importer,
+      people: directory.people,
       devices: devices.service,
       bindings: devices.bindings,
       consent: consent.service,

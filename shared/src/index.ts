@@ -12,3 +12,4 @@ export * from './ipc';
 export * from './text';
 export * from './visibility';
 export * from './notice';
+export * from './working-week';

@@ -1,4 +1,5 @@
-// Time to first byte of the fleet and audit pages at 10,000 devices and 100,000 audit rows, beside a
+// Time to first byte of the fleet, audit and compliance pages at 10,000 devices (bound, with their
+// consent decisions) and 100,000 audit rows, beside a
 // plain `select 1` round trip on the same database. A real cloud over HTTP on loopback, signed in as
 // an admin; each page asked BENCH_ROUNDS times after one warm-up, median reported.
 //
@@ -47,6 +48,25 @@ export async function benchFleetPages(kind: TestDatabaseKind): Promise<string[]>
       case when i % 50 = 0 then now() - interval '3 days' else now() - interval '2 minutes' end
     from generate_series(1, ${DEVICES}) as i
     left join lateral (select id from users where org_id = ${orgId}::uuid and email = 'person' || (1 + i % ${PEOPLE}) || '@bench.example') p on true`);
+  // Each device bound to its person, and consent as a year of use leaves it: an earlier decision
+  // superseded by the one in force, one device in ten undecided, one in twenty declined, one in
+  // twenty withdrawn. Receipts of a real receipt's size: the compliance report must not read them.
+  await database.rows(sql`
+    insert into device_bindings (id, org_id, device_id, user_id, method, bound_at)
+    select gen_random_uuid(), org_id, id, user_id, 'enrollment_token', enrolled_at from devices where org_id = ${orgId}::uuid and user_id is not null`);
+  await database.rows(sql`update devices d set binding_id = b.id from device_bindings b where b.device_id = d.id and d.org_id = ${orgId}::uuid`);
+  await database.rows(sql`
+    with policy as (select version, hash from policies where org_id = ${orgId}::uuid and state = 'published' order by version desc limit 1),
+    seeded as (select d.*, substr(d.name, 8)::int as i from devices d where d.org_id = ${orgId}::uuid and d.binding_id is not null)
+    insert into consent_records (id, org_id, device_id, user_id, binding_id, policy_version, policy_hash, decision, requested_scopes, granted, method, effective_at, superseded_at, receipt_jws)
+    select gen_random_uuid(), d.org_id, d.id, d.user_id, d.binding_id, p.version, p.hash, r.decision, '["app_usage","idle","window_titles"]'::jsonb, r.granted, 'terminal',
+      d.enrolled_at + r.after, case when r.current then null else d.enrolled_at + interval '1 day' end, repeat('x', 1200)
+    from seeded d, policy p, lateral (values
+      ('granted', '["app_usage"]'::jsonb, interval '1 minute', false),
+      (case when d.i % 20 = 1 then 'declined' when d.i % 20 = 2 then 'withdrawn' else 'granted' end,
+       case when d.i % 20 in (1, 2) then '[]'::jsonb else '["app_usage","idle"]'::jsonb end, interval '1 day', true)
+    ) as r(decision, granted, after, current)
+    where d.i % 10 <> 0`);
   // Audit rows: sign-ins, device syncs, one-person views and, one in a hundred, a report view naming 980 people.
   // Inserted with filler hashes, then chained for real below: the admin home verifies the chain.
   const [head] = await database.rows<{ seq: number; hash: string }>(
@@ -110,6 +130,13 @@ export async function benchFleetPages(kind: TestDatabaseKind): Promise<string[]>
     ['/admin/devices?q=Person 512 (owner search)', await ttfb('/admin/devices?q=Person%20512')],
     ['/admin/devices?health=silent', await ttfb('/admin/devices?health=silent')],
     ['/admin/devices?health=outdated&sort=lastSync&page=10', await ttfb('/admin/devices?health=outdated&sort=lastSync&page=10')],
+    [
+      '/audit/compliance (compliance report: coverage per team and version, chain verified)',
+      await ttfb(`/audit/compliance?from=${day(-30)}&to=${day(0)}`, auditor),
+    ],
+    ['/api/compliance/report (the same as JSON)', await ttfb(`/api/compliance/report?from=${day(-30)}&to=${day(0)}`, auditor)],
+    ['/api/reports/consent-coverage (a row per person)', await ttfb('/api/reports/consent-coverage', auditor)],
+    ['/admin/working-week', await ttfb('/admin/working-week')],
     ['/audit (newest 50)', await ttfb('/audit', auditor)],
     [`/audit?before=${mid?.seq} (an older page)`, await ttfb(`/audit?before=${mid?.seq}`, auditor)],
     ['/audit?person=person7@bench.example', await ttfb('/audit?person=person7%40bench.example', auditor)],

@@ -114,9 +114,11 @@ describe('manager web reports in Chromium', () => {
     const cards = await page.locator('.cards .card').allTextContents();
     expect(cards.find((c) => c.startsWith('Focus per person per day'))).toMatch(/^Focus per person per day\d+\.\d h, \d+ % of active/);
     expect(cards.find((c) => c.startsWith('After hours'))).toMatch(/^After hours\d+ % of active/);
-    expect(await page.textContent('#focus-rule')).toMatch(/at least 30 minutes .* gaps under 2 minutes.*08:00 to 18:00 Monday to Friday/);
+    expect(await page.textContent('#focus-rule')).toMatch(
+      /at least 30 minutes .* gaps under 2 minutes.*outside Mon–Fri 08:00–18:00, the organisation’s working week/,
+    );
     expect(highlights.join(' ')).toMatch(/Focus time \(stretches of 30 minutes or more in productive apps\): \d+\.\d h per person per day/);
-    expect(highlights.join(' ')).toMatch(/After hours \(outside 08:00 to 18:00 Monday to Friday\): \d+ % of active time/);
+    expect(highlights.join(' ')).toMatch(/After hours \(outside Mon–Fri 08:00–18:00\): \d+ % of active time/);
     // Axis in hours from zero, a legend with units (not "Time: --"), a readout in words.
     expect(await page.locator('.chart').first().getAttribute('aria-label')).toMatch(/stacked, from zero.*\(vertical axis: 0 h to \d+ h\)$/);
     const weekly = page.locator('section.panel', { hasText: 'Weekly trend' }).locator('.chart');

@@ -31,6 +31,7 @@ describe('the page layout', () => {
           'People',
           'Teams',
           'Categories',
+          'Working week',
           'Webhooks',
           'Devices',
           'Enrollment tokens',

@@ -19,6 +19,7 @@ const NAV: readonly NavLink[] = [
   { href: '/admin/people', label: 'People', roles: ['admin'] },
   { href: '/admin/teams', label: 'Teams', roles: ['admin'] },
   { href: '/admin/categories', label: 'Categories', roles: ['admin'] },
+  { href: '/admin/working-week', label: 'Working week', roles: ['admin'] },
   { href: '/admin/webhooks', label: 'Webhooks', roles: ['admin'] },
   { href: '/admin/devices', label: 'Devices', roles: ['admin'] },
   { href: '/admin/enrollment-tokens', label: 'Enrollment tokens', roles: ['admin'] },

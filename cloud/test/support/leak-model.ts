@@ -2,7 +2,7 @@
 // day), and the numbers the reports publish, through the reports' own pure code.
 import type { ExportRow, OrgCells, UserDayTotal } from '../../src/modules/analytics';
 import { judgeDayRows, mondayOf, passes } from '../../src/modules/reporting/cells';
-import { addDays as dayAdd } from '@icarus/shared';
+import { addDays as dayAdd, DEFAULT_WORKING_WEEK } from '@icarus/shared';
 import { compareGroups, orgWeeks, summarize, teamWeeks, type SummaryBody } from '../../src/modules/reporting/group-reports';
 import { groupCategories, teamApps, type TeamAppsBody } from '../../src/modules/reporting/breakdowns';
 import type { TeamComparison, Trend } from '../../src/modules/reporting/schemas';
@@ -192,9 +192,16 @@ export function modelNumbers(org: GenOrg): Published[] {
       const personDays = personDaysOf(org, t, from, to, user);
       const apps = appRowsOf(org, t, from, to, user);
       const [pf, pt] = previousOf(from, to);
-      const previous = summarize(personDaysOf(org, t, pf, pt, user), appRowsOf(org, t, pf, pt, user), { from: dayOf(pf), to: dayOf(pt) }, org.k);
+      const previous = summarize(
+        personDaysOf(org, t, pf, pt, user),
+        appRowsOf(org, t, pf, pt, user),
+        { from: dayOf(pf), to: dayOf(pt) },
+        org.k,
+        [],
+        DEFAULT_WORKING_WEEK,
+      );
       const range = { from: dayOf(from), to: dayOf(to) };
-      out.push(...summaryNumbers(`summary ${t} ${tag}`, t, from, to, { ...summarize(personDays, apps, range, org.k), previous }));
+      out.push(...summaryNumbers(`summary ${t} ${tag}`, t, from, to, { ...summarize(personDays, apps, range, org.k, [], DEFAULT_WORKING_WEEK), previous }));
       out.push(...teamAppsNumbers(`apps ${t} ${tag}`, t, from, to, teamApps(personDays, apps, range, org.k, null)));
       out.push(...teamAppsNumbers(`apps Development ${t} ${tag}`, t, from, to, teamApps(personDays, apps, range, org.k, 'Development')));
       out.push(...trendNumbers(`trend ${t} ${tag}`, t, from, to, teamWeeks(team(t), personDays, org.k)));

@@ -41,6 +41,8 @@ export const ROUTE_ACCESS: Record<string, { public: true } | { roles: readonly R
   'POST /api/admin/enrollment-tokens/:tokenId/revoke': { roles: ['admin'] },
   'GET /api/admin/devices': { roles: ['admin'] },
   'POST /api/admin/devices/:deviceId/revoke': { roles: ['admin'] },
+  'GET /api/admin/working-week': { roles: ['admin'] },
+  'PUT /api/admin/working-week': { roles: ['admin'] },
 
   // SCIM connections and the setting for deprovisioned people's data (provisioning/admin-routes.tsx).
   'GET /api/admin/provisioning/connections': { roles: ['admin'] },

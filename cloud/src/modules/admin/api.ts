@@ -1,7 +1,8 @@
 import { Hono, type Context } from 'hono';
-import { PolicyContent } from '@icarus/shared';
+import { PolicyContent, WorkingWeek } from '@icarus/shared';
 import { z } from 'zod';
 import type { PolicyDrafts } from '../consent';
+import type { PeopleAdmin } from '../directory';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { readJson } from '../../platform/http/body';
@@ -21,6 +22,7 @@ export const ADMIN_API = {
   devices: '/api/admin/devices',
   revokeDevice: '/api/admin/devices/:deviceId/revoke',
   assignDevice: '/api/admin/devices/:deviceId/assign',
+  workingWeek: '/api/admin/working-week',
 } as const;
 
 const Version = z.coerce.number().int().min(1).max(1_000_000);
@@ -42,9 +44,15 @@ export function idParam(c: Context, name: string): string {
   return parsed.data;
 }
 
-/** The admin JSON API: policy versions, consent history, enrollment tokens and devices. */
-export function adminApiRoutes(deps: { drafts: PolicyDrafts; fleet: FleetAdmin; requireUser: RequireUser; maxBodyBytes: number }) {
-  const { drafts, fleet, requireUser } = deps;
+/** The admin JSON API: policy versions, consent history, enrollment tokens, devices and the working week. */
+export function adminApiRoutes(deps: {
+  drafts: PolicyDrafts;
+  fleet: FleetAdmin;
+  people: Pick<PeopleAdmin, 'workingWeek' | 'setWorkingWeek'>;
+  requireUser: RequireUser;
+  maxBodyBytes: number;
+}) {
+  const { drafts, fleet, people, requireUser } = deps;
   const admin = requireUser('admin');
   // Works-council members may hold any role; the drafts service checks who may review.
   const anyone = requireUser();
@@ -73,6 +81,8 @@ export function adminApiRoutes(deps: { drafts: PolicyDrafts; fleet: FleetAdmin; 
       await fleet.revokeDevice(c.get('user'), idParam(c, 'deviceId'));
       return c.body(null, 204);
     })
+    .get(ADMIN_API.workingWeek, admin, async (c) => c.json(await people.workingWeek(c.get('user'))))
+    .put(ADMIN_API.workingWeek, admin, async (c) => c.json(await people.setWorkingWeek(c.get('user'), await readJson(c, WorkingWeek, deps.maxBodyBytes))))
     .post(ADMIN_API.assignDevice, admin, async (c) => {
       const deviceId = idParam(c, 'deviceId');
       // The device is looked up before the body is read: another org's admin learns nothing from a validation error.

@@ -1,4 +1,4 @@
-// The admin module: policy versions (draft, review, publish), people and teams, categories, webhooks, devices and enrollment tokens, for the org's admins.
+// The admin module: policy versions (draft, review, publish), people and teams, categories, webhooks, the working week, devices and enrollment tokens, for the org's admins.
 import { Hono, type Context } from 'hono';
 import type { AppEnv, RequireUser } from '../../platform/env';
 import type { AuditService } from '../audit';
@@ -11,6 +11,7 @@ import { directoryPageRoutes } from './directory-routes';
 import { adminApiRoutes } from './api';
 import { createFleetAdmin } from './fleet';
 import { adminPageRoutes } from './page-routes';
+import { workingWeekPageRoutes } from './working-week-pages';
 
 export function createAdminModule(deps: {
   drafts: PolicyDrafts;
@@ -29,10 +30,10 @@ export function createAdminModule(deps: {
   const fleet = createFleetAdmin({ devices: deps.devices, bindings: deps.bindings, directory: deps.directory, audit: deps.audit });
   return {
     fleet,
-    /** `/api/admin/*` and the `/admin*` pages. */
+    /** `/api/admin/*` and the `/admin*` pages (the working week at `/admin/working-week`). */
     routes: (options: { requireUser: RequireUser; maxBodyBytes: number; csrfOf: (c: Context<AppEnv>) => Promise<string> }) =>
       new Hono<AppEnv>()
-        .route('/', adminApiRoutes({ drafts: deps.drafts, fleet, requireUser: options.requireUser, maxBodyBytes: options.maxBodyBytes }))
+        .route('/', adminApiRoutes({ drafts: deps.drafts, fleet, people: deps.people, requireUser: options.requireUser, maxBodyBytes: options.maxBodyBytes }))
         .route(
           '/',
           adminPageRoutes({
@@ -46,6 +47,7 @@ export function createAdminModule(deps: {
             publicUrl: deps.publicUrl,
           }),
         )
+        .route('/', workingWeekPageRoutes({ people: deps.people, directory: deps.directory, requireUser: options.requireUser, csrfOf: options.csrfOf }))
         .route(
           '/',
           directoryPageRoutes({

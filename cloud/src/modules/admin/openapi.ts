@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { ImportGrant, PolicyContent, Scope } from '@icarus/shared';
+import { ImportGrant, PolicyContent, Scope, WorkingWeek } from '@icarus/shared';
 import { z } from 'zod';
 import { PolicyDiffSchema } from '../consent';
 import type { AppEnv } from '../../platform/env';
@@ -88,6 +88,7 @@ const DevicePage = z.object({
 export function documentAdminApi(app: OpenAPIHono<AppEnv>) {
   const policies = ['policy versions'];
   const fleet = ['fleet'];
+  const settings = ['settings'];
   const step = (operationId: string, path: string, summary: string): Operation => ({
     operationId,
     method: 'post',
@@ -236,6 +237,27 @@ export function documentAdminApi(app: OpenAPIHono<AppEnv>) {
       security: SECURITY.sessionWrite,
       request: { params: z.object({ deviceId: z.uuid() }), body: { required: true, ...json(DeviceAssignment) } },
       responses: { 200: { description: 'Who the device speaks for now', ...json(z.looseObject({ userId: z.uuid().nullable() })) }, ...errors },
+    },
+    {
+      operationId: 'getWorkingWeek',
+      method: 'get',
+      path: ADMIN_API.workingWeek,
+      summary: "The org's working week (ISO weekdays, 1 = Monday, and hours in its time zone): after-hours figures count outside it",
+      tags: settings,
+      security: SECURITY.session,
+      responses: { 200: { description: 'The working week', ...json(WorkingWeek) }, ...errors },
+    },
+    {
+      operationId: 'setWorkingWeek',
+      method: 'put',
+      path: ADMIN_API.workingWeek,
+      summary: 'Set the working week; each problem is named and nothing changes unless all is well (audited)',
+      tags: settings,
+      security: SECURITY.sessionWrite,
+      request: {
+        body: { required: true, content: { 'application/json': { schema: WorkingWeek, example: { days: [7, 1, 2, 3, 4], start: '09:00', end: '17:00' } } } },
+      },
+      responses: { 200: { description: 'The working week as saved', ...json(WorkingWeek) }, ...errors },
     },
   ]);
 }

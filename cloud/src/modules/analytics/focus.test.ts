@@ -1,3 +1,4 @@
+import { DEFAULT_WORKING_WEEK } from '@icarus/shared';
 import { sql } from 'drizzle-orm';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,7 +107,14 @@ describe.each(testDatabaseKinds())('focus time and after hours on %s', (kind) =>
   afterAll(async () => cloud?.stopAll());
 
   it('counts a 45-minute productive stretch across a 1-minute gap, and nothing broken by idle time, a neutral app or too short', async () => {
-    const days = await createRollupQueries(cloud.database).groupFocusDays(admin.orgId, teamId, '2026-10-19', '2026-10-28', 'Europe/Berlin');
+    const days = await createRollupQueries(cloud.database).groupFocusDays(
+      admin.orgId,
+      teamId,
+      '2026-10-19',
+      '2026-10-28',
+      'Europe/Berlin',
+      DEFAULT_WORKING_WEEK,
+    );
     const mine = days.filter((d) => d.userId === people[0]).sort((a, b) => a.day.localeCompare(b.day));
     expect(mine).toEqual([
       { userId: people[0], day: '2026-10-20', focusMs: 0, afterHoursMs: 20 * MIN },
@@ -121,10 +129,10 @@ describe.each(testDatabaseKinds())('focus time and after hours on %s', (kind) =>
     const active = 5 * 195 * MIN;
     expect(summary.totals?.activeMs).toBe(active);
     expect(summary.focus).toEqual({ activeMs: 5 * 44 * MIN, msPerPersonDay: (5 * 44 * MIN) / 15, share: (5 * 44) / (5 * 195) });
-    expect(summary.afterHours).toEqual({ activeMs: 5 * 40 * MIN, share: 40 / 195 });
+    expect(summary.afterHours).toEqual({ activeMs: 5 * 40 * MIN, share: 40 / 195, outside: 'Mon–Fri 08:00–18:00', workingWeek: DEFAULT_WORKING_WEEK });
     expect(summary.previous?.status).toBe('no_activity');
     expect(summary.highlights).toContain('Focus time (stretches of 30 minutes or more in productive apps): 0.2 h per person per day, 23 % of active time.');
-    expect(summary.highlights).toContain('After hours (outside 08:00 to 18:00 Monday to Friday): 21 % of active time.');
+    expect(summary.highlights).toContain('After hours (outside Mon–Fri 08:00–18:00): 21 % of active time.');
   });
 
   it('compares with the previous period', async () => {
@@ -136,6 +144,36 @@ describe.each(testDatabaseKinds())('focus time and after hours on %s', (kind) =>
     expect(summary.highlights).toContain(
       'Focus time (stretches of 30 minutes or more in productive apps): 0.7 h per person per day, 27 % of active time, up 27 points from 0 %.',
     );
-    expect(summary.highlights).toContain('After hours (outside 08:00 to 18:00 Monday to Friday): 6 % of active time, down 94 points from 100 %.');
+    expect(summary.highlights).toContain('After hours (outside Mon–Fri 08:00–18:00): 6 % of active time, down 94 points from 100 %.');
+  });
+
+  it("counts after hours outside the org's own working week once an admin sets it, and says which week on the report", async () => {
+    const { people: directory } = cloud.cloud.services;
+    const week = (days: number[], start: string, end: string) => directory.setWorkingWeek(admin, { days, start, end });
+    const summary = () => cloud.cloud.services.reports.teamSummary(admin, { teamId, from: '2026-10-20', to: '2026-10-27' });
+    try {
+      // Sunday to Thursday, 09:00-17:00: the 17:30 span of the 27th is after hours now, Tuesday stays a working day, Saturday does not.
+      await week([7, 1, 2, 3, 4], '09:00', '17:00');
+      const sunToThu = await summary();
+      expect(sunToThu.afterHours).toMatchObject({ activeMs: 5 * 50 * MIN, share: 50 / 195, outside: 'Sun–Thu 09:00–17:00' });
+      expect(sunToThu.highlights).toContain('After hours (outside Sun–Thu 09:00–17:00): 26 % of active time.');
+      // Wednesday to Sunday: every Tuesday span is after hours, the Saturday noon span is not.
+      await week([3, 4, 5, 6, 7], '08:00', '18:00');
+      expect((await summary()).afterHours).toMatchObject({ activeMs: 5 * 185 * MIN, outside: 'Wed–Sun 08:00–18:00' });
+      const [changed] = await cloud.database.rows<{ actor_id: string; details: { reads: string } }>(
+        sql`select actor_id, details from audit_log where org_id = ${admin.orgId} and action = 'directory.working_week_set' order by seq desc limit 1`,
+      );
+      expect(changed).toMatchObject({ actor_id: admin.userId, details: { reads: 'Wed–Sun 08:00–18:00' } });
+      // Refused whole, the field named; the week in force stays.
+      await expect(week([], '18:00', '08:00')).rejects.toMatchObject({
+        fields: [
+          { path: 'days', problem: 'choose at least one working day' },
+          { path: 'end', problem: 'the working day must end after it starts (18:00)' },
+        ],
+      });
+      expect(await directory.workingWeek(admin)).toEqual({ days: [3, 4, 5, 6, 7], start: '08:00', end: '18:00' });
+    } finally {
+      await week([1, 2, 3, 4, 5], '08:00', '18:00');
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { addDays, weekOf } from '@icarus/shared';
+import { addDays, weekOf, type WorkingWeek } from '@icarus/shared';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
 import type { Productivity } from './tables';
@@ -54,8 +54,6 @@ export interface FocusDay {
 export const FOCUS_GAP_MS = 2 * 60_000;
 /** ...counted when the stretch, first start to last end, lasts at least this long. */
 export const FOCUS_MIN_MS = 30 * 60_000;
-/** Working hours in the org's time zone, Monday to Friday; active time outside them is after hours. */
-export const WORKING_HOURS = { start: '08:00', end: '18:00' } as const;
 
 export interface ExportRow {
   day: string;
@@ -201,10 +199,11 @@ export function createRollupQueries(database: Database) {
      * A stretch is a run of active spans in apps the group's rollups count productive (the
      * category rules as the report applies them), with no other span between them and no gap
      * of FOCUS_GAP_MS or more; it counts as focus, on the day it starts, when it lasts at least
-     * FOCUS_MIN_MS. After hours is active time starting outside WORKING_HOURS on a weekday, or
-     * on a Saturday or Sunday, in the org's time zone. Only person-days attributed to the group.
+     * FOCUS_MIN_MS. After hours is active time starting outside the org's working week (its
+     * hours on its working days, a non-working day whole) in the org's time zone. Only person-days
+     * attributed to the group.
      */
-    async groupFocusDays(orgId: string, teamId: string | null, from: string, to: string, timeZone: string): Promise<FocusDay[]> {
+    async groupFocusDays(orgId: string, teamId: string | null, from: string, to: string, timeZone: string, week: WorkingWeek): Promise<FocusDay[]> {
       const rows = await database.rows<Record<string, unknown>>(sql`
         with pd as (
           select user_id, day from rollup_user_days
@@ -249,7 +248,8 @@ export function createRollupQueries(database: Database) {
         focus as (select user_id, day, sum(ms)::float8 as ms from stretches group by user_id, day),
         after as (
           select user_id, local::date as day, sum(duration_ms)::float8 as ms from s
-          where not idle and (extract(isodow from local) >= 6 or local::time < ${WORKING_HOURS.start}::time or local::time >= ${WORKING_HOURS.end}::time)
+          where not idle and (not (extract(isodow from local)::int = any(${`{${week.days.join(',')}}`}::int[]))
+                              or local::time < ${week.start}::time or local::time >= ${week.end}::time)
           group by user_id, local::date
         )
         select pd.user_id, to_char(pd.day, 'YYYY-MM-DD') as day, coalesce(focus.ms, 0)::float8 as f, coalesce(after.ms, 0)::float8 as a

@@ -50,6 +50,7 @@ const WORDS: Record<string, ActionWords> = {
   'policy.approved': { did: 'approved a policy' },
   'policy.published': { did: 'published a policy' },
   'categories.updated': { did: 'changed the category rules' },
+  'directory.working_week_set': { did: 'changed the working week (after-hours figures count outside it)' },
   'ingest.rejected': { did: 'sent spans the server refused' },
   'rights.exported': { did: 'exported their own data' },
   'rights.erasure.requested': { did: 'asked for their data to be erased' },

@@ -120,4 +120,42 @@ describe.each(testDatabaseKinds())('compliance reports on %s', (kind) => {
     const audited = await lastAudit('report.device_health.viewed');
     expect([...(audited?.subject_user_ids ?? [])].sort()).toEqual([who.granted, who.withdrawn, who.declined, who.onNewVersion].sort());
   });
+
+  const teamRows = async () => {
+    const report = await cloud.cloud.services.complianceReport.build(admin, {});
+    return report.coverage.map((r) => ({
+      team: r.teamName,
+      v: r.policyVersion,
+      people: r.people,
+      granted: r.granted,
+      declined: r.declined,
+      withdrawn: r.withdrawn,
+      noDecision: r.noDecision,
+      pending: r.pendingReconsent,
+      scopes: r.byScope,
+    }));
+  };
+
+  it("the report's coverage per team and policy version is counted by the database as the per-person coverage counts each person", async () => {
+    const none = { app_usage: 0, idle: 0, window_titles: 0 };
+    expect(await teamRows()).toEqual([
+      { team: 'no team', v: null, people: 1, granted: 0, declined: 0, withdrawn: 0, noDecision: 1, pending: 0, scopes: none },
+      { team: 'Ops', v: null, people: 1, granted: 0, declined: 0, withdrawn: 0, noDecision: 1, pending: 0, scopes: none },
+      { team: 'Ops', v: 1, people: 3, granted: 1, declined: 1, withdrawn: 1, noDecision: 0, pending: 3, scopes: { ...none, app_usage: 1, idle: 1 } },
+      { team: 'Ops', v: 2, people: 1, granted: 1, declined: 0, withdrawn: 0, noDecision: 0, pending: 0, scopes: { ...none, app_usage: 1 } },
+    ]);
+    const audited = await lastAudit('report.consent_coverage.viewed');
+    expect(audited?.subject_user_ids).toHaveLength(6);
+  });
+
+  it('a decision made under a binding since ended counts for nobody in the report', async () => {
+    const { orgId } = cloud.bootstrap;
+    // The granted person's computer is given to the undecided person: the grant was the first person's, not theirs.
+    await cloud.cloud.services.bindings.assign(orgId, device.fresh, who.undecided, admin.userId);
+    const ops = (await teamRows()).filter((r) => r.team === 'Ops');
+    expect(ops.find((r) => r.v === null)).toMatchObject({ people: 2, noDecision: 2 });
+    expect(ops.find((r) => r.v === 1)).toMatchObject({ people: 2, granted: 0, declined: 1, withdrawn: 1, pending: 2 });
+    const perPerson = await cloud.cloud.services.compliance.consentCoverage(admin);
+    expect(perPerson.counts).toMatchObject({ granted: 1, noDecision: 3 });
+  });
 });

@@ -16,18 +16,14 @@ export function createComplianceReports(
     async consentCoverage(user: SignedInUser): Promise<ConsentCoverage> {
       requireRole(user, 'admin', 'auditor');
       const at = now();
-      const [people, consents, policy, withdrawals] = await Promise.all([
+      const [people, decisions, policy, withdrawals] = await Promise.all([
         deps.directory.listMembers(user.orgId),
-        deps.consent.currentConsents(user.orgId),
+        // A row per person from the database, not every device's decisions with their receipts.
+        deps.consent.latestDecisions(user.orgId),
         deps.consent.currentPolicy(user.orgId).catch(() => undefined),
         deps.consent.withdrawalsSince(user.orgId, new Date(at.getTime() - WITHDRAWALS_WINDOW_MS)),
       ]);
-      const latest = new Map<string, (typeof consents)[number]>();
-      for (const c of consents) {
-        if (!c.userId) continue;
-        const seen = latest.get(c.userId);
-        if (!seen || c.effectiveAt > seen.effectiveAt) latest.set(c.userId, c);
-      }
+      const latest = new Map(decisions.map((d) => [d.userId, d]));
       const version = policy?.version ?? null;
       const counts = { granted: 0, declined: 0, withdrawn: 0, pendingReconsent: 0, noDecision: 0 };
       const byScope = new Map<Scope, number>(ALL_SCOPES.map((s) => [s, 0]));
@@ -64,6 +60,28 @@ export function createComplianceReports(
         rows,
         recentWithdrawals: withdrawals.map((w) => ({ userId: w.userId, deviceId: w.deviceId, at: w.effectiveAt.toISOString(), remaining: w.granted })),
       };
+    },
+
+    /**
+     * Coverage per team and policy version, counted by the database (a row per group, however
+     * many devices): the compliance report's table. The read is audited as the per-person
+     * coverage is, naming everyone counted; the members come back for their names, and the
+     * org's totals (the admin home's figures) with them.
+     */
+    async coverageByTeam(user: SignedInUser) {
+      requireRole(user, 'admin', 'auditor');
+      const [people, policy] = await Promise.all([deps.directory.listMembers(user.orgId), deps.consent.currentPolicy(user.orgId).catch(() => undefined)]);
+      const version = policy?.version ?? null;
+      const groups = await deps.consent.coverageCounts(user.orgId, people, version);
+      await deps.viewed(
+        user,
+        'report.consent_coverage.viewed',
+        people.map((p) => p.id),
+        { policyVersion: version },
+      );
+      const counts = { granted: 0, declined: 0, withdrawn: 0, pendingReconsent: 0, noDecision: 0 };
+      for (const g of groups) for (const key of Object.keys(counts) as (keyof typeof counts)[]) counts[key] += g[key];
+      return { policyVersion: version, people, groups, counts };
     },
 
     async deviceHealth(user: SignedInUser): Promise<DeviceHealth> {

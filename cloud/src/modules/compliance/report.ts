@@ -1,4 +1,4 @@
-import { addDays, checkDayRange, DayRangeFields, dayRangeProblem, defaultDayRange, perScope, Scope } from '@icarus/shared';
+import { addDays, checkDayRange, DayRangeFields, dayRangeProblem, defaultDayRange, type Scope } from '@icarus/shared';
 import { z } from 'zod';
 import type { ConsentService } from '../consent';
 import type { DirectoryService } from '../directory';
@@ -70,45 +70,21 @@ export function createComplianceReport(deps: {
       const period = resolvePeriod(query, now());
       // Signed first, so the verification below holds the chain against this very checkpoint.
       const { checkpoint } = await deps.audit.checkpoint(user.orgId);
-      const [coverage, teams, people, withdrawals, erasures, access, chain] = await Promise.all([
-        deps.compliance.consentCoverage(user),
+      const [coverage, teams, withdrawals, erasures, access, chain] = await Promise.all([
+        deps.compliance.coverageByTeam(user),
         deps.directory.listTeams(user.orgId),
-        deps.directory.listMembers(user.orgId),
         deps.consent.withdrawalsSince(user.orgId, period.from),
         deps.audit.search(user.orgId, { action: 'erasure.', from: period.from, to: period.to }, { limit: 1000 }),
         deps.audit.personalDataAccess(user.orgId, period.from, period.to),
         deps.audit.verify(user.orgId),
       ]);
       const teamName = new Map(teams.map((t) => [t.id, t.name]));
-      const names = new Map(people.map((p) => [p.id, p.name]));
-      const groups = new Map<string, CoverageRow>();
-      for (const row of coverage.rows) {
-        const key = `${row.teamId ?? ''}|${row.policyVersion ?? ''}`;
-        let group = groups.get(key);
-        if (!group) {
-          group = {
-            teamId: row.teamId,
-            teamName: row.teamId ? (teamName.get(row.teamId) ?? 'unknown team') : 'no team',
-            policyVersion: row.policyVersion,
-            people: 0,
-            granted: 0,
-            declined: 0,
-            withdrawn: 0,
-            noDecision: 0,
-            pendingReconsent: 0,
-            byScope: perScope(() => 0),
-          };
-          groups.set(key, group);
-        }
-        group.people++;
-        if (row.state === 'no_decision') group.noDecision++;
-        else group[row.state]++;
-        if (row.pendingReconsent) group.pendingReconsent++;
-        for (const s of row.granted) {
-          const scope = Scope.safeParse(s);
-          if (scope.success) group.byScope[scope.data]++;
-        }
-      }
+      const names = new Map(coverage.people.map((p) => [p.id, p.name]));
+      const groups: CoverageRow[] = coverage.groups.map(({ teamId, ...counts }) => ({
+        teamId,
+        teamName: teamId ? (teamName.get(teamId) ?? 'unknown team') : 'no team',
+        ...counts,
+      }));
       await deps.audit.record({
         orgId: user.orgId,
         actorType: 'user',
@@ -120,7 +96,7 @@ export function createComplianceReport(deps: {
         period: { from: period.fromDay, to: period.toDay },
         generatedAt: now().toISOString(),
         currentPolicyVersion: coverage.policyVersion,
-        coverage: [...groups.values()].sort((a, b) => a.teamName.localeCompare(b.teamName) || (a.policyVersion ?? 0) - (b.policyVersion ?? 0)),
+        coverage: groups.sort((a, b) => a.teamName.localeCompare(b.teamName) || (a.policyVersion ?? 0) - (b.policyVersion ?? 0)),
         withdrawals: withdrawals
           .filter((w) => w.effectiveAt < period.to)
           .map((w) => ({

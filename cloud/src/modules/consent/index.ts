@@ -21,7 +21,7 @@ export function createConsentModule(deps: {
   audit: AuditService;
   directory: DirectoryService;
   /** Who each device speaks for: decisions count only under the binding in force. */
-  bindings: Pick<BindingService, 'currentBindings'>;
+  bindings: Pick<BindingService, 'currentBindings' | 'currentBindingIds'>;
   /** The person's bound computers and their directives, for withdrawals made on the web. */
   devices: Pick<DeviceService, 'devicesOfUser' | 'queueDirective'>;
   /** Receipts are signed with the newest; every key of the ring is listed at /v1/receipt-keys. */

@@ -22,7 +22,7 @@ interface Deps {
   store: ConsentStore;
   audit: AuditService;
   directory: Pick<DirectoryService, 'findUser'>;
-  bindings: Pick<BindingService, 'currentBindings'>;
+  bindings: Pick<BindingService, 'currentBindings' | 'currentBindingIds'>;
   /** The person's bound computers and their directives: a web withdrawal applies to each. */
   devices: Pick<DeviceService, 'devicesOfUser' | 'queueDirective'>;
   receiptKeys: Keyring<SigningKey>;
@@ -212,6 +212,20 @@ export function createConsentService(deps: Deps) {
       return rows.filter((r) => r.bindingId !== null && bound.get(r.deviceId)?.bindingId === r.bindingId);
     },
     withdrawalsSince: store.withdrawalsSince,
+
+    /** Each person's decision in force, as `currentConsents` picks it (the latest under the binding in force), read a row per person. */
+    async latestDecisions(orgId: string) {
+      return store.latestDecisions(orgId, await bindings.currentBindingIds(orgId));
+    },
+
+    /**
+     * The people given, counted per team and policy version by their decision in force (as
+     * `currentConsents` picks it: the latest one made under the binding in force): the compliance
+     * report's coverage, in one aggregate read.
+     */
+    async coverageCounts(orgId: string, people: readonly { id: string; teamId: string | null }[], currentVersion: number | null) {
+      return store.coverageCounts(orgId, people, await bindings.currentBindingIds(orgId), currentVersion);
+    },
 
     /**
      * The device's decisions, plus the server's own hold: from the moment a later version

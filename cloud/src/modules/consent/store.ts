@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gte, inArray, isNull, max, ne, sql } from 'drizzle-
 import type { Database } from '../../platform/db/client';
 import { NO_EVENTS, type EventOutbox } from '../../platform/events';
 import { consentRecords, importGrants, policies, policyApprovals } from './tables';
+import { ALL_SCOPES, perScope, type Scope } from '@icarus/shared';
 
 export type PolicyRow = typeof policies.$inferSelect;
 export type ConsentRow = typeof consentRecords.$inferSelect;
@@ -22,6 +23,22 @@ function importEventData(row: typeof importGrants.$inferInsert) {
     scopes: row.scopes,
   };
 }
+
+/** One group of people (a team, or no team) on one policy version: who decided what, counted. */
+export interface CoverageCount {
+  teamId: string | null;
+  /** The version of their decision in force; null for the people who have made none. */
+  policyVersion: number | null;
+  people: number;
+  granted: number;
+  declined: number;
+  withdrawn: number;
+  noDecision: number;
+  pendingReconsent: number;
+  byScope: Record<Scope, number>;
+}
+
+const uuidArray = (ids: readonly (string | null)[]) => sql`${`{${ids.map((id) => id ?? 'NULL').join(',')}}`}::uuid[]`;
 
 export function createConsentStore(database: Database, events: EventOutbox = NO_EVENTS) {
   const { db } = database;
@@ -197,6 +214,78 @@ export function createConsentStore(database: Database, events: EventOutbox = NO_
         .from(consentRecords)
         .where(and(eq(consentRecords.orgId, orgId), isNull(consentRecords.supersededAt)))
         .orderBy(asc(consentRecords.effectiveAt));
+    },
+
+    /**
+     * Consent coverage counted in SQL: each person's latest decision in force (not superseded,
+     * made under a binding still in force) grouped by their team and that decision's policy
+     * version, so a view reads a row per group instead of every device's decisions.
+     */
+    async coverageCounts(
+      orgId: string,
+      people: readonly { id: string; teamId: string | null }[],
+      bindingIds: readonly string[],
+      currentVersion: number | null,
+    ): Promise<CoverageCount[]> {
+      if (people.length === 0) return [];
+      const scopes = sql.join(
+        ALL_SCOPES.map((s, i) => sql`count(*) filter (where l.granted @> ${JSON.stringify([s])}::jsonb)::int as ${sql.raw(`s${i}`)}`),
+        sql`, `,
+      );
+      const rows = await database.rows<Record<string, unknown>>(sql`
+        with people as (select * from unnest(${uuidArray(people.map((p) => p.id))}, ${uuidArray(people.map((p) => p.teamId))}) as p(user_id, team_id)),
+        latest as (
+          select distinct on (c.user_id) c.user_id, c.decision, c.policy_version, c.granted
+          from consent_records c
+          where c.org_id = ${orgId} and c.superseded_at is null and c.binding_id = any(${uuidArray(bindingIds)})
+          order by c.user_id, c.effective_at desc
+        )
+        select p.team_id, l.policy_version, count(*)::int as people,
+          count(*) filter (where l.decision = 'granted')::int as granted,
+          count(*) filter (where l.decision = 'declined')::int as declined,
+          count(*) filter (where l.decision = 'withdrawn')::int as withdrawn,
+          count(*) filter (where l.user_id is null)::int as no_decision,
+          count(*) filter (where l.policy_version < ${currentVersion ?? 0})::int as pending_reconsent,
+          ${scopes}
+        from people p left join latest l on l.user_id = p.user_id
+        group by p.team_id, l.policy_version`);
+      const int = (v: unknown) => Number(v ?? 0);
+      return rows.map((r) => ({
+        teamId: r['team_id'] == null ? null : String(r['team_id']),
+        policyVersion: r['policy_version'] == null ? null : int(r['policy_version']),
+        people: int(r['people']),
+        granted: int(r['granted']),
+        declined: int(r['declined']),
+        withdrawn: int(r['withdrawn']),
+        noDecision: int(r['no_decision']),
+        pendingReconsent: int(r['pending_reconsent']),
+        byScope: perScope((s) => int(r[`s${ALL_SCOPES.indexOf(s)}`])),
+      }));
+    },
+
+    /** Each person's latest decision in force (not superseded, made under a binding still in force): a row per person, receipts left out. */
+    async latestDecisions(
+      orgId: string,
+      bindingIds: readonly string[],
+    ): Promise<Pick<ConsentRow, 'userId' | 'decision' | 'policyVersion' | 'granted' | 'effectiveAt'>[]> {
+      const rows = await database.rows<{
+        user_id: string;
+        decision: ConsentRow['decision'];
+        policy_version: number;
+        granted: Scope[];
+        effective_at: string | Date;
+      }>(sql`
+        select distinct on (user_id) user_id, decision, policy_version, granted, effective_at
+        from consent_records
+        where org_id = ${orgId} and superseded_at is null and user_id is not null and binding_id = any(${uuidArray(bindingIds)})
+        order by user_id, effective_at desc`);
+      return rows.map((r) => ({
+        userId: r.user_id,
+        decision: r.decision,
+        policyVersion: Number(r.policy_version),
+        granted: r.granted,
+        effectiveAt: new Date(r.effective_at),
+      }));
     },
 
     /** Withdrawals made in an org since a time, newest first. */

@@ -190,6 +190,9 @@ export function createBindingService(deps: Deps) {
       return new Map(rows.map((r) => [r.deviceId, { bindingId: r.id, userId: r.userId }]));
     },
 
+    /** The ids of the bindings in force in the org: a decision made under any other counts for nobody. */
+    currentBindingIds: (orgId: string) => store.currentBindingIds(orgId),
+
     /** The active devices bound to a person now (their "My computers" list). */
     async devicesOf(person: { orgId: string; userId: string }) {
       const rows = await store.devicesOfUser(person.orgId, person.userId);

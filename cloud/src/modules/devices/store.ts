@@ -178,6 +178,14 @@ export function createDeviceStore(database: Database, events: EventOutbox = NO_E
         .where(and(eq(deviceBindings.orgId, orgId), isNull(deviceBindings.endedAt)));
     },
 
+    /** The ids of the bindings in force in an org, as one array (a row per device is not needed to filter by them). */
+    async currentBindingIds(orgId: string): Promise<string[]> {
+      const [row] = await database.rows<{ ids: string[] | null }>(
+        sql`select array_agg(id) as ids from device_bindings where org_id = ${orgId} and ended_at is null`,
+      );
+      return row?.ids ?? [];
+    },
+
     async insertPairingCode(row: typeof pairingCodes.$inferInsert) {
       await db.insert(pairingCodes).values(row);
     },

@@ -1,4 +1,5 @@
 import { and, asc, count, eq, ilike, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
+import type { WorkingWeek } from '@icarus/shared';
 import type { Database } from '../../platform/db/client';
 import { recordMemberships } from './membership-store';
 import { orgs, teamManagers, teams, users } from './tables';
@@ -154,6 +155,10 @@ export function createPeopleStore({ db }: Database, now: () => Date = () => new 
         .update(users)
         .set({ worksCouncil: member })
         .where(and(eq(users.orgId, orgId), eq(users.id, userId)));
+    },
+
+    async setWorkingWeek(orgId: string, week: WorkingWeek): Promise<void> {
+      await db.update(orgs).set({ workingWeek: week }).where(eq(orgs.id, orgId));
     },
 
     async setWorksCouncilRequired(orgId: string, required: boolean): Promise<void> {

@@ -1,4 +1,4 @@
-import { safeText } from '@icarus/shared';
+import { DEFAULT_WORKING_WEEK, describeWorkingWeek, safeText, WorkingWeek } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
 import { z } from 'zod';
 import type { AuditService } from '../audit';
@@ -126,6 +126,26 @@ export function createPeopleAdmin(deps: { store: DirectoryStore; people: PeopleS
       if (who.worksCouncil === member) return;
       await people.setWorksCouncil(admin.orgId, userId, member);
       await record(admin, member ? 'directory.works_council_added' : 'directory.works_council_removed', { userId }, [userId]);
+    },
+
+    /** The org's working week (days and hours in its time zone): after-hours figures are counted outside it. */
+    async workingWeek(admin: Admin): Promise<WorkingWeek> {
+      return (await store.findOrg(admin.orgId))?.workingWeek ?? DEFAULT_WORKING_WEEK;
+    },
+
+    /** Sets the working week from outside input (a form or the API), refused whole with each problem named. */
+    async setWorkingWeek(admin: Admin, input: unknown): Promise<WorkingWeek> {
+      const parsed = WorkingWeek.safeParse(input);
+      if (!parsed.success) {
+        const fields = parsed.error.issues.map((i) => ({ path: i.path.join('.') || 'workingWeek', problem: i.message }));
+        throw new AppError('validation_failed', `The working week was not saved: ${fields.map((f) => f.problem).join('; ')}`, fields);
+      }
+      const before = (await store.findOrg(admin.orgId))?.workingWeek ?? DEFAULT_WORKING_WEEK;
+      const week = parsed.data;
+      if (describeWorkingWeek(before) === describeWorkingWeek(week)) return week;
+      await people.setWorkingWeek(admin.orgId, week);
+      await record(admin, 'directory.working_week_set', { from: before, to: week, reads: describeWorkingWeek(week) });
+      return week;
     },
 
     /** Switching council approval on needs someone on the council, or no version could ever be published. */

@@ -3,14 +3,21 @@ import { uuidv7 } from 'uuidv7';
 import { AppError } from '../../platform/errors';
 import type { DirectoryStore, OrgRow, UserRow } from './store';
 
-import type { Role } from '@icarus/shared';
+import { DEFAULT_WORKING_WEEK, type Role } from '@icarus/shared';
 
 export type { Role };
 
 export function createDirectoryService(store: DirectoryStore) {
   return {
     async createOrg(input: { name: string; timeZone: string }): Promise<OrgRow> {
-      const row = { id: uuidv7(), name: input.name, timeZone: input.timeZone, worksCouncilRequired: false, createdAt: new Date() };
+      const row = {
+        id: uuidv7(),
+        name: input.name,
+        timeZone: input.timeZone,
+        worksCouncilRequired: false,
+        workingWeek: DEFAULT_WORKING_WEEK,
+        createdAt: new Date(),
+      };
       await store.insertOrg(row);
       return row;
     },

@@ -1,12 +1,14 @@
-import { ROLES } from '@icarus/shared';
+import { DEFAULT_WORKING_WEEK, ROLES, type WorkingWeek } from '@icarus/shared';
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, date, index, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, date, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const orgs = pgTable('orgs', {
   id: uuid('id').primaryKey(),
   name: text('name').notNull(),
   timeZone: text('time_zone').notNull().default('UTC'),
   worksCouncilRequired: boolean('works_council_required').notNull().default(false),
+  /** The days and hours of work in the org's time zone: active time outside them is after hours. */
+  workingWeek: jsonb('working_week').$type<WorkingWeek>().notNull().default(DEFAULT_WORKING_WEEK),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

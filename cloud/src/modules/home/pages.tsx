@@ -87,7 +87,7 @@ export function ManagerHomePage(props: { user: SignedInUser; home: ManagerHome }
                 <dd>{percent(s.totals?.productiveShare ?? null)}</dd>
                 <dt>Focus per person per day</dt>
                 <dd>{s.focus ? hoursMinutes(s.focus.msPerPersonDay) : '—'}</dd>
-                <dt>After hours</dt>
+                <dt>After hours{s.afterHours ? ` (outside ${s.afterHours.outside})` : ''}</dt>
                 <dd>{percent(s.afterHours?.share ?? null)}</dd>
                 {s.topApps[0] ? (
                   <>

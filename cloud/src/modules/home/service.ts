@@ -57,7 +57,8 @@ export function createHomeService(deps: HomeDeps) {
         deps.fleet.fleetSummary(user.orgId),
         firstFew('silent'),
         firstFew('dropping'),
-        deps.compliance.consentCoverage(user),
+        // Counted by the database per team and policy version, not read a device at a time.
+        deps.compliance.coverageByTeam(user),
         deps.drafts.list(user),
         // From the last signed checkpoint on: the whole chain is the audit log's Verify page.
         deps.audit.verifySinceCheckpoint(user.orgId),
@@ -77,7 +78,7 @@ export function createHomeService(deps: HomeDeps) {
             droppedSpans: d.status?.droppedSpans ?? null,
           })),
         },
-        consent: { people: coverage.people, policyVersion: coverage.policyVersion, ...coverage.counts },
+        consent: { people: coverage.people.length, policyVersion: coverage.policyVersion, ...coverage.counts },
         awaitingApproval: versions.filter((v) => v.state === 'in_review'),
         drafts: versions.filter((v) => v.state === 'draft'),
         chain: { ok: chain.ok, entries: chain.entries, walked: chain.walked, problems: chain.problems.map((p) => p.kind), checkpoint: chain.checkpoint },

@@ -1,6 +1,6 @@
 import type { ExportRow, FocusDay, OrgCells, UserDayTotal } from '../analytics';
 import { addSums, byDay, dayCells, judgeDayRows, mondayOf, passes, zero, type Sums } from './cells';
-import { addDays } from '@icarus/shared';
+import { addDays, describeWorkingWeek, type WorkingWeek } from '@icarus/shared';
 import { figures } from './context';
 import type { TeamComparison, TeamSummary, Trend } from './schemas';
 
@@ -37,7 +37,8 @@ export function summarize(
   appRows: readonly ExportRow[],
   range: { from: string; to: string },
   k: number,
-  focusDays: readonly FocusDay[] = [],
+  focusDays: readonly FocusDay[],
+  week: WorkingWeek,
 ): SummaryBody {
   const cells = dayCells(personDays);
   const people = new Set<string>();
@@ -151,7 +152,7 @@ export function summarize(
     },
     meetings: { activeMs: meetingMs, share: share(meetingMs) },
     focus: { activeMs: focusMs, msPerPersonDay: focusMs / personDaysShown, share: share(focusMs) },
-    afterHours: { activeMs: afterMs, share: share(afterMs) },
+    afterHours: { activeMs: afterMs, share: share(afterMs), outside: describeWorkingWeek(week), workingWeek: week },
   };
 }
 

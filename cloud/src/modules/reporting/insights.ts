@@ -63,8 +63,8 @@ export function teamHighlights(
     const a = now.afterHours;
     out.push(
       before?.afterHours
-        ? `After hours (outside 08:00 to 18:00 Monday to Friday): ${percent(a.share)} of active time, ${change(a.share, before.afterHours.share, percent, true)}.`
-        : `After hours (outside 08:00 to 18:00 Monday to Friday): ${percent(a.share)} of active time.`,
+        ? `After hours (outside ${a.outside}): ${percent(a.share)} of active time, ${change(a.share, before.afterHours.share, percent, true)}.`
+        : `After hours (outside ${a.outside}): ${percent(a.share)} of active time.`,
     );
   }
   const [first, second] = now.categories;

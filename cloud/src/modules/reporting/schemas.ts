@@ -56,8 +56,14 @@ export const PerPerson = z.object({ personDays: z.int(), activeMsPerPerson: Ms, 
  * gaps under 2 minutes and broken by idle time or any other app; its time, per person-day and share.
  */
 export const Focus = z.object({ activeMs: Ms, msPerPersonDay: Ms, share: Share });
-/** Active time outside working hours (08:00 to 18:00 Monday to Friday, the org's time zone), and its share. */
-export const AfterHours = z.object({ activeMs: Ms, share: Share });
+/** Active time outside the org's working week (its days and hours, in its time zone), and its share. */
+export const AfterHours = z.object({
+  activeMs: Ms,
+  share: Share,
+  /** The working week the figure is counted against, in words: "Mon–Fri 08:00–18:00". */
+  outside: z.string(),
+  workingWeek: z.object({ days: z.array(z.int().min(1).max(7)), start: z.string(), end: z.string() }),
+});
 
 export const TeamSummary = z.object({
   team: z.object({ id: z.uuid(), name: z.string() }),

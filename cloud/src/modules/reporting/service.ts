@@ -1,4 +1,4 @@
-import { addDays, weekOf } from '@icarus/shared';
+import { addDays, DEFAULT_WORKING_WEEK, weekOf } from '@icarus/shared';
 import { grantedScopesOfPerson } from './consent-state';
 import type { SignedInUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
@@ -83,11 +83,14 @@ export function createReportingService(deps: ReportDeps) {
      */
     async teamSummary(user: SignedInUser, q: { teamId: string; from?: string | undefined; to?: string | undefined }): Promise<TeamSummary> {
       // Access, range and policy first, side by side (none reads activity); then the rollups.
-      const [{ team }, range, { minGroupSize: k }] = await Promise.all([
+      const [{ team }, range, { minGroupSize: k }, org] = await Promise.all([
         teamOf(user, q.teamId),
         resolveRange(analytics, user.orgId, q),
         visibilityRules(deps.consent, user.orgId),
+        // Read each time, not from a cache: a changed working week shows on the next view.
+        deps.directory.findOrg(user.orgId),
       ]);
+      const week = org?.workingWeek ?? DEFAULT_WORKING_WEEK;
       const before = { from: addDays(range.from, -range.days), to: addDays(range.from, -1) };
       // One read of both periods; the audit of whose data was read is written while the per-app
       // rows are still being read, and nothing is returned unless both succeed.
@@ -102,11 +105,11 @@ export function createReportingService(deps: ReportDeps) {
           return rows;
         }),
         queries.groupAppDays(user.orgId, team.id, before.from, range.to),
-        queries.groupFocusDays(user.orgId, team.id, before.from, range.to, range.timeZone),
+        queries.groupFocusDays(user.orgId, team.id, before.from, range.to, range.timeZone, week),
       ]);
       const inside = <T extends { day: string }>(rows: readonly T[], r: { from: string; to: string }) => rows.filter((x) => x.day >= r.from && x.day <= r.to);
-      const now = summarize(inside(personDays, range), inside(appRows, range), range, k, inside(focusDays, range));
-      const prev = summarize(inside(personDays, before), inside(appRows, before), before, k, inside(focusDays, before));
+      const now = summarize(inside(personDays, range), inside(appRows, range), range, k, inside(focusDays, range), week);
+      const prev = summarize(inside(personDays, before), inside(appRows, before), before, k, inside(focusDays, before), week);
       const previous = {
         range: before,
         status: prev.status,
@@ -126,11 +129,14 @@ export function createReportingService(deps: ReportDeps) {
       user: SignedInUser,
       q: { teamId: string; category?: string | undefined; from?: string | undefined; to?: string | undefined },
     ): Promise<TeamApps> {
-      const [{ team }, range, { minGroupSize: k }] = await Promise.all([
+      const [{ team }, range, { minGroupSize: k }, org] = await Promise.all([
         teamOf(user, q.teamId),
         resolveRange(analytics, user.orgId, q),
         visibilityRules(deps.consent, user.orgId),
+        // Read each time, not from a cache: a changed working week shows on the next view.
+        deps.directory.findOrg(user.orgId),
       ]);
+      const week = org?.workingWeek ?? DEFAULT_WORKING_WEEK;
       const [personDays, appRows] = await Promise.all([
         queries.groupPersonDays(user.orgId, team.id, range.from, range.to).then(async (rows) => {
           await viewed(
@@ -192,11 +198,14 @@ export function createReportingService(deps: ReportDeps) {
 
     /** Weekly trend of one team: each week the sum of its passing days, members as they were each day. */
     async teamTrend(user: SignedInUser, q: { teamId: string; from?: string | undefined; to?: string | undefined }): Promise<Trend> {
-      const [{ team }, range, { minGroupSize: k }] = await Promise.all([
+      const [{ team }, range, { minGroupSize: k }, org] = await Promise.all([
         teamOf(user, q.teamId),
         resolveRange(analytics, user.orgId, q),
         visibilityRules(deps.consent, user.orgId),
+        // Read each time, not from a cache: a changed working week shows on the next view.
+        deps.directory.findOrg(user.orgId),
       ]);
+      const week = org?.workingWeek ?? DEFAULT_WORKING_WEEK;
       const rows = await queries.groupPersonDays(user.orgId, team.id, range.from, range.to);
       await viewed(
         user,

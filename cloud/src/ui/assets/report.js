@@ -408,7 +408,9 @@
           ]),
           el('p', { class: 'muted', id: 'focus-rule' }, [
             'Focus: stretches of at least 30 minutes of active time in apps counted productive, joined across gaps under 2 minutes; idle time or any other app ends a stretch. ' +
-              'After hours: active time outside 08:00 to 18:00 Monday to Friday, in the organisation\u2019s time zone (' +
+              'After hours: active time outside ' +
+              s.afterHours.outside +
+              ', the organisation\u2019s working week, in its time zone (' +
               s.range.timeZone +
               ').',
           ]),

@@ -1,0 +1,1 @@
+ALTER TABLE "orgs" ADD COLUMN "working_week" jsonb DEFAULT '{"days":[1,2,3,4,5],"start":"08:00","end":"18:00"}'::jsonb NOT NULL;
