@@ -18,5 +18,10 @@ export const Directive = z.discriminatedUnion('type', [
    * the identity provider): the device records for no one from now on and tells whoever is at it.
    */
   z.strictObject({ type: z.literal('binding_ended'), reason: z.string().max(500) }),
+  /**
+   * The person withdrew an import of past history somewhere else (My data on the web): the server
+   * has erased it, and the device deletes its own copy of that grant's spans and says so.
+   */
+  z.strictObject({ type: z.literal('import_withdrawn'), grantId: z.uuid(), reason: z.string().max(500) }),
 ]);
 export type Directive = z.infer<typeof Directive>;

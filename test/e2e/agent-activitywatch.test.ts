@@ -315,5 +315,56 @@ for (const kind of testDatabaseKinds()) {
         await cleo.close();
       }
     });
+
+    it('an import withdrawn on the web is erased from the computer at its next sync, which says so', { timeout: 60_000 }, async () => {
+      const person = await cloud.personToken('Dora');
+      const dora = await inProcessAgent(cloud.url, person.token, 'dora', { syncIntervalMs: 500, heartbeatIntervalMs: 1000 });
+      try {
+        await dora.agent.consent.fetchPolicy();
+        await dora.agent.binding.refresh();
+        const handlers = createAgentHandlers(portOfAgent(dora.agent, { clock: { now: () => Date.now() }, osUser: 'dora', agentVersion: 'test' }));
+        const yesterday = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - DAY + 9 * HOUR;
+        const file = join(dora.dir, 'aw.json');
+        const events = [event(yesterday, 20 * MIN, { app: 'Editor' }), event(yesterday + 20 * MIN, 10 * MIN, { app: 'Mail' })];
+        writeFileSync(file, JSON.stringify({ buckets: { w: { id: 'w', type: 'currentwindow', hostname: 'dora', events } } }));
+        const plan = await handlers['imports:preview']({ path: file, scopes: ['app_usage'] });
+        const { grant } = await handlers['imports:grant']({ path: file, scopes: ['app_usage'], shown: plan.preview });
+        // A span the person keeps, not part of the import: it stays when the import goes.
+        const own = { id: uuidv7(), start: yesterday + 2 * HOUR, durationMs: 1000, app: 'Terminal' };
+        dora.store.spans.insert([own], Date.now());
+        const onServer = async () => (await cloud.database.rows(sql`select id from spans where import_grant_id = ${grant.id}`)).length;
+
+        await dora.agent.start();
+        await dora.waitForLog(/sync: sent \d+ spans/);
+        expect(await onServer()).toBe(2);
+        expect(dora.store.spans.everything().filter((s) => s.importGrantId === grant.id)).toHaveLength(2);
+
+        // Withdrawn from My data on the web, while the computer is running.
+        const done = await cloud.cloud.services.rights.withdrawImport(
+          { orgId: dora.device.orgId, userId: person.userId, via: 'web', actorType: 'user', actorId: person.userId },
+          grant.id,
+        );
+        expect(done.erasedSpans).toBe(2);
+        expect(await onServer()).toBe(0);
+        await dora.waitForLog(new RegExp(`import ${grant.id} withdrawn \\(you withdrew this import on the web\\): erased 2 spans on this device`));
+        expect(dora.store.spans.everything().map((s) => s.id)).toEqual([own.id]);
+        const said = dora.store.state.get('messages')?.find((m) => m.id === `import-withdrawn-${grant.id}`);
+        expect(said?.text).toMatch(/was withdrawn \(you withdrew this import on the web\): its 2 records were erased from this computer/);
+        // The screens list it as withdrawn without asking the server again.
+        expect(dora.agent.imports.known().find((g) => g.id === grant.id)?.withdrawnAt).not.toBeNull();
+        // Delivered once: a second web withdrawal of the same import queues nothing new.
+        await cloud.cloud.services.rights.withdrawImport(
+          { orgId: dora.device.orgId, userId: person.userId, via: 'web', actorType: 'user', actorId: person.userId },
+          grant.id,
+        );
+        expect(
+          await cloud.database.rows(
+            sql`select id from device_directives where device_id = ${dora.device.deviceId} and directive->>'type' = 'import_withdrawn'`,
+          ),
+        ).toHaveLength(1);
+      } finally {
+        await dora.close();
+      }
+    });
   });
 }

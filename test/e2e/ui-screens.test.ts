@@ -48,6 +48,7 @@ describe.skipIf(!existsSync(CHROMIUM))('agent screens in Chromium (loopback serv
     await page.keyboard.press('Tab'); // nav: Status
     await page.keyboard.press('Tab'); // nav: My data
     await page.keyboard.press('Tab'); // nav: Privacy and consent
+    await page.keyboard.press('Tab'); // nav: Import history
     await page.keyboard.press('Tab'); // the monitoring notice (open until acknowledged)
     await page.keyboard.press('Tab'); // I have read this notice
     await page.keyboard.press('Tab'); // app_usage: Allow

@@ -312,6 +312,21 @@ describe('tray app main process (fake electron)', () => {
     expect(tray?.tooltip).toBe('Icarus Nova: not set up yet (no server)');
   });
 
+  it('the tray opens the import screen in one of its own windows, once', async () => {
+    const f = fakeAgent();
+    await startTrayApp({ ...paths, agent: f.agent });
+    f.set(status({}), false);
+    await tick();
+    const tray = fake.state.trays[0];
+    const entry = tray?.menu.find((m) => m.id === 'imports');
+    expect(entry?.label).toBe('Import history from ActivityWatch');
+    const before = fake.state.windows.length;
+    entry?.click?.();
+    entry?.click?.();
+    expect(fake.state.windows.length).toBe(before + 1);
+    expect(fake.state.windows.at(-1)?.webContents.getURL()).toBe('file:///opt/icarus/ui/imports.html');
+  });
+
   it('a policy change reopens the consent window', async () => {
     const f = fakeAgent();
     await startTrayApp({ ...paths, agent: f.agent });

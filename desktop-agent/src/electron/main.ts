@@ -105,6 +105,7 @@ export function setupTray(options: TrayAppOptions, windows: AgentWindows, quit: 
           resume: () => call(() => agent.handlers['pause:resume']({})),
           openMyData: () => windows.show('my-data'),
           openConsent: () => windows.show('consent'),
+          openImports: () => windows.show('imports'),
           about: () => void dialog.showMessageBox({ type: 'info', title: 'Icarus Nova', message: 'Icarus Nova', detail: aboutText(status) }),
           quit,
         }),

@@ -35,6 +35,7 @@ export interface TrayActions {
   resume(): void;
   openMyData(): void;
   openConsent(): void;
+  openImports(): void;
   about(): void;
   quit(): void;
 }
@@ -58,6 +59,7 @@ export function trayMenuTemplate(s: StatusView, act: TrayActions): MenuItemConst
     { type: 'separator' },
     { id: 'my-data', label: t.myData, click: () => act.openMyData() },
     { id: 'consent', label: t.privacy, click: () => act.openConsent() },
+    { id: 'imports', label: t.imports, click: () => act.openImports() },
     { id: 'about', label: t.about, click: () => act.about() },
     { type: 'separator' },
     { id: 'quit', label: t.quit, click: () => act.quit() },

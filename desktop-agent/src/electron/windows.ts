@@ -2,7 +2,7 @@ import { BrowserWindow, type WebContents } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-export type AgentPage = 'consent' | 'my-data' | 'status';
+export type AgentPage = 'consent' | 'my-data' | 'status' | 'imports';
 
 export interface WindowPaths {
   /** Output of buildUi(): the HTML pages and their scripts. */

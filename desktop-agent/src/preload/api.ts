@@ -48,6 +48,11 @@ export function buildApi(transport: Transport) {
     exportData: (format: 'json' | 'csv') => call('mydata:export', { format }),
     viewers: () => call('mydata:viewers', {}),
     requestErasure: () => call('mydata:erase', { confirm: true }),
+    importPreview: (path: string, scopes?: IpcRequest<'imports:preview'>['scopes']) =>
+      call('imports:preview', scopes === undefined ? { path } : { path, scopes }),
+    importGrant: (request: IpcRequest<'imports:grant'>) => call('imports:grant', request),
+    imports: () => call('imports:list', {}),
+    withdrawImport: (id: string) => call('imports:withdraw', { id }),
     pause: (preset: IpcRequest<'pause:set'>['preset']) => call('pause:set', { preset }),
     resume: () => call('pause:resume', {}),
   };

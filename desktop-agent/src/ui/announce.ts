@@ -21,13 +21,13 @@ export interface ScreensAnnouncement {
  * and the printed line names that file and shows the address without the token.
  */
 export function announceScreens(pageUrl: string, options: { isTTY: boolean; dataDir: string }): ScreensAnnouncement {
-  if (options.isTTY) return { line: `screens: ${pageUrl} (also consent.html and my-data.html, same token)`, file: undefined, cleanup: () => {} };
+  if (options.isTTY) return { line: `screens: ${pageUrl} (also consent.html, my-data.html and imports.html, same token)`, file: undefined, cleanup: () => {} };
   const file = join(options.dataDir, SCREENS_ADDRESS_FILE);
   // A fresh file renamed over any old one: an existing file's looser mode is never reused.
   writePrivateFile(file, `${pageUrl}\n`);
   const bare = pageUrl.replace(/#.*$/, '');
   return {
-    line: `screens: ${bare} (open the address in ${file}, readable only by you: it carries the session token; also consent.html and my-data.html, same token)`,
+    line: `screens: ${bare} (open the address in ${file}, readable only by you: it carries the session token; also consent.html, my-data.html and imports.html, same token)`,
     file,
     cleanup: () => rmSync(file, { force: true }),
   };

@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const here = new URL('.', import.meta.url).pathname;
-const PAGES = ['consent.html', 'my-data.html', 'status.html', 'agent.css'] as const;
+const PAGES = ['consent.html', 'my-data.html', 'status.html', 'imports.html', 'agent.css'] as const;
 
 /**
  * Compiles the screens into `outDir` (HTML, CSS, app.js and bridge.js): what the loopback server

@@ -11,6 +11,7 @@ const ASSETS: Record<string, string> = {
   'consent.html': 'text/html; charset=utf-8',
   'my-data.html': 'text/html; charset=utf-8',
   'status.html': 'text/html; charset=utf-8',
+  'imports.html': 'text/html; charset=utf-8',
   'agent.css': 'text/css; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'bridge.js': 'text/javascript; charset=utf-8',
@@ -36,7 +37,7 @@ export interface UiServer {
   /** Per-session secret every /ipc/ request must carry; shown only in the URL fragment. */
   token: string;
   /** The address to open a page with, token in the fragment so it never reaches a log. */
-  pageUrl(page: 'consent' | 'my-data' | 'status'): string;
+  pageUrl(page: 'consent' | 'my-data' | 'status' | 'imports'): string;
   close(): Promise<void>;
 }
 

@@ -14,6 +14,7 @@ import {
 } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
 import type { AuditService } from '../audit';
+import type { DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
 import type { EnrolledDevice } from '../../platform/env';
 import { AppError } from '../../platform/errors';
@@ -41,6 +42,8 @@ interface Deps {
   policies: Pick<ReturnType<typeof createPolicyPublication>, 'currentPolicyRow' | 'toPolicy' | 'cachedPublishedVersion'>;
   receiptKeys: Keyring<SigningKey>;
   receiptContext: ReceiptContext;
+  /** A withdrawal made on the web reaches the computer that holds the import's copy. */
+  devices: Pick<DeviceService, 'queueDirective'>;
   now: () => Date;
 }
 
@@ -237,7 +240,12 @@ export function createImportConsent(deps: Deps) {
       if (!row || !person || row.orgId !== who.orgId || row.userId !== who.userId) {
         throw new AppError('not_found', 'No such import of yours', [{ path: 'id', problem: 'not an import you made' }]);
       }
-      return withdrawRow(row, person, { type: 'user', id: who.userId, osUser: '', method: 'web' });
+      const alreadyWithdrawn = row.withdrawnAt !== null;
+      const outcome = await withdrawRow(row, person, { type: 'user', id: who.userId, osUser: '', method: 'web' });
+      // The computer that made the import still holds its copy: it deletes it at its next sync.
+      if (!alreadyWithdrawn)
+        await deps.devices.queueDirective(row.deviceId, { type: 'import_withdrawn', grantId: row.id, reason: 'you withdrew this import on the web' });
+      return outcome;
     },
 
     /** The device's grants made by the person it is bound to now. */

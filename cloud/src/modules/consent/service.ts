@@ -94,6 +94,7 @@ export function createConsentService(deps: Deps) {
     policies,
     receiptKeys: deps.receiptKeys,
     receiptContext: deps.receiptContext,
+    devices: deps.devices,
     now,
   });
 

@@ -186,6 +186,24 @@ export class ConsentService {
           notes.push(`binding ended by the server: ${d.reason}; capture has stopped`);
           break;
         }
+        case 'import_withdrawn': {
+          // Withdrawn elsewhere (My data on the web): the server erased it; this device's copy goes too.
+          const erased = this.store.spans.deleteImported(d.grantId);
+          const now = this.clock.now();
+          const known = state.get('imports') ?? [];
+          const grant = known.find((g) => g.id === d.grantId);
+          if (grant && grant.withdrawnAt === null)
+            state.set(
+              'imports',
+              known.map((g) => (g.id === d.grantId ? { ...g, withdrawnAt: new Date(now).toISOString() } : g)),
+            );
+          const period = grant ? ` (${grant.from.slice(0, 10)} to ${grant.to.slice(0, 10)})` : '';
+          const text = `An import of your history${period} was withdrawn (${d.reason}): its ${erased} records were erased from this computer, and from the server.`;
+          const messages = state.get('messages') ?? [];
+          state.set('messages', [...messages.slice(-19), { id: `import-withdrawn-${d.grantId}`, text, receivedMs: now }]);
+          notes.push(`import ${d.grantId} withdrawn (${d.reason}): erased ${erased} spans on this device`);
+          break;
+        }
         case 'message': {
           const messages = state.get('messages') ?? [];
           if (!messages.some((m) => m.id === d.id)) {

@@ -1,5 +1,6 @@
 import { renderConsent } from './consent-page';
 import { h } from './dom';
+import { renderImports } from './imports-page';
 import { renderMyData } from './mydata-page';
 import { renderStatus } from './status-page';
 import { common } from './strings';
@@ -8,6 +9,7 @@ import { common } from './strings';
 const pages: Record<string, (root: HTMLElement) => Promise<void>> = {
   consent: renderConsent,
   'my-data': renderMyData,
+  imports: renderImports,
   status: renderStatus,
 };
 
@@ -19,6 +21,7 @@ function nav(current: string): HTMLElement {
     link('status', 'status.html', common.navStatus),
     link('my-data', 'my-data.html', common.navMyData),
     link('consent', 'consent.html', common.navConsent),
+    link('imports', 'imports.html', common.navImports),
   );
 }
 

@@ -183,6 +183,12 @@ export async function renderMyData(root: HTMLElement): Promise<void> {
         ' ',
         h('a', { href: 'consent.html' }, t.withdrawLink),
       ),
+      h(
+        'section',
+        { 'aria-labelledby': 'imports-heading' },
+        h('h2', { id: 'imports-heading' }, t.importsHeading),
+        h('p', {}, t.importsIntro, ' ', h('a', { href: 'imports.html' }, t.importsLink)),
+      ),
     );
   };
   await draw();
