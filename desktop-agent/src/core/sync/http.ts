@@ -18,9 +18,14 @@ export class HttpError extends Error {
     this.name = 'HttpError';
   }
 
-  /** Worth retrying later: the server is overloaded, rate-limiting or broken, not refusing. */
+  /**
+   * Worth retrying later: the server is overloaded, rate-limiting or broken, not refusing. An
+   * answer that cannot be read (a captive portal's page, a proxy's, a body cut short) says
+   * nothing about the batch, which the server may well have stored: it goes again later under
+   * the same id, never marked refused.
+   */
   get transient(): boolean {
-    return this.status === 429 || this.status === 408 || this.status >= 500;
+    return this.status === 429 || this.status === 408 || this.status >= 500 || this.code === 'bad_response';
   }
 
   /**

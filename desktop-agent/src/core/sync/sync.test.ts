@@ -179,6 +179,32 @@ describe('Syncer', () => {
     expect(cloud.batches).toHaveLength(1);
   });
 
+  it('obeys the directives it knows and passes over one of a type from a newer server, the batch settled once', async () => {
+    store.spans.insert(spans(2), T0);
+    const pause = { type: 'pause', until: new Date(T0 + 86_400_000 + 3_600_000).toISOString(), reason: 'meeting' } as const;
+    cloud.directives = [{ type: 'a_directive_from_a_newer_server', detail: 42 } as unknown as Directive, pause];
+    const report = await syncer.syncOnce();
+    expect(report.error).toBeUndefined();
+    expect(report).toMatchObject({ sent: 2, batches: 1 });
+    expect(applied).toEqual([[pause]]);
+    expect(await syncer.syncOnce()).toMatchObject({ sent: 0, batches: 0 });
+    expect(cloud.batches).toHaveLength(1);
+  });
+
+  it('an answer that does not read right (here a known directive malformed) keeps the spans unsent, and the same batch goes again later', async () => {
+    store.spans.insert(spans(2), T0);
+    cloud.directives = [{ type: 'consent_revoked', scopes: 'app_usage' } as unknown as Directive];
+    const report = await syncer.syncOnce();
+    expect(report.error).toMatch(/unexpected body/);
+    expect(report.retryInMs).toBeGreaterThan(0);
+    expect(applied).toEqual([]);
+    expect(store.spans.everything().filter((s) => s.rejectedReason === null && s.syncedMs === null)).toHaveLength(2);
+    // The next answer reads right: the same batch settles, nothing was marked refused.
+    clock.advance(report.retryInMs ?? 0);
+    expect(await syncer.syncOnce()).toMatchObject({ sent: 2, batches: 1 });
+    expect(cloud.batches.map((b) => b.batchId)).toEqual([cloud.batches[0]?.batchId, cloud.batches[0]?.batchId]);
+  });
+
   it('keeps per-span rejections with their reason and a refused batch marked, never resending them', async () => {
     const [a, b, c] = spans(3);
     if (!a || !b || !c) throw new Error('spans');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IngestResult, MAX_BATCH_SPANS, WIRE_PATHS, type AgentStatus, type Directive, type IngestBatch, type Span } from '@icarus/shared';
+import { Directive, IngestResult, MAX_BATCH_SPANS, WIRE_PATHS, type AgentStatus, type IngestBatch, type Span } from '@icarus/shared';
 import type { Clock } from '../clock';
 import type { Batch, SpanStore, StoredSpan } from '../store/spans';
 import { uuidv7 } from 'uuidv7';
@@ -33,12 +33,23 @@ function spansNamed(fields: readonly { path: string; problem: string }[], batch:
   return new Map([...reasons].map(([id, list]) => [id, `refused by the server: ${list.join('; ')}`.slice(0, 500)]));
 }
 
+/** Directive types this agent knows how to obey. */
+const KNOWN_DIRECTIVES: ReadonlySet<string> = new Set(Directive.options.map((option) => option.shape.type.value));
+
 /**
  * The ingest answer as the agent reads it: a rejection reason this agent does not know yet (a
- * newer server's) is still a rejection, kept with its reason. Parsing it strictly would fail
- * the whole answer, and the batch would go again and again.
+ * newer server's) is still a rejection, kept with its reason; a directive of a type it does not
+ * know yet is passed over (a newer server's, for newer agents). Parsing either strictly would
+ * fail the whole answer, and the batch would go again and again. A directive of a known type
+ * that does not read right still fails the answer: obeying part of it could keep capturing what
+ * the person withdrew.
  */
-const IngestAnswer = IngestResult.extend({ rejected: z.array(z.strictObject({ id: z.string(), reason: z.string().min(1).max(64) })) });
+const IngestAnswer = IngestResult.extend({
+  rejected: z.array(z.strictObject({ id: z.string(), reason: z.string().min(1).max(64) })),
+  directives: z
+    .array(z.union([Directive, z.looseObject({ type: z.string().refine((type) => !KNOWN_DIRECTIVES.has(type)) })]))
+    .transform((list) => list.filter((d): d is Directive => KNOWN_DIRECTIVES.has(d.type))),
+});
 type IngestAnswer = z.infer<typeof IngestAnswer>;
 
 export interface SyncDeps {
