@@ -176,6 +176,20 @@ describe.each(testDatabaseKinds())('OpenAPI responses match the document (%s)', 
     await dev.send('POST', NOTICE_PATHS.acknowledgment, { version: notice.version, hash: notice.hash });
     await dev.send('POST', NOTICE_PATHS.acknowledgment, { version: 'x' });
     await dev.send('POST', '/v1/ingest', { batchId: uuidv7(), spans: [{ id: 'not-a-uuid' }] });
+    // An import of past history under its own consent: granted, listed, refused, withdrawn.
+    const policy = (await (await bed.cloud.fetchPath('/v1/policy', { headers: bearer })).json()) as { version: number };
+    const importRequest = {
+      policyVersion: policy.version,
+      scopes: ['app_usage'],
+      from: new Date(Date.now() - 3 * 86_400_000).toISOString(),
+      to: new Date(Date.now() - 2 * 86_400_000).toISOString(),
+      source: 'activitywatch',
+      preview: { spans: 3, activeMs: 3_600_000, idleMs: 0, apps: 2, titles: false },
+    };
+    const granted = (await (await dev.send('POST', '/v1/consent/imports', importRequest)).json()) as { grant?: { id: string } };
+    await dev.send('POST', '/v1/consent/imports', { ...importRequest, to: importRequest.from });
+    await dev.get('/v1/consent/imports');
+    if (granted.grant) await dev.send('POST', `/v1/consent/imports/${granted.grant.id}/withdraw`, {});
 
     // Sessions and accounts.
     await send({}, 'POST', '/api/session', { email: orgA.people.employee.email, password: 'wrong password' });
@@ -234,6 +248,9 @@ describe.each(testDatabaseKinds())('OpenAPI responses match the document (%s)', 
     await admin.send('POST', '/api/invitations', { userIds: [orgA.people.teammate.id] });
     await admin.send('POST', '/api/notifications/webhooks', { url: 'https://hooks.example.invalid/walk', events: ['device.silent'] });
     await admin.send('PUT', '/api/admin/provisioning/settings', { deprovisionedData: 'keep' });
+    await admin.get('/api/admin/working-week');
+    await admin.send('PUT', '/api/admin/working-week', { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:30' });
+    await admin.send('PUT', '/api/admin/working-week', { days: [], start: '18:00', end: '08:00' });
     const exportJob = (await (await admin.send('POST', '/api/reports/exports', { level: 'team', teamId: orgA.teamId, from: weekAgo, to: today })).json()) as {
       id?: string;
     };
