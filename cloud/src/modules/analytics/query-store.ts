@@ -76,6 +76,30 @@ const EXPORT_ROWS_PER_READ = 40_000;
 const ROWS_PER_PERSON_DAY = 8;
 const MAX_WINDOW_DAYS = 120;
 
+/** People per person-level export read: about EXPORT_ROWS_PER_READ rows over the range. */
+function exportGroupSize(from: string, to: string): number {
+  const days = Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
+  return Math.max(1, Math.floor(EXPORT_ROWS_PER_READ / (days * ROWS_PER_PERSON_DAY)));
+}
+
+/** The columns of `exportValues` rows, every one text: day, person, app, category, productivity, active ms, idle ms, spans. */
+export type ExportValues = [
+  day: string,
+  userId: string,
+  app: string,
+  category: string,
+  productivity: Productivity,
+  activeMs: string,
+  idleMs: string,
+  spans: string,
+];
+
+/** One group of people's export rows (fixed text, so it is prepared once per connection); the order is `exportRows`'s. */
+const EXPORT_VALUES_SQL = `select day::text, user_id::text, app, category, productivity, active_ms::text, idle_ms::text, spans::text
+  from rollup_user_daily
+  where org_id = $1::uuid and user_id = any($2::uuid[]) and day between $3::date and $4::date
+  order by user_id, day, app collate "C", category collate "C", productivity collate "C"`;
+
 /** Stands for "no team" inside a join; never a real team's id (those are uuidv7). */
 const NO_TEAM = sql`'00000000-0000-0000-0000-000000000000'::uuid`;
 const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
@@ -342,6 +366,32 @@ export function createRollupQueries(database: Database) {
     },
 
     /**
+     * The person-level export's rows as text values, in EXPORT_VALUE_COLUMNS order: the same
+     * rows, groups of people and read-ahead as `exportRows`, but each row the array the driver
+     * read (PostgreSQL formats day and numbers as text), with no object made per row.
+     */
+    async *exportValues(orgId: string, userIds: readonly string[], from: string, to: string): AsyncGenerator<ExportValues[]> {
+      if (userIds.length === 0) return;
+      const sorted = [...userIds].sort();
+      const group = exportGroupSize(from, to);
+      const read = (i: number) =>
+        database.values({
+          text: EXPORT_VALUES_SQL,
+          params: [orgId, `{${sorted.slice(i, i + group).join(',')}}`, from, to],
+        }) as Promise<ExportValues[]>;
+      let pending = read(0);
+      try {
+        for (let i = 0; i < sorted.length; i += group) {
+          const rows = await pending;
+          if (i + group < sorted.length) pending = read(i + group);
+          yield rows;
+        }
+      } finally {
+        pending.catch(() => undefined);
+      }
+    },
+
+    /**
      * Person-level export rows over a range, about EXPORT_ROWS_PER_READ rows per query so memory
      * stays flat whatever the size: the rollup's own rows (already unique per person, day, app
      * and category) a group of people at a time over the whole range, in the primary key's order
@@ -350,9 +400,8 @@ export function createRollupQueries(database: Database) {
      */
     async *exportRows(orgId: string, userIds: readonly string[], from: string, to: string): AsyncGenerator<ExportRow[]> {
       if (userIds.length === 0) return;
-      const days = Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
       const sorted = [...userIds].sort();
-      const group = Math.max(1, Math.floor(EXPORT_ROWS_PER_READ / (days * ROWS_PER_PERSON_DAY)));
+      const group = exportGroupSize(from, to);
       const read = (i: number) =>
         database.rows<Record<string, unknown>>(sql`
           select day::text as day, user_id::text as u, app, category, productivity,
