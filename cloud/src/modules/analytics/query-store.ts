@@ -155,19 +155,34 @@ export function createRollupQueries(database: Database) {
     },
 
     /**
-     * For each person-day of `userIds`, everyone active that day in the same group (the team of
-     * that day, or no team) with the person themselves: the cell their individual figures sit in.
+     * The person-days of `userIds` whose cell (their group that day: the team of that day, or no
+     * team) holds 1 to k-1 active people not in `shownIds`: the cell's total minus the figures
+     * shown one by one would be those few people's time, so each figure of such a cell is
+     * withheld. Counted per cell in the database (one grouping of the range's person-days and a
+     * hash anti-join with the shown), never a list of each cell's people per person-day.
      */
-    async cellPeopleOf(orgId: string, userIds: readonly string[], from: string, to: string): Promise<{ userId: string; day: string; active: string[] }[]> {
+    async withheldPersonDays(
+      orgId: string,
+      userIds: readonly string[],
+      shownIds: readonly string[],
+      from: string,
+      to: string,
+      k: number,
+    ): Promise<{ userId: string; day: string }[]> {
       if (userIds.length === 0) return [];
       const rows = await database.rows<Record<string, unknown>>(sql`
-        select p.user_id, to_char(p.day, 'YYYY-MM-DD') as day, coalesce(array_agg(o.user_id::text) filter (where o.active_ms > 0), '{}') as active
-        from rollup_user_days p
-        join rollup_user_days o on o.org_id = p.org_id and o.day = p.day and o.team_id is not distinct from p.team_id
+        with shown as (select distinct unnest(${uuidArray(shownIds)}) as user_id),
+        cells as (
+          select coalesce(d.team_id, ${NO_TEAM}) as g, d.day, count(*)::int as unseen
+          from rollup_user_days d left join shown s on s.user_id = d.user_id
+          where d.org_id = ${orgId} and d.day between ${from}::date and ${to}::date and d.active_ms > 0 and s.user_id is null
+          group by 1, 2
+        )
+        select p.user_id::text as user_id, p.day::text as day
+        from rollup_user_days p join cells c on c.g = coalesce(p.team_id, ${NO_TEAM}) and c.day = p.day
         where p.org_id = ${orgId} and p.user_id = any(${uuidArray(userIds)}) and p.day between ${from}::date and ${to}::date
-          and o.org_id = ${orgId} and o.day between ${from}::date and ${to}::date
-        group by 1, 2`);
-      return rows.map((r) => ({ userId: String(r.user_id), day: String(r.day), active: Array.isArray(r.active) ? r.active.map(String) : [] }));
+          and c.unseen < ${k}`);
+      return rows.map((r) => ({ userId: String(r.user_id), day: String(r.day) }));
     },
 
     /** Per person-day totals from the person-day rollup (one row each, no per-app rows to sum). */

@@ -5,7 +5,7 @@ import { grantedScopesOfPerson } from './consent-state';
 import { requireRole, resolveRange, visibilityRules, type ReportDeps } from './context';
 import type { ReportingService } from './service';
 import type { ExportRow, ExportValues } from '../analytics';
-import { byDay, judgeDayRows, withheldPersonDays } from './cells';
+import { byDay, judgeDayRows } from './cells';
 
 /** Rows per encoded chunk of a person-level export. */
 const CHUNK_ROWS = 1_000;
@@ -57,7 +57,7 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
     await reports.viewed(user, 'report.csv.exported', subjects, { teamId: scope?.team.id ?? null, from: range.from, to: range.to, level: q.level });
     const filename = `${(scope?.team.name ?? 'organisation').replace(/[^\w.-]+/g, '-')}-${range.from}-to-${range.to}-${q.level}.csv`;
     if (q.level === 'person' || !scope) {
-      const withheld = withheldPersonDays(await deps.queries.cellPeopleOf(user.orgId, people, range.from, range.to), new Set(people), k);
+      const withheld = await deps.queries.withheldPersonDays(user.orgId, people, people, range.from, range.to, k);
       const body = await streamCsv(HEADER_PERSON, deps.queries.exportValues(user.orgId, people, range.from, range.to), personCsv(directory, withheld), onError);
       return { filename, body };
     }
@@ -82,13 +82,14 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
  * row. Person-days whose team cell holds 1 to k-1 people not in the export are left out (the
  * same rule as person detail): the team total minus them would be those few people.
  */
-function personCsv(directory: ReadonlyMap<string, { name: string; email: string }>, withheld: ReadonlySet<string>): (page: ExportValues[]) => string[] {
+function personCsv(
+  directory: ReadonlyMap<string, { name: string; email: string }>,
+  withheld: readonly { userId: string; day: string }[],
+): (page: ExportValues[]) => string[] {
   const withheldDays = new Map<string, Set<string>>();
-  for (const key of withheld) {
-    const bar = key.indexOf('|');
-    const userId = key.slice(0, bar);
+  for (const { userId, day } of withheld) {
     const days = withheldDays.get(userId) ?? new Set<string>();
-    days.add(key.slice(bar + 1));
+    days.add(day);
     withheldDays.set(userId, days);
   }
   const quotedCache = new Map<string, string>();
