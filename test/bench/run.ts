@@ -96,12 +96,19 @@ function agentSection(f: AgentCaptureFigures): string[] {
   ];
 }
 
+/** Whether the reports were measured under ingestion, as the figures say. */
+function ingestState(f: Record<string, number>): string {
+  if ((f.background_ingest_target_spans_per_s ?? 0) === 0) return 'quiet (BENCH_INGEST_RATE=0)';
+  if ((f.background_ingest_spans_per_s ?? 0) === 0) return 'ingestion refused (0 spans/s accepted): every figure quiet';
+  return 'with ingestion running';
+}
+
 function reportsSection(figures: Record<string, number>, pglite?: Record<string, number>): string[] {
   const people = (figures.people ?? 0).toLocaleString('en');
   const share = (f: Record<string, number>) => (((f.csv_export_rows_per_s ?? 0) / (f.raw_read_rows_per_s ?? 1)) * 100).toFixed(0);
   const row = (key: string, value: number) => `| ${key} | ${Number.isInteger(value) ? value.toLocaleString('en') : value.toFixed(1)} |`;
   return [
-    `## Reports on ${people} people × 90 days (PostgreSQL), with ingestion running`,
+    `## Reports on ${people} people × 90 days (PostgreSQL), ${ingestState(figures)}`,
     '',
     `${people} people in ${(figures.teams ?? 0).toLocaleString('en')} teams of the demo's size (\`npm run seed:demo\` at ${people} people; seeded once into a database of its own, \`seed_seconds\` 0 when it was already there),`,
     'measured in-process through the reporting services while a second instance ingests in a worker thread (`test/bench/reports.ts`).',
