@@ -29,10 +29,17 @@ const APPS = ['Code', 'firefox', 'Slack', 'gnome-terminal', 'Microsoft Outlook',
  * finishes the batches in flight, flushes the rollups and posts `{ done: true }`.
  */
 async function run(input: IngestWorkerInput) {
-  const config = parseConfig({ DATABASE_URL: input.databaseUrl, DATA_DIR: mkdtempSync(join(tmpdir(), 'icarus-bench-ingest-')), LOG_LEVEL: 'silent' });
+  const config = parseConfig({
+    DATABASE_URL: input.databaseUrl,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'icarus-bench-ingest-')),
+    LOG_LEVEL: 'silent',
+    // An ingesting instance with its rollup consumer (started below), as the report bench's own app.
+    ROLES: 'api',
+  });
   const database = await openDatabase({ databaseUrl: input.databaseUrl, dataDir: config.DATA_DIR, poolSize: input.concurrency + 2 });
   const cloud = createApp({ config, database, secrets: loadSecrets(config), logger: pino({ level: 'silent' }) });
   await cloud.start();
+  cloud.services.analytics.start();
   const { ingestion } = cloud.services;
   const { devices, rate, batch } = input;
   // As ingestion sees them per request: the binding in force decides whose consent counts.

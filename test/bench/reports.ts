@@ -1,11 +1,13 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { createApp } from '../../cloud/src/app';
 import { addDays } from '@icarus/shared';
-import { DEMO_SIZE, seedDemo } from '../../cloud/scripts/seed-demo';
+import postgres from 'postgres';
+import { DEMO_SIZE, seedDemo, type SeedOptions } from '../../cloud/scripts/seed-demo';
 import { parseConfig } from '../../cloud/src/platform/config';
 import { openDatabase } from '../../cloud/src/platform/db/client';
 import type { SignedInUser } from '../../cloud/src/platform/env';
@@ -86,6 +88,33 @@ async function drain(body: ReadableStream<Uint8Array>): Promise<number> {
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /**
+ * The org the reports are measured on: BENCH_REPORTS_PEOPLE people (default 10,000: 10× the
+ * demo), in teams of the demo's size (~17 people, a manager's span), 90 days of the demo's
+ * workload per person.
+ */
+export function reportsSize(people = Number(process.env.BENCH_REPORTS_PEOPLE ?? 10_000)): SeedOptions {
+  return { ...DEMO_SIZE, employees: people, teams: Math.max(1, Math.round((people * DEMO_SIZE.teams) / DEMO_SIZE.employees)) };
+}
+
+/**
+ * A database of its own for the report bench (`icarus_bench_reports_<people>` beside the one
+ * named), created when missing and kept: seeding 10,000 people takes minutes, measuring a few.
+ */
+async function benchDatabaseUrl(databaseUrl: string, size: SeedOptions): Promise<string> {
+  const url = new URL(databaseUrl);
+  const name = `icarus_bench_reports_${size.employees}`;
+  const admin = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const exists = await admin`select 1 from pg_database where datname = ${name}`;
+    if (exists.length === 0) await admin.unsafe(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/**
  * Report latencies on the 1,000-person, 90-day demo org in PostgreSQL (seeded first if the
  * database does not hold it yet), measured in-process through the reporting services (the
  * same calls the HTTP handlers make, audit write included) while ~20,000 realistic spans/s
@@ -111,14 +140,22 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
  * - load_avg_1m_run1..N: the machine's 1-minute load average as each round started.
  * - runs: rounds measured.
  */
-export async function benchReports(databaseUrl: string): Promise<Record<string, number>> {
+export async function benchReports(serverUrl: string | 'pglite', size: SeedOptions = reportsSize()): Promise<Record<string, number>> {
+  // Kept beside the database it seeded: the same keys and secrets every run.
+  const dataDir = join(tmpdir(), `icarus-bench-reports-${serverUrl === 'pglite' ? 'pglite-' : ''}${size.employees}`);
+  mkdirSync(dataDir, { recursive: true });
+  const databaseUrl = serverUrl === 'pglite' ? undefined : await benchDatabaseUrl(serverUrl, size);
   const config = parseConfig({
-    DATABASE_URL: databaseUrl,
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'icarus-bench-')),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     DATABASE_POOL_SIZE: '8',
+    // The API only, with the rollup consumer started below: the scheduler's and the worker's other
+    // periodic jobs are not the reports measured (the worker's key re-encryption batch reads every
+    // stored span each 30 s while it finds nothing to re-seal: 23M rows here; see docs/SCALING.md).
+    ROLES: 'api',
   });
-  const database = await openDatabase({ databaseUrl, dataDir: config.DATA_DIR, poolSize: 8 });
+  const database = await openDatabase({ databaseUrl, dataDir, poolSize: 8 });
   const secrets = loadSecrets(config);
   const cloud = createApp({ config, database, secrets, logger: pino({ level: 'silent' }) });
   await cloud.start();
@@ -126,7 +163,13 @@ export async function benchReports(databaseUrl: string): Promise<Record<string, 
   const runs = Number(process.env.BENCH_RUNS ?? 3);
   try {
     await services.ingestion.preparePartitions(new Date());
-    const { orgId } = await seedDemo(cloud, database, secrets, DEMO_SIZE);
+    const seedStarted = performance.now();
+    const seeded = await seedDemo(cloud, database, secrets, size, (line) => process.stderr.write(`bench reports: seed ${line}\n`));
+    const seedSeconds = seeded.created ? Math.round((performance.now() - seedStarted) / 100) / 10 : 0;
+    const { orgId } = seeded;
+    // What autovacuum does to day partitions once written: visibility maps set, statistics fresh
+    // (index-only reads of spans depend on the first). Quick once done, so every run asks.
+    if (databaseUrl) await database.rows(sql`vacuum (analyze) spans`);
     services.analytics.start();
     const members = await services.directory.listMembers(orgId);
     const admin = members.find((m) => m.role === 'admin');
@@ -153,8 +196,9 @@ export async function benchReports(databaseUrl: string): Promise<Record<string, 
       // The same calls with no ingestion first: the floor this machine gives right now.
       const quietSummary = await timed(30, (i) => services.reports.teamSummary(user, { teamId: teams[(i * 7) % teams.length]?.id ?? '', from, to: today }));
       const quietTrend = await timed(15, () => services.reports.orgTrend(user, { from, to: today }));
+      // PGlite is one process's database: no second instance can ingest beside it.
       const ingest =
-        INGEST_RATE > 0
+        INGEST_RATE > 0 && databaseUrl
           ? startIngest({ databaseUrl, orgId, devices: fleet, rate: INGEST_RATE, batch: INGEST_BATCH, concurrency: INGEST_CONCURRENCY })
           : undefined;
       await new Promise((r) => setTimeout(r, 1500));
@@ -183,6 +227,14 @@ export async function benchReports(databaseUrl: string): Promise<Record<string, 
           from rollup_user_daily where org_id = ${orgId} and day between ${from}::date and ${today}::date`.cursor(EXPORT_CURSOR_ROWS, (rows) => {
           rawRows += rows.length;
         });
+      } else {
+        // PGlite has no cursor over its one connection: the same rows in one plain read.
+        rawRows = (
+          await database.rows(
+            sql`select day, user_id, app, category, productivity, active_ms, idle_ms, spans
+              from rollup_user_daily where org_id = ${orgId} and day between ${from}::date and ${today}::date`,
+          )
+        ).length;
       }
       const rawSeconds = (performance.now() - rawStarted) / 1000;
 
@@ -215,6 +267,10 @@ export async function benchReports(databaseUrl: string): Promise<Record<string, 
     out.background_ingest_target_spans_per_s = INGEST_RATE;
     rounds.forEach((r, i) => (out[`load_avg_1m_run${i + 1}`] = Math.round((r.load ?? 0) * 100) / 100));
     out.runs = runs;
+    out.people = size.employees;
+    out.teams = size.teams;
+    // 0: the org was already seeded by an earlier run.
+    out.seed_seconds = seedSeconds;
     return out;
   } finally {
     await cloud.stop();
@@ -223,7 +279,7 @@ export async function benchReports(databaseUrl: string): Promise<Record<string, 
 }
 
 if (process.argv[1]?.endsWith('reports.ts')) {
-  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/icarus_demo';
+  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   benchReports(url).then(
     (r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`),
     (e: unknown) => {

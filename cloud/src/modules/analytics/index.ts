@@ -67,7 +67,7 @@ export type AnalyticsModule = ReturnType<typeof createAnalyticsModule>;
 
 export type { AnalyticsService } from './service';
 export type { AnalyticsJobs } from './jobs';
-export type { RollupQueries, ExportRow, UserAppTotal, UserDayTotal, WeekTotal, GroupDayCell, OrgCells, FocusDay } from './query-store';
+export type { RollupQueries, ExportRow, ExportValues, UserAppTotal, UserDayTotal, WeekTotal, GroupDayCell, OrgCells, FocusDay } from './query-store';
 export { FOCUS_GAP_MS, FOCUS_MIN_MS } from './query-store';
 export type { CategoryRule, Productivity } from './tables';
 export { DEFAULT_RULES, DEFAULT_RULES_RULE } from './categories';

@@ -74,6 +74,30 @@ const EXPORT_ROWS_PER_READ = 40_000;
 const ROWS_PER_PERSON_DAY = 8;
 const MAX_WINDOW_DAYS = 120;
 
+/** People per person-level export read: about EXPORT_ROWS_PER_READ rows over the range. */
+function exportGroupSize(from: string, to: string): number {
+  const days = Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
+  return Math.max(1, Math.floor(EXPORT_ROWS_PER_READ / (days * ROWS_PER_PERSON_DAY)));
+}
+
+/** The columns of `exportValues` rows, every one text: day, person, app, category, productivity, active ms, idle ms, spans. */
+export type ExportValues = [
+  day: string,
+  userId: string,
+  app: string,
+  category: string,
+  productivity: Productivity,
+  activeMs: string,
+  idleMs: string,
+  spans: string,
+];
+
+/** One group of people's export rows (fixed text, so it is prepared once per connection); the order is `exportRows`'s. */
+const EXPORT_VALUES_SQL = `select day::text, user_id::text, app, category, productivity, active_ms::text, idle_ms::text, spans::text
+  from rollup_user_daily
+  where org_id = $1::uuid and user_id = any($2::uuid[]) and day between $3::date and $4::date
+  order by user_id, day, app collate "C", category collate "C", productivity collate "C"`;
+
 /** Stands for "no team" inside a join; never a real team's id (those are uuidv7). */
 const NO_TEAM = sql`'00000000-0000-0000-0000-000000000000'::uuid`;
 const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
@@ -129,19 +153,34 @@ export function createRollupQueries(database: Database) {
     },
 
     /**
-     * For each person-day of `userIds`, everyone active that day in the same group (the team of
-     * that day, or no team) with the person themselves: the cell their individual figures sit in.
+     * The person-days of `userIds` whose cell (their group that day: the team of that day, or no
+     * team) holds 1 to k-1 active people not in `shownIds`: the cell's total minus the figures
+     * shown one by one would be those few people's time, so each figure of such a cell is
+     * withheld. Counted per cell in the database (one grouping of the range's person-days and a
+     * hash anti-join with the shown), never a list of each cell's people per person-day.
      */
-    async cellPeopleOf(orgId: string, userIds: readonly string[], from: string, to: string): Promise<{ userId: string; day: string; active: string[] }[]> {
+    async withheldPersonDays(
+      orgId: string,
+      userIds: readonly string[],
+      shownIds: readonly string[],
+      from: string,
+      to: string,
+      k: number,
+    ): Promise<{ userId: string; day: string }[]> {
       if (userIds.length === 0) return [];
       const rows = await database.rows<Record<string, unknown>>(sql`
-        select p.user_id, to_char(p.day, 'YYYY-MM-DD') as day, coalesce(array_agg(o.user_id::text) filter (where o.active_ms > 0), '{}') as active
-        from rollup_user_days p
-        join rollup_user_days o on o.org_id = p.org_id and o.day = p.day and o.team_id is not distinct from p.team_id
+        with shown as (select distinct unnest(${uuidArray(shownIds)}) as user_id),
+        cells as (
+          select coalesce(d.team_id, ${NO_TEAM}) as g, d.day, count(*)::int as unseen
+          from rollup_user_days d left join shown s on s.user_id = d.user_id
+          where d.org_id = ${orgId} and d.day between ${from}::date and ${to}::date and d.active_ms > 0 and s.user_id is null
+          group by 1, 2
+        )
+        select p.user_id::text as user_id, p.day::text as day
+        from rollup_user_days p join cells c on c.g = coalesce(p.team_id, ${NO_TEAM}) and c.day = p.day
         where p.org_id = ${orgId} and p.user_id = any(${uuidArray(userIds)}) and p.day between ${from}::date and ${to}::date
-          and o.org_id = ${orgId} and o.day between ${from}::date and ${to}::date
-        group by 1, 2`);
-      return rows.map((r) => ({ userId: String(r.user_id), day: String(r.day), active: Array.isArray(r.active) ? r.active.map(String) : [] }));
+          and c.unseen < ${k}`);
+      return rows.map((r) => ({ userId: String(r.user_id), day: String(r.day) }));
     },
 
     /** Per person-day totals from the person-day rollup (one row each, no per-app rows to sum). */
@@ -342,6 +381,32 @@ export function createRollupQueries(database: Database) {
     },
 
     /**
+     * The person-level export's rows as text values, in EXPORT_VALUE_COLUMNS order: the same
+     * rows, groups of people and read-ahead as `exportRows`, but each row the array the driver
+     * read (PostgreSQL formats day and numbers as text), with no object made per row.
+     */
+    async *exportValues(orgId: string, userIds: readonly string[], from: string, to: string): AsyncGenerator<ExportValues[]> {
+      if (userIds.length === 0) return;
+      const sorted = [...userIds].sort();
+      const group = exportGroupSize(from, to);
+      const read = (i: number) =>
+        database.values({
+          text: EXPORT_VALUES_SQL,
+          params: [orgId, `{${sorted.slice(i, i + group).join(',')}}`, from, to],
+        }) as Promise<ExportValues[]>;
+      let pending = read(0);
+      try {
+        for (let i = 0; i < sorted.length; i += group) {
+          const rows = await pending;
+          if (i + group < sorted.length) pending = read(i + group);
+          yield rows;
+        }
+      } finally {
+        pending.catch(() => undefined);
+      }
+    },
+
+    /**
      * Person-level export rows over a range, about EXPORT_ROWS_PER_READ rows per query so memory
      * stays flat whatever the size: the rollup's own rows (already unique per person, day, app
      * and category) a group of people at a time over the whole range, in the primary key's order
@@ -350,9 +415,8 @@ export function createRollupQueries(database: Database) {
      */
     async *exportRows(orgId: string, userIds: readonly string[], from: string, to: string): AsyncGenerator<ExportRow[]> {
       if (userIds.length === 0) return;
-      const days = Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
       const sorted = [...userIds].sort();
-      const group = Math.max(1, Math.floor(EXPORT_ROWS_PER_READ / (days * ROWS_PER_PERSON_DAY)));
+      const group = exportGroupSize(from, to);
       const read = (i: number) =>
         database.rows<Record<string, unknown>>(sql`
           select day::text as day, user_id::text as u, app, category, productivity,

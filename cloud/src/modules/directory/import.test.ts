@@ -130,6 +130,28 @@ describe.each(testDatabaseKinds())('directory import on %s', (kind) => {
       expect(await again.json()).toMatchObject({ usersCreated: 0, usersUpdated: 4, teamsCreated: 0 });
     });
 
+    it('a file of 9,000 people (more than one statement carries) imports whole, each with their team and manager', async () => {
+      const lines = ['email,name,team,managerEmail,role', 'lead@big.example,Lead,Big 0,,manager'];
+      for (let i = 0; i < 9_000; i++) lines.push(`p${i}@big.example,Person ${i},Big ${i % 30},lead@big.example,employee`);
+      const before = await count('users');
+      const real = await upload(lines.join('\n'), false);
+      expect(real.status).toBe(201);
+      expect(await real.json()).toMatchObject({ usersCreated: 9_001, teamsCreated: 30 });
+      expect(await count('users')).toBe(before + 9_001);
+      const { directory } = cloud.cloud.services;
+      const lead = await directory.findUserByEmail(org.orgId, 'lead@big.example');
+      const [managed] = await cloud.database.rows<{ n: number }>(
+        sql`select count(*)::int as n from users where org_id = ${org.orgId} and manager_id = ${lead?.id ?? ''}::uuid`,
+      );
+      expect(managed?.n).toBe(9_000);
+      const last = await directory.findUserByEmail(org.orgId, 'p8999@big.example');
+      const [history] = await cloud.database.rows<{ n: number }>(
+        sql`select count(*)::int as n from team_memberships where org_id = ${org.orgId} and team_id is not null and user_id in (select id from users where email like '%@big.example')`,
+      );
+      expect(history?.n).toBe(9_001);
+      expect(last?.teamId).not.toBeNull();
+    }, 120_000);
+
     it('an email another org has is a new person here, and the answer says nothing of that org', async () => {
       const { directory } = cloud.cloud.services;
       const other = await directory.createOrg({ name: 'Other Org', timeZone: 'UTC' });

@@ -4,6 +4,16 @@ import type { Drizzle } from '../../platform/db/client';
 import { orgs, teamMemberships } from './tables';
 
 /** A drizzle transaction: membership history is always written beside the change it records. */
+/** Rows per multi-row insert: far below PostgreSQL's 65,535 parameters per statement at any column count here. */
+const SLICE_ROWS = 1_000;
+
+/** `rows` in consecutive slices of at most SLICE_ROWS (none for no rows). */
+export function slices<T>(rows: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += SLICE_ROWS) out.push(rows.slice(i, i + SLICE_ROWS));
+  return out;
+}
+
 type Tx = Parameters<Parameters<Drizzle['transaction']>[0]>[0];
 
 export interface Membership {
@@ -58,7 +68,7 @@ export async function recordMemberships(tx: Tx, orgId: string, changes: readonly
       inserts.push({ id: uuidv7(), orgId, userId: change.userId, teamId: change.teamId, validFrom: today, validTo: null });
     }
   }
-  if (inserts.length > 0) await tx.insert(teamMemberships).values(inserts);
+  for (const slice of slices(inserts)) await tx.insert(teamMemberships).values(slice);
 }
 
 /** Every membership period of an org, oldest first per person. */

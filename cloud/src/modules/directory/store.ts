@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
-import { membershipHistory, recordMemberships } from './membership-store';
+import { membershipHistory, recordMemberships, slices } from './membership-store';
 import { orgs, teamManagers, teams, users } from './tables';
 
 export type OrgRow = typeof orgs.$inferSelect;
@@ -189,15 +189,16 @@ export function createDirectoryStore(database: Database, now: () => Date = () =>
     },
     async applyImport(plan: DirectoryImportPlan) {
       await db.transaction(async (tx) => {
-        if (plan.newTeams.length > 0) {
-          await tx.insert(teams).values(plan.newTeams.map((t) => ({ ...t, orgId: plan.orgId })));
-        }
+        // In slices: one statement may carry at most 65,535 parameters (8,192 people of 8 columns).
+        for (const slice of slices(plan.newTeams)) await tx.insert(teams).values(slice.map((t) => ({ ...t, orgId: plan.orgId })));
         // Insert without managers first: a manager may be a row further down the same file.
-        if (plan.newUsers.length > 0) {
-          await tx.insert(users).values(plan.newUsers.map((u) => ({ ...u, managerId: null })));
-        }
-        for (const u of plan.newUsers) {
-          if (u.managerId && u.id) await tx.update(users).set({ managerId: u.managerId }).where(eq(users.id, u.id));
+        for (const slice of slices(plan.newUsers)) await tx.insert(users).values(slice.map((u) => ({ ...u, managerId: null })));
+        // Then every new person's manager, a slice of people per statement.
+        for (const slice of slices(plan.newUsers.flatMap((u) => (u.managerId && u.id ? [{ id: u.id, managerId: u.managerId }] : [])))) {
+          await tx.execute(sql`
+            update users set manager_id = m.manager_id
+            from unnest(${`{${slice.map((u) => u.id).join(',')}}`}::uuid[], ${`{${slice.map((u) => u.managerId).join(',')}}`}::uuid[]) as m(id, manager_id)
+            where users.id = m.id and users.org_id = ${plan.orgId}::uuid`);
         }
         for (const u of plan.updatedUsers) {
           const { id, ...changes } = u;
@@ -212,9 +213,7 @@ export function createDirectoryStore(database: Database, now: () => Date = () =>
           ...plan.updatedUsers.map((u) => ({ userId: u.id, teamId: u.teamId })),
         ];
         await recordMemberships(tx, plan.orgId, memberships, now());
-        if (plan.teamManagers.length > 0) {
-          await tx.insert(teamManagers).values(plan.teamManagers).onConflictDoNothing();
-        }
+        for (const slice of slices(plan.teamManagers)) await tx.insert(teamManagers).values(slice).onConflictDoNothing();
       });
     },
   };

@@ -24,7 +24,13 @@ export const spans = pgTable(
     importGrantId: uuid('import_grant_id'),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.id, t.start] }), index('spans_org_user_start').on(t.orgId, t.userId, t.start)],
+  (t) => [
+    primaryKey({ columns: [t.id, t.start] }),
+    // A person's spans in start order with what reports and checks read of each (duration, idle,
+    // app): index-only scans, a few leaf pages per person-day, where the heap holds one person's
+    // spans of a day scattered over as many pages as there were batches from the fleet.
+    index('spans_org_user_start').on(t.orgId, t.userId, t.start, t.durationMs, t.idle, t.app),
+  ],
 );
 
 /**

@@ -102,22 +102,3 @@ export function byDay<T extends { day: string }>(rows: readonly T[]): Map<string
 export function mondayOf(day: string): string {
   return weekOf(day).week;
 }
-
-/**
- * Individual figures sit inside a (group, day) cell. If some of the cell's active people are
- * shown one by one and the rest are fewer than k (but not none), the cell's total minus the
- * individual figures is exactly those few people's time: so every individual figure of such a
- * cell is withheld. Returns the withheld person-days as `userId|day`.
- */
-export function withheldPersonDays(
-  cells: readonly { userId: string; day: string; active: readonly string[] }[],
-  shown: ReadonlySet<string>,
-  k: number,
-): Set<string> {
-  const withheld = new Set<string>();
-  for (const cell of cells) {
-    const unseen = cell.active.filter((id) => !shown.has(id)).length;
-    if (unseen > 0 && unseen < k) withheld.add(`${cell.userId}|${cell.day}`);
-  }
-  return withheld;
-}

@@ -4,8 +4,8 @@ import { AppError } from '../../platform/errors';
 import { grantedScopesOfPerson } from './consent-state';
 import { requireRole, resolveRange, visibilityRules, type ReportDeps } from './context';
 import type { ReportingService } from './service';
-import type { ExportRow } from '../analytics';
-import { byDay, judgeDayRows, withheldPersonDays } from './cells';
+import type { ExportRow, ExportValues } from '../analytics';
+import { byDay, judgeDayRows } from './cells';
 
 /** Rows per encoded chunk of a person-level export. */
 const CHUNK_ROWS = 1_000;
@@ -55,70 +55,87 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
         ? await deps.queries.groupPersonDays(user.orgId, scope.team.id, range.from, range.to).then((r) => r.map((d) => d.userId))
         : people;
     await reports.viewed(user, 'report.csv.exported', subjects, { teamId: scope?.team.id ?? null, from: range.from, to: range.to, level: q.level });
+    const filename = `${(scope?.team.name ?? 'organisation').replace(/[^\w.-]+/g, '-')}-${range.from}-to-${range.to}-${q.level}.csv`;
+    if (q.level === 'person' || !scope) {
+      const withheld = await deps.queries.withheldPersonDays(user.orgId, people, people, range.from, range.to, k);
+      const body = await streamCsv(HEADER_PERSON, deps.queries.exportValues(user.orgId, people, range.from, range.to), personCsv(directory, withheld), onError);
+      return { filename, body };
+    }
     // Team level: the team's person-days as they were attributed each day (not today's members).
-    const rows =
-      q.level === 'person' || !scope
-        ? withoutWithheld(
-            deps.queries.exportRows(user.orgId, people, range.from, range.to),
-            withheldPersonDays(await deps.queries.cellPeopleOf(user.orgId, people, range.from, range.to), new Set(people), k),
-          )
-        : deps.queries.groupExportRows(user.orgId, scope.team.id, range.from, range.to, people.length);
-    // A few dozen apps and categories, a few people: quote each once, not once per row.
-    const quotedCache = new Map<string, string>();
-    const quoted = (value: string) => {
-      let hit = quotedCache.get(value);
-      if (hit === undefined) {
-        hit = csvField(value);
-        if (quotedCache.size < 10_000) quotedCache.set(value, hit);
-      }
-      return hit;
-    };
-    const personCache = new Map<string | null, string>();
-    const personCsv = (userId: string | null) => {
-      let hit = personCache.get(userId);
-      if (hit === undefined) {
-        const who = userId ? directory.get(userId) : undefined;
-        hit = `${csvField(who?.name ?? '')},${csvField(who?.email ?? '')}`;
-        personCache.set(userId, hit);
-      }
-      return hit;
-    };
     // Read and rendered before the answer's status: a failing query or row is an error response;
     // later failures abort the transfer (logged by the caller's onError).
     const body = await streamCsv(
-      q.level === 'person' ? HEADER_PERSON : HEADER_TEAM,
-      rows,
-      (page) => {
-        if (q.level !== 'person') return [...byDay(page).values()].map((dayRows) => teamDayCsv(dayRows, k));
-        // Encoded every CHUNK_ROWS rows: short-lived strings of ~100 kB instead of one of
-        // megabytes per read, which kept the garbage collector busy for a third of the time.
-        const chunks: string[] = [];
-        let text = '';
-        let n = 0;
-        for (const r of page) {
-          text += `${r.day},${personCsv(r.userId)},${quoted(r.app)},${quoted(r.category)},${r.productivity},${r.activeMs},${r.idleMs},${r.spans}\r\n`;
-          if (++n === CHUNK_ROWS) {
-            chunks.push(text);
-            text = '';
-            n = 0;
-          }
-        }
-        chunks.push(text);
-        return chunks;
-      },
+      HEADER_TEAM,
+      deps.queries.groupExportRows(user.orgId, scope.team.id, range.from, range.to, people.length),
+      (page) => [...byDay(page).values()].map((dayRows) => teamDayCsv(dayRows, k)),
       onError,
     );
-    const filename = `${(scope?.team.name ?? 'organisation').replace(/[^\w.-]+/g, '-')}-${range.from}-to-${range.to}-${q.level}.csv`;
     return { filename, body };
   };
 }
 
 /**
- * Person-level rows without the person-days whose team cell holds 1 to k-1 people not in the
- * export (the same rule as person detail): the team total minus them would be those few people.
+ * The person-level rows of each read as CSV, in chunks of CHUNK_ROWS rows: short-lived strings
+ * of ~100 kB instead of one of megabytes per read, which kept the garbage collector busy for a
+ * third of the time. Rows come as the driver's arrays of text and are written straight out: a
+ * few dozen apps and categories and each person's name and email are quoted once, not once per
+ * row. Person-days whose team cell holds 1 to k-1 people not in the export are left out (the
+ * same rule as person detail): the team total minus them would be those few people.
  */
-async function* withoutWithheld(pages: AsyncIterable<ExportRow[]>, withheld: ReadonlySet<string>): AsyncGenerator<ExportRow[]> {
-  for await (const page of pages) yield withheld.size === 0 ? page : page.filter((r) => !withheld.has(`${r.userId ?? ''}|${r.day}`));
+function personCsv(
+  directory: ReadonlyMap<string, { name: string; email: string }>,
+  withheld: readonly { userId: string; day: string }[],
+): (page: ExportValues[]) => string[] {
+  const withheldDays = new Map<string, Set<string>>();
+  for (const { userId, day } of withheld) {
+    const days = withheldDays.get(userId) ?? new Set<string>();
+    days.add(day);
+    withheldDays.set(userId, days);
+  }
+  const quotedCache = new Map<string, string>();
+  const quoted = (value: string) => {
+    let hit = quotedCache.get(value);
+    if (hit === undefined) {
+      hit = csvField(value);
+      if (quotedCache.size < 10_000) quotedCache.set(value, hit);
+    }
+    return hit;
+  };
+  const personCache = new Map<string, string>();
+  const person = (userId: string) => {
+    let hit = personCache.get(userId);
+    if (hit === undefined) {
+      const who = directory.get(userId);
+      hit = `${csvField(who?.name ?? '')},${csvField(who?.email ?? '')}`;
+      personCache.set(userId, hit);
+    }
+    return hit;
+  };
+  return (page) => {
+    const chunks: string[] = [];
+    let text = '';
+    let n = 0;
+    // Rows come a person at a time: their name and withheld days are looked up once per person.
+    let current = '';
+    let who = '';
+    let skip: Set<string> | undefined;
+    for (const [day, userId, app, category, productivity, activeMs, idleMs, spans] of page) {
+      if (userId !== current) {
+        current = userId;
+        who = person(userId);
+        skip = withheldDays.get(userId);
+      }
+      if (skip?.has(day)) continue;
+      text += `${day},${who},${quoted(app)},${quoted(category)},${productivity},${activeMs},${idleMs},${spans}\r\n`;
+      if (++n === CHUNK_ROWS) {
+        chunks.push(text);
+        text = '';
+        n = 0;
+      }
+    }
+    chunks.push(text);
+    return chunks;
+  };
 }
 
 /**

@@ -7,7 +7,6 @@ import type { PersonDetail, TeamApps, TeamComparison, TeamList, TeamPeople, Team
 import { compareGroups, orgWeeks, summarize, teamWeeks } from './group-reports';
 import { groupCategories, teamApps } from './breakdowns';
 import { orgHighlights, teamHighlights } from './insights';
-import { withheldPersonDays } from './cells';
 
 const MEMBER_CACHE_MS = 5_000;
 
@@ -270,11 +269,11 @@ export function createReportingService(deps: ReportDeps) {
       const [dayRows, appDays, cells] = await Promise.all([
         queries.userDayTotals(user.orgId, [q.userId], range.from, range.to),
         queries.exportRows(user.orgId, [q.userId], range.from, range.to),
-        shown ? queries.cellPeopleOf(user.orgId, [q.userId], range.from, range.to) : [],
+        shown ? queries.withheldPersonDays(user.orgId, [q.userId], [...shown], range.from, range.to, k) : [],
       ]);
       // A day whose team cell holds 1 to k-1 people not shown one by one keeps this person's
       // figures back: the team total minus the individual figures would be those few people's.
-      const withheld = shown ? withheldPersonDays(cells, shown, k) : new Set<string>();
+      const withheld = new Set(cells.map((c) => `${c.userId}|${c.day}`));
       const keep = (day: string) => !withheld.has(`${q.userId}|${day}`);
       await viewed(user, 'report.person_detail.viewed', [q.userId], { from: range.from, to: range.to });
       const days = dayRows.filter((r) => keep(r.day));
