@@ -5,6 +5,9 @@ import type { Keyring, SealedData, SigningKey, SymmetricKey } from '../../platfo
 import type { Secrets } from '../../platform/secrets';
 import type { KeysStore } from './store';
 
+/** How often the re-encryption job counts what is still sealed under older keys (a full read). */
+export const COUNT_EVERY_MS = 10 * 60_000;
+
 export type RingName = 'title' | 'token' | 'receipt' | 'audit';
 export const RING_VARIABLES: Record<RingName, string> = {
   title: 'TITLE_KEY',
@@ -100,18 +103,39 @@ export function createKeysService(deps: KeysDeps) {
 
   // Where each kind's walk is: a run of the job goes on where the last one stopped.
   const cursors = new Map<string, string | undefined>();
+  // What each kind held under older keys when last counted: a count reads every sealed value (all
+  // stored titles), so it is taken when a walk starts or ends, and otherwise every COUNT_EVERY_MS.
+  const counted = new Map<string, { atMs: number; left: number }>();
 
-  /** One batch of each sealed kind; how many values it re-sealed, and how many each kind still holds under older keys. */
+  /**
+   * One batch of each sealed kind; how many values it re-sealed, and how many each kind still
+   * holds under older keys. With one title key there is nothing older to re-seal from, and a kind
+   * counted clean recently is not walked again until its next count: the job costs nothing then.
+   */
   async function reencryptBatch(limit = 500): Promise<{ resealed: number; pending: Record<string, number> }> {
     let resealed = 0;
     const pending: Record<string, number> = {};
+    if (rings.title.all.length < 2) return { resealed, pending };
     for (const source of deps.sealed()) {
+      const last = counted.get(source.what);
+      const nowMs = now().getTime();
+      if (last && last.left === 0 && nowMs - last.atMs < COUNT_EVERY_MS) {
+        pending[source.what] = 0;
+        continue;
+      }
       const batch = await source.resealBatch(limit, cursors.get(source.what));
       cursors.set(source.what, batch.cursor);
       resealed += batch.resealed;
       if (batch.resealed > 0) deps.onResealed?.(source.what, batch.resealed);
-      const counts = await source.countByKey();
-      const left = [...counts.entries()].filter(([k]) => k !== rings.title.newest.keyId).reduce((sum, [, n]) => sum + n, 0);
+      let left: number;
+      if (!last || batch.cursor === undefined || nowMs - last.atMs >= COUNT_EVERY_MS) {
+        const counts = await source.countByKey();
+        left = [...counts.entries()].filter(([k]) => k !== rings.title.newest.keyId).reduce((sum, [, n]) => sum + n, 0);
+        counted.set(source.what, { atMs: nowMs, left });
+      } else {
+        left = Math.max(0, last.left - batch.resealed);
+        counted.set(source.what, { atMs: last.atMs, left });
+      }
       deps.onPending?.(source.what, left);
       pending[source.what] = left;
     }
