@@ -2,6 +2,7 @@
 // event, the cloud's relay publishing through a loopback proxy that can be cut (a broker outage).
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
+import { uuidv7 } from 'uuidv7';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultPolicy } from './modules/consent';
 import type { SignedInUser } from './platform/env';
@@ -206,6 +207,38 @@ describe.each(testDatabaseKinds())('events through RabbitMQ on %s', (kind) => {
     expect(byName['notification.sent']?.map((e) => e.envelope.data)).toContainEqual(expect.objectContaining({ channel: 'email', userId }));
   }, 90_000);
 
+  it('a batch is announced once with what it newly stored, whether it was stored the quick way or checked the full way', async () => {
+    const { device, userId } = await zebedeesDevice();
+    const orgId = cloud.bootstrap.orgId;
+    const first = makeSpans(3);
+    const later = makeSpans(2);
+    const quick = uuidv7();
+    const full = uuidv7();
+    const again = uuidv7();
+    expect(((await (await device.ingest(first, { batchId: quick })).json()) as { accepted: number }).accepted).toBe(3);
+    // Stored copies of its first three ids send this one the full way (the checks read what is stored).
+    const mixed = (await (await device.ingest([...first, ...later], { batchId: full })).json()) as { accepted: number; duplicates: number };
+    expect(mixed).toMatchObject({ accepted: 2, duplicates: 3 });
+    // Nothing new: no event at all.
+    expect(((await (await device.ingest([...first, ...later], { batchId: again })).json()) as { duplicates: number }).duplicates).toBe(5);
+
+    await waitFor(() => unique(received('batch.ingested')).length >= 2, 20_000);
+    await waitFor(async () => (await outbox().depth()) === 0, 10_000);
+    const announced = new Map(unique(received('batch.ingested')).map((e) => [envelopeOf(e).envelope.subject, envelopeOf(e).envelope.data]));
+    const covering = (spans: typeof first) => ({
+      orgId,
+      deviceId: device.deviceId,
+      userId,
+      spans: spans.length,
+      durationMs: spans.reduce((n, s) => n + s.durationMs, 0),
+      from: new Date(Date.parse(spans[0]?.start ?? '')).toISOString(),
+      to: new Date(Math.max(...spans.map((s) => Date.parse(s.start) + s.durationMs))).toISOString(),
+    });
+    expect([...announced.keys()].sort()).toEqual([quick, full].sort());
+    expect(announced.get(quick)).toEqual({ ...covering(first), batchId: quick });
+    expect(announced.get(full)).toEqual({ ...covering(later), batchId: full });
+  }, 90_000);
+
   it('a broker outage loses nothing: events wait in the outbox, failures are counted, and all are published once it is back', async () => {
     const { services } = cloud.cloud;
     await waitFor(async () => received('policy.published').length === 1 && (await outbox().depth()) === 0, 10_000);
@@ -271,6 +304,10 @@ describe.each(testDatabaseKinds())('without AMQP_URL on %s', (kind) => {
     const cloud = await startTestCloud(kind);
     try {
       await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken, 'nobroker');
+      // A bound, consenting device's batch is stored, and still announced nowhere.
+      const device = await createTestDevice(cloud.fetchPath, cloud.url, (await cloud.personToken('nobroker-person')).token, 'nobroker-person');
+      expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
+      expect(((await (await device.ingest(makeSpans(3))).json()) as { accepted: number }).accepted).toBe(3);
       expect(cloud.cloud.services.relay).toBeUndefined();
       expect(await createEventOutboxStore(cloud.database).depth()).toBe(0);
       expect(await cloud.database.rows(sql`select count(*)::int as n from event_outbox`)).toEqual([{ n: 0 }]);

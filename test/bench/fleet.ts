@@ -22,7 +22,7 @@ export interface FleetFigures {
   loadAverages: number[];
 }
 
-async function startBare(): Promise<{ child: ChildProcess; url: string }> {
+export async function startBare(): Promise<{ child: ChildProcess; url: string }> {
   const entry = new URL('./bare-server.ts', import.meta.url).pathname;
   const child = spawn(process.execPath, ['--import', 'tsx', entry], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';

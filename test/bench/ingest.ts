@@ -34,13 +34,13 @@ export interface IngestFigures {
 }
 
 /** How far back the simulated devices were enrolled: their batches are days of work already done. */
-const HISTORY_MS = 90 * 86_400_000;
+export const HISTORY_MS = 90 * 86_400_000;
 
 /**
  * Realistic device spans: merged per app, seconds to minutes long, some idle, back to back
  * from `startMs` (a device's spans never overlap); `end` is where the next batch may start.
  */
-function realisticBatch(size: number, startMs: number): { body: Blob; count: number; end: number } {
+export function realisticBatch(size: number, startMs: number): { body: Blob; count: number; end: number } {
   let t = startMs;
   const spans = Array.from({ length: size }, (_, i) => {
     const durationMs = 5_000 + ((i * 7919) % 240_000);
@@ -54,10 +54,10 @@ function realisticBatch(size: number, startMs: number): { body: Blob; count: num
   return { body: new Blob([new Uint8Array(gzipSync(JSON.stringify({ batchId: uuidv7(), spans })))]), count: size, end: t };
 }
 
-export async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; url: string; token: string }> {
+export async function startServer(databaseUrl: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; token: string }> {
   const entry = new URL('../../cloud/src/server.ts', import.meta.url).pathname;
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '8' },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '8', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

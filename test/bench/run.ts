@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { benchAgentCapture, type AgentCaptureFigures } from './agent-capture';
 import { benchFleet, type FleetFigures } from './fleet';
+import { benchFleetMinute, type FleetMinuteFigures } from './fleet-minute';
 import { benchIngest, type IngestFigures } from './ingest';
 import { benchReports, reportsSize } from './reports';
 import { benchFleetPages } from './fleet-pages';
@@ -75,6 +76,30 @@ function fleetSection(f: FleetFigures): string[] {
     `| bare Hono server, same load, requests/s | ${Math.round(f.bareRequestsPerSecond).toLocaleString('en')} (p95 ${f.bareP95Ms.toFixed(1)} ms) | |`,
     `| the cloud as a share of that ceiling | ${share.toFixed(0)} % | ≥ 40 % |`,
     `| load average (1 min) at the end of each run | ${f.loadAverages.map((l) => l.toFixed(1)).join(' / ')} | |`,
+    '',
+  ];
+}
+
+function fleetMinuteSection(f: FleetMinuteFigures): string[] {
+  return [
+    `## A fleet of ${f.devices.toLocaleString('en')} devices at its steady pace`,
+    '',
+    `${f.devices.toLocaleString('en')} bound, consenting devices (made in the database, each with its own Ed25519 key), each syncing a 5-span gzip batch once a`,
+    `minute at its own moment of the minute (open loop: ~${Math.round(f.devices / 60)} syncs/s whatever the answers), and the fifteenth of them whose`,
+    '15-minute access token is due asking for a new one first (signed assertion, `POST /v1/devices/token`). Each from its own address',
+    `behind a trusted proxy (\`TRUST_PROXY\`). One minute fills the server's caches (a running fleet has them), then ${f.minutes} measured`,
+    'minutes; percentiles are the median over the measured minutes. Beside it, the same schedule against the bare Hono server.',
+    '',
+    '| figure | value | goal |',
+    '|---|---|---|',
+    `| syncs per minute | ${Math.round(f.syncsPerMinute).toLocaleString('en')} | |`,
+    `| token refreshes per minute | ${Math.round(f.tokenRefreshesPerMinute).toLocaleString('en')} | |`,
+    `| sync p50 latency | ${f.syncP50Ms.toFixed(1)} ms | |`,
+    `| sync p99 latency | ${f.syncP99Ms.toFixed(1)} ms | < 100 ms |`,
+    `| token refresh p99 latency | ${f.tokenP99Ms.toFixed(1)} ms | |`,
+    `| errors (refused or failed syncs and refreshes) | ${f.errors}${f.firstError ? ` (first: ${f.firstError.replace(/\|/g, '/')})` : ''} | 0 |`,
+    `| bare Hono server, same schedule, p99 | ${f.bareP99Ms.toFixed(1)} ms | |`,
+    `| load average (1 min) at the end of each measured minute | ${f.loadAverages.map((l) => l.toFixed(1)).join(' / ')} | |`,
     '',
   ];
 }
@@ -157,6 +182,13 @@ async function main() {
     const figures = await benchFleet({ runs: Number(process.env.BENCH_RUNS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 10) });
     process.stdout.write(`${JSON.stringify(figures)}\n`);
     sections.push(...fleetSection(figures));
+    process.stdout.write('bench: 10,000 devices, a sync a minute each…\n');
+    const minute = await benchFleetMinute({
+      devices: Number(process.env.BENCH_FLEET_DEVICES ?? 10_000),
+      minutes: Number(process.env.BENCH_RUNS ?? 3),
+    });
+    process.stdout.write(`${JSON.stringify(minute)}\n`);
+    sections.push(...fleetMinuteSection(minute));
   }
   if (wanted('agent')) {
     process.stdout.write('bench: headless agent capture…\n');

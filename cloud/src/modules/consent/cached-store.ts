@@ -2,7 +2,8 @@ import { createInvalidatedCache } from '../../platform/cache';
 import type { InvalidationBus } from '../../platform/invalidation';
 import type { ConsentStore } from './store';
 
-const TIMELINE_TTL_MS = 30_000;
+/** As the device cache: longer than an agent's sync interval, so a steady sync reads no decision. */
+const TIMELINE_TTL_MS = 120_000;
 const MAX_DEVICES = 200_000;
 
 /**

@@ -2,8 +2,11 @@ import { createInvalidatedCache } from '../../platform/cache';
 import type { InvalidationBus } from '../../platform/invalidation';
 import type { DeviceRow, DeviceStore } from './store';
 
-/** A lost invalidation message is outlived by this much at most (the bus reconnect also empties the caches). */
-const DEVICE_TTL_MS = 30_000;
+/**
+ * A lost invalidation message is outlived by this much at most (the bus reconnect also empties the
+ * caches). Longer than an agent's sync interval (a minute), so a device's steady sync finds its row here.
+ */
+const DEVICE_TTL_MS = 120_000;
 const MAX_DEVICES = 200_000;
 
 /**

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { SignJWT } from 'jose';
 import { uuidv7 } from 'uuidv7';
@@ -5,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WIRE_PATHS } from '@icarus/shared';
 import { RATE_RULES } from '../../app';
 import { createMemoryRateLimitStore } from '../../adapters/rate-limit-memory';
+import { loadSecrets } from '../../platform/secrets';
 import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
 import { createTestDevice, json, makeSpans } from '../../../test/support/device-client';
@@ -20,7 +22,12 @@ describe.each(testDatabaseKinds())('devices on %s', (kind) => {
   let frozenAt: number | undefined;
 
   beforeAll(async () => {
-    cloud = await startTestCloud(kind, {}, { rateLimits: { take: (key, rule, now) => real.take(key, rule, frozenAt ?? now) } });
+    // The token key given, so a test can sign a token as the server does.
+    cloud = await startTestCloud(
+      kind,
+      { TOKEN_SECRET: randomBytes(32).toString('base64') },
+      { rateLimits: { take: (key, rule, now) => real.take(key, rule, frozenAt ?? now) } },
+    );
   }, SETUP_MS);
   afterAll(async () => cloud?.stopAll());
 
@@ -101,6 +108,28 @@ describe.each(testDatabaseKinds())('devices on %s', (kind) => {
     expect(await replay.text()).toMatch(/replay/);
     const elsewhere = await cloud.fetchPath(WIRE_PATHS.token, json({ assertion: await device.assertion({ aud: 'https://other.example/v1/devices/token' }) }));
     expect(elsewhere.status).toBe(401);
+  });
+
+  it('an access token that worked is refused once it expires, naming why', async () => {
+    const device = await createTestDevice(cloud.fetchPath, cloud.url, cloud.enrollmentToken, 'short-lived');
+    // Signed as the server signs them, but living two seconds (the shortest the config allows is a minute).
+    const key = loadSecrets(cloud.config).tokenKeys.newest;
+    const issued = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ org: device.orgId, typ: 'device' })
+      .setProtectedHeader({ alg: 'HS256', kid: key.keyId })
+      .setIssuer('icarus-nova')
+      .setSubject(device.deviceId)
+      .setIssuedAt(issued)
+      .setExpirationTime(issued + 2)
+      .sign(key.key);
+    const policy = () => cloud.fetchPath(WIRE_PATHS.policy, { headers: { authorization: `Bearer ${token}` } });
+    const first = await policy();
+    expect(first.status, await first.text()).toBe(200);
+    expect((await policy()).status).toBe(200);
+    await new Promise((r) => setTimeout(r, (issued + 2) * 1000 - Date.now() + 100));
+    const refused = await policy();
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).toMatch(/access token has expired/);
   });
 
   it('a revoked device gets no new token and its current token stops working at once', async () => {

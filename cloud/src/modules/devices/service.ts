@@ -32,6 +32,8 @@ interface Deps {
 
 const TOKEN_PREFIX = 'icn_enr_';
 const ACCESS_TOKEN_ISSUER = 'icarus-nova';
+/** Proven access tokens remembered at most (a token lives 15 minutes: a fleet several times this size re-proves some). */
+const MAX_PROVEN_TOKENS = 100_000;
 
 export function hashEnrollmentToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -41,6 +43,8 @@ export function createDeviceService(deps: Deps) {
   const { store, audit, directory } = deps;
   const now = deps.now ?? (() => new Date());
   const fleet = createFleetSearch(store, now);
+  /** Access tokens whose signature was checked, with the device they name and when they expire. */
+  const provenTokens = new Map<string, { deviceId: string; expiresAtMs: number }>();
 
   return {
     /** Makes a token; the plain value is returned once and only its hash is kept. */
@@ -197,28 +201,51 @@ export function createDeviceService(deps: Deps) {
       return { accessToken, tokenType: 'Bearer', expiresIn: deps.accessTokenTtlSeconds };
     },
 
-    /** Checks a bearer token's signature and expiry only (no database): the device it names. */
+    /**
+     * Checks a bearer token's signature and expiry only (no database): the device it names. A
+     * device sends one token for its whole lifetime, so a token once proven is remembered (the
+     * whole string, signature included) until it expires: each later request costs a lookup
+     * and a clock check, not an HMAC.
+     */
     async verifyAccessToken(bearer: string | undefined): Promise<string> {
       if (!bearer) throw unauthorized('missing bearer token');
+      // The key the token names; a token without `kid` was issued before keys had ids: the first key.
+      const keyFor = (header: { kid?: string | undefined }) => {
+        const key = header.kid === undefined ? deps.tokenKeys.first : deps.tokenKeys.byId(header.kid);
+        if (!key) throw new Error('access token names a key not in the ring');
+        return key.key;
+      };
+      const known = provenTokens.get(bearer);
+      if (known) {
+        if (now().getTime() >= known.expiresAtMs) {
+          provenTokens.delete(bearer);
+          throw unauthorized('access token has expired');
+        }
+        return known.deviceId;
+      }
       let deviceId: string | undefined;
+      let expiresAtMs = 0;
       try {
-        // The key the token names; a token without `kid` was issued before keys had ids: the first key.
-        const keyFor = (header: { kid?: string }) => {
-          const key = header.kid === undefined ? deps.tokenKeys.first : deps.tokenKeys.byId(header.kid);
-          if (!key) throw new Error('access token names a key not in the ring');
-          return key.key;
-        };
         const { payload } = await jwtVerify(bearer, keyFor, {
           algorithms: ['HS256'],
           issuer: ACCESS_TOKEN_ISSUER,
           currentDate: now(),
         });
         if (payload.typ === 'device') deviceId = payload.sub;
+        expiresAtMs = (payload.exp ?? 0) * 1000;
       } catch (error) {
         if (error instanceof joseErrors.JWTExpired) throw unauthorized('access token has expired');
         throw unauthorized('access token is invalid');
       }
       if (!deviceId) throw unauthorized('access token is not a device token');
+      // Only a token that expires is remembered (every token this service issues does).
+      if (expiresAtMs > 0) {
+        if (provenTokens.size >= MAX_PROVEN_TOKENS) {
+          const oldest = provenTokens.keys().next().value;
+          if (oldest !== undefined) provenTokens.delete(oldest);
+        }
+        provenTokens.set(bearer, { deviceId, expiresAtMs });
+      }
       return deviceId;
     },
 

@@ -1,3 +1,4 @@
+import { uuidv7 } from 'uuidv7';
 import { retentionStartMs, scopesOfSpan, CLOCK_SKEW_MS, type IngestBatch, type IngestResult, type RejectReason } from '@icarus/shared';
 import type { AuditService } from '../audit';
 import { grantedAt, inForce, type ConsentHistory, type ConsentService, type ImportCover } from '../consent';
@@ -275,11 +276,13 @@ export function createIngestionService(deps: Deps) {
         const q = factsQuery(owner, timeZone, candidates);
         // Checked against what is stored and stored in one transaction per person: a second batch
         // of the same person waits, then sees this one's spans. A batch true on its own is checked
-        // inside its insert (one round trip); one that something stored contradicts, the full way.
-        // With a broker the full way too: its transaction also records the batch.ingested event.
-        const quick = events.enabled || cover ? undefined : quickCheck(owner.deviceId, timeZone, candidates, q.dayOf);
+        // inside its insert (one round trip, the batch.ingested event written by the same statement
+        // when a broker is configured); one that something stored contradicts, the full way. An
+        // import batch the full way too: its spans are stored under the grant that covers them.
+        const quick = cover ? undefined : quickCheck(owner.deviceId, timeZone, candidates, q.dayOf);
         const all = candidates.map((c) => c.row);
-        const stored = quick ? await truth.storeIfTrue(owner, quick, all) : undefined;
+        const event = events.enabled ? { id: uuidv7(), batchId: batch.batchId, time: now() } : undefined;
+        const stored = quick ? await truth.storeIfTrue(owner, quick, all, event) : undefined;
         if (stored) {
           rows = all;
           const fresh = new Set(stored);
