@@ -51,13 +51,28 @@ export function localDateTime(iso: string): string {
 }
 
 /** A polite live region: screen readers announce results (saved, deleted, errors) without focus moves. */
-export function announcer(): { el: HTMLElement; say(text: string, isError?: boolean): void } {
+export interface Announcer {
+  el: HTMLElement;
+  say(text: string, isError?: boolean): void;
+  /** A handler that runs `work` and says what went wrong, if anything, prefixed with `errorPrefix`. */
+  attempt(work: () => Promise<void>): () => Promise<void>;
+}
+
+export function announcer(errorPrefix = ''): Announcer {
   const el = h('p', { role: 'status', 'aria-live': 'polite', class: 'notice', id: 'notice' });
+  const say = (text: string, isError = false) => {
+    el.textContent = text;
+    el.classList.toggle('error', isError);
+  };
   return {
     el,
-    say(text, isError = false) {
-      el.textContent = text;
-      el.classList.toggle('error', isError);
+    say,
+    attempt: (work) => async () => {
+      try {
+        await work();
+      } catch (error) {
+        say(errorPrefix + errorText(error), true);
+      }
     },
   };
 }

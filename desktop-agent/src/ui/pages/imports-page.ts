@@ -1,5 +1,5 @@
 import type { ImportGrant, ImportPlanView, Scope } from '@icarus/shared';
-import { announcer, button, duration, errorText, h, localDateTime } from './dom';
+import { announcer, button, duration, h, localDateTime } from './dom';
 import { common, consentText, format, importsText as t } from './strings';
 
 const day = (iso: string) => new Date(iso).toLocaleDateString([], { dateStyle: 'medium' });
@@ -62,14 +62,8 @@ function grantItem(g: ImportGrant, withdraw: (g: ImportGrant) => Promise<void>):
  */
 export async function renderImports(root: HTMLElement): Promise<void> {
   const api = window.icarus;
-  const note = announcer();
-  const attempt = (work: () => Promise<void>) => async () => {
-    try {
-      await work();
-    } catch (error) {
-      note.say(common.errorPrefix + errorText(error), true);
-    }
-  };
+  const note = announcer(common.errorPrefix);
+  const { attempt } = note;
 
   const consent = await api.consent();
   const offered = consent.scopes.map((s) => s.scope);

@@ -1,5 +1,5 @@
 import type { MyDataView, SpanView } from '@icarus/shared';
-import { announcer, button, duration, errorText, h, localDateTime, localTime } from './dom';
+import { announcer, button, duration, h, localDateTime, localTime } from './dom';
 import { common, format, myDataText as t, statusText } from './strings';
 
 /** Pending spans that have not started leaving the device can still be deleted. */
@@ -57,14 +57,8 @@ function download(filename: string, mimeType: string, content: string): void {
 
 export async function renderMyData(root: HTMLElement): Promise<void> {
   const api = window.icarus;
-  const note = announcer();
-  const attempt = (work: () => Promise<void>) => async () => {
-    try {
-      await work();
-    } catch (error) {
-      note.say(common.errorPrefix + errorText(error), true);
-    }
-  };
+  const note = announcer(common.errorPrefix);
+  const { attempt } = note;
 
   const draw = async (): Promise<void> => {
     const [view, viewers] = await Promise.all([api.myDataDay(), api.viewers()]);
