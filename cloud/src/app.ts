@@ -418,6 +418,8 @@ export function createApp(deps: AppDeps) {
       audit: audit.service,
       auditViewer: audit.viewer,
       auditArchive: audit.archive,
+      /** The audit module's scheduled jobs, to run one as the scheduler would. */
+      auditJobs: audit.jobs,
       directory: directory.service,
       importer: directory.importer,
       people: directory.people,

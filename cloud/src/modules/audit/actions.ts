@@ -26,6 +26,7 @@ const WORDS: Record<string, ActionWords> = {
   'audit.event_viewed': { did: 'opened one audit entry' },
   'audit.exported': { did: 'exported the audit log as CSV', saw: 'the audit entries about you, in an export' },
   'audit.verify': { did: "verified the audit log's chain" },
+  'audit.chain_verified': { did: "verified the audit log's whole chain (the nightly check)" },
   'directory.import': { did: 'imported the directory', saw: 'your name, email, team and manager, in a directory import' },
   'directory.import.dry_run': { did: 'tried a directory import (dry run)', saw: 'your directory entry, in a trial import' },
   'device.enrolled': { did: 'enrolled' },

@@ -41,6 +41,17 @@ export function createAuditModule(deps: {
     }
   }
 
+  /**
+   * Nightly: every org's whole chain walked and the result recorded in its log, which the
+   * compliance report states (it walks only the entries since the newest checkpoint).
+   */
+  async function chainVerificationJob() {
+    const result = await service.verifyAllChains();
+    if (result.withProblems.length > 0) {
+      deps.logger.error({ orgIds: result.withProblems }, "audit: the whole-chain verification found problems; recorded in these orgs' logs");
+    }
+  }
+
   /** Daily: every org's chain up to a new checkpoint copied to the object store in sealed segments. */
   async function archiveJob() {
     const result = await archive.archiveAll();
@@ -60,27 +71,29 @@ export function createAuditModule(deps: {
         .route('/', auditKeyRoutes({ audit: service }))
         .route('/', auditApiRoutes({ viewer, requireUser: options.requireUser }))
         .route('/', auditPageRoutes({ viewer, requireUser: options.requireUser, people: options.people })),
-    /** The hourly checkpoint and the daily archive, registered by a process with the scheduler role. */
+    /** The hourly checkpoint, the daily archive and the nightly whole-chain verification, registered by a process with the scheduler role. */
     jobs: {
       checkpoint: checkpointJob,
       archive: archiveJob,
+      chainVerification: chainVerificationJob,
       schedule: (scheduleJobs: ScheduleJobs) =>
         scheduleJobs([
           { name: 'audit-checkpoints', cron: '17 * * * *', run: checkpointJob },
           { name: 'audit-archive', cron: '41 3 * * *', run: archiveJob },
+          { name: 'audit-chain-verification', cron: '50 3 * * *', run: chainVerificationJob },
         ]),
     },
   };
 }
 export type AuditModule = ReturnType<typeof createAuditModule>;
 
-export type { AuditEvent, AuditService, ChainVerification, CheckedCheckpoint } from './service';
-export { ChainVerificationSchema } from './service';
+export type { AuditEvent, AuditService, ChainVerification, CheckedCheckpoint, RecordedFullVerification, SinceCheckpointVerification } from './service';
+export { ChainVerificationSchema, CHAIN_VERIFIED_ACTION, RecordedFullVerificationSchema, SinceCheckpointVerificationSchema } from './service';
 export type { Checkpoint, AuditKeys } from './checkpoints';
 export type { AuditArchive, ArchiveRun, ArchiveVerification } from './archive';
 export type { ChainProblem } from './chain';
 export type { AuditViewer, AuditPeople } from './viewer';
 export { actionWords } from './actions';
 export { AUDIT_API } from './routes';
-export { Chain } from './pages';
+export { Chain, ChainStatement } from './pages';
 export { documentAuditApi } from './openapi';

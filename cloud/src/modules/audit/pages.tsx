@@ -4,7 +4,7 @@ import type { SignedInUser } from '../../platform/env';
 import type { FieldProblem } from '@icarus/shared';
 import { actionWords, detailWords, KNOWN_ACTIONS } from './actions';
 import type { Checkpoint } from './checkpoints';
-import type { ChainVerification } from './service';
+import type { ChainVerification, RecordedFullVerification, SinceCheckpointVerification } from './service';
 import type { AuditEventView } from './viewer';
 
 export const AUDIT_PAGE = '/audit';
@@ -47,6 +47,60 @@ export function Chain(props: { chain: ChainVerification }) {
         ))}
       </ul>
     </div>
+  );
+}
+
+/**
+ * The chain as a report states it without walking it all: the walk done now from the newest
+ * valid signed checkpoint to the head, and the newest recorded walk of the whole chain (the
+ * nightly job), with the link to walk it all now.
+ */
+export function ChainStatement(props: { since: SinceCheckpointVerification; lastFull: RecordedFullVerification | null; verifyPath: string }) {
+  const { since, lastFull } = props;
+  const from = since.checkpoint
+    ? `since checkpoint #${since.checkpoint.seq} (signed ${since.checkpoint.at})`
+    : 'from the first entry (no checkpoint signed yet)';
+  return (
+    <section aria-label="Audit chain">
+      {since.ok ? (
+        <p class="ok" role="status">
+          Audit chain verified now {from}: {since.walked} entries walked, every hash and link intact; {since.entries} entries in all.
+        </p>
+      ) : (
+        <div class="bad" role="alert">
+          <p>Audit chain BROKEN, found now {from}:</p>
+          <ul>
+            {since.problems.map((p) => (
+              <li>{problemText(p)}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {lastFull === null ? (
+        <p role="status">Whole chain last verified: never yet (the nightly check has not run since the log began).</p>
+      ) : lastFull.ok ? (
+        <p class="ok" role="status">
+          Whole chain last verified {lastFull.at}: OK, {lastFull.entries} entries.
+        </p>
+      ) : (
+        <div class="bad" role="alert">
+          <p>
+            Whole chain last verified {lastFull.at}: BROKEN after {lastFull.checked} good entries of {lastFull.entries}, {lastFull.problemCount}{' '}
+            {lastFull.problemCount === 1 ? 'finding' : 'findings'}:
+          </p>
+          <ul>
+            {lastFull.problems.map((p) => (
+              <li>{problemText(p)}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <p>
+        The walk since the checkpoint proves that the checkpoint's entry still has the hash and count it signed and that every entry after it hashes and links;
+        what came before the checkpoint was proved when it was signed and by the nightly walk of the whole chain, which recomputes every hash from the first
+        entry. <a href={props.verifyPath}>Verify the whole chain now</a> (and against a checkpoint you kept).
+      </p>
+    </section>
   );
 }
 

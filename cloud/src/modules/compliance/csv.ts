@@ -33,12 +33,14 @@ const COLUMNS = [
   'actor_id',
   'events',
   'actors',
-  // audit_chain
+  // audit_chain: one row per walk (since_checkpoint: done now; whole_chain: the last nightly one)
+  'walk',
+  'verified_at',
+  'from_checkpoint_seq',
   'chain_ok',
   'entries',
+  'walked',
   'checked',
-  'broken_at_seq',
-  'last_hash',
   'problems',
   // audit_checkpoint: keep it; its public key is at checkpoint_keys
   'seq',
@@ -51,6 +53,10 @@ const COLUMNS = [
 ] as const;
 type Column = (typeof COLUMNS)[number];
 type Row = Partial<Record<Column, string | number | null>>;
+
+/** Each finding as its kind and the entry it names ("hash_mismatch:12 truncated:40"). */
+const problemList = (problems: ComplianceReport['chain']['sinceCheckpoint']['problems']) =>
+  problems.map((p) => `${p.kind}:${'seq' in p ? p.seq : p.checkpointSeq}`).join(' ');
 
 const byScope = (counts: Record<Scope, number>): Row => Object.fromEntries(ALL_SCOPES.map((s) => [`granted_${s}`, counts[s]]));
 
@@ -91,13 +97,29 @@ export function complianceCsv(r: ComplianceReport): string {
     [
       'audit_chain',
       {
-        chain_ok: r.chain.ok ? 'yes' : 'no',
-        entries: r.chain.entries,
-        checked: r.chain.checked,
-        broken_at_seq: r.chain.brokenAt?.seq ?? null,
-        last_hash: r.chain.lastHash,
-        problems: r.chain.problems.map((p) => p.kind).join(' '),
+        walk: 'since_checkpoint',
+        verified_at: r.generatedAt,
+        from_checkpoint_seq: r.chain.sinceCheckpoint.checkpoint?.seq ?? null,
+        chain_ok: r.chain.sinceCheckpoint.ok ? 'yes' : 'no',
+        entries: r.chain.sinceCheckpoint.entries,
+        walked: r.chain.sinceCheckpoint.walked,
+        problems: problemList(r.chain.sinceCheckpoint.problems),
       },
+    ],
+    [
+      'audit_chain',
+      r.chain.lastFull
+        ? {
+            walk: 'whole_chain',
+            verified_at: r.chain.lastFull.at,
+            chain_ok: r.chain.lastFull.ok ? 'yes' : 'no',
+            entries: r.chain.lastFull.entries,
+            walked: r.chain.lastFull.entries,
+            checked: r.chain.lastFull.checked,
+            problems: problemList(r.chain.lastFull.problems),
+          }
+        : // Never yet: no time, no verdict.
+          { walk: 'whole_chain' },
     ],
     ...(r.checkpoint
       ? [

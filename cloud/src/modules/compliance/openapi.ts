@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppEnv } from '../../platform/env';
 import { BomField } from '../../platform/http/csv';
 import { csvResponse, documentOperations, errorResponses, json, SECURITY } from '../../platform/openapi';
-import { ChainVerificationSchema } from '../audit';
+import { RecordedFullVerificationSchema, SinceCheckpointVerificationSchema } from '../audit';
 import { EmployeeNotice, NOTICE_PATHS, NoticeAcknowledgment, NoticeAcknowledgmentRequest } from '@icarus/shared';
 import { PeriodQuery } from './report';
 import { COMPLIANCE_API } from './routes';
@@ -22,7 +22,13 @@ const ComplianceReport = z.object({
   withdrawals: z.array(z.looseObject({ name: z.string(), deviceId: z.uuid(), at: z.iso.datetime() })),
   erasures: z.array(z.looseObject({ at: z.iso.datetime(), action: z.string() })),
   personalDataAccess: z.array(z.object({ action: z.string(), events: z.int(), actors: z.int(), people: z.int() })),
-  chain: ChainVerificationSchema,
+  chain: z
+    .object({
+      sinceCheckpoint: SinceCheckpointVerificationSchema.describe('Walked now: from the newest valid signed checkpoint to the head'),
+      lastFull: RecordedFullVerificationSchema.nullable().describe('The newest recorded walk of the whole chain (the nightly job); null: never yet'),
+      verifyPath: z.string().describe('Walks the whole chain on demand'),
+    })
+    .describe('The audit chain: the walk since the checkpoint done now, and the last walk of the whole chain'),
   checkpoint: z.looseObject({ jws: z.string() }).nullable().describe('The signed checkpoint of the audit chain as of this report'),
   checkpointKeys: z.string().describe('Where the key that signed the checkpoint is published'),
 });

@@ -2,7 +2,7 @@ import { ALL_SCOPES } from '@icarus/shared';
 import type { SignedInUser } from '../../platform/env';
 import { when } from '../../ui/components';
 import { Layout } from '../../ui/layout';
-import { Chain } from '../audit';
+import { ChainStatement } from '../audit';
 import type { ComplianceReport } from './report';
 
 export function CompliancePage(props: { user: SignedInUser; report: ComplianceReport }) {
@@ -27,7 +27,7 @@ export function CompliancePage(props: { user: SignedInUser; report: ComplianceRe
       <p>
         Generated {when(r.generatedAt)}. Current policy: {r.currentPolicyVersion ? `v${r.currentPolicyVersion}` : 'none'}.
       </p>
-      <Chain chain={r.chain} />
+      <ChainStatement since={r.chain.sinceCheckpoint} lastFull={r.chain.lastFull} verifyPath={r.chain.verifyPath} />
       {r.checkpoint ? (
         <section aria-label="Audit checkpoint">
           <h2>Audit checkpoint</h2>

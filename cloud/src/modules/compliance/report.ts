@@ -5,7 +5,7 @@ import type { DirectoryService } from '../directory';
 import type { SignedInUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import type { ComplianceReports } from './coverage';
-import type { AuditService, ChainVerification, Checkpoint } from '../audit';
+import type { AuditService, Checkpoint, RecordedFullVerification, SinceCheckpointVerification } from '../audit';
 
 export const PeriodQuery = z.strictObject(DayRangeFields).superRefine(checkDayRange);
 export type PeriodQuery = z.infer<typeof PeriodQuery>;
@@ -31,7 +31,13 @@ export interface ComplianceReport {
   withdrawals: { userId: string | null; name: string; deviceId: string; at: string; remaining: Scope[] }[];
   erasures: { at: string; action: string; subjectUserIds: string[]; actorId: string }[];
   personalDataAccess: { action: string; events: number; actors: number; people: number }[];
-  chain: ChainVerification;
+  /**
+   * The audit chain without walking it all on every view: `sinceCheckpoint` is walked now, from
+   * the newest valid signed checkpoint to the head (before this report signs a new one);
+   * `lastFull` is the newest recorded walk of the whole chain (the nightly job; null: never yet);
+   * `verifyPath` walks the whole chain on demand.
+   */
+  chain: { sinceCheckpoint: SinceCheckpointVerification; lastFull: RecordedFullVerification | null; verifyPath: string };
   /**
    * The chain's signed checkpoint as of this report (the JWS, and what it says): kept with the
    * report, it lets a later verification find entries deleted or re-chained since.
@@ -68,15 +74,17 @@ export function createComplianceReport(deps: {
       if (user.role !== 'admin' && user.role !== 'auditor')
         throw new AppError('forbidden', `The compliance report needs the role admin or auditor; you are ${user.role}`);
       const period = resolvePeriod(query, now());
-      // Signed first, so the verification below holds the chain against this very checkpoint.
+      // The walk since the newest checkpoint comes before this report signs the head: it states
+      // what was proved now, from the checkpoint before (signing refuses a chain with problems).
+      const sinceCheckpoint = await deps.audit.verifySinceCheckpoint(user.orgId);
       const { checkpoint } = await deps.audit.checkpoint(user.orgId);
-      const [coverage, teams, withdrawals, erasures, access, chain] = await Promise.all([
+      const [coverage, teams, withdrawals, erasures, access, lastFull] = await Promise.all([
         deps.compliance.coverageByTeam(user),
         deps.directory.listTeams(user.orgId),
         deps.consent.withdrawalsSince(user.orgId, period.from),
         deps.audit.search(user.orgId, { action: 'erasure.', from: period.from, to: period.to }, { limit: 1000 }),
         deps.audit.personalDataAccess(user.orgId, period.from, period.to),
-        deps.audit.verify(user.orgId),
+        deps.audit.lastFullVerification(user.orgId),
       ]);
       const teamName = new Map(teams.map((t) => [t.id, t.name]));
       const names = new Map(coverage.people.map((p) => [p.id, p.name]));
@@ -108,7 +116,7 @@ export function createComplianceReport(deps: {
           })),
         erasures: erasures.map((e) => ({ at: e.at.toISOString(), action: e.action, subjectUserIds: e.subjectUserIds, actorId: e.actorId })),
         personalDataAccess: access,
-        chain,
+        chain: { sinceCheckpoint, lastFull, verifyPath: '/audit/verify' },
         checkpoint,
         checkpointKeys: '/v1/audit-keys',
       };
