@@ -1,6 +1,6 @@
 import { addDays, checkDayRange, DayRangeFields, dayRangeProblem, defaultDayRange, type Scope } from '@icarus/shared';
 import { z } from 'zod';
-import type { ConsentService } from '../consent';
+import type { ConsentService, CoverageCount } from '../consent';
 import type { DirectoryService } from '../directory';
 import type { SignedInUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
@@ -10,18 +10,8 @@ import type { AuditService, Checkpoint, RecordedFullVerification, SinceCheckpoin
 export const PeriodQuery = z.strictObject(DayRangeFields).superRefine(checkDayRange);
 export type PeriodQuery = z.infer<typeof PeriodQuery>;
 
-export interface CoverageRow {
-  teamId: string | null;
-  teamName: string;
-  policyVersion: number | null;
-  people: number;
-  granted: number;
-  declined: number;
-  withdrawn: number;
-  noDecision: number;
-  pendingReconsent: number;
-  byScope: Record<Scope, number>;
-}
+/** A group's coverage counts with the team's name. */
+export type CoverageRow = CoverageCount & { teamName: string };
 
 export interface ComplianceReport {
   period: { from: string; to: string };

@@ -75,6 +75,7 @@ export type ConsentModule = ReturnType<typeof createConsentModule>;
 
 export type { ConsentService, ConsentTimeline, ConsentHistory, ConsentEvent } from './service';
 export type { DeviceConsent } from './web-withdrawal';
+export type { CoverageCount } from './store';
 export type { ImportConsent, ImportCover, ImportEraser } from './imports';
 export type { ReceiptContext } from './receipt';
 export { grantedAt, inForce } from './service';
