@@ -28,10 +28,17 @@ async function machine(): Promise<string[]> {
     `- CPU: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
     `- Memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}`,
     `- PostgreSQL on the same machine: ${pg}`,
-    `- Date: ${new Date().toISOString()}; load average at the start ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' / ')} (1/5/15 min): above the core count, every figure is of a shared machine`,
+    `- Written: ${new Date().toISOString()}. Each section ends with when it was measured and the load average (1/5/15 min) then: above the core count (${cpus().length}), its figures are of a shared machine`,
   ];
+}
+
+/** A section with when it was measured and the machine's load then (sections of other runs are kept as they were). */
+function stamped(lines: string[]): string[] {
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ');
+  const body = lines.at(-1) === '' ? lines.slice(0, -1) : lines;
+  return [...body, '', `_Measured ${new Date().toISOString()}, load average ${load} at its end._`, ''];
 }
 
 function ingestSection(f: IngestFigures): string[] {
@@ -175,26 +182,26 @@ async function main() {
     process.stdout.write('bench: ingestion…\n');
     const figures = await benchIngest({ runs: Number(process.env.BENCH_RUNS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 10) });
     process.stdout.write(`${JSON.stringify(figures)}\n`);
-    sections.push(...ingestSection(figures));
+    sections.push(...stamped(ingestSection(figures)));
   }
   if (wanted('fleet')) {
     process.stdout.write('bench: live fleet…\n');
     const figures = await benchFleet({ runs: Number(process.env.BENCH_RUNS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 10) });
     process.stdout.write(`${JSON.stringify(figures)}\n`);
-    sections.push(...fleetSection(figures));
+    sections.push(...stamped(fleetSection(figures)));
     process.stdout.write('bench: 10,000 devices, a sync a minute each…\n');
     const minute = await benchFleetMinute({
       devices: Number(process.env.BENCH_FLEET_DEVICES ?? 10_000),
       minutes: Number(process.env.BENCH_RUNS ?? 3),
     });
     process.stdout.write(`${JSON.stringify(minute)}\n`);
-    sections.push(...fleetMinuteSection(minute));
+    sections.push(...stamped(fleetMinuteSection(minute)));
   }
   if (wanted('agent')) {
     process.stdout.write('bench: headless agent capture…\n');
     const figures = await benchAgentCapture(Number(process.env.BENCH_AGENT_SECONDS ?? 60));
     process.stdout.write(`${JSON.stringify(figures)}\n`);
-    sections.push(...agentSection(figures));
+    sections.push(...stamped(agentSection(figures)));
   }
   if (wanted('reports')) {
     process.stdout.write('bench: reports…\n');
@@ -204,11 +211,13 @@ async function main() {
     const pglitePeople = Number(process.env.BENCH_REPORTS_PGLITE_PEOPLE ?? 1_000);
     const pglite = pglitePeople > 0 ? await benchReports('pglite', reportsSize(pglitePeople)) : undefined;
     if (pglite) process.stdout.write(`${JSON.stringify(pglite)}\n`);
-    sections.push(...reportsSection(figures, pglite));
+    sections.push(...stamped(reportsSection(figures, pglite)));
   }
   if (wanted('pages')) {
     process.stdout.write('bench: fleet and audit pages…\n');
-    sections.push(...pagesSection([...(await benchFleetPages('pglite')), ...(process.env.TEST_DATABASE_URL ? await benchFleetPages('postgres') : [])]));
+    sections.push(
+      ...stamped(pagesSection([...(await benchFleetPages('pglite')), ...(process.env.TEST_DATABASE_URL ? await benchFleetPages('postgres') : [])])),
+    );
   }
   // A run of some benchmarks (`npm run bench -- fleet`) replaces only their sections.
   const target = new URL('../../docs/BENCHMARKS.md', import.meta.url);
