@@ -50,6 +50,9 @@ export async function startSmtpServer(port = 0) {
       });
     },
   });
+  // A client cut off mid-session (a process killed on purpose) is reported here as an error
+  // event: without a listener it would be thrown, uncaught, at whichever test runs then.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
   const address = server.server.address() as AddressInfo;
   return {

@@ -69,7 +69,7 @@ describe.each(testDatabaseKinds())('notifications on %s', (kind) => {
 
   it('retries mail while SMTP is down, then delivers the consent confirmation once it is up', async () => {
     expect((await device.consent(['app_usage', 'idle'])).status).toBe(201);
-    // Read between attempts (an attempt in flight has counted itself but not written its error yet).
+    // Failed at least once (an attempt in flight has counted itself but not written its error yet).
     const failing = await waitFor(async () => {
       const [row] = await outbox('consent.granted', 'email');
       return row && row.attempts >= 2 && row.status === 'pending' && row.last_error ? row : undefined;
@@ -87,7 +87,9 @@ describe.each(testDatabaseKinds())('notifications on %s', (kind) => {
       const rows = await outbox('consent.granted', 'email');
       return rows[0]?.status === 'delivered' ? rows : undefined;
     });
-    expect(row?.attempts).toBeGreaterThanOrEqual(3);
+    // At least the failed attempt seen above and the one that delivered (the attempt in flight
+    // while the server came up may be the one that delivers).
+    expect(row?.attempts).toBeGreaterThanOrEqual(2);
     expect(row?.delivered_at).not.toBeNull();
   });
 
