@@ -3,9 +3,9 @@
  *
  * Resource figures come from `docs/BENCHMARKS.md`, "Ingestion through the HTTP server into
  * PostgreSQL": one cloud process with every role, taking 500-span batches from 4 clients as fast
- * as it can, peaked at 270 MB resident (VmHWM, start-up and tsx compiling the sources included)
- * and used 0.05 cores for 4,427 spans/s (about 11 µs of CPU per span). Only that all-roles
- * process is measured, so every role gets its memory: a request of 288Mi (the peak, rounded up)
+ * as it can, peaked at 351 MB resident (VmHWM, start-up and tsx compiling the sources included)
+ * and used 0.52 cores for 51,340 spans/s (about 10 µs of CPU per span). Only that all-roles
+ * process is measured, so every role gets its memory: a request of 384Mi (the peak, rounded up)
  * and a limit of twice that for report exports and bursts. CPU requests follow from the span
  * rate each set is sized for (`docs/DEPLOYMENT.md`, "Sizing"), with room for the requests
  * around the spans; the limit is one core, as Node runs JavaScript on one.
@@ -44,7 +44,7 @@ export interface Values {
   spreadOverZones: boolean;
 }
 
-const memory = { requests: '288Mi', limits: '576Mi' };
+const memory = { requests: '384Mi', limits: '768Mi' };
 const measured: Record<Role | 'migrate', Resources> = {
   api: { requests: { cpu: '250m', memory: memory.requests }, limits: { cpu: '1', memory: memory.limits } },
   worker: { requests: { cpu: '100m', memory: memory.requests }, limits: { cpu: '1', memory: memory.limits } },
