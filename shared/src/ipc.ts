@@ -200,7 +200,10 @@ export const IPC_CONTRACT = {
     request: z.strictObject({ ...ImportFile, shown: ImportPreview }),
     response: z.strictObject({ grant: ImportGrant, receipt: ConsentReceipt, verified: z.boolean(), stored: z.int().min(0) }),
   },
-  'imports:list': { request: Empty, response: z.strictObject({ grants: z.array(ImportGrant) }) },
+  /** `fileDialog`: this screen can open the system's file dialog ('imports:choose-file'); otherwise the path is typed. */
+  'imports:list': { request: Empty, response: z.strictObject({ grants: z.array(ImportGrant), fileDialog: z.boolean() }) },
+  /** The system's file dialog for an export; `path` null when the person closed it without choosing. */
+  'imports:choose-file': { request: Empty, response: z.strictObject({ path: z.string().min(1).nullable() }) },
   /** Withdraws an import's consent: its history is erased on the server and on this device. */
   'imports:withdraw': {
     request: z.strictObject({ id: z.uuid() }),

@@ -81,6 +81,9 @@ describe.skipIf(!existsSync(CHROMIUM))('agent import screen in Chromium', () => 
     await page.getByRole('link', { name: 'Import or withdraw history' }).click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Import history from ActivityWatch');
     expect(await page.getByRole('region', { name: 'Imports you made' }).textContent()).toContain('You have imported no history.');
+    // Served to a browser, there is no system file dialog to offer: the path is typed.
+    expect(await page.getByRole('button', { name: 'Choose the export file…' }).count()).toBe(0);
+    expect(await page.locator('#import-path-hint').textContent()).toMatch(/^In ActivityWatch: .* Then type or paste/);
     expect(await axeViolations(page)).toEqual([]);
     expect(await fitsWidth()).toBe(true);
 
@@ -147,5 +150,44 @@ describe.skipIf(!existsSync(CHROMIUM))('agent import screen in Chromium', () => 
     expect(await list.textContent()).toMatch(/Withdrawn .*; its history is erased from the server and from this computer\./);
     expect(await list.getByRole('button').count()).toBe(0);
     expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it('offers the system file dialog where the shell has one, and fills the path from it', { timeout: 60_000 }, async () => {
+    // The tray app's port with its file dialog; Electron's dialog cannot open here, so a fake
+    // answers for it: closed without a choice first, then the export chosen.
+    const answers: (string | null)[] = [null, file];
+    const port = {
+      ...portOfAgent(agent.agent, { clock: { now: () => Date.now() }, osUser: 'fay', agentVersion: 'test' }),
+      chooseImportFile: async () => answers.shift() ?? null,
+    };
+    const shell = await startUiServer({ handlers: createAgentHandlers(port), assetsDir: await buildUi(join(dir, 'ui-shell')) });
+    try {
+      await page.goto(shell.pageUrl('imports'));
+      const choose = page.getByRole('button', { name: 'Choose the export file…' });
+      await expect.poll(() => choose.isVisible()).toBe(true);
+      expect(await page.locator('#import-path-hint').textContent()).toMatch(/Then choose the saved file, or type or paste its path/);
+      expect(await axeViolations(page)).toEqual([]);
+      expect(await fitsWidth()).toBe(true);
+
+      await choose.click();
+      await expect.poll(notice).toBe('No file chosen.');
+      expect(await page.getByLabel('Path of the export file on this computer').inputValue()).toBe('');
+
+      await choose.click();
+      await expect.poll(notice).toBe(`Chosen: ${file}. Choose what to import, then show what would be uploaded.`);
+      expect(await page.getByLabel('Path of the export file on this computer').inputValue()).toBe(file);
+      await page
+        .getByRole('group', { name: /What to import/ })
+        .getByRole('checkbox')
+        .first()
+        .check();
+      await page.getByRole('button', { name: 'Show what would be uploaded' }).click();
+      const preview = page.getByRole('region', { name: 'What this import uploads to your organisation' });
+      await expect.poll(() => preview.isVisible()).toBe(true);
+      expect(await preview.textContent()).toContain('30 min active, 0 s away, in 2 records');
+      expect(answers).toEqual([]);
+    } finally {
+      await shell.close();
+    }
   });
 });

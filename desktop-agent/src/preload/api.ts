@@ -52,6 +52,7 @@ export function buildApi(transport: Transport) {
       call('imports:preview', scopes === undefined ? { path } : { path, scopes }),
     importGrant: (request: IpcRequest<'imports:grant'>) => call('imports:grant', request),
     imports: () => call('imports:list', {}),
+    chooseImportFile: () => call('imports:choose-file', {}),
     withdrawImport: (id: string) => call('imports:withdraw', { id }),
     pause: (preset: IpcRequest<'pause:set'>['preset']) => call('pause:set', { preset }),
     resume: () => call('pause:resume', {}),

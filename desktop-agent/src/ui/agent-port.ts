@@ -40,6 +40,8 @@ export interface AgentPort {
   binding?: { known(): DeviceBinding | undefined; refresh(): Promise<DeviceBinding>; pair(code: string): Promise<DeviceBinding> };
   /** Imports of past history under their own consent; absent when the shell cannot reach a server. */
   imports?: Pick<HistoryImports, 'grant' | 'withdraw' | 'refresh' | 'known'>;
+  /** The system's file dialog for an ActivityWatch export (null: closed without a choice); absent where the shell has none (a browser). */
+  chooseImportFile?: () => Promise<string | null>;
   /** The shell is told so it can update the tray at once (pause, resume, decisions). */
   onChange?: () => void;
 }

@@ -377,8 +377,14 @@ export function createAgentHandlers(agent: AgentPort): IpcHandlers {
     },
 
     'imports:list': async () => {
-      if (!agent.imports) return { grants: [] };
-      return { grants: await agent.imports.refresh().catch(() => agent.imports?.known() ?? []) };
+      const fileDialog = agent.chooseImportFile !== undefined;
+      if (!agent.imports) return { grants: [], fileDialog };
+      return { grants: await agent.imports.refresh().catch(() => agent.imports?.known() ?? []), fileDialog };
+    },
+
+    'imports:choose-file': async () => {
+      if (!agent.chooseImportFile) throw new IpcRefusal('unavailable', examples.noFileDialog);
+      return { path: await agent.chooseImportFile() };
     },
 
     'imports:withdraw': async ({ id }) => {

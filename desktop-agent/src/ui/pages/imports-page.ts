@@ -87,8 +87,23 @@ export async function renderImports(root: HTMLElement): Promise<void> {
     return picked.length > 0 ? picked : undefined;
   };
 
+  const pathHint = h('p', { id: 'import-path-hint', class: 'hint' }, t.pathHint);
+  // The system's file dialog where the shell has one (the tray app); a browser types the path.
+  const chooseButton = button(
+    t.chooseFile,
+    attempt(async () => {
+      const { path } = await api.chooseImportFile();
+      if (path === null) return note.say(t.notChosen);
+      pathInput.value = path;
+      note.say(format(t.chosen, { path }));
+    }),
+    { class: 'secondary', hidden: true },
+  );
+
   const drawList = async (): Promise<void> => {
-    const { grants } = await api.imports();
+    const { grants, fileDialog } = await api.imports();
+    chooseButton.hidden = !fileDialog;
+    pathHint.textContent = fileDialog ? t.chooseFileHint : t.pathHint;
     const withdraw = async (g: ImportGrant) => {
       if (!window.confirm(format(t.withdrawConfirm, { period: format(t.periodValue, { from: localDateTime(g.from), to: localDateTime(g.to) }) }))) return;
       const r = await api.withdrawImport(g.id);
@@ -153,7 +168,8 @@ export async function renderImports(root: HTMLElement): Promise<void> {
       h('h2', { id: 'choose-heading' }, t.chooseHeading),
       h('label', { for: 'import-path' }, t.pathLabel),
       pathInput,
-      h('p', { id: 'import-path-hint', class: 'hint' }, t.pathHint),
+      chooseButton,
+      pathHint,
       h(
         'fieldset',
         { class: 'scopes' },

@@ -14,6 +14,7 @@ export function format(template: string, values: Record<string, string>): string
 export const examples = {
   serverLacksViewers: 'Your organisation\'s server does not offer the "who viewed my data" report yet.',
   serverLacksImports: "This agent cannot reach your organisation's server, so no import can be consented to or withdrawn here.",
+  noFileDialog: 'This screen cannot open a file dialog; type the path of the export instead.',
   serverLacksErasure: "Your organisation's server does not accept erasure requests from the agent yet; ask your administrator.",
   serverLacksNotice: 'This agent cannot reach a server, so it cannot show the monitoring notice.',
   noticeUnbound: 'This computer records for no one yet, so there is no notice to acknowledge.',
@@ -190,6 +191,11 @@ export const importsText = {
   pathHint:
     'In ActivityWatch: Raw Data → Export all buckets as JSON. Then type or paste where the file was saved, for example /home/you/Downloads/aw-buckets-export.json.',
   pathMissing: 'Type the path of the export file first.',
+  chooseFile: 'Choose the export file…',
+  chooseFileHint:
+    'In ActivityWatch: Raw Data → Export all buckets as JSON. Then choose the saved file, or type or paste its path, for example /home/you/Downloads/aw-buckets-export.json.',
+  chosen: 'Chosen: {path}. Choose what to import, then show what would be uploaded.',
+  notChosen: 'No file chosen.',
   scopesLegend: 'What to import (your current consent is ticked)',
   previewButton: 'Show what would be uploaded',
   previewHeading: 'What this import uploads to your organisation',
