@@ -36,6 +36,11 @@ export const StatusView = z.strictObject({
 });
 export type StatusView = z.infer<typeof StatusView>;
 
+/** A message the organisation's server sent this computer (a sign-in warning, a binding ended, an import withdrawn). */
+export const AgentMessage = z.strictObject({ id: z.string(), text: z.string(), receivedAt: z.iso.datetime() });
+export type AgentMessage = z.infer<typeof AgentMessage>;
+const AgentMessages = z.strictObject({ messages: z.array(AgentMessage) });
+
 export const ScopeView = z.strictObject({
   scope: Scope,
   purpose: z.string(),
@@ -209,6 +214,10 @@ export const IPC_CONTRACT = {
     request: z.strictObject({ id: z.uuid() }),
     response: z.strictObject({ grant: ImportGrant, erasedOnServer: z.int().min(0), erasedHere: z.int().min(0) }),
   },
+  /** The organisation's messages to this computer, newest first (the last 20 kept). */
+  'messages:list': { request: Empty, response: AgentMessages },
+  /** The person has read it: removed from this computer (from `status` too); the rest, newest first. */
+  'messages:dismiss': { request: z.strictObject({ id: z.string().min(1).max(200) }), response: AgentMessages },
   'pause:set': { request: z.strictObject({ preset: PausePreset }), response: StatusView },
   'pause:resume': { request: Empty, response: StatusView },
 } as const;

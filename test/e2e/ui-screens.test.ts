@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, launchChromium } from '../helpers/browser';
+import { axeViolations, CHROMIUM, launchChromium } from '../helpers/browser';
 import { uuidv7 } from 'uuidv7';
 import { richPolicy, startUiAgent, type UiAgent } from './ui-agent';
 
@@ -180,6 +180,29 @@ describe.skipIf(!existsSync(CHROMIUM))('agent screens in Chromium (loopback serv
     await page.reload();
     await expect.poll(() => page.getByRole('group', { name: 'Your decision for: Window titles' }).isVisible()).toBe(true);
     expect(await page.getByRole('list', { name: 'What changed since your last decision' }).count()).toBe(0);
+  });
+
+  it("status panel: the organisation's messages, newest first, dismissed by keyboard and gone from this computer", async () => {
+    const at = Date.now();
+    agent.store.state.set('messages', [
+      { id: 'm-1', text: 'Someone failed to sign in as you 5 times from 203.0.113.7.', receivedMs: at - 60_000 },
+      { id: 'm-2', text: 'Your organisation withdrew the import of 1 May to 3 May; its history was erased.', receivedMs: at },
+    ]);
+    await page.goto(`${agent.ui.origin}/status.html`);
+    const inbox = page.getByRole('region', { name: 'Messages from your organisation' });
+    await expect.poll(() => inbox.getByRole('listitem').count()).toBe(2);
+    expect(await inbox.getByRole('listitem').first().textContent()).toMatch(/^Your organisation withdrew the import/);
+    expect(await axeViolations(page)).toEqual([]);
+    await inbox.getByRole('button', { name: /^Dismiss: Your organisation withdrew/ }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Message dismissed.');
+    expect(await inbox.getByRole('listitem').count()).toBe(1);
+    expect(agent.store.state.get('messages')?.map((m) => m.id)).toEqual(['m-1']);
+    // Dismissed elsewhere meanwhile (another window): said so, and the list is read again.
+    agent.store.state.set('messages', []);
+    await inbox.getByRole('button', { name: /^Dismiss: Someone failed/ }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/That message is no longer on this computer/);
+    expect(await inbox.textContent()).toContain('No messages.');
   });
 
   it('status panel: a revoked device says so, and offers no pause', async () => {

@@ -1,4 +1,5 @@
-import { dialog } from 'electron';
+import { dialog, Notification } from 'electron';
+import type { AgentMessage } from '@icarus/shared';
 import type { Clock } from '../core/clock';
 import type { Agent } from '../core/agent';
 import { portOfAgent } from '../ui/agent-port';
@@ -24,15 +25,45 @@ export async function chooseActivityWatchExport(open: Pick<typeof dialog, 'showO
   return result.canceled ? null : (result.filePaths[0] ?? null);
 }
 
+/**
+ * Shows each message from the organisation once, as a system notification, when it first
+ * appears; the messages already held when the tray app starts are on the status screen and
+ * are not announced again. Returns what to call with the current messages after each change.
+ */
+export function messageAnnouncer(show: (m: AgentMessage) => void): (messages: readonly AgentMessage[]) => void {
+  let seen: Set<string> | undefined;
+  return (messages) => {
+    const first = seen === undefined;
+    seen ??= new Set();
+    for (const m of [...messages].reverse()) {
+      if (seen.has(m.id)) continue;
+      seen.add(m.id);
+      if (!first) show(m);
+    }
+  };
+}
+
 /** The core's Agent as the tray app sees it. */
 export function createTrayAgent(agent: Agent, options: { clock: Clock; osUser: string; agentVersion: string }): TrayAgent {
   const listeners: (() => void)[] = [];
   const changed = () => listeners.forEach((l) => l());
   let timer: NodeJS.Timeout | undefined;
+  const handlers = createAgentHandlers({ ...portOfAgent(agent, { ...options, onChange: changed }), chooseImportFile: () => chooseActivityWatchExport() });
+  const announce = messageAnnouncer((m) => {
+    if (Notification.isSupported()) new Notification({ title: 'Message from your organisation', body: m.text }).show();
+  });
+  const readMessages = () =>
+    void handlers['messages:list']({}).then(
+      ({ messages }) => announce(messages),
+      () => undefined,
+    );
+  listeners.push(readMessages);
   return {
-    handlers: createAgentHandlers({ ...portOfAgent(agent, { ...options, onChange: changed }), chooseImportFile: () => chooseActivityWatchExport() }),
+    handlers,
     async start() {
       await agent.start();
+      // What is already held is the baseline: only messages arriving from now on are announced.
+      readMessages();
       timer = setInterval(changed, TRAY_REFRESH_MS);
     },
     async stop() {

@@ -54,6 +54,8 @@ export function buildApi(transport: Transport) {
     imports: () => call('imports:list', {}),
     chooseImportFile: () => call('imports:choose-file', {}),
     withdrawImport: (id: string) => call('imports:withdraw', { id }),
+    messages: () => call('messages:list', {}),
+    dismissMessage: (id: string) => call('messages:dismiss', { id }),
     pause: (preset: IpcRequest<'pause:set'>['preset']) => call('pause:set', { preset }),
     resume: () => call('pause:resume', {}),
   };

@@ -116,6 +116,9 @@ function planView(p: ImportPlan): ImportPlanView {
 export function createAgentHandlers(agent: AgentPort): IpcHandlers {
   const { store, clock } = agent;
   const changed = () => agent.onChange?.();
+  const messages = () => ({
+    messages: [...(store.state.get('messages') ?? [])].reverse().map((m) => ({ id: m.id, text: m.text, receivedAt: new Date(m.receivedMs).toISOString() })),
+  });
 
   /** The export at `path` read into what its import would upload; a file that is not one is refused in words. */
   const plan = (path: string, scopes: Scope[] | undefined): ImportPlan => {
@@ -392,6 +395,19 @@ export function createAgentHandlers(agent: AgentPort): IpcHandlers {
       const outcome = await agent.imports.withdraw(id);
       changed();
       return { grant: outcome.grant, erasedOnServer: outcome.erasedOnServer, erasedHere: outcome.erasedHere };
+    },
+
+    'messages:list': async () => messages(),
+
+    'messages:dismiss': async ({ id }) => {
+      const kept = store.state.get('messages') ?? [];
+      if (!kept.some((m) => m.id === id)) throw new IpcRefusal('failed', 'That message is no longer on this computer; the list is shown again.');
+      store.state.set(
+        'messages',
+        kept.filter((m) => m.id !== id),
+      );
+      changed();
+      return messages();
     },
 
     'pause:set': async ({ preset }) => {

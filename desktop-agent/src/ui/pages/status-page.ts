@@ -1,4 +1,4 @@
-import type { StatusView } from '@icarus/shared';
+import type { AgentMessage, StatusView } from '@icarus/shared';
 import { announcer, button, errorText, h, localDateTime } from './dom';
 import { common, consentText, format, statusText as t } from './strings';
 
@@ -10,9 +10,47 @@ function stateText(s: StatusView): string {
   return t.states[s.state] ?? s.state;
 }
 
+/** The organisation's messages, newest first, each dismissable once read. */
+function messageList(messages: readonly AgentMessage[], dismiss: (m: AgentMessage) => void): HTMLElement {
+  return h(
+    'section',
+    { 'aria-labelledby': 'messages-heading' },
+    h('h2', { id: 'messages-heading' }, t.messagesHeading),
+    messages.length === 0
+      ? h('p', {}, t.messagesNone)
+      : h(
+          'ul',
+          { class: 'messages' },
+          ...messages.map((m) =>
+            h(
+              'li',
+              {},
+              h('p', {}, m.text),
+              h('p', { class: 'hint' }, format(t.messageReceived, { at: localDateTime(m.receivedAt) })),
+              button(format(t.dismiss, { text: m.text.length > 60 ? `${m.text.slice(0, 57)}…` : m.text }), () => dismiss(m), { class: 'secondary' }),
+            ),
+          ),
+        ),
+  );
+}
+
 export async function renderStatus(root: HTMLElement): Promise<void> {
   const api = window.icarus;
   const note = announcer();
+  const inbox = h('div', {});
+  const drawMessages = (messages: readonly AgentMessage[]): void => {
+    inbox.replaceChildren(
+      messageList(messages, async (m) => {
+        try {
+          drawMessages((await api.dismissMessage(m.id)).messages);
+          note.say(t.dismissed);
+        } catch (error) {
+          note.say(common.errorPrefix + errorText(error), true);
+          drawMessages((await api.messages()).messages);
+        }
+      }),
+    );
+  };
   const draw = (s: StatusView): void => {
     const act = (work: () => Promise<StatusView>) => async () => {
       try {
@@ -68,7 +106,10 @@ export async function renderStatus(root: HTMLElement): Promise<void> {
                 act(() => api.pause('tomorrow')),
               ),
             ),
+      inbox,
     );
   };
-  draw(await api.status());
+  const [status, { messages }] = await Promise.all([api.status(), api.messages()]);
+  draw(status);
+  drawMessages(messages);
 }

@@ -180,6 +180,11 @@ export const statusText = {
   pause60: 'Pause 1 hour',
   pauseTomorrow: 'Pause until tomorrow',
   never: 'never',
+  messagesHeading: 'Messages from your organisation',
+  messagesNone: 'No messages.',
+  messageReceived: 'Received {at}',
+  dismiss: 'Dismiss: {text}',
+  dismissed: 'Message dismissed.',
 };
 
 export const importsText = {
