@@ -1,22 +1,11 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createHash, generateKeyPairSync } from 'node:crypto';
-import { createKeyring, publicKeyId } from '../../platform/keyring';
 import { sql } from 'drizzle-orm';
-import pino from 'pino';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFilesystemObjectStore } from '../../platform/object-store';
-import { openDatabase, type Database } from '../../platform/db/client';
-import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../../test/support/database';
-import { createAuditModule, type AuditKeys, type AuditService } from './index';
+import type { Database } from '../../platform/db/client';
+import { startAuditTestbed, testAuditKeys, type AuditTestbed } from '../../../test/support/audit';
+import { testDatabaseKinds } from '../../../test/support/database';
+import type { AuditService } from './index';
 import { hashAuditRow } from './service';
-
-/** An audit key as the process holds it (config or derived), never the database. */
-function testAuditKeys(): AuditKeys {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return createKeyring('audit', [{ privateKey, publicKey, keyId: publicKeyId(publicKey) }]);
-}
 
 /**
  * The hash chain over a real database: it verifies as written, the table refuses changes,
@@ -24,25 +13,15 @@ function testAuditKeys(): AuditKeys {
  * row as a hash mismatch, a changed row whose own hash was recomputed as a broken link.
  */
 describe.each(testDatabaseKinds())('audit chain on %s', (kind) => {
-  let testDb: TestDatabase;
+  let bed: AuditTestbed;
   let database: Database;
   let audit: AuditService;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase(kind);
-    database = await openDatabase({ databaseUrl: testDb.databaseUrl, dataDir: testDb.dataDir });
-    const logger = pino({ level: 'silent' });
-    audit = createAuditModule({
-      database,
-      keys: testAuditKeys(),
-      logger,
-      objects: createFilesystemObjectStore(join(tmpdir(), `icarus-chain-${process.pid}`)),
-    }).service;
+    bed = await startAuditTestbed(kind, 'chain');
+    ({ database, audit } = bed);
   }, 120_000);
-  afterAll(async () => {
-    await database?.close();
-    await testDb?.drop();
-  });
+  afterAll(async () => bed?.stop());
 
   /** An org with `n` events, interleaved with another org's so chains are per org. */
   async function orgWithEvents(n: number): Promise<{ orgId: string; seqs: number[] }> {
@@ -208,13 +187,7 @@ describe.each(testDatabaseKinds())('audit chain on %s', (kind) => {
     const [header, payload, signature] = mine.split('.');
     const statement = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as { size: number };
     const altered = [header, Buffer.from(JSON.stringify({ ...statement, size: statement.size + 1 })).toString('base64url'), signature].join('.');
-    const logger = pino({ level: 'silent' });
-    const stranger = createAuditModule({
-      database,
-      keys: testAuditKeys(),
-      logger,
-      objects: createFilesystemObjectStore(join(tmpdir(), `icarus-chain-${process.pid}`)),
-    }).service;
+    const stranger = bed.withKeys(testAuditKeys());
     const foreign = (await stranger.checkpoint(orgId)).checkpoint?.jws ?? '';
     for (const [supplied, words] of [
       [altered, /does not verify/],
