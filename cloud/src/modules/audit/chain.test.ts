@@ -5,7 +5,10 @@ import type { Database } from '../../platform/db/client';
 import { startAuditTestbed, testAuditKeys, type AuditTestbed } from '../../../test/support/audit';
 import { testDatabaseKinds } from '../../../test/support/database';
 import type { AuditService } from './index';
-import { hashAuditRow } from './service';
+import { createCheckpointStore } from './checkpoint-store';
+import { createCheckpoints, createCheckpointSigner } from './checkpoints';
+import { createAuditService, hashAuditRow } from './service';
+import { createAuditStore } from './store';
 
 /**
  * The hash chain over a real database: it verifies as written, the table refuses changes,
@@ -238,5 +241,43 @@ describe.each(testDatabaseKinds())('audit chain on %s', (kind) => {
     expect(result.checkpointed).toBeGreaterThan(0);
     const [row] = await database.rows<{ n: number }>(sql`select count(*)::int as n from audit_checkpoints where org_id = ${orgId}`);
     expect(row?.n).toBe(1);
+  });
+
+  it('states the walk since the checkpoint and signs the head from one read of the entries, with the figures of the two calls', async () => {
+    // The service over a store that counts how often the entries since a checkpoint are read.
+    const store = createAuditStore(database);
+    let walks = 0;
+    const counted: typeof store = {
+      ...store,
+      pages: (orgId, size, fromSeq) => {
+        walks++;
+        return store.pages(orgId, size, fromSeq);
+      },
+    };
+    const signer = createCheckpointSigner(bed.keys);
+    const checkpoints = createCheckpoints({ store: counted, checkpoints: createCheckpointStore(database), signer, now: () => new Date() });
+    const counting = createAuditService({ store: counted, checkpoints, signer });
+
+    const { orgId } = await orgWithEvents(3);
+    await counting.checkpoint(orgId);
+    for (let i = 0; i < 2; i++) await counting.record({ orgId, actorType: 'user', actorId: 'u', action: 'report.team_summary.viewed', subjectUserIds: ['p'] });
+    // What the two calls, one after the other, would state: the walk, then the head it signs.
+    const expected = await counting.verifySinceCheckpoint(orgId);
+    expect(expected).toMatchObject({ ok: true, entries: 5, walked: 3, checkpoint: { size: 3 } });
+    walks = 0;
+    const both = await counting.verifyAndCheckpoint(orgId);
+    expect(walks).toBe(1);
+    expect(both.sinceCheckpoint).toEqual(expected);
+    expect(both.checkpoint).toMatchObject({ org: orgId, size: 5 });
+    expect(await counting.latestCheckpoint(orgId)).toEqual(both.checkpoint);
+    // Over a changed chain: the same findings, nothing signed, the last good checkpoint carried.
+    const [head] = await database.rows<{ seq: number }>(sql`select max(seq)::int as seq from audit_log where org_id = ${orgId}`);
+    await counting.record({ orgId, actorType: 'system', actorId: 'system', action: 'later' });
+    const [later] = await database.rows<{ seq: number }>(sql`select max(seq)::int as seq from audit_log where org_id = ${orgId}`);
+    await behindItsBack(sql`update audit_log set action = 'hidden' where seq = ${later?.seq ?? -1}`);
+    const broken = await counting.verifyAndCheckpoint(orgId);
+    expect(broken.sinceCheckpoint).toEqual(await counting.verifySinceCheckpoint(orgId));
+    expect(broken.sinceCheckpoint.problems).toEqual([{ kind: 'hash_mismatch', seq: later?.seq }]);
+    expect(broken.checkpoint).toMatchObject({ seq: head?.seq, size: 5 });
   });
 });
