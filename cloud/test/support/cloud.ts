@@ -1,3 +1,4 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { startCloud, type RunningCloud, type StartOptions } from '../../src/start';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from './database';
 
@@ -57,4 +58,32 @@ export async function startTestCloud(
       await testDb.drop();
     },
   };
+}
+
+/** The secrets every instance of one deployment shares, fresh for each test file. */
+export function deploymentSecrets(): Record<'TITLE_KEY' | 'TOKEN_SECRET' | 'RECEIPT_SIGNING_KEY', string> {
+  return {
+    TITLE_KEY: randomBytes(32).toString('base64'),
+    TOKEN_SECRET: randomBytes(32).toString('base64'),
+    RECEIPT_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+  };
+}
+
+/**
+ * Another instance of `first`'s deployment on its PostgreSQL database (PGlite belongs to one
+ * process), on a free loopback port: `env` carries what the deployment shares (its secrets, its
+ * Redis), as it did for `first`.
+ */
+export function startAnotherInstance(
+  first: Pick<TestCloud, 'testDb'>,
+  env: Record<string, string>,
+  options: Pick<StartOptions, 'rateLimits'> = {},
+): Promise<RunningCloud> {
+  const databaseUrl = first.testDb.databaseUrl;
+  if (!databaseUrl) throw new Error('a second instance needs PostgreSQL: PGlite belongs to one process');
+  return startCloud({
+    env: { ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', DATA_DIR: ':memory:', DATABASE_URL: databaseUrl },
+    silent: true,
+    ...options,
+  });
 }
