@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { startCloud, type RunningCloud, type StartOptions } from '../../src/start';
+import type { SignedInUser } from '../../src/platform/env';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from './database';
 
 export interface TestCloud extends RunningCloud {
@@ -12,6 +13,8 @@ export interface TestCloud extends RunningCloud {
   tokenFor(userId: string, orgId?: string): Promise<string>;
   /** A person of the demo org named `name` (made when new) and a per-user token for their device. */
   personToken(name: string): Promise<{ userId: string; token: string }>;
+  /** The demo org's admin as a signed-in user, to call the services as its routes do (an admin session needs TOTP). */
+  demoAdmin(): Promise<SignedInUser>;
   stopAll(): Promise<void>;
 }
 
@@ -51,6 +54,12 @@ export async function startTestCloud(
         (await directory.findUserByEmail(running.bootstrap.orgId, email)) ??
         (await directory.createUser({ orgId: running.bootstrap.orgId, email, name, role: 'employee', osUser: name }));
       return { userId: user.id, token: await tokenFor(user.id) };
+    },
+    async demoAdmin() {
+      const { orgId, adminEmail } = running.bootstrap;
+      const admin = await directory.findUserByEmail(orgId, adminEmail);
+      if (!admin) throw new Error('the test cloud has no demo admin');
+      return { userId: admin.id, orgId, email: adminEmail, name: 'Admin', role: 'admin', managedTeamIds: [], teamId: null, sessionId: 's' };
     },
     fetchPath: (path, init) => fetch(`${running.url}${path}`, init),
     async stopAll() {
