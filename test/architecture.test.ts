@@ -102,6 +102,23 @@ const rules: Rule[] = [
         .flatMap((n) => n.imports.filter((i) => i.spec === 'electron' && !i.typeOnly).map((i) => `${n.file} -> ${i.spec}`)),
   },
   {
+    // The agent's pages run in sandboxed windows (and in a plain browser against the local UI
+    // server): what they may reach is the shared vocabulary, each other and the preload's API,
+    // never Node, electron or the agent's core, which would not load there or would widen the
+    // window's reach beyond the IPC contract.
+    name: "the agent's pages import only each other, shared and the preload's API",
+    check: (g) =>
+      g
+        .filter((n) => n.file.startsWith('desktop-agent/src/ui/pages/') && !isTest(n.file))
+        .flatMap((n) =>
+          n.imports
+            .filter(
+              (i) => i.spec !== '@icarus/shared' && i.target !== 'desktop-agent/src/preload/api.ts' && !i.target?.startsWith('desktop-agent/src/ui/pages/'),
+            )
+            .map((i) => `${n.file} -> ${i.target ?? i.spec}`),
+        ),
+  },
+  {
     name: 'a module uses another only through its index.ts',
     check: (g) =>
       g.flatMap((n) => {
@@ -219,6 +236,13 @@ const planted: Record<string, Node[]> = {
   'the agent and the cloud never import each other': [{ file: 'cloud/src/x.ts', imports: [{ spec: '@icarus/desktop-agent', typeOnly: false }] }],
   'only the Electron shell loads electron at run time (it downloads its binary on first require)': [
     { file: 'desktop-agent/src/cli.ts', imports: [{ spec: 'electron', typeOnly: false }] },
+  ],
+  "the agent's pages import only each other, shared and the preload's API": [
+    {
+      file: 'desktop-agent/src/ui/pages/status-page.ts',
+      imports: [{ spec: '../../core/store/store', typeOnly: false, target: 'desktop-agent/src/core/store/store.ts' }],
+    },
+    { file: 'desktop-agent/src/ui/pages/dom.ts', imports: [{ spec: 'node:fs', typeOnly: false }] },
   ],
   'a module uses another only through its index.ts': [
     { file: 'cloud/scripts/seed-demo.ts', imports: [{ spec: '../src/modules/consent/store', typeOnly: false, target: 'cloud/src/modules/consent/store.ts' }] },

@@ -312,42 +312,41 @@ describe('tray app main process (fake electron)', () => {
     expect(tray?.tooltip).toBe('Icarus Nova: not set up yet (no server)');
   });
 
-  it('the tray opens the import screen in one of its own windows, once', async () => {
+  // Each screen in the tray menu opens in one of the agent's own windows, and only once: a second
+  // click brings the open window forward. The first run's consent window is closed first, so the
+  // privacy entry is seen opening its own.
+  it.each([
+    { id: 'my-data', label: 'My data', page: 'my-data.html' },
+    { id: 'consent', label: 'Privacy and consent', page: 'consent.html' },
+    { id: 'imports', label: 'Import history from ActivityWatch', page: 'imports.html' },
+  ])('the tray entry $id opens $page in one of its own windows, once', async ({ id, label, page }) => {
     const f = fakeAgent();
     await startTrayApp({ ...paths, agent: f.agent });
+    fake.state.windows[0]?.events.emit('closed');
     f.set(status({}), false);
     await tick();
-    const tray = fake.state.trays[0];
-    const entry = tray?.menu.find((m) => m.id === 'imports');
-    expect(entry?.label).toBe('Import history from ActivityWatch');
+    const entry = fake.state.trays[0]?.menu.find((m) => m.id === id);
+    expect(entry?.label).toBe(label);
     const before = fake.state.windows.length;
     entry?.click?.();
     entry?.click?.();
     expect(fake.state.windows.length).toBe(before + 1);
-    expect(fake.state.windows.at(-1)?.webContents.getURL()).toBe('file:///opt/icarus/ui/imports.html');
+    const win = fake.state.windows.at(-1);
+    expect(win?.webContents.getURL()).toBe(`file:///opt/icarus/ui/${page}`);
+    expect(win?.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, preload: paths.preloadFile });
   });
 
-  it('a policy change reopens the consent window', async () => {
+  it.each([
+    { what: 'a policy change', policyChanged: true, notice: false },
+    { what: 'a new employee notice to acknowledge, though nothing needs deciding,', policyChanged: false, notice: true },
+  ])('$what reopens the consent window', async ({ policyChanged, notice }) => {
     const f = fakeAgent();
     await startTrayApp({ ...paths, agent: f.agent });
     fake.state.windows[0]?.events.emit('closed');
     f.set(status({}), false);
     await tick();
     expect(fake.state.windows).toHaveLength(1);
-    f.set(status({ state: 'waiting_for_consent' }), true);
-    await tick();
-    expect(fake.state.windows).toHaveLength(2);
-    expect(fake.state.windows[1]?.webContents.getURL()).toBe('file:///opt/icarus/ui/consent.html');
-  });
-
-  it('a new employee notice to acknowledge reopens the consent window, though nothing needs deciding', async () => {
-    const f = fakeAgent();
-    await startTrayApp({ ...paths, agent: f.agent });
-    fake.state.windows[0]?.events.emit('closed');
-    f.set(status({}), false);
-    await tick();
-    expect(fake.state.windows).toHaveLength(1);
-    f.set(status({}), false, true);
+    f.set(status(policyChanged ? { state: 'waiting_for_consent' } : {}), policyChanged, notice);
     await tick();
     expect(fake.state.windows).toHaveLength(2);
     expect(fake.state.windows[1]?.webContents.getURL()).toBe('file:///opt/icarus/ui/consent.html');

@@ -1,35 +1,24 @@
 // The audit archive: sealed segments and signed checkpoints in the object store, verifiable
 // from the store alone, after the database is gone.
-import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import pino from 'pino';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../platform/db/client';
-import { createFilesystemObjectStore, type ObjectStore } from '../../platform/object-store';
-import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../../test/support/database';
+import type { Database } from '../../platform/db/client';
+import type { ObjectStore } from '../../platform/object-store';
+import { startAuditTestbed, testAuditKeys, type AuditTestbed } from '../../../test/support/audit';
+import { testDatabaseKinds } from '../../../test/support/database';
 import { createAuditArchive } from './archive';
-import { createKeyring, publicKeyId } from '../../platform/keyring';
 import { createCheckpointStore } from './checkpoint-store';
 import { createCheckpoints, createCheckpointSigner, type AuditKeys } from './checkpoints';
-import { createAuditModule, type AuditService } from './index';
+import type { AuditService } from './index';
 import { createAuditStore } from './store';
 
-function testAuditKeys(): AuditKeys {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return createKeyring('audit', [{ privateKey, publicKey, keyId: publicKeyId(publicKey) }]);
-}
-
 describe.each(testDatabaseKinds())('audit archive on %s', (kind) => {
-  let testDb: TestDatabase;
+  let bed: AuditTestbed;
   let database: Database;
   let audit: AuditService;
   let objects: ObjectStore;
-  let folder: string;
-  const keys = testAuditKeys();
+  let keys: AuditKeys;
   /** Small segments, so a few entries make several. */
   const archiveOf = () => {
     const store = createAuditStore(database);
@@ -39,17 +28,10 @@ describe.each(testDatabaseKinds())('audit archive on %s', (kind) => {
   };
 
   beforeAll(async () => {
-    folder = mkdtempSync(join(tmpdir(), 'icarus-audit-archive-'));
-    objects = createFilesystemObjectStore(folder);
-    testDb = await createTestDatabase(kind);
-    database = await openDatabase({ databaseUrl: testDb.databaseUrl, dataDir: testDb.dataDir });
-    audit = createAuditModule({ database, keys, logger: pino({ level: 'silent' }), objects }).service;
+    bed = await startAuditTestbed(kind, 'archive');
+    ({ database, audit, objects, keys } = bed);
   }, 120_000);
-  afterAll(async () => {
-    await database?.close();
-    await testDb?.drop();
-    if (folder) rmSync(folder, { recursive: true, force: true });
-  });
+  afterAll(async () => bed?.stop());
 
   const events = async (orgId: string, n: number) => {
     for (let i = 0; i < n; i++) {
@@ -98,7 +80,7 @@ describe.each(testDatabaseKinds())('audit archive on %s', (kind) => {
     expect((await archive.verify(orgId)).ok).toBe(true);
 
     // A checkpoint signed by another key, put beside the real ones, is refused by name.
-    const other = createAuditModule({ database, keys: testAuditKeys(), logger: pino({ level: 'silent' }), objects }).service;
+    const other = bed.withKeys(testAuditKeys());
     const foreign = (await other.checkpoint(orgId)).checkpoint?.jws ?? '';
     await objects.put(`audit/${orgId}/checkpoints/9999999999999999.jws`, foreign);
     const refused = await archive.verify(orgId);

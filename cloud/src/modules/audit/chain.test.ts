@@ -1,22 +1,14 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createHash, generateKeyPairSync } from 'node:crypto';
-import { createKeyring, publicKeyId } from '../../platform/keyring';
 import { sql } from 'drizzle-orm';
-import pino from 'pino';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFilesystemObjectStore } from '../../platform/object-store';
-import { openDatabase, type Database } from '../../platform/db/client';
-import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../../test/support/database';
-import { createAuditModule, type AuditKeys, type AuditService } from './index';
-import { hashAuditRow } from './service';
-
-/** An audit key as the process holds it (config or derived), never the database. */
-function testAuditKeys(): AuditKeys {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return createKeyring('audit', [{ privateKey, publicKey, keyId: publicKeyId(publicKey) }]);
-}
+import type { Database } from '../../platform/db/client';
+import { startAuditTestbed, testAuditKeys, type AuditTestbed } from '../../../test/support/audit';
+import { testDatabaseKinds } from '../../../test/support/database';
+import type { AuditService } from './index';
+import { createCheckpointStore } from './checkpoint-store';
+import { createCheckpoints, createCheckpointSigner } from './checkpoints';
+import { createAuditService, hashAuditRow } from './service';
+import { createAuditStore } from './store';
 
 /**
  * The hash chain over a real database: it verifies as written, the table refuses changes,
@@ -24,25 +16,15 @@ function testAuditKeys(): AuditKeys {
  * row as a hash mismatch, a changed row whose own hash was recomputed as a broken link.
  */
 describe.each(testDatabaseKinds())('audit chain on %s', (kind) => {
-  let testDb: TestDatabase;
+  let bed: AuditTestbed;
   let database: Database;
   let audit: AuditService;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase(kind);
-    database = await openDatabase({ databaseUrl: testDb.databaseUrl, dataDir: testDb.dataDir });
-    const logger = pino({ level: 'silent' });
-    audit = createAuditModule({
-      database,
-      keys: testAuditKeys(),
-      logger,
-      objects: createFilesystemObjectStore(join(tmpdir(), `icarus-chain-${process.pid}`)),
-    }).service;
+    bed = await startAuditTestbed(kind, 'chain');
+    ({ database, audit } = bed);
   }, 120_000);
-  afterAll(async () => {
-    await database?.close();
-    await testDb?.drop();
-  });
+  afterAll(async () => bed?.stop());
 
   /** An org with `n` events, interleaved with another org's so chains are per org. */
   async function orgWithEvents(n: number): Promise<{ orgId: string; seqs: number[] }> {
@@ -208,13 +190,7 @@ describe.each(testDatabaseKinds())('audit chain on %s', (kind) => {
     const [header, payload, signature] = mine.split('.');
     const statement = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as { size: number };
     const altered = [header, Buffer.from(JSON.stringify({ ...statement, size: statement.size + 1 })).toString('base64url'), signature].join('.');
-    const logger = pino({ level: 'silent' });
-    const stranger = createAuditModule({
-      database,
-      keys: testAuditKeys(),
-      logger,
-      objects: createFilesystemObjectStore(join(tmpdir(), `icarus-chain-${process.pid}`)),
-    }).service;
+    const stranger = bed.withKeys(testAuditKeys());
     const foreign = (await stranger.checkpoint(orgId)).checkpoint?.jws ?? '';
     for (const [supplied, words] of [
       [altered, /does not verify/],
@@ -265,5 +241,43 @@ describe.each(testDatabaseKinds())('audit chain on %s', (kind) => {
     expect(result.checkpointed).toBeGreaterThan(0);
     const [row] = await database.rows<{ n: number }>(sql`select count(*)::int as n from audit_checkpoints where org_id = ${orgId}`);
     expect(row?.n).toBe(1);
+  });
+
+  it('states the walk since the checkpoint and signs the head from one read of the entries, with the figures of the two calls', async () => {
+    // The service over a store that counts how often the entries since a checkpoint are read.
+    const store = createAuditStore(database);
+    let walks = 0;
+    const counted: typeof store = {
+      ...store,
+      pages: (orgId, size, fromSeq) => {
+        walks++;
+        return store.pages(orgId, size, fromSeq);
+      },
+    };
+    const signer = createCheckpointSigner(bed.keys);
+    const checkpoints = createCheckpoints({ store: counted, checkpoints: createCheckpointStore(database), signer, now: () => new Date() });
+    const counting = createAuditService({ store: counted, checkpoints, signer });
+
+    const { orgId } = await orgWithEvents(3);
+    await counting.checkpoint(orgId);
+    for (let i = 0; i < 2; i++) await counting.record({ orgId, actorType: 'user', actorId: 'u', action: 'report.team_summary.viewed', subjectUserIds: ['p'] });
+    // What the two calls, one after the other, would state: the walk, then the head it signs.
+    const expected = await counting.verifySinceCheckpoint(orgId);
+    expect(expected).toMatchObject({ ok: true, entries: 5, walked: 3, checkpoint: { size: 3 } });
+    walks = 0;
+    const both = await counting.verifyAndCheckpoint(orgId);
+    expect(walks).toBe(1);
+    expect(both.sinceCheckpoint).toEqual(expected);
+    expect(both.checkpoint).toMatchObject({ org: orgId, size: 5 });
+    expect(await counting.latestCheckpoint(orgId)).toEqual(both.checkpoint);
+    // Over a changed chain: the same findings, nothing signed, the last good checkpoint carried.
+    const [head] = await database.rows<{ seq: number }>(sql`select max(seq)::int as seq from audit_log where org_id = ${orgId}`);
+    await counting.record({ orgId, actorType: 'system', actorId: 'system', action: 'later' });
+    const [later] = await database.rows<{ seq: number }>(sql`select max(seq)::int as seq from audit_log where org_id = ${orgId}`);
+    await behindItsBack(sql`update audit_log set action = 'hidden' where seq = ${later?.seq ?? -1}`);
+    const broken = await counting.verifyAndCheckpoint(orgId);
+    expect(broken.sinceCheckpoint).toEqual(await counting.verifySinceCheckpoint(orgId));
+    expect(broken.sinceCheckpoint.problems).toEqual([{ kind: 'hash_mismatch', seq: later?.seq }]);
+    expect(broken.checkpoint).toMatchObject({ seq: head?.seq, size: 5 });
   });
 });

@@ -6,7 +6,7 @@ import { CompactSign, compactVerify } from 'jose';
 import { publicJwks, type Keyring, type SigningKey } from '../../platform/keyring';
 import { z } from 'zod';
 import type { CheckpointStore, StoredCheckpoint } from './checkpoint-store';
-import { walkChain, type ChainProblem } from './chain';
+import { walkChain, type ChainProblem, type ChainWalk } from './chain';
 import { GENESIS_HASH, type AuditStore } from './store';
 
 export const CHECKPOINT_JWS_TYPE = 'audit-checkpoint+jws';
@@ -81,6 +81,13 @@ export function createCheckpointSigner(keys: AuditKeys) {
 }
 export type CheckpointSigner = ReturnType<typeof createCheckpointSigner>;
 
+/** The newest valid checkpoint, the stored ones that claim our key but do not verify, and the walk from it. */
+export interface WalkSinceCheckpoint {
+  last: Checkpoint | undefined;
+  forged: number[];
+  walk: ChainWalk;
+}
+
 /** How many stored checkpoints are looked through for the newest valid one. */
 const LOOK_BACK = 20;
 
@@ -110,21 +117,33 @@ export function createCheckpoints(deps: { store: AuditStore; checkpoints: Checkp
     return { checkpoint: undefined, forged };
   }
 
+  /**
+   * The newest valid stored checkpoint (and the forged ones passed over) with the walk from its
+   * entry to the head: hashes, links, and the checkpoint's own entry unchanged (the whole chain
+   * from genesis when none is stored yet).
+   */
+  async function walkSinceLatest(orgId: string): Promise<WalkSinceCheckpoint> {
+    const { checkpoint: last, forged } = await latestStored(orgId);
+    const walk = last
+      ? await walkChain(store.pages(orgId, 2000, last.seq), { prevHash: undefined, entries: last.size - 1 }, [last])
+      : await walkChain(store.pages(orgId, 2000), { prevHash: GENESIS_HASH, entries: 0 }, []);
+    return { last, forged, walk };
+  }
+
   return {
     latestStored,
+    walkSinceLatest,
 
     /**
      * Signs the org's current head, extending the newest valid checkpoint: the entries since it
-     * are walked (hashes, links, and the checkpoint's own entry unchanged), and a new statement is
-     * signed only when that walk finds nothing. A head already signed is answered as it is. When
-     * the walk finds a problem, nothing is signed (a tampered chain is never blessed) and the last
-     * good checkpoint is answered with the problems.
+     * are walked (`walkSinceLatest`, or the walk the caller just made, so a report that states
+     * the walk and signs its head reads the entries once), and a new statement is signed only
+     * when that walk finds nothing. A head already signed is answered as it is. When the walk
+     * finds a problem, nothing is signed (a tampered chain is never blessed) and the last good
+     * checkpoint is answered with the problems.
      */
-    async checkpoint(orgId: string): Promise<{ checkpoint: Checkpoint | null; problems: ChainProblem[] }> {
-      const { checkpoint: last } = await latestStored(orgId);
-      const walk = last
-        ? await walkChain(store.pages(orgId, 2000, last.seq), { prevHash: undefined, entries: last.size - 1 }, [last])
-        : await walkChain(store.pages(orgId, 2000), { prevHash: GENESIS_HASH, entries: 0 }, []);
+    async checkpoint(orgId: string, walked?: WalkSinceCheckpoint): Promise<{ checkpoint: Checkpoint | null; problems: ChainProblem[] }> {
+      const { last, walk } = walked ?? (await walkSinceLatest(orgId));
       if (walk.problems.length > 0 || walk.lastSeq === null) return { checkpoint: last ?? null, problems: walk.problems };
       if (last && walk.lastSeq === last.seq) return { checkpoint: last, problems: [] };
       const signed = await signer.sign({ org: orgId, seq: walk.lastSeq, size: walk.entries, hash: walk.lastHash, at: deps.now().toISOString() });

@@ -1,14 +1,8 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../../../test/support/database';
-import { openDatabase, type Database } from '../../platform/db/client';
-import { createKeyring, publicKeyId } from '../../platform/keyring';
-import { createFilesystemObjectStore } from '../../platform/object-store';
-import { createAuditModule, type AuditService } from './index';
+import { startAuditTestbed, type AuditTestbed } from '../../../test/support/audit';
+import { testDatabaseKinds } from '../../../test/support/database';
+import type { AuditService } from './index';
 
 /**
  * The compliance report's "access to personal data": per action, the events that named
@@ -16,25 +10,14 @@ import { createAuditModule, type AuditService } from './index';
  * once however many events (and repeated lists) name them.
  */
 describe.each(testDatabaseKinds())('personal data access counts on %s', (kind) => {
-  let testDb: TestDatabase;
-  let database: Database;
+  let bed: AuditTestbed;
   let audit: AuditService;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase(kind);
-    database = await openDatabase({ databaseUrl: testDb.databaseUrl, dataDir: testDb.dataDir });
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    audit = createAuditModule({
-      database,
-      keys: createKeyring('audit', [{ privateKey, publicKey, keyId: publicKeyId(publicKey) }]),
-      logger: pino({ level: 'silent' }),
-      objects: createFilesystemObjectStore(join(tmpdir(), `icarus-access-${process.pid}`)),
-    }).service;
+    bed = await startAuditTestbed(kind, 'access');
+    audit = bed.audit;
   }, 120_000);
-  afterAll(async () => {
-    await database?.close();
-    await testDb?.drop();
-  });
+  afterAll(async () => bed?.stop());
 
   it('counts events, actors and people exactly, over overlapping and repeated lists', async () => {
     const orgId = uuidv7();

@@ -2,7 +2,7 @@ import { uuidv7 } from 'uuidv7';
 import { z } from 'zod';
 import { AppError } from '../../platform/errors';
 import { hashAuditRow, walkChain, type ChainProblem, type ChainReference } from './chain';
-import type { Checkpoint, CheckpointRejection, Checkpoints, CheckpointSigner } from './checkpoints';
+import type { Checkpoint, CheckpointRejection, Checkpoints, CheckpointSigner, WalkSinceCheckpoint } from './checkpoints';
 import { GENESIS_HASH, type AuditFilter, type AuditStore, type StoredAuditEvent } from './store';
 
 export { hashAuditRow } from './chain';
@@ -194,6 +194,18 @@ export function createAuditService(deps: {
     };
   }
 
+  /** What a walk since the newest valid checkpoint found, forged checkpoints among the findings. */
+  function sinceCheckpoint({ last, forged, walk }: WalkSinceCheckpoint): SinceCheckpointVerification {
+    const problems: ChainVerification['problems'] = [...walk.problems, ...forged.map((seq) => ({ kind: 'checkpoint_forged' as const, checkpointSeq: seq }))];
+    return {
+      ok: problems.length === 0,
+      entries: walk.entries,
+      walked: walk.entries - (last ? last.size - 1 : 0),
+      problems,
+      checkpoint: last ? { seq: last.seq, size: last.size, at: last.at } : null,
+    };
+  }
+
   return {
     record,
 
@@ -226,23 +238,17 @@ export function createAuditService(deps: {
      * What a glance needs (the admin home) at the cost of the entries since the last scheduled
      * checkpoint, not of the whole log; `verify` walks everything. Signs nothing.
      */
-    async verifySinceCheckpoint(orgId: string): Promise<SinceCheckpointVerification> {
-      const stored = await checkpoints.latestStored(orgId);
-      const last = stored.checkpoint;
-      const walk = last
-        ? await walkChain(store.pages(orgId, 2000, last.seq), { prevHash: undefined, entries: last.size - 1 }, [last])
-        : await walkChain(store.pages(orgId, 2000), { prevHash: GENESIS_HASH, entries: 0 }, []);
-      const problems: ChainVerification['problems'] = [
-        ...walk.problems,
-        ...stored.forged.map((seq) => ({ kind: 'checkpoint_forged' as const, checkpointSeq: seq })),
-      ];
-      return {
-        ok: problems.length === 0,
-        entries: walk.entries,
-        walked: walk.entries - (last ? last.size - 1 : 0),
-        problems,
-        checkpoint: last ? { seq: last.seq, size: last.size, at: last.at } : null,
-      };
+    verifySinceCheckpoint: async (orgId: string): Promise<SinceCheckpointVerification> => sinceCheckpoint(await checkpoints.walkSinceLatest(orgId)),
+
+    /**
+     * `verifySinceCheckpoint`, then the head signed from that same walk (`checkpoint`): what the
+     * compliance report states and carries, for one read of the entries since the checkpoint. The
+     * statement says what was proved from the checkpoint before the one it signs.
+     */
+    async verifyAndCheckpoint(orgId: string): Promise<{ sinceCheckpoint: SinceCheckpointVerification; checkpoint: Checkpoint | null }> {
+      const walked = await checkpoints.walkSinceLatest(orgId);
+      const { checkpoint } = await checkpoints.checkpoint(orgId, walked);
+      return { sinceCheckpoint: sinceCheckpoint(walked), checkpoint };
     },
 
     /**

@@ -32,7 +32,11 @@ describe.each(testDatabaseKinds())('the audit chain in the compliance report on 
 
   it('says the whole chain was never verified yet, and what it walked now since the checkpoint', async () => {
     await report(); // signs a checkpoint: the next view walks from it
+    // The statement is the walk since that checkpoint as it stands, and the head it signs is the one walked to.
+    const expected = await bed.cloud.cloud.services.audit.verifySinceCheckpoint(orgId);
     const r = await report();
+    expect(r.chain.sinceCheckpoint).toEqual(expected);
+    expect(r.checkpoint).toMatchObject({ size: expected.entries });
     expect(r.chain.lastFull).toBeNull();
     expect(r.chain.sinceCheckpoint).toMatchObject({ ok: true, problems: [], checkpoint: { seq: expect.any(Number) } });
     expect(r.chain.sinceCheckpoint.walked).toBeLessThan(r.chain.sinceCheckpoint.entries);

@@ -38,17 +38,7 @@ describe.each(testDatabaseKinds())('compliance reports on %s', (kind) => {
     cloud = await startTestCloud(kind);
     const { directory, consent, devices } = cloud.cloud.services;
     const { orgId } = cloud.bootstrap;
-    const adminRow = await directory.findUserByEmail(cloud.bootstrap.orgId, cloud.bootstrap.adminEmail);
-    admin = {
-      userId: adminRow?.id ?? '',
-      orgId,
-      email: cloud.bootstrap.adminEmail,
-      name: 'Admin',
-      role: 'admin',
-      managedTeamIds: [],
-      teamId: null,
-      sessionId: 's',
-    };
+    admin = await cloud.demoAdmin();
     const team = await directory.createTeam(orgId, 'Ops');
     const [granted, withdrawn, declined] = await addPeople(cloud, { teamId: team.id, count: 3 });
     if (!granted || !withdrawn || !declined) throw new Error('three people expected');

@@ -64,10 +64,9 @@ export function createComplianceReport(deps: {
       if (user.role !== 'admin' && user.role !== 'auditor')
         throw new AppError('forbidden', `The compliance report needs the role admin or auditor; you are ${user.role}`);
       const period = resolvePeriod(query, now());
-      // The walk since the newest checkpoint comes before this report signs the head: it states
-      // what was proved now, from the checkpoint before (signing refuses a chain with problems).
-      const sinceCheckpoint = await deps.audit.verifySinceCheckpoint(user.orgId);
-      const { checkpoint } = await deps.audit.checkpoint(user.orgId);
+      // One walk since the newest checkpoint states what was proved now, from the checkpoint
+      // before, and signs the head this report carries (nothing is signed over a chain with problems).
+      const { sinceCheckpoint, checkpoint } = await deps.audit.verifyAndCheckpoint(user.orgId);
       const [coverage, teams, withdrawals, erasures, access, lastFull] = await Promise.all([
         deps.compliance.coverageByTeam(user),
         deps.directory.listTeams(user.orgId),

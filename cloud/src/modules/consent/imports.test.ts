@@ -170,18 +170,8 @@ describe.each(testDatabaseKinds())('import consent on %s', (kind) => {
   });
 
   it("shows the import in the person's consent history and My data", async () => {
-    const { auth: signIns, directory, drafts } = cloud.cloud.services;
-    const admin = await directory.findUserByEmail(cloud.bootstrap.orgId, cloud.bootstrap.adminEmail);
-    const asAdmin = {
-      userId: admin?.id ?? '',
-      orgId: cloud.bootstrap.orgId,
-      email: '',
-      name: 'Admin',
-      role: 'admin' as const,
-      managedTeamIds: [],
-      teamId: null,
-      sessionId: 's',
-    };
+    const { auth: signIns, drafts } = cloud.cloud.services;
+    const asAdmin = await cloud.demoAdmin();
     const history = await drafts.consentHistory(asAdmin, userId);
     expect(history.imports).toEqual([expect.objectContaining({ id: grantId, from: request().from, to: request().to, deviceId: device.deviceId })]);
     const ada = await signIns.signInWithPassword({ email: 'ada@imports.test', password: PASSWORD });

@@ -1,7 +1,7 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCloud, type RunningCloud } from '../../start';
-import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
+import type { RunningCloud } from '../../start';
+import { deploymentSecrets, startAnotherInstance, startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds, type TestDatabaseKind } from '../../../test/support/database';
 import { createTestDevice, type TestDevice } from '../../../test/support/device-client';
 import { uuidv7 } from 'uuidv7';
@@ -37,27 +37,14 @@ describe.each(variants)('cached device state on %s (%s)', (kind, bus) => {
     ...(bus === 'redis'
       ? { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_PREFIX: `icarus-test-${randomBytes(4).toString('hex')}:` }
       : {}),
-    TITLE_KEY: randomBytes(32).toString('base64'),
-    TOKEN_SECRET: randomBytes(32).toString('base64'),
-    RECEIPT_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    ...deploymentSecrets(),
   };
 
   beforeAll(async () => {
     cloud = await startTestCloud(kind as TestDatabaseKind, keys);
     // A second instance on the same PostgreSQL database (PGlite belongs to one process).
     if (kind === 'postgres') {
-      other = await startCloud({
-        env: {
-          ...keys,
-          PORT: '0',
-          HOST: '127.0.0.1',
-          LOG_LEVEL: 'silent',
-          NODE_ENV: 'test',
-          DATA_DIR: ':memory:',
-          DATABASE_URL: cloud.testDb.databaseUrl ?? '',
-        },
-        silent: true,
-      });
+      other = await startAnotherInstance(cloud, keys);
     }
     const { token } = await cloud.personToken('rita');
     device = await createTestDevice(cloud.fetchPath, cloud.url, token, 'rita');

@@ -1,15 +1,16 @@
 // The per-connection SCIM rate limit: an identity provider's first sync fits in it, a burst beyond
 // it is answered 429 in SCIM's error shape with Retry-After, and on PostgreSQL two instances on one
 // Redis share each connection's bucket. The buckets' clock is held still, so the counts are exact.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryRateLimitStore } from '../../adapters/rate-limit-memory';
 import { createRedisRateLimitStore } from '../../adapters/rate-limit-redis';
 import type { RateLimitStore } from '../../platform/http/rate-limit';
-import { startCloud, type RunningCloud } from '../../start';
+import type { RunningCloud } from '../../start';
 import { startAdminTestbed, type AdminTestbed } from '../../../test/support/admin';
+import { deploymentSecrets, startAnotherInstance } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
 import { SCIM_RATE } from './routes';
 
@@ -32,11 +33,7 @@ describe.each(testDatabaseKinds())('SCIM rate limit per connection (%s)', (kind)
     redisClients.push(client);
     return createRedisRateLimitStore(client, prefix, createMemoryRateLimitStore(), pino({ level: 'silent' }));
   };
-  const keys = {
-    TITLE_KEY: randomBytes(32).toString('base64'),
-    TOKEN_SECRET: randomBytes(32).toString('base64'),
-    RECEIPT_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-  };
+  const keys = deploymentSecrets();
   let bed: AdminTestbed;
   let other: RunningCloud | undefined;
   let entra = '';
@@ -66,19 +63,7 @@ describe.each(testDatabaseKinds())('SCIM rate limit per connection (%s)', (kind)
     bed = await startAdminTestbed(kind, `scim-limit-${kind}`, keys, { rateLimits: heldStill(storeForInstance()) });
     bases.push(bed.cloud.url);
     if (shared) {
-      other = await startCloud({
-        env: {
-          ...keys,
-          PORT: '0',
-          HOST: '127.0.0.1',
-          LOG_LEVEL: 'silent',
-          NODE_ENV: 'test',
-          DATA_DIR: ':memory:',
-          DATABASE_URL: bed.cloud.testDb.databaseUrl ?? '',
-        },
-        silent: true,
-        rateLimits: heldStill(storeForInstance()),
-      });
+      other = await startAnotherInstance(bed.cloud, keys, { rateLimits: heldStill(storeForInstance()) });
       bases.push(other.url);
     }
     const admin = await bed.as('admin');

@@ -137,6 +137,12 @@ export function createProvisioningService(deps: {
     if (joined.length + left.length > 0) await record(c, 'scim.group_members_changed', { teamId, joined, left }, [...joined, ...left]);
   }
 
+  /** A replaced or patched group: its SCIM row kept (created when it was first) and its members as sent. */
+  async function keepGroup(c: Connection, teamId: string, createdAt: Date | undefined, input: GroupInput) {
+    await store.upsertScimGroup({ teamId, orgId: c.orgId, connectionId: c.id, externalId: input.externalId, createdAt: createdAt ?? now(), updatedAt: now() });
+    await writeGroup(c, teamId, input);
+  }
+
   return {
     /** The connection a bearer token belongs to; every refusal reads the same. */
     async authenticate(authorization: string | undefined): Promise<Connection> {
@@ -299,15 +305,7 @@ export function createProvisioningService(deps: {
       const { team, scim } = await liveTeam(c, id);
       const input = groupFromScim(body);
       if (input.displayName !== team.name) await directory.renameTeam(c.orgId, team.id, input.displayName);
-      await store.upsertScimGroup({
-        teamId: team.id,
-        orgId: c.orgId,
-        connectionId: c.id,
-        externalId: input.externalId,
-        createdAt: scim?.createdAt ?? now(),
-        updatedAt: now(),
-      });
-      await writeGroup(c, team.id, input);
+      await keepGroup(c, team.id, scim?.createdAt, input);
       await record(c, 'scim.group_replaced', { teamId: team.id, name: input.displayName });
       return groupView(c, team.id);
     },
@@ -320,15 +318,7 @@ export function createProvisioningService(deps: {
         await directory.renameTeam(c.orgId, team.id, input.displayName);
         await record(c, 'scim.group_renamed', { teamId: team.id, from: team.name, to: input.displayName });
       }
-      await store.upsertScimGroup({
-        teamId: team.id,
-        orgId: c.orgId,
-        connectionId: c.id,
-        externalId: input.externalId,
-        createdAt: scim?.createdAt ?? now(),
-        updatedAt: now(),
-      });
-      await writeGroup(c, team.id, input);
+      await keepGroup(c, team.id, scim?.createdAt, input);
       return groupView(c, team.id);
     },
 

@@ -4,7 +4,6 @@ import { addPeople, noonDaysAgo, record, type ActivePerson } from '../../../test
 import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
 import { PASSWORD } from '../../../test/support/people';
-import type { SignedInUser } from '../../platform/env';
 import { defaultPolicy } from '../consent';
 import { REPORT_PATHS } from './routes';
 
@@ -138,18 +137,8 @@ describe.each(testDatabaseKinds())('report access on %s', (kind) => {
 
   it('the team CSV pools small apps into one row exactly as the team summary pools them', async () => {
     // As the demo admin, through the services the routes call (an admin session needs TOTP).
-    const { directory, reports, exportCsv } = cloud.cloud.services;
-    const admin = await directory.findUserByEmail(cloud.bootstrap.orgId, cloud.bootstrap.adminEmail);
-    const user: SignedInUser = {
-      userId: admin?.id ?? '',
-      orgId: cloud.bootstrap.orgId,
-      email: cloud.bootstrap.adminEmail,
-      name: 'Admin',
-      role: 'admin',
-      managedTeamIds: [],
-      teamId: null,
-      sessionId: 's',
-    };
+    const { reports, exportCsv } = cloud.cloud.services;
+    const user = await cloud.demoAdmin();
     const q = { teamId: teams.studio, from: studioDay, to: studioDay };
     const summary = await reports.teamSummary(user, q);
     // Figma (2 people) is too small; Slack (5) alone would reveal it by subtraction, so both pool.

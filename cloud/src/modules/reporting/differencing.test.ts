@@ -28,17 +28,7 @@ describe.each(testDatabaseKinds())('differencing attacks on %s', (kind) => {
     cloud = await startTestCloud(kind);
     const { directory, analytics } = cloud.cloud.services;
     const { orgId } = cloud.bootstrap;
-    const adminRow = await directory.findUserByEmail(cloud.bootstrap.orgId, cloud.bootstrap.adminEmail);
-    admin = {
-      userId: adminRow?.id ?? '',
-      orgId,
-      email: cloud.bootstrap.adminEmail,
-      name: 'Admin',
-      role: 'admin',
-      managedTeamIds: [],
-      teamId: null,
-      sessionId: 's',
-    };
+    admin = await cloud.demoAdmin();
     teamA = (await directory.createTeam(orgId, 'Team A')).id;
     teamB = (await directory.createTeam(orgId, 'Team B')).id;
     const person = async (list: string[], teamId: string | null, tag: string) => {

@@ -26,17 +26,7 @@ describe.each(testDatabaseKinds())('team insights on %s', (kind) => {
     cloud = await startTestCloud(kind);
     const { directory, analytics } = cloud.cloud.services;
     const { orgId } = cloud.bootstrap;
-    const adminRow = await directory.findUserByEmail(orgId, cloud.bootstrap.adminEmail);
-    admin = {
-      userId: adminRow?.id ?? '',
-      orgId,
-      email: cloud.bootstrap.adminEmail,
-      name: 'Admin',
-      role: 'admin',
-      managedTeamIds: [],
-      teamId: null,
-      sessionId: 's',
-    };
+    admin = await cloud.demoAdmin();
     team = (await directory.createTeam(orgId, 'Insights')).id;
     pilot = (await directory.createTeam(orgId, 'Pilot')).id;
     const people: string[] = [];

@@ -21,17 +21,7 @@ describe.each(testDatabaseKinds())('reports on %s', (kind) => {
     cloud = await startTestCloud(kind);
     const { directory, ingestion, analytics } = cloud.cloud.services;
     const { orgId } = cloud.bootstrap;
-    const adminRow = await directory.findUserByEmail(cloud.bootstrap.orgId, cloud.bootstrap.adminEmail);
-    admin = {
-      userId: adminRow?.id ?? '',
-      orgId,
-      email: cloud.bootstrap.adminEmail,
-      name: 'Admin',
-      role: 'admin',
-      managedTeamIds: [],
-      teamId: null,
-      sessionId: 's',
-    };
+    admin = await cloud.demoAdmin();
     let n = 0;
     for (const [key, size] of [
       ['five', 5],

@@ -62,6 +62,21 @@ export function createReportingService(deps: ReportDeps) {
     });
   }
 
+  /**
+   * What a team report reads before any activity, side by side: access to the team, the range,
+   * the policy's minimum group size, and the org's working week (read each time, not from a
+   * cache: a changed working week shows on the next view). Then the report reads the rollups.
+   */
+  async function teamReportFrame(user: SignedInUser, q: { teamId: string; from?: string | undefined; to?: string | undefined }) {
+    const [{ team }, range, { minGroupSize: k }, org] = await Promise.all([
+      teamOf(user, q.teamId),
+      resolveRange(analytics, user.orgId, q),
+      visibilityRules(deps.consent, user.orgId),
+      deps.directory.findOrg(user.orgId),
+    ]);
+    return { team, range, k, week: org?.workingWeek ?? DEFAULT_WORKING_WEEK };
+  }
+
   const rangeOut = (r: ResolvedRange) => ({ from: r.from, to: r.to, timeZone: r.timeZone, days: r.days, today: r.today });
 
   return {
@@ -81,15 +96,7 @@ export function createReportingService(deps: ReportDeps) {
      * before (for "what changed"): each a sum of its own passing (team, day) cells only.
      */
     async teamSummary(user: SignedInUser, q: { teamId: string; from?: string | undefined; to?: string | undefined }): Promise<TeamSummary> {
-      // Access, range and policy first, side by side (none reads activity); then the rollups.
-      const [{ team }, range, { minGroupSize: k }, org] = await Promise.all([
-        teamOf(user, q.teamId),
-        resolveRange(analytics, user.orgId, q),
-        visibilityRules(deps.consent, user.orgId),
-        // Read each time, not from a cache: a changed working week shows on the next view.
-        deps.directory.findOrg(user.orgId),
-      ]);
-      const week = org?.workingWeek ?? DEFAULT_WORKING_WEEK;
+      const { team, range, k, week } = await teamReportFrame(user, q);
       const before = { from: addDays(range.from, -range.days), to: addDays(range.from, -1) };
       // One read of both periods; the audit of whose data was read is written while the per-app
       // rows are still being read, and nothing is returned unless both succeed.
@@ -128,14 +135,7 @@ export function createReportingService(deps: ReportDeps) {
       user: SignedInUser,
       q: { teamId: string; category?: string | undefined; from?: string | undefined; to?: string | undefined },
     ): Promise<TeamApps> {
-      const [{ team }, range, { minGroupSize: k }, org] = await Promise.all([
-        teamOf(user, q.teamId),
-        resolveRange(analytics, user.orgId, q),
-        visibilityRules(deps.consent, user.orgId),
-        // Read each time, not from a cache: a changed working week shows on the next view.
-        deps.directory.findOrg(user.orgId),
-      ]);
-      const week = org?.workingWeek ?? DEFAULT_WORKING_WEEK;
+      const { team, range, k } = await teamReportFrame(user, q);
       const [personDays, appRows] = await Promise.all([
         queries.groupPersonDays(user.orgId, team.id, range.from, range.to).then(async (rows) => {
           await viewed(
@@ -197,14 +197,7 @@ export function createReportingService(deps: ReportDeps) {
 
     /** Weekly trend of one team: each week the sum of its passing days, members as they were each day. */
     async teamTrend(user: SignedInUser, q: { teamId: string; from?: string | undefined; to?: string | undefined }): Promise<Trend> {
-      const [{ team }, range, { minGroupSize: k }, org] = await Promise.all([
-        teamOf(user, q.teamId),
-        resolveRange(analytics, user.orgId, q),
-        visibilityRules(deps.consent, user.orgId),
-        // Read each time, not from a cache: a changed working week shows on the next view.
-        deps.directory.findOrg(user.orgId),
-      ]);
-      const week = org?.workingWeek ?? DEFAULT_WORKING_WEEK;
+      const { team, range, k } = await teamReportFrame(user, q);
       const rows = await queries.groupPersonDays(user.orgId, team.id, range.from, range.to);
       await viewed(
         user,

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { addDays, type Scope } from '@icarus/shared';
 import { uuidv7 } from 'uuidv7';
 import { dayInZone, type AnalyticsService } from '../analytics';
-import { actionWords, type AuditService } from '../audit';
+import { actionWords, type AuditEvent, type AuditService } from '../audit';
 import type { ConsentService } from '../consent';
 import type { DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
@@ -87,6 +87,33 @@ export function createRightsService(deps: RightsDeps) {
       logger.error({ err, requestId: id }, 'rights: erasure failed');
       await store.finishErasure(id, { state: 'failed', error: err instanceof Error ? err.message.slice(0, 500) : 'unknown error' }).catch(() => undefined);
     }
+  }
+
+  /** An erasure request stored and audited at once, as the person's or the directory's; erasing it is `inBackground`. */
+  async function recordErasureRequest(request: Pick<ErasureRow, 'orgId' | 'userId' | 'via' | 'eraseLocal'> & Pick<AuditEvent, 'actorType' | 'actorId'>) {
+    const { orgId, userId, via, eraseLocal } = request;
+    const row: ErasureRow = {
+      id: uuidv7(),
+      orgId,
+      userId,
+      via,
+      eraseLocal,
+      state: 'requested',
+      requestedAt: now(),
+      completedAt: null,
+      spansRemoved: null,
+      lastError: null,
+    };
+    await store.insertErasure(row);
+    await audit.record({
+      orgId,
+      actorType: request.actorType,
+      actorId: request.actorId,
+      action: 'rights.erasure.requested',
+      subjectUserIds: [userId],
+      details: { requestId: row.id, via, eraseLocal },
+    });
+    return row;
   }
 
   function inBackground(request: ErasureRow) {
@@ -176,26 +203,13 @@ export function createRightsService(deps: RightsDeps) {
     async requestErasure(who: Principal, eraseLocal: boolean): Promise<{ id: string; state: 'requested'; requestedAt: string }> {
       const user = await deps.directory.findUser(who.userId);
       if (!user || user.orgId !== who.orgId) throw new AppError('not_found', 'No such person in this org');
-      const row: ErasureRow = {
-        id: uuidv7(),
+      const row = await recordErasureRequest({
         orgId: who.orgId,
         userId: who.userId,
         via: who.via,
         eraseLocal,
-        state: 'requested',
-        requestedAt: now(),
-        completedAt: null,
-        spansRemoved: null,
-        lastError: null,
-      };
-      await store.insertErasure(row);
-      await audit.record({
-        orgId: who.orgId,
         actorType: who.actorType,
         actorId: who.actorId,
-        action: 'rights.erasure.requested',
-        subjectUserIds: [who.userId],
-        details: { requestId: row.id, via: who.via, eraseLocal },
       });
       inBackground(row);
       return { id: row.id, state: 'requested', requestedAt: row.requestedAt.toISOString() };
@@ -207,27 +221,7 @@ export function createRightsService(deps: RightsDeps) {
      * local copies as their binding ended (they are bound to no one by the time this runs).
      */
     async eraseDeprovisioned(orgId: string, userId: string, actorId: string): Promise<{ id: string }> {
-      const row: ErasureRow = {
-        id: uuidv7(),
-        orgId,
-        userId,
-        via: 'directory',
-        eraseLocal: false,
-        state: 'requested',
-        requestedAt: now(),
-        completedAt: null,
-        spansRemoved: null,
-        lastError: null,
-      };
-      await store.insertErasure(row);
-      await audit.record({
-        orgId,
-        actorType: 'system',
-        actorId,
-        action: 'rights.erasure.requested',
-        subjectUserIds: [userId],
-        details: { requestId: row.id, via: 'directory', eraseLocal: false },
-      });
+      const row = await recordErasureRequest({ orgId, userId, via: 'directory', eraseLocal: false, actorType: 'system', actorId });
       inBackground(row);
       return { id: row.id };
     },

@@ -12,27 +12,10 @@ import type { ConsentState } from '../store/state';
 import { TokenSource } from '../sync/auth';
 import { effectiveScopes, withDecision, withNewPolicy } from './gate';
 import { ConsentService } from './service';
+import { testPolicyContent } from '../../../test/support/policy';
 
 const T0 = Date.UTC(2026, 10, 25, 9);
-const content = (over: Partial<PolicyContent> = {}): PolicyContent => ({
-  purpose: 'p',
-  scopes: [
-    { scope: 'app_usage', purpose: 'apps', legalBasis: 'consent' },
-    { scope: 'idle', purpose: 'idle', legalBasis: 'consent' },
-    { scope: 'window_titles', purpose: 'titles', legalBasis: 'consent' },
-  ],
-  titleMode: 'hashed',
-  redactionRules: [],
-  idleThresholdSeconds: 60,
-  retentionDays: 90,
-  minGroupSize: 5,
-  managersSeeIndividuals: false,
-  reviewBeforeSendMinutes: 0,
-  localRetentionDays: 30,
-  controller: { name: 'Org', contact: 'privacy@org' },
-  ...over,
-});
-const policy = (version: number, c: PolicyContent = content()): Policy => ({
+const policy = (version: number, c: PolicyContent = testPolicyContent()): Policy => ({
   orgId: '01900000-0000-7000-8000-000000000001',
   version,
   publishedAt: new Date(T0).toISOString(),
@@ -42,7 +25,7 @@ const policy = (version: number, c: PolicyContent = content()): Policy => ({
 });
 const consent = (granted: Scope[], over: Partial<ConsentState> = {}): ConsentState => ({
   policyVersion: 1,
-  policyContent: content(),
+  policyContent: testPolicyContent(),
   granted,
   effectiveFromMs: T0,
   pending: [],
@@ -61,7 +44,7 @@ describe('consent gate', () => {
 
   it('holds a granted scope a newer policy widens until the person decides again; new scopes stay off', () => {
     const c = consent(['app_usage', 'window_titles']);
-    const wider = policy(2, content({ titleMode: 'full' }));
+    const wider = policy(2, testPolicyContent({ titleMode: 'full' }));
     const held = withNewPolicy(c, wider);
     expect(held?.pending).toEqual(['window_titles']);
     expect(effectiveScopes({ consent: held, policy: wider, pauseUntilMs: undefined, now: T0 })).toEqual(new Set(['app_usage']));
@@ -71,7 +54,7 @@ describe('consent gate', () => {
   });
 
   it('drops a scope the current policy no longer has', () => {
-    const narrower = policy(2, content({ scopes: [{ scope: 'app_usage', purpose: 'a', legalBasis: 'consent' }] }));
+    const narrower = policy(2, testPolicyContent({ scopes: [{ scope: 'app_usage', purpose: 'a', legalBasis: 'consent' }] }));
     expect(effectiveScopes({ consent: consent(['app_usage', 'idle']), policy: narrower, pauseUntilMs: undefined, now: T0 })).toEqual(new Set(['app_usage']));
   });
 

@@ -9,6 +9,7 @@ import { planActivityWatchImport, previewOf, storeImport } from '../consent/impo
 import { DataFolderLock } from '../store/lock';
 import { AgentStore } from '../store/store';
 import type { ConsentState } from '../store/state';
+import { testPolicyContent } from '../../../test/support/policy';
 import { ActivityWatchFormatError, AwExport, derivedSpanId, importActivityWatch, parseActivityWatchExport } from './activitywatch';
 
 const FIXTURE = readFileSync(new URL('./fixtures/aw-export.json', import.meta.url), 'utf8');
@@ -16,24 +17,8 @@ const NOW = Date.UTC(2026, 11, 1, 12);
 const at = (iso: string) => Date.parse(`2026-11-${iso}Z`);
 const MIN = 60_000;
 
-const content = (over: Partial<PolicyContent> = {}): PolicyContent => ({
-  purpose: 'p',
-  scopes: [
-    { scope: 'app_usage', purpose: 'apps', legalBasis: 'consent' },
-    { scope: 'idle', purpose: 'idle', legalBasis: 'consent' },
-    { scope: 'window_titles', purpose: 'titles', legalBasis: 'consent' },
-  ],
-  titleMode: 'full',
-  redactionRules: [],
-  idleThresholdSeconds: 60,
-  retentionDays: 90,
-  minGroupSize: 5,
-  managersSeeIndividuals: false,
-  reviewBeforeSendMinutes: 0,
-  localRetentionDays: 30,
-  controller: { name: 'Org', contact: 'privacy@org' },
-  ...over,
-});
+/** Titles kept in full unless a test says otherwise: an import brings them in as they were. */
+const content = (over: Partial<PolicyContent> = {}): PolicyContent => testPolicyContent({ titleMode: 'full', ...over });
 const consent = (granted: Scope[], c: PolicyContent = content()): ConsentState => ({
   policyVersion: 1,
   policyContent: c,

@@ -3,6 +3,7 @@ import type { SignedInUser } from '../../../platform/env';
 import { DataTable, Notice, Problems, when } from '../../../ui/components';
 import { Layout } from '../../../ui/layout';
 import type { SessionView } from '../account';
+import { NewPasswordFields } from './password';
 
 export interface AccountPageProps {
   user: SignedInUser;
@@ -50,21 +51,7 @@ export function AccountPage(props: AccountPageProps) {
           <input type="hidden" name="_csrf" value={props.csrf} />
           <label for="current">Current password</label>
           <input id="current" name="current" type="password" autocomplete="current-password" required />
-          <label for="password">New password</label>
-          <input
-            id="password"
-            name="password"
-            type="password"
-            autocomplete="new-password"
-            minlength={props.minLength}
-            required
-            aria-describedby="password-rule"
-          />
-          <p id="password-rule" class="small">
-            At least {props.minLength} characters. A few unrelated words are easy to remember and hard to guess.
-          </p>
-          <label for="confirm">New password again</label>
-          <input id="confirm" name="confirm" type="password" autocomplete="new-password" minlength={props.minLength} required />
+          <NewPasswordFields minLength={props.minLength} />
           <button type="submit">Change password</button>
           <p class="small">Changing it signs you out of every other browser.</p>
         </form>

@@ -3,6 +3,33 @@ import type { SignedInUser } from '../../../platform/env';
 import { Notice, Problems, when } from '../../../ui/components';
 import { Layout } from '../../../ui/layout';
 
+/**
+ * A new password and its repetition, with the rule in words: the same on the invitation and reset
+ * pages and on the account page's password change, so the rule is stated one way everywhere.
+ */
+export function NewPasswordFields(props: { minLength: number; autofocus?: boolean }) {
+  return (
+    <>
+      <label for="password">New password</label>
+      <input
+        id="password"
+        name="password"
+        type="password"
+        autocomplete="new-password"
+        minlength={props.minLength}
+        required
+        autofocus={props.autofocus}
+        aria-describedby="password-rule"
+      />
+      <p id="password-rule" class="small">
+        At least {props.minLength} characters. A few unrelated words are easy to remember and hard to guess.
+      </p>
+      <label for="confirm">New password again</label>
+      <input id="confirm" name="confirm" type="password" autocomplete="new-password" minlength={props.minLength} required />
+    </>
+  );
+}
+
 /** "Forgot your password?": one email field; the answer never says whether the address is known. */
 export function ForgotPasswordPage(props: { csrf: string; sent?: boolean; email?: string; error?: string }) {
   return (
@@ -53,22 +80,7 @@ export function SetPasswordPage(props: {
         <input type="hidden" name="_csrf" value={props.csrf} />
         {/* Lets password managers file the new password under the right account. */}
         <input type="hidden" name="username" autocomplete="username" value={props.person.email} />
-        <label for="password">New password</label>
-        <input
-          id="password"
-          name="password"
-          type="password"
-          autocomplete="new-password"
-          minlength={props.minLength}
-          required
-          autofocus
-          aria-describedby="password-rule"
-        />
-        <p id="password-rule" class="small">
-          At least {props.minLength} characters. A few unrelated words are easy to remember and hard to guess.
-        </p>
-        <label for="confirm">New password again</label>
-        <input id="confirm" name="confirm" type="password" autocomplete="new-password" minlength={props.minLength} required />
+        <NewPasswordFields minLength={props.minLength} autofocus />
         <button type="submit">{invitation ? 'Set password and sign in' : 'Set new password'}</button>
       </form>
       <p class="small">This link works once, until {when(props.person.expiresAt)}.</p>
