@@ -72,6 +72,19 @@ describe.each(testDatabaseKinds())('request bodies and slow clients at the edge 
     expect(JSON.stringify(await response.json())).toContain('after decompression');
   });
 
+  it('answers 400 to a body that is not gzip, or is cut off, though it says it is', async () => {
+    const whole = gzipSync(Buffer.from(JSON.stringify({ token: 'x'.repeat(64) })));
+    for (const body of [Buffer.from('{"token":"plain"}'), whole.subarray(0, whole.length - 6)]) {
+      const response = await cloud.fetchPath('/v1/devices/enroll', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body,
+      });
+      expect(response.status).toBe(400);
+      expect(JSON.stringify(await response.json())).toContain('invalid gzip data');
+    }
+  });
+
   it('limits the sign-in form and every page form, chunked or declared', async () => {
     const conn = openSocket(cloud.port);
     conn.socket.write('POST /sign-in HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n');
