@@ -3,6 +3,7 @@
 // by it alone (live batches before enrollment still refused), the truth checks still applied,
 // rollups of past days, the history views, and withdrawal erasing what the grant brought in.
 import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -208,6 +209,52 @@ describe.each(testDatabaseKinds())('import consent on %s', (kind) => {
     );
     expect(actions.map((a) => a.action)).toEqual(['consent.import_withdrawn', 'import.erased', 'import.erased']);
   });
+
+  // Two connections are needed to hold a batch mid-way: PostgreSQL only (PGlite serves one at a time, so it has no such race).
+  if (kind === 'postgres') {
+    it('stores nothing of an import batch held up while its grant is withdrawn and erased', async () => {
+      const { body } = await grant(device);
+      const held = postgres(cloud.testDb.databaseUrl ?? '', { max: 1, onnotice: () => {} });
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      try {
+        // The person's span lock, held elsewhere: the batch's cover is read (in force), then it waits.
+        let locked = () => {};
+        const isLocked = new Promise<void>((resolve) => (locked = resolve));
+        const holding = held.begin(async (tx) => {
+          await tx`select pg_advisory_xact_lock(${0x5350414e}::int, hashtext(${userId}::text))`;
+          locked();
+          await released;
+        });
+        await isLocked;
+        const waiting = async () =>
+          Number(
+            (
+              await cloud.database.rows<{ n: number }>(
+                sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`,
+              )
+            )[0]?.n ?? 0,
+          );
+        const batch = ingest(device, [span(tenDaysAgo, 600_000, 'Editor')], body.grant.id);
+        await expect.poll(waiting, { timeout: 5_000 }).toBeGreaterThanOrEqual(1);
+        // Withdrawn meanwhile (its erasure may need the person's lock too, so it is not awaited yet).
+        const withdrawal = cloud.fetchPath(importWithdrawPath(body.grant.id), json({}, auth(device)));
+        const withdrawnAt = async () =>
+          (await cloud.database.rows<{ w: boolean }>(sql`select withdrawn_at is not null as w from import_grants where id = ${body.grant.id}`))[0]?.w;
+        await expect.poll(withdrawnAt, { timeout: 10_000 }).toBe(true);
+        release();
+        await holding;
+        const [result, withdrawn] = await Promise.all([batch, withdrawal]);
+        expect(withdrawn.status).toBe(200);
+        expect(result.body.accepted).toBe(0);
+        expect(result.body.rejected.map((r) => r.reason)).toEqual(['no_consent']);
+        expect((await spansOf(device.deviceId)).filter((s) => s.import_grant_id === body.grant.id)).toEqual([]);
+      } finally {
+        release();
+        await held.end();
+      }
+    });
+  }
 
   it('does not store imported history that the retention window has since passed', async () => {
     const { body } = await grant(device);

@@ -17,6 +17,7 @@ import type { AuditService } from '../audit';
 import type { DeviceService } from '../devices';
 import type { DirectoryService } from '../directory';
 import type { EnrolledDevice } from '../../platform/env';
+import type { Queryable } from '../../platform/db/client';
 import { AppError } from '../../platform/errors';
 import type { Keyring, SigningKey } from '../../platform/keyring';
 import type { createPolicyPublication } from './policies';
@@ -264,6 +265,9 @@ export function createImportConsent(deps: Deps) {
      * What a batch naming `id` may store, or undefined when the id is no grant of this device
      * (the batch is refused whole). A withdrawn grant, or one made under an earlier binding, covers nothing.
      */
+    /** In the transaction storing an import batch: the grant is still in force, and stays so until that transaction ends. */
+    holdInForce: (tx: Queryable, id: string): Promise<boolean> => store.holdImportGrant(tx, id.toLowerCase()),
+
     async cover(device: EnrolledDevice, id: string): Promise<ImportCover | undefined> {
       const row = await store.importGrant(id.toLowerCase());
       if (!row || row.deviceId !== device.deviceId) return undefined;

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gte, inArray, isNull, max, ne, sql } from 'drizzle-orm';
-import type { Database } from '../../platform/db/client';
+import type { Database, Queryable } from '../../platform/db/client';
 import { NO_EVENTS, type EventOutbox } from '../../platform/events';
 import { consentRecords, importGrants, policies, policyApprovals } from './tables';
 import { ALL_SCOPES, perScope, type Scope } from '@icarus/shared';
@@ -322,6 +322,20 @@ export function createConsentStore(database: Database, events: EventOutbox = NO_
         .from(importGrants)
         .where(and(eq(importGrants.orgId, orgId), eq(importGrants.userId, userId)))
         .orderBy(asc(importGrants.decidedAt));
+    },
+
+    /**
+     * Inside a transaction that stores an import batch: true while the grant is not withdrawn,
+     * holding its row so a withdrawal waits until that batch is committed (and its erasure then
+     * finds the batch's spans). A withdrawal committed first is seen, and nothing is stored.
+     */
+    async holdImportGrant(tx: Queryable, id: string): Promise<boolean> {
+      const rows = await tx.db
+        .select({ id: importGrants.id })
+        .from(importGrants)
+        .where(and(eq(importGrants.id, id), isNull(importGrants.withdrawnAt)))
+        .for('share');
+      return rows.length > 0;
     },
 
     /** Marks a grant withdrawn, once: false when it already was (the first withdrawal's receipt stands). */

@@ -291,6 +291,13 @@ export function createIngestionService(deps: Deps) {
             .map((r) => ({ id: r.id, start: new Date(r.start), durationMs: r.durationMs, app: r.app, idle: r.idle }));
         } else {
           inserted = await truth.serialized(q, async (facts, spans, tx) => {
+            // An import withdrawn since its cover was read stores nothing; one in force stays so
+            // until this commits, so the withdrawal's erasure finds what this batch stores.
+            if (cover && batch.importGrantId !== undefined && !(await consent.imports.holdInForce(tx, batch.importGrantId))) {
+              for (const c of candidates) rejected.push({ id: c.row.id, reason: 'no_consent', at: c.at });
+              rows = [];
+              return [];
+            }
             const verdict = judge(owner.deviceId, candidates, facts, q.dayOf);
             duplicates += verdict.duplicates;
             for (const r of verdict.rejected) rejected.push(r);
