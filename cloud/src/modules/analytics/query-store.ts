@@ -92,11 +92,22 @@ export type ExportValues = [
   spans: string,
 ];
 
-/** One group of people's export rows (fixed text, so it is prepared once per connection); the order is `exportRows`'s. */
-const EXPORT_VALUES_SQL = `select day::text, user_id::text, app, category, productivity, active_ms::text, idle_ms::text, spans::text
-  from rollup_user_daily
-  where org_id = $1::uuid and user_id = any($2::uuid[]) and day between $3::date and $4::date
-  order by user_id, day, app collate "C", category collate "C", productivity collate "C"`;
+/**
+ * One group of people's export rows (fixed text, so it is prepared once per connection); the order is `exportRows`'s.
+ * The sort names the table's columns: bare `user_id` and `day` would be the text output columns,
+ * the same order but sorted as long strings, which spilled each read's sort to disk.
+ */
+const EXPORT_VALUES_SQL = `select r.day::text, r.user_id::text, app, category, productivity, active_ms::text, idle_ms::text, spans::text
+  from rollup_user_daily r
+  where r.org_id = $1::uuid and r.user_id = any($2::uuid[]) and r.day between $3::date and $4::date
+  order by r.user_id, r.day, app collate "C", category collate "C", productivity collate "C"`;
+
+/**
+ * Person-level export reads in flight beside the one being written out: a cold read waits on
+ * random index-order page reads, so a few at once keep the disk and the database busy while
+ * Node writes CSV (memory: READS_AHEAD + 1 groups at most).
+ */
+const READS_AHEAD = 3;
 
 /** Stands for "no team" inside a join; never a real team's id (those are uuidv7). */
 const NO_TEAM = sql`'00000000-0000-0000-0000-000000000000'::uuid`;
@@ -382,7 +393,7 @@ export function createRollupQueries(database: Database) {
 
     /**
      * The person-level export's rows as text values, in EXPORT_VALUE_COLUMNS order: the same
-     * rows, groups of people and read-ahead as `exportRows`, but each row the array the driver
+     * rows and groups of people as `exportRows` (READS_AHEAD reads ahead), but each row the array the driver
      * read (PostgreSQL formats day and numbers as text), with no object made per row.
      */
     async *exportValues(orgId: string, userIds: readonly string[], from: string, to: string): AsyncGenerator<ExportValues[]> {
@@ -394,15 +405,27 @@ export function createRollupQueries(database: Database) {
           text: EXPORT_VALUES_SQL,
           params: [orgId, `{${sorted.slice(i, i + group).join(',')}}`, from, to],
         }) as Promise<ExportValues[]>;
-      let pending = read(0);
+      // Reads start in order and are taken in order, so the rows keep the one order whatever finishes first.
+      const pending: Promise<ExportValues[]>[] = [];
+      let next = 0;
+      const fill = () => {
+        while (pending.length <= READS_AHEAD && next < sorted.length) {
+          const reading = read(next);
+          // Handled now: a later read may fail while the consumer still writes an earlier one.
+          reading.catch(() => undefined);
+          pending.push(reading);
+          next += group;
+        }
+      };
       try {
-        for (let i = 0; i < sorted.length; i += group) {
-          const rows = await pending;
-          if (i + group < sorted.length) pending = read(i + group);
-          yield rows;
+        fill();
+        for (let rows = pending.shift(); rows !== undefined; rows = pending.shift()) {
+          const page = await rows;
+          fill();
+          yield page;
         }
       } finally {
-        pending.catch(() => undefined);
+        pending.length = 0;
       }
     },
 
