@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { uuidv7 } from 'uuidv7';
+import { sql } from 'drizzle-orm';
 import { createApp } from '../../cloud/src/app';
 import { parseConfig } from '../../cloud/src/platform/config';
 import { openDatabase } from '../../cloud/src/platform/db/client';
@@ -44,8 +45,15 @@ async function run(input: IngestWorkerInput) {
   const { devices, rate, batch } = input;
   // As ingestion sees them per request: the binding in force decides whose consent counts.
   const identities = await Promise.all(devices.map((d) => cloud.services.devices.requireActive(d.id)));
-  // Each device syncs its own timeline: spans of 2-20 s from six hours ago onwards.
-  const clocks = devices.map(() => Date.now() - 6 * 3_600_000);
+  // Each device syncs its own timeline: spans of 2-20 s from six hours ago onwards, after the
+  // last span it already stored (the seed's history may reach into those hours: an overlap is refused).
+  const sixHoursAgo = Date.now() - 6 * 3_600_000;
+  const stored = await database.rows<{ device_id: string; stop: string }>(sql`
+    select device_id::text, (extract(epoch from max(start + duration_ms * interval '1 millisecond')) * 1000)::float8::text as stop
+    from spans where org_id = ${input.orgId} and start >= ${new Date(sixHoursAgo - 2 * 3_600_000).toISOString()}::timestamptz
+    group by device_id`);
+  const lastStop = new Map(stored.map((r) => [r.device_id, Number(r.stop)]));
+  const clocks = devices.map((d) => Math.max(sixHoursAgo, (lastStop.get(d.id) ?? 0) + 1_000));
   const refused = new Set<number>();
   let running = true;
   let accepted = 0;

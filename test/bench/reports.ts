@@ -98,11 +98,14 @@ export function reportsSize(people = Number(process.env.BENCH_REPORTS_PEOPLE ?? 
 
 /**
  * A database of its own for the report bench (`icarus_bench_reports_<people>` beside the one
- * named), created when missing and kept: seeding 10,000 people takes minutes, measuring a few.
+ * named, or `BENCH_REPORTS_DB`: a copy made with `create database … template …` to measure a
+ * branch without touching the seeded one), created when missing and kept: seeding 10,000
+ * people takes minutes, measuring a few.
  */
 async function benchDatabaseUrl(databaseUrl: string, size: SeedOptions): Promise<string> {
   const url = new URL(databaseUrl);
-  const name = `icarus_bench_reports_${size.employees}`;
+  const name = process.env.BENCH_REPORTS_DB ?? `icarus_bench_reports_${size.employees}`;
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`BENCH_REPORTS_DB: not a plain database name: ${name}`);
   const admin = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {
     const exists = await admin`select 1 from pg_database where datname = ${name}`;
@@ -187,6 +190,15 @@ export async function benchReports(serverUrl: string | 'pglite', size: SeedOptio
     const teams = await services.directory.listTeams(orgId);
     const { today } = await services.analytics.orgCalendar(orgId);
     const from = addDays(today, -89);
+    // The seed enrolls its devices now and stores their history directly; the background
+    // ingestion sends each device's spans from up to six hours back, which ingestion refuses
+    // from a device enrolled later (before_enrollment). Date the bench fleet's enrollment before
+    // that window, as a fleet that has been running for months would be.
+    if (databaseUrl && INGEST_RATE > 0) {
+      await database.rows(
+        sql`update devices set enrolled_at = now() - interval '7 hours' where org_id = ${orgId} and enrolled_at > now() - interval '7 hours'`,
+      );
+    }
     const fleet = (await services.devices.listDevices(orgId)).flatMap((d) => (d.userId === null ? [] : [{ id: d.id, userId: d.userId }]));
     if (fleet.length === 0 || teams.length === 0) throw new Error('demo org has no devices or teams');
 
