@@ -76,7 +76,6 @@ const SORT_COLUMNS = {
 
 export function createDeviceStore(database: Database, events: EventOutbox = NO_EVENTS) {
   const { db } = database;
-  const syncs = syncWriter(database);
   return {
     async insertEnrollmentToken(row: typeof enrollmentTokens.$inferInsert) {
       await db.insert(enrollmentTokens).values(row);
@@ -296,8 +295,12 @@ export function createDeviceStore(database: Database, events: EventOutbox = NO_E
       await db.delete(usedAssertions).where(lte(usedAssertions.expiresAt, now));
     },
 
-    /** Written with the other devices' syncs waiting at the time, in one statement; resolves once it committed. */
-    recordSync: (id: string, at: Date, status: AgentStatus | undefined): Promise<void> => syncs.record(id, at, status),
+    async recordSync(id: string, at: Date, status: AgentStatus | undefined) {
+      await db
+        .update(devices)
+        .set({ lastSeenAt: at, ...(status ? { status, agentVersion: status.agentVersion } : {}) })
+        .where(eq(devices.id, id));
+    },
 
     async revokeDevice(id: string, orgId: string, at: Date): Promise<boolean> {
       return events.atomically(database, async (tx) => {
@@ -336,51 +339,3 @@ export function createDeviceStore(database: Database, events: EventOutbox = NO_E
   };
 }
 export type DeviceStore = ReturnType<typeof createDeviceStore>;
-
-/**
- * Devices' sync times and health (last seen, agent status) are written one statement for all
- * the devices waiting: while one write runs, the syncs that arrive meanwhile wait and go in the
- * next, so a fleet costs one commit per write instead of one per device. Each caller is answered
- * once the statement holding its sync committed; a device's later sync in the same write wins,
- * and a sync without a status keeps the stored one.
- */
-function syncWriter(database: Database) {
-  let pending = new Map<string, { at: Date; status: AgentStatus | undefined }>();
-  let waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
-  let writing = false;
-
-  function write(): void {
-    if (writing || pending.size === 0) return;
-    writing = true;
-    const rows = JSON.stringify(
-      [...pending].map(([id, s]) => ({ id, at: s.at.toISOString(), status: s.status ?? null, agent_version: s.status?.agentVersion ?? null })),
-    );
-    const answered = waiters;
-    pending = new Map();
-    waiters = [];
-    database
-      .rows(
-        sql`update devices d set last_seen_at = u.at, status = coalesce(u.status, d.status), agent_version = coalesce(u.agent_version, d.agent_version)
-            from json_to_recordset(${rows}::json) as u(id uuid, at timestamptz, status jsonb, agent_version text)
-            where d.id = u.id`,
-      )
-      .then(
-        () => answered.forEach((w) => w.resolve()),
-        (error: unknown) => answered.forEach((w) => w.reject(error)),
-      )
-      .finally(() => {
-        writing = false;
-        write();
-      });
-  }
-
-  return {
-    record(id: string, at: Date, status: AgentStatus | undefined): Promise<void> {
-      const earlier = pending.get(id);
-      pending.set(id, { at, status: status ?? earlier?.status });
-      const done = new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
-      write();
-      return done;
-    },
-  };
-}
