@@ -74,6 +74,18 @@ describe.skipIf(!existsSync(CHROMIUM))('agent import screen in Chromium', () => 
       sql`select withdrawn_at is not null as withdrawn from import_grants where device_id = ${agent.device.deviceId}`,
     );
   const fitsWidth = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  /** Ticks the first scope offered, asks for the preview and answers its region once shown. */
+  const previewWithFirstScope = async () => {
+    await page
+      .getByRole('group', { name: /What to import/ })
+      .getByRole('checkbox')
+      .first()
+      .check();
+    await page.getByRole('button', { name: 'Show what would be uploaded' }).click();
+    const preview = page.getByRole('region', { name: 'What this import uploads to your organisation' });
+    await expect.poll(() => preview.isVisible()).toBe(true);
+    return preview;
+  };
 
   it('preview, no, yes, then withdraw with a confirmation; reachable from My data', { timeout: 60_000 }, async () => {
     // Reached from My data, as the other screens are.
@@ -95,14 +107,7 @@ describe.skipIf(!existsSync(CHROMIUM))('agent import screen in Chromium', () => 
     // No decision on this computer yet: the agent asks which scopes to import.
     await page.getByRole('button', { name: 'Show what would be uploaded' }).click();
     await expect.poll(notice).toMatch(/no consent decision yet/);
-    await page
-      .getByRole('group', { name: /What to import/ })
-      .getByRole('checkbox')
-      .first()
-      .check();
-    await page.getByRole('button', { name: 'Show what would be uploaded' }).click();
-    const preview = page.getByRole('region', { name: 'What this import uploads to your organisation' });
-    await expect.poll(() => preview.isVisible()).toBe(true);
+    const preview = await previewWithFirstScope();
     const text = (await preview.textContent()) ?? '';
     expect(text).toContain('30 min active, 0 s away, in 2 records');
     expect(text).toMatch(/Window titles\s*Not included/);
@@ -176,14 +181,7 @@ describe.skipIf(!existsSync(CHROMIUM))('agent import screen in Chromium', () => 
       await choose.click();
       await expect.poll(notice).toBe(`Chosen: ${file}. Choose what to import, then show what would be uploaded.`);
       expect(await page.getByLabel('Path of the export file on this computer').inputValue()).toBe(file);
-      await page
-        .getByRole('group', { name: /What to import/ })
-        .getByRole('checkbox')
-        .first()
-        .check();
-      await page.getByRole('button', { name: 'Show what would be uploaded' }).click();
-      const preview = page.getByRole('region', { name: 'What this import uploads to your organisation' });
-      await expect.poll(() => preview.isVisible()).toBe(true);
+      const preview = await previewWithFirstScope();
       expect(await preview.textContent()).toContain('30 min active, 0 s away, in 2 records');
       expect(answers).toEqual([]);
     } finally {
