@@ -261,13 +261,13 @@ export function createImportConsent(deps: Deps) {
       return (await store.importGrantsOfUser(orgId, userId)).map(toImportGrant);
     },
 
+    /** In the transaction storing an import batch: the grant is still in force, and stays so until that transaction ends. */
+    holdInForce: (tx: Queryable, id: string): Promise<boolean> => store.holdImportGrant(tx, id.toLowerCase()),
+
     /**
      * What a batch naming `id` may store, or undefined when the id is no grant of this device
      * (the batch is refused whole). A withdrawn grant, or one made under an earlier binding, covers nothing.
      */
-    /** In the transaction storing an import batch: the grant is still in force, and stays so until that transaction ends. */
-    holdInForce: (tx: Queryable, id: string): Promise<boolean> => store.holdImportGrant(tx, id.toLowerCase()),
-
     async cover(device: EnrolledDevice, id: string): Promise<ImportCover | undefined> {
       const row = await store.importGrant(id.toLowerCase());
       if (!row || row.deviceId !== device.deviceId) return undefined;
