@@ -109,6 +109,31 @@ const EXPORT_VALUES_SQL = `select r.day::text, r.user_id::text, app, category, p
  */
 const READS_AHEAD = 3;
 
+/**
+ * Reads of groups of `size` rows' worth from 0 to `total`, up to `ahead` started beyond the one
+ * awaited, taken in the order they were started whatever finishes first. A read left in flight
+ * when the consumer stops (a cancelled download) or fails while an earlier one is written out is
+ * handled, never an unhandled rejection.
+ */
+async function* inOrder<T>(total: number, size: number, ahead: number, read: (from: number) => Promise<T>): AsyncGenerator<T> {
+  const pending: Promise<T>[] = [];
+  let next = 0;
+  const fill = () => {
+    while (pending.length <= ahead && next < total) {
+      const reading = read(next);
+      reading.catch(() => undefined);
+      pending.push(reading);
+      next += size;
+    }
+  };
+  fill();
+  for (let reading = pending.shift(); reading !== undefined; reading = pending.shift()) {
+    const page = await reading;
+    fill();
+    yield page;
+  }
+}
+
 /** Stands for "no team" inside a join; never a real team's id (those are uuidv7). */
 const NO_TEAM = sql`'00000000-0000-0000-0000-000000000000'::uuid`;
 const uuidArray = (ids: readonly string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
@@ -405,28 +430,7 @@ export function createRollupQueries(database: Database) {
           text: EXPORT_VALUES_SQL,
           params: [orgId, `{${sorted.slice(i, i + group).join(',')}}`, from, to],
         }) as Promise<ExportValues[]>;
-      // Reads start in order and are taken in order, so the rows keep the one order whatever finishes first.
-      const pending: Promise<ExportValues[]>[] = [];
-      let next = 0;
-      const fill = () => {
-        while (pending.length <= READS_AHEAD && next < sorted.length) {
-          const reading = read(next);
-          // Handled now: a later read may fail while the consumer still writes an earlier one.
-          reading.catch(() => undefined);
-          pending.push(reading);
-          next += group;
-        }
-      };
-      try {
-        fill();
-        for (let rows = pending.shift(); rows !== undefined; rows = pending.shift()) {
-          const page = await rows;
-          fill();
-          yield page;
-        }
-      } finally {
-        pending.length = 0;
-      }
+      yield* inOrder(sorted.length, group, READS_AHEAD, read);
     },
 
     /**
@@ -446,21 +450,11 @@ export function createRollupQueries(database: Database) {
                  active_ms::float8 as a, idle_ms::float8 as i, spans as s
           from rollup_user_daily
           where org_id = ${orgId} and user_id = any(${uuidArray(sorted.slice(i, i + group))}) and day between ${from}::date and ${to}::date
-          -- Byte order: a stable order without the locale's slow string comparisons.
-          order by user_id, day, app collate "C", category collate "C", productivity collate "C"`);
-      // One read ahead: the database fetches the next group while this one is turned into CSV
-      // (two groups in memory at most).
-      let pending = read(0);
-      try {
-        for (let i = 0; i < sorted.length; i += group) {
-          const rows = await pending;
-          if (i + group < sorted.length) pending = read(i + group);
-          yield rows.map((r) => exportRow(r, String(r.u), []));
-        }
-      } finally {
-        // A download cancelled mid-way leaves a read in flight: its outcome no longer matters.
-        pending.catch(() => undefined);
-      }
+          -- Byte order: a stable order without the locale's slow string comparisons; the table's
+          -- day, not the text column of that name (EXPORT_VALUES_SQL says why).
+          order by user_id, rollup_user_daily.day, app collate "C", category collate "C", productivity collate "C"`);
+      // The next group is read while this one is turned into rows (two groups in memory at most).
+      for await (const rows of inOrder(sorted.length, group, 0, read)) yield rows.map((r) => exportRow(r, String(r.u), []));
     },
   };
 }
