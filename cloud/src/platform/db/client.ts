@@ -136,7 +136,10 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   const pg = postgres(url, {
     max,
     onnotice: () => {},
-    connection: { application_name: 'icarus-nova' },
+    // No JIT: it compiles any plan estimated above jit_above_cost, and a report's lateral reads
+    // over a day partition each are estimated high while they run in milliseconds; compiling
+    // took 0.3 to 3.4 s per statement here (docs/SCALING.md).
+    connection: { application_name: 'icarus-nova', jit: 'off' },
   });
   const db = drizzlePostgres(pg);
   let ending = false;
