@@ -1,11 +1,14 @@
 import { DEFAULT_WORKING_WEEK } from '@icarus/shared';
 import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignedInUser } from '../../platform/env';
 import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
+import { focusBasis } from './focus-store';
 import { createRollupQueries } from './query-store';
+import { createAnalyticsStore } from './store';
 
 /**
  * Focus time and after-hours share from hand-made spans whose figures are known, in an org on
@@ -51,6 +54,9 @@ const DAY: Record<string, string> = { '2026-10-27': '2026-10-27', '2026-10-20': 
 const dayOf = (d: Date) => DAY[d.toISOString().slice(0, 10)] ?? '';
 const PRODUCTIVITY: Record<string, 'productive' | 'neutral'> = { Code: 'productive', Slack: 'neutral' };
 const CATEGORY: Record<string, string> = { Code: 'Development', Slack: 'Chat' };
+/** A moment after every day above, in the org's zone: the upkeep job stores days before its today. */
+const LATER = new Date('2026-11-02T12:00:00Z');
+const DEFAULT_BASIS = focusBasis('Europe/Berlin', DEFAULT_WORKING_WEEK);
 
 describe.each(testDatabaseKinds())('focus time and after hours on %s', (kind) => {
   let cloud: TestCloud;
@@ -107,14 +113,9 @@ describe.each(testDatabaseKinds())('focus time and after hours on %s', (kind) =>
   afterAll(async () => cloud?.stopAll());
 
   it('counts a 45-minute productive stretch across a 1-minute gap, and nothing broken by idle time, a neutral app or too short', async () => {
-    const days = await createRollupQueries(cloud.database).groupFocusDays(
-      admin.orgId,
-      teamId,
-      '2026-10-19',
-      '2026-10-28',
-      'Europe/Berlin',
-      DEFAULT_WORKING_WEEK,
-    );
+    const days = (
+      await createRollupQueries(cloud.database).groupPersonFocusDays(admin.orgId, teamId, '2026-10-19', '2026-10-28', 'Europe/Berlin', DEFAULT_WORKING_WEEK)
+    ).focus;
     const mine = days.filter((d) => d.userId === people[0]).sort((a, b) => a.day.localeCompare(b.day));
     expect(mine).toEqual([
       { userId: people[0], day: '2026-10-20', focusMs: 0, afterHoursMs: 20 * MIN },
@@ -152,11 +153,16 @@ describe.each(testDatabaseKinds())('focus time and after hours on %s', (kind) =>
     const week = (days: number[], start: string, end: string) => directory.setWorkingWeek(admin, { days, start, end });
     const summary = () => cloud.cloud.services.reports.teamSummary(admin, { teamId, from: '2026-10-20', to: '2026-10-27' });
     try {
+      // The figures stored under the default week are not read once the week changes.
+      await upkeep();
       // Sunday to Thursday, 09:00-17:00: the 17:30 span of the 27th is after hours now, Tuesday stays a working day, Saturday does not.
       await week([7, 1, 2, 3, 4], '09:00', '17:00');
       const sunToThu = await summary();
       expect(sunToThu.afterHours).toMatchObject({ activeMs: 5 * 50 * MIN, share: 50 / 195, outside: 'Sun–Thu 09:00–17:00' });
       expect(sunToThu.highlights).toContain('After hours (outside Sun–Thu 09:00–17:00): 26 % of active time.');
+      // The job clears the old stamps and stores the figures under the new week: the same answer.
+      expect(await upkeep()).toEqual({ stored: 15, cleared: 15 });
+      expect((await summary()).afterHours).toEqual(sunToThu.afterHours);
       // Wednesday to Sunday: every Tuesday span is after hours, the Saturday noon span is not.
       await week([3, 4, 5, 6, 7], '08:00', '18:00');
       expect((await summary()).afterHours).toMatchObject({ activeMs: 5 * 185 * MIN, outside: 'Wed–Sun 08:00–18:00' });
@@ -176,4 +182,104 @@ describe.each(testDatabaseKinds())('focus time and after hours on %s', (kind) =>
       await week([1, 2, 3, 4, 5], '08:00', '18:00');
     }
   });
+
+  const upkeep = () => cloud.cloud.services.analyticsJobs.focusUpkeep(LATER);
+  const focusDays = async () =>
+    (
+      await createRollupQueries(cloud.database).groupPersonFocusDays(admin.orgId, teamId, '2026-10-19', '2026-10-28', 'Europe/Berlin', DEFAULT_WORKING_WEEK)
+    ).focus.sort((a, b) => a.userId.localeCompare(b.userId) || a.day.localeCompare(b.day));
+  const stored = (userId: string) =>
+    cloud.database.rows<{ day: string; focus_ms: number | null; after_hours_ms: number | null; focus_basis: string | null }>(sql`
+      select day::text as day, focus_ms::float8 as focus_ms, after_hours_ms::float8 as after_hours_ms, focus_basis
+      from rollup_user_days where org_id = ${admin.orgId} and user_id = ${userId} order by day`);
+
+  it('stores each person-day’s figures once the upkeep job runs; a report reads the same figures from them', async () => {
+    await cloud.database.rows(sql`update rollup_user_days set focus_basis = null where org_id = ${admin.orgId}`);
+    const computed = await focusDays();
+    expect(await upkeep()).toEqual({ stored: 15, cleared: 0 });
+    expect(await stored(people[0] ?? '')).toEqual([
+      { day: '2026-10-20', focus_ms: 0, after_hours_ms: 20 * MIN, focus_basis: DEFAULT_BASIS },
+      { day: '2026-10-24', focus_ms: 0, after_hours_ms: 10 * MIN, focus_basis: DEFAULT_BASIS },
+      { day: '2026-10-27', focus_ms: 44 * MIN, after_hours_ms: 10 * MIN, focus_basis: DEFAULT_BASIS },
+    ]);
+    expect(await focusDays()).toEqual(computed);
+    expect(await upkeep()).toEqual({ stored: 0, cleared: 0 });
+  });
+
+  it('keeps a day’s stored figures once retention has removed its raw spans', async () => {
+    await upkeep();
+    const person = people[3] ?? '';
+    await cloud.database.rows(sql`delete from spans where org_id = ${admin.orgId} and user_id = ${person} and start < ${'2026-10-21T00:00:00Z'}::timestamptz`);
+    const mine = (await focusDays()).filter((d) => d.userId === person);
+    expect(mine.find((d) => d.day === '2026-10-20')).toEqual({ userId: person, day: '2026-10-20', focusMs: 0, afterHoursMs: 20 * MIN });
+  });
+
+  it('counts new spans rolled up into a stored day at once, and stores that day again', async () => {
+    await upkeep();
+    const person = people[1] ?? '';
+    // Saturday 12:10-12:35 in Code, beside the 12:00-12:10 span: one 35-minute stretch, all after hours.
+    await cloud.database.rows(sql`
+      insert into spans (id, start, org_id, device_id, user_id, duration_ms, app, idle)
+      values (${uuidv7()}::uuid, ${'2026-10-24T10:10:00Z'}::timestamptz, ${admin.orgId}::uuid, ${uuidv7()}::uuid, ${person}::uuid, ${25 * MIN}, 'Code', false)`);
+    await createAnalyticsStore(cloud.database).addDeltas({
+      users: [
+        {
+          orgId: admin.orgId,
+          userId: person,
+          day: '2026-10-24',
+          app: 'Code',
+          category: 'Development',
+          productivity: 'productive',
+          activeMs: 25 * MIN,
+          idleMs: 0,
+          spans: 1,
+        },
+      ],
+      teams: [{ orgId: admin.orgId, teamId, day: '2026-10-24', category: 'Development', productivity: 'productive', activeMs: 25 * MIN, idleMs: 0, spans: 1 }],
+      presence: [{ orgId: admin.orgId, day: '2026-10-24', userId: person, teamId, activeMs: 25 * MIN, idleMs: 0, productiveMs: 25 * MIN }],
+      weeks: [],
+      orgDays: [],
+    });
+    expect((await stored(person)).find((r) => r.day === '2026-10-24')?.focus_basis).toBeNull();
+    const saturday = { userId: person, day: '2026-10-24', focusMs: 35 * MIN, afterHoursMs: 35 * MIN };
+    expect((await focusDays()).find((d) => d.userId === person && d.day === '2026-10-24')).toEqual(saturday);
+    expect(await upkeep()).toEqual({ stored: 1, cleared: 0 });
+    expect((await stored(person)).find((r) => r.day === '2026-10-24')).toMatchObject({ focus_ms: 35 * MIN, focus_basis: DEFAULT_BASIS });
+    expect((await focusDays()).find((d) => d.userId === person && d.day === '2026-10-24')).toEqual(saturday);
+  });
+
+  // Two connections are needed to change a row while the job computes it: PostgreSQL only.
+  if (kind === 'postgres') {
+    it('never stores figures on a person-day that changed while they were computed', async () => {
+      await upkeep();
+      const person = people[4] ?? '';
+      await cloud.database.rows(
+        sql`update rollup_user_days set focus_basis = null where org_id = ${admin.orgId} and user_id = ${person} and day = '2026-10-27'`,
+      );
+      const other = postgres(cloud.testDb.databaseUrl ?? '', { max: 1, onnotice: () => {} });
+      try {
+        let filling: Promise<{ stored: number }> | undefined;
+        // A consumer's upsert of that day, not yet committed, while the job reads and computes it.
+        await other.begin(async (tx) => {
+          await tx`update rollup_user_days set active_ms = active_ms + 60000, focus_basis = null
+                   where org_id = ${admin.orgId} and user_id = ${person} and day = '2026-10-27'`;
+          filling = upkeep();
+          const waiting = async () =>
+            Number(
+              (
+                await cloud.database.rows<{ n: number }>(
+                  sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+                )
+              )[0]?.n ?? 0,
+            );
+          await expect.poll(waiting, { timeout: 5_000 }).toBeGreaterThanOrEqual(1);
+        });
+        expect(await filling).toMatchObject({ stored: 0 });
+        expect((await stored(person)).find((r) => r.day === '2026-10-27')?.focus_basis).toBeNull();
+        expect(await upkeep()).toMatchObject({ stored: 1 });
+      } finally {
+        await other.end();
+      }
+    });
+  }
 });

@@ -10,6 +10,7 @@ import type { IngestionService } from '../ingestion';
 import { previewRange, previewRules } from './category-preview';
 import { createCategoriesStore } from './categories-store';
 import { createRollupEraser } from './erase-store';
+import { createFocusStore } from './focus-store';
 import { createAnalyticsJobs } from './jobs';
 import { createRollupQueries } from './query-store';
 import { analyticsRoutes } from './routes';
@@ -41,7 +42,14 @@ export function createAnalyticsModule(deps: {
   // wakes the consumer sooner (other instances' batches are found by polling).
   deps.ingestion.onInserted((owner, spans) => service.inserted(owner, spans));
   const categoriesStore = createCategoriesStore(deps.database);
-  const jobs = createAnalyticsJobs({ analytics: service, ingestion: deps.ingestion, consent: deps.consent, logger: deps.logger });
+  const jobs = createAnalyticsJobs({
+    analytics: service,
+    ingestion: deps.ingestion,
+    consent: deps.consent,
+    directory: deps.directory,
+    focus: createFocusStore(deps.database),
+    logger: deps.logger,
+  });
   return {
     service,
     jobs,
@@ -68,7 +76,7 @@ export type AnalyticsModule = ReturnType<typeof createAnalyticsModule>;
 export type { AnalyticsService } from './service';
 export type { AnalyticsJobs } from './jobs';
 export type { RollupQueries, ExportRow, ExportValues, UserAppTotal, UserDayTotal, WeekTotal, GroupDayCell, OrgCells, FocusDay } from './query-store';
-export { FOCUS_GAP_MS, FOCUS_MIN_MS } from './query-store';
+export { FOCUS_GAP_MS, FOCUS_MIN_MS } from './focus-store';
 export type { CategoryRule, Productivity } from './tables';
 export { DEFAULT_RULES, DEFAULT_RULES_RULE } from './categories';
 export { CategoryRuleInput } from './routes';

@@ -1,24 +1,33 @@
 import { addDays, retentionStartMs } from '@icarus/shared';
 import type { Logger } from 'pino';
 import type { ConsentService } from '../consent';
+import type { DirectoryService } from '../directory';
 import type { IngestionService } from '../ingestion';
 import type { ScheduleJobs } from '../../platform/scheduler';
+import { focusBasis, type FocusStore } from './focus-store';
+import { dayInZone } from './rollup';
 import type { AnalyticsService } from './service';
 
 export const DEFAULT_RETENTION_DAYS = 90;
 /** Days the nightly check looks back: late syncs and lost flushes land in recent days. */
 export const CONSISTENCY_WINDOW_DAYS = 7;
+/** How long one run of the focus upkeep may go on (it runs every minute; the rest waits a tick). */
+const FOCUS_UPKEEP_BUDGET_MS = 40_000;
 
 interface Deps {
   analytics: AnalyticsService;
   ingestion: IngestionService;
   consent: ConsentService;
+  directory: DirectoryService;
+  focus: FocusStore;
   logger: Logger;
 }
 
 /** The scheduled jobs as plain functions (tests call them), and a scheduler that runs them. */
 export function createAnalyticsJobs(deps: Deps) {
-  const { analytics, ingestion, consent, logger } = deps;
+  const { analytics, ingestion, consent, directory, focus, logger } = deps;
+  /** Per org, the settings whose stamp this process has made the only one left (see forgetOtherBases). */
+  const settled = new Map<string, string>();
 
   async function retentionOf(orgId: string): Promise<number> {
     const policy = await consent.currentPolicy(orgId).catch(() => undefined);
@@ -58,6 +67,31 @@ export function createAnalyticsJobs(deps: Deps) {
       }
       return results;
     },
+
+    /**
+     * Stores the focus and after-hours figures of every person-day without them, days before
+     * each org's today, newest first, until done or `budgetMs` has passed. An org's rows computed
+     * under other settings (its working week changed) are cleared first, once per change.
+     */
+    async focusUpkeep(now: Date, budgetMs = FOCUS_UPKEEP_BUDGET_MS): Promise<{ stored: number; cleared: number }> {
+      const started = Date.now();
+      let stored = 0;
+      let cleared = 0;
+      for (const orgId of await ingestion.orgIdsWithSpans()) {
+        const org = await directory.findOrg(orgId);
+        if (!org) continue;
+        const week = org.workingWeek;
+        const basis = focusBasis(org.timeZone, week);
+        if (settled.get(orgId) !== basis) {
+          cleared += await focus.forgetOtherBases(orgId, basis);
+          settled.set(orgId, basis);
+        }
+        const today = dayInZone(org.timeZone)(now);
+        for (let n = 1; n > 0 && Date.now() - started < budgetMs; stored += n) n = await focus.fill(orgId, org.timeZone, week, today);
+      }
+      if (stored > 0 || cleared > 0) logger.info({ stored, cleared }, 'analytics: focus figures stored');
+      return { stored, cleared };
+    },
   };
 
   return {
@@ -68,6 +102,7 @@ export function createAnalyticsJobs(deps: Deps) {
         { name: 'partition-upkeep', cron: '17 * * * *', run: () => jobs.partitionUpkeep(new Date()) },
         { name: 'retention', cron: '40 2 * * *', run: () => jobs.retention(new Date()) },
         { name: 'consistency-check', cron: '10 3 * * *', run: () => jobs.consistencyCheck(new Date()) },
+        { name: 'focus-upkeep', cron: '5 * * * * *', run: () => jobs.focusUpkeep(new Date()) },
       ]);
     },
   };

@@ -1,6 +1,7 @@
 import { addDays, weekOf, type WorkingWeek } from '@icarus/shared';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
+import { focusBasis, focusOfTargets } from './focus-store';
 import type { Productivity } from './tables';
 
 /** Reads of the rollups for reports; every query is bounded by org and by a day range. */
@@ -42,18 +43,13 @@ export interface OrgCells {
   peopleByGroup: Map<string | null, number>;
   people: number;
 }
-/** One person-day's focus and after-hours time (see `groupFocusDays`). */
+/** One person-day's focus and after-hours time (see `groupPersonFocusDays`). */
 export interface FocusDay {
   userId: string;
   day: string;
   focusMs: number;
   afterHoursMs: number;
 }
-
-/** Focus: productive active spans joined across gaps shorter than this... */
-export const FOCUS_GAP_MS = 2 * 60_000;
-/** ...counted when the stretch, first start to last end, lasts at least this long. */
-export const FOCUS_MIN_MS = 30 * 60_000;
 
 export interface ExportRow {
   day: string;
@@ -73,6 +69,8 @@ const EXPORT_ROWS_PER_READ = 40_000;
 /** Apps and categories a person touches in a day, roughly (the demo org: ~7). */
 const ROWS_PER_PERSON_DAY = 8;
 const MAX_WINDOW_DAYS = 120;
+/** Up to this many people, withheldPersonDays counts only their own groups' cells (a few teams). */
+const FEW_PEOPLE = 500;
 
 /** People per person-level export read: about EXPORT_ROWS_PER_READ rows over the range. */
 function exportGroupSize(from: string, to: string): number {
@@ -154,7 +152,9 @@ function exportRow(r: Record<string, unknown>, userId: string | null, peopleIds:
   };
 }
 
-export function createRollupQueries(database: Database) {
+/** `fewPeople`: up to how many people withheldPersonDays counts only their own groups (tests set it to try both reads). */
+export function createRollupQueries(database: Database, options: { fewPeople?: number } = {}) {
+  const fewPeople = options.fewPeople ?? FEW_PEOPLE;
   async function groupAppRows(orgId: string, teamId: string | null, from: string, to: string): Promise<ExportRow[]> {
     const rows = await database.rows<Record<string, unknown>>(sql`
       select to_char(r.day, 'YYYY-MM-DD') as day, r.app, r.category, r.productivity,
@@ -204,18 +204,43 @@ export function createRollupQueries(database: Database) {
       k: number,
     ): Promise<{ userId: string; day: string }[]> {
       if (userIds.length === 0) return [];
+      const inRange = (alias: SQL) => sql`${alias}.org_id = ${orgId} and ${alias}.day between ${from}::date and ${to}::date`;
+      // For many people, every cell of the org in one scan; for a few (a team's export), only the
+      // groups their own person-days are in (their team, and any team someone moved from), each
+      // through the (org, team, day) index: 8 ms for a team where the whole org took 240 ms.
+      const cells =
+        userIds.length > fewPeople
+          ? sql`
+            select coalesce(d.team_id, ${NO_TEAM}) as g, d.day, count(*)::int as unseen
+            from rollup_user_days d left join shown s on s.user_id = d.user_id
+            where ${inRange(sql`d`)} and d.active_ms > 0 and s.user_id is null
+            group by 1, 2`
+          : sql`
+            with groups as (
+              select distinct coalesce(p.team_id, ${NO_TEAM}) as g from rollup_user_days p
+              where ${inRange(sql`p`)} and p.user_id = any(${uuidArray(userIds)})
+            ),
+            members as (
+              -- A lateral read per group: the planner, guessing 200 groups, would scan the whole org.
+              select d.team_id, d.day, d.user_id from groups cross join lateral (
+                select d.team_id, d.day, d.user_id from rollup_user_days d
+                where ${inRange(sql`d`)} and d.active_ms > 0 and d.team_id = groups.g
+                offset 0
+              ) d
+              union all
+              select d.team_id, d.day, d.user_id from rollup_user_days d
+              where ${inRange(sql`d`)} and d.active_ms > 0 and d.team_id is null and exists (select 1 from groups where g = ${NO_TEAM})
+            )
+            select coalesce(m.team_id, ${NO_TEAM}) as g, m.day, count(*)::int as unseen
+            from members m left join shown s on s.user_id = m.user_id
+            where s.user_id is null
+            group by 1, 2`;
       const rows = await database.rows<Record<string, unknown>>(sql`
         with shown as (select distinct unnest(${uuidArray(shownIds)}) as user_id),
-        cells as (
-          select coalesce(d.team_id, ${NO_TEAM}) as g, d.day, count(*)::int as unseen
-          from rollup_user_days d left join shown s on s.user_id = d.user_id
-          where d.org_id = ${orgId} and d.day between ${from}::date and ${to}::date and d.active_ms > 0 and s.user_id is null
-          group by 1, 2
-        )
+        cells as (${cells})
         select p.user_id::text as user_id, p.day::text as day
         from rollup_user_days p join cells c on c.g = coalesce(p.team_id, ${NO_TEAM}) and c.day = p.day
-        where p.org_id = ${orgId} and p.user_id = any(${uuidArray(userIds)}) and p.day between ${from}::date and ${to}::date
-          and c.unseen < ${k}`);
+        where ${inRange(sql`p`)} and p.user_id = any(${uuidArray(userIds)}) and c.unseen < ${k}`);
       return rows.map((r) => ({ userId: String(r.user_id), day: String(r.day) }));
     },
 
@@ -269,70 +294,42 @@ export function createRollupQueries(database: Database) {
     },
 
     /**
-     * One group's person-days with their focus time and after-hours time, computed from the
-     * stored spans at read time (gaps and islands over each person's spans in start order).
-     * A stretch is a run of active spans in apps the group's rollups count productive (the
-     * category rules as the report applies them), with no other span between them and no gap
-     * of FOCUS_GAP_MS or more; it counts as focus, on the day it starts, when it lasts at least
-     * FOCUS_MIN_MS. After hours is active time starting outside the org's working week (its
-     * hours on its working days, a non-working day whole) in the org's time zone. Only person-days
-     * attributed to the group.
+     * One group's person-days (attributed to the group, as `groupPersonDays`) and, in the same
+     * statement, their focus and after-hours time (analytics/focus-store.ts): stored figures where their
+     * stamp matches the org's settings now, the rest (today's, a day with new spans, all of them
+     * right after the working week changed) computed from those days' spans. `focus` holds only
+     * person-days with either.
      */
-    async groupFocusDays(orgId: string, teamId: string | null, from: string, to: string, timeZone: string, week: WorkingWeek): Promise<FocusDay[]> {
+    async groupPersonFocusDays(
+      orgId: string,
+      teamId: string | null,
+      from: string,
+      to: string,
+      timeZone: string,
+      week: WorkingWeek,
+    ): Promise<{ days: UserDayTotal[]; focus: FocusDay[] }> {
       const rows = await database.rows<Record<string, unknown>>(sql`
         with pd as (
-          select user_id, day from rollup_user_days
+          select user_id, day, active_ms, idle_ms, productive_ms, focus_ms, after_hours_ms, focus_basis = ${focusBasis(timeZone, week)} as fresh
+          from rollup_user_days
           where org_id = ${orgId} and ${sameTeam(teamId)} and day between ${from}::date and ${to}::date
         ),
-        productive as (
-          select distinct r.app from rollup_user_daily r join pd on pd.user_id = r.user_id and pd.day = r.day
-          where r.org_id = ${orgId} and r.day between ${from}::date and ${to}::date and r.productivity = 'productive'
-        ),
-        -- Each person's spans by the (org, user, start) index: a lateral read per person, so
-        -- the planner never scans the whole org's day partitions for a team of a few people.
-        s as (
-          select u.user_id, sp.start, sp.start + sp.duration_ms * interval '1 millisecond' as stop, sp.duration_ms, sp.idle,
-                 (not sp.idle and sp.app in (select app from productive)) as prod,
-                 sp.start at time zone ${timeZone}::text as local
-          from (select distinct user_id from pd) u
-          cross join lateral (
-            select start, duration_ms, idle, app from spans
-            where org_id = ${orgId} and user_id = u.user_id
-              and start >= (${from}::date)::timestamp at time zone ${timeZone}::text
-              and start < ((${to}::date + 1)::timestamp) at time zone ${timeZone}::text
-            -- A fence: without it the planner flattens the lateral read into one scan of the org.
-            offset 0
-          ) sp
-        ),
-        ordered as (
-          select s.*, max(stop) over (partition by user_id order by start rows between unbounded preceding and 1 preceding) as before_stop
-          from s
-        ),
-        runs as (
-          select ordered.*,
-                 sum(case when not prod or before_stop is null or start - before_stop >= ${FOCUS_GAP_MS}::int * interval '1 millisecond' then 1 else 0 end)
-                   over (partition by user_id order by start rows unbounded preceding) as run
-          from ordered
-        ),
-        stretches as (
-          select user_id, (min(start) at time zone ${timeZone}::text)::date as day, sum(duration_ms)::float8 as ms
-          from runs where prod
-          group by user_id, run
-          having max(stop) - min(start) >= ${FOCUS_MIN_MS}::int * interval '1 millisecond'
-        ),
-        focus as (select user_id, day, sum(ms)::float8 as ms from stretches group by user_id, day),
-        after as (
-          select user_id, local::date as day, sum(duration_ms)::float8 as ms from s
-          where not idle and (not (extract(isodow from local)::int = any(${`{${week.days.join(',')}}`}::int[]))
-                              or local::time < ${week.start}::time or local::time >= ${week.end}::time)
-          group by user_id, local::date
-        )
-        select pd.user_id, to_char(pd.day, 'YYYY-MM-DD') as day, coalesce(focus.ms, 0)::float8 as f, coalesce(after.ms, 0)::float8 as a
-        from pd
-        left join focus on focus.user_id = pd.user_id and focus.day = pd.day
-        left join after on after.user_id = pd.user_id and after.day = pd.day
-        where focus.ms is not null or after.ms is not null`);
-      return rows.map((r) => ({ userId: String(r.user_id), day: String(r.day), focusMs: num(r.f), afterHoursMs: num(r.a) }));
+        targets as (select user_id, day from pd where fresh is not true)${focusOfTargets(orgId, timeZone, week)}
+        select pd.user_id, to_char(pd.day, 'YYYY-MM-DD') as day, pd.active_ms::float8 as a, pd.idle_ms::float8 as i, pd.productive_ms::float8 as p,
+               (case when pd.fresh then pd.focus_ms else coalesce(c.f, pd.focus_ms) end)::float8 as f,
+               (case when pd.fresh then pd.after_hours_ms else coalesce(c.a, pd.after_hours_ms) end)::float8 as h
+        from pd left join focus_of c on c.user_id = pd.user_id and c.day = pd.day`);
+      const days: UserDayTotal[] = [];
+      const focus: FocusDay[] = [];
+      for (const r of rows) {
+        const userId = String(r.user_id);
+        const day = String(r.day);
+        days.push({ userId, day, activeMs: num(r.a), idleMs: num(r.i), productiveMs: num(r.p) });
+        const focusMs = num(r.f);
+        const afterHoursMs = num(r.h);
+        if (focusMs > 0 || afterHoursMs > 0) focus.push({ userId, day, focusMs, afterHoursMs });
+      }
+      return { days, focus };
     },
 
     /**

@@ -143,7 +143,9 @@ export function createAnalyticsStore(database: Database) {
           team_id = excluded.team_id,
           active_ms = rollup_user_days.active_ms + excluded.active_ms,
           idle_ms = rollup_user_days.idle_ms + excluded.idle_ms,
-          productive_ms = rollup_user_days.productive_ms + excluded.productive_ms`);
+          productive_ms = rollup_user_days.productive_ms + excluded.productive_ms,
+          -- New spans: the day's stored focus figures are owed again (analytics/focus-store.ts).
+          focus_basis = null`);
     },
 
     /** Replaces an org's rollups for [fromDay, toDay] with rows rebuilt from raw spans, atomically. */

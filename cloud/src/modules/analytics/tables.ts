@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uuid, date } from 'drizzle-orm/pg-core';
 
 export type Productivity = 'productive' | 'neutral' | 'unproductive';
@@ -55,12 +56,24 @@ export const rollupUserDays = pgTable(
     activeMs: bigint('active_ms', { mode: 'number' }).notNull().default(0),
     idleMs: bigint('idle_ms', { mode: 'number' }).notNull().default(0),
     productiveMs: bigint('productive_ms', { mode: 'number' }).notNull().default(0),
+    /**
+     * That day's focus and after-hours time (see analytics/focus-store.ts), valid while `focusBasis`
+     * equals the org's settings: the consumer clears the stamp when it adds spans to the day,
+     * and the focus upkeep job fills it in again.
+     */
+    focusMs: bigint('focus_ms', { mode: 'number' }),
+    afterHoursMs: bigint('after_hours_ms', { mode: 'number' }),
+    focusBasis: text('focus_basis'),
   },
   (t) => [
     primaryKey({ columns: [t.orgId, t.day, t.userId] }),
     index('rollup_user_days_team').on(t.orgId, t.teamId, t.day),
     // A team summary asks for a handful of people over a range: person first, then day.
     index('rollup_user_days_user').on(t.orgId, t.userId, t.day),
+    // What the focus upkeep job still owes: only rows without a stamp (today's, mostly).
+    index('rollup_user_days_focus_owed')
+      .on(t.orgId, t.day)
+      .where(sql`focus_basis is null`),
   ],
 );
 

@@ -63,18 +63,21 @@ export function createReportingService(deps: ReportDeps) {
   }
 
   /**
-   * What a team report reads before any activity, side by side: access to the team, the range,
-   * the policy's minimum group size, and the org's working week (read each time, not from a
-   * cache: a changed working week shows on the next view). Then the report reads the rollups.
+   * What a team report reads before any activity, side by side: access to the team, the range
+   * and the policy's minimum group size. Then the report reads the rollups.
    */
   async function teamReportFrame(user: SignedInUser, q: { teamId: string; from?: string | undefined; to?: string | undefined }) {
-    const [{ team }, range, { minGroupSize: k }, org] = await Promise.all([
+    const [{ team }, range, { minGroupSize: k }] = await Promise.all([
       teamOf(user, q.teamId),
       resolveRange(analytics, user.orgId, q),
       visibilityRules(deps.consent, user.orgId),
-      deps.directory.findOrg(user.orgId),
     ]);
-    return { team, range, k, week: org?.workingWeek ?? DEFAULT_WORKING_WEEK };
+    return { team, range, k };
+  }
+
+  /** The org's working week, read each time (not from a cache): a changed week shows on the next view. */
+  async function workingWeekOf(orgId: string) {
+    return (await deps.directory.findOrg(orgId))?.workingWeek ?? DEFAULT_WORKING_WEEK;
   }
 
   const rangeOut = (r: ResolvedRange) => ({ from: r.from, to: r.to, timeZone: r.timeZone, days: r.days, today: r.today });
@@ -96,22 +99,21 @@ export function createReportingService(deps: ReportDeps) {
      * before (for "what changed"): each a sum of its own passing (team, day) cells only.
      */
     async teamSummary(user: SignedInUser, q: { teamId: string; from?: string | undefined; to?: string | undefined }): Promise<TeamSummary> {
-      const { team, range, k, week } = await teamReportFrame(user, q);
+      const [{ team, range, k }, week] = await Promise.all([teamReportFrame(user, q), workingWeekOf(user.orgId)]);
       const before = { from: addDays(range.from, -range.days), to: addDays(range.from, -1) };
       // One read of both periods; the audit of whose data was read is written while the per-app
       // rows are still being read, and nothing is returned unless both succeed.
-      const [personDays, appRows, focusDays] = await Promise.all([
-        queries.groupPersonDays(user.orgId, team.id, before.from, range.to).then(async (rows) => {
+      const [{ days: personDays, focus: focusDays }, appRows] = await Promise.all([
+        queries.groupPersonFocusDays(user.orgId, team.id, before.from, range.to, range.timeZone, week).then(async (read) => {
           await viewed(
             user,
             'report.team_summary.viewed',
-            rows.map((r) => r.userId),
+            read.days.map((r) => r.userId),
             { teamId: team.id, from: range.from, to: range.to, previousFrom: before.from },
           );
-          return rows;
+          return read;
         }),
         queries.groupAppDays(user.orgId, team.id, before.from, range.to),
-        queries.groupFocusDays(user.orgId, team.id, before.from, range.to, range.timeZone, week),
       ]);
       const inside = <T extends { day: string }>(rows: readonly T[], r: { from: string; to: string }) => rows.filter((x) => x.day >= r.from && x.day <= r.to);
       const now = summarize(inside(personDays, range), inside(appRows, range), range, k, inside(focusDays, range), week);
