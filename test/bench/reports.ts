@@ -235,6 +235,14 @@ export async function benchReports(serverUrl: string | 'pglite', size: SeedOptio
         INGEST_RATE > 0 && databaseUrl
           ? startIngest({ databaseUrl, orgId, devices: fleet, rate: INGEST_RATE, batch: INGEST_BATCH, concurrency: INGEST_CONCURRENCY })
           : undefined;
+      // The scheduler's focus upkeep, every minute as in a deployment: it stores the figures of
+      // past days the ingestion touches (spans from six hours back reach yesterday after midnight).
+      let upkeep: Promise<unknown> = Promise.resolve();
+      const upkeepTimer = ingest
+        ? setInterval(() => {
+            upkeep = upkeep.then(() => services.analyticsJobs.focusUpkeep(new Date())).catch(() => undefined);
+          }, 60_000)
+        : undefined;
       await new Promise((r) => setTimeout(r, 1500));
       const measuredFrom = { at: performance.now(), spans: ingest?.accepted() ?? 0 };
 
@@ -273,6 +281,8 @@ export async function benchReports(serverUrl: string | 'pglite', size: SeedOptio
       const rawSeconds = (performance.now() - rawStarted) / 1000;
 
       const ingestRate = ((ingest?.accepted() ?? 0) - measuredFrom.spans) / ((performance.now() - measuredFrom.at) / 1000);
+      clearInterval(upkeepTimer);
+      await upkeep;
       await ingest?.stop();
       const figures = {
         quiet_team_summary_90d_p50_ms: round1(quietSummary.p50),
