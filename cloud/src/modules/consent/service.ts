@@ -203,25 +203,19 @@ export function createConsentService(deps: Deps) {
       return { jws, payload };
     },
 
-    /**
-     * Decisions in force on each device of the org, made by the person the device is bound to
-     * now (reports: coverage, individual visibility). A decision from before a rebinding, or on
-     * a device since unbound, is no one's current decision.
-     */
-    async currentConsents(orgId: string) {
-      const [rows, bound] = await Promise.all([store.currentConsents(orgId), bindings.currentBindings(orgId)]);
-      return rows.filter((r) => r.bindingId !== null && bound.get(r.deviceId)?.bindingId === r.bindingId);
-    },
     withdrawalsSince: store.withdrawalsSince,
 
-    /** Each person's decision in force, as `currentConsents` picks it (the latest under the binding in force), read a row per person. */
+    /**
+     * Each person's decision in force: the latest one made under a binding in force (a decision
+     * from before a rebinding, or on a device since unbound, is no one's), read a row per person.
+     */
     async latestDecisions(orgId: string) {
       return store.latestDecisions(orgId, await bindings.currentBindingIds(orgId));
     },
 
     /**
      * The people given, counted per team and policy version by their decision in force (as
-     * `currentConsents` picks it: the latest one made under the binding in force): the compliance
+     * `latestDecisions` picks it: the latest one made under the binding in force): the compliance
      * report's coverage, in one aggregate read.
      */
     async coverageCounts(orgId: string, people: readonly { id: string; teamId: string | null }[], currentVersion: number | null) {

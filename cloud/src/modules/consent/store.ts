@@ -207,15 +207,6 @@ export function createConsentStore(database: Database, events: EventOutbox = NO_
       return row;
     },
 
-    /** Every device's decision in force (not superseded) in an org: consent coverage reads this. */
-    async currentConsents(orgId: string): Promise<ConsentRow[]> {
-      return db
-        .select()
-        .from(consentRecords)
-        .where(and(eq(consentRecords.orgId, orgId), isNull(consentRecords.supersededAt)))
-        .orderBy(asc(consentRecords.effectiveAt));
-    },
-
     /**
      * Consent coverage counted in SQL: each person's latest decision in force (not superseded,
      * made under a binding still in force) grouped by their team and that decision's policy

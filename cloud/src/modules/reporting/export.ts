@@ -1,7 +1,7 @@
 import { csvField, streamCsv } from '../../platform/http/csv';
 import type { SignedInUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
-import { grantedScopesOfPerson } from './consent-state';
+import { grantsByPerson } from './consent-state';
 import { requireRole, resolveRange, visibilityRules, type ReportDeps } from './context';
 import type { ReportingService } from './service';
 import type { ExportRow, ExportValues } from '../analytics';
@@ -41,12 +41,13 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
       resolveRange(deps.analytics, user.orgId, q),
       visibilityRules(deps.consent, user.orgId),
       reports.membersOf(user.orgId),
-      q.level === 'person' ? deps.consent.currentConsents(user.orgId) : undefined,
+      q.level === 'person' ? deps.consent.latestDecisions(user.orgId) : undefined,
     ]);
     let people = scope ? scope.memberIds : members.map((m) => m.id);
     if (q.level === 'person') {
       if (!managersSeeIndividuals) throw new AppError('forbidden', 'The policy does not let anyone see individual activity; export at team level');
-      people = people.filter((id) => grantedScopesOfPerson(consents ?? [], id).has('app_usage'));
+      const grants = grantsByPerson(consents ?? []);
+      people = people.filter((id) => grants(id).has('app_usage'));
     }
     const directory = new Map(members.map((m) => [m.id, m]));
     // Team level reads the person-days attributed to the team, whoever is in it today.

@@ -1,5 +1,5 @@
 import { addDays, DEFAULT_WORKING_WEEK, weekOf } from '@icarus/shared';
-import { grantedScopesOfPerson } from './consent-state';
+import { grantsByPerson } from './consent-state';
 import type { SignedInUser } from '../../platform/env';
 import { AppError } from '../../platform/errors';
 import { figures, requireRole, resolveRange, visibilityRules, type ReportDeps, type ResolvedRange } from './context';
@@ -164,7 +164,7 @@ export function createReportingService(deps: ReportDeps) {
       const { team, memberIds } = await teamOf(user, q.teamId);
       const [{ managersSeeIndividuals, minGroupSize: k }, consents, people] = await Promise.all([
         visibilityRules(deps.consent, user.orgId),
-        deps.consent.currentConsents(user.orgId),
+        deps.consent.latestDecisions(user.orgId),
         membersOf(user.orgId),
       ]);
       const members = people.filter((m) => memberIds.includes(m.id)).sort((a, b) => a.name.localeCompare(b.name));
@@ -177,7 +177,8 @@ export function createReportingService(deps: ReportDeps) {
           notListed: members.length,
         };
       }
-      const listed = members.filter((m) => grantedScopesOfPerson(consents, m.id).has('app_usage'));
+      const grants = grantsByPerson(consents);
+      const listed = members.filter((m) => grants(m.id).has('app_usage'));
       await viewed(
         user,
         'report.team_people.viewed',
@@ -251,13 +252,14 @@ export function createReportingService(deps: ReportDeps) {
       if (q.userId !== user.userId) {
         const [{ managersSeeIndividuals, minGroupSize }, consents] = await Promise.all([
           visibilityRules(deps.consent, user.orgId),
-          deps.consent.currentConsents(user.orgId),
+          deps.consent.latestDecisions(user.orgId),
         ]);
         if (!managersSeeIndividuals) throw new AppError('forbidden', 'The policy does not let anyone see individual activity; team reports only');
-        if (!grantedScopesOfPerson(consents, q.userId).has('app_usage')) {
+        const grants = grantsByPerson(consents);
+        if (!grants(q.userId).has('app_usage')) {
           throw new AppError('forbidden', 'This person has not granted app usage in their latest consent decision');
         }
-        shown = new Set((await membersOf(user.orgId)).filter((m) => grantedScopesOfPerson(consents, m.id).has('app_usage')).map((m) => m.id));
+        shown = new Set((await membersOf(user.orgId)).filter((m) => grants(m.id).has('app_usage')).map((m) => m.id));
         k = minGroupSize;
       }
       const range = await resolveRange(analytics, user.orgId, q);
