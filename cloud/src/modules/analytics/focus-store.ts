@@ -129,13 +129,6 @@ export function createFocusStore(database: Database) {
         returning 1`);
       return rows.length;
     },
-
-    /** Person-days of an org still without a stamp (tests and the bench wait on this). */
-    async unstamped(orgId: string, beforeDay: string): Promise<number> {
-      const [row] = await database.rows<{ n: number }>(sql`
-        select count(*)::int as n from rollup_user_days where org_id = ${orgId} and focus_basis is null and day < ${beforeDay}::date`);
-      return Number(row?.n ?? 0);
-    },
   };
 }
 export type FocusStore = ReturnType<typeof createFocusStore>;

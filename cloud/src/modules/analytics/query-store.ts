@@ -316,8 +316,9 @@ export function createRollupQueries(database: Database, options: { fewPeople?: n
         ),
         targets as (select user_id, day from pd where fresh is not true)${focusOfTargets(orgId, timeZone, week)}
         select pd.user_id, to_char(pd.day, 'YYYY-MM-DD') as day, pd.active_ms::float8 as a, pd.idle_ms::float8 as i, pd.productive_ms::float8 as p,
-               (case when pd.fresh then pd.focus_ms else coalesce(c.f, pd.focus_ms) end)::float8 as f,
-               (case when pd.fresh then pd.after_hours_ms else coalesce(c.a, pd.after_hours_ms) end)::float8 as h
+               -- Fresh rows are no targets (no computed row): the stored figures, as for a day past raw retention.
+               coalesce(c.f, pd.focus_ms)::float8 as f,
+               coalesce(c.a, pd.after_hours_ms)::float8 as h
         from pd left join focus_of c on c.user_id = pd.user_id and c.day = pd.day`);
       const days: UserDayTotal[] = [];
       const focus: FocusDay[] = [];
