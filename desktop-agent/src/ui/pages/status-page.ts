@@ -45,8 +45,13 @@ export async function renderStatus(root: HTMLElement): Promise<void> {
           drawMessages((await api.dismissMessage(m.id)).messages);
           note.say(t.dismissed);
         } catch (error) {
-          note.say(common.errorPrefix + errorText(error), true);
-          drawMessages((await api.messages()).messages);
+          // The list is drawn again before the refusal is announced, so what is heard matches what is shown.
+          const refusal = common.errorPrefix + errorText(error);
+          await api.messages().then(
+            (fresh) => drawMessages(fresh.messages),
+            () => undefined,
+          );
+          note.say(refusal, true);
         }
       }),
     );
