@@ -54,6 +54,16 @@ const STORE_IF_TRUE = `
     select * from json_to_recordset($4::json)
       as u(id uuid, start timestamptz, duration_ms int, app text, title_enc text, idle boolean)
   ),
+  near as materialized (
+    -- the device's stored spans that could overlap one of the batch's (none is longer than
+    -- ${MAX_SPAN_MS} ms): one range scan, where a probe per span read the same rows again and again
+    select s.start, s.start + s.duration_ms * interval '1 millisecond' as finish from spans s
+    where s.org_id = $1::uuid and s.user_id = $2::uuid and s.device_id = $3::uuid
+      and s.start >= $6::timestamptz and s.start < $7::timestamptz
+      and s.start > (select min(b.start) from batch b) - interval '${MAX_SPAN_MS} milliseconds'
+      and s.start < (select max(b.start + b.duration_ms * interval '1 millisecond') from batch b)
+      and s.duration_ms > 0
+  ),
   clash as (
     -- a stored copy of one of its ids (a resend, a changed start, another device's id)
     (select 1 from spans s
@@ -61,16 +71,19 @@ const STORE_IF_TRUE = `
        and (s.start >= $6::timestamptz and s.start < $7::timestamptz or s.start >= $8::timestamptz and s.start < $9::timestamptz)
      limit 1)
     union all
-    -- a stored span of the device overlapping one of its spans (empty spans overlap nothing)
-    (select 1 from batch b cross join lateral (
-       select 1 from spans s
-       where s.org_id = $1::uuid and s.user_id = $2::uuid and s.device_id = $3::uuid
-         and s.start >= $6::timestamptz and s.start < $7::timestamptz
-         and s.start > b.start - interval '${MAX_SPAN_MS} milliseconds'
-         and s.start < b.start + b.duration_ms * interval '1 millisecond'
-         and s.start + s.duration_ms * interval '1 millisecond' > b.start and s.duration_ms > 0
-       limit 1) o
-     where b.duration_ms > 0
+    -- a stored span of the device overlapping one of its spans (empty spans overlap nothing): in
+    -- start order, a span of one side that begins before the latest end among the other side's
+    -- earlier spans (ties in either order are caught, as the later one begins before the other ends)
+    (select 1 from (
+       select t.stored, t.start,
+              max(t.finish) filter (where t.stored) over w as stored_end,
+              max(t.finish) filter (where not t.stored) over w as batch_end
+       from (select true as stored, n.start, n.finish from near n
+             union all
+             select false, b.start, b.start + b.duration_ms * interval '1 millisecond' from batch b where b.duration_ms > 0) t
+       window w as (order by t.start rows between unbounded preceding and 1 preceding)
+     ) o
+     where (not o.stored and o.stored_end > o.start) or (o.stored and o.batch_end > o.start)
      limit 1)
     union all
     -- a local day of the person (all devices) it would take over 24 hours

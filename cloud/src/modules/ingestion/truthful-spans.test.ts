@@ -97,6 +97,22 @@ describe.each(testDatabaseKinds())('spans that cannot be true, on %s', (kind) =>
     expect(row?.ms).toBe(HOUR + 2 * 60_000);
   });
 
+  it('finds an overlap with a stored span whichever begins first, at the same instant too, and lets touching and empty spans be', async () => {
+    const device = await deviceOf(2 * DAY);
+    const start = Date.now() - DAY;
+    expect((await send(device, [span(start, 10 * 60_000), span(start + HOUR, 60_000)])).accepted).toBe(2);
+    // One batch each: a batch true on its own is checked against what is stored inside its insert.
+    const sameInstant = span(start, 1000);
+    const coversStored = span(start + HOUR - 30_000, 2 * 60_000);
+    for (const s of [sameInstant, coversStored]) {
+      expect(await send(device, [s])).toMatchObject({ accepted: 0, rejected: [{ id: s.id, reason: 'overlap' }] });
+    }
+    const endsAtStored = span(start - 60_000, 60_000);
+    const empty = span(start + 5 * 60_000, 0);
+    expect(await send(device, [endsAtStored, empty])).toMatchObject({ accepted: 2, rejected: [] });
+    expect(await storedRows([sameInstant.id, coversStored.id])).toBe(0);
+  });
+
   it('lets two devices of one person record the same hour, but never more than 24 h in one of their days', async () => {
     const name = `two-devices${serial++}`;
     const laptop = await deviceOf(4 * DAY, name);
