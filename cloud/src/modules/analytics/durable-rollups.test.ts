@@ -163,16 +163,23 @@ describe.each(testDatabaseKinds())('rollups after kill -9 on %s', (kind) => {
     // Devices keep syncing; the process dies at a moment no one chose (mid-consume or not).
     let sent = 0;
     let stored = 0;
+    let ended = 0;
     const syncing = devices.map(async (device, i) => {
-      for (let round = 0; round < 50; round++) {
-        const spans = spansFrom(from + round * 2000 + i * 11, 20, 'Code');
-        sent += spans.length;
-        const res = await device.ingest(spans).catch(() => undefined);
-        if (!res) return;
-        if (res.status === 200) stored += ((await res.json()) as { accepted: number }).accepted;
+      try {
+        for (let round = 0; round < 50; round++) {
+          const spans = spansFrom(from + round * 2000 + i * 11, 20, 'Code');
+          sent += spans.length;
+          const res = await device.ingest(spans).catch(() => undefined);
+          if (!res) return;
+          if (res.status === 200) stored += ((await res.json()) as { accepted: number }).accepted;
+        }
+      } finally {
+        ended++;
       }
     });
-    await new Promise((r) => setTimeout(r, 400 + Math.floor(Math.random() * 800)));
+    // Killed once a share of the spans no one chose (a fifth to four fifths) is stored, however fast they go.
+    const killAt = Math.floor(devices.length * 50 * 20 * (0.2 + Math.random() * 0.6));
+    while (stored < killAt && ended < devices.length) await new Promise((r) => setTimeout(r, 5));
     await killHard(all.child);
     await Promise.all(syncing);
     expect(stored).toBeGreaterThan(0);
