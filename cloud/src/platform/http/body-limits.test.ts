@@ -72,6 +72,21 @@ describe.each(testDatabaseKinds())('request bodies and slow clients at the edge 
     expect(JSON.stringify(await response.json())).toContain('after decompression');
   });
 
+  it('reads a gzip body that inflates past what is inflated inline, within the limit, in full', async () => {
+    // 2 MB of JSON whitespace after the fields: past the 1 MB inflated in the event loop, under the 16 MB limit.
+    const body = gzipSync(Buffer.from(`{"token":"not-a-token"${' '.repeat(2 * MiB)}}`));
+    const response = await cloud.fetchPath('/v1/devices/enroll', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body,
+    });
+    // Parsed to its closing brace, 2 MB on: the answer is about its fields, not its size or encoding.
+    expect(response.status).toBe(400);
+    const answer = (await response.json()) as { error: { code: string; fields: { path: string }[] } };
+    expect(answer.error.code).toBe('validation_failed');
+    expect(answer.error.fields.map((f) => f.path)).toContain('token');
+  });
+
   it('answers 400 to a body that is not gzip, or is cut off, though it says it is', async () => {
     const whole = gzipSync(Buffer.from(JSON.stringify({ token: 'x'.repeat(64) })));
     for (const body of [Buffer.from('{"token":"plain"}'), whole.subarray(0, whole.length - 6)]) {
