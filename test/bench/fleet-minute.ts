@@ -9,7 +9,7 @@ import { parseConfig } from '../../cloud/src/platform/config';
 import { loadSecrets } from '../../cloud/src/platform/secrets';
 import { createTestDatabase } from '../../cloud/test/support/database';
 import { startBare } from './fleet';
-import { HISTORY_MS, realisticBatch, startServer } from './ingest';
+import { HISTORY_MS, partitionHistory, realisticBatch, startServer } from './ingest';
 import { median, percentile } from './stats';
 
 export interface FleetMinuteFigures {
@@ -197,6 +197,7 @@ export async function benchFleetMinute(options: { devices?: number; minutes?: nu
   let devices: SimDevice[] = [];
   try {
     devices = await seedFleet(databaseUrl, count, tokenSecret);
+    await partitionHistory(databaseUrl);
     await oneMinute(server.url, devices, 0, true);
     for (let m = 1; m <= minutes; m++) {
       const result = await oneMinute(server.url, devices, m, true);

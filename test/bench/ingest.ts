@@ -72,13 +72,30 @@ export async function startServer(databaseUrl: string, env: Record<string, strin
   return { child, url, token };
 }
 
-/** `count` people of the server's demo org, each with an enrollment token that binds to them. */
-export async function perPersonTokens(databaseUrl: string, count: number): Promise<string[]> {
+/** The product's services over the bench's database, for setup made the way the product makes it. */
+async function withCloud<T>(databaseUrl: string, work: (services: ReturnType<typeof createApp>['services']) => Promise<T>): Promise<T> {
   const config = parseConfig({ DATABASE_URL: databaseUrl, DEMO_SEED: 'false', LOG_LEVEL: 'silent' });
   const database = await openDatabase({ databaseUrl, dataDir: config.DATA_DIR, poolSize: 2 });
   const cloud = createApp({ config, database, secrets: loadSecrets(config), logger: pino({ level: 'silent' }) });
   try {
-    const { directory, devices } = cloud.services;
+    return await work(cloud.services);
+  } finally {
+    await cloud.stop();
+    await database.close();
+  }
+}
+
+/**
+ * A daily partition for each day of the history the fleet sends, as a deployment that has run
+ * that long has (its partition job makes each a day ahead): none of it falls to the default.
+ */
+export function partitionHistory(databaseUrl: string): Promise<unknown> {
+  return withCloud(databaseUrl, ({ ingestion }) => ingestion.ensureDailyPartitions(new Date(Date.now() - HISTORY_MS - 86_400_000), new Date()));
+}
+
+/** `count` people of the server's demo org, each with an enrollment token that binds to them. */
+export function perPersonTokens(databaseUrl: string, count: number): Promise<string[]> {
+  return withCloud(databaseUrl, async ({ directory, devices }) => {
     const org = await directory.firstOrg();
     if (!org) throw new Error('the bench server made no demo org');
     const tokens: string[] = [];
@@ -87,10 +104,7 @@ export async function perPersonTokens(databaseUrl: string, count: number): Promi
       tokens.push((await devices.createEnrollmentToken({ orgId: org.id, userId: person.id, label: `bench ${i}`, validDays: 1, maxUses: 1 })).token);
     }
     return tokens;
-  } finally {
-    await cloud.stop();
-    await database.close();
-  }
+  });
 }
 
 /** The devices enrolled and consenting HISTORY_MS ago: the server refuses spans from before either. */
@@ -171,6 +185,7 @@ export async function enrollFleet(databaseUrl: string, server: { url: string; to
     devices.push(device);
   }
   await backdate(databaseUrl, devices);
+  await partitionHistory(databaseUrl);
   return devices;
 }
 
