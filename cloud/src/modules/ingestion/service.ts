@@ -11,7 +11,7 @@ import { NO_EVENTS, type EventOutbox, type NewEvent } from '../../platform/event
 import type { IngestionStore, InsertedSpan, OwedSpanRow, SpanRow } from './store';
 import type { TitleCipher } from './title-cipher';
 import type { TruthStore } from './truth-store';
-import { factsQuery, judge, quickCheck, type Candidate } from './truth';
+import { dayIn, factsQuery, judge, quickCheck, type Candidate } from './truth';
 
 /** A person's own span with the title opened for them (full, redacted or hashed, as the device sent it). */
 export interface UserSpan {
@@ -273,13 +273,13 @@ export function createIngestionService(deps: Deps) {
       if (candidates.length > 0 && device.userId !== null) {
         const owner = { orgId: device.orgId, userId: device.userId, deviceId: device.deviceId };
         const timeZone = await timeZoneOf(device.orgId);
-        const q = factsQuery(owner, timeZone, candidates);
+        const dayOf = dayIn(timeZone);
         // Checked against what is stored and stored in one transaction per person: a second batch
         // of the same person waits, then sees this one's spans. A batch true on its own is checked
         // inside its insert (one round trip, the batch.ingested event written by the same statement
         // when a broker is configured); one that something stored contradicts, the full way. An
         // import batch the full way too: its spans are stored under the grant that covers them.
-        const quick = cover ? undefined : quickCheck(owner.deviceId, timeZone, candidates, q.dayOf);
+        const quick = cover ? undefined : quickCheck(owner.deviceId, timeZone, candidates, dayOf);
         const all = candidates.map((c) => c.row);
         const event = events.enabled ? { id: uuidv7(), batchId: batch.batchId, time: now() } : undefined;
         const stored = quick ? await truth.storeIfTrue(owner, quick, all, event) : undefined;
@@ -290,6 +290,8 @@ export function createIngestionService(deps: Deps) {
             .filter((r) => fresh.has(r.id))
             .map((r) => ({ id: r.id, start: new Date(r.start), durationMs: r.durationMs, app: r.app, idle: r.idle }));
         } else {
+          // What is stored that the batch could contradict is read only on this path.
+          const q = factsQuery(owner, timeZone, candidates);
           inserted = await truth.serialized(q, async (facts, spans, tx) => {
             // An import withdrawn since its cover was read stores nothing; one in force stays so
             // until this commits, so the withdrawal's erasure finds what this batch stores.

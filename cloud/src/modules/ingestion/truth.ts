@@ -52,33 +52,47 @@ function wallClock(ms: number, timeZone: string): number {
 
 const dayFormatters = new Map<string, Intl.DateTimeFormat>();
 const QUARTER_HOUR = 900_000;
+/** Answers kept across batches, per time zone; a cache is emptied when it reaches this size. */
+const CACHED_ANSWERS = 50_000;
+const dayCaches = new Map<string, Map<number, string>>();
+const dayStarts = new Map<string, number>();
 
 /** The local day (YYYY-MM-DD) of an instant in a time zone: the day rollups count a span for. */
 export function dayIn(timeZone: string): (ms: number) => string {
   let format = dayFormatters.get(timeZone);
-  if (!format) {
+  let cache = dayCaches.get(timeZone);
+  if (!format || !cache) {
     format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    cache = new Map();
     dayFormatters.set(timeZone, format);
+    dayCaches.set(timeZone, cache);
   }
   const f = format;
+  const answers = cache;
   // Zones change offset on quarter hours at the finest: one answer per quarter hour.
-  const cache = new Map<number, string>();
   return (ms) => {
     const bucket = Math.floor(ms / QUARTER_HOUR);
-    let day = cache.get(bucket);
+    let day = answers.get(bucket);
     if (day === undefined) {
       day = f.format(bucket * QUARTER_HOUR);
-      cache.set(bucket, day);
+      if (answers.size >= CACHED_ANSWERS) answers.clear();
+      answers.set(bucket, day);
     }
     return day;
   };
 }
 
-/** The instant a local day begins in a time zone: local midnight's offset, found in two steps. */
+/** The instant a local day begins in a time zone: local midnight's offset, found in two steps (and kept). */
 function dayStart(day: string, timeZone: string): number {
-  const midnight = Date.parse(`${day}T00:00:00Z`);
-  let at = midnight - (wallClock(midnight, timeZone) - midnight);
-  at = midnight - (wallClock(at, timeZone) - at);
+  const key = `${timeZone} ${day}`;
+  let at = dayStarts.get(key);
+  if (at === undefined) {
+    const midnight = Date.parse(`${day}T00:00:00Z`);
+    at = midnight - (wallClock(midnight, timeZone) - midnight);
+    at = midnight - (wallClock(at, timeZone) - at);
+    if (dayStarts.size >= CACHED_ANSWERS) dayStarts.clear();
+    dayStarts.set(key, at);
+  }
   return at;
 }
 
