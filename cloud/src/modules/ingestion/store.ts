@@ -160,16 +160,28 @@ export function createIngestionStore(database: Queryable) {
     /**
      * Takes up to `limit` outbox rows no other worker holds (FOR UPDATE SKIP LOCKED: they stay
      * locked until the caller's transaction ends) with their spans. Call inside a transaction.
+     * Two statements: the rows first, then their spans within the rows' first and last starts,
+     * so the read is planned over those days' partitions alone (planned over all ~100 of them, it
+     * took 7 ms of a consumer's transaction, more than the read).
      */
     async claimOwed(limit: number): Promise<OwedSpanRow[]> {
+      const claimed = await database.rows<{ seq: number | string; first: Date | string; last: Date | string }>(sql`
+        select seq, (select min(t) from unnest(starts) t) as first, (select max(t) from unnest(starts) t) as last
+        from span_inserts order by seq limit ${limit} for update skip locked`);
+      if (claimed.length === 0) return [];
+      let first = Number.POSITIVE_INFINITY;
+      let last = Number.NEGATIVE_INFINITY;
+      for (const c of claimed) {
+        first = Math.min(first, new Date(c.first).getTime());
+        last = Math.max(last, new Date(c.last).getTime());
+      }
       return database.rows<OwedSpanRow>(sql`
-        with claimed as (
-          select seq, org_id, user_id, span_ids, starts from span_inserts order by seq limit ${limit} for update skip locked
-        )
         select c.seq, c.org_id, c.user_id, s.start, s.duration_ms, s.app, s.idle, s.title_enc
-        from claimed c
+        from span_inserts c
         cross join lateral unnest(c.span_ids, c.starts) as k(id, start)
         left join spans s on s.id = k.id and s.start = k.start and s.org_id = c.org_id
+          and s.start >= ${new Date(first).toISOString()}::timestamptz and s.start <= ${new Date(last).toISOString()}::timestamptz
+        where c.seq = any(${`{${claimed.map((c) => c.seq).join(',')}}`}::bigint[])
         order by c.seq`);
     },
 
