@@ -73,7 +73,7 @@ describe.each(testDatabaseKinds())('consent decisions on %s', (kind) => {
     expect(receipt.payload.services[0]?.purposes.find((p) => p.scope === 'idle')?.granted).toBe(false);
     // A changed byte of the payload no longer verifies.
     const [head, body, signature] = receipt.jws.split('.');
-    const tampered = `${head}.${(body ?? '').slice(0, -2)}${(body ?? '').endsWith('A') ? 'B' : 'A'}${(body ?? '').slice(-1)}.${signature}`;
+    const tampered = `${head}.${(body ?? '').slice(0, -2)}${(body ?? '').at(-2) === 'A' ? 'B' : 'A'}${(body ?? '').slice(-1)}.${signature}`;
     await expect(compactVerify(tampered, await importJWK(jwk, 'EdDSA'))).rejects.toThrow();
   });
 
