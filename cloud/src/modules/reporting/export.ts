@@ -37,7 +37,7 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
     }
     // Nothing here reads activity: access, range, policy, directory and consents side by side.
     const [scope, range, { minGroupSize: k, managersSeeIndividuals }, members, consents] = await Promise.all([
-      q.teamId === undefined ? undefined : reports.teamOf(user, q.teamId),
+      q.teamId === undefined ? undefined : reports.teamWithMembers(user, q.teamId),
       resolveRange(deps.analytics, user.orgId, q),
       visibilityRules(deps.consent, user.orgId),
       reports.membersOf(user.orgId),

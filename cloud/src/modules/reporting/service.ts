@@ -40,13 +40,23 @@ export function createReportingService(deps: ReportDeps) {
     return list;
   }
 
+  /**
+   * A team the user may read, without its members: a team report reads the person-days
+   * attributed to the team, never today's member list (at 10,000 people, reading the org's
+   * directory cost as much as the report's own rollup reads each time its cache ran out).
+   */
   async function teamOf(user: SignedInUser, teamId: string) {
-    const [, teams, people] = await Promise.all([access.assertCanReadPersonalData(user, { teamId }), teamsOf(user.orgId), membersOf(user.orgId)]);
+    const [, teams] = await Promise.all([access.assertCanReadPersonalData(user, { teamId }), teamsOf(user.orgId)]);
     // A team created since the cached list was read: read the list again once.
     const team = teams.find((t) => t.id === teamId) ?? (await directory.listTeams(user.orgId)).find((t) => t.id === teamId);
     if (!team) throw new AppError('not_found', 'No such team');
-    const memberIds = people.filter((m) => m.teamId === teamId).map((m) => m.id);
-    return { team, memberIds };
+    return { team };
+  }
+
+  /** A team the user may read, with who is in it today (a list of its people, a person-level export). */
+  async function teamWithMembers(user: SignedInUser, teamId: string) {
+    const [{ team }, people] = await Promise.all([teamOf(user, teamId), membersOf(user.orgId)]);
+    return { team, memberIds: people.filter((m) => m.teamId === teamId).map((m) => m.id) };
   }
 
   function viewed(user: SignedInUser, action: string, subjects: Iterable<string>, details: Record<string, unknown>) {
@@ -85,6 +95,7 @@ export function createReportingService(deps: ReportDeps) {
   return {
     membersOf,
     teamOf,
+    teamWithMembers,
     viewed,
 
     /** Teams the user may report on: all of an admin's org, a manager's own teams. */
@@ -161,7 +172,7 @@ export function createReportingService(deps: ReportDeps) {
      * the team's total would give the rest's time by subtraction.
      */
     async teamPeople(user: SignedInUser, q: { teamId: string }): Promise<TeamPeople> {
-      const { team, memberIds } = await teamOf(user, q.teamId);
+      const { team, memberIds } = await teamWithMembers(user, q.teamId);
       const [{ managersSeeIndividuals, minGroupSize: k }, consents, people] = await Promise.all([
         visibilityRules(deps.consent, user.orgId),
         deps.consent.latestDecisions(user.orgId),
