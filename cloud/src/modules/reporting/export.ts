@@ -37,13 +37,13 @@ export function createCsvExport(deps: ReportDeps, reports: ReportingService) {
     }
     // Nothing here reads activity: access, range, policy, directory and consents side by side.
     const [scope, range, { minGroupSize: k, managersSeeIndividuals }, members, consents] = await Promise.all([
-      q.teamId === undefined ? undefined : reports.teamWithMembers(user, q.teamId),
+      q.teamId === undefined ? undefined : reports.teamOf(user, q.teamId),
       resolveRange(deps.analytics, user.orgId, q),
       visibilityRules(deps.consent, user.orgId),
       reports.membersOf(user.orgId),
       q.level === 'person' ? deps.consent.latestDecisions(user.orgId) : undefined,
     ]);
-    let people = scope ? scope.memberIds : members.map((m) => m.id);
+    let people = (scope ? members.filter((m) => m.teamId === scope.team.id) : members).map((m) => m.id);
     if (q.level === 'person') {
       if (!managersSeeIndividuals) throw new AppError('forbidden', 'The policy does not let anyone see individual activity; export at team level');
       const grants = grantsByPerson(consents ?? []);

@@ -53,12 +53,6 @@ export function createReportingService(deps: ReportDeps) {
     return { team };
   }
 
-  /** A team the user may read, with who is in it today (a list of its people, a person-level export). */
-  async function teamWithMembers(user: SignedInUser, teamId: string) {
-    const [{ team }, people] = await Promise.all([teamOf(user, teamId), membersOf(user.orgId)]);
-    return { team, memberIds: people.filter((m) => m.teamId === teamId).map((m) => m.id) };
-  }
-
   function viewed(user: SignedInUser, action: string, subjects: Iterable<string>, details: Record<string, unknown>) {
     // Read with an API token: the creator is the actor, and the entry names the token.
     const via = user.apiTokenId === undefined ? {} : { apiTokenId: user.apiTokenId };
@@ -95,7 +89,6 @@ export function createReportingService(deps: ReportDeps) {
   return {
     membersOf,
     teamOf,
-    teamWithMembers,
     viewed,
 
     /** Teams the user may report on: all of an admin's org, a manager's own teams. */
@@ -172,13 +165,13 @@ export function createReportingService(deps: ReportDeps) {
      * the team's total would give the rest's time by subtraction.
      */
     async teamPeople(user: SignedInUser, q: { teamId: string }): Promise<TeamPeople> {
-      const { team, memberIds } = await teamWithMembers(user, q.teamId);
+      const { team } = await teamOf(user, q.teamId);
       const [{ managersSeeIndividuals, minGroupSize: k }, consents, people] = await Promise.all([
         visibilityRules(deps.consent, user.orgId),
         deps.consent.latestDecisions(user.orgId),
         membersOf(user.orgId),
       ]);
-      const members = people.filter((m) => memberIds.includes(m.id)).sort((a, b) => a.name.localeCompare(b.name));
+      const members = people.filter((m) => m.teamId === team.id).sort((a, b) => a.name.localeCompare(b.name));
       if (!managersSeeIndividuals) {
         return {
           team,
