@@ -182,7 +182,7 @@ export async function benchReports(serverUrl: string | 'pglite', size: SeedOptio
     // database the bench has run on before owes none.
     const upkeepStarted = performance.now();
     let focusStored = 0;
-    for (let n = -1; n !== 0; focusStored += n) n = (await services.analyticsJobs.focusUpkeep(new Date(), 60_000)).stored;
+    for (let n = -1; n !== 0; focusStored += n) n = (await services.analyticsJobs.focusUpkeep(60_000)).stored;
     const focusSeconds = Math.round((performance.now() - upkeepStarted) / 100) / 10;
     // The rollups and their indexes read once into the OS page cache (pg_prewarm's 'read' mode),
     // as on a database server with memory for them: at 10,000 people they are ~1.4 GB, where the
@@ -240,7 +240,7 @@ export async function benchReports(serverUrl: string | 'pglite', size: SeedOptio
       let upkeep: Promise<unknown> = Promise.resolve();
       const upkeepTimer = ingest
         ? setInterval(() => {
-            upkeep = upkeep.then(() => services.analyticsJobs.focusUpkeep(new Date())).catch(() => undefined);
+            upkeep = upkeep.then(() => services.analyticsJobs.focusUpkeep()).catch(() => undefined);
           }, 60_000)
         : undefined;
       await new Promise((r) => setTimeout(r, 1500));

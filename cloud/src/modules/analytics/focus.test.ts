@@ -54,8 +54,6 @@ const DAY: Record<string, string> = { '2026-10-27': '2026-10-27', '2026-10-20': 
 const dayOf = (d: Date) => DAY[d.toISOString().slice(0, 10)] ?? '';
 const PRODUCTIVITY: Record<string, 'productive' | 'neutral'> = { Code: 'productive', Slack: 'neutral' };
 const CATEGORY: Record<string, string> = { Code: 'Development', Slack: 'Chat' };
-/** A moment after every day above, in the org's zone: the upkeep job stores days before its today. */
-const LATER = new Date('2026-11-02T12:00:00Z');
 const DEFAULT_BASIS = focusBasis('Europe/Berlin', DEFAULT_WORKING_WEEK);
 
 describe.each(testDatabaseKinds())('focus time and after hours on %s', (kind) => {
@@ -183,14 +181,15 @@ describe.each(testDatabaseKinds())('focus time and after hours on %s', (kind) =>
     }
   });
 
-  const upkeep = () => cloud.cloud.services.analyticsJobs.focusUpkeep(LATER);
+  const upkeep = () => cloud.cloud.services.analyticsJobs.focusUpkeep();
   const focusDays = async () =>
     (
       await createRollupQueries(cloud.database).groupPersonFocusDays(admin.orgId, teamId, '2026-10-19', '2026-10-28', 'Europe/Berlin', DEFAULT_WORKING_WEEK)
     ).focus.sort((a, b) => a.userId.localeCompare(b.userId) || a.day.localeCompare(b.day));
   const stored = (userId: string) =>
-    cloud.database.rows<{ day: string; focus_ms: number | null; after_hours_ms: number | null; focus_basis: string | null }>(sql`
-      select day::text as day, focus_ms::float8 as focus_ms, after_hours_ms::float8 as after_hours_ms, focus_basis
+    cloud.database.rows<{ day: string; focus_ms: number | null; after_hours_ms: number | null; focus_basis: string | null; owed: boolean }>(sql`
+      select day::text as day, focus_ms::float8 as focus_ms, after_hours_ms::float8 as after_hours_ms, focus_basis,
+             (focus_basis is null or focus_owed_from is not null) as owed
       from rollup_user_days where org_id = ${admin.orgId} and user_id = ${userId} order by day`);
 
   it('stores each person-day’s figures once the upkeep job runs; a report reads the same figures from them', async () => {
@@ -198,9 +197,9 @@ describe.each(testDatabaseKinds())('focus time and after hours on %s', (kind) =>
     const computed = await focusDays();
     expect(await upkeep()).toEqual({ stored: 15, cleared: 0 });
     expect(await stored(people[0] ?? '')).toEqual([
-      { day: '2026-10-20', focus_ms: 0, after_hours_ms: 20 * MIN, focus_basis: DEFAULT_BASIS },
-      { day: '2026-10-24', focus_ms: 0, after_hours_ms: 10 * MIN, focus_basis: DEFAULT_BASIS },
-      { day: '2026-10-27', focus_ms: 44 * MIN, after_hours_ms: 10 * MIN, focus_basis: DEFAULT_BASIS },
+      { day: '2026-10-20', focus_ms: 0, after_hours_ms: 20 * MIN, focus_basis: DEFAULT_BASIS, owed: false },
+      { day: '2026-10-24', focus_ms: 0, after_hours_ms: 10 * MIN, focus_basis: DEFAULT_BASIS, owed: false },
+      { day: '2026-10-27', focus_ms: 44 * MIN, after_hours_ms: 10 * MIN, focus_basis: DEFAULT_BASIS, owed: false },
     ]);
     expect(await focusDays()).toEqual(computed);
     expect(await upkeep()).toEqual({ stored: 0, cleared: 0 });
@@ -236,15 +235,26 @@ describe.each(testDatabaseKinds())('focus time and after hours on %s', (kind) =>
         },
       ],
       teams: [{ orgId: admin.orgId, teamId, day: '2026-10-24', category: 'Development', productivity: 'productive', activeMs: 25 * MIN, idleMs: 0, spans: 1 }],
-      presence: [{ orgId: admin.orgId, day: '2026-10-24', userId: person, teamId, activeMs: 25 * MIN, idleMs: 0, productiveMs: 25 * MIN }],
+      presence: [
+        {
+          orgId: admin.orgId,
+          day: '2026-10-24',
+          userId: person,
+          teamId,
+          activeMs: 25 * MIN,
+          idleMs: 0,
+          productiveMs: 25 * MIN,
+          firstStartMs: Date.parse('2026-10-24T10:10:00Z'),
+        },
+      ],
       weeks: [],
       orgDays: [],
     });
-    expect((await stored(person)).find((r) => r.day === '2026-10-24')?.focus_basis).toBeNull();
+    expect((await stored(person)).find((r) => r.day === '2026-10-24')?.owed).toBe(true);
     const saturday = { userId: person, day: '2026-10-24', focusMs: 35 * MIN, afterHoursMs: 35 * MIN };
     expect((await focusDays()).find((d) => d.userId === person && d.day === '2026-10-24')).toEqual(saturday);
     expect(await upkeep()).toEqual({ stored: 1, cleared: 0 });
-    expect((await stored(person)).find((r) => r.day === '2026-10-24')).toMatchObject({ focus_ms: 35 * MIN, focus_basis: DEFAULT_BASIS });
+    expect((await stored(person)).find((r) => r.day === '2026-10-24')).toMatchObject({ focus_ms: 35 * MIN, focus_basis: DEFAULT_BASIS, owed: false });
     expect((await focusDays()).find((d) => d.userId === person && d.day === '2026-10-24')).toEqual(saturday);
   });
 

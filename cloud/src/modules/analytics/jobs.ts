@@ -5,7 +5,6 @@ import type { DirectoryService } from '../directory';
 import type { IngestionService } from '../ingestion';
 import type { ScheduleJobs } from '../../platform/scheduler';
 import { focusBasis, type FocusStore } from './focus-store';
-import { dayInZone } from './rollup';
 import type { AnalyticsService } from './service';
 
 export const DEFAULT_RETENTION_DAYS = 90;
@@ -69,11 +68,12 @@ export function createAnalyticsJobs(deps: Deps) {
     },
 
     /**
-     * Stores the focus and after-hours figures of every person-day without them, days before
-     * each org's today, newest first, until done or `budgetMs` has passed. An org's rows computed
-     * under other settings (its working week changed) are cleared first, once per change.
+     * Stores the focus and after-hours figures of every person-day that owes them (today's with
+     * spans since the last run, days rebuilt or never computed), newest first, until done or
+     * `budgetMs` has passed. An org's rows computed under other settings (its working week
+     * changed) are cleared first, once per change.
      */
-    async focusUpkeep(now: Date, budgetMs = FOCUS_UPKEEP_BUDGET_MS): Promise<{ stored: number; cleared: number }> {
+    async focusUpkeep(budgetMs = FOCUS_UPKEEP_BUDGET_MS): Promise<{ stored: number; cleared: number }> {
       const started = Date.now();
       let stored = 0;
       let cleared = 0;
@@ -86,8 +86,7 @@ export function createAnalyticsJobs(deps: Deps) {
           cleared += await focus.forgetOtherBases(orgId, basis);
           settled.set(orgId, basis);
         }
-        const today = dayInZone(org.timeZone)(now);
-        for (let n = 1; n > 0 && Date.now() - started < budgetMs; stored += n) n = await focus.fill(orgId, org.timeZone, week, today);
+        for (let n = 1; n > 0 && Date.now() - started < budgetMs; stored += n) n = await focus.fill(orgId, org.timeZone, week);
       }
       if (stored > 0 || cleared > 0) logger.info({ stored, cleared }, 'analytics: focus figures stored');
       return { stored, cleared };
@@ -102,7 +101,7 @@ export function createAnalyticsJobs(deps: Deps) {
         { name: 'partition-upkeep', cron: '17 * * * *', run: () => jobs.partitionUpkeep(new Date()) },
         { name: 'retention', cron: '40 2 * * *', run: () => jobs.retention(new Date()) },
         { name: 'consistency-check', cron: '10 3 * * *', run: () => jobs.consistencyCheck(new Date()) },
-        { name: 'focus-upkeep', cron: '5 * * * * *', run: () => jobs.focusUpkeep(new Date()) },
+        { name: 'focus-upkeep', cron: '5 * * * * *', run: () => jobs.focusUpkeep() },
       ]);
     },
   };

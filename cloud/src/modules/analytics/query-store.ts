@@ -1,7 +1,7 @@
 import { addDays, weekOf, type WorkingWeek } from '@icarus/shared';
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
-import { focusBasis, focusOfTargets } from './focus-store';
+import { focusBasis, focusOfTargets, focusTargetColumns } from './focus-store';
 import type { Productivity } from './tables';
 
 /** Reads of the rollups for reports; every query is bounded by org and by a day range. */
@@ -296,8 +296,9 @@ export function createRollupQueries(database: Database, options: { fewPeople?: n
     /**
      * One group's person-days (attributed to the group, as `groupPersonDays`) and, in the same
      * statement, their focus and after-hours time (analytics/focus-store.ts): stored figures where their
-     * stamp matches the org's settings now, the rest (today's, a day with new spans, all of them
-     * right after the working week changed) computed from those days' spans. `focus` holds only
+     * stamp matches the org's settings now and no span was added since, the rest (today's, a day
+     * with new spans, all of them right after the working week changed) computed from those
+     * days' spans: from the stored cut on where it holds, else the whole day. `focus` holds only
      * person-days with either.
      */
     async groupPersonFocusDays(
@@ -308,13 +309,15 @@ export function createRollupQueries(database: Database, options: { fewPeople?: n
       timeZone: string,
       week: WorkingWeek,
     ): Promise<{ days: UserDayTotal[]; focus: FocusDay[] }> {
+      const basis = focusBasis(timeZone, week);
       const rows = await database.rows<Record<string, unknown>>(sql`
         with pd as (
-          select user_id, day, active_ms, idle_ms, productive_ms, focus_ms, after_hours_ms, focus_basis = ${focusBasis(timeZone, week)} as fresh
+          select ${focusTargetColumns(basis)}, active_ms, idle_ms, productive_ms, focus_ms, after_hours_ms,
+                 focus_basis = ${basis} and focus_owed_from is null as fresh
           from rollup_user_days
           where org_id = ${orgId} and ${sameTeam(teamId)} and day between ${from}::date and ${to}::date
         ),
-        targets as (select user_id, day from pd where fresh is not true)${focusOfTargets(orgId, timeZone, week)}
+        targets as (select user_id, day, since, base_f, base_a from pd where fresh is not true)${focusOfTargets(orgId, timeZone, week)}
         select pd.user_id, to_char(pd.day, 'YYYY-MM-DD') as day, pd.active_ms::float8 as a, pd.idle_ms::float8 as i, pd.productive_ms::float8 as p,
                -- Fresh rows are no targets (no computed row): the stored figures, as for a day past raw retention.
                coalesce(c.f, pd.focus_ms)::float8 as f,

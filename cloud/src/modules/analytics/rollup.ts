@@ -11,6 +11,8 @@ export interface SpanFact {
   idle: boolean;
   ms: number;
   spans: number;
+  /** The span's start (ms); absent for a group of spans. */
+  startMs?: number;
 }
 
 const QUARTER_HOUR = 900_000;
@@ -67,12 +69,14 @@ export function aggregate(
     const teamId = teamOf(f.userId, f.day);
     const presenceKey = `${f.userId}|${f.day}`;
     const p = presence.get(presenceKey);
+    const firstStartMs = f.startMs ?? null;
     if (p) {
       p.activeMs += active;
       p.idleMs += idle;
       p.productiveMs += productive;
+      p.firstStartMs = p.firstStartMs === null || firstStartMs === null ? null : Math.min(p.firstStartMs, firstStartMs);
     } else {
-      presence.set(presenceKey, { orgId, day: f.day, userId: f.userId, teamId, activeMs: active, idleMs: idle, productiveMs: productive });
+      presence.set(presenceKey, { orgId, day: f.day, userId: f.userId, teamId, activeMs: active, idleMs: idle, productiveMs: productive, firstStartMs });
       // Weeks change only when a person-day is new to this batch: once per person-day.
       const { week, bit } = weekOf(f.day);
       const weekKey = `${f.userId}|${week}`;

@@ -137,7 +137,16 @@ export function createAnalyticsService(deps: Deps) {
               for (const b of batches) {
                 if (b.orgId !== orgId) continue;
                 for (const sp of b.spans) {
-                  yield { userId: b.userId, day: ctx.dayOf(sp.start), app: sp.app, title: sp.title, idle: sp.idle, ms: sp.durationMs, spans: 1 };
+                  yield {
+                    userId: b.userId,
+                    day: ctx.dayOf(sp.start),
+                    app: sp.app,
+                    title: sp.title,
+                    idle: sp.idle,
+                    ms: sp.durationMs,
+                    spans: 1,
+                    startMs: sp.start.getTime(),
+                  };
                 }
               }
             };

@@ -32,6 +32,8 @@ export interface PresenceRow {
   activeMs: number;
   idleMs: number;
   productiveMs: number;
+  /** The earliest start (ms) of the spans summed here; null when they were summed without it. */
+  firstStartMs: number | null;
 }
 export interface UserWeekRow {
   orgId: string;
@@ -61,7 +63,19 @@ const asUserRecords = (rows: UserDayRow[]) =>
   JSON.stringify(rows.map((r) => [r.orgId, r.userId, r.day, r.app, r.category, r.productivity, r.activeMs, r.idleMs, r.spans]));
 const asTeamRecords = (rows: TeamDayRow[]) =>
   JSON.stringify(rows.map((r) => [r.orgId, r.teamId, r.day, r.category, r.productivity, r.activeMs, r.idleMs, r.spans]));
-const asPresenceRecords = (rows: PresenceRow[]) => JSON.stringify(rows.map((r) => [r.orgId, r.day, r.userId, r.teamId, r.activeMs, r.idleMs, r.productiveMs]));
+const asPresenceRecords = (rows: PresenceRow[]) =>
+  JSON.stringify(
+    rows.map((r) => [
+      r.orgId,
+      r.day,
+      r.userId,
+      r.teamId,
+      r.activeMs,
+      r.idleMs,
+      r.productiveMs,
+      r.firstStartMs === null ? null : new Date(r.firstStartMs).toISOString(),
+    ]),
+  );
 const asWeekRecords = (rows: UserWeekRow[]) => JSON.stringify(rows.map((r) => [r.orgId, r.week, r.userId, r.days]));
 const asOrgDayRecords = (rows: OrgDayRow[]) => JSON.stringify(rows.map((r) => [r.orgId, r.day, r.activeMs, r.idleMs, r.productiveMs, r.spans]));
 
@@ -136,16 +150,17 @@ export function createAnalyticsStore(database: Database) {
             spans = rollup_org_daily.spans + excluded.spans
           returning 1
         )
-        insert into rollup_user_days (org_id, day, user_id, team_id, active_ms, idle_ms, productive_ms)
-        ${PRESENCE_SELECT} from json_array_elements(${asPresenceRecords(changes.presence)}::json) e
+        insert into rollup_user_days (org_id, day, user_id, team_id, active_ms, idle_ms, productive_ms, focus_owed_from)
+        ${PRESENCE_SELECT}, coalesce((e->>7)::timestamptz, '-infinity') from json_array_elements(${asPresenceRecords(changes.presence)}::json) e
         -- The team is the one the membership history gives for that day (a move today moves today's row).
         on conflict (org_id, day, user_id) do update set
           team_id = excluded.team_id,
           active_ms = rollup_user_days.active_ms + excluded.active_ms,
           idle_ms = rollup_user_days.idle_ms + excluded.idle_ms,
           productive_ms = rollup_user_days.productive_ms + excluded.productive_ms,
-          -- New spans: the day's stored focus figures are owed again (analytics/focus-store.ts).
-          focus_basis = null`);
+          -- New spans: the day's stored focus figures are owed again from their first start on
+          -- (unknown: from the day's start), see analytics/focus-store.ts.
+          focus_owed_from = least(rollup_user_days.focus_owed_from, excluded.focus_owed_from)`);
     },
 
     /** Replaces an org's rollups for [fromDay, toDay] with rows rebuilt from raw spans, atomically. */

@@ -58,22 +58,33 @@ export const rollupUserDays = pgTable(
     productiveMs: bigint('productive_ms', { mode: 'number' }).notNull().default(0),
     /**
      * That day's focus and after-hours time (see analytics/focus-store.ts), valid while `focusBasis`
-     * equals the org's settings: the consumer clears the stamp when it adds spans to the day,
-     * and the focus upkeep job fills it in again.
+     * equals the org's settings and no span was added since (`focusOwedFrom` null); the focus
+     * upkeep job computes them again.
      */
     focusMs: bigint('focus_ms', { mode: 'number' }),
     afterHoursMs: bigint('after_hours_ms', { mode: 'number' }),
     focusBasis: text('focus_basis'),
+    /** The earliest start of the spans the consumer added since the figures were computed. */
+    focusOwedFrom: timestamp('focus_owed_from', { withTimezone: true, precision: 3 }),
+    /**
+     * The start of the day's last span that no earlier span runs into and that begins a new
+     * stretch, with the focus and after-hours time before it: nothing after it can change those,
+     * so while every added span starts after it, the day's figures are these plus what its spans
+     * from there give (a few minutes of today's spans, not all of them).
+     */
+    focusCut: timestamp('focus_cut', { withTimezone: true, precision: 3 }),
+    cutFocusMs: bigint('cut_focus_ms', { mode: 'number' }),
+    cutAfterHoursMs: bigint('cut_after_hours_ms', { mode: 'number' }),
   },
   (t) => [
     primaryKey({ columns: [t.orgId, t.day, t.userId] }),
     index('rollup_user_days_team').on(t.orgId, t.teamId, t.day),
     // A team summary asks for a handful of people over a range: person first, then day.
     index('rollup_user_days_user').on(t.orgId, t.userId, t.day),
-    // What the focus upkeep job still owes: only rows without a stamp (today's, mostly).
+    // What the focus upkeep job still owes: rows without a stamp or with spans added since (today's, mostly).
     index('rollup_user_days_focus_owed')
       .on(t.orgId, t.day)
-      .where(sql`focus_basis is null`),
+      .where(sql`focus_basis is null or focus_owed_from is not null`),
   ],
 );
 
