@@ -131,7 +131,7 @@ describe.each(testDatabaseKinds())('focus figures from a cut on %s', (kind) => {
     // 35 minutes in Code, then Slack: the job cuts at Slack, with 35 minutes of focus before it.
     const first = [span(0, 35, 'Code'), span(35, 40, 'Slack')];
     await deliver(orgId, person, first);
-    expect(await fill(orgId)).toBe(1);
+    expect(await fill(orgId)).toEqual({ stored: 1, more: false });
     // A minute in Code from the same instant (another device): it sorts first and extends the stretch to 36 minutes.
     const late = [span(35, 36, 'Code')];
     await deliver(orgId, person, late);
@@ -145,7 +145,7 @@ describe.each(testDatabaseKinds())('focus figures from a cut on %s', (kind) => {
     // A second device in Code for an hour; the first switches to Slack at 10 and back to Code at 11.
     const first = [span(0, 60, 'Code'), span(10, 11, 'Slack'), span(11, 20, 'Code')];
     await deliver(orgId, person, first);
-    expect(await fill(orgId)).toBe(1);
+    expect(await fill(orgId)).toEqual({ stored: 1, more: false });
     // Code again at 23: three minutes after the last span of the first device, but inside the hour of the second.
     const later = [span(23, 45, 'Code')];
     await deliver(orgId, person, later);

@@ -151,17 +151,19 @@ export function createFocusStore(database: Database) {
      * Computes and stores up to FILL_ROWS of an org's person-days that are owed (no stamp, or
      * spans added since), newest first. Lock-free: a row is written only if nothing changed it
      * since it was read (its `xmin`), so a consumer's new spans, a rebuild or an erasure
-     * meanwhile always win. Returns rows stored.
+     * meanwhile always win. Says how many it stored and whether more may be owed: a page read
+     * short held every owed row there was, so the caller stops even while spans keep arriving
+     * (they owe today's rows again within seconds; the next run takes them).
      */
-    async fill(orgId: string, timeZone: string, week: WorkingWeek): Promise<number> {
+    async fill(orgId: string, timeZone: string, week: WorkingWeek): Promise<{ stored: number; more: boolean }> {
       const basis = focusBasis(timeZone, week);
-      const rows = await database.rows(sql`
+      const [row] = await database.rows<{ read: number; stored: number }>(sql`
         with targets as (
           select ${focusTargetColumns(basis)}, xmin as seen from rollup_user_days
           where org_id = ${orgId} and (focus_basis is null or focus_owed_from is not null)
           order by day desc limit ${FILL_ROWS}
         )${focusOfTargets(orgId, timeZone, week)}
-        update rollup_user_days d set
+        , stored as (update rollup_user_days d set
           focus_ms = coalesce(c.f, d.focus_ms, 0),
           after_hours_ms = coalesce(c.a, d.after_hours_ms, 0),
           focus_basis = ${basis},
@@ -172,8 +174,9 @@ export function createFocusStore(database: Database) {
           cut_after_hours_ms = c.ca
         from targets t left join focus_of c on c.user_id = t.user_id and c.day = t.day
         where d.org_id = ${orgId} and d.user_id = t.user_id and d.day = t.day and d.xmin = t.seen
-        returning 1`);
-      return rows.length;
+        returning 1)
+        select (select count(*)::int from targets) as read, (select count(*)::int from stored) as stored`);
+      return { stored: row?.stored ?? 0, more: (row?.read ?? 0) >= FILL_ROWS };
     },
   };
 }

@@ -258,6 +258,30 @@ describe.each(testDatabaseKinds())('focus time and after hours on %s', (kind) =>
     expect((await focusDays()).find((d) => d.userId === person && d.day === '2026-10-24')).toEqual(saturday);
   });
 
+  it('ends its run once it has stored every day owed, though spans keep owing a day again meanwhile', async () => {
+    await upkeep();
+    const person = people[2] ?? '';
+    // What a live fleet does to today's rows: a consumer marks the day owed again every few milliseconds.
+    let arriving = true;
+    const owing = (async () => {
+      while (arriving) {
+        await cloud.database.rows(sql`
+          update rollup_user_days set focus_owed_from = ${'2026-10-27T15:00:00Z'}::timestamptz
+          where org_id = ${admin.orgId} and user_id = ${person} and day = '2026-10-27'`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    try {
+      // A pass that read fewer owed days than a page held every one there was: the job ends there, and
+      // leaves what arrives later to its next run instead of computing the same day until its budget is gone.
+      const { stored } = await cloud.cloud.services.analyticsJobs.focusUpkeep(3_000);
+      expect(stored).toBeLessThanOrEqual(1);
+    } finally {
+      arriving = false;
+      await owing;
+    }
+  });
+
   // Two connections are needed to change a row while the job computes it: PostgreSQL only.
   if (kind === 'postgres') {
     it('never stores figures on a person-day that changed while they were computed', async () => {

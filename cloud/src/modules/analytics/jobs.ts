@@ -86,7 +86,11 @@ export function createAnalyticsJobs(deps: Deps) {
           cleared += await focus.forgetOtherBases(orgId, basis);
           settled.set(orgId, basis);
         }
-        for (let n = 1; n > 0 && Date.now() - started < budgetMs; stored += n) n = await focus.fill(orgId, org.timeZone, week);
+        for (let more = true; more && Date.now() - started < budgetMs;) {
+          const page = await focus.fill(orgId, org.timeZone, week);
+          stored += page.stored;
+          more = page.more;
+        }
       }
       if (stored > 0 || cleared > 0) logger.info({ stored, cleared }, 'analytics: focus figures stored');
       return { stored, cleared };
