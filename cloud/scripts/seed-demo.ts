@@ -117,14 +117,18 @@ export async function seedDemo(
       maxUses: 1,
       createdBy: admin?.id ?? null,
     });
-    const enrolled = await services.devices.enroll({
-      enrollmentToken: token.token,
-      deviceName: `laptop-${i}`,
-      platform: i % 5 === 0 ? 'darwin' : i % 3 === 0 ? 'win32' : 'linux',
-      osUser: `person${i}`,
-      publicKeyJwk: { kty: 'OKP', crv: 'Ed25519', x: String(jwk.x) },
-      agentVersion: i % 10 === 0 ? '0.9.2' : '1.0.0',
-    });
+    // Enrolled when their consent was given, before the history they send: ingestion refuses spans from before either.
+    const enrolled = await services.devices.enroll(
+      {
+        enrollmentToken: token.token,
+        deviceName: `laptop-${i}`,
+        platform: i % 5 === 0 ? 'darwin' : i % 3 === 0 ? 'win32' : 'linux',
+        osUser: `person${i}`,
+        publicKeyJwk: { kty: 'OKP', crv: 'Ed25519', x: String(jwk.x) },
+        agentVersion: i % 10 === 0 ? '0.9.2' : '1.0.0',
+      },
+      consentStart,
+    );
     // A few people declined or withdrew, so consent coverage has something to show.
     const decision = i % 50 === 7 ? 'declined' : 'granted';
     await backdated.decide(await services.devices.requireActive(enrolled.deviceId), {

@@ -98,7 +98,12 @@ export function createDeviceService(deps: Deps) {
       return { id, token, expiresAt };
     },
 
-    async enroll(request: EnrollRequest): Promise<EnrollResponse> {
+    /**
+     * Enrolls a device with a token. `enrolledAt` is when it came into use: now, unless a trusted
+     * caller that writes history says otherwise (the demo seed, whose devices have 90 days of
+     * spans); no route passes it.
+     */
+    async enroll(request: EnrollRequest, enrolledAt: Date = now()): Promise<EnrollResponse> {
       // Checked before the token is consumed: a refused key must not spend one of its uses.
       if (!isUsableEd25519Key(request.publicKeyJwk.x)) {
         throw new AppError('validation_failed', 'Invalid body: publicKeyJwk: not a usable Ed25519 public key', [
@@ -126,6 +131,7 @@ export function createDeviceService(deps: Deps) {
         // Only the key itself: how the sender's library labelled it (alg, ext, key_ops) is not kept.
         publicKeyJwk: { kty: 'OKP', crv: 'Ed25519', x: request.publicKeyJwk.x },
         agentVersion: request.agentVersion ?? null,
+        enrolledAt,
       });
       await audit.record({
         orgId: token.orgId,
