@@ -209,10 +209,13 @@ export const IPC_CONTRACT = {
   'imports:list': { request: Empty, response: z.strictObject({ grants: z.array(ImportGrant), fileDialog: z.boolean() }) },
   /** The system's file dialog for an export; `path` null when the person closed it without choosing. */
   'imports:choose-file': { request: Empty, response: z.strictObject({ path: z.string().min(1).nullable() }) },
-  /** Withdraws an import's consent: its history is erased on the server and on this device. */
+  /**
+   * Withdraws an import's consent: its history is erased on the server and on this device.
+   * `erasedOnServer` null: this device was revoked, so only its own copy was erased.
+   */
   'imports:withdraw': {
     request: z.strictObject({ id: z.uuid() }),
-    response: z.strictObject({ grant: ImportGrant, erasedOnServer: z.int().min(0), erasedHere: z.int().min(0) }),
+    response: z.strictObject({ grant: ImportGrant, erasedOnServer: z.int().min(0).nullable(), erasedHere: z.int().min(0) }),
   },
   /** The organisation's messages to this computer, newest first (the last 20 kept). */
   'messages:list': { request: Empty, response: AgentMessages },

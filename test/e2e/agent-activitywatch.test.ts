@@ -17,6 +17,7 @@ import { AgentStore } from '../../desktop-agent/src/core/store/store';
 import { portOfAgent } from '../../desktop-agent/src/ui/agent-port';
 import { createAgentHandlers } from '../../desktop-agent/src/ui/handlers';
 import { IpcRefusal } from '../../desktop-agent/src/ui/dispatch';
+import { printWithdrawal } from '../../desktop-agent/src/cli/activitywatch';
 import { inProcessAgent } from '../helpers/agent-in-process';
 import { agentBundle, agentHome, type AgentHome } from './agent-helpers';
 
@@ -366,5 +367,44 @@ for (const kind of testDatabaseKinds()) {
         await dora.close();
       }
     });
+
+    it(
+      'a computer revoked since its import erases its own copy when the person withdraws there, and says the server was not told',
+      { timeout: 60_000 },
+      async () => {
+        const person = await cloud.personToken('Esme');
+        const esme = await inProcessAgent(cloud.url, person.token, 'esme', { syncIntervalMs: 500, heartbeatIntervalMs: 1000 });
+        try {
+          await esme.agent.consent.fetchPolicy();
+          await esme.agent.binding.refresh();
+          const handlers = createAgentHandlers(portOfAgent(esme.agent, { clock: { now: () => Date.now() }, osUser: 'esme', agentVersion: 'test' }));
+          const yesterday = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - DAY + 9 * HOUR;
+          const file = join(esme.dir, 'aw.json');
+          const events = [event(yesterday, 20 * MIN, { app: 'Editor' }), event(yesterday + 20 * MIN, 10 * MIN, { app: 'Mail' })];
+          writeFileSync(file, JSON.stringify({ buckets: { w: { id: 'w', type: 'currentwindow', hostname: 'esme', events } } }));
+          const plan = await handlers['imports:preview']({ path: file, scopes: ['app_usage'] });
+          const { grant } = await handlers['imports:grant']({ path: file, scopes: ['app_usage'], shown: plan.preview });
+          await esme.agent.start();
+          await esme.waitForLog(/sync: sent \d+ spans/);
+          // IT revokes the computer; it learns so at its next sync and stops.
+          await cloud.cloud.services.devices.revoke(esme.device.deviceId, esme.device.orgId, person.userId);
+          await esme.waitForLog(/this device was revoked by your organisation/);
+
+          const withdrawn = await handlers['imports:withdraw']({ id: grant.id });
+          expect(withdrawn).toMatchObject({ erasedOnServer: null, erasedHere: 2 });
+          expect(esme.store.spans.everything().filter((s) => s.importGrantId === grant.id)).toEqual([]);
+          // The server heard nothing: its copy and the consent stand, for the person to withdraw on the web.
+          expect(await cloud.database.rows(sql`select id from spans where import_grant_id = ${grant.id}`)).toHaveLength(2);
+          expect(
+            (await cloud.database.rows<{ w: string | null }>(sql`select withdrawn_at::text as w from import_grants where id = ${grant.id}`))[0]?.w,
+          ).toBeNull();
+          let said = '';
+          printWithdrawal(await esme.agent.imports.withdraw(grant.id), (text) => (said += text));
+          expect(said).toMatch(/erased 0 spans of import .* on this device\n  this device was revoked, so the server could not be told/);
+        } finally {
+          await esme.close();
+        }
+      },
+    );
   });
 }

@@ -65,6 +65,14 @@ export function printGrant(outcome: GrantOutcome, write: Write): void {
 }
 
 export function printWithdrawal(outcome: WithdrawOutcome, write: Write): void {
+  if (outcome.erasedOnServer === null) {
+    write(`erased ${outcome.erasedHere} spans of import ${outcome.grant.id} on this device\n`);
+    write(
+      '  this device was revoked, so the server could not be told: the import consent and the server\u2019s copy stand;\n' +
+        '  withdraw it under My data on the web to erase that copy too\n',
+    );
+    return;
+  }
   write(`import consent ${outcome.grant.id} withdrawn at ${outcome.grant.withdrawnAt ?? ''}\n`);
   write(`  erased ${outcome.erasedOnServer} spans on the server (its reports follow) and ${outcome.erasedHere} on this device\n`);
   if (!outcome.verified) write('  receipt signature: NOT verified; the receipt is kept, marked unverified\n');

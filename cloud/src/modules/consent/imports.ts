@@ -44,7 +44,7 @@ interface Deps {
   receiptKeys: Keyring<SigningKey>;
   receiptContext: ReceiptContext;
   /** A withdrawal made on the web reaches the computer that holds the import's copy. */
-  devices: Pick<DeviceService, 'queueDirective'>;
+  devices: Pick<DeviceService, 'queueDirective' | 'findDevice'>;
   now: () => Date;
 }
 
@@ -234,8 +234,15 @@ export function createImportConsent(deps: Deps) {
       return withdrawRow(row, person, { type: 'device', id: device.deviceId, osUser: device.osUser, method: 'terminal' });
     },
 
-    /** The person, signed in on the web, withdraws one of their own imports (on whichever computer it was made). */
-    async withdrawOnWeb(who: { orgId: string; userId: string }, id: string): Promise<{ grant: ImportGrant; receipt: ConsentReceipt; erasedSpans: number }> {
+    /**
+     * The person, signed in on the web, withdraws one of their own imports (on whichever computer
+     * it was made). `computer` is the one holding the import's copy: told at its next sync, or not
+     * at all once revoked (a revoked device hears nothing from the server), which the person is shown.
+     */
+    async withdrawOnWeb(
+      who: { orgId: string; userId: string },
+      id: string,
+    ): Promise<{ grant: ImportGrant; receipt: ConsentReceipt; erasedSpans: number; computer: { name: string; told: boolean } }> {
       const row = /^[0-9a-f-]{36}$/i.test(id) ? await store.importGrant(id.toLowerCase()) : undefined;
       const person = row ? await directory.findUser(who.userId).catch(() => undefined) : undefined;
       if (!row || !person || row.orgId !== who.orgId || row.userId !== who.userId) {
@@ -243,10 +250,13 @@ export function createImportConsent(deps: Deps) {
       }
       const alreadyWithdrawn = row.withdrawnAt !== null;
       const outcome = await withdrawRow(row, person, { type: 'user', id: who.userId, osUser: '', method: 'web' });
-      // The computer that made the import still holds its copy: it deletes it at its next sync.
-      if (!alreadyWithdrawn)
+      // The computer that made the import still holds its copy: it deletes it at its next sync,
+      // unless it was revoked, when no directive would ever be taken.
+      const device = await deps.devices.findDevice(row.deviceId);
+      const told = device !== undefined && device.revokedAt === null;
+      if (!alreadyWithdrawn && told)
         await deps.devices.queueDirective(row.deviceId, { type: 'import_withdrawn', grantId: row.id, reason: 'you withdrew this import on the web' });
-      return outcome;
+      return { ...outcome, computer: { name: device?.name ?? 'the computer it was made on', told } };
     },
 
     /** The device's grants made by the person it is bound to now. */

@@ -23,7 +23,7 @@ export function createConsentModule(deps: {
   /** Who each device speaks for: decisions count only under the binding in force. */
   bindings: Pick<BindingService, 'currentBindings' | 'currentBindingIds'>;
   /** The person's bound computers and their directives, for withdrawals made on the web. */
-  devices: Pick<DeviceService, 'devicesOfUser' | 'queueDirective'>;
+  devices: Pick<DeviceService, 'devicesOfUser' | 'queueDirective' | 'findDevice'>;
   /** Receipts are signed with the newest; every key of the ring is listed at /v1/receipt-keys. */
   receiptKeys: Keyring<SigningKey>;
   /** Public receipt keys seen before, listed (retired) once no longer configured. */

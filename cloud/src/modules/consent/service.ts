@@ -24,7 +24,7 @@ interface Deps {
   directory: Pick<DirectoryService, 'findUser'>;
   bindings: Pick<BindingService, 'currentBindings' | 'currentBindingIds'>;
   /** The person's bound computers and their directives: a web withdrawal applies to each. */
-  devices: Pick<DeviceService, 'devicesOfUser' | 'queueDirective'>;
+  devices: Pick<DeviceService, 'devicesOfUser' | 'queueDirective' | 'findDevice'>;
   receiptKeys: Keyring<SigningKey>;
   receiptContext: ReceiptContext;
   publicUrl: () => string;

@@ -125,14 +125,15 @@ describe.each(testDatabaseKinds())('My data on the web on %s', (kind) => {
     expect(page).toContain('Times are in Europe/Berlin.');
   });
 
-  it('an import of past history is listed with what it uploaded, and withdrawing it on the web erases that history', async () => {
-    const auth = { authorization: `Bearer ${laptop.accessToken}` };
-    const start = Date.now() - 20 * 86_400_000;
+  /** An import of two spans of past history made on `device`: its grant id. */
+  const importOn = async (device: TestDevice, daysAgo: number) => {
+    const auth = { authorization: `Bearer ${device.accessToken}` };
+    const start = Date.now() - daysAgo * 86_400_000;
     const granted = await bed.cloud.fetchPath(
       WIRE_PATHS.consentImports,
       json(
         {
-          policyVersion: await laptop.policyVersion(),
+          policyVersion: await device.policyVersion(),
           scopes: ['app_usage'],
           from: new Date(start).toISOString(),
           to: new Date(start + 3_600_000).toISOString(),
@@ -144,9 +145,19 @@ describe.each(testDatabaseKinds())('My data on the web on %s', (kind) => {
     );
     expect(granted.status).toBe(201);
     const grantId = ((await granted.json()) as { grant: { id: string } }).grant.id;
-    const history = makeSpans(2, { from: start, app: 'Editor' });
-    const stored = IngestResult.parse(await (await laptop.ingest(history, { extra: { importGrantId: grantId } })).json());
+    const stored = IngestResult.parse(await (await device.ingest(makeSpans(2, { from: start, app: 'Editor' }), { extra: { importGrantId: grantId } })).json());
     expect(stored.accepted).toBe(2);
+    return grantId;
+  };
+  const directivesOf = async (deviceId: string) =>
+    (
+      await bed.cloud.database.rows<{ type: string }>(
+        sql`select directive->>'type' as type from device_directives where device_id = ${deviceId} order by created_at`,
+      )
+    ).map((r) => r.type);
+
+  it('an import of past history is listed with what it uploaded, and withdrawing it on the web erases that history', async () => {
+    const grantId = await importOn(laptop, 20);
     const page = await (await employee.get('/me/data')).text();
     expect(page).toMatch(/ActivityWatch.*2 spans, 0\.5 h active, 1 apps.*Withdraw and erase this history/s);
 
@@ -161,14 +172,33 @@ describe.each(testDatabaseKinds())('My data on the web on %s', (kind) => {
 
     const done = await form(employee, '/me/data/imports/withdraw', { id: grantId });
     expect(done.status).toBe(200);
-    expect(await done.text()).toMatch(/Your import was withdrawn and its history erased \(2 spans\)[\s\S]*withdrawn .*; this history was erased/);
+    expect(await done.text()).toMatch(
+      /Your import was withdrawn and its history erased here \(2 spans\)\. test-laptop deletes its own copy when it next syncs\.[\s\S]*withdrawn .*; this history was erased/,
+    );
     expect(await count()).toBe(0);
+    expect(await directivesOf(laptop.deviceId)).toContain('import_withdrawn');
     const [row] = await bed.cloud.database.rows<{ receipt: string }>(sql`select withdrawal_receipt_jws as receipt from import_grants where id = ${grantId}`);
     expect(JSON.parse(Buffer.from(row?.receipt.split('.')[1] ?? '', 'base64url').toString())).toMatchObject({
       decision: 'withdrawn',
       collectionMethod: 'web',
       importedHistory: { grantId },
     });
+  });
+
+  it('withdrawing an import made on a computer since revoked erases the history here and says that computer cannot be told', async () => {
+    const old = await deviceFor(bed.orgA.people.employee.id, 'emp-old-laptop');
+    expect((await old.consent(['app_usage', 'idle'])).status).toBe(201);
+    const grantId = await importOn(old, 30);
+    await bed.cloud.cloud.services.devices.revoke(old.deviceId, bed.orgA.orgId, bed.orgA.people.admin.id);
+    const done = await form(employee, '/me/data/imports/withdraw', { id: grantId });
+    expect(done.status).toBe(200);
+    const text = await done.text();
+    expect(text).toContain('history erased here (2 spans)');
+    expect(text).toContain('test-laptop was revoked, so it cannot be told: its own copy stays there until you run');
+    expect(text).toContain(`icarus-agent withdraw-import ${grantId}`);
+    expect((await bed.cloud.database.rows<{ n: number }>(sql`select count(*)::int as n from spans where import_grant_id = ${grantId}`))[0]?.n).toBe(0);
+    // No directive waits for a device that can never take it.
+    expect(await directivesOf(old.deviceId)).not.toContain('import_withdrawn');
   });
 
   it('erasure asks first: without the confirmation box nothing is requested; with it the request is taken', async () => {

@@ -138,9 +138,11 @@ export interface GrantOutcome {
 
 export interface WithdrawOutcome {
   grant: ImportGrant;
-  receipt: ConsentReceipt;
+  /** The withdrawal's receipt; absent when the server could not be told (this device was revoked). */
+  receipt?: ConsentReceipt;
   verified: boolean;
-  erasedOnServer: number;
+  /** Spans the server erased; null when it could not be told, so its copy and the consent stand. */
+  erasedOnServer: number | null;
   erasedHere: number;
 }
 
@@ -174,8 +176,17 @@ export class HistoryImports {
     return { grant: answer.grant, receipt: answer.receipt, stored, ...check };
   }
 
-  /** Withdraws a grant: the server erases its history (rollups follow), and this device deletes its copy. */
+  /**
+   * Withdraws a grant: the server erases its history (rollups follow), and this device deletes its
+   * copy. On a revoked device the server refuses to hear anything (and no directive from it can
+   * arrive): only this device's copy is deleted, and the outcome says the server was not told.
+   */
   async withdraw(id: string): Promise<WithdrawOutcome> {
+    if (this.store.state.get('revoked')) {
+      const grant = this.known().find((g) => g.id === id);
+      if (!grant) throw new ConfigError(`no import ${id} on this computer: \`icarus-agent imports\` lists them`);
+      return { grant, verified: false, erasedOnServer: null, erasedHere: this.store.spans.deleteImported(grant.id) };
+    }
     const path = IMPORT_WITHDRAW_PATH.replace(':id', encodeURIComponent(id));
     const answer = await this.tokens.api.request('POST', path, ImportConsentResponse, { body: {}, bearer: await this.tokens.token() });
     const check = await this.verify(answer.receipt);

@@ -108,7 +108,11 @@ export async function renderImports(root: HTMLElement): Promise<void> {
       if (!window.confirm(format(t.withdrawConfirm, { period: format(t.periodValue, { from: localDateTime(g.from), to: localDateTime(g.to) }) }))) return;
       const r = await api.withdrawImport(g.id);
       await drawList();
-      note.say(format(t.withdrawn, { server: String(r.erasedOnServer), here: String(r.erasedHere) }));
+      note.say(
+        r.erasedOnServer === null
+          ? format(t.withdrawnHereOnly, { here: String(r.erasedHere) })
+          : format(t.withdrawn, { server: String(r.erasedOnServer), here: String(r.erasedHere) }),
+      );
     };
     list.replaceChildren(
       h('h2', { id: 'imports-list-heading' }, t.listHeading),

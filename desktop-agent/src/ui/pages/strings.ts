@@ -232,5 +232,7 @@ export const importsText = {
   withdraw: 'Withdraw the import of {period}',
   withdrawConfirm: 'Withdraw the import of {period}? Its history is erased from the server and from this computer.',
   withdrawn: 'Import withdrawn: {server} records erased on the server and {here} on this computer.',
+  withdrawnHereOnly:
+    'This computer was revoked, so the server cannot be told: {here} records were erased on this computer only. The consent and the server\u2019s copy stand until you withdraw the import under My data on the web.',
   withdrawnOn: 'Withdrawn {at}; its history is erased from the server and from this computer.',
 };
