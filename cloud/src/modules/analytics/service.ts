@@ -43,6 +43,8 @@ interface OrgContext {
 const TEAM_CACHE_MS = 60_000;
 /** Days rebuilt per transaction: bounded memory and lock time whatever the range. */
 const REBUILD_CHUNK_DAYS = 7;
+/** People of one day the nightly check rebuilds one by one; past this many, the whole day is rebuilt. */
+const PERSON_REPAIRS_PER_DAY = 20;
 /** Stored batches taken per consumer transaction (each up to 1,000 spans). */
 const CLAIM_BATCHES = 50;
 /** After a local insert, how long the consumer waits to gather more before it runs. */
@@ -182,8 +184,11 @@ export function createAnalyticsService(deps: Deps) {
     void drain().catch((err: unknown) => logger.error({ err }, 'analytics: rollup consumer failed; the batches stay owed'));
   }
 
-  /** Rebuilds [fromDay, toDay] of one org from raw spans (categories as the rules say now). */
-  async function rebuildNow(orgId: string, fromDay: string, toDay: string): Promise<void> {
+  /**
+   * Rebuilds [fromDay, toDay] of one org from raw spans (categories as the rules say now); of one
+   * person alone when `userId` is given (their history changed, nobody else's).
+   */
+  async function rebuildNow(orgId: string, fromDay: string, toDay: string, userId?: string): Promise<void> {
     contexts.delete(orgId);
     const ctx = await context(orgId);
     for (let from = fromDay; from <= toDay; from = addDays(from, REBUILD_CHUNK_DAYS)) {
@@ -196,13 +201,14 @@ export function createAnalyticsService(deps: Deps) {
         await rollups.lockOrgs([orgId]);
         let facts: SpanFact[];
         if (ctx.categorizer.hasTitleRules) {
-          const spans = await raw.spansForRollup(orgId, from, to, ctx.timeZone);
+          const spans = await raw.spansForRollup(orgId, from, to, ctx.timeZone, userId);
           facts = spans.map((sp) => ({ userId: sp.userId, day: sp.day, app: sp.app, title: sp.title, idle: sp.idle, ms: sp.durationMs, spans: 1 }));
         } else {
-          const totals = await raw.spanTotals(orgId, from, to, ctx.timeZone, true);
+          const totals = await raw.spanTotals(orgId, from, to, ctx.timeZone, true, userId);
           facts = totals.map((t) => ({ userId: t.user_id, day: t.day, app: t.app, title: null, idle: t.idle, ms: t.ms, spans: t.spans }));
         }
-        await rollups.replaceDays(orgId, from, to, aggregate(orgId, facts, ctx.categorizer, ctx.teamOf));
+        const changes = aggregate(orgId, facts, ctx.categorizer, ctx.teamOf);
+        await (userId === undefined ? rollups.replaceDays(orgId, from, to, changes) : rollups.replacePersonDays(orgId, userId, from, to, changes));
       });
     }
   }
@@ -263,6 +269,9 @@ export function createAnalyticsService(deps: Deps) {
 
     rebuild: (orgId: string, fromDay: string, toDay: string) => rebuildNow(orgId, fromDay, toDay),
 
+    /** One person's days of [fromDay, toDay] rebuilt from their raw spans alone (an import of theirs withdrawn). */
+    rebuildPerson: (orgId: string, userId: string, fromDay: string, toDay: string) => rebuildNow(orgId, fromDay, toDay, userId),
+
     /**
      * Compares each person-day of [fromDay, toDay] with the raw spans the rollups already owe
      * nothing for, and rebuilds the days that differ: the safety net (a bug, a hand edit, spans
@@ -288,17 +297,24 @@ export function createAnalyticsService(deps: Deps) {
         e.spans += r.spans;
         expected.set(key, e);
       }
-      const bad = new Set<string>();
+      /** Per day, the people whose rollups differ from their raw spans. */
+      const bad = new Map<string, Set<string>>();
+      const differs = (userId: string, day: string) => bad.set(day, (bad.get(day) ?? new Set()).add(userId));
       const days = new Set<string>([...raw.map((r) => r.day), ...rolledDays]);
       for (const r of rolled) {
         const key = `${r.user_id}|${r.day}`;
         const e = expected.get(key);
-        if (!e || e.active !== r.active_ms || e.idle !== r.idle_ms || e.spans !== r.spans) bad.add(r.day);
+        if (!e || e.active !== r.active_ms || e.idle !== r.idle_ms || e.spans !== r.spans) differs(r.user_id, r.day);
         expected.delete(key);
       }
-      for (const key of expected.keys()) bad.add(key.slice(key.indexOf('|') + 1));
-      const repairedDays = [...bad].sort();
-      for (const day of repairedDays) await this.rebuild(orgId, day, day);
+      for (const key of expected.keys()) differs(key.slice(0, key.indexOf('|')), key.slice(key.indexOf('|') + 1));
+      const repairedDays = [...bad.keys()].sort();
+      // A few people's days are rebuilt from their spans alone; a day most of the org got wrong, whole.
+      for (const day of repairedDays) {
+        const whose = bad.get(day) ?? new Set<string>();
+        if (whose.size > PERSON_REPAIRS_PER_DAY) await this.rebuild(orgId, day, day);
+        else for (const userId of whose) await rebuildNow(orgId, day, day, userId);
+      }
       deps.metrics?.rollupRepairs.inc(repairedDays.length);
       if (repairedDays.length > 0) logger.warn({ orgId, repairedDays }, 'analytics: rollups differed from raw spans; rebuilt');
       else logger.info({ orgId, checkedDays: days.size }, 'analytics: rollups match the raw spans; nothing to repair');

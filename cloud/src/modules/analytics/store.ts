@@ -190,6 +190,60 @@ export function createAnalyticsStore(database: Database) {
       });
     },
 
+    /**
+     * Replaces one person's rollups for [fromDay, toDay] with `changes`, rows rebuilt from their
+     * raw spans alone (an import withdrawn: only their history changed), atomically and without
+     * reading anyone else's spans. Their share leaves the org's days by subtraction (an org-day is
+     * the plain sum of everyone's rows). A team-day does not record who is in it, so the team-days
+     * they were present in are summed again from their members' rows, as the eraser does
+     * (erase-store.ts); then their rebuilt rows go in as a flush's deltas, and their weeks are
+     * worked out again from their days.
+     */
+    async replacePersonDays(orgId: string, userId: string, fromDay: string, toDay: string, changes: RollupChanges): Promise<void> {
+      const firstWeek = weekOf(fromDay).week;
+      const lastWeek = weekOf(toDay).week;
+      const own = sql`org_id = ${orgId} and user_id = ${userId} and day between ${fromDay}::date and ${toDay}::date`;
+      await database.transaction(async (tx) => {
+        const teamDays = await tx.rows<{ team_id: string; day: string }>(
+          sql`select team_id, to_char(day, 'YYYY-MM-DD') as day from rollup_user_days where ${own} and team_id is not null`,
+        );
+        await tx.rows(sql`
+          update rollup_org_daily o set
+            active_ms = o.active_ms - p.active_ms, idle_ms = o.idle_ms - p.idle_ms,
+            productive_ms = o.productive_ms - p.productive_ms, spans = o.spans - p.spans
+          from (
+            select day, sum(active_ms) as active_ms, sum(idle_ms) as idle_ms,
+                   coalesce(sum(active_ms) filter (where productivity = 'productive'), 0) as productive_ms, sum(spans) as spans
+            from rollup_user_daily where ${own} group by day
+          ) p
+          where o.org_id = ${orgId} and o.day = p.day`);
+        await tx.rows(sql`delete from rollup_org_daily where org_id = ${orgId} and day between ${fromDay}::date and ${toDay}::date and spans <= 0`);
+        await tx.rows(sql`delete from rollup_user_daily where ${own}`);
+        await tx.rows(sql`delete from rollup_user_days where ${own}`);
+        if (teamDays.length > 0) {
+          const touched = sql`${JSON.stringify(teamDays)}::json`;
+          await tx.rows(sql`
+            delete from rollup_team_daily t using json_to_recordset(${touched}) as x(team_id uuid, day date)
+            where t.org_id = ${orgId} and t.team_id = x.team_id and t.day = x.day`);
+          await tx.rows(sql`
+            insert into rollup_team_daily (org_id, team_id, day, category, productivity, active_ms, idle_ms, spans)
+            select r.org_id, p.team_id, r.day, r.category, r.productivity, sum(r.active_ms), sum(r.idle_ms), sum(r.spans)
+            from json_to_recordset(${touched}) as x(team_id uuid, day date)
+            join rollup_user_days p on p.org_id = ${orgId} and p.team_id = x.team_id and p.day = x.day
+            join rollup_user_daily r on r.org_id = p.org_id and r.day = p.day and r.user_id = p.user_id
+            group by r.org_id, p.team_id, r.day, r.category, r.productivity`);
+        }
+        await createAnalyticsStore(tx).addDeltas(changes);
+        await tx.rows(
+          sql`delete from rollup_user_weeks where org_id = ${orgId} and user_id = ${userId} and week between ${firstWeek}::date and ${lastWeek}::date`,
+        );
+        await tx.rows(sql`insert into rollup_user_weeks (org_id, week, user_id, days)
+          select org_id, date_trunc('week', day)::date, user_id, bit_or(1 << (extract(isodow from day)::int - 1))::smallint
+          from rollup_user_days where org_id = ${orgId} and user_id = ${userId} and day between ${firstWeek}::date and ${lastWeek}::date + 6
+          group by 1, 2, 3`);
+      });
+    },
+
     /** Per person and day, what the rollup holds: compared with raw spans by the nightly check. */
     async dailyTotals(
       orgId: string,

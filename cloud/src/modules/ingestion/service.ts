@@ -111,8 +111,8 @@ export function createIngestionService(deps: Deps) {
       /** Raw totals per person and day (and app) without spans the outbox still owes: what rollups must equal. */
       spanTotals: s.spanTotals,
       /** Spans of a range with titles opened, for categories that depend on titles (outbox-owed ones left out). */
-      async spansForRollup(orgId: string, fromDay: string, toDay: string, timeZone: string) {
-        const rows = await s.spansForRollup(orgId, fromDay, toDay, timeZone);
+      async spansForRollup(orgId: string, fromDay: string, toDay: string, timeZone: string, userId?: string) {
+        const rows = await s.spansForRollup(orgId, fromDay, toDay, timeZone, userId);
         return rows.map((r) => ({ userId: r.user_id, day: r.day, app: r.app, idle: r.idle, durationMs: r.duration_ms, title: opened(r.title_enc) }));
       },
     };

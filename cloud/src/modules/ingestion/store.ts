@@ -138,23 +138,26 @@ export function createIngestionStore(database: Queryable) {
     },
 
     /** Per person, day, app and idle flag: the grouped form rollups are rebuilt from. */
-    async spanTotals(orgId: string, fromDay: string, toDay: string, timeZone: string, perApp: boolean): Promise<SpanTotalsRow[]> {
+    /** Raw totals per person, day, app and idle over a range of local days; one person's alone when `userId` is given. */
+    async spanTotals(orgId: string, fromDay: string, toDay: string, timeZone: string, perApp: boolean, userId?: string): Promise<SpanTotalsRow[]> {
       const app = perApp ? sql`s.app` : sql`null::text`;
+      const whose = userId === undefined ? sql`s.user_id is not null` : sql`s.user_id = ${userId}`;
       const rows = await database.rows<SpanTotalsRow>(sql`
         select s.user_id, to_char((s.start at time zone ${timeZone})::date, 'YYYY-MM-DD') as day, ${app} as app, s.idle,
                sum(s.duration_ms)::float8 as ms, count(*)::int as spans
         from spans s
-        where s.org_id = ${orgId} and s.user_id is not null and ${dayRange(fromDay, toDay, timeZone)} and ${notOwed(orgId)}
+        where s.org_id = ${orgId} and ${whose} and ${dayRange(fromDay, toDay, timeZone)} and ${notOwed(orgId)}
         group by 1, 2, 3, 4`);
       return rows.map((r) => ({ ...r, ms: Number(r.ms), spans: Number(r.spans) }));
     },
 
-    /** Every span of the range with its sealed title, for orgs whose categories look at titles. */
-    async spansForRollup(orgId: string, fromDay: string, toDay: string, timeZone: string): Promise<SpanForRollup[]> {
+    /** Every span of the range with its sealed title, for orgs whose categories look at titles; one person's alone when `userId` is given. */
+    async spansForRollup(orgId: string, fromDay: string, toDay: string, timeZone: string, userId?: string): Promise<SpanForRollup[]> {
+      const whose = userId === undefined ? sql`s.user_id is not null` : sql`s.user_id = ${userId}`;
       return database.rows<SpanForRollup>(sql`
         select s.user_id, to_char((s.start at time zone ${timeZone})::date, 'YYYY-MM-DD') as day, s.app, s.idle, s.duration_ms, s.title_enc
         from spans s
-        where s.org_id = ${orgId} and s.user_id is not null and ${dayRange(fromDay, toDay, timeZone)} and ${notOwed(orgId)}`);
+        where s.org_id = ${orgId} and ${whose} and ${dayRange(fromDay, toDay, timeZone)} and ${notOwed(orgId)}`);
     },
 
     /**

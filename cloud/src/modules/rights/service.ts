@@ -124,8 +124,9 @@ export function createRightsService(deps: RightsDeps) {
 
   return {
     /**
-     * A withdrawn import grant's erasure: the spans it brought in, then the rollups of the days
-     * they fell on rebuilt from what is left (those days are inside raw retention, as imports are).
+     * A withdrawn import grant's erasure: the spans it brought in, then the person's rollups of
+     * the days they fell on rebuilt from what is left of their spans (those days are inside raw
+     * retention, as imports are); nobody else's spans are read.
      */
     async eraseImport(grant: { id: string; orgId: string; userId: string; deviceId: string; from: Date; to: Date }): Promise<number> {
       const removed = await ingestion.deleteImportedSpans(grant);
@@ -135,7 +136,7 @@ export function createRightsService(deps: RightsDeps) {
         const dayOf = dayInZone(org?.timeZone ?? 'UTC');
         // The last span may run past midnight: its next day is rebuilt too.
         days = [dayOf(removed.first), addDays(dayOf(removed.last), 1)];
-        await analytics.rebuild(grant.orgId, days[0]!, days[1]!);
+        await analytics.rebuildPerson(grant.orgId, grant.userId, days[0]!, days[1]!);
       }
       await audit.record({
         orgId: grant.orgId,
