@@ -1,5 +1,5 @@
 import { weekOf } from '@icarus/shared';
-import { and, between, eq, sql } from 'drizzle-orm';
+import { and, between, eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../platform/db/client';
 import { categoryRules, rollupOrgDaily, rollupTeamDaily, rollupUserDaily, rollupUserDays, type CategoryRule, type Productivity } from './tables';
 
@@ -86,6 +86,24 @@ const PRESENCE_SELECT = sql`select (e->>0)::uuid, (e->>1)::date, (e->>2)::uuid, 
 const WEEK_SELECT = sql`select (e->>0)::uuid, (e->>1)::date, (e->>2)::uuid, (e->>3)::smallint`;
 const ORG_DAY_SELECT = sql`select (e->>0)::uuid, (e->>1)::date, (e->>2)::bigint, (e->>3)::bigint, (e->>4)::bigint, (e->>5)::int`;
 
+/**
+ * Every week [fromDay, toDay] touches worked out again from the person-days, of one person or (no
+ * `userId`) everyone: each week's set of days with any activity, a bit per ISO weekday. A range
+ * may cut weeks in two; this reads the untouched days around it too.
+ */
+function weeksFromDays(orgId: string, fromDay: string, toDay: string, userId?: string): SQL[] {
+  const firstWeek = weekOf(fromDay).week;
+  const lastWeek = weekOf(toDay).week;
+  const whose = userId === undefined ? sql`` : sql` and user_id = ${userId}`;
+  return [
+    sql`delete from rollup_user_weeks where org_id = ${orgId}${whose} and week between ${firstWeek}::date and ${lastWeek}::date`,
+    sql`insert into rollup_user_weeks (org_id, week, user_id, days)
+      select org_id, date_trunc('week', day)::date, user_id, bit_or(1 << (extract(isodow from day)::int - 1))::smallint
+      from rollup_user_days where org_id = ${orgId}${whose} and day between ${firstWeek}::date and ${lastWeek}::date + 6
+      group by 1, 2, 3`,
+  ];
+}
+
 export function createAnalyticsStore(database: Database) {
   const { db } = database;
   return {
@@ -165,8 +183,6 @@ export function createAnalyticsStore(database: Database) {
 
     /** Replaces an org's rollups for [fromDay, toDay] with rows rebuilt from raw spans, atomically. */
     async replaceDays(orgId: string, fromDay: string, toDay: string, changes: RollupChanges): Promise<void> {
-      const firstWeek = weekOf(fromDay).week;
-      const lastWeek = weekOf(toDay).week;
       await db.transaction(async (tx) => {
         await tx.delete(rollupUserDaily).where(and(eq(rollupUserDaily.orgId, orgId), between(rollupUserDaily.day, fromDay, toDay)));
         await tx.delete(rollupTeamDaily).where(and(eq(rollupTeamDaily.orgId, orgId), between(rollupTeamDaily.day, fromDay, toDay)));
@@ -182,11 +198,7 @@ export function createAnalyticsStore(database: Database) {
           ${ORG_DAY_SELECT} from json_array_elements(${asOrgDayRecords(changes.orgDays)}::json) e`);
         // The range may cut weeks in two: rebuild every week it touches from the person-days,
         // which now hold the rebuilt days and the untouched days around them.
-        await tx.execute(sql`delete from rollup_user_weeks where org_id = ${orgId} and week between ${firstWeek}::date and ${lastWeek}::date`);
-        await tx.execute(sql`insert into rollup_user_weeks (org_id, week, user_id, days)
-          select org_id, date_trunc('week', day)::date, user_id, bit_or(1 << (extract(isodow from day)::int - 1))::smallint
-          from rollup_user_days where org_id = ${orgId} and day between ${firstWeek}::date and ${lastWeek}::date + 6
-          group by 1, 2, 3`);
+        for (const statement of weeksFromDays(orgId, fromDay, toDay)) await tx.execute(statement);
       });
     },
 
@@ -200,8 +212,6 @@ export function createAnalyticsStore(database: Database) {
      * worked out again from their days.
      */
     async replacePersonDays(orgId: string, userId: string, fromDay: string, toDay: string, changes: RollupChanges): Promise<void> {
-      const firstWeek = weekOf(fromDay).week;
-      const lastWeek = weekOf(toDay).week;
       const own = sql`org_id = ${orgId} and user_id = ${userId} and day between ${fromDay}::date and ${toDay}::date`;
       await database.transaction(async (tx) => {
         const teamDays = await tx.rows<{ team_id: string; day: string }>(
@@ -234,13 +244,7 @@ export function createAnalyticsStore(database: Database) {
             group by r.org_id, p.team_id, r.day, r.category, r.productivity`);
         }
         await createAnalyticsStore(tx).addDeltas(changes);
-        await tx.rows(
-          sql`delete from rollup_user_weeks where org_id = ${orgId} and user_id = ${userId} and week between ${firstWeek}::date and ${lastWeek}::date`,
-        );
-        await tx.rows(sql`insert into rollup_user_weeks (org_id, week, user_id, days)
-          select org_id, date_trunc('week', day)::date, user_id, bit_or(1 << (extract(isodow from day)::int - 1))::smallint
-          from rollup_user_days where org_id = ${orgId} and user_id = ${userId} and day between ${firstWeek}::date and ${lastWeek}::date + 6
-          group by 1, 2, 3`);
+        for (const statement of weeksFromDays(orgId, fromDay, toDay, userId)) await tx.rows(statement);
       });
     },
 

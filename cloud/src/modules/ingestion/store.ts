@@ -72,6 +72,11 @@ export interface OwedSpanRow extends Record<string, unknown> {
   title_enc: Uint8Array | null;
 }
 
+/** The spans of one person, or (no `userId`) of every person: a rebuild's reads of either. */
+function whose(userId: string | undefined) {
+  return userId === undefined ? sql`s.user_id is not null` : sql`s.user_id = ${userId}`;
+}
+
 /** Bounds of [fromDay, toDay] in the org's zone, written so partitions prune. */
 function dayRange(fromDay: string, toDay: string, timeZone: string) {
   return sql`s.start >= (${fromDay}::date::timestamp at time zone ${timeZone})
@@ -137,27 +142,24 @@ export function createIngestionStore(database: Queryable) {
       return new Map(rows.map((r) => [r.id, r.device_id]));
     },
 
-    /** Per person, day, app and idle flag: the grouped form rollups are rebuilt from. */
-    /** Raw totals per person, day, app and idle over a range of local days; one person's alone when `userId` is given. */
+    /** Per person, day, app and idle flag: the grouped form rollups are rebuilt from; one person's alone when `userId` is given. */
     async spanTotals(orgId: string, fromDay: string, toDay: string, timeZone: string, perApp: boolean, userId?: string): Promise<SpanTotalsRow[]> {
       const app = perApp ? sql`s.app` : sql`null::text`;
-      const whose = userId === undefined ? sql`s.user_id is not null` : sql`s.user_id = ${userId}`;
       const rows = await database.rows<SpanTotalsRow>(sql`
         select s.user_id, to_char((s.start at time zone ${timeZone})::date, 'YYYY-MM-DD') as day, ${app} as app, s.idle,
                sum(s.duration_ms)::float8 as ms, count(*)::int as spans
         from spans s
-        where s.org_id = ${orgId} and ${whose} and ${dayRange(fromDay, toDay, timeZone)} and ${notOwed(orgId)}
+        where s.org_id = ${orgId} and ${whose(userId)} and ${dayRange(fromDay, toDay, timeZone)} and ${notOwed(orgId)}
         group by 1, 2, 3, 4`);
       return rows.map((r) => ({ ...r, ms: Number(r.ms), spans: Number(r.spans) }));
     },
 
     /** Every span of the range with its sealed title, for orgs whose categories look at titles; one person's alone when `userId` is given. */
     async spansForRollup(orgId: string, fromDay: string, toDay: string, timeZone: string, userId?: string): Promise<SpanForRollup[]> {
-      const whose = userId === undefined ? sql`s.user_id is not null` : sql`s.user_id = ${userId}`;
       return database.rows<SpanForRollup>(sql`
         select s.user_id, to_char((s.start at time zone ${timeZone})::date, 'YYYY-MM-DD') as day, s.app, s.idle, s.duration_ms, s.title_enc
         from spans s
-        where s.org_id = ${orgId} and ${whose} and ${dayRange(fromDay, toDay, timeZone)} and ${notOwed(orgId)}`);
+        where s.org_id = ${orgId} and ${whose(userId)} and ${dayRange(fromDay, toDay, timeZone)} and ${notOwed(orgId)}`);
     },
 
     /**
