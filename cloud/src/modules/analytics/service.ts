@@ -189,8 +189,17 @@ export function createAnalyticsService(deps: Deps) {
    * person alone when `userId` is given (their history changed, nobody else's).
    */
   async function rebuildNow(orgId: string, fromDay: string, toDay: string, userId?: string): Promise<void> {
+    await rebuildWith(await freshContext(orgId), orgId, fromDay, toDay, userId);
+  }
+
+  /** The org's directory and rules read again (a rebuild writes categories as the rules say now). */
+  function freshContext(orgId: string): Promise<OrgContext> {
     contexts.delete(orgId);
-    const ctx = await context(orgId);
+    return context(orgId);
+  }
+
+  /** `rebuildNow` with the org's context already read: repairs of many person-days read it once. */
+  async function rebuildWith(ctx: OrgContext, orgId: string, fromDay: string, toDay: string, userId?: string): Promise<void> {
     for (let from = fromDay; from <= toDay; from = addDays(from, REBUILD_CHUNK_DAYS)) {
       const to = addDays(from, REBUILD_CHUNK_DAYS - 1) < toDay ? addDays(from, REBUILD_CHUNK_DAYS - 1) : toDay;
       // Under the org's rollup lock no consumer writes these days; spans still owed are left out
@@ -310,10 +319,11 @@ export function createAnalyticsService(deps: Deps) {
       for (const key of expected.keys()) differs(key.slice(0, key.indexOf('|')), key.slice(key.indexOf('|') + 1));
       const repairedDays = [...bad.keys()].sort();
       // A few people's days are rebuilt from their spans alone; a day most of the org got wrong, whole.
+      const fresh = repairedDays.length > 0 ? await freshContext(orgId) : ctx;
       for (const day of repairedDays) {
         const whose = bad.get(day) ?? new Set<string>();
-        if (whose.size > PERSON_REPAIRS_PER_DAY) await this.rebuild(orgId, day, day);
-        else for (const userId of whose) await rebuildNow(orgId, day, day, userId);
+        if (whose.size > PERSON_REPAIRS_PER_DAY) await rebuildWith(fresh, orgId, day, day);
+        else for (const userId of whose) await rebuildWith(fresh, orgId, day, day, userId);
       }
       deps.metrics?.rollupRepairs.inc(repairedDays.length);
       if (repairedDays.length > 0) logger.warn({ orgId, repairedDays }, 'analytics: rollups differed from raw spans; rebuilt');
