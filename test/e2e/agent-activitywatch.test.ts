@@ -317,19 +317,41 @@ for (const kind of testDatabaseKinds()) {
       }
     });
 
-    it('an import withdrawn on the web is erased from the computer at its next sync, which says so', { timeout: 60_000 }, async () => {
-      const person = await cloud.personToken('Dora');
-      const dora = await inProcessAgent(cloud.url, person.token, 'dora', { syncIntervalMs: 500, heartbeatIntervalMs: 1000 });
+    /**
+     * A person's in-process agent (syncing every half second) that imported two spans of yesterday
+     * under an app_usage grant through its screens, not yet sent; closed once `work` is done.
+     */
+    async function withYesterdayImported(
+      name: string,
+      work: (on: {
+        person: Awaited<ReturnType<typeof cloud.personToken>>;
+        agent: Awaited<ReturnType<typeof inProcessAgent>>;
+        handlers: ReturnType<typeof createAgentHandlers>;
+        grant: { id: string };
+        yesterday: number;
+      }) => Promise<void>,
+    ): Promise<void> {
+      const person = await cloud.personToken(name);
+      const osUser = name.toLowerCase();
+      const agent = await inProcessAgent(cloud.url, person.token, osUser, { syncIntervalMs: 500, heartbeatIntervalMs: 1000 });
       try {
-        await dora.agent.consent.fetchPolicy();
-        await dora.agent.binding.refresh();
-        const handlers = createAgentHandlers(portOfAgent(dora.agent, { clock: { now: () => Date.now() }, osUser: 'dora', agentVersion: 'test' }));
+        await agent.agent.consent.fetchPolicy();
+        await agent.agent.binding.refresh();
+        const handlers = createAgentHandlers(portOfAgent(agent.agent, { clock: { now: () => Date.now() }, osUser, agentVersion: 'test' }));
         const yesterday = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - DAY + 9 * HOUR;
-        const file = join(dora.dir, 'aw.json');
+        const file = join(agent.dir, 'aw.json');
         const events = [event(yesterday, 20 * MIN, { app: 'Editor' }), event(yesterday + 20 * MIN, 10 * MIN, { app: 'Mail' })];
-        writeFileSync(file, JSON.stringify({ buckets: { w: { id: 'w', type: 'currentwindow', hostname: 'dora', events } } }));
+        writeFileSync(file, JSON.stringify({ buckets: { w: { id: 'w', type: 'currentwindow', hostname: osUser, events } } }));
         const plan = await handlers['imports:preview']({ path: file, scopes: ['app_usage'] });
         const { grant } = await handlers['imports:grant']({ path: file, scopes: ['app_usage'], shown: plan.preview });
+        await work({ person, agent, handlers, grant, yesterday });
+      } finally {
+        await agent.close();
+      }
+    }
+
+    it('an import withdrawn on the web is erased from the computer at its next sync, which says so', { timeout: 60_000 }, () =>
+      withYesterdayImported('Dora', async ({ person, agent: dora, grant, yesterday }) => {
         // A span the person keeps, not part of the import: it stays when the import goes.
         const own = { id: uuidv7(), start: yesterday + 2 * HOUR, durationMs: 1000, app: 'Terminal' };
         dora.store.spans.insert([own], Date.now());
@@ -363,48 +385,29 @@ for (const kind of testDatabaseKinds()) {
             sql`select id from device_directives where device_id = ${dora.device.deviceId} and directive->>'type' = 'import_withdrawn'`,
           ),
         ).toHaveLength(1);
-      } finally {
-        await dora.close();
-      }
-    });
+      }),
+    );
 
-    it(
-      'a computer revoked since its import erases its own copy when the person withdraws there, and says the server was not told',
-      { timeout: 60_000 },
-      async () => {
-        const person = await cloud.personToken('Esme');
-        const esme = await inProcessAgent(cloud.url, person.token, 'esme', { syncIntervalMs: 500, heartbeatIntervalMs: 1000 });
-        try {
-          await esme.agent.consent.fetchPolicy();
-          await esme.agent.binding.refresh();
-          const handlers = createAgentHandlers(portOfAgent(esme.agent, { clock: { now: () => Date.now() }, osUser: 'esme', agentVersion: 'test' }));
-          const yesterday = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - DAY + 9 * HOUR;
-          const file = join(esme.dir, 'aw.json');
-          const events = [event(yesterday, 20 * MIN, { app: 'Editor' }), event(yesterday + 20 * MIN, 10 * MIN, { app: 'Mail' })];
-          writeFileSync(file, JSON.stringify({ buckets: { w: { id: 'w', type: 'currentwindow', hostname: 'esme', events } } }));
-          const plan = await handlers['imports:preview']({ path: file, scopes: ['app_usage'] });
-          const { grant } = await handlers['imports:grant']({ path: file, scopes: ['app_usage'], shown: plan.preview });
-          await esme.agent.start();
-          await esme.waitForLog(/sync: sent \d+ spans/);
-          // IT revokes the computer; it learns so at its next sync and stops.
-          await cloud.cloud.services.devices.revoke(esme.device.deviceId, esme.device.orgId, person.userId);
-          await esme.waitForLog(/this device was revoked by your organisation/);
+    it('a computer revoked since its import erases its own copy when the person withdraws there, and says the server was not told', { timeout: 60_000 }, () =>
+      withYesterdayImported('Esme', async ({ person, agent: esme, handlers, grant }) => {
+        await esme.agent.start();
+        await esme.waitForLog(/sync: sent \d+ spans/);
+        // IT revokes the computer; it learns so at its next sync and stops.
+        await cloud.cloud.services.devices.revoke(esme.device.deviceId, esme.device.orgId, person.userId);
+        await esme.waitForLog(/this device was revoked by your organisation/);
 
-          const withdrawn = await handlers['imports:withdraw']({ id: grant.id });
-          expect(withdrawn).toMatchObject({ erasedOnServer: null, erasedHere: 2 });
-          expect(esme.store.spans.everything().filter((s) => s.importGrantId === grant.id)).toEqual([]);
-          // The server heard nothing: its copy and the consent stand, for the person to withdraw on the web.
-          expect(await cloud.database.rows(sql`select id from spans where import_grant_id = ${grant.id}`)).toHaveLength(2);
-          expect(
-            (await cloud.database.rows<{ w: string | null }>(sql`select withdrawn_at::text as w from import_grants where id = ${grant.id}`))[0]?.w,
-          ).toBeNull();
-          let said = '';
-          printWithdrawal(await esme.agent.imports.withdraw(grant.id), (text) => (said += text));
-          expect(said).toMatch(/erased 0 spans of import .* on this device\n  this device was revoked, so the server could not be told/);
-        } finally {
-          await esme.close();
-        }
-      },
+        const withdrawn = await handlers['imports:withdraw']({ id: grant.id });
+        expect(withdrawn).toMatchObject({ erasedOnServer: null, erasedHere: 2 });
+        expect(esme.store.spans.everything().filter((s) => s.importGrantId === grant.id)).toEqual([]);
+        // The server heard nothing: its copy and the consent stand, for the person to withdraw on the web.
+        expect(await cloud.database.rows(sql`select id from spans where import_grant_id = ${grant.id}`)).toHaveLength(2);
+        expect(
+          (await cloud.database.rows<{ w: string | null }>(sql`select withdrawn_at::text as w from import_grants where id = ${grant.id}`))[0]?.w,
+        ).toBeNull();
+        let said = '';
+        printWithdrawal(await esme.agent.imports.withdraw(grant.id), (text) => (said += text));
+        expect(said).toMatch(/erased 0 spans of import .* on this device\n  this device was revoked, so the server could not be told/);
+      }),
     );
   });
 }

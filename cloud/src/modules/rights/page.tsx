@@ -279,10 +279,10 @@ export function rightsPageRoutes(deps: {
       const form = await readForm(c);
       const id = typeof form['id'] === 'string' ? form['id'] : '';
       try {
-        const { erasedSpans, computer } = await rights.withdrawImport(principal(c), id);
+        const { grant, erasedSpans, computer } = await rights.withdrawImport(principal(c), id);
         const there = computer.told
           ? `${computer.name} deletes its own copy when it next syncs.`
-          : `${computer.name} was revoked, so it cannot be told: its own copy stays there until you run \`icarus-agent withdraw-import ${id}\` on it.`;
+          : `${computer.name} was revoked, so it cannot be told: its own copy stays there until you run \`icarus-agent withdraw-import ${grant.id}\` on it.`;
         return page(c, { info: `Your import was withdrawn and its history erased here (${erasedSpans} spans). ${there}` });
       } catch (error) {
         if (!(error instanceof AppError) || error.code !== 'not_found') throw error;
