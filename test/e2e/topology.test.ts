@@ -37,6 +37,9 @@ const IN_FLIGHT = 12;
 const EXCHANGE = 'icarus.events';
 const PASSWORD = 'correct horse battery staple';
 
+/** How long the processes get to stop on SIGTERM when the suite ends. */
+const STOP_GRACE_MS = 30_000;
+
 interface Proc {
   name: string;
   roles: string;
@@ -305,7 +308,15 @@ describe.each(testDatabaseKinds())('the topology on %s', (kind) => {
     const running = procs.filter(alive);
     const exited = running.map((p) => new Promise((r) => p.child.once('exit', r)));
     for (const proc of running) proc.child.kill('SIGTERM');
-    await Promise.all(exited);
+    // A process that has not stopped gracefully by then is named and killed, so the clean-up
+    // below still runs (the hook's own limit would leave the database, vhost and keys behind).
+    const graceful = await Promise.race([Promise.all(exited).then(() => true), new Promise<false>((r) => setTimeout(() => r(false), STOP_GRACE_MS))]);
+    if (!graceful) {
+      const stuck = procs.filter(alive);
+      console.error(`topology: ${stuck.map((p) => p.name).join(', ')} did not stop within ${STOP_GRACE_MS} ms of SIGTERM; killed`);
+      for (const proc of stuck) proc.child.kill('SIGKILL');
+      await Promise.all(exited);
+    }
     await edge?.stop();
     await control?.close();
     await consumer?.close();
