@@ -3,8 +3,9 @@ import { once } from 'node:events';
 import { loadavg } from 'node:os';
 import { createTestDatabase } from '../../cloud/test/support/database';
 import type { TestDevice } from '../../cloud/test/support/device-client';
-import { enrollFleet, loadRun, startServer } from './ingest';
+import { enrollFleet, HISTORY_MS, loadRun, realisticBatch, startServer } from './ingest';
 import { median, percentile } from './stats';
+import { hasWrk, wrkRun, type PreparedBatch } from './wrk-load';
 
 export interface FleetFigures {
   devices: number;
@@ -20,6 +21,44 @@ export interface FleetFigures {
   bareP95Ms: number;
   /** The 1-minute load average at the end of each run (the machine is shared). */
   loadAverages: number[];
+  /** What sent the load: wrk (C, one thread) when installed, else Node's fetch in the bench process. */
+  generator: 'wrk' | 'node-fetch';
+}
+
+/** Batches prepared per second of a wrk run: above what the cloud can take here, so none is sent twice. */
+const WRK_BATCHES_PER_SECOND = 8_000;
+
+/** `count` batches round the fleet, each continuing its device's timeline (what a real agent sends). */
+function prepare(devices: TestDevice[], timelines: Map<TestDevice, number>, batchSize: number, count: number): PreparedBatch[] {
+  return Array.from({ length: count }, (_, i) => {
+    const device = devices[i % devices.length] as TestDevice;
+    const batch = realisticBatch(batchSize, timelines.get(device) ?? Date.now() - HISTORY_MS);
+    timelines.set(device, batch.end + 1000);
+    return { token: device.accessToken, gzip: batch.gzip, count: batch.count };
+  });
+}
+
+/** One measured load: wrk when it is here, else the bench's own fetch loop. */
+async function measure(
+  url: string,
+  devices: TestDevice[],
+  timelines: Map<TestDevice, number>,
+  o: { batchSize: number; concurrency: number; seconds: number; batches: number; wrk: boolean },
+): Promise<{ requestsPerSecond: number; p50: number; p95: number; p99: number; failures: number; firstFailure: string }> {
+  if (o.wrk) {
+    const r = await wrkRun(url, prepare(devices, timelines, o.batchSize, o.batches), o.concurrency, o.seconds);
+    return { requestsPerSecond: r.requestsPerSecond, p50: r.p50Ms, p95: r.p95Ms, p99: r.p99Ms, failures: r.failures, firstFailure: r.firstFailure };
+  }
+  const r = await loadRun(url, devices, timelines, o.batchSize, o.concurrency, o.seconds, 5000);
+  const l = r.latencies;
+  return {
+    requestsPerSecond: r.requestsPerSecond,
+    p50: percentile(l, 50),
+    p95: percentile(l, 95),
+    p99: percentile(l, 99),
+    failures: r.failures,
+    firstFailure: r.firstFailure,
+  };
 }
 
 export async function startBare(): Promise<{ child: ChildProcess; url: string }> {
@@ -55,6 +94,7 @@ export async function benchFleet(
   const bareRates: number[] = [];
   const bareP95: number[] = [];
   const loads: number[] = [];
+  const wrk = hasWrk();
   for (let run = 0; run < runs; run++) {
     const db = await createTestDatabase('postgres');
     const databaseUrl = db.databaseUrl ?? '';
@@ -63,13 +103,14 @@ export async function benchFleet(
     try {
       devices = await enrollFleet(databaseUrl, server, count);
       const timelines = new Map<TestDevice, number>();
-      await loadRun(server.url, devices, timelines, batchSize, concurrency, 2, 5000); // warm-up
-      const result = await loadRun(server.url, devices, timelines, batchSize, concurrency, seconds, 5000);
+      const load = { batchSize, concurrency, wrk };
+      await measure(server.url, devices, timelines, { ...load, seconds: 2, batches: 2 * WRK_BATCHES_PER_SECOND }); // warm-up
+      const result = await measure(server.url, devices, timelines, { ...load, seconds, batches: seconds * WRK_BATCHES_PER_SECOND });
       if (result.failures > 0) throw new Error(`${result.failures} batches failed during the run: ${result.firstFailure}`);
       rates.push(result.requestsPerSecond);
-      p50.push(percentile(result.latencies, 50));
-      p95.push(percentile(result.latencies, 95));
-      p99.push(percentile(result.latencies, 99));
+      p50.push(result.p50);
+      p95.push(result.p95);
+      p99.push(result.p99);
     } finally {
       server.child.kill('SIGTERM');
       await once(server.child, 'exit');
@@ -77,11 +118,13 @@ export async function benchFleet(
     }
     const bare = await startBare();
     try {
+      // The bare server stores nothing: batches sent again cost it the same, so fewer are prepared.
       const timelines = new Map<TestDevice, number>();
-      await loadRun(bare.url, devices, timelines, batchSize, concurrency, 2, 10_000);
-      const result = await loadRun(bare.url, devices, timelines, batchSize, concurrency, seconds, 10_000);
+      const load = { batchSize, concurrency, wrk, batches: 4_000 };
+      await measure(bare.url, devices, timelines, { ...load, seconds: 2 });
+      const result = await measure(bare.url, devices, timelines, { ...load, seconds });
       bareRates.push(result.requestsPerSecond);
-      bareP95.push(percentile(result.latencies, 95));
+      bareP95.push(result.p95);
       loads.push(loadavg()[0] ?? 0);
     } finally {
       bare.child.kill('SIGTERM');
@@ -101,5 +144,6 @@ export async function benchFleet(
     bareRequestsPerSecond: median(bareRates),
     bareP95Ms: median(bareP95),
     loadAverages: loads,
+    generator: wrk ? 'wrk' : 'node-fetch',
   };
 }

@@ -40,7 +40,7 @@ export const HISTORY_MS = 90 * 86_400_000;
  * Realistic device spans: merged per app, seconds to minutes long, some idle, back to back
  * from `startMs` (a device's spans never overlap); `end` is where the next batch may start.
  */
-export function realisticBatch(size: number, startMs: number): { body: Blob; count: number; end: number } {
+export function realisticBatch(size: number, startMs: number): { body: Blob; gzip: Uint8Array; count: number; end: number } {
   let t = startMs;
   const spans = Array.from({ length: size }, (_, i) => {
     const durationMs = 5_000 + ((i * 7919) % 240_000);
@@ -51,7 +51,8 @@ export function realisticBatch(size: number, startMs: number): { body: Blob; cou
     t += durationMs + 1000;
     return span;
   });
-  return { body: new Blob([new Uint8Array(gzipSync(JSON.stringify({ batchId: uuidv7(), spans })))]), count: size, end: t };
+  const gzip = new Uint8Array(gzipSync(JSON.stringify({ batchId: uuidv7(), spans })));
+  return { body: new Blob([gzip]), gzip, count: size, end: t };
 }
 
 export async function startServer(databaseUrl: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; token: string }> {

@@ -28,7 +28,7 @@ async function machine(): Promise<string[]> {
     `- CPU: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
     `- Memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}`,
     `- PostgreSQL on the same machine: ${pg}`,
-    `- Written: ${new Date().toISOString()}. Each section ends with when it was measured and the load average (1/5/15 min) then: above the core count (${cpus().length}), its figures are of a shared machine`,
+    `- Written: ${new Date().toISOString()}. Each section ends with when and on which CPU it was measured, and the load average (1/5/15 min) then: above the core count, its figures are of a shared machine; a section of an earlier run keeps the stamp of its own run`,
   ];
 }
 
@@ -38,7 +38,8 @@ function stamped(lines: string[]): string[] {
     .map((l) => l.toFixed(1))
     .join(' / ');
   const body = lines.at(-1) === '' ? lines.slice(0, -1) : lines;
-  return [...body, '', `_Measured ${new Date().toISOString()}, load average ${load} at its end._`, ''];
+  const cpu = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`;
+  return [...body, '', `_Measured ${new Date().toISOString()} on ${cpu}, load average ${load} at its end._`, ''];
 }
 
 function ingestSection(f: IngestFigures): string[] {
@@ -73,6 +74,9 @@ function fleetSection(f: FleetFigures): string[] {
     `${f.devices} bound, consenting devices each sending ${f.batchSize}-span gzip batches (what a working agent sends every minute),`,
     `${f.concurrency} requests in flight over loopback, ${f.seconds} s per run, median of ${f.runs} runs; beside the same load against`,
     'a bare Hono server on the same machine that only inflates and parses the body (`test/bench/bare-server.ts`).',
+    f.generator === 'wrk'
+      ? 'The load comes from wrk (one thread, `test/bench/wrk-load.ts`) sending batches prepared before its clock starts, each once.'
+      : 'The load comes from Node `fetch` in the bench process (wrk is not installed: `apt-get install wrk`), which takes about as much CPU per request as the server on these cores.',
     '',
     '| figure | value | goal |',
     '|---|---|---|',
@@ -176,57 +180,18 @@ function pagesSection(lines: string[]): string[] {
   ];
 }
 
-async function main() {
-  const sections: string[] = [];
-  if (wanted('ingest')) {
-    process.stdout.write('bench: ingestion…\n');
-    const figures = await benchIngest({ runs: Number(process.env.BENCH_RUNS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 10) });
-    process.stdout.write(`${JSON.stringify(figures)}\n`);
-    sections.push(...stamped(ingestSection(figures)));
+const target = new URL('../../docs/BENCHMARKS.md', import.meta.url);
+/** What the file holds: sections of earlier runs stay until this run measures them again. */
+const sections = existsSync(target) ? splitSections(readFileSync(target, 'utf8')) : new Map<string, string>();
+sections.delete('Machine');
+
+/** Writes a section as soon as it is measured, so a part that hangs or fails later loses nothing measured before it. */
+async function publish(lines: string[]): Promise<void> {
+  for (const [title, text] of splitSections(stamped(lines).join('\n'))) {
+    // The reports section's title names the org's size: a run at another size replaces it.
+    if (title.startsWith('Reports on ')) for (const old of sections.keys()) if (old.startsWith('Reports on ') && old !== title) sections.delete(old);
+    sections.set(title, text);
   }
-  if (wanted('fleet')) {
-    process.stdout.write('bench: live fleet…\n');
-    const figures = await benchFleet({ runs: Number(process.env.BENCH_RUNS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 10) });
-    process.stdout.write(`${JSON.stringify(figures)}\n`);
-    sections.push(...stamped(fleetSection(figures)));
-    process.stdout.write('bench: 10,000 devices, a sync a minute each…\n');
-    const minute = await benchFleetMinute({
-      devices: Number(process.env.BENCH_FLEET_DEVICES ?? 10_000),
-      minutes: Number(process.env.BENCH_RUNS ?? 3),
-    });
-    process.stdout.write(`${JSON.stringify(minute)}\n`);
-    sections.push(...stamped(fleetMinuteSection(minute)));
-  }
-  if (wanted('agent')) {
-    process.stdout.write('bench: headless agent capture…\n');
-    const figures = await benchAgentCapture(Number(process.env.BENCH_AGENT_SECONDS ?? 60));
-    process.stdout.write(`${JSON.stringify(figures)}\n`);
-    sections.push(...stamped(agentSection(figures)));
-  }
-  if (wanted('reports')) {
-    process.stdout.write('bench: reports…\n');
-    const figures = await benchReports(databaseUrl);
-    process.stdout.write(`${JSON.stringify(figures)}\n`);
-    // PGlite too (BENCH_REPORTS_PGLITE_PEOPLE=0 skips it): the embedded database `npm start` runs on.
-    const pglitePeople = Number(process.env.BENCH_REPORTS_PGLITE_PEOPLE ?? 1_000);
-    const pglite = pglitePeople > 0 ? await benchReports('pglite', reportsSize(pglitePeople)) : undefined;
-    if (pglite) process.stdout.write(`${JSON.stringify(pglite)}\n`);
-    sections.push(...stamped(reportsSection(figures, pglite)));
-  }
-  if (wanted('pages')) {
-    process.stdout.write('bench: fleet and audit pages…\n');
-    sections.push(
-      ...stamped(pagesSection([...(await benchFleetPages('pglite')), ...(process.env.TEST_DATABASE_URL ? await benchFleetPages('postgres') : [])])),
-    );
-  }
-  // A run of some benchmarks (`npm run bench -- fleet`) replaces only their sections.
-  const target = new URL('../../docs/BENCHMARKS.md', import.meta.url);
-  const fresh = splitSections(sections.join('\n'));
-  const kept = only.length === 0 || !existsSync(target) ? new Map<string, string>() : splitSections(readFileSync(target, 'utf8'));
-  // The reports section's title names the org's size: a run at another size replaces it.
-  if (wanted('reports')) for (const title of kept.keys()) if (title.startsWith('Reports on ')) kept.delete(title);
-  for (const [title, text] of fresh) kept.set(title, text);
-  kept.delete('Machine');
   const doc = [
     '# Benchmarks',
     '',
@@ -236,11 +201,57 @@ async function main() {
     '',
     ...(await machine()),
     '',
-    ...[...kept.values()],
+    ...sections.values(),
   ].join('\n');
   mkdirSync(new URL('../../docs/', import.meta.url), { recursive: true });
   writeFileSync(target, doc);
-  process.stdout.write(`bench: wrote docs/BENCHMARKS.md\n`);
+  process.stdout.write(`bench: wrote ${lines[0]?.slice(3) ?? 'a section'} to docs/BENCHMARKS.md\n`);
+}
+
+async function main() {
+  if (wanted('ingest')) {
+    process.stdout.write('bench: ingestion…\n');
+    const figures = await benchIngest({ runs: Number(process.env.BENCH_RUNS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 10) });
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    await publish(ingestSection(figures));
+  }
+  if (wanted('fleet')) {
+    process.stdout.write('bench: live fleet…\n');
+    const figures = await benchFleet({ runs: Number(process.env.BENCH_RUNS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 10) });
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    await publish(fleetSection(figures));
+    process.stdout.write('bench: 10,000 devices, a sync a minute each…\n');
+    const minute = await benchFleetMinute({
+      devices: Number(process.env.BENCH_FLEET_DEVICES ?? 10_000),
+      minutes: Number(process.env.BENCH_RUNS ?? 3),
+    });
+    process.stdout.write(`${JSON.stringify(minute)}\n`);
+    await publish(fleetMinuteSection(minute));
+  }
+  if (wanted('agent')) {
+    process.stdout.write('bench: headless agent capture…\n');
+    const figures = await benchAgentCapture(Number(process.env.BENCH_AGENT_SECONDS ?? 60));
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    await publish(agentSection(figures));
+  }
+  if (wanted('reports')) {
+    process.stdout.write('bench: reports…\n');
+    const figures = await benchReports(databaseUrl);
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    // Written before PGlite's part starts: a PGlite part that fails keeps PostgreSQL's figures.
+    await publish(reportsSection(figures));
+    // PGlite too (BENCH_REPORTS_PGLITE_PEOPLE=0 skips it): the embedded database `npm start` runs on.
+    const pglitePeople = Number(process.env.BENCH_REPORTS_PGLITE_PEOPLE ?? 1_000);
+    if (pglitePeople > 0) {
+      const pglite = await benchReports('pglite', reportsSize(pglitePeople));
+      process.stdout.write(`${JSON.stringify(pglite)}\n`);
+      await publish(reportsSection(figures, pglite));
+    }
+  }
+  if (wanted('pages')) {
+    process.stdout.write('bench: fleet and audit pages…\n');
+    await publish(pagesSection([...(await benchFleetPages('pglite')), ...(process.env.TEST_DATABASE_URL ? await benchFleetPages('postgres') : [])]));
+  }
 }
 
 /** `## ` sections of a Markdown text by title, each with its heading (what comes before the first is dropped). */
