@@ -113,6 +113,18 @@ describe.each(testDatabaseKinds())('spans that cannot be true, on %s', (kind) =>
     expect(await storedRows([sameInstant.id, coversStored.id])).toBe(0);
   });
 
+  it('finds an overlap with the last of several stored spans begun before the batch, and none with the earlier ones', async () => {
+    const device = await deviceOf(2 * DAY);
+    const start = Date.now() - DAY;
+    // A working hour as an agent sends it: short spans, then a long one still open at the batch's time.
+    const stored = [span(start, 60_000), span(start + 2 * 60_000, 60_000), span(start + 4 * 60_000, 40 * 60_000)];
+    expect((await send(device, stored)).accepted).toBe(3);
+    const insideLast = span(start + 30 * 60_000, 60_000);
+    const afterAll = span(start + 50 * 60_000, 60_000);
+    expect(await send(device, [insideLast, afterAll])).toMatchObject({ accepted: 1, rejected: [{ id: insideLast.id, reason: 'overlap' }] });
+    expect(await storedRows([insideLast.id, afterAll.id])).toBe(1);
+  });
+
   it('lets two devices of one person record the same hour, but never more than 24 h in one of their days', async () => {
     const name = `two-devices${serial++}`;
     const laptop = await deviceOf(4 * DAY, name);
