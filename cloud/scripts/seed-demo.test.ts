@@ -4,14 +4,18 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSecrets } from '../src/platform/secrets';
 import { startTestCloud, type TestCloud } from '../test/support/cloud';
-import { seedDemo } from './seed-demo';
+import { seedDemo, SeedUnfinished, type SeedOptions } from './seed-demo';
+
+const SMALL: SeedOptions = { employees: 8, teams: 2, days: 5, spansPerDay: 6 };
+
+const spanCount = async (c: TestCloud) => (await c.database.rows<{ n: number }>(sql`select count(*)::int as n from spans`))[0]?.n;
 
 describe('the demo seed', () => {
   let cloud: TestCloud;
 
   beforeAll(async () => {
     cloud = await startTestCloud('pglite');
-    await seedDemo(cloud.cloud, cloud.database, loadSecrets(cloud.config), { employees: 8, teams: 2, days: 5, spansPerDay: 6 });
+    await seedDemo(cloud.cloud, cloud.database, loadSecrets(cloud.config), SMALL);
   }, 240_000);
   afterAll(async () => cloud?.stopAll());
 
@@ -26,4 +30,26 @@ describe('the demo seed', () => {
     const late = devices.filter((d) => Date.parse(d.enrolled) > Date.parse(d.first) || d.consented === null || Date.parse(d.consented) > Date.parse(d.first));
     expect(late).toEqual([]);
   });
+
+  it('finds a finished seed on a second run and changes nothing', async () => {
+    const before = await spanCount(cloud);
+    const again = await seedDemo(cloud.cloud, cloud.database, loadSecrets(cloud.config), SMALL);
+    expect(again.created).toBe(false);
+    expect(await spanCount(cloud)).toBe(before);
+  });
+
+  it('names a seed stopped part-way instead of taking it for a finished one', async () => {
+    const other = await startTestCloud('pglite');
+    try {
+      // Stopped once the devices are enrolled, before any span or rollup (as by Ctrl+C).
+      const stopAtDevices = (line: string) => {
+        if (line.startsWith('devices')) throw new Error('interrupted');
+      };
+      await expect(seedDemo(other.cloud, other.database, loadSecrets(other.config), SMALL, stopAtDevices)).rejects.toThrow('interrupted');
+      await expect(seedDemo(other.cloud, other.database, loadSecrets(other.config), SMALL)).rejects.toBeInstanceOf(SeedUnfinished);
+      expect(await spanCount(other)).toBe(0);
+    } finally {
+      await other.stopAll();
+    }
+  }, 240_000);
 });

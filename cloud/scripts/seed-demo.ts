@@ -16,6 +16,20 @@ export const DEMO_MANAGER_PASSWORD = 'demo-manager-password';
 export const DEMO_EMPLOYEE_EMAIL = 'person0@demo.icarus.local';
 export const DEMO_EMPLOYEE_PASSWORD = 'demo-employee-password';
 
+/** The audit entry a finished seed writes last: an org without it was never seeded, or not to the end. */
+const SEEDED = 'demo.seeded';
+
+/** The demo org holds a seed that stopped before its end (interrupted): people, maybe spans, no rollups. */
+export class SeedUnfinished extends Error {
+  constructor(readonly people: number) {
+    super(
+      `the demo org holds ${people} people but its seed never finished (no ${SEEDED} entry in its audit log): ` +
+        'drop the database (or remove DATA_DIR for the embedded one) and run npm run seed:demo again',
+    );
+    this.name = 'SeedUnfinished';
+  }
+}
+
 export interface SeedOptions {
   employees: number;
   teams: number;
@@ -54,10 +68,13 @@ export async function seedDemo(
   const org = await services.directory.findOrg(orgId);
   if (!org) throw new Error('demo org missing');
   const existing = await services.directory.listMembers(orgId);
-  if (existing.length > options.employees / 2) {
-    log(`Demo org already has ${existing.length} people; nothing to do.`);
-    return { orgId, created: false, admin: undefined };
+  const [finished] = await services.audit.search(orgId, { action: SEEDED }, { limit: 1 });
+  if (finished) {
+    log(`Demo org already seeded (${existing.length} people, ${finished.at.toISOString()}); nothing to do.`);
+    return { orgId, created: false, admin: undefined, seededAt: finished.at };
   }
+  // More than the admin the bootstrap makes, and no record of the end: a seed stopped part-way.
+  if (existing.length > 1) throw new SeedUnfinished(existing.length);
   // A policy that lets managers see individuals, so the person-level pages can be tried.
   await services.consent.publish(orgId, { ...defaultPolicy(org.name), managersSeeIndividuals: true }, { type: 'system', id: 'seed-demo' });
 
@@ -172,7 +189,9 @@ export async function seedDemo(
   await services.analytics.rebuild(orgId, addDays(today, -options.days - 1), today);
   await services.analytics.analyzeRollups();
   log(`rollups built and analysed (${Math.round(performance.now() - started)} ms)`);
-  return { orgId, created: true, admin: boot.created ? { email: boot.adminEmail, password: boot.adminPassword ?? '' } : undefined };
+  // Written last: only a seed that got this far counts as done.
+  await services.audit.record({ orgId, actorType: 'system', actorId: 'seed-demo', action: SEEDED, details: { ...options } });
+  return { orgId, seededAt: new Date(), created: true, admin: boot.created ? { email: boot.adminEmail, password: boot.adminPassword ?? '' } : undefined };
 }
 
 const FIRST = [
