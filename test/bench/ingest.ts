@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
-import { uuidv7 } from 'uuidv7';
+import { randomInt } from 'node:crypto';
+import { UUID, uuidv7 } from 'uuidv7';
 import pino from 'pino';
 import { createApp } from '../../cloud/src/app';
 import { parseConfig } from '../../cloud/src/platform/config';
@@ -36,9 +37,17 @@ export interface IngestFigures {
 /** How far back the simulated devices were enrolled: their batches are days of work already done. */
 export const HISTORY_MS = 90 * 86_400_000;
 
+/** A span id as the agent's merger makes it: a uuidv7 whose clock is the moment the span opened. */
+function openedAt(ms: number): string {
+  return UUID.fromFieldsV7(ms, randomInt(0x1000), randomInt(0x40000000), randomInt(0x100000000)).toString();
+}
+
 /**
  * Realistic device spans: merged per app, seconds to minutes long, some idle, back to back
  * from `startMs` (a device's spans never overlap); `end` is where the next batch may start.
+ * Ids are minted at each span's start, as an agent mints them (ingestion looks for a resent
+ * id near where it was minted: ids minted now for spans of weeks ago would have it read days
+ * no agent's batch makes it read).
  */
 export function realisticBatch(size: number, startMs: number): { body: Blob; gzip: Uint8Array; count: number; end: number } {
   let t = startMs;
@@ -46,8 +55,8 @@ export function realisticBatch(size: number, startMs: number): { body: Blob; gzi
     const durationMs = 5_000 + ((i * 7919) % 240_000);
     const span =
       i % 9 === 8
-        ? { id: uuidv7(), start: new Date(t).toISOString(), durationMs, idle: true as const }
-        : { id: uuidv7(), start: new Date(t).toISOString(), durationMs, app: APPS[(i * 31) % APPS.length] };
+        ? { id: openedAt(t), start: new Date(t).toISOString(), durationMs, idle: true as const }
+        : { id: openedAt(t), start: new Date(t).toISOString(), durationMs, app: APPS[(i * 31) % APPS.length] };
     t += durationMs + 1000;
     return span;
   });
