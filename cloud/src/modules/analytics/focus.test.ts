@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignedInUser } from '../../platform/env';
 import { startTestCloud, type TestCloud } from '../../../test/support/cloud';
 import { testDatabaseKinds } from '../../../test/support/database';
-import { focusBasis } from './focus-store';
+import { fillStatement, focusBasis } from './focus-store';
 import { createRollupQueries } from './query-store';
 import { createAnalyticsStore } from './store';
 
@@ -55,6 +55,24 @@ const dayOf = (d: Date) => DAY[d.toISOString().slice(0, 10)] ?? '';
 const PRODUCTIVITY: Record<string, 'productive' | 'neutral'> = { Code: 'productive', Slack: 'neutral' };
 const CATEGORY: Record<string, string> = { Code: 'Development', Slack: 'Chat' };
 const DEFAULT_BASIS = focusBasis('Europe/Berlin', DEFAULT_WORKING_WEEK);
+
+interface PlanNode {
+  'Node Type': string;
+  'Actual Loops': number;
+  Plans?: PlanNode[];
+}
+
+/** Carries an EXPLAIN's plan out of the transaction it rolls back. */
+class PlanRead extends Error {
+  readonly plan: PlanNode;
+  constructor(row: Record<string, unknown> | undefined) {
+    super('plan read');
+    // PostgreSQL answers the JSON plan as a value, PGlite as its text.
+    const value = Object.values(row ?? {})[0];
+    const parsed = (typeof value === 'string' ? JSON.parse(value) : value) as { Plan: PlanNode }[];
+    this.plan = parsed[0]?.Plan ?? { 'Node Type': 'none', 'Actual Loops': 0 };
+  }
+}
 
 describe.each(testDatabaseKinds())('focus time and after hours on %s', (kind) => {
   let cloud: TestCloud;
@@ -191,6 +209,29 @@ describe.each(testDatabaseKinds())('focus time and after hours on %s', (kind) =>
       select day::text as day, focus_ms::float8 as focus_ms, after_hours_ms::float8 as after_hours_ms, focus_basis,
              (focus_basis is null or focus_owed_from is not null) as owed
       from rollup_user_days where org_id = ${admin.orgId} and user_id = ${userId} order by day`);
+
+  it('computes each stage of the upkeep once per run, whatever the planner guesses of tables not analysed yet', async () => {
+    await cloud.database.rows(sql`update rollup_user_days set focus_basis = null where org_id = ${admin.orgId}`);
+    // Run and rolled back: the plan as executed, with how often each node ran.
+    const plan = await cloud.database
+      .transaction(async (tx) => {
+        const [row] = await tx.rows<Record<string, unknown>>(
+          sql`explain (analyze, format json) ${fillStatement(admin.orgId, 'Europe/Berlin', DEFAULT_WORKING_WEEK)}`,
+        );
+        throw new PlanRead(row);
+      })
+      .catch((error: unknown) => {
+        if (error instanceof PlanRead) return error.plan;
+        throw error;
+      });
+    const rerun: string[] = [];
+    const walk = (node: PlanNode) => {
+      if (['Aggregate', 'WindowAgg'].includes(node['Node Type']) && node['Actual Loops'] > 1) rerun.push(`${node['Node Type']} × ${node['Actual Loops']}`);
+      for (const child of node.Plans ?? []) walk(child);
+    };
+    walk(plan);
+    expect(rerun).toEqual([]);
+  });
 
   it('stores each person-day’s figures once the upkeep job runs; a report reads the same figures from them', async () => {
     await cloud.database.rows(sql`update rollup_user_days set focus_basis = null where org_id = ${admin.orgId}`);
