@@ -171,6 +171,9 @@ describe('accounts and homes in Chromium', () => {
     await page.goto(`${cloud.url}${report}`);
     await signIn(page, org.people.manager.email, PASSWORD);
     await page.waitForURL((u) => `${u.pathname}${u.search}` === report);
+    // The report's data asked for and shown first: ended while that request is out, the page's
+    // own script goes to sign-in (the next test), and would race the reload here.
+    await page.waitForLoadState('networkidle');
     await cloud.cloud.services.auth.signOutEverywhere(org.people.manager.id);
     await page.reload();
     await page.waitForSelector('text=Your session ended. Sign in again to go back to where you were.');
