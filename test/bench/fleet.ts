@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { loadavg } from 'node:os';
 import { createTestDatabase } from '../../cloud/test/support/database';
 import type { TestDevice } from '../../cloud/test/support/device-client';
-import { enrollFleet, HISTORY_MS, loadRun, realisticBatch, startServer } from './ingest';
+import { enrollFleet, loadRun, nextBatch, startServer } from './ingest';
 import { median, percentile } from './stats';
 import { hasWrk, wrkRun, type PreparedBatch } from './wrk-load';
 
@@ -32,8 +32,7 @@ const WRK_BATCHES_PER_SECOND = 8_000;
 function prepare(devices: TestDevice[], timelines: Map<TestDevice, number>, batchSize: number, count: number): PreparedBatch[] {
   return Array.from({ length: count }, (_, i) => {
     const device = devices[i % devices.length] as TestDevice;
-    const batch = realisticBatch(batchSize, timelines.get(device) ?? Date.now() - HISTORY_MS);
-    timelines.set(device, batch.end + 1000);
+    const batch = nextBatch(device, timelines, batchSize);
     return { token: device.accessToken, gzip: batch.gzip, count: batch.count };
   });
 }

@@ -64,6 +64,13 @@ export function realisticBatch(size: number, startMs: number): { body: Blob; gzi
   return { body: new Blob([gzip]), gzip, count: size, end: t };
 }
 
+/** The next batch of a device's timeline (from HISTORY_MS back on its first), its end kept for the one after. */
+export function nextBatch(device: TestDevice, timelines: Map<TestDevice, number>, size: number) {
+  const batch = realisticBatch(size, timelines.get(device) ?? Date.now() - HISTORY_MS);
+  timelines.set(device, batch.end + 1000);
+  return batch;
+}
+
 export async function startServer(databaseUrl: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; token: string }> {
   const entry = new URL('../../cloud/src/server.ts', import.meta.url).pathname;
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
@@ -215,9 +222,7 @@ export async function loadRun(
   const bodies = Array.from({ length: perClient }, (_, i) =>
     Array.from({ length: concurrency }, (_, c) => {
       const device = devices[(c + i * concurrency) % devices.length];
-      const batch = realisticBatch(batchSize, (device && timelines.get(device)) ?? Date.now() - HISTORY_MS);
-      if (device) timelines.set(device, batch.end + 1000);
-      return batch;
+      return device ? nextBatch(device, timelines, batchSize) : realisticBatch(batchSize, Date.now() - HISTORY_MS);
     }),
   );
   const byClient = Array.from({ length: concurrency }, (_, c) => bodies.map((row) => row[c]).filter((b) => b !== undefined));

@@ -17,6 +17,9 @@ process.env.TEST_DATABASE_URL = databaseUrl;
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 
+/** The CPU a figure was measured on, as the file's header and each section's stamp name it. */
+const cpuLabel = () => `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`;
+
 async function machine(): Promise<string[]> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   const settings = await sql<{ name: string; setting: string; unit: string | null }[]>`
@@ -25,7 +28,7 @@ async function machine(): Promise<string[]> {
   await sql.end();
   const pg = settings.map((s) => `${s.name}=${s.setting}${s.unit ?? ''}`).join(', ');
   return [
-    `- CPU: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+    `- CPU: ${cpuLabel()}`,
     `- Memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}`,
     `- PostgreSQL on the same machine: ${pg}`,
     `- Written: ${new Date().toISOString()}. Each section ends with when and on which CPU it was measured, and the load average (1/5/15 min) then: above the core count, its figures are of a shared machine; a section of an earlier run keeps the stamp of its own run`,
@@ -38,8 +41,7 @@ function stamped(lines: string[]): string[] {
     .map((l) => l.toFixed(1))
     .join(' / ');
   const body = lines.at(-1) === '' ? lines.slice(0, -1) : lines;
-  const cpu = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`;
-  return [...body, '', `_Measured ${new Date().toISOString()} on ${cpu}, load average ${load} at its end._`, ''];
+  return [...body, '', `_Measured ${new Date().toISOString()} on ${cpuLabel()}, load average ${load} at its end._`, ''];
 }
 
 function ingestSection(f: IngestFigures): string[] {

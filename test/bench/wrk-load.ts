@@ -9,7 +9,7 @@ import { WIRE_PATHS } from '@icarus/shared';
 export interface PreparedBatch {
   token: string;
   gzip: Uint8Array;
-  /** Spans in the batch: a 200 that stores fewer is a failure of the workload. */
+  /** Spans in the batch (the same in every batch of a run): a 200 that stores fewer is a failure of the workload. */
   count: number;
 }
 
@@ -43,13 +43,16 @@ export function hasWrk(): boolean {
  * server can take.
  */
 export async function wrkRun(url: string, batches: readonly PreparedBatch[], concurrency: number, seconds: number): Promise<WrkResult> {
+  // wrk's answer hook is not told which request an answer is for: every batch of a run has one size.
+  const count = batches[0]?.count ?? 0;
+  if (batches.some((b) => b.count !== count)) throw new Error('wrkRun: every batch of a run must have the same number of spans');
   const dir = mkdtempSync(join(tmpdir(), 'icarus-wrk-'));
   try {
-    // One file of bodies and an index of "offset length token count" lines: no JSON parser needed in Lua.
+    // One file of bodies and an index of "offset length token" lines: no JSON parser needed in Lua.
     const index: string[] = [];
     let offset = 0;
     for (const b of batches) {
-      index.push(`${offset} ${b.gzip.byteLength} ${b.token} ${b.count}`);
+      index.push(`${offset} ${b.gzip.byteLength} ${b.token}`);
       offset += b.gzip.byteLength;
     }
     writeFileSync(join(dir, 'bodies.bin'), Buffer.concat(batches.map((b) => b.gzip)));
@@ -57,7 +60,7 @@ export async function wrkRun(url: string, batches: readonly PreparedBatch[], con
     writeFileSync(join(dir, 'load.lua'), LUA_SCRIPT);
     const { stdout } = await promisify(execFile)(
       'wrk',
-      ['-t1', `-c${concurrency}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(dir, 'load.lua'), `${url}${WIRE_PATHS.ingest}`, dir],
+      ['-t1', `-c${concurrency}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(dir, 'load.lua'), `${url}${WIRE_PATHS.ingest}`, dir, String(count)],
       { maxBuffer: 16 * 2 ** 20 },
     );
     const line = stdout.split('\n').find((l) => l.startsWith('WRK_RESULT '));
@@ -99,11 +102,12 @@ local prepared, n, next_one, expected = {}, 0, 1, ""
 refused, first_failure = 0, ""
 function init(args)
   local dir = args[1]
+  expected = '"accepted":' .. args[2] .. ','
   local f = assert(io.open(dir .. "/bodies.bin", "rb"))
   local data = f:read("*a")
   f:close()
   for line in io.lines(dir .. "/index.txt") do
-    local offset, length, token, count = line:match("^(%d+) (%d+) (%S+) (%d+)$")
+    local offset, length, token = line:match("^(%d+) (%d+) (%S+)$")
     offset, length = tonumber(offset), tonumber(length)
     n = n + 1
     prepared[n] = wrk.format("POST", nil, {
@@ -111,8 +115,6 @@ function init(args)
       ["Content-Encoding"] = "gzip",
       ["Authorization"] = "Bearer " .. token,
     }, data:sub(offset + 1, offset + length))
-    -- Every batch of a run has the same size, so one answer fits them all.
-    expected = '"accepted":' .. count .. ','
   end
 end
 
